@@ -1,0 +1,86 @@
+/** /auth: setup, login, logout, me, token, change-password (contract: Authentication). */
+import type { ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import { publicUser, type AuthService, type RateLimiter } from '../../auth/index.ts';
+import { givenPasswordSchema, newPasswordSchema, usernameSchema } from '../../domain/users.ts';
+import { rateLimited } from '../plugins/rate-limit.ts';
+import { sessionOf, withoutSessionCookie, withSessionCookie } from '../plugins/session-auth.ts';
+import { body } from '../validation.ts';
+
+interface Credentials {
+  username: string;
+  password: string;
+}
+
+export function authRoutes(auth: AuthService, limiter: RateLimiter): ServerRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/auth/setup-required',
+      options: { auth: false },
+      handler: () => ({ setup_required: auth.setupRequired() }),
+    },
+    {
+      method: 'POST',
+      path: '/auth/setup',
+      options: {
+        auth: false,
+        validate: { payload: body(Joi.object({ username: usernameSchema.required(), password: newPasswordSchema.required() })) },
+      },
+      async handler(request, h) {
+        const { username, password } = request.payload as Credentials;
+        const { user, token } = await auth.setup(username, password);
+        return withSessionCookie(h.response(user).code(201), request, token);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/auth/login',
+      options: {
+        auth: false,
+        validate: { payload: body(Joi.object({ username: Joi.string().max(64).required(), password: givenPasswordSchema.required() })) },
+        ...rateLimited(limiter, async (request, h) => {
+          const { username, password } = request.payload as Credentials;
+          const outcome = await auth.login(username, password);
+          if (outcome.kind === 'totp_required') return { totp_required: true, totp_token: outcome.totpToken };
+          return withSessionCookie(h.response(outcome.user), request, outcome.token);
+        }),
+      },
+    },
+    {
+      method: 'POST',
+      path: '/auth/logout',
+      async handler(request, h) {
+        await auth.logout(sessionOf(request).sessionId);
+        return withoutSessionCookie(h.response({ message: 'Logged out' }), request);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/auth/me',
+      handler: (request) => {
+        const { user } = sessionOf(request);
+        return { ...publicUser(user), totp_enabled: user.totp_enabled };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/auth/token',
+      handler: (request) => ({ token: sessionOf(request).token }),
+    },
+    {
+      method: 'POST',
+      path: '/auth/change-password',
+      options: {
+        validate: {
+          payload: body(Joi.object({ current_password: givenPasswordSchema.required(), new_password: newPasswordSchema.required() })),
+        },
+      },
+      async handler(request, h) {
+        const { current_password, new_password } = request.payload as { current_password: string; new_password: string };
+        const token = await auth.changePassword(sessionOf(request).user, current_password, new_password);
+        return withSessionCookie(h.response({ message: 'Password changed' }), request, token);
+      },
+    },
+  ];
+}

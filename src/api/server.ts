@@ -1,0 +1,71 @@
+/**
+ * The hapi server: security defaults, the error edge, session auth, and every route under /api.
+ * Routes are listed here, in one place; each resource's file builds its own.
+ */
+import Hapi from '@hapi/hapi';
+import type { AuthService, RateLimiter, SessionService } from '../auth/index.ts';
+import type { Logger } from '../log.ts';
+import type { SettingsRepository } from '../store/index.ts';
+import { errorsPlugin } from './plugins/errors.ts';
+import { sessionAuthPlugin } from './plugins/session-auth.ts';
+import { authRoutes } from './routes/auth.ts';
+import { settingsRoutes } from './routes/settings.ts';
+import { systemRoutes } from './routes/system.ts';
+import { totpRoutes } from './routes/totp.ts';
+import { failAction } from './validation.ts';
+
+export const API_PREFIX = '/api';
+/** Largest request body accepted; every body of this API is a small JSON document. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface ApiDependencies {
+  host: string;
+  port: number;
+  version: string;
+  log: Logger;
+  auth: AuthService;
+  sessions: SessionService;
+  loginLimiter: RateLimiter;
+  settings: SettingsRepository;
+}
+
+export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Server> {
+  const server = Hapi.server({
+    host: deps.host,
+    port: deps.port,
+    router: { stripTrailingSlash: true },
+    routes: {
+      security: { hsts: false, xframe: 'deny', noSniff: true, referrer: 'no-referrer', xss: 'disabled' },
+      cache: { otherwise: 'no-store' },
+      payload: { maxBytes: MAX_BODY_BYTES, allow: ['application/json'] },
+      validate: { failAction },
+      state: { parse: true, failAction: 'ignore' },
+    },
+  });
+
+  await server.register(errorsPlugin(deps.log));
+  await server.register(sessionAuthPlugin(deps.sessions));
+  server.ext('onPreResponse', (request, h) => {
+    const response = request.response;
+    if ('isBoom' in response) return h.continue;
+    // An API answer is data, never a page: nothing in it may run or be framed.
+    response.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    return h.continue;
+  });
+
+  await server.register(
+    {
+      name: 'cairn-api',
+      register(api) {
+        api.route([
+          ...systemRoutes(deps.version),
+          ...authRoutes(deps.auth, deps.loginLimiter),
+          ...totpRoutes(deps.auth, deps.loginLimiter),
+          ...settingsRoutes(deps.settings),
+        ]);
+      },
+    },
+    { routes: { prefix: API_PREFIX } },
+  );
+  return server;
+}

@@ -1,0 +1,138 @@
+/**
+ * The daemon's configuration: environment variables over an optional JSON config file over defaults.
+ * This is the only module that reads `process.env`; everything else receives a `Config`.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface Config {
+  /** Address the API listens on. */
+  host: string;
+  /** TCP port of the API; 0 picks a free one (tests). */
+  port: number;
+  /** Absolute folder holding the store, keys and run logs. */
+  dataDir: string;
+  /** Absolute folders that browse/mkdir/mount may touch. */
+  allowedBrowsePaths: string[];
+  /** Where the settings came from, for the start-up banner. */
+  configFile: string | null;
+}
+
+/** A setting that cannot be used; the message names it and what it accepts. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+interface Setting<T> {
+  env: string;
+  file: string;
+  accepts: string;
+  fallback: T;
+  parse(raw: unknown): T | undefined;
+}
+
+const settings = {
+  host: {
+    env: 'CAIRN_HOST',
+    file: 'host',
+    accepts: 'a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0',
+    fallback: '127.0.0.1',
+    parse: (raw) => (typeof raw === 'string' && /^[A-Za-z0-9.:_-]+$/.test(raw.trim()) ? raw.trim() : undefined),
+  } satisfies Setting<string>,
+  port: {
+    env: 'CAIRN_PORT',
+    file: 'port',
+    accepts: 'a whole number from 0 to 65535',
+    fallback: 8080,
+    parse: (raw) => {
+      const text = String(raw).trim();
+      if (!/^\d{1,5}$/.test(text)) return undefined;
+      const port = Number(text);
+      return port <= 65535 ? port : undefined;
+    },
+  } satisfies Setting<number>,
+  dataDir: {
+    env: 'CAIRN_DATA_DIR',
+    file: 'data_dir',
+    accepts: 'a folder path (created if missing)',
+    fallback: './data',
+    parse: (raw) => (typeof raw === 'string' && raw.trim() !== '' && !raw.includes('\0') ? raw.trim() : undefined),
+  } satisfies Setting<string>,
+  allowedBrowsePaths: {
+    env: 'CAIRN_ALLOWED_BROWSE_PATHS',
+    file: 'allowed_browse_paths',
+    accepts: 'a comma-separated list of absolute paths, e.g. /mnt,/media,/home',
+    fallback: ['/mnt', '/media', '/home'],
+    parse: (raw) => {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
+      if (!list) return undefined;
+      const paths = list.map((p) => (typeof p === 'string' ? p.trim() : '')).filter((p) => p !== '');
+      const allAbsolute = paths.every((p) => path.isAbsolute(p) && !p.includes('\0'));
+      return paths.length > 0 && allAbsolute ? paths.map((p) => path.resolve(p)) : undefined;
+    },
+  } satisfies Setting<string[]>,
+};
+
+type SettingName = keyof typeof settings;
+
+/**
+ * Builds the configuration, or throws a ConfigError naming the first bad setting.
+ * `CAIRN_CONFIG` may name a JSON file with the same settings in snake_case; the environment wins over it.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const configFile = env.CAIRN_CONFIG ? path.resolve(cwd, env.CAIRN_CONFIG) : null;
+  const fromFile = configFile ? readConfigFile(configFile) : {};
+
+  const value = <N extends SettingName>(name: N): (typeof settings)[N]['fallback'] => {
+    const setting: Setting<unknown> = settings[name];
+    const [raw, source] =
+      env[setting.env] !== undefined
+        ? [env[setting.env], setting.env]
+        : fromFile[setting.file] !== undefined
+          ? [fromFile[setting.file], `${setting.file} in ${configFile}`]
+          : [undefined, ''];
+    if (raw === undefined) return setting.fallback as (typeof settings)[N]['fallback'];
+    const parsed = setting.parse(raw);
+    if (parsed === undefined) {
+      throw new ConfigError(`${source}=${JSON.stringify(raw)} is not valid: expected ${setting.accepts}.`);
+    }
+    return parsed as (typeof settings)[N]['fallback'];
+  };
+
+  return {
+    host: value('host'),
+    port: value('port'),
+    dataDir: path.resolve(cwd, value('dataDir')),
+    allowedBrowsePaths: value('allowedBrowsePaths'),
+    configFile,
+  };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`CAIRN_CONFIG names ${file}, which cannot be read: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`The config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`The config file ${file} must hold a JSON object.`);
+  }
+  const known = new Set(Object.values(settings).map((s) => s.file));
+  const unknown = Object.keys(parsed).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `The config file ${file} has unknown setting(s) ${unknown.join(', ')}; accepted: ${[...known].join(', ')}.`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}

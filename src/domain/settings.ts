@@ -1,0 +1,47 @@
+/** Application settings: their shape, defaults and the rules a change must follow. */
+import Joi from 'joi';
+
+export interface Settings {
+  /** Runs kept per job; older ones are pruned with their logs. */
+  max_runs_per_job: number;
+  /** UI theme, a preference the clients read. */
+  theme: 'dark' | 'light';
+  /** IANA time zone that schedules are computed in. */
+  timezone: string;
+  /** How many runs may be `running` at once; the rest wait `pending`. */
+  max_concurrent_runs: number;
+}
+
+export const THEMES = ['dark', 'light'] as const;
+
+/** The time zone this machine is set to, used until the owner picks one. */
+export function systemTimezone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+export function defaultSettings(): Settings {
+  return { max_runs_per_job: 10, theme: 'dark', timezone: systemTimezone(), max_concurrent_runs: 2 };
+}
+
+/** True when `name` is a time zone this Node knows (IANA names such as Europe/Berlin, or UTC). */
+export function isKnownTimezone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const timezone = Joi.string()
+  .max(64)
+  .custom((value: string, helpers) => (isKnownTimezone(value) ? value : helpers.error('any.invalid')))
+  .messages({ 'any.invalid': '"timezone" must be an IANA time zone name such as Europe/Berlin or UTC' });
+
+/** A settings change: every key optional, unknown keys refused. */
+export const settingsUpdateSchema = Joi.object({
+  max_runs_per_job: Joi.number().integer().min(1).max(1000),
+  theme: Joi.string().valid(...THEMES),
+  timezone,
+  max_concurrent_runs: Joi.number().integer().min(1).max(16),
+});

@@ -1,0 +1,27 @@
+/** The store: one database file with a repository per resource. */
+import { openDatabase, type Database } from './database.ts';
+import { SessionRepository, SettingsRepository, UserRepository } from './repositories.ts';
+
+export { StoreUnavailableError, clearBlockedDatabase, DATABASE_FILE } from './database.ts';
+export type { SessionRecord, UserRecord } from './database.ts';
+export { writeFileDurably, loadOrCreateKeyFile } from './durable-file.ts';
+export type { UserRepository, SessionRepository, SettingsRepository } from './repositories.ts';
+
+export interface Store {
+  users: UserRepository;
+  sessions: SessionRepository;
+  settings: SettingsRepository;
+  /** Waits for pending writes. */
+  close(): Promise<void>;
+}
+
+/** Opens the store in `dataDir`; throws StoreUnavailableError when the owner must decide something first. */
+export async function openStore(dataDir: string): Promise<Store> {
+  const db: Database = await openDatabase(dataDir);
+  return {
+    users: new UserRepository(db),
+    sessions: new SessionRepository(db),
+    settings: new SettingsRepository(db),
+    close: () => db.write(),
+  };
+}
