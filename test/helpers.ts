@@ -2,6 +2,7 @@
  * What every test needs: temp dirs removed at exit, a real daemon on an ephemeral port with a temp
  * data dir, and an HTTP client that keeps the session cookie like a browser would.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,4 +119,64 @@ export function isErrorShape(body: any, code?: string): boolean {
     typeof body.code === 'string' &&
     (code === undefined || body.code === code)
   );
+}
+
+export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const CAIRN_BIN = path.join(REPO_ROOT, 'bin', 'cairn.mjs');
+
+export interface DaemonProcess {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  /** Ends the process with `signal` and waits for it to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Runs `cairn daemon` as a separate process (for crash tests) and waits until it listens. */
+export async function spawnDaemonProcess(dataDir: string, env: Record<string, string> = {}): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [CAIRN_BIN, 'daemon'], {
+    env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const match = output.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve(match[1]);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`daemon exited with ${code} before listening:\n${output}`)));
+    setTimeout(() => reject(new Error(`daemon did not listen within 20 s:\n${output}`)), 20_000).unref();
+  });
+  return {
+    url,
+    child,
+    output: () => output,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `cairn` command line with `args`, feeding `input` on stdin. */
+export function runCli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CAIRN_BIN, ...args], { env: { ...process.env, ...options.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
 }

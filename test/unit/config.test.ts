@@ -1,0 +1,68 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { tempDir } from '../helpers.ts';
+
+function refusal(env: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig(env, '/srv');
+  } catch (error) {
+    assert.instance(error, ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('the config was accepted');
+}
+
+test('with nothing set, the defaults make a local daemon under ./data', () => {
+  assert.equal(loadConfig({}, '/srv'), {
+    host: '127.0.0.1',
+    port: 8080,
+    dataDir: '/srv/data',
+    allowedBrowsePaths: ['/mnt', '/media', '/home'],
+    configFile: null,
+  });
+});
+
+test('environment variables set each value', () => {
+  const config = loadConfig(
+    { CAIRN_HOST: '0.0.0.0', CAIRN_PORT: '9000', CAIRN_DATA_DIR: '/var/lib/cairn', CAIRN_ALLOWED_BROWSE_PATHS: '/mnt , /srv/backup/' },
+    '/srv',
+  );
+  assert.equal(config, { host: '0.0.0.0', port: 9000, dataDir: '/var/lib/cairn', allowedBrowsePaths: ['/mnt', '/srv/backup'], configFile: null });
+});
+
+test('a bad value names the setting and what it accepts', () => {
+  assert.match(refusal({ CAIRN_PORT: 'eighty' }), /CAIRN_PORT="eighty" is not valid: expected a whole number from 0 to 65535/);
+  assert.match(refusal({ CAIRN_PORT: '70000' }), /CAIRN_PORT/);
+  assert.match(refusal({ CAIRN_ALLOWED_BROWSE_PATHS: 'mnt,media' }), /CAIRN_ALLOWED_BROWSE_PATHS.*absolute paths/);
+  assert.match(refusal({ CAIRN_ALLOWED_BROWSE_PATHS: ' , ' }), /CAIRN_ALLOWED_BROWSE_PATHS/);
+  assert.match(refusal({ CAIRN_HOST: 'bad host; rm -rf' }), /CAIRN_HOST/);
+  assert.match(refusal({ CAIRN_DATA_DIR: '' }), /CAIRN_DATA_DIR/);
+});
+
+test('a config file supplies values and the environment wins over it', () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'cairn.json');
+  writeFileSync(file, JSON.stringify({ port: 9100, data_dir: '/var/lib/cairn', allowed_browse_paths: ['/media'] }));
+  const config = loadConfig({ CAIRN_CONFIG: file, CAIRN_PORT: '9200' }, '/srv');
+  assert.is(config.port, 9200);
+  assert.is(config.dataDir, '/var/lib/cairn');
+  assert.equal(config.allowedBrowsePaths, ['/media']);
+  assert.is(config.configFile, file);
+});
+
+test('a config file with an unknown key, bad JSON, or a bad value is refused by name', () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'cairn.json');
+  writeFileSync(file, JSON.stringify({ prot: 9100 }));
+  assert.match(refusal({ CAIRN_CONFIG: file }), /unknown setting\(s\) prot/);
+  writeFileSync(file, '{ "port": ');
+  assert.match(refusal({ CAIRN_CONFIG: file }), /not valid JSON/);
+  writeFileSync(file, JSON.stringify({ port: -1 }));
+  assert.match(refusal({ CAIRN_CONFIG: file }), /port in .*cairn.json.* expected a whole number/);
+  assert.match(refusal({ CAIRN_CONFIG: path.join(dir, 'missing.json') }), /cannot be read/);
+});
+
+test.run();
