@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use (none yet beyond Node.js itself; later suites add rsync, sshd, …).
-apt_packages=()
+# Debian packages the tests start for real.
+apt_packages=(rsync)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   missing=()
   for package in "${apt_packages[@]}"; do

@@ -7,21 +7,32 @@ import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import { startAdminSocket } from './admin/admin-socket.ts';
 import { createApiServer } from './api/server.ts';
+import { attachWebSockets } from './api/ws.ts';
 import { AuthService, RateLimiter, SessionService, type RateLimiterOptions } from './auth/index.ts';
 import type { Config } from './config.ts';
 import { lockDataDir } from './data-dir-lock.ts';
+import { destinationOf } from './destinations/index.ts';
+import { EventBus } from './events.ts';
+import { JobService } from './jobs/job-service.ts';
 import { createLogger, type Logger } from './log.ts';
+import { RunLogs } from './logs/index.ts';
+import { RunHistory, RunManager } from './runs/index.ts';
+import { Scheduler, scheduleViewsOf } from './schedules/index.ts';
 import { loadOrCreateKeyFile, openStore, type Store } from './store/index.ts';
 import { openVault } from './vault/index.ts';
+import type { StoredSchedule } from './domain/schedules.ts';
 import { VERSION } from './version.ts';
 
 export const SESSION_KEY_FILE = 'session.key';
+export const LOGS_DIR = 'logs';
 
 export interface Daemon {
   /** Base URL of the API, e.g. http://127.0.0.1:8080. */
   url: string;
   server: Hapi.Server;
   store: Store;
+  events: EventBus;
+  runManager: RunManager;
   stop(): Promise<void>;
 }
 
@@ -55,6 +66,44 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const auth = new AuthService(store.users, sessions, vault);
     const loginLimiter = new RateLimiter(options.loginRateLimit);
 
+    const events = new EventBus();
+    const logs = new RunLogs(path.join(config.dataDir, LOGS_DIR));
+    teardown.push(() => logs.close());
+    const runManager = new RunManager({
+      runs: store.runs,
+      jobs: store.jobs,
+      settings: store.settings,
+      logs,
+      destinationOf,
+      // Credentials arrive with the remote destinations; local jobs need none.
+      secretOf: async () => null,
+      events,
+      log,
+    });
+    const interrupted = await runManager.failInterruptedRuns();
+    if (interrupted > 0) log.warn(`${interrupted} run(s) interrupted by the last stop were marked failed`);
+    teardown.push(() => runManager.stop());
+
+    const scheduler = new Scheduler({
+      schedules: () => store.schedules.all(),
+      timezone: () => store.settings.get().timezone,
+      fire: (schedule) => fireSchedule(schedule, { store, runManager, log }),
+      log: (message) => log.info(message),
+    });
+    scheduler.start();
+    teardown.push(async () => scheduler.stop());
+
+    const jobs = new JobService({
+      jobs: store.jobs,
+      schedules: store.schedules,
+      runs: store.runs,
+      runManager,
+      logs,
+      schedulesOf: (jobId) => scheduleViewsOf(store.schedules.ofJob(jobId), store.settings.get().timezone),
+      credentialExists: () => false,
+      onChange: () => scheduler.refresh(),
+    });
+
     const server = await createApiServer({
       host: config.host,
       port: config.port,
@@ -64,17 +113,40 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       sessions,
       loginLimiter,
       settings: store.settings,
+      onSettingsChange: () => scheduler.refresh(),
+      jobs,
+      runManager,
+      history: new RunHistory(store.runs, store.jobs, logs),
+      schedules: store.schedules,
     });
     await server.start();
     teardown.push(() => server.stop({ timeout: 5000 }));
-
-    teardown.push(await startAdminSocket(config.dataDir, { auth, onPasswordReset: () => loginLimiter.clear() }));
+    teardown.push(attachWebSockets(server, { sessions, events, runs: store.runs, logs }));
 
     const url = `http://${server.info.host.includes(':') ? `[${server.info.host}]` : server.info.host}:${server.info.port}`;
+    // The CLI on the box reaches a daemon listening on every address through loopback.
+    const localUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${server.info.port}` : url;
+    teardown.push(await startAdminSocket(config.dataDir, { auth, url: localUrl, onPasswordReset: () => loginLimiter.clear() }));
     log.info(`Cairn ${VERSION} listening on ${url}`, { data_dir: config.dataDir });
-    return { url, server, store, stop };
+    return { url, server, store, events, runManager, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** A schedule came due: run its job, unless the job is disabled or still running (then say so). */
+function fireSchedule(schedule: StoredSchedule, deps: { store: Store; runManager: RunManager; log: Logger }): void {
+  const job = deps.store.jobs.byId(schedule.job_id);
+  if (!job || !job.enabled) return;
+  const busy = deps.runManager.activeRunOf(job.id);
+  if (busy) {
+    const message = `Scheduled run (schedule ${schedule.id}) skipped: this job was still ${busy.status}`;
+    deps.log.info(message, { job_id: job.id });
+    deps.runManager.noteOnActiveRun(job.id, 'warning', message);
+    return;
+  }
+  deps.runManager.request(job.id, { trigger: 'scheduled', scheduleId: schedule.id }).catch((error) =>
+    deps.log.error('scheduled run could not start', { job_id: job.id, error: String(error) }),
+  );
 }

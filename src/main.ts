@@ -1,5 +1,6 @@
 /** The `cairn` command line: parses argv and calls in; no logic of its own. */
 import { resetPasswordCommand } from './cli/reset-password.ts';
+import { runJobCommand } from './cli/run-job.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { startDaemon } from './daemon.ts';
 import { clearBlockedDatabase, StoreUnavailableError } from './store/index.ts';
@@ -9,6 +10,7 @@ const USAGE = `Usage: cairn <command>
 
 Commands:
   daemon                               run the backup daemon in the foreground
+  run <job id or name>                 run a job now on the running daemon and follow its log
   user reset-password [--username N]   set a new password on this box (turns 2FA off, ends sessions)
   store reset                          after a damaged database was moved aside: start with an empty one
   version                              print the version
@@ -24,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'daemon':
         return await runDaemon(loadConfig());
+      case 'run':
+        return await runJobCommand(loadConfig(), rest[0]);
       case 'user':
         if (rest[0] === 'reset-password') return await resetPasswordCommand(loadConfig(), optionValue(rest, '--username'));
         break;

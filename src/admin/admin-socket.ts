@@ -1,8 +1,9 @@
 /**
- * The admin socket: a Unix socket in the data dir (only its owner can reach it) through which
- * `cairn user reset-password` on the box reaches a running daemon, so the change is made by the
- * process that owns the store instead of being overwritten by it. One JSON request line, one
- * JSON answer line.
+ * The admin socket: a Unix socket in the data dir that only its owner can reach. Through it, CLI
+ * commands run on the box reach the running daemon:
+ * - `reset-password`: made by the process that owns the store, instead of being overwritten by it;
+ * - `session`: a session for the CLI (`cairn run`), which then uses the public API like any client.
+ * One JSON request line, one JSON answer line.
  */
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
@@ -19,10 +20,19 @@ export interface ResetPasswordRequest {
   password: string;
 }
 
-type AdminAnswer = { ok: true; user: PublicUser } | { ok: false; message: string };
+export interface SessionRequest {
+  command: 'session';
+}
+
+type AdminRequest = ResetPasswordRequest | SessionRequest;
+type Failure = { ok: false; message: string };
+type ResetAnswer = { ok: true; user: PublicUser } | Failure;
+export type SessionAnswer = { ok: true; token: string; url: string } | Failure;
 
 export interface AdminSocketDependencies {
   auth: AuthService;
+  /** The daemon's API base URL, reachable from this box. */
+  url: string;
   /** Called after a reset so lockouts from the owner's failed attempts are forgotten. */
   onPasswordReset(): void;
 }
@@ -55,9 +65,12 @@ export async function startAdminSocket(dataDir: string, deps: AdminSocketDepende
     });
 }
 
-async function answer(line: string, deps: AdminSocketDependencies): Promise<AdminAnswer> {
+async function answer(line: string, deps: AdminSocketDependencies): Promise<ResetAnswer | SessionAnswer> {
   try {
-    const request = JSON.parse(line) as ResetPasswordRequest;
+    const request = JSON.parse(line) as AdminRequest;
+    if (request.command === 'session') {
+      return { ok: true, token: await deps.auth.startOwnerSession(), url: deps.url };
+    }
     if (request.command !== 'reset-password' || typeof request.password !== 'string') {
       return { ok: false, message: 'unknown admin command' };
     }
@@ -73,16 +86,25 @@ async function answer(line: string, deps: AdminSocketDependencies): Promise<Admi
  * Sends a reset to the running daemon. Resolves to null when no daemon listens (the caller then
  * changes the store directly).
  */
-export function sendResetPassword(dataDir: string, request: Omit<ResetPasswordRequest, 'command'>): Promise<AdminAnswer | null> {
+export function sendResetPassword(dataDir: string, request: Omit<ResetPasswordRequest, 'command'>): Promise<ResetAnswer | null> {
+  return sendAdminRequest(dataDir, { command: 'reset-password', ...request });
+}
+
+/** Asks the running daemon for a session for this CLI; null when no daemon listens. */
+export function requestSession(dataDir: string): Promise<SessionAnswer | null> {
+  return sendAdminRequest(dataDir, { command: 'session' });
+}
+
+function sendAdminRequest<Answer>(dataDir: string, request: AdminRequest): Promise<Answer | null> {
   return new Promise((resolve, reject) => {
     const connection = net.connect(path.join(dataDir, ADMIN_SOCKET));
     let reply = '';
     connection.setEncoding('utf8');
-    connection.on('connect', () => connection.write(JSON.stringify({ command: 'reset-password', ...request }) + '\n'));
+    connection.on('connect', () => connection.write(JSON.stringify(request) + '\n'));
     connection.on('data', (chunk) => (reply += chunk));
     connection.on('end', () => {
       try {
-        resolve(JSON.parse(reply) as AdminAnswer);
+        resolve(JSON.parse(reply) as Answer);
       } catch {
         reject(new Error('the daemon gave no answer'));
       }

@@ -5,10 +5,15 @@
 import Hapi from '@hapi/hapi';
 import type { AuthService, RateLimiter, SessionService } from '../auth/index.ts';
 import type { Logger } from '../log.ts';
-import type { SettingsRepository } from '../store/index.ts';
+import type { JobService } from '../jobs/job-service.ts';
+import type { RunHistory, RunManager } from '../runs/index.ts';
+import type { ScheduleRepository, SettingsRepository } from '../store/index.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
 import { authRoutes } from './routes/auth.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { runRoutes } from './routes/runs.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { systemRoutes } from './routes/system.ts';
 import { totpRoutes } from './routes/totp.ts';
@@ -27,6 +32,12 @@ export interface ApiDependencies {
   sessions: SessionService;
   loginLimiter: RateLimiter;
   settings: SettingsRepository;
+  /** Called after settings change (the time zone moves every schedule). */
+  onSettingsChange(): void;
+  jobs: JobService;
+  runManager: RunManager;
+  history: RunHistory;
+  schedules: ScheduleRepository;
 }
 
 export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Server> {
@@ -61,7 +72,10 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...systemRoutes(deps.version),
           ...authRoutes(deps.auth, deps.loginLimiter),
           ...totpRoutes(deps.auth, deps.loginLimiter),
-          ...settingsRoutes(deps.settings),
+          ...settingsRoutes(deps.settings, deps.onSettingsChange),
+          ...jobRoutes(deps.jobs, deps.runManager),
+          ...runRoutes(deps.history),
+          ...scheduleRoutes(deps.jobs, deps.schedules, deps.settings, deps.onSettingsChange),
         ]);
       },
     },

@@ -155,6 +155,13 @@ export class AuthService {
     return publicUser(user);
   }
 
+  /** A session for the owner (the first user), for CLI commands run on the box. */
+  async startOwnerSession(): Promise<string> {
+    const owner = this.users.all()[0];
+    if (!owner) throw new CairnError('not_found', 'USER_NOT_FOUND', 'No user exists yet; run the setup first');
+    return this.sessions.start(owner.id);
+  }
+
   private pendingUser(totpToken: string): UserRecord {
     const pending = this.pendingLogins.get(totpToken);
     if (!pending || pending.expiresAt <= Date.now()) {

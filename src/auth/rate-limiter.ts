@@ -19,6 +19,9 @@ export const LOGIN_RATE_LIMIT: RateLimiterOptions = {
   forgetAfterMs: 24 * 3_600_000,
 };
 
+/** Past this many clients, those with no recent failure and no lockout are forgotten, so memory stays bounded. */
+const MAX_TRACKED_CLIENTS = 10_000;
+
 interface ClientState {
   failures: number[];
   lockouts: number;
@@ -66,11 +69,18 @@ export class RateLimiter {
   }
 
   private stateOf(client: string, now: number): ClientState {
+    if (this.clients.size > MAX_TRACKED_CLIENTS) this.forgetQuietClients(now);
     let state = this.clients.get(client);
     if (!state || now - state.lastFailure > this.options.forgetAfterMs) {
       state = { failures: [], lockouts: 0, lockedUntil: 0, lastFailure: now };
       this.clients.set(client, state);
     }
     return state;
+  }
+
+  private forgetQuietClients(now: number): void {
+    for (const [client, state] of this.clients) {
+      if (state.lockedUntil <= now && now - state.lastFailure > this.options.windowMs) this.clients.delete(client);
+    }
   }
 }

@@ -5,6 +5,9 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
+import type { JobRecord } from '../domain/jobs.ts';
+import type { RunRecord } from '../domain/runs.ts';
+import type { StoredSchedule } from '../domain/schedules.ts';
 import type { Settings } from '../domain/settings.ts';
 import { removeStaleTempFiles, writeFileDurably } from './durable-file.ts';
 
@@ -42,9 +45,13 @@ export interface StoreData {
   sessions: SessionRecord[];
   /** Only the settings the owner changed; defaults fill the rest at read time. */
   settings: Partial<Settings>;
+  jobs: JobRecord[];
+  schedules: StoredSchedule[];
+  /** Run records only; their logs are files under logs/. */
+  runs: RunRecord[];
 }
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * migrations[n] turns data of version n-1 into version n. Add one for every change of shape and
@@ -56,6 +63,11 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
     data.users ??= [];
     data.sessions ??= [];
     data.settings ??= {};
+  },
+  2: (data) => {
+    data.jobs ??= [];
+    data.schedules ??= [];
+    data.runs ??= [];
   },
 };
 

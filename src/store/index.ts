@@ -1,16 +1,21 @@
 /** The store: one database file with a repository per resource. */
 import { openDatabase, type Database } from './database.ts';
+import { JobRepository, RunRepository, ScheduleRepository } from './jobs.ts';
 import { SessionRepository, SettingsRepository, UserRepository } from './repositories.ts';
 
 export { StoreUnavailableError, clearBlockedDatabase, DATABASE_FILE } from './database.ts';
 export type { SessionRecord, UserRecord } from './database.ts';
 export { writeFileDurably, loadOrCreateKeyFile } from './durable-file.ts';
 export type { UserRepository, SessionRepository, SettingsRepository } from './repositories.ts';
+export type { JobRepository, RunRepository, ScheduleRepository, NewRun } from './jobs.ts';
 
 export interface Store {
   users: UserRepository;
   sessions: SessionRepository;
   settings: SettingsRepository;
+  jobs: JobRepository;
+  schedules: ScheduleRepository;
+  runs: RunRepository;
   /** Waits for pending writes. */
   close(): Promise<void>;
 }
@@ -22,6 +27,9 @@ export async function openStore(dataDir: string): Promise<Store> {
     users: new UserRepository(db),
     sessions: new SessionRepository(db),
     settings: new SettingsRepository(db),
+    jobs: new JobRepository(db),
+    schedules: new ScheduleRepository(db),
+    runs: new RunRepository(db),
     close: () => db.write(),
   };
 }

@@ -6,13 +6,13 @@ import { defaultSettings, type Settings } from '../domain/settings.ts';
 import type { Database, SessionRecord, StoreData, UserRecord } from './database.ts';
 
 /** Hands out the next integer id of a collection; ids are never reused, even after deletes. */
-function nextId(data: StoreData, collection: string): number {
+export function nextId(data: StoreData, collection: string): number {
   const id = (data.last_ids[collection] ?? 0) + 1;
   data.last_ids[collection] = id;
   return id;
 }
 
-const now = () => new Date().toISOString();
+export const now = () => new Date().toISOString();
 
 export class UserRepository {
   constructor(private readonly db: Database) {}

@@ -94,7 +94,7 @@ routes('every route with a body answers 400 to unknown fields, a non-object body
     }
 
     const keys = (payloadSchemaOf(route)!.describe().keys ?? {}) as Record<string, { type?: string }>;
-    for (const [key, description] of Object.entries(keys)) {
+    for (const [key, description] of Object.entries(keys).filter(([, d]) => d.type !== 'any')) {
       const response = await send({ [key]: wrongValueFor(description.type) });
       assert.is(response.status, 400, `${name} with ${key} of the wrong type`);
       assert.ok(isErrorShape(response.body, 'VALIDATION_FAILED'), name);

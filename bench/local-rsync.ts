@@ -1,0 +1,120 @@
+/**
+ * Benchmark of the local destination: a generated tree (default 100,000 files, ~400 MB) backed up
+ * through the daemon's API and by bare `rsync -a`, same machine, same run, printed side by side.
+ * Also: the daemon's peak RSS during the runs and the time to read the last page of the run's log.
+ *
+ *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000]
+ * Needs a few GB free in the temp dir; removes what it made.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
+import { waitFor } from '../test/trees.ts';
+
+const argument = (name: string, fallback: number) => {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? fallback : Number(process.argv[index + 1]);
+};
+const FILES = argument('--files', 100_000);
+const BYTES = argument('--bytes', 400_000_000);
+
+const work = path.join(os.tmpdir(), `cairn-bench-${process.pid}`);
+const source = path.join(work, 'source', 'data');
+const viaCairn = path.join(work, 'via-cairn');
+const viaRsync = path.join(work, 'via-rsync');
+
+function generateTree(): void {
+  const average = Math.floor(BYTES / FILES);
+  const block = Buffer.alloc(average * 2, 'cairn benchmark data ');
+  for (let i = 0; i < FILES; i++) {
+    const dir = path.join(source, `d${Math.floor(i / 1000)}`, `e${Math.floor(i / 100) % 10}`);
+    if (i % 100 === 0) mkdirSync(dir, { recursive: true });
+    // Sizes vary from 0 to twice the average, like a real home folder's mix of small and large files.
+    writeFileSync(path.join(dir, `file-${i}.dat`), block.subarray(0, (i * 7919) % (average * 2)));
+  }
+}
+
+function dropCaches(): void {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+  } catch {
+    // not permitted here: both sides then run with warm caches alike
+  }
+}
+
+function timeRsync(): number {
+  dropCaches();
+  const started = process.hrtime.bigint();
+  execFileSync('rsync', ['-a', `${source}/`, `${viaRsync}/data/`]);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(/VmHWM:\s+(\d+)/)![1]) / 1024;
+}
+
+async function main() {
+  mkdirSync(viaCairn, { recursive: true });
+  mkdirSync(viaRsync, { recursive: true });
+  console.log(`Generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${source} …`);
+  generateTree();
+
+  const daemon = await spawnDaemonProcess(path.join(work, 'data-dir'));
+  const client = new ApiClient(daemon.url);
+  await client.setupAdmin();
+  const job = await client.post('/api/jobs', {
+    name: 'bench',
+    source_dirs: [source],
+    destination_type: 'local',
+    destination_config: { mount_point: viaCairn, backup_subdir: '', auto_mount: false, auto_unmount: false },
+  });
+
+  const runThroughCairn = async () => {
+    dropCaches();
+    const started = process.hrtime.bigint();
+    const runId = (await client.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
+    const run = await waitFor('the run', async () => {
+      const current = (await client.get(`/api/runs/${runId}`)).body;
+      return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
+    }, 3_600_000);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (run.status !== 'completed') throw new Error(`run ${run.status}: ${run.error_message}`);
+    return { seconds, run };
+  };
+
+  const cairnInitial = await runThroughCairn();
+  const rsyncInitial = timeRsync();
+  const cairnRerun = await runThroughCairn();
+  const rsyncRerun = timeRsync();
+  const rss = peakRssMb(daemon.child.pid!);
+
+  const logTimes: number[] = [];
+  const first = await client.request('GET', `/api/runs/${cairnInitial.run.id}/logs?limit=1`);
+  const total = Number(first.headers.get('x-total-count'));
+  for (let i = 0; i < 5; i++) {
+    const started = process.hrtime.bigint();
+    const page = await client.get(`/api/runs/${cairnInitial.run.id}/logs?offset=${Math.max(0, total - 1000)}&limit=1000`);
+    logTimes.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (page.body.length === 0) throw new Error('empty last page');
+  }
+  await daemon.kill();
+
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  console.log(`\n${FILES} files, ${(cairnInitial.run.bytes_transferred / 1e6).toFixed(0)} MB, ${os.cpus().length} cores`);
+  console.log(`                 cairn (API)   rsync -a     ratio   target`);
+  console.log(`initial          ${cairnInitial.seconds.toFixed(2).padStart(8)} s  ${rsyncInitial.toFixed(2).padStart(8)} s  ${ratio(cairnInitial.seconds, rsyncInitial).padStart(6)}   ≤ 1.10×`);
+  console.log(`no-change rerun  ${cairnRerun.seconds.toFixed(2).padStart(8)} s  ${rsyncRerun.toFixed(2).padStart(8)} s  ${ratio(cairnRerun.seconds, rsyncRerun).padStart(6)}   ≤ 1.25×`);
+  console.log(`daemon peak RSS  ${rss.toFixed(0)} MB`);
+  console.log(`last log page    ${Math.min(...logTimes).toFixed(1)} ms best, ${Math.max(...logTimes).toFixed(1)} ms worst of 5 (${total} lines; target < 50 ms)`);
+  console.log(`files counted    initial ${cairnInitial.run.files_transferred}, rerun ${cairnRerun.run.files_transferred}`);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,61 @@
+/** Runs and logs (contract: Runs & Logs). */
+import type { ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import { LOG_LEVELS, type LogLevel } from '../../domain/runs.ts';
+import type { RunHistory } from '../../runs/index.ts';
+import { idOf, idParam, paging, queryOf } from '../params.ts';
+
+interface Page {
+  limit: number;
+  offset: number;
+}
+
+export function runRoutes(history: RunHistory): ServerRoute[] {
+  const params = idParam;
+  return [
+    {
+      method: 'GET',
+      path: '/jobs/{id}/runs',
+      options: { validate: { params, query: Joi.object(paging(20, 1000)) } },
+      handler: (request) => history.ofJob(idOf(request), queryOf<Page>(request)),
+    },
+    {
+      method: 'DELETE',
+      path: '/jobs/{id}/runs',
+      options: { validate: { params } },
+      handler: async (request) => ({ message: 'Runs deleted', count: await history.deleteOfJob(idOf(request)) }),
+    },
+    {
+      method: 'GET',
+      path: '/runs/{id}',
+      options: { validate: { params } },
+      handler: (request) => history.get(idOf(request)),
+    },
+    {
+      method: 'GET',
+      path: '/runs/{id}/logs',
+      options: {
+        validate: { params, query: Joi.object({ ...paging(1000, 10_000), level: Joi.string().valid(...LOG_LEVELS) }) },
+      },
+      async handler(request, h) {
+        const { entries, total } = await history.logsOf(idOf(request), queryOf<Page & { level?: LogLevel }>(request));
+        // The contract's body is the bare list; the total rides in a header so clients can page to the end.
+        return h.response(entries).header('x-total-count', String(total));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/runs/{id}',
+      options: { validate: { params } },
+      async handler(request) {
+        await history.delete(idOf(request));
+        return { message: 'Run deleted' };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/runs',
+      handler: async () => ({ message: 'All runs deleted', count: await history.deleteAll() }),
+    },
+  ];
+}

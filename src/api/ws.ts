@@ -1,0 +1,183 @@
+/**
+ * WebSockets on the API's listener (contract: WebSocket), under /api/ws/… and /ws/…:
+ * - logs/:run_id sends the run's recent lines, then each new `log` line and `status` changes;
+ * - status sends `job_started`, `job_progress` and `job_completed` for every job.
+ * The token (query `?token=`, bearer header, or the cookie from the same origin) is checked before
+ * the upgrade; a refused handshake gets an HTTP error in the contract's shape.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type Hapi from '@hapi/hapi';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { SessionService } from '../auth/index.ts';
+import { isFinished, type LogEntry, type RunRecord } from '../domain/runs.ts';
+import type { EventBus } from '../events.ts';
+import type { RunLogs } from '../logs/index.ts';
+import type { RunRepository } from '../store/index.ts';
+
+/** Lines sent to a log client on connect so a late client sees context. */
+export const LOG_BACKLOG_LINES = 200;
+/** A client this far behind is disconnected rather than buffering without bound. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+export interface WebSocketDependencies {
+  sessions: SessionService;
+  events: EventBus;
+  runs: RunRepository;
+  logs: RunLogs;
+}
+
+type Route = { kind: 'logs'; runId: number } | { kind: 'status' };
+
+function routeOf(url: URL): Route | null {
+  const logs = url.pathname.match(/^(?:\/api)?\/ws\/logs\/(\d{1,10})\/?$/);
+  if (logs) return { kind: 'logs', runId: Number(logs[1]) };
+  return /^(?:\/api)?\/ws\/status\/?$/.test(url.pathname) ? { kind: 'status' } : null;
+}
+
+function tokenOf(request: IncomingMessage, url: URL): string | undefined {
+  const query = url.searchParams.get('token');
+  if (query) return query;
+  const bearer = request.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (bearer) return bearer;
+  // The cookie is only trusted from the daemon's own origin: another site's page must not ride on it.
+  const origin = request.headers.origin;
+  if (origin && new URL(origin).host !== request.headers.host) return undefined;
+  return request.headers.cookie?.match(/(?:^|;\s*)token=([^;]+)/)?.[1];
+}
+
+function refuse(socket: Duplex, status: number, error: string, code: string, message: string): void {
+  const body = JSON.stringify({ error, message, code });
+  socket.end(
+    `HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function send(socket: WebSocket, message: object): void {
+  if (socket.readyState !== socket.OPEN) return;
+  if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+    socket.close(1013, 'client too slow');
+    return;
+  }
+  socket.send(JSON.stringify(message));
+}
+
+const logMessage = (entry: LogEntry) => ({
+  type: 'log',
+  run_id: entry.run_id,
+  id: entry.id,
+  timestamp: entry.timestamp,
+  level: entry.level,
+  message: entry.message,
+});
+
+const statusMessage = (run: RunRecord) => ({
+  type: 'status',
+  run_id: run.id,
+  status: run.status,
+  files_transferred: run.files_transferred,
+  bytes_transferred: run.bytes_transferred,
+  files_deleted: run.files_deleted,
+  error_message: run.error_message,
+});
+
+/** Serves the WebSockets on `server`'s listener; returns a function that closes every socket. */
+export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencies): () => Promise<void> {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+
+  server.listener.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://cairn.invalid');
+    const route = routeOf(url);
+    if (!route) return refuse(socket, 404, 'Not found', 'ROUTE_NOT_FOUND', `No such WebSocket: ${url.pathname}`);
+    const token = tokenOf(request, url);
+    if (!token || !deps.sessions.authenticate(token)) {
+      return refuse(socket, 401, 'Unauthorized', 'UNAUTHENTICATED', 'Invalid or expired token');
+    }
+    if (route.kind === 'logs' && !deps.runs.byId(route.runId)) {
+      return refuse(socket, 404, 'Not found', 'RUN_NOT_FOUND', 'Run not found');
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      if (route.kind === 'logs') void serveRunLog(ws, route.runId, deps);
+      else serveStatus(ws, deps);
+    });
+  });
+
+  return () =>
+    new Promise<void>((resolve) => {
+      for (const client of wss.clients) client.close(1001, 'daemon stopping');
+      wss.close(() => resolve());
+    });
+}
+
+async function serveRunLog(ws: WebSocket, runId: number, deps: WebSocketDependencies): Promise<void> {
+  // Subscribe before reading the backlog, so no line falls between the two; duplicates are skipped by id.
+  const early: LogEntry[] = [];
+  let lastSentId = 0;
+  let backlogSent = false;
+  const sendEntry = (entry: LogEntry) => {
+    if (entry.id <= lastSentId) return;
+    lastSentId = entry.id;
+    send(ws, logMessage(entry));
+  };
+  const unsubscribe = [
+    deps.events.on('run:log', (entry) => {
+      if (entry.run_id !== runId) return;
+      if (backlogSent) sendEntry(entry);
+      else early.push(entry);
+    }),
+    deps.events.on('run:progress', (run) => {
+      if (run.id === runId) send(ws, statusMessage(run));
+    }),
+    deps.events.on('run:started', (run) => {
+      if (run.id === runId) send(ws, statusMessage(run));
+    }),
+    deps.events.on('run:finished', (run) => {
+      if (run.id !== runId) return;
+      // Lines logged just before the end may still be in the backlog read; send them first.
+      if (!backlogSent) return;
+      send(ws, statusMessage(run));
+      ws.close(1000, 'run finished');
+    }),
+  ];
+  ws.on('close', () => unsubscribe.forEach((off) => off()));
+
+  for (const entry of await deps.logs.tail(runId, LOG_BACKLOG_LINES)) sendEntry(entry);
+  for (const entry of early) sendEntry(entry);
+  backlogSent = true;
+  const run = deps.runs.byId(runId);
+  if (!run) return ws.close(1000, 'run deleted');
+  send(ws, statusMessage(run));
+  if (isFinished(run.status)) ws.close(1000, 'run finished');
+}
+
+function serveStatus(ws: WebSocket, deps: WebSocketDependencies): void {
+  const unsubscribe = [
+    deps.events.on('run:started', (run) =>
+      send(ws, { type: 'job_started', job_id: run.job_id, run_id: run.id, job_name: run.job_name, trigger: run.trigger }),
+    ),
+    deps.events.on('run:progress', (run) =>
+      send(ws, {
+        type: 'job_progress',
+        job_id: run.job_id,
+        run_id: run.id,
+        files_transferred: run.files_transferred,
+        bytes_transferred: run.bytes_transferred,
+        files_deleted: run.files_deleted,
+      }),
+    ),
+    deps.events.on('run:finished', (run) =>
+      send(ws, {
+        type: 'job_completed',
+        job_id: run.job_id,
+        run_id: run.id,
+        job_name: run.job_name,
+        status: run.status,
+        files_transferred: run.files_transferred,
+        bytes_transferred: run.bytes_transferred,
+        files_deleted: run.files_deleted,
+        error_message: run.error_message,
+      }),
+    ),
+  ];
+  ws.on('close', () => unsubscribe.forEach((off) => off()));
+}

@@ -1,0 +1,70 @@
+/**
+ * The one interface every destination implements (local/USB via rsync, S3, SFTP, WebDAV …).
+ * The run manager, the API and the TUI read `capabilities` and `describe()`; they never branch on type.
+ */
+import type Joi from 'joi';
+import type { SyncOptions } from '../domain/jobs.ts';
+import type { LogLevel, TransferTotals } from '../domain/runs.ts';
+
+/** What a destination can really do; the API's provider capabilities are exactly these. */
+export interface DestinationCapabilities {
+  supports_delete: boolean;
+  supports_compression: boolean;
+  supports_checksum: boolean;
+  supports_bandwidth_limit: boolean;
+  supports_exclude_patterns: boolean;
+  supports_incremental: boolean;
+  supports_dry_run: boolean;
+  requires_credentials: boolean;
+}
+
+export interface DestinationDescription {
+  type: string;
+  name: string;
+  description: string;
+  requires_credentials: boolean;
+}
+
+export type { SyncOptions, Verbosity } from '../domain/jobs.ts';
+
+export interface SyncContext<Config> {
+  /** The job's `destination_config`, already validated against `configSchema`. */
+  config: Config;
+  /** Decrypted credential data, or null when the destination needs none. Never log it. */
+  secret: Record<string, string> | null;
+  /** Absolute source folders; each lands in `<destination>/<basename of source>`. */
+  sources: string[];
+  options: SyncOptions;
+  /** Aborted when the run is cancelled or the daemon stops. */
+  signal: AbortSignal;
+  /** Appends a line to the run's log. */
+  log(level: LogLevel, message: string): void;
+  /** Reports cumulative totals so far; may be called often (the run manager throttles). */
+  progress(totals: TransferTotals): void;
+}
+
+export interface ConnectionTestResult {
+  message: string;
+  details: Record<string, unknown> | null;
+}
+
+export interface Destination<Config = Record<string, unknown>> {
+  readonly type: string;
+  describe(): DestinationDescription;
+  readonly capabilities: DestinationCapabilities;
+  /** joi schema of `destination_config` for this type; unknown keys refused. */
+  readonly configSchema: Joi.ObjectSchema;
+  /** Names of credential fields that are secret, so logs and responses can redact them. */
+  readonly secretFields: readonly string[];
+  /** Checks that the destination is reachable and writable; throws CairnError saying what is wrong. */
+  test(config: Config, secret: Record<string, string> | null): Promise<ConnectionTestResult>;
+  /**
+   * Makes the destination hold a copy of every source, incrementally, and returns the final totals.
+   * - Throws a CairnError whose message tells the user what failed (the run becomes `failed`).
+   * - When `signal` aborts, stops promptly (child processes ended, no partial file left under a final
+   *   name) and rejects with `signal.reason` (the run becomes `cancelled`).
+   * - A file that changes while it is copied is either copied whole or reported; a source that
+   *   vanishes is reported in the log and is not an error of the run.
+   */
+  sync(context: SyncContext<Config>): Promise<TransferTotals>;
+}

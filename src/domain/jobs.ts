@@ -1,0 +1,104 @@
+/** Backup jobs: what a job is, and the rules for the parts that do not depend on the destination type. */
+import path from 'node:path';
+import Joi from 'joi';
+
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+export const VERBOSITIES: readonly Verbosity[] = ['quiet', 'normal', 'verbose'];
+
+/** The job's `sync_options`, validated. */
+export interface SyncOptions {
+  /** Remove destination files that are no longer in the source. */
+  delete_extraneous: boolean;
+  /** rsync-style patterns (`*.tmp`, `.cache`, `/top-only`, `dir/`), matched under each source. */
+  exclude_patterns: string[];
+  /** Upload limit in KiB/s; null or 0 means unlimited. */
+  bandwidth_limit_kbps: number | null;
+  /** Report what would change; write and delete nothing. */
+  dry_run: boolean;
+  /** quiet: summary and problems only; normal: one line per changed file; verbose: also the tool's detail. */
+  verbosity: Verbosity;
+}
+
+export interface JobRecord {
+  id: number;
+  name: string;
+  description: string;
+  enabled: boolean;
+  /** Absolute folders; each lands in `<destination>/<basename>`. */
+  source_dirs: string[];
+  destination_type: string;
+  destination_config: Record<string, unknown>;
+  sync_options: SyncOptions;
+  credential_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The fields a client may send when creating or updating a job. */
+export type JobInput = Pick<
+  JobRecord,
+  'name' | 'description' | 'enabled' | 'source_dirs' | 'destination_type' | 'destination_config' | 'sync_options' | 'credential_id'
+>;
+
+export const JOB_NAME_MAX = 100;
+
+// Control characters would corrupt rsync's filter rules and the logs; a pattern is one line of text.
+const noControlCharacters = /^[^\u0000-\u001f\u007f]*$/;
+
+const sourceDir = Joi.string()
+  .max(4096)
+  .custom((value: string, helpers) => {
+    if (!path.isAbsolute(value) || value.includes('\0')) return helpers.error('source.absolute');
+    const normalized = path.resolve(value);
+    if (path.basename(normalized) === '') return helpers.error('source.root');
+    return normalized;
+  })
+  .messages({
+    'source.absolute': '{{#label}} must be an absolute path such as /home/user/documents',
+    'source.root': '{{#label}} cannot be the root folder itself; name the folders to back up',
+  });
+
+export const syncOptionsSchema = Joi.object({
+  delete_extraneous: Joi.boolean().default(false),
+  exclude_patterns: Joi.array()
+    .items(
+      Joi.string()
+        .min(1)
+        .max(1000)
+        .pattern(noControlCharacters)
+        .messages({ 'string.pattern.base': '{{#label}} must not contain control characters such as newlines' }),
+    )
+    .max(500)
+    .default([]),
+  bandwidth_limit_kbps: Joi.number().integer().min(0).max(10_000_000).allow(null).default(null),
+  dry_run: Joi.boolean().default(false),
+  verbosity: Joi.string()
+    .valid(...VERBOSITIES)
+    .default('normal'),
+}).default();
+
+/** Fields of a job read from a stored record that a client may send back but cannot change. */
+export const READ_ONLY_JOB_FIELDS = ['id', 'created_at', 'updated_at', 'last_run', 'schedules'] as const;
+
+/**
+ * A job body. `destination_config` is only checked to be an object here; the destination
+ * registry checks it against the type's own schema.
+ */
+export const jobInputSchema = Joi.object({
+  name: Joi.string().trim().min(1).max(JOB_NAME_MAX).pattern(noControlCharacters).required(),
+  description: Joi.string().allow('').max(2000).default(''),
+  enabled: Joi.boolean().default(true),
+  source_dirs: Joi.array().items(sourceDir).min(1).max(100).required(),
+  destination_type: Joi.string().max(50).required(),
+  destination_config: Joi.object().unknown(true).required(),
+  sync_options: syncOptionsSchema,
+  credential_id: Joi.number().integer().min(1).allow(null).default(null),
+  ...Object.fromEntries(READ_ONLY_JOB_FIELDS.map((field) => [field, Joi.any().strip()])),
+});
+
+/** Each source lands in `<destination>/<basename>`, so two sources with one basename would overwrite each other. */
+export function duplicateBasenames(sourceDirs: string[]): string[] {
+  const seen = new Map<string, number>();
+  for (const dir of sourceDirs) seen.set(path.basename(dir), (seen.get(path.basename(dir)) ?? 0) + 1);
+  return [...seen].filter(([, count]) => count > 1).map(([name]) => name);
+}

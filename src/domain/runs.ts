@@ -1,0 +1,53 @@
+/** Runs and their log entries, as the contract names them. */
+
+export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** What started a run: the API or CLI, a schedule, a USB drive being plugged in, or a restore. */
+export type RunTrigger = 'manual' | 'scheduled' | 'device' | 'restore';
+
+export const LOG_LEVELS = ['info', 'warning', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Counters a run reports while it works and when it ends; same meaning for every destination. */
+export interface TransferTotals {
+  /** Regular files written (or, on a dry run, that would be written) to the destination. */
+  files_transferred: number;
+  /** Bytes of file content sent to the destination. */
+  bytes_transferred: number;
+  /** Files removed from the destination because they are no longer in the source. */
+  files_deleted: number;
+}
+
+export interface LogEntry {
+  /** 1-based position in the run's log; stable, so clients can page and resume. */
+  id: number;
+  run_id: number;
+  timestamp: string;
+  level: LogLevel;
+  message: string;
+}
+
+export function isFinished(status: RunStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+export interface RunRecord extends TransferTotals {
+  id: number;
+  job_id: number;
+  /** The job's name when the run was made, so history reads right after a rename. */
+  job_name: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  schedule_id: number | null;
+  /** When the run was requested (it may wait `pending` for a free slot). */
+  created_at: string;
+  /** When it began running; null while pending. */
+  started_at: string | null;
+  completed_at: string | null;
+  /** Why it failed or was cancelled; null when it completed. */
+  error_message: string | null;
+}
+
+/** The summary of a job's latest run, as `last_run` in a job. */
+export type RunSummary = Pick<RunRecord, 'id' | 'status' | 'started_at' | 'completed_at'>;

@@ -1,0 +1,36 @@
+/**
+ * The event bus shared by runs, devices and the API: typed events, synchronous delivery.
+ * Listeners must not throw and must not block; the WebSocket layer only queues frames.
+ */
+import { EventEmitter } from 'node:events';
+import type { LogEntry, RunRecord } from './domain/runs.ts';
+
+export interface CairnEvents {
+  /** A line was added to a run's log. */
+  'run:log': LogEntry;
+  /** A run went from pending to running. */
+  'run:started': RunRecord;
+  /** A running run's totals moved (throttled to a few per second). */
+  'run:progress': RunRecord;
+  /** A run reached completed, failed or cancelled. */
+  'run:finished': RunRecord;
+}
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    // One listener per WebSocket client; a busy box may have many.
+    this.emitter.setMaxListeners(0);
+  }
+
+  emit<E extends keyof CairnEvents>(event: E, payload: CairnEvents[E]): void {
+    this.emitter.emit(event, payload);
+  }
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<E extends keyof CairnEvents>(event: E, listener: (payload: CairnEvents[E]) => void): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+}

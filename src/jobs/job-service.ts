@@ -1,0 +1,133 @@
+/**
+ * Job workflows behind the API and CLI: create, update, delete and clone with every rule the
+ * contract and the destination types impose. Serializes jobs with `last_run` and `schedules`.
+ */
+import { conflict, invalid, notFound } from '../domain/errors.ts';
+import { duplicateBasenames, JOB_NAME_MAX, type JobInput, type JobRecord } from '../domain/jobs.ts';
+import type { RunSummary } from '../domain/runs.ts';
+import type { ScheduleView } from '../domain/schedules.ts';
+import { validateDestinationConfig } from '../destinations/index.ts';
+import type { RunLogs } from '../logs/index.ts';
+import type { RunManager } from '../runs/index.ts';
+import type { JobRepository, RunRepository, ScheduleRepository } from '../store/index.ts';
+
+/** A job as the API shows it. */
+export type JobView = JobRecord & { last_run: RunSummary | null; schedules: ScheduleView[] };
+
+export interface JobServiceDependencies {
+  jobs: JobRepository;
+  schedules: ScheduleRepository;
+  runs: RunRepository;
+  runManager: RunManager;
+  logs: RunLogs;
+  /** Schedules of a job with their next run, as the API shows them. */
+  schedulesOf(jobId: number): ScheduleView[];
+  /** True when a credential with this id exists (credentials arrive with the remote destinations). */
+  credentialExists(id: number): boolean;
+  /** Called after jobs or schedules change, so timers follow. */
+  onChange(): void;
+}
+
+export class JobService {
+  constructor(private readonly deps: JobServiceDependencies) {}
+
+  list(): JobView[] {
+    return this.deps.jobs.all().map((job) => this.view(job));
+  }
+
+  get(id: number): JobView {
+    return this.view(this.require(id));
+  }
+
+  /** The job with this id, or a 404. */
+  require(id: number): JobRecord {
+    const job = this.deps.jobs.byId(id);
+    if (!job) throw notFound('JOB_NOT_FOUND', 'Job not found');
+    return job;
+  }
+
+  async create(input: JobInput): Promise<JobView> {
+    const job = await this.deps.jobs.create(this.checked(input, null));
+    this.deps.onChange();
+    return this.view(job);
+  }
+
+  async update(id: number, input: JobInput): Promise<JobView> {
+    this.require(id);
+    const job = await this.deps.jobs.update(id, this.checked(input, id));
+    this.deps.onChange();
+    return this.view(job);
+  }
+
+  /** Deletes the job, its schedules, its runs and their logs; refused while a run is active. */
+  async delete(id: number): Promise<void> {
+    this.require(id);
+    const active = this.deps.runManager.activeRunOf(id);
+    if (active) throw conflict('RUN_IN_PROGRESS', `The job has a ${active.status} run (${active.id}); cancel it first`);
+    const runs = await this.deps.jobs.delete(id);
+    for (const run of runs) await this.deps.logs.remove(run.id);
+    this.deps.onChange();
+  }
+
+  /**
+   * Copies the job and its schedules under a free name "NAME (Copy)", "NAME (Copy 2)", ….
+   * The copy starts disabled so it does not run on its own before the owner has looked at it.
+   */
+  async clone(id: number): Promise<JobView> {
+    const original = this.require(id);
+    const { id: _id, created_at: _created, updated_at: _updated, ...input } = structuredClone(original);
+    const copy = await this.deps.jobs.create({ ...input, name: this.freeCopyName(original.name), enabled: false });
+    for (const schedule of this.deps.schedules.ofJob(id)) {
+      const { id: _sid, job_id: _jid, created_at: _screated, ...scheduleInput } = schedule;
+      await this.deps.schedules.create(copy.id, scheduleInput);
+    }
+    this.deps.onChange();
+    return this.view(copy);
+  }
+
+  /** The one serializer of a job: picks each field, so nothing stored by accident leaks out. */
+  private view(job: JobRecord): JobView {
+    return {
+      id: job.id,
+      name: job.name,
+      description: job.description,
+      enabled: job.enabled,
+      source_dirs: [...job.source_dirs],
+      destination_type: job.destination_type,
+      destination_config: structuredClone(job.destination_config),
+      sync_options: structuredClone(job.sync_options),
+      credential_id: job.credential_id,
+      created_at: job.created_at,
+      updated_at: job.updated_at,
+      last_run: this.deps.runs.latestOf(job.id),
+      schedules: this.deps.schedulesOf(job.id),
+    };
+  }
+
+  /** Applies the rules that need more than the body schema; returns the input to store. */
+  private checked(input: JobInput, id: number | null): JobInput {
+    const taken = this.deps.jobs.byName(input.name);
+    if (taken && taken.id !== id) throw conflict('JOB_NAME_TAKEN', `A job named "${input.name}" already exists`);
+    const duplicates = duplicateBasenames(input.source_dirs);
+    if (duplicates.length > 0) {
+      throw invalid(
+        'SOURCE_NAMES_CLASH',
+        `"source_dirs" has more than one folder named ${duplicates.map((name) => `"${name}"`).join(', ')}; each source lands in <destination>/<folder name>, so they would overwrite each other`,
+      );
+    }
+    if (new Set(input.source_dirs).size !== input.source_dirs.length) throw invalid('VALIDATION_FAILED', '"source_dirs" lists a folder twice');
+    const destination_config = validateDestinationConfig(input.destination_type, input.destination_config);
+    if (input.credential_id !== null && !this.deps.credentialExists(input.credential_id)) {
+      throw invalid('CREDENTIAL_NOT_FOUND', `Credential ${input.credential_id} does not exist`);
+    }
+    return { ...input, destination_config };
+  }
+
+  private freeCopyName(name: string): string {
+    for (let n = 1; ; n++) {
+      const suffix = n === 1 ? ' (Copy)' : ` (Copy ${n})`;
+      const candidate = name.slice(0, JOB_NAME_MAX - suffix.length) + suffix;
+      if (!this.deps.jobs.byName(candidate)) return candidate;
+    }
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The run manager: the one place runs are created, started, cancelled and finished.
+ * - One run per job at a time: a second request while one is pending or running is a 409.
+ * - At most `max_concurrent_runs` run at once; the rest wait `pending`, first come first served.
+ * - Every run ends in exactly one of completed | failed | cancelled, even when the daemon stops;
+ *   runs left pending/running by a crash are marked failed at the next start.
+ */
+import { promises as fs } from 'node:fs';
+import { CairnError, conflict, isCairnError, notFound } from '../domain/errors.ts';
+import type { JobRecord } from '../domain/jobs.ts';
+import type { LogLevel, RunRecord, RunTrigger, TransferTotals } from '../domain/runs.ts';
+import type { Destination } from '../destinations/types.ts';
+import type { EventBus } from '../events.ts';
+import type { Logger } from '../log.ts';
+import type { RunLogs, RunLogWriter } from '../logs/index.ts';
+import type { JobRepository, RunRepository, SettingsRepository } from '../store/index.ts';
+import { runsBeyondRetention } from './retention.ts';
+
+/** How often progress is announced while a run transfers. */
+export const PROGRESS_INTERVAL_MS = 250;
+
+const ZERO: TransferTotals = { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
+
+export interface RunManagerDependencies {
+  runs: RunRepository;
+  jobs: JobRepository;
+  settings: SettingsRepository;
+  logs: RunLogs;
+  destinationOf(type: string): Destination;
+  /** The decrypted credential data a job's destination needs, or null. */
+  secretOf(job: JobRecord): Promise<Record<string, string> | null>;
+  events: EventBus;
+  log: Logger;
+}
+
+export interface RunRequest {
+  trigger: RunTrigger;
+  scheduleId?: number | null;
+}
+
+/** Why a run was aborted: the owner cancelled it, or the daemon is stopping. */
+type AbortReason = 'cancelled' | 'shutdown';
+
+export class RunManager {
+  private readonly active = new Map<number, AbortController>();
+  private readonly executions = new Set<Promise<void>>();
+  private stopping = false;
+
+  constructor(private readonly deps: RunManagerDependencies) {}
+
+  /** At start: runs a previous daemon left pending or running are marked failed, never left hanging. */
+  async failInterruptedRuns(): Promise<number> {
+    const interrupted = this.deps.runs.inStatus('pending', 'running');
+    for (const run of interrupted) {
+      const wasRunning = run.status === 'running';
+      await this.deps.runs.update(run, {
+        status: 'failed',
+        completed_at: new Date().toISOString(),
+        error_message: wasRunning
+          ? 'Interrupted: the daemon stopped while this run was in progress; the destination may hold a partial copy'
+          : 'Interrupted: the daemon stopped before this run could start',
+      });
+      const writer = await this.deps.logs.open(run.id);
+      writer.append('error', run.error_message!);
+      await writer.close();
+    }
+    return interrupted.length;
+  }
+
+  /** The job's pending or running run, if any. */
+  activeRunOf(jobId: number): RunRecord | undefined {
+    return this.deps.runs.inStatus('pending', 'running').find((run) => run.job_id === jobId);
+  }
+
+  /** Queues a run of the job; it starts as soon as a slot is free. */
+  async request(jobId: number, request: RunRequest): Promise<RunRecord> {
+    const job = this.deps.jobs.byId(jobId);
+    if (!job) throw notFound('JOB_NOT_FOUND', 'Job not found');
+    if (this.stopping) throw new CairnError('unavailable', 'DAEMON_STOPPING', 'The daemon is stopping; try again when it is back');
+    const busy = this.activeRunOf(jobId);
+    if (busy) {
+      throw conflict('RUN_IN_PROGRESS', `Job "${job.name}" already has a ${busy.status} run (${busy.id})`, { details: { run_id: busy.id } });
+    }
+    const run = await this.deps.runs.create({
+      job_id: job.id,
+      job_name: job.name,
+      status: 'pending',
+      trigger: request.trigger,
+      schedule_id: request.scheduleId ?? null,
+      started_at: null,
+      completed_at: null,
+      error_message: null,
+      ...ZERO,
+    });
+    this.startWaitingRuns();
+    return run;
+  }
+
+  /** Cancels the job's pending or running run. */
+  async cancel(jobId: number): Promise<RunRecord> {
+    if (!this.deps.jobs.byId(jobId)) throw notFound('JOB_NOT_FOUND', 'Job not found');
+    const run = this.activeRunOf(jobId);
+    if (!run) throw conflict('NO_ACTIVE_RUN', 'The job has no pending or running run to cancel');
+    const controller = this.active.get(run.id);
+    if (controller) {
+      controller.abort('cancelled' satisfies AbortReason);
+      return run;
+    }
+    await this.finish(run, { status: 'cancelled', error_message: 'Cancelled before it started' });
+    return run;
+  }
+
+  /** Adds a line to the log of the job's running run (e.g. a schedule that fired while it ran). */
+  noteOnActiveRun(jobId: number, level: LogLevel, message: string): void {
+    const run = this.activeRunOf(jobId);
+    if (run) this.appendLog(run.id, level, message);
+  }
+
+  /** Stops every run (marked failed as interrupted) and waits until they have ended. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const controller of this.active.values()) controller.abort('shutdown' satisfies AbortReason);
+    await Promise.allSettled([...this.executions]);
+    for (const run of this.deps.runs.inStatus('pending')) {
+      await this.finish(run, { status: 'failed', error_message: 'Interrupted: the daemon stopped before this run could start' });
+    }
+    await this.deps.logs.close();
+  }
+
+  /** Log writers of the runs that are running. */
+  private readonly writers = new Map<number, RunLogWriter>();
+
+  private appendLog(runId: number, level: LogLevel, message: string): void {
+    const writer = this.writers.get(runId);
+    if (writer) this.deps.events.emit('run:log', writer.append(level, message));
+  }
+
+  private startWaitingRuns(): void {
+    if (this.stopping) return;
+    const limit = this.deps.settings.get().max_concurrent_runs;
+    for (const run of this.deps.runs.inStatus('pending')) {
+      if (this.active.size >= limit) return;
+      const controller = new AbortController();
+      this.active.set(run.id, controller);
+      const execution = this.execute(run, controller.signal).finally(() => {
+        this.active.delete(run.id);
+        this.executions.delete(execution);
+        this.startWaitingRuns();
+      });
+      this.executions.add(execution);
+    }
+  }
+
+  private async execute(run: RunRecord, signal: AbortSignal): Promise<void> {
+    const job = this.deps.jobs.byId(run.job_id);
+    if (!job) return this.finish(run, { status: 'failed', error_message: 'The job was deleted before the run started' });
+    const log = (level: LogLevel, message: string) => this.appendLog(run.id, level, message);
+    const announce = throttle(() => this.deps.events.emit('run:progress', run), PROGRESS_INTERVAL_MS);
+    try {
+      this.writers.set(run.id, await this.deps.logs.open(run.id));
+      await this.deps.runs.update(run, { status: 'running', started_at: new Date().toISOString() });
+      this.deps.events.emit('run:started', run);
+      const destination = this.deps.destinationOf(job.destination_type);
+      log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${job.sync_options.dry_run ? ' (dry run: nothing is written)' : ''}`);
+      await checkSources(job.source_dirs);
+      signal.throwIfAborted();
+      const totals = await destination.sync({
+        config: job.destination_config,
+        secret: await this.deps.secretOf(job),
+        sources: job.source_dirs,
+        options: job.sync_options,
+        signal,
+        log,
+        progress: (current) => {
+          Object.assign(run, pickTotals(current));
+          announce();
+        },
+      });
+      announce.cancel();
+      log('info', `Completed: ${describeTotals(totals)}`);
+      await this.finish(run, { status: 'completed', ...pickTotals(totals) });
+    } catch (error) {
+      announce.cancel();
+      await this.finishAfterError(run, error, signal, log);
+    }
+  }
+
+  private async finishAfterError(run: RunRecord, error: unknown, signal: AbortSignal, log: (level: LogLevel, message: string) => void) {
+    if (signal.aborted && signal.reason === 'cancelled') {
+      log('warning', `Cancelled after ${describeTotals(run)}; the destination may hold a partial copy`);
+      return this.finish(run, { status: 'cancelled', error_message: 'Cancelled by the user' });
+    }
+    if (signal.aborted) {
+      const message = 'Interrupted: the daemon stopped while this run was in progress; the destination may hold a partial copy';
+      log('error', message);
+      return this.finish(run, { status: 'failed', error_message: message });
+    }
+    const message = isCairnError(error) ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
+    if (!isCairnError(error)) this.deps.log.error('run failed unexpectedly', { run_id: run.id, error: (error as Error)?.stack ?? String(error) });
+    log('error', `Failed: ${message}`);
+    return this.finish(run, { status: 'failed', error_message: message });
+  }
+
+  /**
+   * Ends a run. Its new status and the pruning of runs beyond `max_runs_per_job` change the store in
+   * the same tick, so no client ever sees a finished run next to runs that should be gone.
+   */
+  private async finish(run: RunRecord, change: Partial<RunRecord>): Promise<void> {
+    const saved = this.deps.runs.update(run, { ...change, completed_at: new Date().toISOString() });
+    const doomed = runsBeyondRetention(run.job_id, this.deps.settings.get().max_runs_per_job, this.deps.runs);
+    await Promise.all([saved, this.deps.runs.deleteMany(doomed)]);
+    const writer = this.writers.get(run.id);
+    this.writers.delete(run.id);
+    await writer?.close();
+    this.deps.events.emit('run:finished', run);
+    for (const id of doomed) {
+      await this.deps.logs.remove(id).catch((error) => this.deps.log.error('removing an old run log failed', { run_id: id, error: String(error) }));
+    }
+  }
+}
+
+/** Every source must be an existing folder: backing up nothing and calling it done would be a lie. */
+async function checkSources(sources: string[]): Promise<void> {
+  for (const source of sources) {
+    const stat = await fs.stat(source).catch(() => null);
+    if (!stat) throw new CairnError('invalid', 'SOURCE_MISSING', `Source folder ${source} does not exist`);
+    if (!stat.isDirectory()) throw new CairnError('invalid', 'SOURCE_NOT_FOLDER', `Source ${source} is not a folder`);
+  }
+}
+
+function pickTotals(totals: TransferTotals): TransferTotals {
+  return { files_transferred: totals.files_transferred, bytes_transferred: totals.bytes_transferred, files_deleted: totals.files_deleted };
+}
+
+function describeTotals(totals: TransferTotals): string {
+  return `${totals.files_transferred} file(s), ${totals.bytes_transferred} byte(s) transferred, ${totals.files_deleted} deleted`;
+}
+
+/** Calls `fn` at most once per `intervalMs`, trailing call included. */
+function throttle(fn: () => void, intervalMs: number): (() => void) & { cancel(): void } {
+  let last = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const call = () => {
+    timer = null;
+    last = Date.now();
+    fn();
+  };
+  const throttled = () => {
+    if (timer) return;
+    const wait = last + intervalMs - Date.now();
+    if (wait <= 0) call();
+    else timer = setTimeout(call, wait);
+  };
+  throttled.cancel = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
+  return throttled;
+}

@@ -1,0 +1,107 @@
+/** A daemon killed mid-run never leaves a run `running`: the next start marks it failed. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ApiClient, runCli, spawnDaemonProcess, tempDir } from '../helpers.ts';
+import { fileContent, waitFor } from '../trees.ts';
+
+async function jobWithSlowTree(client: ApiClient): Promise<{ jobId: number; target: string }> {
+  const source = path.join(tempDir(), 'documents');
+  mkdirSync(source);
+  for (let i = 0; i < 30; i++) writeFileSync(path.join(source, `chunk-${i}.bin`), fileContent(`c${i}`, 256 * 1024));
+  const target = tempDir();
+  const job = await client.post('/api/jobs', {
+    name: 'Slow',
+    source_dirs: [source],
+    destination_type: 'local',
+    destination_config: { mount_point: target, backup_subdir: '', auto_mount: false, auto_unmount: false },
+    sync_options: { bandwidth_limit_kbps: 500 },
+  });
+  return { jobId: job.body.id, target };
+}
+
+test('kill -9 of the daemon mid-run, then a restart: the run is failed as interrupted', async () => {
+  const dataDir = tempDir();
+  let daemon = await spawnDaemonProcess(dataDir);
+  const client = new ApiClient(daemon.url);
+  await client.setupAdmin();
+  const { jobId } = await jobWithSlowTree(client);
+  const runId = (await client.post(`/api/jobs/${jobId}/run`)).body.run_id;
+  await waitFor('the run to transfer', async () => (await client.get(`/api/runs/${runId}`)).body.status === 'running');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await daemon.kill('SIGKILL');
+
+  daemon = await spawnDaemonProcess(dataDir);
+  try {
+    const again = new ApiClient(daemon.url);
+    again.cookie = client.cookie;
+    const run = (await again.get(`/api/runs/${runId}`)).body;
+    assert.is(run.status, 'failed');
+    assert.match(run.error_message, /Interrupted/);
+    assert.ok(run.completed_at);
+    const logs = (await again.get(`/api/runs/${runId}/logs?level=error`)).body;
+    assert.ok(logs.some((entry: any) => /Interrupted/.test(entry.message)), 'the log says so too');
+    assert.is((await again.post(`/api/jobs/${jobId}/run`)).status, 200, 'the job can run again');
+  } finally {
+    await daemon.kill();
+  }
+});
+
+test('stopping the daemon (SIGTERM) mid-run ends the run as failed, never running', async () => {
+  const dataDir = tempDir();
+  let daemon = await spawnDaemonProcess(dataDir);
+  const client = new ApiClient(daemon.url);
+  await client.setupAdmin();
+  const { jobId } = await jobWithSlowTree(client);
+  const runId = (await client.post(`/api/jobs/${jobId}/run`)).body.run_id;
+  await waitFor('the run to transfer', async () => (await client.get(`/api/runs/${runId}`)).body.status === 'running');
+  await daemon.kill('SIGTERM');
+  daemon = await spawnDaemonProcess(dataDir);
+  try {
+    const again = new ApiClient(daemon.url);
+    again.cookie = client.cookie;
+    const run = (await again.get(`/api/runs/${runId}`)).body;
+    assert.is(run.status, 'failed');
+    assert.match(run.error_message, /daemon stopped/);
+  } finally {
+    await daemon.kill();
+  }
+});
+
+test('cairn run JOB follows the log and exits 0 on completion, non-zero on failure', async () => {
+  const dataDir = tempDir();
+  const daemon = await spawnDaemonProcess(dataDir);
+  try {
+    const client = new ApiClient(daemon.url);
+    await client.setupAdmin();
+    const source = path.join(tempDir(), 'notes');
+    mkdirSync(source);
+    writeFileSync(path.join(source, 'hello.txt'), 'hello');
+    const target = tempDir();
+    const destination_config = { mount_point: target, backup_subdir: '', auto_mount: false, auto_unmount: false };
+    await client.post('/api/jobs', { name: 'Notes', source_dirs: [source], destination_type: 'local', destination_config });
+    await client.post('/api/jobs', { name: 'Broken', source_dirs: [path.join(source, 'nope')], destination_type: 'local', destination_config });
+
+    const env = { CAIRN_DATA_DIR: dataDir };
+    const ok = await runCli(['run', 'Notes'], { env });
+    assert.is(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /hello\.txt/);
+    assert.match(ok.stdout, /completed/);
+
+    const failed = await runCli(['run', '2'], { env });
+    assert.is(failed.code, 1);
+    assert.match(failed.stdout + failed.stderr, /does not exist/);
+
+    const unknown = await runCli(['run', 'Nope'], { env });
+    assert.is(unknown.code, 2);
+    assert.match(unknown.stderr, /No job "Nope"/);
+  } finally {
+    await daemon.kill();
+  }
+  const noDaemon = await runCli(['run', 'Notes'], { env: { CAIRN_DATA_DIR: dataDir } });
+  assert.is(noDaemon.code, 1);
+  assert.match(noDaemon.stderr, /No Cairn daemon is running/);
+});
+
+test.run();
