@@ -40,6 +40,8 @@ export interface DaemonOptions {
   log?: Logger;
   /** Login rate limits; tests shorten them. */
   loginRateLimit?: RateLimiterOptions;
+  /** The clock schedules are fired by; tests move it to a due time. */
+  scheduleClock?: () => Date;
 }
 
 /** Starts the daemon; throws with a message for the owner when it cannot. */
@@ -89,6 +91,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       timezone: () => store.settings.get().timezone,
       fire: (schedule) => fireSchedule(schedule, { store, runManager, log }),
       log: (message) => log.info(message),
+      now: options.scheduleClock,
     });
     scheduler.start();
     teardown.push(async () => scheduler.stop());
