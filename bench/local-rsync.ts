@@ -3,7 +3,9 @@
  * through the daemon's API and by bare `rsync -a`, same machine, same run, printed side by side.
  * Also: the daemon's peak RSS during the runs and the time to read the last page of the run's log.
  *
- *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000]
+ *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000] [--rounds 3]
+ * Each figure is the median of --rounds timings; the two sides alternate which goes first, and the
+ * disk is synced (not timed) before each timing, since this kind of machine's disk is shared and noisy.
  * Needs a few GB free in the temp dir; removes what it made.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,6 +21,7 @@ const argument = (name: string, fallback: number) => {
 };
 const FILES = argument('--files', 100_000);
 const BYTES = argument('--bytes', 400_000_000);
+const ROUNDS = argument('--rounds', 3);
 
 const work = path.join(os.tmpdir(), `cairn-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');
@@ -36,21 +39,20 @@ function generateTree(): void {
   }
 }
 
-function dropCaches(): void {
+/** Flushes earlier writes so they do not slow the next timing; caches stay warm for both sides alike. */
+function settle(): void {
   spawnSync('sync');
-  try {
-    writeFileSync('/proc/sys/vm/drop_caches', '3');
-  } catch {
-    // not permitted here: both sides then run with warm caches alike
-  }
 }
 
 function timeRsync(): number {
-  dropCaches();
+  settle();
   const started = process.hrtime.bigint();
   execFileSync('rsync', ['-a', `${source}/`, `${viaRsync}/data/`]);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const samples = (values: number[]) => values.map((v) => v.toFixed(1)).join(' / ');
 
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -74,9 +76,11 @@ async function main() {
   });
 
   const runThroughCairn = async () => {
-    dropCaches();
+    settle();
     const started = process.hrtime.bigint();
-    const runId = (await client.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
+    // After a long idle stretch the pooled connection may have been closed under us; try once more.
+    const start = () => client.post(`/api/jobs/${job.body.id}/run`);
+    const runId = (await start().catch(start)).body.run_id;
     const run = await waitFor('the run', async () => {
       const current = (await client.get(`/api/runs/${runId}`)).body;
       return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
@@ -86,10 +90,31 @@ async function main() {
     return { seconds, run };
   };
 
-  const cairnInitial = await runThroughCairn();
-  const rsyncInitial = timeRsync();
-  const cairnRerun = await runThroughCairn();
-  const rsyncRerun = timeRsync();
+  const times = { cairnInitial: [] as number[], rsyncInitial: [] as number[], cairnRerun: [] as number[], rsyncRerun: [] as number[] };
+  let cairnInitial!: Awaited<ReturnType<typeof runThroughCairn>>;
+  let cairnRerun!: Awaited<ReturnType<typeof runThroughCairn>>;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const dir of [viaCairn, viaRsync]) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+    }
+    const sides = [
+      async () => {
+        cairnInitial = await runThroughCairn();
+        times.cairnInitial.push(cairnInitial.seconds);
+        cairnRerun = await runThroughCairn();
+        times.cairnRerun.push(cairnRerun.seconds);
+      },
+      async () => {
+        times.rsyncInitial.push(timeRsync());
+        times.rsyncRerun.push(timeRsync());
+      },
+    ];
+    if (round % 2 === 1) sides.reverse();
+    for (const side of sides) await side();
+  }
+  const rsyncInitial = median(times.rsyncInitial);
+  const rsyncRerun = median(times.rsyncRerun);
   const rss = peakRssMb(daemon.child.pid!);
 
   const logTimes: number[] = [];
@@ -106,8 +131,12 @@ async function main() {
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
   console.log(`\n${FILES} files, ${(cairnInitial.run.bytes_transferred / 1e6).toFixed(0)} MB, ${os.cpus().length} cores`);
   console.log(`                 cairn (API)   rsync -a     ratio   target`);
-  console.log(`initial          ${cairnInitial.seconds.toFixed(2).padStart(8)} s  ${rsyncInitial.toFixed(2).padStart(8)} s  ${ratio(cairnInitial.seconds, rsyncInitial).padStart(6)}   ≤ 1.10×`);
-  console.log(`no-change rerun  ${cairnRerun.seconds.toFixed(2).padStart(8)} s  ${rsyncRerun.toFixed(2).padStart(8)} s  ${ratio(cairnRerun.seconds, rsyncRerun).padStart(6)}   ≤ 1.25×`);
+  const cairnInitialMedian = median(times.cairnInitial);
+  const cairnRerunMedian = median(times.cairnRerun);
+  console.log(`initial          ${cairnInitialMedian.toFixed(2).padStart(8)} s  ${rsyncInitial.toFixed(2).padStart(8)} s  ${ratio(cairnInitialMedian, rsyncInitial).padStart(6)}   ≤ 1.10×`);
+  console.log(`no-change rerun  ${cairnRerunMedian.toFixed(2).padStart(8)} s  ${rsyncRerun.toFixed(2).padStart(8)} s  ${ratio(cairnRerunMedian, rsyncRerun).padStart(6)}   ≤ 1.25×`);
+  console.log(`samples (s)      initial cairn ${samples(times.cairnInitial)} | rsync ${samples(times.rsyncInitial)}`);
+  console.log(`                 rerun   cairn ${samples(times.cairnRerun)} | rsync ${samples(times.rsyncRerun)}`);
   console.log(`daemon peak RSS  ${rss.toFixed(0)} MB`);
   console.log(`last log page    ${Math.min(...logTimes).toFixed(1)} ms best, ${Math.max(...logTimes).toFixed(1)} ms worst of 5 (${total} lines; target < 50 ms)`);
   console.log(`files counted    initial ${cairnInitial.run.files_transferred}, rerun ${cairnRerun.run.files_transferred}`);

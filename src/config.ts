@@ -14,6 +14,12 @@ export interface Config {
   dataDir: string;
   /** Absolute folders that browse/mkdir/mount may touch. */
   allowedBrowsePaths: string[];
+  /** Watch udev for drives being plugged in (off only for tests and boxes without udev). */
+  watchDrives: boolean;
+  /** An LED folder under /sys/class/leds that shows drive outcomes (the Pi's ACT LED), or null. */
+  ledPath: string | null;
+  /** A program run with the outcome in its environment when a drive is done, or null. */
+  notifyCommand: string | null;
   /** Where the settings came from, for the start-up banner. */
   configFile: string | null;
 }
@@ -74,7 +80,34 @@ const settings = {
       return paths.length > 0 && allAbsolute ? paths.map((p) => path.resolve(p)) : undefined;
     },
   } satisfies Setting<string[]>,
+  watchDrives: {
+    env: 'CAIRN_WATCH_DRIVES',
+    file: 'watch_drives',
+    accepts: 'true or false',
+    fallback: true,
+    parse: (raw) => (raw === true || raw === 'true' || raw === '1' ? true : raw === false || raw === 'false' || raw === '0' ? false : undefined),
+  } satisfies Setting<boolean>,
+  ledPath: {
+    env: 'CAIRN_LED_PATH',
+    file: 'led_path',
+    accepts: 'an absolute path to an LED folder such as /sys/class/leds/ACT, or empty for none',
+    fallback: null,
+    parse: (raw) => absolutePathOrNone(raw),
+  } satisfies Setting<string | null>,
+  notifyCommand: {
+    env: 'CAIRN_NOTIFY_COMMAND',
+    file: 'notify_command',
+    accepts: 'an absolute path to an executable (run without a shell), or empty for none',
+    fallback: null,
+    parse: (raw) => absolutePathOrNone(raw),
+  } satisfies Setting<string | null>,
 };
+
+/** An absolute path, null for an empty value, undefined (invalid) for anything else. */
+function absolutePathOrNone(raw: unknown): string | null | undefined {
+  if (raw === null || raw === '') return null;
+  return typeof raw === 'string' && path.isAbsolute(raw.trim()) && !raw.includes('\0') ? path.resolve(raw.trim()) : undefined;
+}
 
 type SettingName = keyof typeof settings;
 
@@ -107,6 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: value('port'),
     dataDir: path.resolve(cwd, value('dataDir')),
     allowedBrowsePaths: value('allowedBrowsePaths'),
+    watchDrives: value('watchDrives'),
+    ledPath: value('ledPath'),
+    notifyCommand: value('notifyCommand'),
     configFile,
   };
 }

@@ -12,6 +12,8 @@ import { AuthService, RateLimiter, SessionService, type RateLimiterOptions } fro
 import type { Config } from './config.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { destinationOf } from './destinations/index.ts';
+import { lazyUnmount, listDrives, monitorBlockEvents, mountDrive, OutcomeSignal, PlugInPolicy, unmountDrive } from './devices/index.ts';
+import { AllowedPaths } from './files/allowed-paths.ts';
 import { EventBus } from './events.ts';
 import { JobService } from './jobs/job-service.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -42,6 +44,8 @@ export interface DaemonOptions {
   loginRateLimit?: RateLimiterOptions;
   /** The clock schedules are fired by; tests move it to a due time. */
   scheduleClock?: () => Date;
+  /** How long udev events for one drive are gathered into one plug-in; tests may shorten it. */
+  plugInDebounceMs?: number;
 }
 
 /** Starts the daemon; throws with a message for the owner when it cannot. */
@@ -107,7 +111,28 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       onChange: () => scheduler.refresh(),
     });
 
+    const plugIn = new PlugInPolicy({
+      jobs: store.jobs,
+      runManager,
+      events,
+      log,
+      signal: new OutcomeSignal({ ledPath: config.ledPath, notifyCommand: config.notifyCommand }, log),
+      drives: { listDrives, mount: mountDrive, unmount: unmountDrive, lazyUnmount },
+      debounceMs: options.plugInDebounceMs,
+    });
+    teardown.push(() => plugIn.stop());
+    if (config.watchDrives) {
+      const monitor = monitorBlockEvents(
+        (event) => plugIn.handle(event),
+        (problem) => log.warn(problem),
+      );
+      teardown.push(async () => monitor.stop());
+      // Drives present before the daemon started count as just plugged in.
+      void plugIn.handleAttachedDrives().catch((error) => log.warn('could not list drives at start', { error: String(error) }));
+    }
+
     const server = await createApiServer({
+      allowedPaths: new AllowedPaths(config.allowedBrowsePaths),
       host: config.host,
       port: config.port,
       version: VERSION,

@@ -14,6 +14,22 @@ export interface CairnEvents {
   'run:progress': RunRecord;
   /** A run reached completed, failed or cancelled. */
   'run:finished': RunRecord;
+  /** A filesystem appeared (plugged in, or present at start). */
+  'drive:connected': DriveEvent;
+  /** Cairn mounted a registered drive for its jobs. */
+  'drive:mounted': DriveEvent & { mount_point: string };
+  /** The drive's jobs are done and it is unmounted: it can be pulled out. */
+  'drive:safe_to_remove': DriveEvent & { mount_point: string; outcome: 'completed' | 'failed' };
+  /** The drive went away. */
+  'drive:removed': DriveEvent;
+}
+
+export interface DriveEvent {
+  uuid: string;
+  device: string;
+  label: string | null;
+  /** True when an enabled job backs up to this drive on plug-in. */
+  registered: boolean;
 }
 
 export class EventBus {

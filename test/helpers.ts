@@ -28,6 +28,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     port: 0,
     dataDir: path.join(tempDir(), 'data'),
     allowedBrowsePaths: [tempDir()],
+    watchDrives: false,
+    ledPath: null,
+    notifyCommand: null,
     configFile: null,
     ...overrides,
   };
@@ -135,7 +138,7 @@ export interface DaemonProcess {
 /** Runs `cairn daemon` as a separate process (for crash tests) and waits until it listens. */
 export async function spawnDaemonProcess(dataDir: string, env: Record<string, string> = {}): Promise<DaemonProcess> {
   const child = spawn(process.execPath, [CAIRN_BIN, 'daemon'], {
-    env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', ...env },
+    env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_WATCH_DRIVES: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

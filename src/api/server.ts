@@ -5,6 +5,7 @@
 import Hapi from '@hapi/hapi';
 import type { AuthService, RateLimiter, SessionService } from '../auth/index.ts';
 import type { Logger } from '../log.ts';
+import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
 import type { ScheduleRepository, SettingsRepository } from '../store/index.ts';
@@ -24,6 +25,7 @@ export const API_PREFIX = '/api';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ApiDependencies {
+  allowedPaths: AllowedPaths;
   host: string;
   port: number;
   version: string;
@@ -54,6 +56,11 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     },
   });
 
+  // Clients close idle connections first (undici after 4 s), so a request never meets a socket the
+  // server is closing at that moment.
+  server.listener.keepAliveTimeout = 65_000;
+  server.listener.headersTimeout = 66_000;
+
   await server.register(errorsPlugin(deps.log));
   await server.register(sessionAuthPlugin(deps.sessions));
   server.ext('onPreResponse', (request, h) => {
@@ -69,7 +76,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
       name: 'cairn-api',
       register(api) {
         api.route([
-          ...systemRoutes(deps.version),
+          ...systemRoutes(deps.version, deps.allowedPaths),
           ...authRoutes(deps.auth, deps.loginLimiter),
           ...totpRoutes(deps.auth, deps.loginLimiter),
           ...settingsRoutes(deps.settings, deps.onSettingsChange),

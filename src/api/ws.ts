@@ -42,8 +42,16 @@ function tokenOf(request: IncomingMessage, url: URL): string | undefined {
   if (bearer) return bearer;
   // The cookie is only trusted from the daemon's own origin: another site's page must not ride on it.
   const origin = request.headers.origin;
-  if (origin && new URL(origin).host !== request.headers.host) return undefined;
+  if (origin && originHost(origin) !== request.headers.host) return undefined;
   return request.headers.cookie?.match(/(?:^|;\s*)token=([^;]+)/)?.[1];
+}
+
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
 }
 
 function refuse(socket: Duplex, status: number, error: string, code: string, message: string): void {
@@ -86,6 +94,16 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
 
   server.listener.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A client that vanishes mid-handshake must not take the daemon down with an unhandled error.
+    socket.on('error', () => socket.destroy());
+    try {
+      upgrade(request, socket, head);
+    } catch {
+      refuse(socket, 400, 'Invalid request', 'INVALID_REQUEST', 'Malformed WebSocket request');
+    }
+  });
+
+  const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://cairn.invalid');
     const route = routeOf(url);
     if (!route) return refuse(socket, 404, 'Not found', 'ROUTE_NOT_FOUND', `No such WebSocket: ${url.pathname}`);
@@ -97,10 +115,10 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
       return refuse(socket, 404, 'Not found', 'RUN_NOT_FOUND', 'Run not found');
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      if (route.kind === 'logs') void serveRunLog(ws, route.runId, deps);
+      if (route.kind === 'logs') void serveRunLog(ws, route.runId, deps).catch(() => ws.close(1011, 'log unavailable'));
       else serveStatus(ws, deps);
     });
-  });
+  };
 
   return () =>
     new Promise<void>((resolve) => {
@@ -177,6 +195,9 @@ function serveStatus(ws: WebSocket, deps: WebSocketDependencies): void {
         files_deleted: run.files_deleted,
         error_message: run.error_message,
       }),
+    ),
+    ...(['drive:connected', 'drive:mounted', 'drive:safe_to_remove', 'drive:removed'] as const).map((event) =>
+      deps.events.on(event, (payload) => send(ws, { type: event.replace(':', '_'), ...payload })),
     ),
   ];
   ws.on('close', () => unsubscribe.forEach((off) => off()));

@@ -28,6 +28,9 @@ export interface LogEntry {
   message: string;
 }
 
+/** The failure message of a run whose drive went away under it. */
+export const DRIVE_REMOVED_MESSAGE = 'Drive removed during the run; the backup on it is incomplete';
+
 export function isFinished(status: RunStatus): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';
 }

@@ -1,4 +1,4 @@
 /** Runs: the manager that executes them and the retention that prunes them. */
-export { RunManager, PROGRESS_INTERVAL_MS, type RunManagerDependencies, type RunRequest } from './run-manager.ts';
+export { RunManager, PROGRESS_INTERVAL_MS, type AbortReason, type RunManagerDependencies, type RunRequest } from './run-manager.ts';
 export { runsBeyondRetention } from './retention.ts';
 export { RunHistory, runView } from './run-history.ts';

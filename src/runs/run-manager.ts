@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import { CairnError, conflict, isCairnError, notFound } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
-import type { LogLevel, RunRecord, RunTrigger, TransferTotals } from '../domain/runs.ts';
+import { DRIVE_REMOVED_MESSAGE, type LogLevel, type RunRecord, type RunTrigger, type TransferTotals } from '../domain/runs.ts';
 import type { Destination } from '../destinations/types.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
@@ -38,8 +38,9 @@ export interface RunRequest {
   scheduleId?: number | null;
 }
 
-/** Why a run was aborted: the owner cancelled it, or the daemon is stopping. */
-type AbortReason = 'cancelled' | 'shutdown';
+/** Why a run was aborted: the owner cancelled it, the daemon is stopping, or its drive was pulled out. */
+export type AbortReason = 'cancelled' | 'shutdown' | 'drive_removed';
+
 
 export class RunManager {
   private readonly active = new Map<number, AbortController>();
@@ -110,6 +111,14 @@ export class RunManager {
     return run;
   }
 
+  /** Stops the job's active run because its drive was removed; the run fails saying so. */
+  driveRemoved(jobId: number): RunRecord | undefined {
+    const run = this.activeRunOf(jobId);
+    const controller = run && this.active.get(run.id);
+    if (controller) controller.abort('drive_removed' satisfies AbortReason);
+    return run;
+  }
+
   /** Adds a line to the log of the job's running run (e.g. a schedule that fired while it ran). */
   noteOnActiveRun(jobId: number, level: LogLevel, message: string): void {
     const run = this.activeRunOf(jobId);
@@ -140,6 +149,8 @@ export class RunManager {
     const limit = this.deps.settings.get().max_concurrent_runs;
     for (const run of this.deps.runs.inStatus('pending')) {
       if (this.active.size >= limit) return;
+      // A run keeps `pending` until its log is open; it is already on its way.
+      if (this.active.has(run.id)) continue;
       const controller = new AbortController();
       this.active.set(run.id, controller);
       const execution = this.execute(run, controller.signal).finally(() => {
@@ -189,6 +200,10 @@ export class RunManager {
     if (signal.aborted && signal.reason === 'cancelled') {
       log('warning', `Cancelled after ${describeTotals(run)}; the destination may hold a partial copy`);
       return this.finish(run, { status: 'cancelled', error_message: 'Cancelled by the user' });
+    }
+    if (signal.aborted && signal.reason === 'drive_removed') {
+      log('error', DRIVE_REMOVED_MESSAGE);
+      return this.finish(run, { status: 'failed', error_message: DRIVE_REMOVED_MESSAGE });
     }
     if (signal.aborted) {
       const message = 'Interrupted: the daemon stopped while this run was in progress; the destination may hold a partial copy';

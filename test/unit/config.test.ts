@@ -21,6 +21,9 @@ test('with nothing set, the defaults make a local daemon under ./data', () => {
     port: 8080,
     dataDir: '/srv/data',
     allowedBrowsePaths: ['/mnt', '/media', '/home'],
+    watchDrives: true,
+    ledPath: null,
+    notifyCommand: null,
     configFile: null,
   });
 });
@@ -30,7 +33,18 @@ test('environment variables set each value', () => {
     { CAIRN_HOST: '0.0.0.0', CAIRN_PORT: '9000', CAIRN_DATA_DIR: '/var/lib/cairn', CAIRN_ALLOWED_BROWSE_PATHS: '/mnt , /srv/backup/' },
     '/srv',
   );
-  assert.equal(config, { host: '0.0.0.0', port: 9000, dataDir: '/var/lib/cairn', allowedBrowsePaths: ['/mnt', '/srv/backup'], configFile: null });
+  assert.equal(config, {
+    host: '0.0.0.0',
+    port: 9000,
+    dataDir: '/var/lib/cairn',
+    allowedBrowsePaths: ['/mnt', '/srv/backup'],
+    watchDrives: true,
+    ledPath: null,
+    notifyCommand: null,
+    configFile: null,
+  });
+  const devices = loadConfig({ CAIRN_WATCH_DRIVES: 'false', CAIRN_LED_PATH: '/sys/class/leds/ACT', CAIRN_NOTIFY_COMMAND: '/usr/local/bin/beep' }, '/srv');
+  assert.equal([devices.watchDrives, devices.ledPath, devices.notifyCommand], [false, '/sys/class/leds/ACT', '/usr/local/bin/beep']);
 });
 
 test('a bad value names the setting and what it accepts', () => {
@@ -40,6 +54,8 @@ test('a bad value names the setting and what it accepts', () => {
   assert.match(refusal({ CAIRN_ALLOWED_BROWSE_PATHS: ' , ' }), /CAIRN_ALLOWED_BROWSE_PATHS/);
   assert.match(refusal({ CAIRN_HOST: 'bad host; rm -rf' }), /CAIRN_HOST/);
   assert.match(refusal({ CAIRN_DATA_DIR: '' }), /CAIRN_DATA_DIR/);
+  assert.match(refusal({ CAIRN_WATCH_DRIVES: 'maybe' }), /CAIRN_WATCH_DRIVES.*true or false/);
+  assert.match(refusal({ CAIRN_NOTIFY_COMMAND: 'beep; rm -rf /' }), /CAIRN_NOTIFY_COMMAND.*absolute path/);
 });
 
 test('a config file supplies values and the environment wins over it', () => {

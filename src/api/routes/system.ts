@@ -1,7 +1,20 @@
-/** /system: health (contract: System → Health Check). */
+/** /system: health, drives, mounts, mount, unmount, browse, mkdir, allowed paths (contract: System). */
+import { promises as fs } from 'node:fs';
 import type { ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import { listDrives, listMounts, mountDrive, unmountDrive, UUID_PATTERN } from '../../devices/index.ts';
+import { conflict, notFound } from '../../domain/errors.ts';
+import { AllowedPaths, checkClientPath } from '../../files/allowed-paths.ts';
+import { browse, makeDirectory } from '../../files/browse.ts';
+import { queryOf } from '../params.ts';
+import { body } from '../validation.ts';
 
-export function systemRoutes(version: string): ServerRoute[] {
+const uuid = Joi.string().pattern(UUID_PATTERN).messages({ 'string.pattern.base': '"uuid" must be a filesystem UUID such as 1234-ABCD' });
+const clientPath = Joi.string().min(1).max(4096);
+
+export function systemRoutes(version: string, allowed: AllowedPaths): ServerRoute[] {
+  // Drives may also be mounted under /mnt, the conventional place, even when it is not browsable.
+  const mountRoots = new AllowedPaths([...new Set([...allowed.list(), '/mnt'])]);
   return [
     {
       method: 'GET',
@@ -9,5 +22,58 @@ export function systemRoutes(version: string): ServerRoute[] {
       options: { auth: false },
       handler: () => ({ status: 'ok', version }),
     },
+    {
+      method: 'GET',
+      path: '/system/drives',
+      handler: async () => (await listDrives()).map(({ name, label, uuid, fstype, size, size_bytes, mountpoint, device }) => ({ name, label, uuid, fstype, size, size_bytes, mountpoint, device })),
+    },
+    { method: 'GET', path: '/system/mounts', handler: () => listMounts() },
+    {
+      method: 'POST',
+      path: '/system/mount',
+      options: { validate: { payload: body(Joi.object({ uuid: uuid.required(), mount_point: clientPath.required() })) } },
+      async handler(request) {
+        const { uuid: id, mount_point } = request.payload as { uuid: string; mount_point: string };
+        const target = await mountRoots.creatable(mount_point, 'mount_point');
+        const entries = await fs.readdir(target).catch(() => [] as string[]);
+        const drive = (await listDrives()).find((candidate) => candidate.uuid.toLowerCase() === id.toLowerCase());
+        if (entries.length > 0 && drive?.mountpoint !== target) {
+          throw conflict('MOUNT_POINT_NOT_EMPTY', `${target} is not empty; mounting over it would hide its files`);
+        }
+        await mountDrive(id, target);
+        return { message: 'Drive mounted', mount_point: target };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/system/unmount',
+      options: { validate: { payload: body(Joi.object({ mount_point: clientPath.required() })) } },
+      async handler(request) {
+        const requested = checkClientPath((request.payload as { mount_point: string }).mount_point, 'mount_point');
+        const { real } = await mountRoots.existing(requested, 'mount_point');
+        // Only drives: the API must never unmount the system's own filesystems.
+        if (!(await listDrives()).some((drive) => drive.mountpoint === real)) {
+          throw notFound('NOT_MOUNTED', `No drive is mounted at ${real}`);
+        }
+        await unmountDrive(real);
+        return { message: 'Drive unmounted', mount_point: real };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/system/browse',
+      options: { validate: { query: Joi.object({ path: clientPath }) } },
+      handler: (request) => browse(allowed, queryOf<{ path?: string }>(request).path),
+    },
+    {
+      method: 'POST',
+      path: '/system/mkdir',
+      options: { validate: { payload: body(Joi.object({ path: clientPath.required() })) } },
+      handler: async (request, h) => {
+        const created = await makeDirectory(allowed, (request.payload as { path: string }).path);
+        return h.response({ message: 'Directory created', path: created }).code(201);
+      },
+    },
+    { method: 'GET', path: '/system/allowed-paths', handler: () => ({ paths: allowed.list() }) },
   ];
 }

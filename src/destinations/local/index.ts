@@ -7,9 +7,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import Joi from 'joi';
 import { CairnError } from '../../domain/errors.ts';
-import type { TransferTotals } from '../../domain/runs.ts';
+import { DRIVE_REMOVED_MESSAGE, type TransferTotals } from '../../domain/runs.ts';
 import type { Destination, SyncContext } from '../types.ts';
-import { filesystemTypeOf, isFatLike, uuidMountedAt } from './mounts.ts';
+import { driveStillThere, filesystemTypeOf, isFatLike, uuidMountedAt } from './mounts.ts';
 import { rsyncArguments, runRsync } from './rsync.ts';
 import { countItem, describeItem, exitCodeMessage, filesNamedIn, listSome, parseItemLine, vanishedFiles } from './rsync-output.ts';
 
@@ -127,6 +127,10 @@ async function copyOne(
     (line) => context.log(line.startsWith('file has vanished') ? 'warning' : 'error', line),
   );
   if (signal.aborted) throw signal.reason;
+  const { usb_uuid, mount_point } = context.config;
+  if (result.code !== 0 && usb_uuid && !(await driveStillThere(usb_uuid, mount_point))) {
+    throw new CairnError('unavailable', 'DRIVE_REMOVED', DRIVE_REMOVED_MESSAGE, { retryable: true });
+  }
 
   const vanished = vanishedFiles(result.stderr);
   if (result.code === 24) {
