@@ -44,10 +44,20 @@ function settle(): void {
   spawnSync('sync');
 }
 
-function timeRsync(): number {
+/** CPU seconds used by a process and its waited-for children (utime+stime+cutime+cstime). */
+function cpuSeconds(pid: number | 'self'): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+const cpu = { cairnInitial: [] as number[], rsyncInitial: [] as number[], cairnRerun: [] as number[], rsyncRerun: [] as number[] };
+
+function timeRsync(cpuInto: number[]): number {
   settle();
   const started = process.hrtime.bigint();
+  const cpuBefore = cpuSeconds('self');
   execFileSync('rsync', ['-a', `${source}/`, `${viaRsync}/data/`]);
+  cpuInto.push(cpuSeconds('self') - cpuBefore);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
@@ -75,9 +85,10 @@ async function main() {
     destination_config: { mount_point: viaCairn, backup_subdir: '', auto_mount: false, auto_unmount: false },
   });
 
-  const runThroughCairn = async () => {
+  const runThroughCairn = async (cpuInto: number[]) => {
     settle();
     const started = process.hrtime.bigint();
+    const cpuBefore = cpuSeconds(daemon.child.pid!);
     // After a long idle stretch the pooled connection may have been closed under us; try once more.
     const start = () => client.post(`/api/jobs/${job.body.id}/run`);
     const runId = (await start().catch(start)).body.run_id;
@@ -86,6 +97,7 @@ async function main() {
       return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
     }, 3_600_000);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    cpuInto.push(cpuSeconds(daemon.child.pid!) - cpuBefore);
     if (run.status !== 'completed') throw new Error(`run ${run.status}: ${run.error_message}`);
     return { seconds, run };
   };
@@ -100,14 +112,14 @@ async function main() {
     }
     const sides = [
       async () => {
-        cairnInitial = await runThroughCairn();
+        cairnInitial = await runThroughCairn(cpu.cairnInitial);
         times.cairnInitial.push(cairnInitial.seconds);
-        cairnRerun = await runThroughCairn();
+        cairnRerun = await runThroughCairn(cpu.cairnRerun);
         times.cairnRerun.push(cairnRerun.seconds);
       },
       async () => {
-        times.rsyncInitial.push(timeRsync());
-        times.rsyncRerun.push(timeRsync());
+        times.rsyncInitial.push(timeRsync(cpu.rsyncInitial));
+        times.rsyncRerun.push(timeRsync(cpu.rsyncRerun));
       },
     ];
     if (round % 2 === 1) sides.reverse();
@@ -137,6 +149,8 @@ async function main() {
   console.log(`no-change rerun  ${cairnRerunMedian.toFixed(2).padStart(8)} s  ${rsyncRerun.toFixed(2).padStart(8)} s  ${ratio(cairnRerunMedian, rsyncRerun).padStart(6)}   ≤ 1.25×`);
   console.log(`samples (s)      initial cairn ${samples(times.cairnInitial)} | rsync ${samples(times.rsyncInitial)}`);
   console.log(`                 rerun   cairn ${samples(times.cairnRerun)} | rsync ${samples(times.rsyncRerun)}`);
+  console.log(`CPU (median s)   initial cairn ${median(cpu.cairnInitial).toFixed(2)} (daemon + its rsync) | rsync ${median(cpu.rsyncInitial).toFixed(2)}  ${ratio(median(cpu.cairnInitial), median(cpu.rsyncInitial))}`);
+  console.log(`                 rerun   cairn ${median(cpu.cairnRerun).toFixed(2)} | rsync ${median(cpu.rsyncRerun).toFixed(2)}`);
   console.log(`daemon peak RSS  ${rss.toFixed(0)} MB`);
   console.log(`last log page    ${Math.min(...logTimes).toFixed(1)} ms best, ${Math.max(...logTimes).toFixed(1)} ms worst of 5 (${total} lines; target < 50 ms)`);
   console.log(`files counted    initial ${cairnInitial.run.files_transferred}, rerun ${cairnRerun.run.files_transferred}`);
