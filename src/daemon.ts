@@ -10,6 +10,7 @@ import { createApiServer } from './api/server.ts';
 import { attachWebSockets } from './api/ws.ts';
 import { AuthService, RateLimiter, SessionService, type RateLimiterOptions } from './auth/index.ts';
 import type { Config } from './config.ts';
+import { CredentialService } from './credentials/credential-service.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { destinationOf } from './destinations/index.ts';
 import { lazyUnmount, listDrives, monitorBlockEvents, mountDrive, OutcomeSignal, PlugInPolicy, unmountDrive } from './devices/index.ts';
@@ -72,6 +73,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const auth = new AuthService(store.users, sessions, vault);
     const loginLimiter = new RateLimiter(options.loginRateLimit);
 
+    const credentials = new CredentialService(store.credentials, store.jobs, vault);
     const events = new EventBus();
     const logs = new RunLogs(path.join(config.dataDir, LOGS_DIR));
     teardown.push(() => logs.close());
@@ -81,8 +83,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       settings: store.settings,
       logs,
       destinationOf,
-      // Credentials arrive with the remote destinations; local jobs need none.
-      secretOf: async () => null,
+      secretOf: async (job) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id)),
       events,
       log,
     });
@@ -107,7 +108,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       runManager,
       logs,
       schedulesOf: (jobId) => scheduleViewsOf(store.schedules.ofJob(jobId), store.settings.get().timezone),
-      credentialExists: () => false,
+      credentialExists: (id) => credentials.exists(id),
       onChange: () => scheduler.refresh(),
     });
 
@@ -146,6 +147,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       runManager,
       history: new RunHistory(store.runs, store.jobs, logs),
       schedules: store.schedules,
+      credentials,
     });
     await server.start();
     teardown.push(() => server.stop({ timeout: 5000 }));

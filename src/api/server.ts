@@ -5,6 +5,7 @@
 import Hapi from '@hapi/hapi';
 import type { AuthService, RateLimiter, SessionService } from '../auth/index.ts';
 import type { Logger } from '../log.ts';
+import type { CredentialService } from '../credentials/credential-service.ts';
 import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
@@ -12,6 +13,7 @@ import type { ScheduleRepository, SettingsRepository } from '../store/index.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
 import { authRoutes } from './routes/auth.ts';
+import { credentialRoutes } from './routes/credentials.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
@@ -40,6 +42,7 @@ export interface ApiDependencies {
   runManager: RunManager;
   history: RunHistory;
   schedules: ScheduleRepository;
+  credentials: CredentialService;
 }
 
 export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Server> {
@@ -82,6 +85,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...settingsRoutes(deps.settings, deps.onSettingsChange),
           ...jobRoutes(deps.jobs, deps.runManager),
           ...runRoutes(deps.history),
+          ...credentialRoutes(deps.credentials),
           ...scheduleRoutes(deps.jobs, deps.schedules, deps.settings, deps.onSettingsChange),
         ]);
       },

@@ -2,9 +2,9 @@
  * The destination registry: the only place that knows which destination types exist.
  * Adding a destination means adding it to `destinations` and nothing else.
  */
-import { invalid } from '../domain/errors.ts';
+import { invalid, notFound } from '../domain/errors.ts';
 import { localDestination } from './local/index.ts';
-import type { Destination } from './types.ts';
+import type { Destination, DestinationCapabilities } from './types.ts';
 
 export type { Destination, DestinationCapabilities, DestinationDescription, SyncContext } from './types.ts';
 
@@ -31,4 +31,56 @@ export function validateDestinationConfig(type: string, config: unknown): Record
   const { error, value } = destinationOf(type).configSchema.validate(config, { convert: false, abortEarly: true });
   if (error) throw invalid('VALIDATION_FAILED', `destination_config: ${error.details[0]?.message ?? error.message}`);
   return value as Record<string, unknown>;
+}
+
+/** A destination type as `GET /providers` lists it. */
+export interface ProviderEntry {
+  type: string;
+  name: string;
+  description: string;
+  requires_credentials: boolean;
+  /** False for types of the contract that this version cannot back up to yet. */
+  available: boolean;
+  reason?: string;
+}
+
+/** Types the contract names that have no destination here yet: listed, never faked. */
+const NOT_YET_AVAILABLE: readonly Omit<ProviderEntry, 'available'>[] = [
+  { type: 's3', name: 'AWS S3', description: 'S3 and S3-compatible storage', requires_credentials: true },
+  { type: 'google_drive', name: 'Google Drive', description: 'Google Drive folders and shared drives', requires_credentials: true },
+  { type: 'onedrive', name: 'OneDrive', description: 'Microsoft OneDrive', requires_credentials: true },
+  { type: 'sftp', name: 'SFTP', description: 'SSH/SFTP servers', requires_credentials: true },
+  { type: 'webdav', name: 'WebDAV', description: 'Nextcloud, ownCloud, generic WebDAV', requires_credentials: true },
+];
+
+export const UNAVAILABLE_REASON = 'Not available in this version of Cairn yet';
+
+/** Every provider of the contract: the registered ones, then the ones not available yet. */
+export function providerCatalogue(): ProviderEntry[] {
+  const registered = destinations.map((destination) => ({ ...destination.describe(), available: true }));
+  const missing = NOT_YET_AVAILABLE.filter((entry) => !byType.has(entry.type)).map((entry) => ({ ...entry, available: false, reason: UNAVAILABLE_REASON }));
+  return [...registered, ...missing];
+}
+
+/** True when the type is one the contract knows, available or not. */
+export function isKnownProvider(type: string): boolean {
+  return providerCatalogue().some((entry) => entry.type === type);
+}
+
+/** What a provider can do; nothing at all for one not available yet. */
+export function capabilitiesOf(type: string): DestinationCapabilities {
+  const destination = byType.get(type);
+  if (destination) return destination.capabilities;
+  const entry = NOT_YET_AVAILABLE.find((candidate) => candidate.type === type);
+  if (!entry) throw notFound('PROVIDER_NOT_FOUND', `No provider "${type}"`);
+  return {
+    supports_delete: false,
+    supports_compression: false,
+    supports_checksum: false,
+    supports_bandwidth_limit: false,
+    supports_exclude_patterns: false,
+    supports_incremental: false,
+    supports_dry_run: false,
+    requires_credentials: entry.requires_credentials,
+  };
 }

@@ -5,6 +5,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
+import type { CredentialRecord } from '../domain/credentials.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import type { RunRecord } from '../domain/runs.ts';
 import type { StoredSchedule } from '../domain/schedules.ts';
@@ -49,9 +50,10 @@ export interface StoreData {
   schedules: StoredSchedule[];
   /** Run records only; their logs are files under logs/. */
   runs: RunRecord[];
+  credentials: CredentialRecord[];
 }
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * migrations[n] turns data of version n-1 into version n. Add one for every change of shape and
@@ -68,6 +70,9 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
     data.jobs ??= [];
     data.schedules ??= [];
     data.runs ??= [];
+  },
+  3: (data) => {
+    data.credentials ??= [];
   },
 };
 

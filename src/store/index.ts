@@ -1,5 +1,6 @@
 /** The store: one database file with a repository per resource. */
 import { openDatabase, type Database } from './database.ts';
+import { CredentialRepository } from './credentials.ts';
 import { JobRepository, RunRepository, ScheduleRepository } from './jobs.ts';
 import { SessionRepository, SettingsRepository, UserRepository } from './repositories.ts';
 
@@ -8,6 +9,7 @@ export type { SessionRecord, UserRecord } from './database.ts';
 export { writeFileDurably, loadOrCreateKeyFile } from './durable-file.ts';
 export type { UserRepository, SessionRepository, SettingsRepository } from './repositories.ts';
 export type { JobRepository, RunRepository, ScheduleRepository, NewRun } from './jobs.ts';
+export type { CredentialRepository } from './credentials.ts';
 
 export interface Store {
   users: UserRepository;
@@ -16,6 +18,7 @@ export interface Store {
   jobs: JobRepository;
   schedules: ScheduleRepository;
   runs: RunRepository;
+  credentials: CredentialRepository;
   /** Waits for pending writes. */
   close(): Promise<void>;
 }
@@ -30,6 +33,7 @@ export async function openStore(dataDir: string): Promise<Store> {
     jobs: new JobRepository(db),
     schedules: new ScheduleRepository(db),
     runs: new RunRepository(db),
+    credentials: new CredentialRepository(db),
     close: () => db.write(),
   };
 }

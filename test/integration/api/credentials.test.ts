@@ -1,0 +1,147 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
+
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const s3Credential = { name: 'AWS Production', provider_type: 's3', data: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: SECRET } };
+
+const credentials = suite<{ daemon: TestDaemon; client: ApiClient; bodies: string[] }>('credentials');
+
+credentials.before.each(async (context) => {
+  context.daemon = await startTestDaemon();
+  context.client = context.daemon.client();
+  await context.client.setupAdmin();
+  // Every answer is kept, so the test can show no secret ever left the daemon.
+  context.bodies = [];
+  const request = context.client.request.bind(context.client);
+  context.client.request = async (...args) => {
+    const response = await request(...args);
+    context.bodies.push(JSON.stringify(response.body));
+    return response;
+  };
+});
+credentials.after.each(async ({ daemon }) => {
+  await daemon.stop();
+});
+
+/** Every file under a folder, as text. */
+function allFileText(dir: string): string {
+  return readdirSync(dir, { recursive: true, withFileTypes: false })
+    .map((name) => path.join(dir, String(name)))
+    .filter((file) => statSync(file).isFile())
+    .map((file) => readFileSync(file, 'latin1'))
+    .join('\n');
+}
+
+credentials('a credential is created, listed, filtered, read and renamed without its secret ever coming back', async ({ client, bodies, daemon }) => {
+  const created = await client.post('/api/credentials', s3Credential);
+  assert.is(created.status, 201);
+  const { created_at, updated_at, ...rest } = created.body;
+  assert.equal(rest, { id: 1, name: 'AWS Production', provider_type: 's3' });
+  assert.ok(created_at && updated_at);
+  await client.post('/api/credentials', { name: 'Backup Server', provider_type: 'sftp', data: { password: 'hunter22' } });
+
+  assert.equal((await client.get('/api/credentials')).body.map((c: any) => c.name), ['AWS Production', 'Backup Server']);
+  assert.equal((await client.get('/api/credentials?provider=sftp')).body.map((c: any) => c.name), ['Backup Server']);
+  assert.equal((await client.get('/api/credentials/1')).body, created.body);
+  const renamed = await client.put('/api/credentials/1', { name: 'AWS (old key)' });
+  assert.is(renamed.body.name, 'AWS (old key)');
+  await client.put('/api/credentials/1', { data: { access_key_id: 'AKIANEWKEY', secret_access_key: 'newSecretKey123' } });
+
+  for (const body of bodies) {
+    for (const secret of [SECRET, 'hunter22', 'newSecretKey123']) assert.not.ok(body.includes(secret), 'no secret in any response');
+  }
+  await daemon.stop();
+  const onDisk = allFileText(daemon.config.dataDir);
+  for (const secret of [SECRET, 'hunter22', 'newSecretKey123', 'AKIANEWKEY']) assert.not.ok(onDisk.includes(secret), `${secret} is not on disk in plaintext`);
+});
+
+credentials('bad credentials are 400s that name the field but never echo the value', async ({ client }) => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ ...s3Credential, provider_type: 'ftp' }, /provider_type/],
+    [{ ...s3Credential, data: { access_key_id: 'AKIA' } }, /secret_access_key/],
+    [{ ...s3Credential, name: '' }, /name/],
+    [{ name: 'ssh', provider_type: 'sftp', data: {} }, /password.*private_key/],
+    [{ name: 'ssh', provider_type: 'sftp', data: { password: 'pw', passphrase: 'only with a key' } }, /private_key/],
+    [{ name: 'dav', provider_type: 'webdav', data: { username: 'me', password: 'secret-value-1', extra: 'x' } }, /extra/],
+  ];
+  for (const [body, message] of cases) {
+    const response = await client.post('/api/credentials', body);
+    assert.is(response.status, 400, JSON.stringify(body));
+    assert.ok(isErrorShape(response.body));
+    assert.match(response.body.message, message);
+    assert.not.ok(response.body.message.includes('secret-value-1'));
+  }
+  await client.post('/api/credentials', s3Credential);
+  const taken = await client.post('/api/credentials', s3Credential);
+  assert.is(taken.status, 409);
+  assert.ok(isErrorShape(taken.body, 'CREDENTIAL_NAME_TAKEN'));
+  assert.is((await client.get('/api/credentials/9')).status, 404);
+  assert.is((await client.put('/api/credentials/1', {})).status, 400, 'an update must change something');
+});
+
+credentials('a credential in use cannot be deleted: 409 with the job names; usage lists them', async ({ client }) => {
+  const credential = (await client.post('/api/credentials', s3Credential)).body;
+  const job = await client.post('/api/jobs', {
+    name: 'Daily Backup',
+    source_dirs: [tempDir()],
+    destination_type: 'local',
+    destination_config: { mount_point: tempDir(), backup_subdir: '' },
+    credential_id: credential.id,
+  });
+  assert.is(job.status, 201, JSON.stringify(job.body));
+  assert.equal((await client.get(`/api/credentials/${credential.id}/usage`)).body, { credential_id: credential.id, jobs: [{ id: job.body.id, name: 'Daily Backup' }] });
+  const refused = await client.delete(`/api/credentials/${credential.id}`);
+  assert.is(refused.status, 409);
+  assert.equal({ error: refused.body.error, message: refused.body.message, jobs: refused.body.jobs }, { error: 'Conflict', message: 'Credential is in use by 1 job(s)', jobs: ['Daily Backup'] });
+  await client.delete(`/api/jobs/${job.body.id}`);
+  assert.equal((await client.delete(`/api/credentials/${credential.id}`)).body, { message: 'Credential deleted' });
+  assert.is((await client.get(`/api/credentials/${credential.id}`)).status, 404);
+});
+
+credentials('providers: every contract type is listed, only real ones as available, with honest capabilities', async ({ client }) => {
+  const providers = (await client.get('/api/providers')).body;
+  assert.equal(providers.map((p: any) => p.type), ['local', 's3', 'google_drive', 'onedrive', 'sftp', 'webdav']);
+  assert.equal(providers[0], { type: 'local', name: 'Local / USB', description: 'Rsync to local or mounted drives', requires_credentials: false, available: true });
+  for (const provider of providers.slice(1)) {
+    assert.is(provider.available, false);
+    assert.match(provider.reason, /Not available/);
+  }
+  const local = (await client.get('/api/providers/local/capabilities')).body;
+  assert.is(local.provider_type, 'local');
+  assert.is(local.capabilities.supports_delete, true);
+  assert.is(local.capabilities.requires_credentials, false);
+  const s3 = (await client.get('/api/providers/s3/capabilities')).body;
+  assert.ok(Object.entries(s3.capabilities).every(([key, value]) => key === 'requires_credentials' || value === false), 'nothing claimed for what is not there');
+  assert.is((await client.get('/api/providers/floppy/capabilities')).status, 404);
+});
+
+credentials('test connection reports success with details, or failure with the reason, and stores nothing', async ({ client }) => {
+  const target = tempDir();
+  const ok = await client.post('/api/providers/test', { destination_type: 'local', destination_config: { mount_point: target, backup_subdir: 'cairn' } });
+  assert.is(ok.status, 200);
+  assert.is(ok.body.success, true);
+  assert.is(ok.body.message, 'Destination is writable');
+  assert.ok(ok.body.details.free_bytes > 0);
+  assert.equal(readdirSync(target), [], 'the probe file is gone');
+
+  const missing = await client.post('/api/providers/test', { destination_type: 'local', destination_config: { mount_point: path.join(target, 'nope'), backup_subdir: '' } });
+  assert.equal(missing.body, { success: false, message: `The destination folder ${path.join(target, 'nope')} does not exist`, details: null });
+
+  const s3 = await client.post('/api/providers/test', {
+    destination_type: 's3',
+    destination_config: { bucket: 'b', prefix: '', region: 'us-east-1' },
+    credential_data: { access_key_id: 'AKIA', secret_access_key: SECRET },
+  });
+  assert.is(s3.body.success, false);
+  assert.match(s3.body.message, /Not available/);
+  assert.equal((await client.get('/api/credentials')).body, [], 'inline credential data is never stored');
+
+  const both = await client.post('/api/providers/test', { destination_type: 'local', destination_config: { mount_point: target }, credential_id: 1, credential_data: {} });
+  assert.is(both.status, 400);
+  assert.is((await client.post('/api/providers/test', { destination_type: 'floppy', destination_config: {} })).status, 400);
+});
+
+credentials.run();
