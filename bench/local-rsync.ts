@@ -3,7 +3,9 @@
  * through the daemon's API and by bare `rsync -a`, same machine, same run, printed side by side.
  * Also: the daemon's peak RSS during the runs and the time to read the last page of the run's log.
  *
- *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000] [--rounds 3]
+ *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm]
+ * --dir picks where the trees go: the default temp dir measures the real disk (noisy on shared
+ * machines); /dev/shm (tmpfs) takes the disk out and shows Cairn's own overhead over rsync.
  * Each figure is the median of --rounds timings; the two sides alternate which goes first, and the
  * disk is synced (not timed) before each timing, since this kind of machine's disk is shared and noisy.
  * Needs a few GB free in the temp dir; removes what it made.
@@ -23,7 +25,8 @@ const FILES = argument('--files', 100_000);
 const BYTES = argument('--bytes', 400_000_000);
 const ROUNDS = argument('--rounds', 3);
 
-const work = path.join(os.tmpdir(), `cairn-bench-${process.pid}`);
+const dirIndex = process.argv.indexOf('--dir');
+const work = path.join(dirIndex === -1 ? os.tmpdir() : process.argv[dirIndex + 1], `cairn-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');
 const viaCairn = path.join(work, 'via-cairn');
 const viaRsync = path.join(work, 'via-rsync');
@@ -141,7 +144,7 @@ async function main() {
   await daemon.kill();
 
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-  console.log(`\n${FILES} files, ${(cairnInitial.run.bytes_transferred / 1e6).toFixed(0)} MB, ${os.cpus().length} cores`);
+  console.log(`\n${FILES} files, ${(cairnInitial.run.bytes_transferred / 1e6).toFixed(0)} MB, ${os.cpus().length} cores, in ${path.dirname(work)}`);
   console.log(`                 cairn (API)   rsync -a     ratio   target`);
   const cairnInitialMedian = median(times.cairnInitial);
   const cairnRerunMedian = median(times.cairnRerun);

@@ -21,18 +21,24 @@ async function jobWithSlowTree(client: ApiClient): Promise<{ jobId: number; targ
   return { jobId: job.body.id, target };
 }
 
-test('kill -9 of the daemon mid-run, then a restart: the run is failed as interrupted', async () => {
+/** A daemon process with the admin set up and a slow run in progress. */
+async function daemonMidRun() {
   const dataDir = tempDir();
-  let daemon = await spawnDaemonProcess(dataDir);
+  const daemon = await spawnDaemonProcess(dataDir);
   const client = new ApiClient(daemon.url);
   await client.setupAdmin();
   const { jobId } = await jobWithSlowTree(client);
-  const runId = (await client.post(`/api/jobs/${jobId}/run`)).body.run_id;
+  const runId: number = (await client.post(`/api/jobs/${jobId}/run`)).body.run_id;
   await waitFor('the run to transfer', async () => (await client.get(`/api/runs/${runId}`)).body.status === 'running');
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  await daemon.kill('SIGKILL');
+  return { dataDir, daemon, client, jobId, runId };
+}
 
-  daemon = await spawnDaemonProcess(dataDir);
+test('kill -9 of the daemon mid-run, then a restart: the run is failed as interrupted', async () => {
+  const { dataDir, daemon: first, client, jobId, runId } = await daemonMidRun();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await first.kill('SIGKILL');
+
+  const daemon = await spawnDaemonProcess(dataDir);
   try {
     const again = new ApiClient(daemon.url);
     again.cookie = client.cookie;
@@ -49,15 +55,9 @@ test('kill -9 of the daemon mid-run, then a restart: the run is failed as interr
 });
 
 test('stopping the daemon (SIGTERM) mid-run ends the run as failed, never running', async () => {
-  const dataDir = tempDir();
-  let daemon = await spawnDaemonProcess(dataDir);
-  const client = new ApiClient(daemon.url);
-  await client.setupAdmin();
-  const { jobId } = await jobWithSlowTree(client);
-  const runId = (await client.post(`/api/jobs/${jobId}/run`)).body.run_id;
-  await waitFor('the run to transfer', async () => (await client.get(`/api/runs/${runId}`)).body.status === 'running');
-  await daemon.kill('SIGTERM');
-  daemon = await spawnDaemonProcess(dataDir);
+  const { dataDir, daemon: first, client, runId } = await daemonMidRun();
+  await first.kill('SIGTERM');
+  const daemon = await spawnDaemonProcess(dataDir);
   try {
     const again = new ApiClient(daemon.url);
     again.cookie = client.cookie;

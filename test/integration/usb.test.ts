@@ -128,6 +128,25 @@ usb('a registered drive is backed up on plug-in, unmounted, and announced safe t
   assert.ok(toSafe < 3000, `run end to safe-to-remove took ${toSafe} ms`);
 });
 
+usb('a drive already plugged in when the daemon starts is backed up as if just plugged in', async (context) => {
+  const uuid = '3c3c3c3c-dddd-4eee-8fff-000000000001';
+  const { jobId, source } = await registerJob(context, uuid);
+  writeFileSync(path.join(source, 'present.txt'), 'here before the daemon');
+  await context.daemon.stop();
+  const drive = plugInDrive({ uuid });
+  context.drives.push(drive);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
+  context.daemon = await startTestDaemon(context.daemon.config, { plugInDebounceMs: 300 });
+  const run = await waitFor('the run at start', async () => {
+    const latest = context.daemon.store.runs.ofJob(jobId)[0];
+    return latest && ['completed', 'failed'].includes(latest.status) ? latest : null;
+  }, 30_000);
+  assert.is(run.trigger, 'device');
+  assert.is(run.status, 'completed', run.error_message ?? '');
+  await waitFor('the unmount', () => mountTargetsOf(drive.device).length === 0);
+});
+
 usb('an unregistered drive is announced but nothing runs or mounts', async (context) => {
   await registerJob(context, '11111111-2222-3333-4444-555555555555');
   const drive = plugInDrive({ uuid: '99999999-8888-7777-6666-555555555555' });

@@ -5,44 +5,80 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The UUID of the filesystem mounted exactly at `mountPoint`, '' when it has none, null when nothing is mounted there. */
-export async function uuidMountedAt(mountPoint: string): Promise<string | null> {
-  try {
-    const { stdout } = await run('findmnt', ['-n', '-r', '-o', 'UUID', '--mountpoint', mountPoint]);
-    return stdout.trim().split('\n')[0] ?? '';
-  } catch {
-    return null;
-  }
+/** Filesystems without owners and permissions, with 2-second timestamps: rsync needs gentler flags there. */
+const FAT_LIKE = new Set(['vfat', 'msdos', 'exfat', 'ntfs', 'ntfs3', 'fuseblk']);
+
+/** The filesystem mounted exactly at a folder, as findmnt reports it. */
+export interface MountedFilesystem {
+  /** Filesystem UUID, '' when it has none (or none can be read). */
+  uuid: string;
+  /** The device, e.g. /dev/sdb1. */
+  source: string;
+  fstype: string;
 }
 
-/** The type of the filesystem holding `target` (e.g. ext4, vfat, exfat), or '' when unknown. */
-export async function filesystemTypeOf(target: string): Promise<string> {
+/**
+ * The filesystem mounted exactly at `mountPoint` (an already resolved path), or null when nothing is
+ * mounted there. When several are stacked on it, the last one mounted is the one rsync would see.
+ */
+export async function filesystemMountedAt(mountPoint: string): Promise<MountedFilesystem | null> {
+  let stdout: string;
   try {
-    const { stdout } = await run('findmnt', ['-n', '-o', 'FSTYPE', '--target', target]);
+    ({ stdout } = await run('findmnt', ['-n', '-r', '-o', 'UUID,SOURCE,FSTYPE', '--mountpoint', mountPoint]));
+  } catch {
+    return null; // findmnt exits 1 when nothing is mounted there
+  }
+  const line = stdout.split('\n').filter((entry) => entry.trim() !== '').at(-1);
+  if (line === undefined) return null;
+  // Raw output: one space between columns, an empty column stays empty, spaces inside values are \x20.
+  const [uuid = '', source = '', fstype = ''] = line.split(' ');
+  return { uuid: uuid || (await uuidOfDevice(source)), source, fstype };
+}
+
+/** findmnt leaves UUID empty when it cannot probe the device (not root, no udev entry); lsblk may know it. */
+async function uuidOfDevice(device: string): Promise<string> {
+  if (!device.startsWith('/dev/')) return '';
+  return run('lsblk', ['-n', '-d', '-r', '-o', 'UUID', '--', device]).then(
+    ({ stdout }) => stdout.trim(),
+    () => '',
+  );
+}
+
+/** The UUID of the filesystem mounted exactly at `mountPoint`, '' when it has none, null when nothing is mounted there. */
+export async function uuidMountedAt(mountPoint: string): Promise<string | null> {
+  return (await filesystemMountedAt(mountPoint))?.uuid ?? null;
+}
+
+/** The type of the filesystem holding `existingPath` (e.g. ext4, vfat, exfat), or '' when unknown. */
+export async function filesystemTypeOf(existingPath: string): Promise<string> {
+  try {
+    const { stdout } = await run('findmnt', ['-n', '-o', 'FSTYPE', '--target', existingPath]);
     return stdout.trim();
   } catch {
     return '';
   }
 }
 
-/** Filesystems without owners and permissions, with 2-second timestamps: rsync needs gentler flags there. */
+/** Whether a filesystem type lacks owners and permissions and keeps times to 2 s (FAT, exFAT, NTFS). */
 export function isFatLike(fstype: string): boolean {
-  return ['vfat', 'msdos', 'exfat', 'ntfs', 'ntfs3', 'fuseblk'].includes(fstype);
+  return FAT_LIKE.has(fstype);
 }
 
 /**
- * Whether the drive is still there after a failure: its filesystem is still listed with that UUID
- * and the mount point still answers. A pulled drive fails one or the other within a moment.
+ * Whether the drive is still there after a failure: its filesystem is still mounted with that UUID,
+ * still listed by lsblk (when lsblk knows UUIDs at all, i.e. udev runs), and the mount point still
+ * answers. A pulled drive fails one or the other within a moment.
  */
 export async function driveStillThere(uuid: string, mountPoint: string, settleMs = 1500): Promise<boolean> {
   await new Promise((resolve) => setTimeout(resolve, settleMs));
+  const wanted = uuid.toLowerCase();
   const mounted = await uuidMountedAt(mountPoint);
-  if (mounted?.toLowerCase() !== uuid.toLowerCase()) return false;
-  const listed = await run('lsblk', ['-n', '-r', '-o', 'UUID']).then(
-    ({ stdout }) => stdout.split('\n').some((line) => line.trim().toLowerCase() === uuid.toLowerCase()),
-    () => true,
+  if (mounted?.toLowerCase() !== wanted) return false;
+  const known = await run('lsblk', ['-n', '-r', '-o', 'UUID']).then(
+    ({ stdout }) => new Set(stdout.split('\n').map((line) => line.trim().toLowerCase()).filter(Boolean)),
+    () => new Set<string>(),
   );
-  if (!listed) return false;
+  if (known.size > 0 && !known.has(wanted)) return false;
   return fs.readdir(mountPoint).then(
     () => true,
     () => false,

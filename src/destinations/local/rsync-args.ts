@@ -1,0 +1,43 @@
+/** rsync's argv for one source: every value is its own argument, nothing passes through a shell. */
+import path from 'node:path';
+import type { SyncOptions } from '../types.ts';
+
+/**
+ * What rsync prints per item: change flags, file length, bytes sent, name (and a symlink's target).
+ * `%b` makes rsync print the line when the file is complete rather than when it starts, so progress
+ * and "cancelled after N files" count finished files.
+ */
+export const OUT_FORMAT = '%i|%l|%b|%n%L';
+
+export interface RsyncCopy {
+  /** Folder whose contents are copied (absolute). */
+  source: string;
+  /** Folder that becomes a copy of it (absolute). */
+  target: string;
+  /** Where rsync writes files before renaming them into place; null on a dry run. */
+  tempDir: string | null;
+  options: SyncOptions;
+  /** The target lacks owners/permissions and keeps times to 2 s (FAT, exFAT, NTFS). */
+  fatLike: boolean;
+}
+
+/**
+ * The argv (without `rsync` itself) that makes `target` a copy of `source`'s contents.
+ * No remote shell is involved in a local copy, so rsync never re-splits these arguments; `--`
+ * and absolute paths keep a name with a leading dash from being read as an option, and each
+ * exclude pattern is one `--exclude=` argument whatever it contains.
+ */
+export function rsyncArguments(copy: RsyncCopy): string[] {
+  const { options } = copy;
+  const args = copy.fatLike ? ['-rltD', '--modify-window=1'] : ['-a'];
+  // --8-bit-output: names reach the log as UTF-8 whatever the daemon's locale; control characters stay escaped (\#012).
+  args.push('--8-bit-output', `--out-format=${OUT_FORMAT}`, '--stats');
+  if (options.delete_extraneous) args.push('--delete');
+  for (const pattern of options.exclude_patterns) args.push(`--exclude=${pattern}`);
+  if (options.bandwidth_limit_kbps && options.bandwidth_limit_kbps > 0) args.push(`--bwlimit=${options.bandwidth_limit_kbps}`);
+  if (options.dry_run) args.push('--dry-run');
+  if (copy.tempDir) args.push(`--temp-dir=${copy.tempDir}`);
+  // A trailing slash on the source copies its contents, not the folder itself.
+  args.push('--', path.join(copy.source, '/'), path.join(copy.target, '/'));
+  return args;
+}

@@ -1,0 +1,65 @@
+/** Runs rsync as its own process group, streaming its output line by line; stops the group on abort. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import readline from 'node:readline';
+import { CairnError } from '../../domain/errors.ts';
+
+/** How long rsync gets to remove its temp file and exit after SIGTERM before the group is killed. */
+export const KILL_AFTER_MS = 3000;
+
+export interface RsyncHandlers {
+  /** Each stdout line, as it arrives. */
+  stdout(line: string): void;
+  /** Each stderr line, as it arrives. */
+  stderr(line: string): void;
+}
+
+export interface RsyncExit {
+  /** rsync's exit code; null when a signal ended it. */
+  code: number | null;
+  /** The signal that ended it, if any. */
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Runs `rsync args…` and resolves once it has exited and every output line has been handed over.
+ * When `signal` aborts, the whole process group (rsync forks a receiver) gets SIGTERM, then SIGKILL
+ * after KILL_AFTER_MS; the promise still resolves only when the processes are gone.
+ * Rejects with CairnError `RSYNC_MISSING` when rsync cannot be started.
+ */
+export async function runRsync(args: string[], signal: AbortSignal, handlers: RsyncHandlers): Promise<RsyncExit> {
+  const child = spawn('rsync', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+  const linesDone = [readLines(child.stdout, handlers.stdout), readLines(child.stderr, handlers.stderr)];
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    killGroup(child.pid, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_AFTER_MS);
+  };
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    const [code, endedBy] = await exited;
+    await Promise.all(linesDone);
+    return { code, signal: endedBy };
+  } catch (error) {
+    throw new CairnError('unavailable', 'RSYNC_MISSING', `Cannot start rsync: ${(error as Error).message}; is rsync installed?`, { cause: error });
+  } finally {
+    signal.removeEventListener('abort', stop);
+    clearTimeout(killTimer);
+  }
+}
+
+function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<unknown> {
+  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  lines.on('line', onLine);
+  return once(lines, 'close');
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group has already exited.
+  }
+}
