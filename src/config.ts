@@ -172,3 +172,8 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   return parsed as Record<string, unknown>;
 }
+
+/** The NO_COLOR convention (https://no-color.org): any non-empty value turns colours off. */
+export function noColorRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.NO_COLOR);
+}

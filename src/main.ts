@@ -1,7 +1,7 @@
 /** The `cairn` command line: parses argv and calls in; no logic of its own. */
 import { resetPasswordCommand } from './cli/reset-password.ts';
 import { runJobCommand } from './cli/run-job.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, loadConfig, noColorRequested, type Config } from './config.ts';
 import { startDaemon } from './daemon.ts';
 import { clearBlockedDatabase, StoreUnavailableError } from './store/index.ts';
 import { VERSION } from './version.ts';
@@ -11,6 +11,7 @@ const USAGE = `Usage: cairn <command>
 Commands:
   daemon                               run the backup daemon in the foreground
   run <job id or name>                 run a job now on the running daemon and follow its log
+  tui [--url URL]                      the terminal UI (default: the daemon on this box)
   user reset-password [--username N]   set a new password on this box (turns 2FA off, ends sessions)
   store reset                          after a damaged database was moved aside: start with an empty one
   version                              print the version
@@ -26,6 +27,15 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'daemon':
         return await runDaemon(loadConfig());
+      case 'tui': {
+        const config = loadConfig();
+        const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+        const { startTui } = await import('../tui/main.ts');
+        const code = await startTui({ url: optionValue(rest, '--url') ?? `http://${host}:${config.port}`, noColor: noColorRequested() });
+        // The terminal's input stream would keep the process alive after the screen is gone.
+        process.exit(code);
+        break;
+      }
       case 'run':
         return await runJobCommand(loadConfig(), rest[0]);
       case 'user':

@@ -1,0 +1,153 @@
+/**
+ * The real terminal UI in tmux against a real daemon: what an owner sees and types over SSH.
+ * Keys are pressed by action name from tui/keys.ts.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { currentTotpCode } from '../../src/auth/index.ts';
+import { keysOf } from '../../tui/keys.ts';
+import { ADMIN, ApiClient, REPO_ROOT, spawnDaemonProcess, tempDir, type DaemonProcess } from '../helpers.ts';
+import { fileContent, waitFor } from '../trees.ts';
+
+interface Context {
+  daemon: DaemonProcess;
+  api: ApiClient;
+  session: string;
+}
+
+const tui = suite<Context>('tui');
+const TMUX_KEYS: Record<string, string> = { enter: 'Enter', escape: 'Escape', backspace: 'BSpace', f5: 'F5' };
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const screenOf = (context: Context) => tmux('capture-pane', '-t', context.session, '-p');
+const type = (context: Context, text: string) => tmux('send-keys', '-t', context.session, '-l', text);
+const press = (context: Context, key: string) => tmux('send-keys', '-t', context.session, key);
+/** Presses the first key bound to an action. */
+const act = (context: Context, action: string) => press(context, TMUX_KEYS[keysOf(action)[0]] ?? keysOf(action)[0]);
+const shows = (context: Context, text: string | RegExp, timeoutMs = 10_000) =>
+  waitFor(`the screen to show ${text}`, () => (typeof text === 'string' ? screenOf(context).includes(text) : text.test(screenOf(context))), timeoutMs);
+
+function startTui(context: Context, size = { width: 100, height: 30 }, env: Record<string, string> = {}) {
+  const command = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, path.join(REPO_ROOT, 'bin/cairn.mjs'), 'tui', '--url', context.daemon.url].join(' ');
+  tmux('new-session', '-d', '-s', context.session, '-x', String(size.width), '-y', String(size.height), command);
+}
+
+async function logIn(context: Context, credentials = ADMIN) {
+  await shows(context, 'Username:');
+  type(context, credentials.username);
+  press(context, 'Enter');
+  type(context, credentials.password);
+  press(context, 'Enter');
+}
+
+tui.before.each(async (context) => {
+  context.daemon = await spawnDaemonProcess(tempDir());
+  context.api = new ApiClient(context.daemon.url);
+  await context.api.setupAdmin();
+  context.session = `cairn-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const source = path.join(tempDir(), 'documents');
+  mkdirSync(source);
+  writeFileSync(path.join(source, 'notes-for-the-tui.txt'), 'hello');
+  await context.api.post('/api/jobs', {
+    name: 'Documents',
+    source_dirs: [source],
+    destination_type: 'local',
+    destination_config: { mount_point: tempDir(), backup_subdir: 'backup' },
+  });
+});
+
+tui.after.each(async (context) => {
+  try {
+    tmux('kill-session', '-t', context.session);
+  } catch {
+    // already gone
+  }
+  await context.daemon.kill();
+});
+
+tui('log in, see the jobs, run one, watch it complete, read its log, quit', async (context) => {
+  startTui(context);
+  await logIn(context);
+  await shows(context, 'Documents');
+  assert.match(screenOf(context), /never run/);
+  assert.match(screenOf(context), /r run now {2}c cancel/, 'key hints in the footer');
+
+  act(context, 'run');
+  await shows(context, /Documents.*completed/);
+  await shows(context, /#1 completed manual/);
+
+  act(context, 'open-log');
+  await shows(context, 'documents/notes-for-the-tui.txt');
+  assert.match(screenOf(context), /Completed: 1 file/);
+  act(context, 'back');
+  await shows(context, 'Jobs');
+
+  act(context, 'quit');
+  await waitFor('the TUI to exit', () => {
+    try {
+      tmux('has-session', '-t', context.session);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+});
+
+tui('a wrong password is shown and the login asks again', async (context) => {
+  startTui(context);
+  await logIn(context, { username: 'admin', password: 'not it' });
+  await shows(context, 'Invalid username or password');
+  await logIn(context);
+  await shows(context, 'Documents');
+});
+
+tui('with 2FA on, the login asks for the code', async (context) => {
+  const setup = await context.api.post('/api/auth/totp/setup');
+  await context.api.post('/api/auth/totp/enable', { secret: setup.body.secret, code: currentTotpCode(setup.body.secret, Date.now() - 30_000) });
+  startTui(context);
+  await logIn(context);
+  await shows(context, '2FA code:');
+  type(context, currentTotpCode(setup.body.secret));
+  press(context, 'Enter');
+  await shows(context, 'Documents');
+});
+
+tui('a long job can be cancelled from the dashboard', async (context) => {
+  const source = path.join(tempDir(), 'videos');
+  mkdirSync(source);
+  for (let i = 0; i < 20; i++) writeFileSync(path.join(source, `clip-${i}.bin`), fileContent(`c${i}`, 256 * 1024));
+  const slow = await context.api.post('/api/jobs', {
+    name: 'Videos',
+    source_dirs: [source],
+    destination_type: 'local',
+    destination_config: { mount_point: tempDir(), backup_subdir: '' },
+    sync_options: { bandwidth_limit_kbps: 500 },
+  });
+  startTui(context);
+  await logIn(context);
+  await shows(context, 'Videos');
+  press(context, 'Down');
+  act(context, 'run');
+  await shows(context, /Videos.*running/);
+  act(context, 'cancel');
+  await shows(context, /Videos.*cancelled/);
+  assert.is((await context.api.get(`/api/jobs/${slow.body.id}/runs`)).body[0].status, 'cancelled');
+});
+
+tui('it fits 80×24 and honours NO_COLOR', async (context) => {
+  startTui(context, { width: 80, height: 24 }, { NO_COLOR: '1' });
+  await logIn(context);
+  await shows(context, 'Documents');
+  const screen = screenOf(context);
+  assert.ok(screen.split('\n').every((line) => line.length <= 80));
+  assert.match(screen, /q quit/, 'the footer is still there');
+  tmux('resize-window', '-t', context.session, '-x', '120', '-y', '40');
+  await shows(context, /Documents/);
+  const ansi = tmux('capture-pane', '-t', context.session, '-p', '-e');
+  assert.not.match(ansi, /\x1b\[3[1-7]m/, 'no colour escapes');
+});
+
+tui.run();

@@ -1,0 +1,86 @@
+/**
+ * The terminal UI's only connection to the daemon: the public REST API and WebSockets, with a
+ * bearer token kept in memory for this session only.
+ */
+import WebSocket from 'ws';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type LoginResult = { kind: 'session' } | { kind: 'totp'; totpToken: string };
+
+export class TuiApi {
+  private token: string | null = null;
+
+  constructor(readonly baseUrl: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(this.baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      throw new ApiError(0, 'UNREACHABLE', `Cannot reach the Cairn daemon at ${this.baseUrl}`);
+    }
+    // A login answers with the session cookie; the UI keeps it in memory and sends it as a bearer token.
+    const cookie = response.headers.getSetCookie().find((value) => value.startsWith('token='));
+    if (cookie) this.token = cookie.slice('token='.length).split(';')[0] || null;
+    const data = (await response.json().catch(() => null)) as any;
+    if (!response.ok) throw new ApiError(response.status, data?.code ?? 'ERROR', data?.message ?? `HTTP ${response.status}`);
+    return data as T;
+  }
+
+  /** Password step; a session, or the need for a 2FA code. */
+  async login(username: string, password: string): Promise<LoginResult> {
+    const result = await this.call<any>('POST', '/api/auth/login', { username, password });
+    return result.totp_required ? { kind: 'totp', totpToken: result.totp_token } : { kind: 'session' };
+  }
+
+  /** Second step with an authenticator code (or a recovery code when `recovery`). */
+  async completeLogin(totpToken: string, code: string, recovery = false): Promise<void> {
+    if (recovery) await this.call('POST', '/api/auth/totp/recovery', { totp_token: totpToken, recovery_code: code });
+    else await this.call('POST', '/api/auth/totp/validate', { totp_token: totpToken, code });
+  }
+
+  jobs = () => this.call<any[]>('GET', '/api/jobs');
+  runsOf = (jobId: number) => this.call<any[]>('GET', `/api/jobs/${jobId}/runs?limit=20`);
+  run = (jobId: number) => this.call<{ run_id: number }>('POST', `/api/jobs/${jobId}/run`);
+  cancel = (jobId: number) => this.call('POST', `/api/jobs/${jobId}/cancel`);
+  drives = () => this.call<any[]>('GET', '/api/system/drives');
+  logs = (runId: number) => this.call<any[]>('GET', `/api/runs/${runId}/logs?limit=10000`);
+  logout = () => this.call('POST', '/api/auth/logout').catch(() => undefined);
+
+  /** A WebSocket to `path` that reconnects by itself; `onState` says whether it is connected. */
+  socket(path: string, onMessage: (message: any) => void, onState: (connected: boolean) => void, reconnect = true): { close(): void } {
+    let socket: WebSocket | null = null;
+    let closed = false;
+    let timer: NodeJS.Timeout | null = null;
+    const open = () => {
+      socket = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}${path}?token=${encodeURIComponent(this.token ?? '')}`);
+      socket.on('open', () => onState(true));
+      socket.on('message', (data) => onMessage(JSON.parse(String(data))));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        onState(false);
+        if (!closed && reconnect) timer = setTimeout(open, 2000);
+      });
+    };
+    open();
+    return {
+      close() {
+        closed = true;
+        if (timer) clearTimeout(timer);
+        socket?.close();
+      },
+    };
+  }
+}

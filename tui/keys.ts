@@ -1,0 +1,43 @@
+/**
+ * Every key of the terminal UI in one table: the footer hints and the `?` help are drawn from it,
+ * and the tmux tests press keys by action name.
+ */
+export type Screen = 'dashboard' | 'log';
+
+export interface KeyAction {
+  action: string;
+  keys: string[];
+  label: string;
+  screens: Screen[];
+}
+
+export const KEYS: readonly KeyAction[] = [
+  { action: 'run', keys: ['r'], label: 'run now', screens: ['dashboard'] },
+  { action: 'cancel', keys: ['c'], label: 'cancel', screens: ['dashboard'] },
+  { action: 'open-log', keys: ['enter', 'l'], label: 'log', screens: ['dashboard'] },
+  { action: 'refresh', keys: ['f5', 'C-r'], label: 'refresh', screens: ['dashboard'] },
+  { action: 'follow', keys: ['f'], label: 'follow', screens: ['log'] },
+  { action: 'level', keys: ['v'], label: 'level', screens: ['log'] },
+  { action: 'search', keys: ['/'], label: 'search', screens: ['log'] },
+  { action: 'back', keys: ['escape', 'backspace'], label: 'back', screens: ['log'] },
+  { action: 'help', keys: ['?'], label: 'help', screens: ['dashboard', 'log'] },
+  { action: 'quit', keys: ['q', 'C-c'], label: 'quit', screens: ['dashboard', 'log'] },
+];
+
+export function keysOf(action: string): string[] {
+  const entry = KEYS.find((key) => key.action === action);
+  if (!entry) throw new Error(`no key action ${action}`);
+  return entry.keys;
+}
+
+/** The footer line for a screen: "r run now  c cancel  …". */
+export function footerFor(screen: Screen): string {
+  return KEYS.filter((key) => key.screens.includes(screen))
+    .map((key) => `${key.keys[0] === 'enter' ? '⏎' : key.keys[0]} ${key.label}`)
+    .join('  ');
+}
+
+/** The help text: every key of every screen. */
+export function helpText(): string {
+  return KEYS.map((key) => `${key.keys.join(', ').padEnd(18)} ${key.label.padEnd(10)} (${key.screens.join(', ')})`).join('\n');
+}

@@ -1,0 +1,62 @@
+/** Jobs and runs → rows of the dashboard table. */
+import { formatAge, formatBytes, formatIn } from './format.ts';
+
+export interface JobSummary {
+  id: number;
+  name: string;
+  enabled: boolean;
+  destination_type: string;
+  destination_config: Record<string, unknown>;
+  last_run: { id: number; status: string; started_at: string | null; completed_at: string | null } | null;
+  schedules: Array<{ next_run: string | null }>;
+}
+
+/** Live state of a running job, from the status socket. */
+export interface LiveRun {
+  run_id: number;
+  files_transferred: number;
+  bytes_transferred: number;
+  /** Bytes per second over the last updates. */
+  rate: number;
+}
+
+export const JOB_COLUMNS = ['Name', 'Destination', 'Status', 'Last run', 'Next run'];
+
+/** Where a job writes, in a few words. */
+export function describeDestination(job: JobSummary): string {
+  const config = job.destination_config;
+  if (job.destination_type === 'local') {
+    const where = [config.mount_point, config.backup_subdir].filter(Boolean).join('/');
+    return config.usb_uuid ? `USB ${where}` : String(where);
+  }
+  return job.destination_type;
+}
+
+/** The status cell: live progress while running, else the last run's outcome. */
+export function statusOf(job: JobSummary, live: LiveRun | undefined): string {
+  if (live) return `running ${live.files_transferred} files ${formatBytes(live.bytes_transferred)} ${formatBytes(live.rate)}/s`;
+  if (!job.enabled) return 'disabled';
+  return job.last_run?.status ?? 'never run';
+}
+
+/** The earliest next run of the job's schedules. */
+export function nextRunOf(job: JobSummary): string | null {
+  const times = job.schedules.map((schedule) => schedule.next_run).filter((time): time is string => time !== null);
+  return times.sort()[0] ?? null;
+}
+
+/** One table row per job. */
+export function jobRows(jobs: JobSummary[], live: Map<number, LiveRun>, now = Date.now()): string[][] {
+  return jobs.map((job) => [
+    job.name,
+    describeDestination(job),
+    statusOf(job, live.get(job.id)),
+    formatAge(job.last_run?.completed_at ?? job.last_run?.started_at ?? null, now),
+    formatIn(nextRunOf(job), now),
+  ]);
+}
+
+/** A status worth a warning colour: the user should look. */
+export function isProblem(status: string): boolean {
+  return status.startsWith('failed') || status.startsWith('cancelled');
+}

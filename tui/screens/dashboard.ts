@@ -1,0 +1,139 @@
+/**
+ * The dashboard: jobs with live status, the selected job's recent runs, and drives. Updates come
+ * from the status socket; a daemon restart shows as "reconnecting" until the socket is back.
+ */
+import blessed from 'blessed';
+import { ApiError, type TuiApi } from '../api.ts';
+import { footerFor, helpText, keysOf } from '../keys.ts';
+import { formatAge, formatBytes } from '../present/format.ts';
+import { isProblem, JOB_COLUMNS, jobRows, type JobSummary, type LiveRun } from '../present/jobs.ts';
+import { showLog } from './log-view.ts';
+
+export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
+  let jobs: JobSummary[] = [];
+  let runs: any[] = [];
+  let drives: any[] = [];
+  const live = new Map<number, LiveRun>();
+  let connected = false;
+  let notice = '';
+
+  const header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true });
+  const table = blessed.listtable({
+    parent: screen,
+    top: 1,
+    left: 0,
+    width: '100%',
+    height: '50%',
+    border: 'line',
+    label: ' Jobs ',
+    keys: true,
+    vi: true,
+    mouse: true,
+    tags: true,
+    align: 'left',
+    noCellBorders: true,
+    style: color ? { header: { bold: true }, cell: { selected: { bg: 'blue' } } } : { header: { bold: true }, cell: { selected: { inverse: true } } },
+  } as never) as blessed.Widgets.ListTableElement;
+  const runsBox = blessed.box({ parent: screen, top: '50%+1', left: 0, width: '60%', height: '50%-2', border: 'line', label: ' Runs ', tags: true });
+  const drivesBox = blessed.box({ parent: screen, top: '50%+1', left: '60%', width: '40%', height: '50%-2', border: 'line', label: ' Drives ', tags: true });
+  const footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, content: footerFor('dashboard') });
+  table.focus();
+
+  const selectedJob = (): JobSummary | undefined => jobs[Math.max(0, ((table as unknown as { selected: number }).selected ?? 1) - 1)];
+  const paint = (text: string, colour: string) => (color ? `{${colour}-fg}${text}{/${colour}-fg}` : text);
+
+  const draw = () => {
+    header.setContent(` Cairn · ${api.baseUrl} · ${connected ? paint('live', 'green') : paint('reconnecting…', 'yellow')}${notice ? ` · ${notice}` : ''}`);
+    const selected = (table as unknown as { selected: number }).selected ?? 1;
+    const rows = jobRows(jobs, live).map((row) => row.map((cell, i) => (i === 2 && isProblem(cell) ? paint(cell, 'red') : cell)));
+    table.setData([JOB_COLUMNS, ...(rows.length > 0 ? rows : [['no jobs yet', '', '', '', '']])]);
+    table.select(Math.min(selected, Math.max(1, rows.length)));
+    runsBox.setContent(
+      runs
+        .map((run) => {
+          const line = `#${run.id} ${run.status.padEnd(9)} ${run.trigger.padEnd(9)} ${formatAge(run.completed_at ?? run.started_at)}  ${run.files_transferred} files ${formatBytes(run.bytes_transferred)}`;
+          return isProblem(run.status) ? paint(`${line}  ${run.error_message ?? ''}`, 'red') : line;
+        })
+        .join('\n') || 'no runs yet',
+    );
+    drivesBox.setContent(drives.map((drive) => `${drive.label ?? drive.name} ${drive.size} ${drive.mountpoint ? `mounted ${drive.mountpoint}` : 'not mounted'}`).join('\n') || 'no drives');
+    screen.render();
+  };
+
+  const refresh = async () => {
+    try {
+      jobs = await api.jobs();
+      const job = selectedJob();
+      runs = job ? await api.runsOf(job.id) : [];
+      drives = await api.drives().catch(() => []);
+      connected = true;
+    } catch (error) {
+      notice = error instanceof ApiError ? error.message : String(error);
+      connected = false;
+    }
+    draw();
+  };
+
+  const socket = api.socket(
+    '/api/ws/status',
+    (message) => {
+      if (message.type === 'job_progress' || message.type === 'job_started') {
+        const previous = live.get(message.job_id);
+        const bytes = message.bytes_transferred ?? 0;
+        const rate = previous ? Math.max(0, (bytes - previous.bytes_transferred) * 4) : 0;
+        live.set(message.job_id, { run_id: message.run_id, files_transferred: message.files_transferred ?? 0, bytes_transferred: bytes, rate });
+      }
+      if (message.type === 'job_completed') live.delete(message.job_id);
+      if (message.type.startsWith('drive_')) notice = `${message.type.replace('drive_', 'drive ').replace(/_/g, ' ')}: ${message.label ?? message.uuid}`;
+      if (message.type === 'job_started' || message.type === 'job_completed' || message.type.startsWith('drive_')) void refresh();
+      else draw();
+    },
+    (isConnected) => {
+      connected = isConnected;
+      if (isConnected) void refresh();
+      else draw();
+    },
+  );
+
+  const act = async (what: () => Promise<unknown>, done: string) => {
+    try {
+      await what();
+      notice = done;
+    } catch (error) {
+      notice = paint(error instanceof ApiError ? error.message : String(error), 'red');
+    }
+    await refresh();
+  };
+
+  table.on('select item', () => void refresh());
+  await refresh();
+
+  await new Promise<void>((resolve) => {
+    table.key(keysOf('run'), () => {
+      const job = selectedJob();
+      if (job) void act(() => api.run(job.id), `started ${job.name}`);
+    });
+    table.key(keysOf('cancel'), () => {
+      const job = selectedJob();
+      if (job) void act(() => api.cancel(job.id), `cancelling ${job.name}`);
+    });
+    table.key(keysOf('refresh'), () => void refresh());
+    table.key(keysOf('open-log'), () => {
+      const job = selectedJob();
+      const run = runs[0];
+      if (!job || !run) return;
+      for (const element of [table, runsBox, drivesBox, footer]) element.hide();
+      void showLog(screen, api, { id: run.id, job_name: job.name }, color).then(() => {
+        for (const element of [table, runsBox, drivesBox, footer]) element.show();
+        table.focus();
+        void refresh();
+      });
+    });
+    table.key(keysOf('help'), () => {
+      const help = blessed.message({ parent: screen, top: 'center', left: 'center', width: 70, height: 16, border: 'line', label: ' Keys ' });
+      help.display(helpText(), 0, () => table.focus());
+    });
+    table.key(keysOf('quit'), () => resolve());
+  });
+  socket.close();
+}

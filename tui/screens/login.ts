@@ -1,0 +1,43 @@
+/** The login screen: username, password, then a 2FA code when the account asks for one. */
+import blessed from 'blessed';
+import { ApiError, type TuiApi } from '../api.ts';
+
+function ask(screen: blessed.Widgets.Screen, parent: blessed.Widgets.BoxElement, top: number, label: string, secret: boolean): Promise<string> {
+  blessed.text({ parent, top, left: 2, content: label });
+  const input = blessed.textbox({ parent, top, left: 14, width: 30, height: 1, censor: secret, inputOnFocus: false, style: { bg: 'blue' } });
+  screen.render();
+  return new Promise((resolve) => input.readInput((_error, value) => resolve(value ?? '')));
+}
+
+/** Shows the login until a session exists; resolves when logged in. */
+export async function login(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
+  let message = '';
+  for (;;) {
+    const box = blessed.box({
+      parent: screen,
+      top: 'center',
+      left: 'center',
+      width: 50,
+      height: 11,
+      border: 'line',
+      label: ' Cairn ',
+      tags: true,
+      content: ` Log in to ${api.baseUrl}\n${message ? `\n {${color ? 'red-fg' : 'bold'}}${message}{/}` : ''}`,
+    });
+    try {
+      const username = await ask(screen, box, 4, 'Username:', false);
+      const password = await ask(screen, box, 5, 'Password:', true);
+      const result = await api.login(username, password);
+      if (result.kind === 'totp') {
+        blessed.text({ parent: box, top: 7, left: 2, content: 'Code from your authenticator app,\n or a recovery code:' });
+        const code = (await ask(screen, box, 6, '2FA code:', false)).trim();
+        await api.completeLogin(result.totpToken, code, code.includes('-'));
+      }
+      box.destroy();
+      return;
+    } catch (error) {
+      message = error instanceof ApiError ? error.message : String(error);
+      box.destroy();
+    }
+  }
+}
