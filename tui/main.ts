@@ -16,6 +16,9 @@ export interface TuiOptions {
 /** Runs the UI until the owner quits; resolves to the exit code. */
 export async function startTui(options: TuiOptions): Promise<number> {
   const api = new TuiApi(options.url.replace(/\/$/, ''));
+  // Draw lines and dots as Unicode, not the terminal's alternate character set: SSH sessions are
+  // UTF-8, and this way a captured screen (tmux, docs) reads the same as the live one.
+  process.env.NCURSES_NO_UTF8_ACS ??= '1';
   const screen = blessed.screen({ smartCSR: true, fullUnicode: true, forceUnicode: true, title: 'Cairn', autoPadding: true, warnings: false });
   // Quitting works everywhere, even while a prompt reads input.
   screen.key(['C-c'], () => {
