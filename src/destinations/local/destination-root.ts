@@ -7,7 +7,7 @@ import path from 'node:path';
 import { CairnError } from '../../domain/errors.ts';
 import { filesystemMountedAt } from './mounts.ts';
 
-/** The part of `LocalConfig` these checks read. */
+/** The part of `LocalConfig` that says which drive or folder must be there. */
 export interface MountRequirement {
   mount_point: string;
   usb_uuid?: string | null;
@@ -28,7 +28,7 @@ export async function checkMount(config: MountRequirement): Promise<CheckedMount
   const real = await fs.realpath(config.mount_point).catch(() => null);
   if (config.usb_uuid) await checkDriveAt(real, config.mount_point, config.usb_uuid);
   if (real === null) {
-    throw new CairnError('unavailable', 'DESTINATION_MISSING', `The destination folder ${config.mount_point} does not exist; create it or mount the drive there`);
+    throw new CairnError('unavailable', 'DESTINATION_MISSING', `The destination folder ${config.mount_point} does not exist`);
   }
   const stat = await fs.stat(real);
   if (!stat.isDirectory()) {

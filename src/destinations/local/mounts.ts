@@ -31,12 +31,27 @@ export async function filesystemMountedAt(mountPoint: string): Promise<MountedFi
   const line = stdout.split('\n').filter((entry) => entry.trim() !== '').at(-1);
   if (line === undefined) return null;
   // Raw output: one space between columns, an empty column stays empty, spaces inside values are \x20.
-  const [uuid = '', source = '', fstype = ''] = line.split(' ');
-  return { uuid: uuid || (await uuidOfDevice(source)), source, fstype };
+  const [listed = '', source = '', fstype = ''] = line.split(' ');
+  const uuid = (await probeUuid(source)) || listed || (await udevUuid(source));
+  return { uuid, source, fstype };
 }
 
-/** findmnt leaves UUID empty when it cannot probe the device (not root, no udev entry); lsblk may know it. */
-async function uuidOfDevice(device: string): Promise<string> {
+/**
+ * The UUID read from the device's own superblock. findmnt and lsblk answer from udev's database,
+ * which goes stale when udevd misses an event (a reused loop device kept its old drive's UUID
+ * here): trusting it could send a backup to the wrong drive. Needs read access to the device
+ * (root); '' when the probe cannot tell.
+ */
+async function probeUuid(device: string): Promise<string> {
+  if (!device.startsWith('/dev/')) return '';
+  return run('blkid', ['-p', '-s', 'UUID', '-o', 'value', '--', device]).then(
+    ({ stdout }) => stdout.trim(),
+    () => '',
+  );
+}
+
+/** What udev knows about the device's UUID, for when the device cannot be probed directly (not root). */
+async function udevUuid(device: string): Promise<string> {
   if (!device.startsWith('/dev/')) return '';
   return run('lsblk', ['-n', '-d', '-r', '-o', 'UUID', '--', device]).then(
     ({ stdout }) => stdout.trim(),

@@ -14,8 +14,11 @@ export interface RsyncCopy {
   source: string;
   /** Folder that becomes a copy of it (absolute). */
   target: string;
-  /** Where rsync writes files before renaming them into place; null on a dry run. */
-  tempDir: string | null;
+  /**
+   * Name of the work folder directly inside `target` where rsync writes each file before renaming it
+   * into place; kept out of the copy and out of deletions. Not used on a dry run.
+   */
+  workDirName: string;
   options: SyncOptions;
   /** The target lacks owners/permissions and keeps times to 2 s (FAT, exFAT, NTFS). */
   fatLike: boolean;
@@ -33,10 +36,13 @@ export function rsyncArguments(copy: RsyncCopy): string[] {
   // --8-bit-output: names reach the log as UTF-8 whatever the daemon's locale; control characters stay escaped (\#012).
   args.push('--8-bit-output', `--out-format=${OUT_FORMAT}`, '--stats');
   if (options.delete_extraneous) args.push('--delete');
+  // First, so no user pattern can override it: the work folder is neither copied nor deleted.
+  args.push(`--exclude=/${copy.workDirName}/`);
   for (const pattern of options.exclude_patterns) args.push(`--exclude=${pattern}`);
   if (options.bandwidth_limit_kbps && options.bandwidth_limit_kbps > 0) args.push(`--bwlimit=${options.bandwidth_limit_kbps}`);
-  if (options.dry_run) args.push('--dry-run');
-  if (copy.tempDir) args.push(`--temp-dir=${copy.tempDir}`);
+  // Relative, so rsync finds it from the target: with an absolute temp dir, rsync 3.5 walks every component of
+  // its path for each file, which made a tree of small files 2-3 times slower here.
+  args.push(options.dry_run ? '--dry-run' : `--temp-dir=${copy.workDirName}`);
   // A trailing slash on the source copies its contents, not the folder itself.
   args.push('--', path.join(copy.source, '/'), path.join(copy.target, '/'));
   return args;

@@ -1,0 +1,142 @@
+/**
+ * One source copied by one rsync process: its output turned into log lines and running totals as it
+ * arrives, its exit code turned into success, a warning (vanished files) or a CairnError.
+ */
+import { promises as fs } from 'node:fs';
+import { CairnError } from '../../domain/errors.ts';
+import { DRIVE_REMOVED_MESSAGE, type TransferTotals } from '../../domain/runs.ts';
+import type { SyncContext } from '../types.ts';
+import type { MountRequirement } from './destination-root.ts';
+import { driveStillThere } from './mounts.ts';
+import { rsyncArguments } from './rsync-args.ts';
+import { exitCodeMeaning, RsyncProblems, type CopyPlaces } from './rsync-errors.ts';
+import { runRsync, type RsyncExit } from './rsync-process.ts';
+import { countItem, describeItem, parseItemLine, parseStatsLine, printable, type RsyncStats } from './rsync-output.ts';
+
+export interface SourceCopy extends CopyPlaces {
+  /** The target lacks owners/permissions and keeps times to 2 s (FAT, exFAT, NTFS). */
+  fatLike: boolean;
+}
+
+/** rsync's work folder inside each target: files are written there, then renamed into place. */
+export const WORK_DIR_NAME = '.cairn-partial';
+
+/**
+ * Makes `copy.target` a copy of `copy.source` and adds what moved to `totals` (reporting progress as
+ * files complete). Resolves when rsync succeeded or only reported vanished files; rejects with
+ * `signal.reason` when cancelled, or with a CairnError naming what failed.
+ */
+export async function copySource(context: SyncContext<MountRequirement>, copy: SourceCopy, totals: TransferTotals): Promise<void> {
+  if (context.options.dry_run) return runCopy(context, copy, totals);
+  // A work folder left by a crashed run holds only partial files: start clean, and leave nothing.
+  await fs.rm(copy.workDir, { recursive: true, force: true });
+  await fs.mkdir(copy.workDir);
+  try {
+    await runCopy(context, copy, totals);
+  } finally {
+    await removeWorkDir(copy.workDir);
+  }
+}
+
+/** Removes the work folder; a dead drive may never answer, so the run does not wait for it forever. */
+async function removeWorkDir(workDir: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const removed = fs.rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  await Promise.race([removed, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+  clearTimeout(timer);
+}
+
+async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy, totals: TransferTotals): Promise<void> {
+  const { options, signal } = context;
+  const before = { ...totals };
+  const stats: RsyncStats = {};
+  const problems = new RsyncProblems(copy);
+  const args = rsyncArguments({ source: copy.source, target: copy.target, workDirName: WORK_DIR_NAME, options, fatLike: copy.fatLike });
+  if (options.verbosity === 'verbose') context.log('info', printable(`Running: rsync ${args.map(quoteForLog).join(' ')}`));
+
+  signal.throwIfAborted();
+  const exit = await runRsync(args, signal, {
+    stdout(line) {
+      const item = parseItemLine(line);
+      if (item === null) {
+        parseStatsLine(line, stats);
+        if (options.verbosity === 'verbose' && line.trim() !== '') context.log('info', printable(line));
+        return;
+      }
+      if (countItem(totals, item)) context.progress({ ...totals });
+      const message = describeItem(item, copy.name, options.verbosity);
+      if (message !== null) context.log('info', printable(message));
+    },
+    stderr(line) {
+      context.log(problems.add(line), printable(line));
+    },
+  });
+
+  if (exit.abandoned) context.log('error', 'rsync did not exit even when killed (is the drive failing?); it was left behind');
+  if (signal.aborted) {
+    context.log('warning', `Cancelled: rsync stopped after ${totals.files_transferred} file(s) (${totals.bytes_transferred} bytes) in this run`);
+    throw signal.reason;
+  }
+  await failIfDriveWentAway(context.config, exit);
+  // After a failure or vanished files rsync's summary counts files it asked for but never got; only a clean run compares.
+  if (exit.code === 0) checkAgainstStats(context, stats, before, totals);
+  context.progress({ ...totals });
+  reportOutcome(context, copy, exit, problems);
+  logSummary(context, copy, before, totals);
+}
+
+/** A non-zero exit on a USB job whose drive is gone is the drive's fault, and the run says so. */
+async function failIfDriveWentAway(config: MountRequirement, exit: RsyncExit): Promise<void> {
+  if (exit.code === 0 || !config.usb_uuid) return;
+  if (await driveStillThere(config.usb_uuid, config.mount_point)) return;
+  throw new CairnError('unavailable', 'DRIVE_REMOVED', DRIVE_REMOVED_MESSAGE, { retryable: true });
+}
+
+/** rsync's --stats are the reference; if the itemized lines told another story, trust rsync and say so. */
+function checkAgainstStats(context: SyncContext<MountRequirement>, stats: RsyncStats, before: TransferTotals, totals: TransferTotals): void {
+  const counted = {
+    files_transferred: totals.files_transferred - before.files_transferred,
+    bytes_transferred: totals.bytes_transferred - before.bytes_transferred,
+    files_deleted: totals.files_deleted - before.files_deleted,
+  };
+  const reported = { files_transferred: stats.filesTransferred, bytes_transferred: stats.bytesTransferred, files_deleted: stats.filesDeleted };
+  for (const key of Object.keys(counted) as Array<keyof TransferTotals>) {
+    const fromStats = reported[key];
+    if (fromStats === undefined || fromStats === counted[key]) continue;
+    context.log('warning', `rsync's summary gives ${key} = ${fromStats} where its file list gave ${counted[key]}; using the summary`);
+    totals[key] = before[key] + fromStats;
+  }
+}
+
+function reportOutcome(context: SyncContext<MountRequirement>, copy: SourceCopy, exit: RsyncExit, problems: RsyncProblems): void {
+  if (problems.vanished.count > 0) {
+    context.log('warning', `${problems.vanished.count} file(s) vanished while the backup ran and are not in it: ${problems.vanished.describe()}`);
+  }
+  if (exit.code === 0 || exit.code === 24) return;
+  if (exit.code === 23) {
+    const what =
+      problems.failed.count > 0
+        ? `${problems.failed.count} file(s) could not be copied: ${problems.failed.describe()}`
+        : `some files or their attributes could not be copied${problems.lastError ? ` (${problems.lastError})` : ''}`;
+    throw new CairnError('unavailable', 'PARTIAL_TRANSFER', printable(`Partial transfer of ${copy.source}: ${what}`));
+  }
+  const meaning = exitCodeMeaning(exit.code ?? 20);
+  const endedBy = exit.code === null ? ` (${exit.signal})` : '';
+  const detail = problems.lastError ? `: ${problems.lastError}` : '';
+  throw new CairnError(meaning.kind, 'RSYNC_FAILED', printable(`Copying ${copy.source} failed: ${meaning.message}${endedBy}${detail}`), {
+    retryable: meaning.retryable,
+  });
+}
+
+function logSummary(context: SyncContext<MountRequirement>, copy: SourceCopy, before: TransferTotals, totals: TransferTotals): void {
+  const would = context.options.dry_run ? 'would be ' : '';
+  const files = totals.files_transferred - before.files_transferred;
+  const bytes = totals.bytes_transferred - before.bytes_transferred;
+  const deleted = totals.files_deleted - before.files_deleted;
+  context.log('info', printable(`${copy.source} → ${copy.target}: ${files} file(s) (${bytes} bytes) ${would}copied, ${deleted} ${would}deleted`));
+}
+
+/** An argument as a shell user would type it, for the verbose log only; rsync itself gets the argv. */
+function quoteForLog(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

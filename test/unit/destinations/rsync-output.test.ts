@@ -1,0 +1,95 @@
+/** Reading rsync's stdout: itemized lines into totals and log lines, --stats into rsync's own totals. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { countItem, describeItem, parseItemLine, parseStatsLine, printable, type RsyncStats } from '../../../src/destinations/local/rsync-output.ts';
+
+const zero = () => ({ files_transferred: 0, bytes_transferred: 0, files_deleted: 0 });
+
+test('sent files count with their length; links, folders, deletions of folders and attribute-only changes do not', () => {
+  const totals = zero();
+  const lines = [
+    'cd+++++++++|4096|0|./',
+    '>f+++++++++|3|46|a.txt',
+    '>f.st......|100|143|sub/b c.txt',
+    'cL+++++++++|5|0|link -> a.txt',
+    'cd+++++++++|4096|0|emptydir/',
+    'cS+++++++++|0|0|fifo',
+    '*deleting  |0|0|old.txt',
+    '*deleting  |0|0|olddir/',
+    '*deleting  |0|0|old-link',
+    '.f...p.....|9|0|perm-only.txt',
+    '.d..t......|4096|0|sub/',
+  ];
+  const items = lines.map((line) => parseItemLine(line)!);
+  for (const item of items) countItem(totals, item);
+  assert.equal(totals, { files_transferred: 2, bytes_transferred: 103, files_deleted: 2 });
+  assert.equal(
+    items.map((item) => item.kind),
+    ['dir', 'file', 'file', 'link', 'dir', 'special', 'deleted', 'deleted', 'deleted', 'file', 'dir'],
+  );
+});
+
+test('a dry run lists files with 0 bytes sent, yet they count with their length as would-be transfers', () => {
+  const totals = zero();
+  countItem(totals, parseItemLine('>f+++++++++|5000|0|résumé.txt')!);
+  assert.equal(totals, { files_transferred: 1, bytes_transferred: 5000, files_deleted: 0 });
+});
+
+test('names with pipes, arrows, quotes, unicode and a leading dash come through whole', () => {
+  assert.is(parseItemLine('>f+++++++++|1|44|a|b -> c.txt')!.name, 'a|b -> c.txt');
+  assert.is(parseItemLine(`>f+++++++++|1|44|it's "q".txt`)!.name, `it's "q".txt`);
+  assert.is(parseItemLine('>f+++++++++|1|44|-rf.txt')!.name, '-rf.txt');
+  assert.is(parseItemLine('>f+++++++++|1|44|日本.txt')!.name, '日本.txt');
+});
+
+test('lines that are not itemized changes are not items', () => {
+  for (const line of ['', 'created directory /mnt/b/photos', 'Number of files: 6 (reg: 2, dir: 3, link: 1)', 'sent 5,482 bytes  received 158 bytes  11,280.00 bytes/sec']) {
+    assert.is(parseItemLine(line), null, line);
+  }
+});
+
+test('quiet logs no file, normal logs sent files and deletions relative to the destination root, verbose logs every item', () => {
+  const file = parseItemLine('>f+++++++++|3|46|2024/a.txt')!;
+  const link = parseItemLine('cL+++++++++|5|0|2024/latest -> a.txt')!;
+  const dir = parseItemLine('cd+++++++++|4096|0|2024/')!;
+  const top = parseItemLine('.d..t......|4096|0|./')!;
+  const gone = parseItemLine('*deleting  |0|0|old.txt')!;
+  const same = parseItemLine('.f...p.....|9|0|perm-only.txt')!;
+  assert.is(describeItem(file, 'photos', 'quiet'), null);
+  assert.is(describeItem(gone, 'photos', 'quiet'), null);
+  assert.is(describeItem(file, 'photos', 'normal'), 'photos/2024/a.txt');
+  assert.is(describeItem(link, 'photos', 'normal'), 'photos/2024/latest -> a.txt');
+  assert.is(describeItem(gone, 'photos', 'normal'), 'deleted photos/old.txt');
+  assert.is(describeItem(dir, 'photos', 'normal'), null);
+  assert.is(describeItem(same, 'photos', 'normal'), null);
+  assert.is(describeItem(dir, 'photos', 'verbose'), 'photos/2024/');
+  assert.is(describeItem(top, 'photos', 'verbose'), 'photos/');
+  assert.is(describeItem(same, 'photos', 'verbose'), 'photos/perm-only.txt');
+});
+
+test('--stats lines give rsync totals, digit groups and all; deleted folders are not deleted files', () => {
+  const stats: RsyncStats = {};
+  const block = [
+    'Number of files: 3 (reg: 2, dir: 1)',
+    'Number of created files: 2 (reg: 2)',
+    'Number of deleted files: 4 (reg: 2, dir: 1, link: 1)',
+    'Number of regular files transferred: 1,234',
+    'Total file size: 9,999,999 bytes',
+    'Total transferred file size: 5,242,880 bytes',
+    'Literal data: 5,242,880 bytes',
+  ];
+  const recognised = block.filter((line) => parseStatsLine(line, stats));
+  assert.equal(stats, { filesTransferred: 1234, bytesTransferred: 5_242_880, filesDeleted: 3 });
+  assert.is(recognised.length, 3);
+  const none: RsyncStats = {};
+  parseStatsLine('Number of deleted files: 0', none);
+  assert.equal(none, { filesDeleted: 0 });
+});
+
+test('control characters cannot reach a terminal through a log line', () => {
+  assert.is(printable('evil\u001b]0;pwned\u0007name\n.txt'), 'evil\\#033]0;pwned\\#007name\\#012.txt');
+  assert.is(printable('new\\#012line.txt'), 'new\\#012line.txt', 'what rsync already escaped stays as it is');
+  assert.is(printable('日本 résumé.txt'), '日本 résumé.txt');
+});
+
+test.run();
