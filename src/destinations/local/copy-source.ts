@@ -18,32 +18,13 @@ export interface SourceCopy extends CopyPlaces {
   fatLike: boolean;
 }
 
-/** rsync's work folder inside each target: files are written there, then renamed into place. */
-export const WORK_DIR_NAME = '.cairn-partial';
-
 /**
  * Makes `copy.target` a copy of `copy.source` and adds what moved to `totals` (reporting progress as
  * files complete). Resolves when rsync succeeded or only reported vanished files; rejects with
  * `signal.reason` when cancelled, or with a CairnError naming what failed.
  */
-export async function copySource(context: SyncContext<MountRequirement>, copy: SourceCopy, totals: TransferTotals): Promise<void> {
-  if (context.options.dry_run) return runCopy(context, copy, totals);
-  // A work folder left by a crashed run holds only partial files: start clean, and leave nothing.
-  await fs.rm(copy.workDir, { recursive: true, force: true });
-  await fs.mkdir(copy.workDir);
-  try {
-    await runCopy(context, copy, totals);
-  } finally {
-    await removeWorkDir(copy.workDir);
-  }
-}
-
-/** Removes the work folder; a dead drive may never answer, so the run does not wait for it forever. */
-async function removeWorkDir(workDir: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const removed = fs.rm(workDir, { recursive: true, force: true }).catch(() => undefined);
-  await Promise.race([removed, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
-  clearTimeout(timer);
+export function copySource(context: SyncContext<MountRequirement>, copy: SourceCopy, totals: TransferTotals): Promise<void> {
+  return runCopy(context, copy, totals);
 }
 
 async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy, totals: TransferTotals): Promise<void> {
@@ -51,7 +32,7 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
   const before = { ...totals };
   const stats: RsyncStats = {};
   const problems = new RsyncProblems(copy);
-  const args = rsyncArguments({ source: copy.source, target: copy.target, workDirName: WORK_DIR_NAME, options, fatLike: copy.fatLike });
+  const args = rsyncArguments({ source: copy.source, target: copy.target, options, fatLike: copy.fatLike });
   if (options.verbosity === 'verbose') context.log('info', printable(`Running: rsync ${args.map(quoteForLog).join(' ')}`));
 
   signal.throwIfAborted();

@@ -10,7 +10,7 @@ import Joi from 'joi';
 import { CairnError } from '../../domain/errors.ts';
 import type { TransferTotals } from '../../domain/runs.ts';
 import type { ConnectionTestResult, Destination, SyncContext } from '../types.ts';
-import { copySource, WORK_DIR_NAME } from './copy-source.ts';
+import { copySource } from './copy-source.ts';
 import { checkMount, describeErrno, resolveInside, type CheckedMount } from './destination-root.ts';
 import { filesystemTypeOf, isFatLike } from './mounts.ts';
 
@@ -68,7 +68,7 @@ async function sync(context: SyncContext<LocalConfig>): Promise<TransferTotals> 
     const name = names[index];
     if (writing && config.usb_uuid) await checkStillOnDrive(mount, config);
     const target = (await resolveInside(mount.path, path.join(config.backup_subdir, name), writing)).path;
-    await copySource(context, { name, source, target, workDir: path.join(target, WORK_DIR_NAME), fatLike }, totals);
+    await copySource(context, { name, source, target, fatLike }, totals);
   }
   return totals;
 }

@@ -14,11 +14,6 @@ export interface RsyncCopy {
   source: string;
   /** Folder that becomes a copy of it (absolute). */
   target: string;
-  /**
-   * Name of the work folder directly inside `target` where rsync writes each file before renaming it
-   * into place; kept out of the copy and out of deletions. Not used on a dry run.
-   */
-  workDirName: string;
   options: SyncOptions;
   /** The target lacks owners/permissions and keeps times to 2 s (FAT, exFAT, NTFS). */
   fatLike: boolean;
@@ -36,13 +31,12 @@ export function rsyncArguments(copy: RsyncCopy): string[] {
   // --8-bit-output: names reach the log as UTF-8 whatever the daemon's locale; control characters stay escaped (\#012).
   args.push('--8-bit-output', `--out-format=${OUT_FORMAT}`, '--stats');
   if (options.delete_extraneous) args.push('--delete');
-  // First, so no user pattern can override it: the work folder is neither copied nor deleted.
-  args.push(`--exclude=/${copy.workDirName}/`);
   for (const pattern of options.exclude_patterns) args.push(`--exclude=${pattern}`);
   if (options.bandwidth_limit_kbps && options.bandwidth_limit_kbps > 0) args.push(`--bwlimit=${options.bandwidth_limit_kbps}`);
-  // Relative, so rsync finds it from the target: with an absolute temp dir, rsync 3.5 walks every component of
-  // its path for each file, which made a tree of small files 2-3 times slower here.
-  args.push(options.dry_run ? '--dry-run' : `--temp-dir=${copy.workDirName}`);
+  // rsync writes each file to a `.name.XXXXXX` temp file beside it and renames it when complete, so no
+  // file is ever half-written under its final name. A --temp-dir does the same but measured 1.4× slower
+  // (relative) to 2.8× (absolute) on 100,000 small files, so rsync's own way is used.
+  if (options.dry_run) args.push('--dry-run');
   // A trailing slash on the source copies its contents, not the folder itself.
   args.push('--', path.join(copy.source, '/'), path.join(copy.target, '/'));
   return args;

@@ -52,8 +52,6 @@ export interface CopyPlaces {
   name: string;
   source: string;
   target: string;
-  /** rsync's work folder (its temp dir) inside the target. */
-  workDir: string;
 }
 
 /** The first few of a list and how many there were in all. */
@@ -139,13 +137,12 @@ export function fileNamedIn(line: string): string | null {
 /**
  * A path from rsync's output as the run log names files: relative to the destination root.
  * rsync prints source paths as given, target paths relative to the target, and temp files as
- * `name.XXXXXX` in its work folder (whose folder in the copy is then unknown: `photos/…/name`).
+ * `.name.XXXXXX` beside the file they are for (named here by that file).
  */
 export function nameForLog(raw: string, places: CopyPlaces): string {
-  const absolute = path.isAbsolute(raw) ? path.normalize(raw) : path.join(places.target, raw);
-  if (path.dirname(absolute) === path.normalize(places.workDir)) {
-    return `${places.name}/…/${path.basename(absolute).replace(/\.[A-Za-z0-9]{6}$/, '')}`;
-  }
+  const given = path.isAbsolute(raw) ? path.normalize(raw) : path.join(places.target, raw);
+  const temp = path.basename(given).match(/^\.(.+)\.[A-Za-z0-9]{6}$/);
+  const absolute = temp ? path.join(path.dirname(given), temp[1]) : given;
   for (const base of [places.target, places.source]) {
     const relative = path.relative(base, absolute);
     if (!relative.startsWith('..') && !path.isAbsolute(relative)) return relative === '' ? `${places.name}/` : `${places.name}/${relative}`;

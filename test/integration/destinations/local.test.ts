@@ -47,7 +47,7 @@ const messages = (logs: Array<[LogLevel, string]>) => logs.map(([, message]) => 
 
 /** rsync's temp files (`.name.XXXXXX`) and Cairn's work folder anywhere below `root`. */
 function leftovers(root: string): string[] {
-  return Object.keys(snapshotTree(root)).filter((name) => /(^|\/)\.[^/]+\.[A-Za-z0-9]{6}$/.test(name) || name.includes('.cairn-partial'));
+  return Object.keys(snapshotTree(root)).filter((name) => /(^|\/)\.[^/]+\.[A-Za-z0-9]{6}$/.test(name));
 }
 
 /** Processes whose command line mentions `needle` (read from /proc, as ps would). */
@@ -338,16 +338,6 @@ test('an abort before the run starts writes nothing', async () => {
   controller.abort('cancelled');
   assert.is(await failureOf(sync(config, [source], {}, controller)), 'cancelled');
   assert.equal(readdirSync(mount), []);
-});
-
-test('a work folder left by a crashed run is cleared, and never copied or deleted as backup content', async () => {
-  const { source, config, copy } = setup();
-  writeFileSync(path.join(source, 'a.txt'), 'a');
-  mkdirSync(path.join(copy, '.cairn-partial'), { recursive: true });
-  writeFileSync(path.join(copy, '.cairn-partial', 'a.txt.Xy12Ab'), 'half of a');
-  const { totals } = await sync(config, [source], { delete_extraneous: true });
-  assert.equal(totals, { files_transferred: 1, bytes_transferred: 1, files_deleted: 0 });
-  assert.equal(Object.keys(snapshotTree(copy)), ['a.txt']);
 });
 
 test('a file that cannot be written fails the run as a partial transfer naming it; the other files are copied', async () => {

@@ -7,26 +7,23 @@ import type { SyncOptions } from '../../../src/domain/jobs.ts';
 
 const defaults: SyncOptions = { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' };
 
-test('by default: archive mode, UTF-8 names, itemized output with totals, a work folder, contents of the source into the target', () => {
-  const args = rsyncArguments({ source: '/home/u/docs', target: '/mnt/b/cairn/docs', workDirName: '.cairn-partial', options: defaults, fatLike: false });
+test('by default: archive mode, UTF-8 names, itemized output with totals, rsync’s own temp-then-rename, contents of the source into the target', () => {
+  const args = rsyncArguments({ source: '/home/u/docs', target: '/mnt/b/cairn/docs', options: defaults, fatLike: false });
   assert.equal(args, [
     '-a',
     '--8-bit-output',
     '--out-format=%i|%l|%b|%n%L',
     '--stats',
-    '--exclude=/.cairn-partial/',
-    '--temp-dir=.cairn-partial',
     '--',
     '/home/u/docs/',
     '/mnt/b/cairn/docs/',
   ]);
 });
 
-test('every sync option maps to its flag, each exclude pattern is one argument whatever it holds, and a dry run uses no work folder', () => {
+test('every sync option maps to its flag, each exclude pattern is one argument whatever it holds, and a dry run is marked', () => {
   const args = rsyncArguments({
     source: '/s',
     target: '/t',
-    workDirName: '.cairn-partial',
     options: {
       delete_extraneous: true,
       exclude_patterns: ['*.tmp', 'a b/', '--delete-everything', `it's "x"`, '; rm -rf /'],
@@ -42,7 +39,6 @@ test('every sync option maps to its flag, each exclude pattern is one argument w
     '--out-format=%i|%l|%b|%n%L',
     '--stats',
     '--delete',
-    '--exclude=/.cairn-partial/',
     '--exclude=*.tmp',
     '--exclude=a b/',
     '--exclude=--delete-everything',
@@ -57,7 +53,7 @@ test('every sync option maps to its flag, each exclude pattern is one argument w
 });
 
 test('FAT, exFAT and NTFS targets get -rltD with a 1 s modify window instead of -a', () => {
-  const args = rsyncArguments({ source: '/s', target: '/t', workDirName: '.cairn-partial', options: defaults, fatLike: true });
+  const args = rsyncArguments({ source: '/s', target: '/t', options: defaults, fatLike: true });
   assert.equal(args.slice(0, 2), ['-rltD', '--modify-window=1']);
   assert.not.ok(args.includes('-a'));
 });
@@ -69,13 +65,13 @@ test('FAT, exFAT and NTFS (kernel or FUSE) count as FAT-like; ext4, btrfs, xfs a
 
 test('a bandwidth limit of 0 or null means unlimited', () => {
   for (const limit of [0, null]) {
-    const args = rsyncArguments({ source: '/s', target: '/t', workDirName: '.cairn-partial', options: { ...defaults, bandwidth_limit_kbps: limit }, fatLike: false });
+    const args = rsyncArguments({ source: '/s', target: '/t', options: { ...defaults, bandwidth_limit_kbps: limit }, fatLike: false });
     assert.not.ok(args.some((arg) => arg.startsWith('--bwlimit')), `limit ${limit}`);
   }
 });
 
 test('folders named like options, with spaces or quotes stay paths after "--", each with one trailing slash', () => {
-  const args = rsyncArguments({ source: '/home/u/-rf --delete', target: `/mnt/b/it's "x"/`, workDirName: '.cairn-partial', options: defaults, fatLike: false });
+  const args = rsyncArguments({ source: '/home/u/-rf --delete', target: `/mnt/b/it's "x"/`, options: defaults, fatLike: false });
   assert.equal(args.slice(-3), ['--', '/home/u/-rf --delete/', `/mnt/b/it's "x"/`]);
 });
 

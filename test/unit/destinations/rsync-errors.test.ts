@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { exitCodeMeaning, exitCodeMessage, fileNamedIn, nameForLog, RsyncProblems, SomeNames, type CopyPlaces } from '../../../src/destinations/local/rsync-errors.ts';
 
-const places: CopyPlaces = { name: 'photos', source: '/home/u/photos', target: '/mnt/b/cairn/photos', workDir: '/mnt/b/cairn/photos/.cairn-partial' };
+const places: CopyPlaces = { name: 'photos', source: '/home/u/photos', target: '/mnt/b/cairn/photos' };
 
 test('exit codes read as sentences a user can act on', () => {
   assert.match(exitCodeMessage(1), /syntax or usage/);
@@ -29,15 +29,15 @@ test('a partial transfer (23) names the files that failed, not the vanished ones
     'file has vanished: "/home/u/photos/tmp/cache.bin"',
     'cannot delete non-empty directory: report.txt',
     'could not make way for new regular file: report.txt',
-    'rsync: [receiver] mkstemp ".cairn-partial/it\'s "q".txt.Ab12Cd" failed: Invalid argument (22)',
+    'rsync: [receiver] mkstemp "2024/.it\'s "q".txt.Ab12Cd" failed: Invalid argument (22)',
     'rsync: [generator] failed to set times on "/mnt/b/cairn/photos/2024/a.jpg": Operation not permitted (1)',
     'rsync: [generator] failed to set times on "/mnt/b/cairn/photos/2024/a.jpg": Operation not permitted (1)',
-    'rsync: [receiver] rename "/mnt/b/cairn/photos/.cairn-partial/b.txt.XyZ123" -> "2024/b.txt": No space left on device (28)',
+    'rsync: [receiver] rename "/mnt/b/cairn/photos/2024/.b.txt.XyZ123" -> "2024/b.txt": No space left on device (28)',
     'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1394) [sender=3.5.0]',
   ];
   const levels = stderr.map((line) => problems.add(line));
   assert.equal(levels, ['error', 'warning', 'warning', 'error', 'error', 'error', 'error', 'error', 'error']);
-  assert.equal(problems.failed.list(), ['photos/secret.db', 'photos/report.txt', `photos/…/it's "q".txt`, 'photos/2024/a.jpg', 'photos/2024/b.txt']);
+  assert.equal(problems.failed.list(), ['photos/secret.db', 'photos/report.txt', `photos/2024/it's "q".txt`, 'photos/2024/a.jpg', 'photos/2024/b.txt']);
   assert.equal(problems.vanished.list(), ['photos/tmp/cache.bin']);
   assert.match(problems.lastError!, /rename/, 'the closing "rsync error: … (code 23)" line is not the interesting one');
 });
@@ -65,7 +65,7 @@ test('paths are named relative to the destination root whether rsync printed the
   assert.is(nameForLog('/mnt/b/cairn/photos/x/../y.txt', places), 'photos/y.txt');
   assert.is(nameForLog('/mnt/b/cairn/photos/.', places), 'photos/');
   assert.is(nameForLog('2024/-rf.txt', places), 'photos/2024/-rf.txt');
-  assert.is(nameForLog('/mnt/b/cairn/photos/.cairn-partial/c.txt.aB3dE5', places), 'photos/…/c.txt', 'a temp file is named by the file it was for');
+  assert.is(nameForLog('/mnt/b/cairn/photos/2024/.c.txt.aB3dE5', places), 'photos/2024/c.txt', 'a temp file is named by the file it was for');
   assert.is(nameForLog('/elsewhere/z', places), '/elsewhere/z');
 });
 
