@@ -55,6 +55,9 @@ export class TuiApi {
   runsOf = (jobId: number) => this.call<any[]>('GET', `/api/jobs/${jobId}/runs?limit=20`);
   run = (jobId: number) => this.call<{ run_id: number }>('POST', `/api/jobs/${jobId}/run`);
   cancel = (jobId: number) => this.call('POST', `/api/jobs/${jobId}/cancel`);
+  clone = (jobId: number) => this.call<{ name: string }>('POST', `/api/jobs/${jobId}/clone`);
+  deleteJob = (jobId: number) => this.call('DELETE', `/api/jobs/${jobId}`);
+  setEnabled = (jobId: number, enabled: boolean) => this.call('PUT', `/api/jobs/${jobId}`, { enabled });
   drives = () => this.call<any[]>('GET', '/api/system/drives');
   logs = (runId: number) => this.call<any[]>('GET', `/api/runs/${runId}/logs?limit=10000`);
   logout = () => this.call('POST', '/api/auth/logout').catch(() => undefined);

@@ -12,10 +12,13 @@ export interface KeyAction {
 }
 
 export const KEYS: readonly KeyAction[] = [
-  { action: 'run', keys: ['r'], label: 'run now', screens: ['dashboard'] },
+  { action: 'run', keys: ['r'], label: 'run', screens: ['dashboard'] },
   { action: 'cancel', keys: ['c'], label: 'cancel', screens: ['dashboard'] },
   { action: 'open-log', keys: ['enter', 'l'], label: 'log', screens: ['dashboard'] },
-  { action: 'refresh', keys: ['f5', 'C-r'], label: 'refresh', screens: ['dashboard'] },
+  { action: 'toggle', keys: ['e'], label: 'on/off', screens: ['dashboard'] },
+  { action: 'clone', keys: ['y'], label: 'clone', screens: ['dashboard'] },
+  { action: 'delete', keys: ['d'], label: 'delete', screens: ['dashboard'] },
+  { action: 'refresh', keys: ['f5', 'C-r'], label: 'reload', screens: ['dashboard'] },
   { action: 'follow', keys: ['f'], label: 'follow', screens: ['log'] },
   { action: 'level', keys: ['v'], label: 'level', screens: ['log'] },
   { action: 'search', keys: ['/'], label: 'search', screens: ['log'] },

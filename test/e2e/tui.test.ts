@@ -73,7 +73,7 @@ tui('log in, see the jobs, run one, watch it complete, read its log, quit', asyn
   await logIn(context);
   await shows(context, 'Documents');
   assert.match(screenOf(context), /never run/);
-  assert.match(screenOf(context), /r run now {2}c cancel/, 'key hints in the footer');
+  assert.match(screenOf(context), /r run {2}c cancel {2}⏎ log/, 'key hints in the footer');
 
   act(context, 'run');
   await shows(context, /Documents.*completed/);
@@ -135,6 +135,23 @@ tui('a long job can be cancelled from the dashboard', async (context) => {
   act(context, 'cancel');
   await shows(context, /Videos.*cancelled/);
   assert.is((await context.api.get(`/api/jobs/${slow.body.id}/runs`)).body[0].status, 'cancelled');
+});
+
+tui('clone, disable and delete (with confirmation) from the dashboard', async (context) => {
+  startTui(context);
+  await logIn(context);
+  await shows(context, 'Documents');
+  act(context, 'clone');
+  await shows(context, /Documents \(Copy\)\s+\S+\s+disabled/);
+  act(context, 'toggle');
+  await shows(context, /Documents\s+\S+\s+disabled/);
+  press(context, 'Down');
+  act(context, 'delete');
+  await shows(context, /Delete "Documents \(Copy\)"/);
+  type(context, 'y');
+  await waitFor('the copy to be gone', async () => (await context.api.get('/api/jobs')).body.length === 1);
+  await shows(context, 'deleted Documents (Copy)');
+  assert.is((await context.api.get('/api/jobs')).body[0].enabled, false);
 });
 
 tui('it fits 80×24 and honours NO_COLOR', async (context) => {

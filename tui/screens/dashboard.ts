@@ -118,6 +118,25 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
       if (job) void act(() => api.cancel(job.id), `cancelling ${job.name}`);
     });
     table.key(keysOf('refresh'), () => void refresh());
+    table.key(keysOf('toggle'), () => {
+      const job = selectedJob();
+      if (job) void act(() => api.setEnabled(job.id, !job.enabled), `${job.name} ${job.enabled ? 'disabled' : 'enabled'}`);
+    });
+    table.key(keysOf('clone'), () => {
+      const job = selectedJob();
+      if (job) void act(() => api.clone(job.id), `cloned ${job.name} (the copy starts disabled)`);
+    });
+    table.key(keysOf('delete'), () => {
+      const job = selectedJob();
+      if (!job) return;
+      const question = blessed.question({ parent: screen, top: 'center', left: 'center', width: 60, height: 7, border: 'line', label: ' Delete ' });
+      question.ask(`Delete "${job.name}" with its schedules and run history? (y/n)`, (_error, yes) => {
+        question.destroy();
+        table.focus();
+        if (yes) void act(() => api.deleteJob(job.id), `deleted ${job.name}`);
+        else draw();
+      });
+    });
     table.key(keysOf('open-log'), () => {
       const job = selectedJob();
       const run = runs[0];
