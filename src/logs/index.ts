@@ -1,3 +1,4 @@
-/** Run logs: append-only JSONL per run with indexes for paged, level-filtered reads. */
-export { RunLogs, type LogPage } from './run-logs.ts';
-export { RunLogWriter, MAX_MESSAGE_CHARS, cleanMessage } from './run-log-writer.ts';
+/** Run logs: an append-only JSONL file per run, with index files for paged, level-filtered reads. */
+export { RunLogs, type LogPage, type LogQuery } from './run-logs.ts';
+export type { RunLogWriter } from './run-log-writer.ts';
+export { MAX_MESSAGE_CHARS } from './clean-message.ts';

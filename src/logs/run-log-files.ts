@@ -1,124 +1,112 @@
 /**
- * The files of one run's log: `<run>.jsonl` holds one JSON entry per line; `<run>.all.idx` and
- * `<run>.<level>.idx` hold a fixed-size record (byte offset, byte length) per entry, so any page of
- * any size of log is two positioned reads. Data is always written before its index records, so after
- * a crash an index can lag behind the data but never point into a half-written line.
+ * The files of one run's log and what makes their content trustworthy. `<run>.jsonl` holds one JSON
+ * entry per line. `<run>.all.idx` and `<run>.<level>.idx` hold one fixed-size record (byte offset,
+ * byte length) per line, in file order, so the n-th entry of any index is one positioned read away.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { LogLevel } from '../domain/runs.ts';
+import { LOG_LEVELS, type LogEntry, type LogLevel } from '../domain/runs.ts';
+import { MAX_MESSAGE_CHARS } from './clean-message.ts';
 
 /** Bytes per index record: a 6-byte offset, 2 spare bytes, a 4-byte length (little-endian). */
 export const RECORD_BYTES = 12;
 
+/**
+ * No line the writer makes is longer: at most 6 bytes per message character (a lone surrogate's JSON
+ * escape) plus the other fields. A longer record is damage, and must not make a reader allocate
+ * gigabytes.
+ */
+export const MAX_LINE_BYTES = Math.max(64 * 1024, MAX_MESSAGE_CHARS * 6 + 1024);
+
+/** An index of every entry, or of the entries of one level. */
+export type IndexName = 'all' | LogLevel;
+/** Every index a run's log has, the all index first. */
+export const INDEX_NAMES: readonly IndexName[] = ['all', ...LOG_LEVELS];
+
+/** Where a line is in the data file; `length` counts its newline. */
 export interface IndexRecord {
   offset: number;
   length: number;
 }
 
-export type IndexName = 'all' | LogLevel;
-
-export function dataFile(dir: string, runId: number): string {
-  return path.join(dir, `${runId}.jsonl`);
+/** Where one run's log lives. */
+export interface RunLogPaths {
+  runId: number;
+  data: string;
+  indexes: Record<IndexName, string>;
 }
 
-export function indexFile(dir: string, runId: number, index: IndexName): string {
-  return path.join(dir, `${runId}.${index}.idx`);
+/** The paths of the run's data file and index files in `dir`; whether they exist is not checked. */
+export function runLogPaths(dir: string, runId: number): RunLogPaths {
+  const indexes = Object.fromEntries(INDEX_NAMES.map((name) => [name, path.join(dir, `${runId}.${name}.idx`)]));
+  return { runId, data: path.join(dir, `${runId}.jsonl`), indexes: indexes as Record<IndexName, string> };
 }
 
-export function encodeRecord(record: IndexRecord): Buffer {
-  const buffer = Buffer.alloc(RECORD_BYTES);
-  buffer.writeUIntLE(record.offset, 0, 6);
-  buffer.writeUInt32LE(record.length, 8);
-  return buffer;
+/** Writes `record` as the record starting at byte `at` of `buffer`. */
+export function encodeRecord(buffer: Buffer, at: number, record: IndexRecord): void {
+  buffer.writeUIntLE(record.offset, at, 6);
+  buffer.writeUInt16LE(0, at + 6);
+  buffer.writeUInt32LE(record.length, at + 8);
 }
 
-function decodeRecord(buffer: Buffer, at: number): IndexRecord {
+/** The record starting at byte `at` of `buffer`. */
+export function decodeRecord(buffer: Buffer, at: number): IndexRecord {
   return { offset: buffer.readUIntLE(at, 6), length: buffer.readUInt32LE(at + 8) };
 }
 
-async function sizeOf(file: string): Promise<number> {
-  return (await fs.stat(file).catch(() => null))?.size ?? 0;
+/** True when a record can describe a line of a data file of `dataSize` bytes. */
+export function isPlausible(record: IndexRecord, dataSize: number): boolean {
+  return record.length > 0 && record.length <= MAX_LINE_BYTES && record.offset + record.length <= dataSize;
 }
 
 /**
- * How many of the index's records are usable: whole records whose line lies inside the data file.
- * Records are in file order, so the usable ones are a prefix.
+ * How many records at the start of `buffer` (an index file's bytes) are usable: the longest run of
+ * whole, plausible records in file order. The all index covers every line, so its records must also
+ * be contiguous from byte 0; a level index only skips forward. Crash damage sits at the end of a
+ * file (a torn record, records past the data, zeros), so a prefix is what survives.
  */
-export async function usableRecordCount(dir: string, runId: number, index: IndexName, dataSize?: number): Promise<number> {
-  const file = indexFile(dir, runId, index);
-  let count = Math.floor((await sizeOf(file)) / RECORD_BYTES);
-  if (count === 0) return 0;
-  const limit = dataSize ?? (await sizeOf(dataFile(dir, runId)));
-  const handle = await fs.open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(RECORD_BYTES);
-    while (count > 0) {
-      await handle.read(buffer, 0, RECORD_BYTES, (count - 1) * RECORD_BYTES);
-      const record = decodeRecord(buffer, 0);
-      if (record.offset + record.length <= limit) break;
-      count -= 1;
-    }
-  } finally {
-    await handle.close();
+export function usableRecordCount(buffer: Buffer, index: IndexName, dataSize: number): number {
+  const whole = Math.floor(buffer.length / RECORD_BYTES);
+  let end = 0;
+  for (let i = 0; i < whole; i++) {
+    const record = decodeRecord(buffer, i * RECORD_BYTES);
+    const inOrder = index === 'all' ? record.offset === end : record.offset >= end;
+    if (!inOrder || !isPlausible(record, dataSize)) return i;
+    end = record.offset + record.length;
   }
-  return count;
+  return whole;
 }
 
-/** Records [from, from + count) of an index. */
-export async function readRecords(dir: string, runId: number, index: IndexName, from: number, count: number): Promise<IndexRecord[]> {
-  if (count <= 0) return [];
-  const handle = await fs.open(indexFile(dir, runId, index), 'r');
-  try {
-    const buffer = Buffer.alloc(count * RECORD_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, from * RECORD_BYTES);
-    const records: IndexRecord[] = [];
-    for (let at = 0; at + RECORD_BYTES <= bytesRead; at += RECORD_BYTES) records.push(decodeRecord(buffer, at));
-    return records;
-  } finally {
-    await handle.close();
-  }
+/** What a line must hold to be taken as an entry: its run, and its id or level when known. */
+export interface Expected {
+  runId: number;
+  id?: number;
+  level?: LogLevel;
 }
 
-/** The lines the records point at, read in as few reads as the records' contiguity allows. */
-export async function readLines(dir: string, runId: number, records: IndexRecord[]): Promise<string[]> {
-  if (records.length === 0) return [];
-  const handle = await fs.open(dataFile(dir, runId), 'r');
+/** The entry a line (with its newline) holds, or null when it is damaged or not the one expected. */
+export function parseLine(line: string, expected: Expected): LogEntry | null {
+  if (!line.endsWith('\n')) return null;
+  let value: unknown;
   try {
-    const lines: string[] = [];
-    let start = 0;
-    while (start < records.length) {
-      let end = start;
-      while (end + 1 < records.length && records[end].offset + records[end].length === records[end + 1].offset) end += 1;
-      const first = records[start];
-      const span = records[end].offset + records[end].length - first.offset;
-      const buffer = Buffer.alloc(span);
-      await handle.read(buffer, 0, span, first.offset);
-      for (let i = start; i <= end; i++) {
-        const relative = records[i].offset - first.offset;
-        lines.push(buffer.toString('utf8', relative, relative + records[i].length));
-      }
-      start = end + 1;
-    }
-    return lines;
-  } finally {
-    await handle.close();
+    value = JSON.parse(line);
+  } catch {
+    return null;
   }
+  if (!isLogEntry(value) || value.run_id !== expected.runId) return null;
+  if (expected.id !== undefined && value.id !== expected.id) return null;
+  if (expected.level !== undefined && value.level !== expected.level) return null;
+  return value;
 }
 
-/**
- * Brings a log left by a crash back to a consistent state before appending: indexes keep only
- * usable records, and the data file ends where the last indexed line ends. Returns the entry count.
- */
-export async function repairLog(dir: string, runId: number, levels: readonly LogLevel[]): Promise<{ entries: number; dataSize: number }> {
-  const entries = await usableRecordCount(dir, runId, 'all');
-  const last = entries > 0 ? (await readRecords(dir, runId, 'all', entries - 1, 1))[0] : undefined;
-  const dataSize = last ? last.offset + last.length : 0;
-  if ((await sizeOf(dataFile(dir, runId))) > dataSize) await fs.truncate(dataFile(dir, runId), dataSize);
-  for (const index of ['all', ...levels] as IndexName[]) {
-    const file = indexFile(dir, runId, index);
-    const usable = index === 'all' ? entries : await usableRecordCount(dir, runId, index, dataSize);
-    if ((await sizeOf(file)) > usable * RECORD_BYTES) await fs.truncate(file, usable * RECORD_BYTES);
-  }
-  return { entries, dataSize };
+function isLogEntry(value: unknown): value is LogEntry {
+  const entry = value as LogEntry;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Number.isInteger(entry.id) &&
+    typeof entry.run_id === 'number' &&
+    typeof entry.timestamp === 'string' &&
+    (LOG_LEVELS as readonly string[]).includes(entry.level) &&
+    typeof entry.message === 'string'
+  );
 }

@@ -1,81 +1,95 @@
 /** Every run's log under one folder: open for appending, read a page, tail, remove. */
-import { promises as fs } from 'node:fs';
-import { LOG_LEVELS, type LogEntry, type LogLevel } from '../domain/runs.ts';
-import { dataFile, indexFile, readLines, readRecords, repairLog, usableRecordCount, type IndexName } from './run-log-files.ts';
+import { mkdirSync, promises as fs } from 'node:fs';
+import type { LogEntry, LogLevel } from '../domain/runs.ts';
+import { INDEX_NAMES, runLogPaths, type RunLogPaths } from './run-log-files.ts';
+import { readSlice, type Choose, type IndexSlice } from './run-log-reader.ts';
+import { repairLog } from './run-log-repair.ts';
 import { RunLogWriter } from './run-log-writer.ts';
 
+/** Which entries to read: `limit` entries from `offset`, counting only entries of `level` when given. */
+export interface LogQuery {
+  offset: number;
+  limit: number;
+  level?: LogLevel;
+}
+
+/** A page of a run's log, in log order (oldest first). */
 export interface LogPage {
   entries: LogEntry[];
   /** Entries matching the level filter in the whole log. */
   total: number;
 }
 
+/**
+ * The run logs in one folder, and the one open writer per run. Reads see every entry appended through
+ * this object's writers, flushed or not. The folder is created (mode 0700) when a log is first opened.
+ */
 export class RunLogs {
   private readonly writers = new Map<number, RunLogWriter>();
-  private ready: Promise<unknown> | null = null;
+  private folderReady = false;
 
   constructor(private readonly dir: string) {}
 
   /**
-   * The writer of a run's log, creating the log or continuing an existing one (after repairing what
-   * a crash left). While a writer is open, opening the same run again returns it.
+   * The run's writer: the one already open, or a new one that continues the log after its last
+   * entry (after repairing what a crash left) or starts it at id 1. Opening a run while it is being
+   * removed is not supported.
    */
-  async open(runId: number): Promise<RunLogWriter> {
-    const open = this.writers.get(runId);
-    if (open) return open;
-    await this.prepare();
-    const writer = new RunLogWriter(this.dir, runId, await repairLog(this.dir, runId, LOG_LEVELS), () => {
-      if (this.writers.get(runId) === writer) this.writers.delete(runId);
-    });
+  open(runId: number): RunLogWriter {
+    const current = this.writers.get(runId);
+    if (current && !current.isClosed) return current;
+    const forget = (closed: RunLogWriter) => {
+      if (this.writers.get(runId) === closed) this.writers.delete(runId);
+    };
+    // A writer that is still closing has the last word on the files; its successor waits for it.
+    const writer = current ? RunLogWriter.continuing(current, forget) : new RunLogWriter(this.paths(runId), this.repaired(runId), forget);
     this.writers.set(runId, writer);
     return writer;
   }
 
-  /** A page of the log; entries still buffered by an open writer are included. */
-  async read(runId: number, query: { offset: number; limit: number; level?: LogLevel }): Promise<LogPage> {
-    await this.flushOpen(runId);
-    const index: IndexName = query.level ?? 'all';
-    const total = await usableRecordCount(this.dir, runId, index);
-    const records = await readRecords(this.dir, runId, index, query.offset, Math.min(query.limit, total - query.offset));
-    const entries: LogEntry[] = [];
-    for (const line of await readLines(this.dir, runId, records)) {
-      try {
-        entries.push(JSON.parse(line) as LogEntry);
-      } catch {
-        // A line damaged by a crash is skipped, never allowed to break the page.
-      }
-    }
-    return { entries, total };
+  /**
+   * A page of the run's log and the count of matching entries. Lines a crash damaged are left out;
+   * a run with no log reads as `{ entries: [], total: 0 }`.
+   */
+  async read(runId: number, query: LogQuery): Promise<LogPage> {
+    return this.slice(runId, query.level, () => [query.offset, query.offset + Math.max(0, query.limit)]);
   }
 
-  /** The last `count` entries, oldest first. */
+  /** The last `count` entries of the run's log, oldest first. */
   async tail(runId: number, count: number): Promise<LogEntry[]> {
-    await this.flushOpen(runId);
-    const total = await usableRecordCount(this.dir, runId, 'all');
-    return (await this.read(runId, { offset: Math.max(0, total - count), limit: count })).entries;
+    return (await this.slice(runId, undefined, (total) => [total - Math.max(0, count), total])).entries;
   }
 
-  /** Deletes a run's log files (closing its writer first); no error when there are none. */
+  /** Closes the run's writer if open and deletes the run's files; no error when there are none. */
   async remove(runId: number): Promise<void> {
     const writer = this.writers.get(runId);
     this.writers.delete(runId);
-    await writer?.close();
-    const files = [dataFile(this.dir, runId), ...(['all', ...LOG_LEVELS] as IndexName[]).map((index) => indexFile(this.dir, runId, index))];
-    await Promise.all(files.map((file) => fs.rm(file, { force: true })));
+    // The files are going away, so a failed last write to them does not matter.
+    await writer?.close().catch(() => undefined);
+    const paths = this.paths(runId);
+    await Promise.all([paths.data, ...INDEX_NAMES.map((index) => paths.indexes[index])].map((file) => fs.rm(file, { force: true })));
   }
 
-  /** Flushes and closes every open writer. */
+  /** Closes every open writer (see RunLogWriter.close); rejects with the first failure after trying all. */
   async close(): Promise<void> {
-    const writers = [...this.writers.values()];
-    this.writers.clear();
-    for (const writer of writers) await writer.close();
+    const results = await Promise.allSettled([...this.writers.values()].map((writer) => writer.close()));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
-  private prepare(): Promise<unknown> {
-    return (this.ready ??= fs.mkdir(this.dir, { recursive: true, mode: 0o700 }));
+  private async slice(runId: number, level: LogLevel | undefined, choose: Choose): Promise<IndexSlice> {
+    // A failed write is its writer's owner's to report; the reader gets what reached the disk.
+    await this.writers.get(runId)?.flush().catch(() => undefined);
+    return readSlice(this.paths(runId), level ?? 'all', choose);
   }
 
-  private async flushOpen(runId: number): Promise<void> {
-    await this.writers.get(runId)?.flush();
+  private repaired(runId: number) {
+    if (!this.folderReady) mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.folderReady = true;
+    return repairLog(this.paths(runId));
+  }
+
+  private paths(runId: number): RunLogPaths {
+    return runLogPaths(this.dir, runId);
   }
 }

@@ -226,7 +226,8 @@ export class RunManager {
     await Promise.all([saved, this.deps.runs.deleteMany(doomed)]);
     const writer = this.writers.get(run.id);
     this.writers.delete(run.id);
-    await writer?.close();
+    // The backup's outcome stands even when its log could not be fully written (a full data disk).
+    await writer?.close().catch((error) => this.deps.log.error('the run log could not be written completely', { run_id: run.id, error: String(error) }));
     this.deps.events.emit('run:finished', run);
     for (const id of doomed) {
       await this.deps.logs.remove(id).catch((error) => this.deps.log.error('removing an old run log failed', { run_id: id, error: String(error) }));

@@ -1,23 +1,8 @@
-/** Schedules: next-run computation and the scheduler that fires runs. */
-import type { ScheduleView, StoredSchedule } from '../domain/schedules.ts';
-import { nextRunAfter } from './next-run.ts';
-
+/**
+ * Schedules: when each runs next in the settings' time zone, how one is shown, and the in-process
+ * scheduler that fires them. The public surface of this folder; nobody imports deeper.
+ */
+export { nextRunAfter, nextRunOf } from './next-run.ts';
+export { checkCronExpression } from './cron-patterns.ts';
+export { scheduleViewOf, scheduleViewsOf } from './schedule-view.ts';
 export { Scheduler, type SchedulerOptions } from './scheduler.ts';
-export { nextRunAfter, cronPatternsOf, checkCronExpression } from './next-run.ts';
-
-/** Schedules as the API shows them, each with its next run in `timezone`. */
-export function scheduleViewsOf(schedules: readonly StoredSchedule[], timezone: string, now = new Date()): ScheduleView[] {
-  return schedules.map((schedule) => ({
-    id: schedule.id,
-    job_id: schedule.job_id,
-    enabled: schedule.enabled,
-    schedule_type: schedule.schedule_type,
-    hour: schedule.hour,
-    minute: schedule.minute,
-    day_of_week: schedule.day_of_week,
-    day_of_month: schedule.day_of_month,
-    cron_expression: schedule.cron_expression,
-    next_run: schedule.enabled ? (nextRunAfter(schedule, now, timezone)?.toISOString() ?? null) : null,
-    created_at: schedule.created_at,
-  }));
-}

@@ -1,109 +1,181 @@
 /**
- * Fires schedules at their next run, in-process. One timer for the earliest due schedule, never
- * longer than MAX_SLEEP_MS, so clock jumps and setTimeout's 24.8-day limit are caught on the next
- * wake-up. Runs missed while the daemon was down are not replayed: due times start from now.
+ * The in-process scheduler: fires each enabled schedule at its next run, then plans the one after.
+ *
+ * What it promises:
+ * - Runs missed while the scheduler was stopped (the daemon down) are not made up: start() plans
+ *   every schedule from now.
+ * - Never early: a timer that wakes before a due time by the wall clock goes back to sleep.
+ * - At most one fire per schedule per due time. Due times the clock jumped over (suspend and
+ *   resume, NTP stepping forward) fire once when noticed, and the next is planned from then, not
+ *   from the missed one, so there is no burst. A clock set back does not fire a due time again.
+ * - It looks at the clock at least once a minute: setTimeout counts on a monotonic clock that
+ *   ignores changes to the wall clock and (on Linux) stops during suspend, and it cannot wait
+ *   longer than 2^31-1 ms.
+ * Whether the job is already running is the fire callback's business, not the scheduler's.
  */
-import type { StoredSchedule } from '../domain/schedules.ts';
-import { nextRunAfter } from './next-run.ts';
+import type { ScheduleRecord } from '../domain/schedules.ts';
+import { nextRunOf } from './next-run.ts';
 
+/** Longest sleep between looks at the clock. */
 const MAX_SLEEP_MS = 60_000;
 
+/**
+ * After the clock is set back, a due time that already fired is not fired again unless it lies
+ * more than this far ahead of the new time: then the clock was wrong when it fired, and waiting
+ * for that time again would stall the schedule.
+ */
+const TRUSTED_FIRE_AHEAD_MS = 86_400_000;
+
 export interface SchedulerOptions {
-  /** Every schedule, enabled or not. */
-  schedules(): readonly StoredSchedule[];
-  timezone(): string;
-  /** Called once per due time of an enabled schedule; must not throw. */
-  fire(schedule: StoredSchedule): void;
+  /** Every schedule, enabled or not, as stored now; read on each look at the clock. */
+  schedules: () => readonly ScheduleRecord[];
+  /** The settings' IANA time zone; read on each look. */
+  timezone: () => string;
+  /** Called once per due time of an enabled schedule. Should not throw; a throw is logged. */
+  fire: (schedule: ScheduleRecord) => void;
+  /** The wall clock (default: the system's); tests move it. */
   now?: () => Date;
   log?: (message: string) => void;
 }
 
-interface Planned {
-  due: Date;
-  /** The rule and time zone the due time was computed from; a change replans. */
-  key: string;
+interface Plan {
+  /** Epoch ms the schedule fires at; Infinity when it never runs again. */
+  due: number;
+  /** The rule and time zone `due` was computed from; when either changes, the plan is remade. */
+  basis: string;
 }
 
+function basisOf(schedule: ScheduleRecord, timezone: string): string {
+  const { schedule_type, hour, minute, day_of_week, day_of_month, cron_expression } = schedule;
+  return JSON.stringify([schedule_type, hour, minute, day_of_week, day_of_month, cron_expression, timezone]);
+}
+
+/** Fires schedules at their due times; see the module comment for what it promises. */
 export class Scheduler {
-  private readonly planned = new Map<number, Planned>();
+  private readonly plans = new Map<number, Plan>();
+  /** The due time each schedule last fired for, so a clock set back does not repeat it. */
+  private readonly lastFired = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
-  private lastTick = 0;
   private running = false;
-  private readonly now: () => Date;
+  /** The clock's reading at the last look, to notice it going back. */
+  private lastLook = -Infinity;
+  private readonly clock: () => Date;
 
   constructor(private readonly options: SchedulerOptions) {
-    this.now = options.now ?? (() => new Date());
+    this.clock = options.now ?? (() => new Date());
   }
 
+  /** Starts firing. Every schedule is planned from now: runs missed while stopped are not made up. */
   start(): void {
+    if (this.running) {
+      this.refresh();
+      return;
+    }
     this.running = true;
-    this.refresh();
+    this.look();
   }
 
+  /** Stops firing and forgets the plans; nothing fires after this returns, until start(). */
   stop(): void {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.plans.clear();
   }
 
-  /** Re-reads schedules and the time zone; call after any change to either. */
+  /**
+   * Re-reads the schedules and the time zone: call after any change to either. A new or changed
+   * schedule (or every one, when the time zone changed) is planned from now; an unchanged one
+   * keeps its due time, so a refresh just after a due time does not lose that run.
+   */
   refresh(): void {
-    if (!this.running) return;
-    this.plan(this.now());
+    if (this.running) this.look();
+  }
+
+  /** When a schedule fires next as planned (diagnostics and tests); undefined when it will not. */
+  dueOf(scheduleId: number): Date | undefined {
+    const due = this.plans.get(scheduleId)?.due;
+    return due === undefined || due === Infinity ? undefined : new Date(due);
+  }
+
+  /** Brings the plans up to date, fires what is due, and sleeps until the next due time. */
+  private look(): void {
+    const now = this.clock().getTime();
+    try {
+      const timezone = this.options.timezone();
+      const schedules = this.options.schedules();
+      this.plan(schedules, timezone, now);
+      this.fireDue(schedules, timezone, now);
+    } catch (error) {
+      this.options.log?.(`schedules could not be planned: ${String(error)}`);
+    }
     this.arm();
   }
 
-  /** The due time planned for a schedule (tests and diagnostics). */
-  dueOf(scheduleId: number): Date | undefined {
-    return this.planned.get(scheduleId)?.due;
+  private plan(schedules: readonly ScheduleRecord[], timezone: string, now: number): void {
+    const clockWentBack = now < this.lastLook;
+    if (clockWentBack) this.options.log?.(`the system clock went back ${Math.round((this.lastLook - now) / 1000)} s; schedules replanned from the new time`);
+    this.lastLook = now;
+    const enabled = new Set<number>();
+    for (const schedule of schedules) {
+      if (!schedule.enabled) continue;
+      enabled.add(schedule.id);
+      const basis = basisOf(schedule, timezone);
+      if (this.plans.get(schedule.id)?.basis === basis && !clockWentBack) continue;
+      this.planFrom(schedule, timezone, basis, now);
+    }
+    for (const id of this.plans.keys()) if (!enabled.has(id)) this.plans.delete(id);
+    const present = new Set(schedules.map((schedule) => schedule.id));
+    for (const id of this.lastFired.keys()) if (!present.has(id)) this.lastFired.delete(id);
   }
 
-  private plan(now: Date): void {
-    const timezone = this.options.timezone();
-    const seen = new Set<number>();
-    for (const schedule of this.options.schedules()) {
-      if (!schedule.enabled) continue;
-      seen.add(schedule.id);
-      const key = JSON.stringify([schedule.schedule_type, schedule.hour, schedule.minute, schedule.day_of_week, schedule.day_of_month, schedule.cron_expression, timezone]);
-      if (this.planned.get(schedule.id)?.key === key) continue;
-      const due = nextRunAfter(schedule, now, timezone);
-      if (due) this.planned.set(schedule.id, { due, key });
-      else this.planned.delete(schedule.id);
+  /** Plans a schedule's next due time after `from`, skipping a due time it already fired. */
+  private planFrom(schedule: ScheduleRecord, timezone: string, basis: string, from: number): void {
+    const fired = this.lastFired.get(schedule.id);
+    const firedAhead = fired !== undefined && fired >= from && fired - from <= TRUSTED_FIRE_AHEAD_MS;
+    let due = Infinity;
+    try {
+      due = nextRunOf(schedule, timezone, new Date(firedAhead ? fired : from))?.getTime() ?? Infinity;
+    } catch (error) {
+      // Planned as never, so one bad schedule neither stops the others nor logs every minute.
+      this.options.log?.(`schedule ${schedule.id} cannot be planned: ${String(error)}`);
     }
-    for (const id of this.planned.keys()) if (!seen.has(id)) this.planned.delete(id);
+    this.plans.set(schedule.id, { due, basis });
+  }
+
+  private fireDue(schedules: readonly ScheduleRecord[], timezone: string, now: number): void {
+    const byId = new Map(schedules.map((schedule) => [schedule.id, schedule]));
+    const due: ScheduleRecord[] = [];
+    for (const [id, plan] of this.plans) {
+      if (plan.due > now) continue;
+      // plan() has just dropped the plans of schedules that are gone or disabled.
+      const schedule = byId.get(id)!;
+      this.lastFired.set(id, plan.due);
+      // From now, not from the due time: a clock that jumped over many due times fires once.
+      this.planFrom(schedule, timezone, plan.basis, now);
+      due.push(schedule);
+    }
+    // Plans are settled before any callback, so one that calls refresh() or stop() sees them whole.
+    for (const schedule of due) {
+      if (!this.running) return;
+      try {
+        this.options.fire(schedule);
+      } catch (error) {
+        this.options.log?.(`schedule ${schedule.id} fired, but its callback failed: ${String(error)}`);
+      }
+    }
   }
 
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (!this.running) return;
-    const now = this.now().getTime();
-    let earliest = now + MAX_SLEEP_MS;
-    for (const { due } of this.planned.values()) earliest = Math.min(earliest, due.getTime());
-    this.timer = setTimeout(() => this.tick(), Math.max(0, earliest - now));
+    // Read again: fire callbacks may have taken a while.
+    const now = this.clock().getTime();
+    let wake = now + MAX_SLEEP_MS;
+    for (const plan of this.plans.values()) wake = Math.min(wake, plan.due);
+    this.timer = setTimeout(() => this.look(), Math.max(0, wake - now));
+    // The daemon's server keeps the process alive; a pending wake-up alone should not.
     this.timer.unref();
-  }
-
-  private tick(): void {
-    const now = this.now();
-    if (now.getTime() < this.lastTick) {
-      // The clock went back: due times computed before may now lie far ahead; start over from now.
-      this.options.log?.('system clock moved backwards; schedules recomputed');
-      this.planned.clear();
-    }
-    this.lastTick = now.getTime();
-    this.plan(now);
-    const byId = new Map(this.options.schedules().map((schedule) => [schedule.id, schedule]));
-    for (const [id, planned] of this.planned) {
-      // setTimeout may wake early; only a due time that has really passed fires.
-      if (planned.due.getTime() > now.getTime()) continue;
-      const schedule = byId.get(id)!;
-      // The next due time is computed from now, not from the missed one, so a jump ahead fires once.
-      const next = nextRunAfter(schedule, now, this.options.timezone());
-      if (next) this.planned.set(id, { due: next, key: planned.key });
-      else this.planned.delete(id);
-      this.options.fire(schedule);
-    }
-    this.arm();
   }
 }

@@ -27,7 +27,7 @@ const type = (context: Context, text: string) => tmux('send-keys', '-t', context
 const press = (context: Context, key: string) => tmux('send-keys', '-t', context.session, key);
 /** Presses the first key bound to an action. */
 const act = (context: Context, action: string) => press(context, TMUX_KEYS[keysOf(action)[0]] ?? keysOf(action)[0]);
-const shows = (context: Context, text: string | RegExp, timeoutMs = 10_000) =>
+const shows = (context: Context, text: string | RegExp, timeoutMs = 20_000) =>
   waitFor(`the screen to show ${text}`, () => (typeof text === 'string' ? screenOf(context).includes(text) : text.test(screenOf(context))), timeoutMs);
 
 function startTui(context: Context, size = { width: 100, height: 30 }, env: Record<string, string> = {}) {
@@ -39,6 +39,8 @@ async function logIn(context: Context, credentials = ADMIN) {
   await shows(context, 'Username:');
   type(context, credentials.username);
   press(context, 'Enter');
+  // The password field starts reading only once the username is in; keys typed earlier would be lost.
+  await shows(context, 'Password:');
   type(context, credentials.password);
   press(context, 'Enter');
 }
