@@ -27,8 +27,14 @@ const type = (context: Context, text: string) => tmux('send-keys', '-t', context
 const press = (context: Context, key: string) => tmux('send-keys', '-t', context.session, key);
 /** Presses the first key bound to an action. */
 const act = (context: Context, action: string) => press(context, TMUX_KEYS[keysOf(action)[0]] ?? keysOf(action)[0]);
-const shows = (context: Context, text: string | RegExp, timeoutMs = 20_000) =>
-  waitFor(`the screen to show ${text}`, () => (typeof text === 'string' ? screenOf(context).includes(text) : text.test(screenOf(context))), timeoutMs);
+/** Waits until the screen shows `text`; on timeout the error carries the screen as it was. */
+async function shows(context: Context, text: string | RegExp, timeoutMs = 20_000): Promise<void> {
+  try {
+    await waitFor(`the screen to show ${text}`, () => (typeof text === 'string' ? screenOf(context).includes(text) : text.test(screenOf(context))), timeoutMs);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; the screen was:\n${screenOf(context)}`);
+  }
+}
 
 function startTui(context: Context, size = { width: 100, height: 30 }, env: Record<string, string> = {}) {
   const command = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, path.join(REPO_ROOT, 'bin/cairn.mjs'), 'tui', '--url', context.daemon.url].join(' ');
@@ -153,7 +159,8 @@ tui('clone, disable and delete (with confirmation) from the dashboard', async (c
   type(context, 'y');
   await waitFor('the copy to be gone', async () => (await context.api.get('/api/jobs')).body.length === 1);
   await shows(context, 'deleted Documents (Copy)');
-  assert.is((await context.api.get('/api/jobs')).body[0].enabled, false);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal((await context.api.get('/api/jobs')).body.map((job: any) => [job.name, job.enabled]), [['Documents', false]], 'the "y" answer did nothing else');
 });
 
 tui('it fits 80×24 and honours NO_COLOR', async (context) => {

@@ -64,7 +64,8 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
     try {
       jobs = await api.jobs();
       const job = selectedJob();
-      runs = job ? await api.runsOf(job.id) : [];
+      // The job may be deleted between the two calls (by this UI or another client): then it has no runs.
+      runs = job ? await api.runsOf(job.id).catch(() => []) : [];
       drives = await api.drives().catch(() => []);
       connected = true;
     } catch (error) {
@@ -130,11 +131,18 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
       const job = selectedJob();
       if (!job) return;
       const question = blessed.question({ parent: screen, top: 'center', left: 'center', width: 60, height: 7, border: 'line', label: ' Delete ' });
+      let answered = false;
       question.ask(`Delete "${job.name}" with its schedules and run history? (y/n)`, (_error, yes) => {
+        // blessed can call back more than once for one answer; act on the first.
+        if (answered) return;
+        answered = true;
         question.destroy();
-        table.focus();
-        if (yes) void act(() => api.deleteJob(job.id), `deleted ${job.name}`);
-        else draw();
+        // Focus the table only after this key press has been handled, or the same "y" would clone.
+        setImmediate(() => {
+          table.focus();
+          if (yes) void act(() => api.deleteJob(job.id), `deleted ${job.name}`);
+          else draw();
+        });
       });
     });
     table.key(keysOf('open-log'), () => {
