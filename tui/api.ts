@@ -56,6 +56,8 @@ export class TuiApi {
   run = (jobId: number) => this.call<{ run_id: number }>('POST', `/api/jobs/${jobId}/run`);
   cancel = (jobId: number) => this.call('POST', `/api/jobs/${jobId}/cancel`);
   clone = (jobId: number) => this.call<{ name: string }>('POST', `/api/jobs/${jobId}/clone`);
+  createJob = (body: Record<string, unknown>) => this.call<any>('POST', '/api/jobs', body);
+  updateJob = (jobId: number, body: Record<string, unknown>) => this.call<any>('PUT', `/api/jobs/${jobId}`, body);
   deleteJob = (jobId: number) => this.call('DELETE', `/api/jobs/${jobId}`);
   setEnabled = (jobId: number, enabled: boolean) => this.call('PUT', `/api/jobs/${jobId}`, { enabled });
   drives = () => this.call<any[]>('GET', '/api/system/drives');

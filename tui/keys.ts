@@ -9,16 +9,20 @@ export interface KeyAction {
   keys: string[];
   label: string;
   screens: Screen[];
+  /** Shown in the footer (every action is in the `?` help); the footer must fit 80 columns. */
+  inFooter?: boolean;
 }
 
 export const KEYS: readonly KeyAction[] = [
   { action: 'run', keys: ['r'], label: 'run', screens: ['dashboard'] },
   { action: 'cancel', keys: ['c'], label: 'cancel', screens: ['dashboard'] },
   { action: 'open-log', keys: ['enter', 'l'], label: 'log', screens: ['dashboard'] },
-  { action: 'toggle', keys: ['e'], label: 'on/off', screens: ['dashboard'] },
+  { action: 'new', keys: ['n'], label: 'new', screens: ['dashboard'] },
+  { action: 'edit', keys: ['e'], label: 'edit', screens: ['dashboard'] },
+  { action: 'toggle', keys: ['t'], label: 'on/off', screens: ['dashboard'], inFooter: false },
   { action: 'clone', keys: ['y'], label: 'clone', screens: ['dashboard'] },
   { action: 'delete', keys: ['d'], label: 'delete', screens: ['dashboard'] },
-  { action: 'refresh', keys: ['f5', 'C-r'], label: 'reload', screens: ['dashboard'] },
+  { action: 'refresh', keys: ['f5', 'C-r'], label: 'reload', screens: ['dashboard'], inFooter: false },
   { action: 'follow', keys: ['f'], label: 'follow', screens: ['log'] },
   { action: 'level', keys: ['v'], label: 'level', screens: ['log'] },
   { action: 'search', keys: ['/'], label: 'search', screens: ['log'] },
@@ -35,7 +39,7 @@ export function keysOf(action: string): string[] {
 
 /** The footer line for a screen: "r run now  c cancel  …". */
 export function footerFor(screen: Screen): string {
-  return KEYS.filter((key) => key.screens.includes(screen))
+  return KEYS.filter((key) => key.screens.includes(screen) && key.inFooter !== false)
     .map((key) => `${key.keys[0] === 'enter' ? '⏎' : key.keys[0]} ${key.label}`)
     .join('  ');
 }

@@ -163,6 +163,34 @@ tui('clone, disable and delete (with confirmation) from the dashboard', async (c
   assert.equal((await context.api.get('/api/jobs')).body.map((job: any) => [job.name, job.enabled]), [['Documents', false]], 'the "y" answer did nothing else');
 });
 
+tui('a new job through the form: the API’s validation message stands next to the field, then it saves', async (context) => {
+  const source = path.join(tempDir(), 'music');
+  mkdirSync(source);
+  const target = tempDir();
+  startTui(context);
+  await logIn(context);
+  await shows(context, 'Documents');
+  act(context, 'new');
+  await shows(context, 'New job');
+  const fill = async (value: string) => {
+    type(context, value);
+    press(context, 'Enter');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  };
+  for (const value of ['Music', 'relative/music', target, 'cairn', '', '*.tmp', 'n']) await fill(value);
+  await shows(context, /Sources: .*absolute path/);
+  for (let i = 0; i < 'relative/music'.length; i++) press(context, 'BSpace');
+  await fill(source);
+  // The fields after the one that was wrong keep what was typed: Enter through them.
+  for (let i = 0; i < 5; i++) await fill('');
+  await shows(context, 'saved Music');
+  await shows(context, /Music\s+\S+cairn\s+never run/);
+  const saved = (await context.api.get('/api/jobs')).body.find((job: any) => job.name === 'Music');
+  assert.equal(saved.source_dirs, [source]);
+  assert.equal(saved.sync_options.exclude_patterns, ['*.tmp']);
+  assert.is(saved.destination_config.mount_point, target);
+});
+
 tui('it fits 80×24 and honours NO_COLOR', async (context) => {
   startTui(context, { width: 80, height: 24 }, { NO_COLOR: '1' });
   await logIn(context);

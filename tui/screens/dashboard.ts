@@ -7,6 +7,7 @@ import { ApiError, type TuiApi } from '../api.ts';
 import { footerFor, helpText, keysOf } from '../keys.ts';
 import { formatAge, formatBytes } from '../present/format.ts';
 import { isProblem, JOB_COLUMNS, jobRows, type JobSummary, type LiveRun } from '../present/jobs.ts';
+import { editJob } from './job-form.ts';
 import { showLog } from './log-view.ts';
 
 export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
@@ -119,6 +120,20 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
       if (job) void act(() => api.cancel(job.id), `cancelling ${job.name}`);
     });
     table.key(keysOf('refresh'), () => void refresh());
+    const openForm = (job: JobSummary | null) => {
+      // Opened after this key press is handled, so the key does not land in the first field.
+      void new Promise((resolve) => setImmediate(resolve)).then(async () => {
+        const saved = await editJob(screen, api, job, color);
+        table.focus();
+        if (saved) notice = `saved ${saved}`;
+        await refresh();
+      });
+    };
+    table.key(keysOf('new'), () => openForm(null));
+    table.key(keysOf('edit'), () => {
+      const job = selectedJob();
+      if (job) openForm(job);
+    });
     table.key(keysOf('toggle'), () => {
       const job = selectedJob();
       if (job) void act(() => api.setEnabled(job.id, !job.enabled), `${job.name} ${job.enabled ? 'disabled' : 'enabled'}`);

@@ -1,0 +1,69 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { formatAge, formatBytes, formatIn, progressBar } from '../../../tui/present/format.ts';
+import { fieldOfError, formValuesOf, jobBodyOf } from '../../../tui/present/job-form.ts';
+import { describeDestination, jobRows, type JobSummary } from '../../../tui/present/jobs.ts';
+import { escapeTags, renderLine, visibleLines, type LogLine } from '../../../tui/present/logs.ts';
+import { footerFor, KEYS } from '../../../tui/keys.ts';
+
+const now = Date.parse('2026-01-05T12:00:00Z');
+const job: JobSummary & { source_dirs: string[]; sync_options: any } = {
+  id: 1,
+  name: 'Photos',
+  enabled: true,
+  destination_type: 'local',
+  destination_config: { mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD' },
+  last_run: { id: 3, status: 'failed', started_at: '2026-01-05T10:00:00Z', completed_at: '2026-01-05T11:00:00Z' },
+  schedules: [{ next_run: '2026-01-06T02:00:00Z' }, { next_run: null }],
+  source_dirs: ['/home/me/photos', '/home/me/videos'],
+  sync_options: { exclude_patterns: ['*.tmp', '.cache'], delete_extraneous: true },
+};
+
+test('sizes, ages and bars read the way people say them', () => {
+  assert.equal([formatBytes(0), formatBytes(1536), formatBytes(52_428_800)], ['0 B', '1.5 KB', '50 MB']);
+  assert.equal([formatAge('2026-01-05T11:59:50Z', now), formatAge('2026-01-05T11:00:00Z', now), formatAge(null, now)], ['just now', '1h ago', '—']);
+  assert.is(formatIn('2026-01-06T02:00:00Z', now), 'in 14h');
+  assert.is(progressBar(0.5, 10), '█████░░░░░');
+});
+
+test('a job row shows where it goes, its last outcome and its next run', () => {
+  assert.is(describeDestination(job), 'USB /mnt/usb/cairn');
+  assert.equal(jobRows([job], new Map(), now), [['Photos', 'USB /mnt/usb/cairn', 'failed', '1h ago', 'in 14h']]);
+  const live = new Map([[1, { run_id: 4, files_transferred: 12, bytes_transferred: 3 * 1024 * 1024, rate: 1024 * 1024 }]]);
+  assert.is(jobRows([job], live, now)[0][2], 'running 12 files 3.0 MB 1.0 MB/s');
+});
+
+test('log lines filter by level and search, and braces in file names are not taken as markup', () => {
+  const lines: LogLine[] = [
+    { id: 1, timestamp: '2026-01-05T02:00:01.000Z', level: 'info', message: 'photos/{draft}.jpg' },
+    { id: 2, timestamp: '2026-01-05T02:00:02.000Z', level: 'warning', message: 'file has vanished: tmp.bin' },
+    { id: 3, timestamp: '2026-01-05T02:00:03.000Z', level: 'error', message: 'Failed: disk full' },
+  ];
+  assert.equal(visibleLines(lines, 'warning', '').map((line) => line.id), [2, 3]);
+  assert.equal(visibleLines(lines, 'all', 'DISK').map((line) => line.id), [3]);
+  assert.is(renderLine(lines[0], false), '02:00:01 INF photos/{open}draft{close}.jpg');
+  assert.is(renderLine(lines[2], true), '{red-fg}02:00:03 ERR Failed: disk full{/red-fg}');
+  assert.is(escapeTags('{a}'), '{open}a{close}');
+});
+
+test('the job form round-trips a job and points API errors at their field', () => {
+  const values = formValuesOf(job);
+  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y' });
+  const body = jobBodyOf(values) as any;
+  assert.equal(body.source_dirs, job.source_dirs);
+  assert.equal(body.destination_config, { mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', auto_mount: true, auto_unmount: true });
+  assert.equal(body.sync_options, { exclude_patterns: ['*.tmp', '.cache'], delete_extraneous: true });
+  assert.is((jobBodyOf(formValuesOf(null)) as any).destination_config.usb_uuid, null);
+  assert.is(fieldOfError('VALIDATION_FAILED', '"source_dirs[0]" must be an absolute path such as /home/user/documents'), 'sources');
+  assert.is(fieldOfError('VALIDATION_FAILED', 'destination_config: "mount_point" must be an absolute path such as /mnt/backup'), 'mount_point');
+  assert.is(fieldOfError('JOB_NAME_TAKEN', 'A job named "x" already exists'), 'name');
+  assert.is(fieldOfError('VALIDATION_FAILED', '"sync_options.exclude_patterns[1]" must not contain control characters'), 'excludes');
+});
+
+test('the dashboard footer fits 80 columns and every key is in one table', () => {
+  assert.ok(footerFor('dashboard').length <= 80);
+  const keys = KEYS.flatMap((key) => key.keys.map((k) => `${k}:${key.screens.join()}`));
+  assert.is(new Set(keys).size, keys.length, 'no key bound twice on a screen');
+});
+
+test.run();

@@ -1,0 +1,69 @@
+/** The job form's fields: a job ↔ the text in each field, and which field an API error is about. */
+import type { JobSummary } from './jobs.ts';
+
+export const FORM_FIELDS = [
+  { key: 'name', label: 'Name' },
+  { key: 'sources', label: 'Sources' },
+  { key: 'mount_point', label: 'Destination' },
+  { key: 'backup_subdir', label: 'Subfolder' },
+  { key: 'usb_uuid', label: 'USB UUID' },
+  { key: 'excludes', label: 'Excludes' },
+  { key: 'delete', label: 'Mirror (y/n)' },
+] as const;
+
+export type FieldKey = (typeof FORM_FIELDS)[number]['key'];
+export type FormValues = Record<FieldKey, string>;
+
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+/** What the form shows for a job (empty fields for a new one). */
+export function formValuesOf(job: (JobSummary & { source_dirs?: string[]; sync_options?: any }) | null): FormValues {
+  const config = job?.destination_config ?? {};
+  return {
+    name: job?.name ?? '',
+    sources: (job?.source_dirs ?? []).join(', '),
+    mount_point: String(config.mount_point ?? ''),
+    backup_subdir: String(config.backup_subdir ?? ''),
+    usb_uuid: String(config.usb_uuid ?? ''),
+    excludes: (job?.sync_options?.exclude_patterns ?? []).join(', '),
+    delete: job?.sync_options?.delete_extraneous ? 'y' : 'n',
+  };
+}
+
+/** The API body for the form's values (a local/USB job; plug-in mounting on when a UUID is given). */
+export function jobBodyOf(values: FormValues): Record<string, unknown> {
+  const uuid = values.usb_uuid.trim();
+  return {
+    name: values.name.trim(),
+    source_dirs: list(values.sources),
+    destination_type: 'local',
+    destination_config: {
+      mount_point: values.mount_point.trim(),
+      backup_subdir: values.backup_subdir.trim(),
+      usb_uuid: uuid === '' ? null : uuid,
+      auto_mount: uuid !== '',
+      auto_unmount: uuid !== '',
+    },
+    sync_options: { exclude_patterns: list(values.excludes), delete_extraneous: /^y/i.test(values.delete.trim()) },
+  };
+}
+
+/** The field an API validation error is about, so its message can stand next to it. */
+export function fieldOfError(code: string, message: string): FieldKey {
+  if (code === 'JOB_NAME_TAKEN') return 'name';
+  if (code === 'SOURCE_NAMES_CLASH') return 'sources';
+  const named: Array<[RegExp, FieldKey]> = [
+    [/source_dirs/, 'sources'],
+    [/mount_point|DESTINATION/, 'mount_point'],
+    [/backup_subdir/, 'backup_subdir'],
+    [/usb_uuid/, 'usb_uuid'],
+    [/exclude_patterns/, 'excludes'],
+    [/delete_extraneous/, 'delete'],
+    [/"name"/, 'name'],
+  ];
+  return named.find(([pattern]) => pattern.test(message))?.[1] ?? 'name';
+}
