@@ -62,6 +62,12 @@ export class TuiApi {
   setEnabled = (jobId: number, enabled: boolean) => this.call('PUT', `/api/jobs/${jobId}`, { enabled });
   drives = () => this.call<any[]>('GET', '/api/system/drives');
   logs = (runId: number) => this.call<any[]>('GET', `/api/runs/${runId}/logs?limit=10000`);
+  settings = () => this.call<Record<string, unknown>>('GET', '/api/settings');
+  updateSettings = (body: Record<string, unknown>) => this.call<Record<string, unknown>>('PUT', '/api/settings', body);
+  totpStatus = () => this.call<{ enabled: boolean }>('GET', '/api/auth/totp/status');
+  totpSetup = () => this.call<{ secret: string; otpauth_url: string }>('POST', '/api/auth/totp/setup');
+  totpEnable = (secret: string, code: string) => this.call<{ recovery_codes: string[] }>('POST', '/api/auth/totp/enable', { secret, code });
+  totpDisable = (code: string) => this.call('POST', '/api/auth/totp/disable', { code });
   logout = () => this.call('POST', '/api/auth/logout').catch(() => undefined);
 
   /** A WebSocket to `path` that reconnects by itself; `onState` says whether it is connected. */

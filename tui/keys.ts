@@ -23,6 +23,8 @@ export const KEYS: readonly KeyAction[] = [
   { action: 'clone', keys: ['y'], label: 'clone', screens: ['dashboard'] },
   { action: 'delete', keys: ['d'], label: 'delete', screens: ['dashboard'] },
   { action: 'refresh', keys: ['f5', 'C-r'], label: 'reload', screens: ['dashboard'], inFooter: false },
+  { action: 'settings', keys: ['s'], label: 'settings', screens: ['dashboard'], inFooter: false },
+  { action: 'two-factor', keys: ['a'], label: '2FA', screens: ['dashboard'], inFooter: false },
   { action: 'follow', keys: ['f'], label: 'follow', screens: ['log'] },
   { action: 'level', keys: ['v'], label: 'level', screens: ['log'] },
   { action: 'search', keys: ['/'], label: 'search', screens: ['log'] },

@@ -191,6 +191,52 @@ tui('a new job through the form: the API’s validation message stands next to t
   assert.is(saved.destination_config.mount_point, target);
 });
 
+tui('2FA set up from the terminal: QR code, code confirmed, recovery codes shown once', async (context) => {
+  startTui(context, { width: 100, height: 50 });
+  await logIn(context);
+  await shows(context, 'Documents');
+  act(context, 'two-factor');
+  await shows(context, 'Code from the app:');
+  const secret = screenOf(context).match(/type the secret ([A-Z2-7]+)/)![1];
+  assert.match(screenOf(context), /[▄▀█]{10,}/, 'a QR code is drawn');
+  type(context, '000000');
+  press(context, 'Enter');
+  await shows(context, /Invalid|does not match/);
+  await shows(context, 'Code from the app:');
+  type(context, currentTotpCode(secret));
+  press(context, 'Enter');
+  await shows(context, 'Recovery codes');
+  const codes = screenOf(context).match(/[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}/g)!;
+  assert.is(new Set(codes).size, 10);
+  press(context, 'Enter');
+  await shows(context, 'two-factor authentication is on');
+  assert.equal((await context.api.get('/api/auth/totp/status')).body, { enabled: true });
+});
+
+tui('settings through the form: a bad value is named next to its field, a good one is saved', async (context) => {
+  startTui(context);
+  await logIn(context);
+  await shows(context, 'Documents');
+  act(context, 'settings');
+  await shows(context, 'Runs kept:');
+  for (let i = 0; i < 3; i++) press(context, 'BSpace');
+  type(context, '5000');
+  press(context, 'Enter');
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    press(context, 'Enter');
+  }
+  await shows(context, /Runs kept: .*max_runs_per_job.*1000/);
+  for (let i = 0; i < 4; i++) press(context, 'BSpace');
+  type(context, '25');
+  for (let i = 0; i < 4; i++) {
+    press(context, 'Enter');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  await shows(context, 'settings saved');
+  assert.is((await context.api.get('/api/settings')).body.max_runs_per_job, 25);
+});
+
 tui('it fits 80×24 and honours NO_COLOR', async (context) => {
   startTui(context, { width: 80, height: 24 }, { NO_COLOR: '1' });
   await logIn(context);

@@ -8,6 +8,8 @@ import { footerFor, helpText, keysOf } from '../keys.ts';
 import { formatAge, formatBytes } from '../present/format.ts';
 import { isProblem, JOB_COLUMNS, jobRows, type JobSummary, type LiveRun } from '../present/jobs.ts';
 import { editJob } from './job-form.ts';
+import { editSettings } from './settings.ts';
+import { manageTwoFactor } from './two-factor.ts';
 import { showLog } from './log-view.ts';
 
 export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
@@ -130,6 +132,21 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
       });
     };
     table.key(keysOf('new'), () => openForm(null));
+    /** Runs a screen on top of the dashboard after this key press, then shows what it said. */
+    const overlay = (show: () => Promise<string | null>) => {
+      void new Promise((resolve) => setImmediate(resolve)).then(async () => {
+        try {
+          const said = await show();
+          if (said) notice = said;
+        } catch (error) {
+          notice = paint(error instanceof ApiError ? error.message : String(error), 'red');
+        }
+        table.focus();
+        await refresh();
+      });
+    };
+    table.key(keysOf('settings'), () => overlay(async () => ((await editSettings(screen, api, color)) ? 'settings saved' : null)));
+    table.key(keysOf('two-factor'), () => overlay(() => manageTwoFactor(screen, api)));
     table.key(keysOf('edit'), () => {
       const job = selectedJob();
       if (job) openForm(job);

@@ -1,0 +1,67 @@
+/**
+ * A form of text fields, filled one after another (Enter moves on, Esc leaves). On submit the API
+ * decides; its message is shown next to the field it is about, and editing resumes at that field.
+ * Used by the job, settings and credential forms.
+ */
+import blessed from 'blessed';
+import { ApiError } from '../api.ts';
+
+export interface FormField {
+  key: string;
+  label: string;
+  value: string;
+  /** Typed characters are hidden (passwords, keys). */
+  secret?: boolean;
+}
+
+export interface FormSpec<Result> {
+  title: string;
+  fields: FormField[];
+  /** Sends the values; an ApiError sends the owner back to the field it names. */
+  submit(values: Record<string, string>): Promise<Result>;
+  /** The key of the field an API error is about. */
+  fieldOfError(error: ApiError): string;
+}
+
+/** Resolves with what `submit` returned, or null when the owner left the form. */
+export async function runForm<Result>(screen: blessed.Widgets.Screen, spec: FormSpec<Result>, color: boolean): Promise<Result | null> {
+  const values = Object.fromEntries(spec.fields.map((field) => [field.key, field.value]));
+  const box = blessed.box({ parent: screen, top: 'center', left: 'center', width: '90%', height: spec.fields.length * 2 + 5, border: 'line', label: ` ${spec.title} `, tags: true });
+  blessed.text({ parent: box, top: 0, left: 1, content: 'Enter: next field · Esc: leave · lists are comma-separated' });
+  const inputs = spec.fields.map((field, index) => {
+    blessed.text({ parent: box, top: 2 + index * 2, left: 1, content: `${field.label}:` });
+    const input = blessed.textbox({ parent: box, top: 2 + index * 2, left: 15, width: '100%-18', height: 1, censor: field.secret, inputOnFocus: false, style: color ? { bg: 'blue' } : { inverse: true } });
+    input.setValue(field.value);
+    return input;
+  });
+  const problem = blessed.text({ parent: box, top: 2 + spec.fields.length * 2, left: 1, width: '100%-4', tags: true, content: '' });
+  const read = (index: number) =>
+    new Promise<string | null>((resolve) => {
+      screen.render();
+      inputs[index].readInput((_error, value) => resolve(value === undefined || value === null ? null : String(value)));
+    });
+
+  try {
+    let start = 0;
+    for (;;) {
+      for (let index = start; index < spec.fields.length; index++) {
+        const value = await read(index);
+        if (value === null) return null;
+        values[spec.fields[index].key] = value;
+      }
+      try {
+        return await spec.submit(values);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        const key = spec.fieldOfError(error);
+        start = Math.max(0, spec.fields.findIndex((field) => field.key === key));
+        const text = `↑ ${spec.fields[start].label}: ${error.message}`;
+        problem.top = 3 + start * 2;
+        problem.setContent(color ? `{red-fg}${blessed.escape(text)}{/red-fg}` : blessed.escape(text));
+      }
+    }
+  } finally {
+    box.destroy();
+    screen.render();
+  }
+}

@@ -1,0 +1,29 @@
+/** The settings form: the API's rules decide, its message stands next to the field. */
+import type blessed from 'blessed';
+import type { TuiApi } from '../api.ts';
+import { runForm } from './form.ts';
+
+const FIELDS = [
+  { key: 'max_runs_per_job', label: 'Runs kept', numeric: true },
+  { key: 'max_concurrent_runs', label: 'At once', numeric: true },
+  { key: 'timezone', label: 'Time zone', numeric: false },
+  { key: 'theme', label: 'Theme', numeric: false },
+];
+
+/** Resolves true when settings were saved. */
+export async function editSettings(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<boolean> {
+  const current = await api.settings();
+  const saved = await runForm(
+    screen,
+    {
+      title: 'Settings',
+      fields: FIELDS.map((field) => ({ key: field.key, label: field.label, value: String(current[field.key] ?? '') })),
+      submit: (values) =>
+        // A number field that is not a number is sent as typed, so the API's message names it.
+        api.updateSettings(Object.fromEntries(FIELDS.map((field) => [field.key, field.numeric && /^\d+$/.test(values[field.key].trim()) ? Number(values[field.key]) : values[field.key].trim()]))),
+      fieldOfError: (error) => FIELDS.find((field) => error.message.includes(field.key))?.key ?? FIELDS[0].key,
+    },
+    color,
+  );
+  return saved !== null;
+}
