@@ -129,6 +129,7 @@ const CAIRN_BIN = path.join(REPO_ROOT, 'bin', 'cairn.mjs');
 
 export interface DaemonProcess {
   url: string;
+  dataDir: string;
   child: ChildProcess;
   output: () => string;
   /** Ends the process with `signal` and waits for it to exit. */
@@ -156,6 +157,7 @@ export async function spawnDaemonProcess(dataDir: string, env: Record<string, st
   });
   return {
     url,
+    dataDir,
     child,
     output: () => output,
     async kill(signal = 'SIGTERM') {

@@ -68,6 +68,9 @@ export class TuiApi {
   totpSetup = () => this.call<{ secret: string; otpauth_url: string }>('POST', '/api/auth/totp/setup');
   totpEnable = (secret: string, code: string) => this.call<{ recovery_codes: string[] }>('POST', '/api/auth/totp/enable', { secret, code });
   totpDisable = (code: string) => this.call('POST', '/api/auth/totp/disable', { code });
+  credentials = () => this.call<any[]>('GET', '/api/credentials');
+  createCredential = (body: Record<string, unknown>) => this.call<any>('POST', '/api/credentials', body);
+  deleteCredential = (id: number) => this.call('DELETE', `/api/credentials/${id}`);
   logout = () => this.call('POST', '/api/auth/logout').catch(() => undefined);
 
   /** A WebSocket to `path` that reconnects by itself; `onState` says whether it is connected. */

@@ -2,7 +2,7 @@
  * Every key of the terminal UI in one table: the footer hints and the `?` help are drawn from it,
  * and the tmux tests press keys by action name.
  */
-export type Screen = 'dashboard' | 'log';
+export type Screen = 'dashboard' | 'log' | 'credentials';
 
 export interface KeyAction {
   action: string;
@@ -25,10 +25,13 @@ export const KEYS: readonly KeyAction[] = [
   { action: 'refresh', keys: ['f5', 'C-r'], label: 'reload', screens: ['dashboard'], inFooter: false },
   { action: 'settings', keys: ['s'], label: 'settings', screens: ['dashboard'], inFooter: false },
   { action: 'two-factor', keys: ['a'], label: '2FA', screens: ['dashboard'], inFooter: false },
+  { action: 'credentials', keys: ['k'], label: 'credentials', screens: ['dashboard'], inFooter: false },
+  { action: 'new-credential', keys: ['n'], label: 'new', screens: ['credentials'] },
+  { action: 'delete-credential', keys: ['d'], label: 'delete', screens: ['credentials'] },
   { action: 'follow', keys: ['f'], label: 'follow', screens: ['log'] },
   { action: 'level', keys: ['v'], label: 'level', screens: ['log'] },
   { action: 'search', keys: ['/'], label: 'search', screens: ['log'] },
-  { action: 'back', keys: ['escape', 'backspace'], label: 'back', screens: ['log'] },
+  { action: 'back', keys: ['escape', 'backspace'], label: 'back', screens: ['log', 'credentials'] },
   { action: 'help', keys: ['?'], label: 'help', screens: ['dashboard', 'log'] },
   { action: 'quit', keys: ['q', 'C-c'], label: 'quit', screens: ['dashboard', 'log'] },
 ];

@@ -237,6 +237,52 @@ tui('settings through the form: a bad value is named next to its field, a good o
   assert.is((await context.api.get('/api/settings')).body.max_runs_per_job, 25);
 });
 
+tui('a credential is added with its secrets typed but never shown, then deleted', async (context) => {
+  startTui(context);
+  await logIn(context);
+  await shows(context, 'Documents');
+  act(context, 'credentials');
+  await shows(context, 'no credentials yet');
+  act(context, 'new-credential');
+  await shows(context, 'New credential');
+  type(context, 'AWS backup');
+  press(context, 'Enter');
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  for (let i = 0; i < 2; i++) press(context, 'BSpace');
+  press(context, 'Enter');
+  await shows(context, /"provider_type" must be one of/);
+  type(context, 's3');
+  press(context, 'Enter');
+  await shows(context, 'Access key:');
+  type(context, 'AKIAEXAMPLEKEY');
+  press(context, 'Enter');
+  await shows(context, 'Secret key:');
+  type(context, 'very-secret-value');
+  assert.not.match(screenOf(context), /very-secret|AKIAEXAMPLE/, 'secrets are not echoed');
+  press(context, 'Enter');
+  await shows(context, /s3\s+AWS backup/);
+  assert.not.match(screenOf(context), /very-secret|AKIAEXAMPLE/);
+  act(context, 'delete-credential');
+  await shows(context, 'deleted AWS backup');
+  assert.equal((await context.api.get('/api/credentials')).body, []);
+  act(context, 'back');
+  await shows(context, 'Documents');
+});
+
+tui('when the daemon restarts, the dashboard says it is reconnecting and comes back by itself', async (context) => {
+  startTui(context);
+  await logIn(context);
+  await shows(context, /live/);
+  const port = new URL(context.daemon.url).port;
+  const dataDir = context.daemon.dataDir;
+  await context.daemon.kill();
+  await shows(context, 'reconnecting');
+  context.daemon = await spawnDaemonProcess(dataDir, { CAIRN_PORT: port });
+  await shows(context, / live/, 30_000);
+  act(context, 'run');
+  await shows(context, /Documents.*completed/);
+});
+
 tui('it fits 80×24 and honours NO_COLOR', async (context) => {
   startTui(context, { width: 80, height: 24 }, { NO_COLOR: '1' });
   await logIn(context);

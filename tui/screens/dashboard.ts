@@ -8,6 +8,7 @@ import { footerFor, helpText, keysOf } from '../keys.ts';
 import { formatAge, formatBytes } from '../present/format.ts';
 import { isProblem, JOB_COLUMNS, jobRows, type JobSummary, type LiveRun } from '../present/jobs.ts';
 import { editJob } from './job-form.ts';
+import { showCredentials } from './credentials.ts';
 import { editSettings } from './settings.ts';
 import { manageTwoFactor } from './two-factor.ts';
 import { showLog } from './log-view.ts';
@@ -147,6 +148,14 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
     };
     table.key(keysOf('settings'), () => overlay(async () => ((await editSettings(screen, api, color)) ? 'settings saved' : null)));
     table.key(keysOf('two-factor'), () => overlay(() => manageTwoFactor(screen, api)));
+    table.key(keysOf('credentials'), () =>
+      overlay(async () => {
+        for (const element of [table, runsBox, drivesBox, footer]) element.hide();
+        await showCredentials(screen, api, color);
+        for (const element of [table, runsBox, drivesBox, footer]) element.show();
+        return null;
+      }),
+    );
     table.key(keysOf('edit'), () => {
       const job = selectedJob();
       if (job) openForm(job);
