@@ -61,7 +61,20 @@ export class TuiApi {
   deleteJob = (jobId: number) => this.call('DELETE', `/api/jobs/${jobId}`);
   setEnabled = (jobId: number, enabled: boolean) => this.call('PUT', `/api/jobs/${jobId}`, { enabled });
   drives = () => this.call<any[]>('GET', '/api/system/drives');
-  logs = (runId: number) => this.call<any[]>('GET', `/api/runs/${runId}/logs?limit=10000`);
+  /** The last `count` lines of a run's log (the API pages from the start, so the total is asked first). */
+  logTail = async (runId: number, count: number) => {
+    const total = await this.logTotal(runId);
+    const lines: any[] = [];
+    for (let offset = Math.max(0, total - count); offset < total; offset += 10_000) {
+      lines.push(...(await this.call<any[]>('GET', `/api/runs/${runId}/logs?offset=${offset}&limit=10000`)));
+    }
+    return lines;
+  };
+
+  private async logTotal(runId: number): Promise<number> {
+    const response = await fetch(`${this.baseUrl}/api/runs/${runId}/logs?limit=1`, { headers: { authorization: `Bearer ${this.token ?? ''}` } });
+    return Number(response.headers.get('x-total-count') ?? 0);
+  }
   settings = () => this.call<Record<string, unknown>>('GET', '/api/settings');
   updateSettings = (body: Record<string, unknown>) => this.call<Record<string, unknown>>('PUT', '/api/settings', body);
   totpStatus = () => this.call<{ enabled: boolean }>('GET', '/api/auth/totp/status');

@@ -283,6 +283,27 @@ tui('when the daemon restarts, the dashboard says it is reconnecting and comes b
   await shows(context, /Documents.*completed/);
 });
 
+tui('a log of thousands of lines written in a burst is shown in full and the view keeps answering keys', async (context) => {
+  const source = path.join(tempDir(), 'many');
+  mkdirSync(source);
+  for (let i = 0; i < 5000; i++) writeFileSync(path.join(source, `file-${String(i).padStart(4, '0')}.txt`), `${i}`);
+  const job = await context.api.post('/api/jobs', { name: 'Many', source_dirs: [source], destination_type: 'local', destination_config: { mount_point: tempDir(), backup_subdir: '' } });
+  startTui(context);
+  await logIn(context);
+  await shows(context, 'Many');
+  const runId = (await context.api.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
+  press(context, 'Down');
+  await shows(context, /Many.*(running|completed)/);
+  act(context, 'open-log');
+  await shows(context, /run \d+ · completed · 500[3-9]\/500[3-9] lines/, 30_000);
+  assert.match(screenOf(context), /Completed: 5000 file/, 'following: the end is in view');
+  act(context, 'level');
+  await shows(context, /level warning/);
+  act(context, 'back');
+  await shows(context, 'Jobs');
+  assert.is((await context.api.get(`/api/runs/${runId}`)).body.files_transferred, 5000);
+});
+
 tui('it fits 80×24 and honours NO_COLOR', async (context) => {
   startTui(context, { width: 80, height: 24 }, { NO_COLOR: '1' });
   await logIn(context);

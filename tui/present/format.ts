@@ -47,3 +47,12 @@ export function progressBar(fraction: number | null, width: number, tick = 0): s
 export function fit(text: string, width: number): string {
   return text.length <= width ? text.padEnd(width) : `${text.slice(0, Math.max(0, width - 1))}…`;
 }
+
+const SPARKS = '▁▂▃▄▅▆▇█';
+
+/** A one-line chart of values, oldest first: ▁ for the smallest, █ for the largest. */
+export function sparkline(values: number[]): string {
+  if (values.length === 0) return '';
+  const max = Math.max(...values);
+  return values.map((value) => (max === 0 ? SPARKS[0] : SPARKS[Math.round((value / max) * (SPARKS.length - 1))])).join('');
+}

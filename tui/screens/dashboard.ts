@@ -5,7 +5,7 @@
 import blessed from 'blessed';
 import { ApiError, type TuiApi } from '../api.ts';
 import { footerFor, helpText, keysOf } from '../keys.ts';
-import { formatAge, formatBytes } from '../present/format.ts';
+import { formatAge, formatBytes, sparkline } from '../present/format.ts';
 import { isProblem, JOB_COLUMNS, jobRows, type JobSummary, type LiveRun } from '../present/jobs.ts';
 import { editJob } from './job-form.ts';
 import { showCredentials } from './credentials.ts';
@@ -52,7 +52,11 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
     const rows = jobRows(jobs, live).map((row) => row.map((cell, i) => (i === 2 && isProblem(cell) ? paint(cell, 'red') : cell)));
     table.setData([JOB_COLUMNS, ...(rows.length > 0 ? rows : [['no jobs yet', '', '', '', '']])]);
     table.select(Math.min(selected, Math.max(1, rows.length)));
+    const history = [...runs].reverse();
+    const seconds = (run: any) => (run.started_at && run.completed_at ? (Date.parse(run.completed_at) - Date.parse(run.started_at)) / 1000 : 0);
+    const chart = history.length > 1 ? `bytes ${sparkline(history.map((run) => run.bytes_transferred))}  time ${sparkline(history.map(seconds))}\n` : '';
     runsBox.setContent(
+      chart +
       runs
         .map((run) => {
           const line = `#${run.id} ${run.status.padEnd(9)} ${run.trigger.padEnd(9)} ${formatAge(run.completed_at ?? run.started_at)}  ${run.files_transferred} files ${formatBytes(run.bytes_transferred)}`;

@@ -45,6 +45,20 @@ export async function showLog(screen: blessed.Widgets.Screen, api: TuiApi, run: 
     dirty = true;
   };
 
+  /** The log so far from the API, merged with what the socket brought (lines are kept by id, once). */
+  const fetchStored = () =>
+    api
+      .logTail(run.id, MAX_LINES)
+      .then((entries) => {
+        for (const entry of entries) add(entry);
+        lines.sort((a, b) => a.id - b.id);
+        dirty = true;
+      })
+      .catch(() => undefined);
+
+  // The socket starts with the last lines and then sends new ones; the API fills in everything
+  // before them once the socket is listening, and once more at the end in case lines came faster
+  // than the backlog covers.
   const socket = api.socket(
     `/api/ws/logs/${run.id}`,
     (message) => {
@@ -52,27 +66,24 @@ export async function showLog(screen: blessed.Widgets.Screen, api: TuiApi, run: 
       if (message.type === 'status') {
         status = message.status;
         dirty = true;
+        if (['completed', 'failed', 'cancelled'].includes(status)) void fetchStored();
       }
     },
-    () => undefined,
+    (connected) => {
+      if (connected) void fetchStored();
+    },
     false,
   );
-  // The socket starts with recent lines; the log from the start comes from the API.
-  void api
-    .logs(run.id)
-    .then((entries) => {
-      for (const entry of entries) add(entry);
-      lines.sort((a, b) => a.id - b.id);
-      dirty = true;
-    })
-    .catch(() => undefined);
+  void fetchStored();
 
-  body.on('scroll', () => {
-    if (body.getScrollPerc() < 100 && follow) {
-      follow = false;
-      dirty = true;
-    }
-  });
+  // Only the owner scrolling up leaves follow mode (redraws move the view too, and must not).
+  const leaveFollow = () => {
+    if (!follow) return;
+    follow = false;
+    dirty = true;
+  };
+  body.key(['up', 'k', 'pageup', 'g', 'home'], leaveFollow);
+  body.on('wheelup', leaveFollow);
 
   await new Promise<void>((resolve) => {
     const bindings: Array<[string[], () => void]> = [

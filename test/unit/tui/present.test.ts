@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatAge, formatBytes, formatIn, progressBar } from '../../../tui/present/format.ts';
+import { formatAge, formatBytes, formatIn, progressBar, sparkline } from '../../../tui/present/format.ts';
 import { fieldOfError, formValuesOf, jobBodyOf } from '../../../tui/present/job-form.ts';
 import { describeDestination, jobRows, type JobSummary } from '../../../tui/present/jobs.ts';
 import { escapeTags, renderLine, visibleLines, type LogLine } from '../../../tui/present/logs.ts';
@@ -24,6 +24,9 @@ test('sizes, ages and bars read the way people say them', () => {
   assert.equal([formatAge('2026-01-05T11:59:50Z', now), formatAge('2026-01-05T11:00:00Z', now), formatAge(null, now)], ['just now', '1h ago', '—']);
   assert.is(formatIn('2026-01-06T02:00:00Z', now), 'in 14h');
   assert.is(progressBar(0.5, 10), '█████░░░░░');
+  assert.is(sparkline([0, 50, 100]), '▁▅█');
+  assert.is(sparkline([0, 0]), '▁▁');
+  assert.is(sparkline([]), '');
 });
 
 test('a job row shows where it goes, its last outcome and its next run', () => {
