@@ -41,6 +41,14 @@ function startTui(context: Context, size = { width: 100, height: 30 }, env: Reco
   tmux('new-session', '-d', '-s', context.session, '-x', String(size.width), '-y', String(size.height), command);
 }
 
+/** Types into a form field once the form has moved to it (its label is marked "›"), then Enter. */
+async function fillField(context: Context, label: string, value: string, clear = 0) {
+  await shows(context, `› ${label}:`);
+  for (let i = 0; i < clear; i++) press(context, 'BSpace');
+  if (value !== '') type(context, value);
+  press(context, 'Enter');
+}
+
 async function logIn(context: Context, credentials = ADMIN) {
   await shows(context, 'Username:');
   type(context, credentials.username);
@@ -172,17 +180,13 @@ tui('a new job through the form: the API’s validation message stands next to t
   await shows(context, 'Documents');
   act(context, 'new');
   await shows(context, 'New job');
-  const fill = async (value: string) => {
-    type(context, value);
-    press(context, 'Enter');
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  };
-  for (const value of ['Music', 'relative/music', target, 'cairn', '', '*.tmp', 'n']) await fill(value);
+  const labels = ['Name', 'Sources', 'Destination', 'Subfolder', 'USB UUID', 'Excludes', 'Mirror (y/n)'];
+  const first = ['Music', 'relative/music', target, 'cairn', '', '*.tmp', ''];
+  for (const [i, label] of labels.entries()) await fillField(context, label, first[i]);
   await shows(context, /Sources: .*absolute path/);
-  for (let i = 0; i < 'relative/music'.length; i++) press(context, 'BSpace');
-  await fill(source);
+  await fillField(context, 'Sources', source, 'relative/music'.length);
   // The fields after the one that was wrong keep what was typed: Enter through them.
-  for (let i = 0; i < 5; i++) await fill('');
+  for (const label of labels.slice(2)) await fillField(context, label, '');
   await shows(context, 'saved Music');
   await shows(context, /Music\s+\S+cairn\s+never run/);
   const saved = (await context.api.get('/api/jobs')).body.find((job: any) => job.name === 'Music');
@@ -218,21 +222,11 @@ tui('settings through the form: a bad value is named next to its field, a good o
   await logIn(context);
   await shows(context, 'Documents');
   act(context, 'settings');
-  await shows(context, 'Runs kept:');
-  for (let i = 0; i < 3; i++) press(context, 'BSpace');
-  type(context, '5000');
-  press(context, 'Enter');
-  for (let i = 0; i < 3; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    press(context, 'Enter');
-  }
+  await fillField(context, 'Runs kept', '5000', 3);
+  for (const label of ['At once', 'Time zone', 'Theme']) await fillField(context, label, '');
   await shows(context, /Runs kept: .*max_runs_per_job.*1000/);
-  for (let i = 0; i < 4; i++) press(context, 'BSpace');
-  type(context, '25');
-  for (let i = 0; i < 4; i++) {
-    press(context, 'Enter');
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
+  await fillField(context, 'Runs kept', '25', 4);
+  for (const label of ['At once', 'Time zone', 'Theme']) await fillField(context, label, '');
   await shows(context, 'settings saved');
   assert.is((await context.api.get('/api/settings')).body.max_runs_per_job, 25);
 });
@@ -244,19 +238,12 @@ tui('a credential is added with its secrets typed but never shown, then deleted'
   act(context, 'credentials');
   await shows(context, 'no credentials yet');
   act(context, 'new-credential');
-  await shows(context, 'New credential');
-  type(context, 'AWS backup');
-  press(context, 'Enter');
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  for (let i = 0; i < 2; i++) press(context, 'BSpace');
-  press(context, 'Enter');
+  await fillField(context, 'Name', 'AWS backup');
+  await fillField(context, 'Provider', '', 2);
   await shows(context, /"provider_type" must be one of/);
-  type(context, 's3');
-  press(context, 'Enter');
-  await shows(context, 'Access key:');
-  type(context, 'AKIAEXAMPLEKEY');
-  press(context, 'Enter');
-  await shows(context, 'Secret key:');
+  await fillField(context, 'Provider', 's3');
+  await fillField(context, 'Access key', 'AKIAEXAMPLEKEY');
+  await shows(context, '› Secret key:');
   type(context, 'very-secret-value');
   assert.not.match(screenOf(context), /very-secret|AKIAEXAMPLE/, 'secrets are not echoed');
   press(context, 'Enter');

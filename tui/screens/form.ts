@@ -28,15 +28,18 @@ export async function runForm<Result>(screen: blessed.Widgets.Screen, spec: Form
   const values = Object.fromEntries(spec.fields.map((field) => [field.key, field.value]));
   const box = blessed.box({ parent: screen, top: 'center', left: 'center', width: '90%', height: spec.fields.length * 2 + 5, border: 'line', label: ` ${spec.title} `, tags: true });
   blessed.text({ parent: box, top: 0, left: 1, content: 'Enter: next field · Esc: leave · lists are comma-separated' });
+  const labels: blessed.Widgets.TextElement[] = [];
   const inputs = spec.fields.map((field, index) => {
-    blessed.text({ parent: box, top: 2 + index * 2, left: 1, content: `${field.label}:` });
-    const input = blessed.textbox({ parent: box, top: 2 + index * 2, left: 15, width: '100%-18', height: 1, censor: field.secret, inputOnFocus: false, style: color ? { bg: 'blue' } : { inverse: true } });
+    labels.push(blessed.text({ parent: box, top: 2 + index * 2, left: 1, content: `  ${field.label}:` }));
+    const input = blessed.textbox({ parent: box, top: 2 + index * 2, left: 17, width: '100%-20', height: 1, censor: field.secret, inputOnFocus: false, style: color ? { bg: 'blue' } : { inverse: true } });
     input.setValue(field.value);
     return input;
   });
   const problem = blessed.text({ parent: box, top: 2 + spec.fields.length * 2, left: 1, width: '100%-4', tags: true, content: '' });
   const read = (index: number) =>
     new Promise<string | null>((resolve) => {
+      // A marker shows which field is being typed into.
+      labels.forEach((label, i) => label.setContent(`${i === index ? '›' : ' '} ${spec.fields[i].label}:`));
       screen.render();
       inputs[index].readInput((_error, value) => resolve(value === undefined || value === null ? null : String(value)));
     });
