@@ -58,6 +58,9 @@ export class TuiApi {
   clone = (jobId: number) => this.call<{ name: string }>('POST', `/api/jobs/${jobId}/clone`);
   createJob = (body: Record<string, unknown>) => this.call<any>('POST', '/api/jobs', body);
   updateJob = (jobId: number, body: Record<string, unknown>) => this.call<any>('PUT', `/api/jobs/${jobId}`, body);
+  createSchedule = (jobId: number, body: unknown) => this.call<any>('POST', `/api/jobs/${jobId}/schedules`, body);
+  updateSchedule = (scheduleId: number, body: unknown) => this.call<any>('PUT', `/api/schedules/${scheduleId}`, body);
+  deleteSchedule = (scheduleId: number) => this.call('DELETE', `/api/schedules/${scheduleId}`);
   deleteJob = (jobId: number) => this.call('DELETE', `/api/jobs/${jobId}`);
   setEnabled = (jobId: number, enabled: boolean) => this.call('PUT', `/api/jobs/${jobId}`, { enabled });
   drives = () => this.call<any[]>('GET', '/api/system/drives');

@@ -180,19 +180,23 @@ tui('a new job through the form: the API’s validation message stands next to t
   await shows(context, 'Documents');
   act(context, 'new');
   await shows(context, 'New job');
-  const labels = ['Name', 'Sources', 'Destination', 'Subfolder', 'USB UUID', 'Excludes', 'Mirror (y/n)'];
-  const first = ['Music', 'relative/music', target, 'cairn', '', '*.tmp', ''];
+  const labels = ['Name', 'Sources', 'Destination', 'Subfolder', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Schedule'];
+  const first = ['Music', 'relative/music', target, 'cairn', '', '*.tmp', '', 'daily 25:00'];
   for (const [i, label] of labels.entries()) await fillField(context, label, first[i]);
   await shows(context, /Sources: .*absolute path/);
   await fillField(context, 'Sources', source, 'relative/music'.length);
   // The fields after the one that was wrong keep what was typed: Enter through them.
   for (const label of labels.slice(2)) await fillField(context, label, '');
+  await shows(context, /Schedule: .*hour/);
+  await fillField(context, 'Schedule', 'daily 02:00', 'daily 25:00'.length);
   await shows(context, 'saved Music');
   await shows(context, /Music\s+\S+cairn\s+never run/);
   const saved = (await context.api.get('/api/jobs')).body.find((job: any) => job.name === 'Music');
   assert.equal(saved.source_dirs, [source]);
   assert.equal(saved.sync_options.exclude_patterns, ['*.tmp']);
   assert.is(saved.destination_config.mount_point, target);
+  assert.equal(saved.schedules.map((schedule: any) => [schedule.schedule_type, schedule.hour, schedule.minute]), [['daily', 2, 0]]);
+  assert.is((await context.api.get('/api/jobs')).body.filter((job: any) => job.name === 'Music').length, 1, 'saved once');
 });
 
 tui('2FA set up from the terminal: QR code, code confirmed, recovery codes shown once', async (context) => {

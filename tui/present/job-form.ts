@@ -1,5 +1,6 @@
 /** The job form's fields: a job ↔ the text in each field, and which field an API error is about. */
 import type { JobSummary } from './jobs.ts';
+import { scheduleText } from './schedule-text.ts';
 
 export const FORM_FIELDS = [
   { key: 'name', label: 'Name' },
@@ -9,6 +10,7 @@ export const FORM_FIELDS = [
   { key: 'usb_uuid', label: 'USB UUID' },
   { key: 'excludes', label: 'Excludes' },
   { key: 'delete', label: 'Mirror (y/n)' },
+  { key: 'schedule', label: 'Schedule' },
 ] as const;
 
 export type FieldKey = (typeof FORM_FIELDS)[number]['key'];
@@ -31,6 +33,8 @@ export function formValuesOf(job: (JobSummary & { source_dirs?: string[]; sync_o
     usb_uuid: String(config.usb_uuid ?? ''),
     excludes: (job?.sync_options?.exclude_patterns ?? []).join(', '),
     delete: job?.sync_options?.delete_extraneous ? 'y' : 'n',
+    // The form edits the job's first schedule; more can be added through the API.
+    schedule: job?.schedules?.[0] ? scheduleText(job.schedules[0] as never) : '',
   };
 }
 
@@ -55,6 +59,7 @@ export function jobBodyOf(values: FormValues): Record<string, unknown> {
 /** The field an API validation error is about, so its message can stand next to it. */
 export function fieldOfError(code: string, message: string): FieldKey {
   if (code === 'JOB_NAME_TAKEN') return 'name';
+  if (code === 'SCHEDULE' || /schedule_type|cron_expression|"hour"|"minute"|day_of_week|day_of_month/.test(message)) return 'schedule';
   if (code === 'SOURCE_NAMES_CLASH') return 'sources';
   const named: Array<[RegExp, FieldKey]> = [
     [/source_dirs/, 'sources'],

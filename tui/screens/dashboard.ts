@@ -18,6 +18,8 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
   let runs: any[] = [];
   let drives: any[] = [];
   const live = new Map<number, LiveRun>();
+  /** What plug-in is doing with each drive, from the status socket's drive events. */
+  const driveStates = new Map<string, string>();
   let connected = false;
   let notice = '';
 
@@ -64,7 +66,15 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
         })
         .join('\n') || 'no runs yet',
     );
-    drivesBox.setContent(drives.map((drive) => `${drive.label ?? drive.name} ${drive.size} ${drive.mountpoint ? `mounted ${drive.mountpoint}` : 'not mounted'}`).join('\n') || 'no drives');
+    drivesBox.setContent(
+      drives
+        .map((drive) => {
+          const state = driveStates.get(drive.uuid) ?? (drive.mountpoint ? `mounted ${drive.mountpoint}` : 'not mounted');
+          const text = `${drive.label ?? drive.name} ${drive.size} ${state}`;
+          return state.startsWith('safe to remove') ? paint(text, state.includes('failed') ? 'red' : 'green') : text;
+        })
+        .join('\n') || 'no drives',
+    );
     screen.render();
   };
 
@@ -93,6 +103,10 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
         live.set(message.job_id, { run_id: message.run_id, files_transferred: message.files_transferred ?? 0, bytes_transferred: bytes, rate });
       }
       if (message.type === 'job_completed') live.delete(message.job_id);
+      if (message.type === 'drive_connected') driveStates.set(message.uuid, message.registered ? 'connected: backup starting' : 'connected');
+      if (message.type === 'drive_mounted') driveStates.set(message.uuid, `backing up to ${message.mount_point}`);
+      if (message.type === 'drive_safe_to_remove') driveStates.set(message.uuid, message.outcome === 'completed' ? 'safe to remove' : 'safe to remove (a job failed)');
+      if (message.type === 'drive_removed') driveStates.delete(message.uuid);
       if (message.type.startsWith('drive_')) notice = `${message.type.replace('drive_', 'drive ').replace(/_/g, ' ')}: ${message.label ?? message.uuid}`;
       if (message.type === 'job_started' || message.type === 'job_completed' || message.type.startsWith('drive_')) void refresh();
       else draw();

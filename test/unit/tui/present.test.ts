@@ -5,6 +5,7 @@ import { fieldOfError, formValuesOf, jobBodyOf } from '../../../tui/present/job-
 import { describeDestination, jobRows, type JobSummary } from '../../../tui/present/jobs.ts';
 import { escapeTags, renderLine, visibleLines, type LogLine } from '../../../tui/present/logs.ts';
 import { footerFor, KEYS } from '../../../tui/keys.ts';
+import { parseScheduleText, scheduleText } from '../../../tui/present/schedule-text.ts';
 
 const now = Date.parse('2026-01-05T12:00:00Z');
 const job: JobSummary & { source_dirs: string[]; sync_options: any } = {
@@ -50,8 +51,8 @@ test('log lines filter by level and search, and braces in file names are not tak
 });
 
 test('the job form round-trips a job and points API errors at their field', () => {
-  const values = formValuesOf(job);
-  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y' });
+  const values = formValuesOf({ ...job, schedules: [] });
+  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y', schedule: '' });
   const body = jobBodyOf(values) as any;
   assert.equal(body.source_dirs, job.source_dirs);
   assert.equal(body.destination_config, { mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', auto_mount: true, auto_unmount: true });
@@ -61,6 +62,17 @@ test('the job form round-trips a job and points API errors at their field', () =
   assert.is(fieldOfError('VALIDATION_FAILED', 'destination_config: "mount_point" must be an absolute path such as /mnt/backup'), 'mount_point');
   assert.is(fieldOfError('JOB_NAME_TAKEN', 'A job named "x" already exists'), 'name');
   assert.is(fieldOfError('VALIDATION_FAILED', '"sync_options.exclude_patterns[1]" must not contain control characters'), 'excludes');
+});
+
+test('schedules read and write as one line of text', () => {
+  assert.equal(parseScheduleText('daily 02:30'), { schedule_type: 'daily', hour: 2, minute: 30 });
+  assert.equal(parseScheduleText('weekly Sunday 03:00'), { schedule_type: 'weekly', day_of_week: 0, hour: 3, minute: 0 });
+  assert.equal(parseScheduleText('monthly 31 01:15'), { schedule_type: 'monthly', day_of_month: 31, hour: 1, minute: 15 });
+  assert.equal(parseScheduleText('cron 0 2 * * 1-5'), { schedule_type: 'custom', cron_expression: '0 2 * * 1-5' });
+  assert.equal(parseScheduleText('daily 25'), { schedule_type: 'daily' }, 'left for the API to name what is missing');
+  assert.is(parseScheduleText('  '), null);
+  assert.is(scheduleText({ schedule_type: 'weekly', hour: 3, minute: 0, day_of_week: 6, day_of_month: null, cron_expression: null }), 'weekly sat 03:00');
+  assert.is(fieldOfError('VALIDATION_FAILED', '"hour" must be less than or equal to 23'), 'schedule');
 });
 
 test('the dashboard footer fits 80 columns and every key is in one table', () => {
