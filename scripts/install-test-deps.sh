@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests start for real.
-apt_packages=(rsync udev util-linux e2fsprogs dosfstools psmisc)
+apt_packages=(rsync udev util-linux e2fsprogs dosfstools psmisc procps tmux)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   missing=()
   for package in "${apt_packages[@]}"; do

@@ -19,7 +19,7 @@ export interface TestDrive {
   yank(): void;
 }
 
-/** Starts udevd for this test file if none runs; returns the function that stops it. */
+/** Starts udevd for this test file if none runs; returns the function that lets it go (the last user stops it). */
 export function startUdev(): () => void {
   const pidFile = path.join(tempDir(), 'udevd.pid');
   run(path.join(REPO_ROOT, 'scripts/udevd.sh'), ['start', pidFile]);

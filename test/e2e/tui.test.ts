@@ -8,6 +8,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { currentTotpCode } from '../../src/auth/index.ts';
+import { plugInDrive, startUdev } from '../drives.ts';
 import { keysOf } from '../../tui/keys.ts';
 import { ADMIN, ApiClient, REPO_ROOT, spawnDaemonProcess, tempDir, type DaemonProcess } from '../helpers.ts';
 import { fileContent, waitFor } from '../trees.ts';
@@ -293,6 +294,37 @@ tui('a log of thousands of lines written in a burst is shown in full and the vie
   act(context, 'back');
   await shows(context, 'Jobs');
   assert.is((await context.api.get(`/api/runs/${runId}`)).body.files_transferred, 5000);
+});
+
+tui('plugging in a registered drive shows in the drives panel until it is safe to remove', async (context) => {
+  const stopUdev = startUdev();
+  const drive = { current: null as ReturnType<typeof plugInDrive> | null };
+  try {
+    const dataDir = context.daemon.dataDir;
+    await context.daemon.kill();
+    context.daemon = await spawnDaemonProcess(dataDir, { CAIRN_WATCH_DRIVES: 'true' });
+    context.api = new ApiClient(context.daemon.url);
+    await context.api.login();
+    const uuid = '7e57d21e-0000-4000-8000-00000000a11e';
+    const source = path.join(tempDir(), 'camera');
+    mkdirSync(source);
+    writeFileSync(path.join(source, 'photo.jpg'), 'jpeg');
+    await context.api.post('/api/jobs', {
+      name: 'Camera',
+      source_dirs: [source],
+      destination_type: 'local',
+      destination_config: { mount_point: path.join(tempDir(), 'usb'), backup_subdir: '', usb_uuid: uuid, auto_mount: true, auto_unmount: true },
+    });
+    startTui(context);
+    await logIn(context);
+    await shows(context, 'Camera');
+    drive.current = plugInDrive({ uuid, label: 'CAMERA' });
+    await shows(context, /CAMERA\s+64M\s+safe to remove/, 30_000);
+    await shows(context, /Camera.*completed/);
+  } finally {
+    drive.current?.detach();
+    stopUdev();
+  }
 });
 
 tui('it fits 80×24 and honours NO_COLOR', async (context) => {
