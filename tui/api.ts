@@ -86,6 +86,7 @@ export class TuiApi {
   totpDisable = (code: string) => this.call('POST', '/api/auth/totp/disable', { code });
   credentials = () => this.call<any[]>('GET', '/api/credentials');
   createCredential = (body: Record<string, unknown>) => this.call<any>('POST', '/api/credentials', body);
+  updateCredential = (id: number, body: Record<string, unknown>) => this.call<any>('PUT', `/api/credentials/${id}`, body);
   deleteCredential = (id: number) => this.call('DELETE', `/api/credentials/${id}`);
   logout = () => this.call('POST', '/api/auth/logout').catch(() => undefined);
 

@@ -27,6 +27,7 @@ export const KEYS: readonly KeyAction[] = [
   { action: 'two-factor', keys: ['a'], label: '2FA', screens: ['dashboard'], inFooter: false },
   { action: 'credentials', keys: ['k'], label: 'credentials', screens: ['dashboard'], inFooter: false },
   { action: 'new-credential', keys: ['n'], label: 'new', screens: ['credentials'] },
+  { action: 'edit-credential', keys: ['e'], label: 'edit', screens: ['credentials'] },
   { action: 'delete-credential', keys: ['d'], label: 'delete', screens: ['credentials'] },
   { action: 'follow', keys: ['f'], label: 'follow', screens: ['log'] },
   { action: 'level', keys: ['v'], label: 'level', screens: ['log'] },

@@ -181,8 +181,8 @@ tui('a new job through the form: the API’s validation message stands next to t
   await shows(context, 'Documents');
   act(context, 'new');
   await shows(context, 'New job');
-  const labels = ['Name', 'Sources', 'Destination', 'Subfolder', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Schedule'];
-  const first = ['Music', 'relative/music', target, 'cairn', '', '*.tmp', '', 'daily 25:00'];
+  const labels = ['Name', 'Sources', 'Destination', 'Subfolder', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule'];
+  const first = ['Music', 'relative/music', target, 'cairn', '', '*.tmp', '', '2048', '', '', 'daily 25:00'];
   for (const [i, label] of labels.entries()) await fillField(context, label, first[i]);
   await shows(context, /Sources: .*absolute path/);
   await fillField(context, 'Sources', source, 'relative/music'.length);
@@ -195,6 +195,7 @@ tui('a new job through the form: the API’s validation message stands next to t
   const saved = (await context.api.get('/api/jobs')).body.find((job: any) => job.name === 'Music');
   assert.equal(saved.source_dirs, [source]);
   assert.equal(saved.sync_options.exclude_patterns, ['*.tmp']);
+  assert.is(saved.sync_options.bandwidth_limit_kbps, 2048);
   assert.is(saved.destination_config.mount_point, target);
   assert.equal(saved.schedules.map((schedule: any) => [schedule.schedule_type, schedule.hour, schedule.minute]), [['daily', 2, 0]]);
   assert.is((await context.api.get('/api/jobs')).body.filter((job: any) => job.name === 'Music').length, 1, 'saved once');
@@ -254,8 +255,13 @@ tui('a credential is added with its secrets typed but never shown, then deleted'
   press(context, 'Enter');
   await shows(context, /s3\s+AWS backup/);
   assert.not.match(screenOf(context), /very-secret|AKIAEXAMPLE/);
+  act(context, 'edit-credential');
+  await fillField(context, 'Name', ' (old)');
+  await fillField(context, 'Access key', '');
+  await fillField(context, 'Secret key', '');
+  await shows(context, 'saved AWS backup (old)');
   act(context, 'delete-credential');
-  await shows(context, 'deleted AWS backup');
+  await shows(context, 'deleted AWS backup (old)');
   assert.equal((await context.api.get('/api/credentials')).body, []);
   act(context, 'back');
   await shows(context, 'Documents');

@@ -10,6 +10,9 @@ export const FORM_FIELDS = [
   { key: 'usb_uuid', label: 'USB UUID' },
   { key: 'excludes', label: 'Excludes' },
   { key: 'delete', label: 'Mirror (y/n)' },
+  { key: 'bandwidth', label: 'Limit KiB/s' },
+  { key: 'dry_run', label: 'Dry run (y/n)' },
+  { key: 'verbosity', label: 'Log detail' },
   { key: 'schedule', label: 'Schedule' },
 ] as const;
 
@@ -33,6 +36,9 @@ export function formValuesOf(job: (JobSummary & { source_dirs?: string[]; sync_o
     usb_uuid: String(config.usb_uuid ?? ''),
     excludes: (job?.sync_options?.exclude_patterns ?? []).join(', '),
     delete: job?.sync_options?.delete_extraneous ? 'y' : 'n',
+    bandwidth: job?.sync_options?.bandwidth_limit_kbps ? String(job.sync_options.bandwidth_limit_kbps) : '',
+    dry_run: job?.sync_options?.dry_run ? 'y' : 'n',
+    verbosity: job?.sync_options?.verbosity ?? 'normal',
     // The form edits the job's first schedule; more can be added through the API.
     schedule: job?.schedules?.[0] ? scheduleText(job.schedules[0] as never) : '',
   };
@@ -52,7 +58,14 @@ export function jobBodyOf(values: FormValues): Record<string, unknown> {
       auto_mount: uuid !== '',
       auto_unmount: uuid !== '',
     },
-    sync_options: { exclude_patterns: list(values.excludes), delete_extraneous: /^y/i.test(values.delete.trim()) },
+    sync_options: {
+      exclude_patterns: list(values.excludes),
+      delete_extraneous: /^y/i.test(values.delete.trim()),
+      // Not a number: sent as typed, so the API's message names the field.
+      bandwidth_limit_kbps: values.bandwidth.trim() === '' ? null : /^\d+$/.test(values.bandwidth.trim()) ? Number(values.bandwidth) : values.bandwidth.trim(),
+      dry_run: /^y/i.test(values.dry_run.trim()),
+      verbosity: values.verbosity.trim() || 'normal',
+    },
   };
 }
 
@@ -68,6 +81,9 @@ export function fieldOfError(code: string, message: string): FieldKey {
     [/usb_uuid/, 'usb_uuid'],
     [/exclude_patterns/, 'excludes'],
     [/delete_extraneous/, 'delete'],
+    [/bandwidth_limit_kbps/, 'bandwidth'],
+    [/dry_run/, 'dry_run'],
+    [/verbosity/, 'verbosity'],
     [/"name"/, 'name'],
   ];
   return named.find(([pattern]) => pattern.test(message))?.[1] ?? 'name';

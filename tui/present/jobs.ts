@@ -1,5 +1,5 @@
 /** Jobs and runs → rows of the dashboard table. */
-import { formatAge, formatBytes, formatIn } from './format.ts';
+import { formatAge, formatBytes, formatIn, progressBar } from './format.ts';
 
 export interface JobSummary {
   id: number;
@@ -32,9 +32,12 @@ export function describeDestination(job: JobSummary): string {
   return job.destination_type;
 }
 
-/** The status cell: live progress while running, else the last run's outcome. */
-export function statusOf(job: JobSummary, live: LiveRun | undefined): string {
-  if (live) return `running ${live.files_transferred} files ${formatBytes(live.bytes_transferred)} ${formatBytes(live.rate)}/s`;
+/**
+ * The status cell: while running, an activity bar (rsync does not say how much is left, so it moves
+ * rather than fills) with files, bytes and rate; else the last run's outcome.
+ */
+export function statusOf(job: JobSummary, live: LiveRun | undefined, tick = 0): string {
+  if (live) return `${progressBar(null, 5, tick)} running ${live.files_transferred} files ${formatBytes(live.bytes_transferred)} ${formatBytes(live.rate)}/s`;
   if (!job.enabled) return 'disabled';
   return job.last_run?.status ?? 'never run';
 }
@@ -46,11 +49,11 @@ export function nextRunOf(job: JobSummary): string | null {
 }
 
 /** One table row per job. */
-export function jobRows(jobs: JobSummary[], live: Map<number, LiveRun>, now = Date.now()): string[][] {
+export function jobRows(jobs: JobSummary[], live: Map<number, LiveRun>, now = Date.now(), tick = 0): string[][] {
   return jobs.map((job) => [
     job.name,
     describeDestination(job),
-    statusOf(job, live.get(job.id)),
+    statusOf(job, live.get(job.id), tick),
     formatAge(job.last_run?.completed_at ?? job.last_run?.started_at ?? null, now),
     formatIn(nextRunOf(job), now),
   ]);

@@ -46,6 +46,24 @@ export async function showCredentials(screen: blessed.Widgets.Screen, api: TuiAp
         notice = created ? `saved ${created.name}` : '';
       }),
     );
+    list.key(keysOf('edit-credential'), () => {
+      const credential = credentials[(list as unknown as { selected: number }).selected ?? 0];
+      if (!credential) return;
+      const secrets = CREDENTIAL_FIELDS[credential.provider_type] ?? [];
+      later(async () => {
+        const saved = await runForm(screen, {
+          title: `Edit ${credential.name} — leave the secrets empty to keep them`,
+          fields: [{ key: 'name', label: 'Name', value: credential.name }, ...secrets.map((field) => ({ ...field, value: '', secret: true }))],
+          submit: (values) => {
+            const data = Object.fromEntries(secrets.map((field) => [field.key, values[field.key]]));
+            const replacing = secrets.some((field) => values[field.key] !== '');
+            return api.updateCredential(credential.id, { name: values.name, ...(replacing ? { data } : {}) });
+          },
+          fieldOfError: (error) => secrets.find((field) => error.message.includes(field.key))?.key ?? 'name',
+        }, color);
+        notice = saved ? `saved ${saved.name}` : '';
+      });
+    });
     list.key(keysOf('delete-credential'), () => {
       const credential = credentials[(list as unknown as { selected: number }).selected ?? 0];
       if (!credential) return;

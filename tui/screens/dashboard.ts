@@ -21,6 +21,8 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
   /** What plug-in is doing with each drive, from the status socket's drive events. */
   const driveStates = new Map<string, string>();
   let connected = false;
+  /** Moves the activity bars of running jobs on each redraw. */
+  let tick = 0;
   let notice = '';
 
   const header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true });
@@ -51,7 +53,8 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
   const draw = () => {
     header.setContent(` Cairn · ${api.baseUrl} · ${connected ? paint('live', 'green') : paint('reconnecting…', 'yellow')}${notice ? ` · ${notice}` : ''}`);
     const selected = (table as unknown as { selected: number }).selected ?? 1;
-    const rows = jobRows(jobs, live).map((row) => row.map((cell, i) => (i === 2 && isProblem(cell) ? paint(cell, 'red') : cell)));
+    tick += 1;
+    const rows = jobRows(jobs, live, Date.now(), tick).map((row) => row.map((cell, i) => (i === 2 && isProblem(cell) ? paint(cell, 'red') : cell)));
     table.setData([JOB_COLUMNS, ...(rows.length > 0 ? rows : [['no jobs yet', '', '', '', '']])]);
     table.select(Math.min(selected, Math.max(1, rows.length)));
     const history = [...runs].reverse();

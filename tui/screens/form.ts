@@ -26,16 +26,16 @@ export interface FormSpec<Result> {
 /** Resolves with what `submit` returned, or null when the owner left the form. */
 export async function runForm<Result>(screen: blessed.Widgets.Screen, spec: FormSpec<Result>, color: boolean): Promise<Result | null> {
   const values = Object.fromEntries(spec.fields.map((field) => [field.key, field.value]));
-  const box = blessed.box({ parent: screen, top: 'center', left: 'center', width: '90%', height: spec.fields.length * 2 + 5, border: 'line', label: ` ${spec.title} `, tags: true });
+  const box = blessed.box({ parent: screen, top: 'center', left: 'center', width: '90%', height: spec.fields.length + 6, border: 'line', label: ` ${spec.title} `, tags: true });
   blessed.text({ parent: box, top: 0, left: 1, content: 'Enter: next field · Esc: leave · lists are comma-separated' });
   const labels: blessed.Widgets.TextElement[] = [];
   const inputs = spec.fields.map((field, index) => {
-    labels.push(blessed.text({ parent: box, top: 2 + index * 2, left: 1, content: `  ${field.label}:` }));
-    const input = blessed.textbox({ parent: box, top: 2 + index * 2, left: 17, width: '100%-20', height: 1, censor: field.secret, inputOnFocus: false, style: color ? { bg: 'blue' } : { inverse: true } });
+    labels.push(blessed.text({ parent: box, top: 2 + index, left: 1, content: `  ${field.label}:` }));
+    const input = blessed.textbox({ parent: box, top: 2 + index, left: 17, width: '100%-20', height: 1, censor: field.secret, inputOnFocus: false, style: color ? { bg: 'blue' } : { inverse: true } });
     input.setValue(field.value);
     return input;
   });
-  const problem = blessed.text({ parent: box, top: 2 + spec.fields.length * 2, left: 1, width: '100%-4', tags: true, content: '' });
+  const problem = blessed.text({ parent: box, top: 3 + spec.fields.length, left: 1, width: '100%-4', tags: true, content: '' });
   const read = (index: number) =>
     new Promise<string | null>((resolve) => {
       // A marker shows which field is being typed into.
@@ -58,8 +58,7 @@ export async function runForm<Result>(screen: blessed.Widgets.Screen, spec: Form
         if (!(error instanceof ApiError)) throw error;
         const key = spec.fieldOfError(error);
         start = Math.max(0, spec.fields.findIndex((field) => field.key === key));
-        const text = `↑ ${spec.fields[start].label}: ${error.message}`;
-        problem.top = 3 + start * 2;
+        const text = `› ${spec.fields[start].label}: ${error.message}`;
         problem.setContent(color ? `{red-fg}${blessed.escape(text)}{/red-fg}` : blessed.escape(text));
       }
     }

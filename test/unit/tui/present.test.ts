@@ -34,7 +34,8 @@ test('a job row shows where it goes, its last outcome and its next run', () => {
   assert.is(describeDestination(job), 'USB /mnt/usb/cairn');
   assert.equal(jobRows([job], new Map(), now), [['Photos', 'USB /mnt/usb/cairn', 'failed', '1h ago', 'in 14h']]);
   const live = new Map([[1, { run_id: 4, files_transferred: 12, bytes_transferred: 3 * 1024 * 1024, rate: 1024 * 1024 }]]);
-  assert.is(jobRows([job], live, now)[0][2], 'running 12 files 3.0 MB 1.0 MB/s');
+  assert.is(jobRows([job], live, now)[0][2], '█░░░░ running 12 files 3.0 MB 1.0 MB/s');
+  assert.is(jobRows([job], live, now, 2)[0][2].slice(0, 5), '░░█░░', 'the activity bar moves');
 });
 
 test('log lines filter by level and search, and braces in file names are not taken as markup', () => {
@@ -52,11 +53,13 @@ test('log lines filter by level and search, and braces in file names are not tak
 
 test('the job form round-trips a job and points API errors at their field', () => {
   const values = formValuesOf({ ...job, schedules: [] });
-  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y', schedule: '' });
+  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y', bandwidth: '', dry_run: 'n', verbosity: 'normal', schedule: '' });
   const body = jobBodyOf(values) as any;
   assert.equal(body.source_dirs, job.source_dirs);
   assert.equal(body.destination_config, { mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', auto_mount: true, auto_unmount: true });
-  assert.equal(body.sync_options, { exclude_patterns: ['*.tmp', '.cache'], delete_extraneous: true });
+  assert.equal(body.sync_options, { exclude_patterns: ['*.tmp', '.cache'], delete_extraneous: true, bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' });
+  assert.is((jobBodyOf({ ...values, bandwidth: 'fast' }) as any).sync_options.bandwidth_limit_kbps, 'fast', 'left for the API to refuse by name');
+  assert.is(fieldOfError('VALIDATION_FAILED', '"sync_options.bandwidth_limit_kbps" must be a number'), 'bandwidth');
   assert.is((jobBodyOf(formValuesOf(null)) as any).destination_config.usb_uuid, null);
   assert.is(fieldOfError('VALIDATION_FAILED', '"source_dirs[0]" must be an absolute path such as /home/user/documents'), 'sources');
   assert.is(fieldOfError('VALIDATION_FAILED', 'destination_config: "mount_point" must be an absolute path such as /mnt/backup'), 'mount_point');
