@@ -30,6 +30,14 @@ export function mountOptionsFor(fstype: string, uid = process.getuid?.() ?? 0, g
 export async function mountDrive(uuid: string, mountPoint: string): Promise<{ device: string; fstype: string; alreadyMounted: boolean }> {
   const drive = await driveByUuid(uuid);
   if (!drive) throw notFound('DRIVE_NOT_FOUND', `No attached drive has the filesystem UUID ${uuid}`);
+  // lsblk answers from udev's database, which can be stale after a device is reused: ask the device itself.
+  const probed = await run('blkid', ['-p', '-s', 'UUID', '-o', 'value', '--', drive.device]).then(
+    ({ stdout }) => stdout.trim(),
+    () => null,
+  );
+  if (probed !== null && probed.toLowerCase() !== uuid.toLowerCase()) {
+    throw notFound('DRIVE_NOT_FOUND', `No attached drive has the filesystem UUID ${uuid} (${drive.device} now holds ${probed || 'no filesystem'})`);
+  }
   if (drive.mountpoint === mountPoint) return { device: drive.device, fstype: drive.fstype, alreadyMounted: true };
   if (drive.mountpoint) throw conflict('DRIVE_ALREADY_MOUNTED', `Drive ${uuid} is already mounted at ${drive.mountpoint}`);
   const occupant = await mountAt(mountPoint);
