@@ -102,7 +102,7 @@ usb('a registered drive is backed up on plug-in, unmounted, and announced safe t
   const started = eventOf(context, 'job_started')!;
   assert.is(started.message.trigger, 'device');
   assert.is(eventOf(context, 'job_completed')!.message.status, 'completed');
-  assert.is(eventOf(context, 'drive_connected')!.message.registered, true);
+  assert.is(eventOf(context, 'drive_connected', uuid)!.message.registered, true);
 
   const runs = (await context.client.get(`/api/jobs/${jobId}/runs`)).body;
   assert.is(runs.length, 1, 'one run, however many events udev sent');

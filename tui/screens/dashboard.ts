@@ -16,6 +16,8 @@ import { showLog } from './log-view.ts';
 export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
   let jobs: JobSummary[] = [];
   let runs: any[] = [];
+  /** Which job `runs` belongs to: the selection can move while a refresh is on its way. */
+  let runsJobId: number | null = null;
   let drives: any[] = [];
   const live = new Map<number, LiveRun>();
   /** What plug-in is doing with each drive, from the status socket's drive events. */
@@ -87,6 +89,7 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
       const job = selectedJob();
       // The job may be deleted between the two calls (by this UI or another client): then it has no runs.
       runs = job ? await api.runsOf(job.id).catch(() => []) : [];
+      runsJobId = job?.id ?? null;
       drives = await api.drives().catch(() => []);
       connected = true;
     } catch (error) {
@@ -209,14 +212,20 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
     });
     table.key(keysOf('open-log'), () => {
       const job = selectedJob();
-      const run = runs[0];
-      if (!job || !run) return;
-      for (const element of [table, runsBox, drivesBox, footer]) element.hide();
-      void showLog(screen, api, { id: run.id, job_name: job.name }, color).then(() => {
+      if (!job) return;
+      void (async () => {
+        // The key can come before the selected job's runs have arrived: then ask for them now.
+        const latest = runsJobId === job.id ? runs[0] : (await api.runsOf(job.id).catch(() => []))[0];
+        if (!latest) {
+          notice = `${job.name} has no runs yet`;
+          return draw();
+        }
+        for (const element of [table, runsBox, drivesBox, footer]) element.hide();
+        await showLog(screen, api, { id: latest.id, job_name: job.name }, color);
         for (const element of [table, runsBox, drivesBox, footer]) element.show();
         table.focus();
         void refresh();
-      });
+      })();
     });
     table.key(keysOf('help'), () => {
       const help = blessed.message({ parent: screen, top: 'center', left: 'center', width: 70, height: 16, border: 'line', label: ' Keys ' });
