@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests start for real.
-apt_packages=(rsync udev util-linux e2fsprogs dosfstools psmisc procps tmux)
+# Debian packages the tests start for real (sshd and rclone are the SFTP and WebDAV test servers,
+# started on their own ports by scripts/sftp-server.sh and scripts/webdav-server.sh).
+apt_packages=(rsync udev util-linux e2fsprogs dosfstools psmisc procps tmux openssh-server openssh-client rclone)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   missing=()
   for package in "${apt_packages[@]}"; do
@@ -13,6 +14,14 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   done
   if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
+    # Packages must not start their services (a system sshd on port 22): without a policy-rc.d
+    # (containers usually have one), install one that denies every start for the duration.
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy"
+      chmod 755 "$policy"
+      trap 'rm -f "$policy"' EXIT
+    fi
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
