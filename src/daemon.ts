@@ -7,6 +7,7 @@ import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import { startAdminSocket } from './admin/admin-socket.ts';
 import { createApiServer } from './api/server.ts';
+import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
 import { AuthService, RateLimiter, SessionService, type RateLimiterOptions } from './auth/index.ts';
 import type { Config } from './config.ts';
@@ -77,6 +78,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const events = new EventBus();
     const logs = new RunLogs(path.join(config.dataDir, LOGS_DIR));
     teardown.push(() => logs.close());
+    const hostKeys = new FileHostKeyPins(path.join(config.dataDir, 'host-keys.json'));
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,
@@ -84,6 +86,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       logs,
       destinationOf,
       secretOf: async (job) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id)),
+      hostKeys,
+      stateFileOf: (job) => path.join(config.dataDir, 'sent-files', `job-${job.id}.json`),
       events,
       log,
     });
@@ -148,6 +152,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       history: new RunHistory(store.runs, store.jobs, logs),
       schedules: store.schedules,
       credentials,
+      hostKeys,
     });
     await server.start();
     teardown.push(() => server.stop({ timeout: 5000 }));

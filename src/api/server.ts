@@ -14,6 +14,7 @@ import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
 import { authRoutes } from './routes/auth.ts';
 import { credentialRoutes } from './routes/credentials.ts';
+import type { HostKeyPins } from '../destinations/types.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
@@ -43,6 +44,7 @@ export interface ApiDependencies {
   history: RunHistory;
   schedules: ScheduleRepository;
   credentials: CredentialService;
+  hostKeys: HostKeyPins;
 }
 
 export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Server> {
@@ -85,7 +87,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...settingsRoutes(deps.settings, deps.onSettingsChange),
           ...jobRoutes(deps.jobs, deps.runManager),
           ...runRoutes(deps.history),
-          ...credentialRoutes(deps.credentials),
+          ...credentialRoutes(deps.credentials, deps.hostKeys),
           ...scheduleRoutes(deps.jobs, deps.schedules, deps.settings, deps.onSettingsChange),
         ]);
       },

@@ -4,11 +4,12 @@
  */
 import { invalid, notFound } from '../domain/errors.ts';
 import { localDestination } from './local/index.ts';
+import { sftpDestination } from './sftp/index.ts';
 import type { Destination, DestinationCapabilities } from './types.ts';
 
 export type { Destination, DestinationCapabilities, DestinationDescription, SyncContext } from './types.ts';
 
-const destinations: readonly Destination<any>[] = [localDestination];
+const destinations: readonly Destination<any>[] = [localDestination, sftpDestination];
 
 const byType = new Map(destinations.map((destination) => [destination.type, destination]));
 

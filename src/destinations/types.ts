@@ -3,7 +3,7 @@
  * The run manager, the API and the TUI read `capabilities` and `describe()`; they never branch on type.
  */
 import type Joi from 'joi';
-import type { SyncOptions } from '../domain/jobs.ts';
+import type { SyncOptions, Verbosity } from '../domain/jobs.ts';
 import type { LogLevel, TransferTotals } from '../domain/runs.ts';
 
 /** What a destination can really do; the API's provider capabilities are exactly these. */
@@ -37,9 +37,39 @@ export interface SyncContext<Config> {
   options: SyncOptions;
   /** Aborted when the run is cancelled or the daemon stops. */
   signal: AbortSignal;
+  /** A file this destination may use to remember what it sent for this job (remote destinations do). */
+  stateFile: string;
+  hostKeys: HostKeyPins;
   /** Appends a line to the run's log. */
   log(level: LogLevel, message: string): void;
   /** Reports cumulative totals so far; may be called often (the run manager throttles). */
+  progress(totals: TransferTotals): void;
+}
+
+/**
+ * Host keys of servers seen before (SSH): the first successful connection pins the key, and a later
+ * different key is refused, since it means another machine answers for that host.
+ */
+export interface HostKeyPins {
+  /** `pinned` when this is the first key seen for `host` (now pinned), `matched`, or `mismatch` (refuse). */
+  check(host: string, fingerprint: string): Promise<'pinned' | 'matched' | 'mismatch'>;
+}
+
+/** A restore: the job's backup (or some of it) copied back from the destination into `target`. */
+export interface RestoreContext<Config> {
+  config: Config;
+  secret: Record<string, string> | null;
+  /** The job's sources: their folder names are the top-level folders of the backup. */
+  sources: string[];
+  /** Real path of an existing folder; each source's backup lands in `<target>/<source name>/`. */
+  target: string;
+  /** Paths inside the backup (`<source name>/<path>`, file or folder) to restore; null for everything. */
+  paths: string[] | null;
+  hostKeys: HostKeyPins;
+  /** The job's verbosity: which files the log names. */
+  verbosity: Verbosity;
+  signal: AbortSignal;
+  log(level: LogLevel, message: string): void;
   progress(totals: TransferTotals): void;
 }
 
@@ -57,7 +87,7 @@ export interface Destination<Config = Record<string, unknown>> {
   /** Names of credential fields that are secret, so logs and responses can redact them. */
   readonly secretFields: readonly string[];
   /** Checks that the destination is reachable and writable; throws CairnError saying what is wrong. */
-  test(config: Config, secret: Record<string, string> | null): Promise<ConnectionTestResult>;
+  test(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins): Promise<ConnectionTestResult>;
   /**
    * Makes the destination hold a copy of every source, incrementally, and returns the final totals.
    * - Throws a CairnError whose message tells the user what failed (the run becomes `failed`).
@@ -67,4 +97,10 @@ export interface Destination<Config = Record<string, unknown>> {
    *   vanishes is reported in the log and is not an error of the run.
    */
   sync(context: SyncContext<Config>): Promise<TransferTotals>;
+  /**
+   * Copies the backup back into `context.target`, whole files only (each written beside its final
+   * name and renamed into place), and returns the totals (files_deleted is always 0: a restore never
+   * deletes). Throws CairnError when nothing matches `paths` or the destination cannot be read.
+   */
+  restore(context: RestoreContext<Config>): Promise<TransferTotals>;
 }

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { CairnError, conflict, isCairnError, notFound } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import { DRIVE_REMOVED_MESSAGE, type LogLevel, type RunRecord, type RunTrigger, type TransferTotals } from '../domain/runs.ts';
-import type { Destination } from '../destinations/types.ts';
+import type { Destination, HostKeyPins } from '../destinations/types.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { RunLogs, RunLogWriter } from '../logs/index.ts';
@@ -29,6 +29,9 @@ export interface RunManagerDependencies {
   destinationOf(type: string): Destination;
   /** The decrypted credential data a job's destination needs, or null. */
   secretOf(job: JobRecord): Promise<Record<string, string> | null>;
+  /** Where the job's destination may remember what it sent (see SyncContext.stateFile). */
+  stateFileOf(job: JobRecord): string;
+  hostKeys: HostKeyPins;
   events: EventBus;
   log: Logger;
 }
@@ -36,6 +39,13 @@ export interface RunManagerDependencies {
 export interface RunRequest {
   trigger: RunTrigger;
   scheduleId?: number | null;
+  /** For trigger `restore`: where the backup goes (a checked real path) and which parts of it. */
+  restore?: RestoreRequest;
+}
+
+export interface RestoreRequest {
+  target: string;
+  paths: string[] | null;
 }
 
 /** Why a run was aborted: the owner cancelled it, the daemon is stopping, or its drive was pulled out. */
@@ -44,6 +54,8 @@ export type AbortReason = 'cancelled' | 'shutdown' | 'drive_removed';
 
 export class RunManager {
   private readonly active = new Map<number, AbortController>();
+  /** What each pending or running restore run restores. */
+  private readonly restores = new Map<number, RestoreRequest>();
   private readonly executions = new Set<Promise<void>>();
   private stopping = false;
 
@@ -82,6 +94,7 @@ export class RunManager {
     if (busy) {
       throw conflict('RUN_IN_PROGRESS', `Job "${job.name}" already has a ${busy.status} run (${busy.id})`, { details: { run_id: busy.id } });
     }
+    if ((request.trigger === 'restore') !== (request.restore !== undefined)) throw new Error('a restore run needs its restore request, and only it');
     const run = await this.deps.runs.create({
       job_id: job.id,
       job_name: job.name,
@@ -93,6 +106,7 @@ export class RunManager {
       error_message: null,
       ...ZERO,
     });
+    if (request.restore) this.restores.set(run.id, request.restore);
     this.startWaitingRuns();
     return run;
   }
@@ -172,21 +186,29 @@ export class RunManager {
       await this.deps.runs.update(run, { status: 'running', started_at: new Date().toISOString() });
       this.deps.events.emit('run:started', run);
       const destination = this.deps.destinationOf(job.destination_type);
-      log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${job.sync_options.dry_run ? ' (dry run: nothing is written)' : ''}`);
-      await checkSources(job.source_dirs);
-      signal.throwIfAborted();
-      const totals = await destination.sync({
+      const restore = this.restores.get(run.id);
+      const common = {
         config: job.destination_config,
         secret: await this.deps.secretOf(job),
         sources: job.source_dirs,
-        options: job.sync_options,
+        hostKeys: this.deps.hostKeys,
         signal,
         log,
-        progress: (current) => {
+        progress: (current: TransferTotals) => {
           Object.assign(run, pickTotals(current));
           announce();
         },
-      });
+      };
+      let totals: TransferTotals;
+      if (restore) {
+        log('info', `Restoring "${job.name}" from ${destination.describe().name} into ${restore.target}${restore.paths ? ` (${restore.paths.join(', ')})` : ''}`);
+        totals = await destination.restore({ ...common, target: restore.target, paths: restore.paths, verbosity: job.sync_options.verbosity });
+      } else {
+        log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${job.sync_options.dry_run ? ' (dry run: nothing is written)' : ''}`);
+        await checkSources(job.source_dirs);
+        signal.throwIfAborted();
+        totals = await destination.sync({ ...common, options: job.sync_options, stateFile: this.deps.stateFileOf(job) });
+      }
       announce.cancel();
       log('info', `Completed: ${describeTotals(totals)}`);
       await this.finish(run, { status: 'completed', ...pickTotals(totals) });
@@ -221,6 +243,7 @@ export class RunManager {
    * the same tick, so no client ever sees a finished run next to runs that should be gone.
    */
   private async finish(run: RunRecord, change: Partial<RunRecord>): Promise<void> {
+    this.restores.delete(run.id);
     const saved = this.deps.runs.update(run, { ...change, completed_at: new Date().toISOString() });
     const doomed = runsBeyondRetention(run.job_id, this.deps.settings.get().max_runs_per_job, this.deps.runs);
     await Promise.all([saved, this.deps.runs.deleteMany(doomed)]);

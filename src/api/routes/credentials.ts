@@ -1,4 +1,5 @@
 /** /credentials and /providers (contract: Credentials, Providers). */
+import type { HostKeyPins } from '../../destinations/types.ts';
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { checkedData, type CredentialService } from '../../credentials/credential-service.ts';
@@ -22,7 +23,7 @@ interface ProviderTest {
   credential_data?: Record<string, unknown> | null;
 }
 
-export function credentialRoutes(credentials: CredentialService): ServerRoute[] {
+export function credentialRoutes(credentials: CredentialService, hostKeys: HostKeyPins): ServerRoute[] {
   const params = idParam;
 
   /** The secret a connection test uses: a saved credential's, or inline data (used, never stored). */
@@ -95,7 +96,7 @@ export function credentialRoutes(credentials: CredentialService): ServerRoute[] 
         }
         const config = validateDestinationConfig(input.destination_type, input.destination_config);
         try {
-          const result = await destination.test(config, secret);
+          const result = await destination.test(config, secret, hostKeys);
           return { success: true, message: result.message, details: result.details };
         } catch (error) {
           if (!isCairnError(error)) throw error;

@@ -9,7 +9,10 @@ import path from 'node:path';
 import Joi from 'joi';
 import { CairnError } from '../../domain/errors.ts';
 import type { TransferTotals } from '../../domain/runs.ts';
-import type { ConnectionTestResult, Destination, SyncContext } from '../types.ts';
+import { folderNamesOf } from '../source-names.ts';
+import { restoreFromStore } from '../remote/sync-engine.ts';
+import type { ConnectionTestResult, Destination, RestoreContext, SyncContext } from '../types.ts';
+import { localBackupReader } from './backup-reader.ts';
 import { copySource } from './copy-source.ts';
 import { checkMount, describeErrno, resolveInside, type CheckedMount } from './destination-root.ts';
 import { filesystemTypeOf, isFatLike } from './mounts.ts';
@@ -73,25 +76,6 @@ async function sync(context: SyncContext<LocalConfig>): Promise<TransferTotals> 
   return totals;
 }
 
-/** Each source's folder name under the root; two sources that would share one are refused before anything is written. */
-function folderNamesOf(sources: string[]): string[] {
-  const names = sources.map((source) => path.basename(path.resolve(source)));
-  for (const [index, name] of names.entries()) {
-    const earlier = names.indexOf(name);
-    if (name === '') {
-      throw new CairnError('invalid', 'SOURCE_NAME_UNUSABLE', `The source ${sources[index]} cannot be backed up under the name "${name}"`);
-    }
-    if (earlier !== index) {
-      throw new CairnError(
-        'invalid',
-        'SOURCE_NAMES_CLASH',
-        `The sources ${sources[earlier]} and ${sources[index]} would both be copied into "${name}"; back them up with separate jobs or rename one`,
-      );
-    }
-  }
-  return names;
-}
-
 /** A drive unmounted between the check and the copy leaves its empty mount point on the root filesystem: catch that. */
 async function checkStillOnDrive(mount: CheckedMount, config: LocalConfig): Promise<void> {
   const stat = await fs.stat(mount.path).catch(() => null);
@@ -99,6 +83,12 @@ async function checkStillOnDrive(mount: CheckedMount, config: LocalConfig): Prom
   throw new CairnError('unavailable', 'DRIVE_NOT_MOUNTED', `The drive ${config.usb_uuid} is no longer mounted at ${config.mount_point}; stopped before copying`, {
     retryable: true,
   });
+}
+
+async function restore(context: RestoreContext<LocalConfig>): Promise<TransferTotals> {
+  const mount = await checkMount(context.config);
+  const root = await resolveInside(mount.path, context.config.backup_subdir, false);
+  return restoreFromStore(context, localBackupReader(root.path));
 }
 
 async function test(config: LocalConfig): Promise<ConnectionTestResult> {
@@ -136,4 +126,5 @@ export const localDestination: Destination<LocalConfig> = {
   secretFields: [],
   test,
   sync,
+  restore,
 };

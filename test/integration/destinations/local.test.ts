@@ -1,4 +1,5 @@
 /** The local destination against the real rsync: what lands on disk for each sync option, and every way it refuses or fails. */
+import { FileHostKeyPins } from '../../../src/destinations/host-key-pins.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,8 @@ import { tempDir } from '../../helpers.ts';
 import { countFiles, fileContent, makeSampleTree, snapshotTree, waitFor } from '../../trees.ts';
 
 const defaults: SyncOptions = { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' };
+
+const noHostKeys = new FileHostKeyPins(path.join(tempDir(), 'host-keys.json'));
 
 function setup() {
   const source = path.join(tempDir(), 'photos');
@@ -31,6 +34,8 @@ async function sync(config: LocalConfig, sources: string[], options: Partial<Syn
     sources,
     options: { ...defaults, ...options },
     signal: controller.signal,
+    stateFile: path.join(tempDir(), 'sent.json'),
+    hostKeys: new FileHostKeyPins(path.join(tempDir(), 'host-keys.json')),
     log: (level, message) => logs.push([level, message]),
     progress: (current) => progress.push(current),
   });
@@ -242,7 +247,7 @@ test('with usb_uuid and nothing mounted at the mount point, the run fails with D
   assert.is(error.code, 'DRIVE_NOT_MOUNTED');
   assert.match(error.message, /ABCD-1234 is not mounted at/);
   assert.equal(readdirSync(config.mount_point), [], 'the mount point stays empty');
-  assert.is((await failureOf(localDestination.test(usb, null))).code, 'DRIVE_NOT_MOUNTED');
+  assert.is((await failureOf(localDestination.test(usb, null, noHostKeys))).code, 'DRIVE_NOT_MOUNTED');
   assert.is((await failureOf(sync({ ...usb, mount_point: path.join(config.mount_point, 'gone') }, [source]))).code, 'DRIVE_NOT_MOUNTED');
 });
 
@@ -257,7 +262,7 @@ test('with usb_uuid, the drive with that UUID is written to (UUID case ignored),
     const { totals } = await sync(usb, [source]);
     assert.is(totals.files_transferred, 1);
     assert.is(readFileSync(path.join(mount, 'cairn', 'photos', 'a.txt'), 'utf8'), 'on the drive');
-    assert.is((await localDestination.test(usb, null)).message, 'Destination is writable');
+    assert.is((await localDestination.test(usb, null, noHostKeys)).message, 'Destination is writable');
 
     const error = await failureOf(sync({ ...usb, usb_uuid: '0b6f1a2c-0000-0000-0000-000000000000' }, [source]));
     assert.is(error.code, 'DRIVE_NOT_MOUNTED');
@@ -398,17 +403,17 @@ test('without rsync installed the run fails saying so', async () => {
 
 test('test() reports a writable destination with its free space, and says clearly what is wrong otherwise', async () => {
   const { config, mount } = setup();
-  const ok = await localDestination.test(config, null);
+  const ok = await localDestination.test(config, null, noHostKeys);
   assert.is(ok.message, 'Destination is writable');
   assert.is(ok.details!.path, path.join(mount, 'cairn'));
   const { bavail, bsize } = statfsSync(mount);
   assert.ok(Math.abs(Number(ok.details!.free_bytes) - bavail * bsize) < 100 * 1024 * 1024);
   assert.equal(readdirSync(mount), [], 'the probe is removed and the backup folder not created');
 
-  assert.is((await failureOf(localDestination.test({ ...config, mount_point: '/nonexistent/x' }, null))).code, 'DESTINATION_MISSING');
+  assert.is((await failureOf(localDestination.test({ ...config, mount_point: '/nonexistent/x' }, null, noHostKeys))).code, 'DESTINATION_MISSING');
   const unmount = mountTmpfs(mount, 'ro,size=1m');
   try {
-    const error = await failureOf(localDestination.test(config, null));
+    const error = await failureOf(localDestination.test(config, null, noHostKeys));
     assert.is(error.code, 'DESTINATION_NOT_WRITABLE');
     assert.match(error.message, /read-only/);
     assert.is((await failureOf(sync(config, [tempDir()]))).code, 'DESTINATION_NOT_WRITABLE');

@@ -6,9 +6,10 @@ import path from 'node:path';
 import Joi from 'joi';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { FileHostKeyPins } from '../../../src/destinations/host-key-pins.ts';
 import type { Destination } from '../../../src/destinations/types.ts';
 import { CairnError } from '../../../src/domain/errors.ts';
-import type { RunRecord } from '../../../src/domain/runs.ts';
+import type { RunRecord, TransferTotals } from '../../../src/domain/runs.ts';
 import { EventBus } from '../../../src/events.ts';
 import { createMemoryLogger } from '../../../src/log.ts';
 import { RunLogs } from '../../../src/logs/index.ts';
@@ -21,6 +22,14 @@ import { waitFor } from '../../trees.ts';
 function steeredDestination() {
   const waiting = new Map<number, { finish(outcome?: Error): void }>();
   let calls = 0;
+  const steer = (context: { config: Record<string, unknown>; signal: AbortSignal; log(level: 'info', message: string): void }) =>
+    new Promise<TransferTotals>((resolve, reject) => {
+      calls += 1;
+      const id = context.config.id as number;
+      context.log('info', `syncing ${id}`);
+      context.signal.addEventListener('abort', () => reject(context.signal.reason));
+      waiting.set(id, { finish: (error) => (error ? reject(error) : resolve({ files_transferred: 1, bytes_transferred: 10, files_deleted: 0 })) });
+    });
   const destination: Destination = {
     type: 'steered',
     describe: () => ({ type: 'steered', name: 'Steered', description: '', requires_credentials: false }),
@@ -28,14 +37,8 @@ function steeredDestination() {
     configSchema: Joi.object({ id: Joi.number() }),
     secretFields: [],
     test: async () => ({ message: 'ok', details: null }),
-    sync: (context) =>
-      new Promise((resolve, reject) => {
-        calls += 1;
-        const id = context.config.id as number;
-        context.log('info', `syncing ${id}`);
-        context.signal.addEventListener('abort', () => reject(context.signal.reason));
-        waiting.set(id, { finish: (error) => (error ? reject(error) : resolve({ files_transferred: 1, bytes_transferred: 10, files_deleted: 0 })) });
-      }),
+    sync: (context) => steer(context),
+    restore: (context) => steer(context),
   };
   return { destination, waiting, calls: () => calls };
 }
@@ -54,6 +57,8 @@ async function setup(maxConcurrent = 2) {
     logs,
     destinationOf: () => steered.destination,
     secretOf: async () => null,
+    hostKeys: new FileHostKeyPins(path.join(dataDir, 'host-keys.json')),
+    stateFileOf: (job) => path.join(dataDir, `sent-${job.id}.json`),
     events,
     log: createMemoryLogger(),
   });

@@ -1,0 +1,21 @@
+/** Network failures in words a user can act on; never carries a secret, only host and port. */
+import { CairnError } from '../../domain/errors.ts';
+
+const BY_CODE: Record<string, (where: string) => string> = {
+  ENOTFOUND: (where) => `Cannot resolve the host name of ${where}`,
+  EAI_AGAIN: (where) => `Cannot resolve the host name of ${where} (name resolution is failing)`,
+  ECONNREFUSED: (where) => `Connection refused by ${where} (nothing listens on that port?)`,
+  ETIMEDOUT: (where) => `Timed out connecting to ${where}`,
+  EHOSTUNREACH: (where) => `No route to ${where}`,
+  ENETUNREACH: (where) => `The network of ${where} is unreachable`,
+  ECONNRESET: (where) => `The connection to ${where} was reset`,
+  EPIPE: (where) => `The connection to ${where} was closed`,
+};
+
+/** A CairnError for a network-level failure, or null when `error` is something else. */
+export function connectionError(error: unknown, where: string): CairnError | null {
+  const code = (error as NodeJS.ErrnoException)?.code ?? (error as { cause?: NodeJS.ErrnoException })?.cause?.code;
+  const describe = code ? BY_CODE[code] : undefined;
+  if (!describe) return null;
+  return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', describe(where), { retryable: true });
+}

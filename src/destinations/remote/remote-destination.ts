@@ -1,0 +1,66 @@
+/**
+ * Builds a Destination from a RemoteStore: every remote type gets the same sync, restore and
+ * connection test, and differs only in its config, how it connects, and what its test reports.
+ */
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type Joi from 'joi';
+import type { TransferTotals } from '../../domain/runs.ts';
+import type { ConnectionTestResult, Destination, DestinationCapabilities, HostKeyPins } from '../types.ts';
+import type { RemoteStore } from './remote-store.ts';
+import { restoreFromStore, syncToStore } from './sync-engine.ts';
+
+export interface RemoteDestinationSpec<Config, Store extends RemoteStore> {
+  type: string;
+  name: string;
+  description: string;
+  configSchema: Joi.ObjectSchema;
+  secretFields: readonly string[];
+  open(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins): Promise<Store>;
+  /** Names the destination for the record of sent files: a different identity starts afresh. */
+  identity(config: Config): string;
+  /** What a successful connection test reports besides "Connection successful". */
+  details(config: Config, store: Store): Record<string, unknown>;
+}
+
+/** Every remote destination can do the same things, through the same engine. */
+export const REMOTE_CAPABILITIES: DestinationCapabilities = {
+  supports_delete: true,
+  supports_compression: false,
+  supports_checksum: false,
+  supports_bandwidth_limit: true,
+  supports_exclude_patterns: true,
+  supports_incremental: true,
+  supports_dry_run: true,
+  requires_credentials: true,
+};
+
+export function remoteDestination<Config, Store extends RemoteStore>(spec: RemoteDestinationSpec<Config, Store>): Destination<Config> {
+  async function withStore<T>(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins, work: (store: Store) => Promise<T>): Promise<T> {
+    const store = await spec.open(config, secret, hostKeys);
+    try {
+      return await work(store);
+    } finally {
+      await store.close().catch(() => undefined);
+    }
+  }
+
+  return {
+    type: spec.type,
+    describe: () => ({ type: spec.type, name: spec.name, description: spec.description, requires_credentials: true }),
+    capabilities: REMOTE_CAPABILITIES,
+    configSchema: spec.configSchema,
+    secretFields: spec.secretFields,
+    test: (config, secret, hostKeys): Promise<ConnectionTestResult> =>
+      withStore(config, secret, hostKeys, async (store) => {
+        // Reachable is not enough: a backup must be able to write and delete there.
+        const probe = `.cairn-write-test-${randomBytes(4).toString('hex')}`;
+        await store.put({ path: probe, body: Readable.from([Buffer.from('cairn')]), size: 5, mtimeMs: Date.now(), signal: AbortSignal.timeout(30_000) });
+        await store.remove(probe);
+        return { message: 'Connection successful', details: spec.details(config, store) };
+      }),
+    sync: (context): Promise<TransferTotals> =>
+      withStore(context.config, context.secret, context.hostKeys, (store) => syncToStore(context, { store, identity: spec.identity(context.config) })),
+    restore: (context): Promise<TransferTotals> => withStore(context.config, context.secret, context.hostKeys, (store) => restoreFromStore(context, store)),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * What a remote destination (S3, SFTP, WebDAV) must provide so that one sync engine can keep it in
+ * step with the sources the way rsync keeps a local folder: a listing, whole-or-nothing uploads,
+ * deletes and downloads. Paths are relative to the destination's root, '/'-separated, never empty.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+
+export interface RemoteEntry {
+  size: number;
+  /** The source file's modification time kept by the remote, when the protocol keeps one (ms). */
+  mtimeMs?: number;
+}
+
+export interface RemoteUpload {
+  path: string;
+  body: Readable;
+  size: number;
+  mtimeMs: number;
+  signal: AbortSignal;
+}
+
+export interface RemoteStore {
+  /** Every file below `folder` (recursively), keyed by path relative to `folder`; a missing folder lists nothing. */
+  list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>>;
+  /**
+   * Stores `body` (exactly `size` bytes) at `path`, creating folders as needed. The file is complete
+   * under its final name or not there at all, even when `signal` aborts mid-way (then it rejects).
+   */
+  put(upload: RemoteUpload): Promise<void>;
+  /** Removes one file; a file already gone is not an error. */
+  remove(path: string): Promise<void>;
+  /** The content of one file, streamed. */
+  get(path: string, signal: AbortSignal): Promise<Readable>;
+  /** The folder or file as a user would name it in a log line, e.g. sftp://backup@nas:22/backups/photos (no secrets). */
+  where(path: string): string;
+  /** Ends the connection; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * The name an upload is written under before it is renamed into place: hidden, beside the final
+ * file, recognisable so that the leftovers of an interrupted run are cleared by the next one.
+ */
+export function partialNameFor(filePath: string): string {
+  const slash = filePath.lastIndexOf('/');
+  return `${filePath.slice(0, slash + 1)}.${filePath.slice(slash + 1)}.cairn-partial-${randomBytes(4).toString('hex')}`;
+}
+
+const PARTIAL = /(?:^|\/)\.[^/]*\.cairn-partial-[0-9a-f]{8}$/;
+
+export function isPartialName(filePath: string): boolean {
+  return PARTIAL.test(filePath);
+}
+
+/** Joins path parts with single slashes, ignoring empty parts. */
+export function joinRemote(...parts: string[]): string {
+  return parts
+    .flatMap((part) => part.split('/'))
+    .filter((part) => part !== '' && part !== '.')
+    .join('/');
+}

@@ -1,0 +1,213 @@
+/**
+ * A folder on an SSH server over SFTP (ssh2). Uploads go to a hidden partial name and are renamed
+ * over the final name (OpenSSH's posix-rename), and the source's mtime is set on the file, so a
+ * listing alone tells what changed, as with rsync.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client, type SFTPWrapper, type FileEntry } from 'ssh2';
+import { CairnError } from '../../domain/errors.ts';
+import type { HostKeyPins } from '../types.ts';
+import { connectionError } from '../remote/connection-errors.ts';
+import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
+
+export interface SftpTarget {
+  host: string;
+  port: number;
+  username: string;
+  remote_path: string;
+  key_based_auth: boolean;
+}
+
+const CONNECT_TIMEOUT_MS = 15_000;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+/** SFTP status codes (draft-ietf-secsh-filexfer-02). */
+const NO_SUCH_FILE = 2;
+const PERMISSION_DENIED = 3;
+
+/** OpenSSH's way of writing a host key's fingerprint: SHA256:<base64 without padding>. */
+export function fingerprintOf(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+export async function openSftpStore(target: SftpTarget, secret: Record<string, string> | null, hostKeys: HostKeyPins): Promise<SftpStore> {
+  const where = `${target.host}:${target.port}`;
+  const auth = authOf(target, secret);
+  const client = new Client();
+  let hostKey = '';
+  let keyCheck: 'pinned' | 'matched' | 'mismatch' | null = null;
+  const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+    client.once('error', (error: Error & { level?: string }) => {
+      if (keyCheck === 'mismatch') {
+        return reject(
+          new CairnError('unavailable', 'HOST_KEY_MISMATCH', `The host key of ${where} is not the one seen before (${hostKey}); refusing to connect. If the server was reinstalled, remove its line from host-keys.json in the data folder`),
+        );
+      }
+      if (error.level === 'client-authentication') {
+        return reject(new CairnError('unauthorized', 'AUTHENTICATION_FAILED', `Authentication failed for ${target.username}@${where}: wrong ${target.key_based_auth ? 'key' : 'password'}?`));
+      }
+      if (error.level === 'client-timeout' || /timed out/i.test(error.message)) {
+        return reject(new CairnError('unavailable', 'DESTINATION_UNREACHABLE', `Timed out connecting to ${where}`, { retryable: true }));
+      }
+      if (/passphrase|private key|parse/i.test(error.message)) {
+        return reject(new CairnError('invalid', 'CREDENTIAL_INVALID', `The private key of the credential cannot be used: ${error.message}`));
+      }
+      reject(connectionError(error, where) ?? new CairnError('unavailable', 'SFTP_FAILED', `SSH connection to ${where} failed: ${error.message}`, { retryable: true }));
+    });
+    client.once('ready', () => client.sftp((error, channel) => (error ? reject(new CairnError('unavailable', 'SFTP_FAILED', `${where} offers no SFTP: ${error.message}`)) : resolve(channel))));
+    client.connect({
+      host: target.host,
+      port: target.port,
+      username: target.username,
+      readyTimeout: CONNECT_TIMEOUT_MS,
+      ...auth,
+      hostVerifier: (key: Buffer, accept: (ok: boolean) => void) => {
+        hostKey = fingerprintOf(key);
+        hostKeys.check(where, hostKey).then(
+          (result) => {
+            keyCheck = result;
+            accept(result !== 'mismatch');
+          },
+          () => accept(false),
+        );
+      },
+    } as never);
+  });
+  return new SftpStore(client, sftp, target, hostKey, keyCheck === 'pinned');
+}
+
+function authOf(target: SftpTarget, secret: Record<string, string> | null): Record<string, string> {
+  if (target.key_based_auth) {
+    if (!secret?.private_key) throw new CairnError('invalid', 'CREDENTIAL_INCOMPLETE', 'key_based_auth is on but the credential has no "private_key"');
+    return secret.passphrase ? { privateKey: secret.private_key, passphrase: secret.passphrase } : { privateKey: secret.private_key };
+  }
+  if (!secret?.password) throw new CairnError('invalid', 'CREDENTIAL_INCOMPLETE', 'The credential has no "password" (or set key_based_auth and give a "private_key")');
+  return { password: secret.password };
+}
+
+export class SftpStore implements RemoteStore {
+  private readonly folders = new Set<string>();
+  private closed = false;
+  /** Rejects when the connection ends: ssh2 leaves a transfer in flight hanging when its server goes away. */
+  private readonly lost: Promise<never>;
+
+  constructor(
+    private readonly client: Client,
+    private readonly sftp: SFTPWrapper,
+    private readonly target: SftpTarget,
+    /** The server's host key fingerprint, and whether this connection pinned it. */
+    readonly hostKey: string,
+    readonly hostKeyPinnedNow: boolean,
+  ) {
+    client.on('error', () => undefined);
+    this.lost = new Promise<never>((_resolve, reject) =>
+      client.on('close', () => {
+        this.closed = true;
+        reject(new Error('connection closed'));
+      }),
+    );
+    this.lost.catch(() => undefined);
+  }
+
+  where(path: string): string {
+    return `sftp://${this.target.username}@${this.target.host}:${this.target.port}/${joinRemote(this.target.remote_path, path)}`;
+  }
+
+  /** Absolute or login-relative path on the server. */
+  private full(path: string): string {
+    const joined = joinRemote(this.target.remote_path, path);
+    return this.target.remote_path.startsWith('/') ? `/${joined}` : joined || '.';
+  }
+
+  async list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
+    const found = new Map<string, RemoteEntry>();
+    const pending = [''];
+    while (pending.length > 0) {
+      signal.throwIfAborted();
+      const relative = pending.pop()!;
+      let entries: FileEntry[];
+      try {
+        entries = await this.call<FileEntry[]>((done) => this.sftp.readdir(this.full(joinRemote(folder, relative)), done));
+      } catch (error) {
+        if ((error as { code?: number }).code === NO_SUCH_FILE) continue;
+        throw this.failure(error, `listing ${this.where(joinRemote(folder, relative))}`);
+      }
+      for (const entry of entries) {
+        if (entry.filename === '.' || entry.filename === '..') continue;
+        const path = relative ? `${relative}/${entry.filename}` : entry.filename;
+        const type = (entry.attrs.mode ?? 0) & S_IFMT;
+        if (type === S_IFDIR) pending.push(path);
+        else if (type === S_IFREG) found.set(path, { size: entry.attrs.size, mtimeMs: entry.attrs.mtime * 1000 });
+      }
+    }
+    return found;
+  }
+
+  async put({ path, body, mtimeMs, signal }: RemoteUpload): Promise<void> {
+    const final = this.full(path);
+    const partial = partialNameFor(final);
+    await this.ensureFolder(final.slice(0, Math.max(0, final.lastIndexOf('/'))));
+    try {
+      const writing = pipeline(body, this.sftp.createWriteStream(partial, { flags: 'w', mode: 0o600 }), { signal });
+      await Promise.race([writing, this.lost]).catch((error) => {
+        body.destroy();
+        writing.catch(() => undefined);
+        throw error;
+      });
+      const seconds = Math.floor(mtimeMs / 1000);
+      await this.call((done) => this.sftp.utimes(partial, seconds, seconds, done));
+      await this.call((done) => this.sftp.ext_openssh_rename(partial, final, done));
+    } catch (error) {
+      if (!this.closed) await this.call((done) => this.sftp.unlink(partial, done)).catch(() => undefined);
+      if (signal.aborted) throw signal.reason;
+      throw this.failure(error, `writing ${this.where(path)}`);
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    try {
+      await this.call((done) => this.sftp.unlink(this.full(path), done));
+    } catch (error) {
+      if ((error as { code?: number }).code !== NO_SUCH_FILE) throw this.failure(error, `deleting ${this.where(path)}`);
+    }
+  }
+
+  async get(path: string): Promise<Readable> {
+    return this.sftp.createReadStream(this.full(path));
+  }
+
+  async close(): Promise<void> {
+    this.client.end();
+  }
+
+  /** Creates `folder` and its parents, remembering what exists so each is asked about once per run. */
+  private async ensureFolder(folder: string): Promise<void> {
+    if (folder === '' || folder === '.' || this.folders.has(folder)) return;
+    await this.ensureFolder(folder.slice(0, Math.max(0, folder.lastIndexOf('/'))));
+    try {
+      await this.call((done) => this.sftp.mkdir(folder, done));
+    } catch (error) {
+      const stat = await this.call<{ mode: number }>((done) => this.sftp.stat(folder, done)).catch(() => null);
+      if (!stat || (stat.mode & S_IFMT) !== S_IFDIR) throw this.failure(error, `creating the folder ${folder} on ${this.target.host}`);
+    }
+    this.folders.add(folder);
+  }
+
+  private call<T = void>(operation: (done: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+    const done = new Promise<T>((resolve, reject) => operation((error, value) => (error ? reject(error) : resolve(value as T))));
+    return Promise.race([done, this.lost]);
+  }
+
+  private failure(error: unknown, doing: string): CairnError {
+    if (error instanceof CairnError) return error;
+    const where = `${this.target.host}:${this.target.port}`;
+    if (this.closed) return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', `The connection to ${where} was lost while ${doing}`, { retryable: true });
+    const code = (error as { code?: number }).code;
+    if (code === PERMISSION_DENIED) return new CairnError('forbidden', 'PERMISSION_DENIED', `Permission denied ${doing}`);
+    if (code === NO_SUCH_FILE) return new CairnError('not_found', 'REMOTE_PATH_MISSING', `No such file or folder ${doing}`);
+    return connectionError(error, where) ?? new CairnError('unavailable', 'SFTP_FAILED', `SFTP error ${doing}: ${(error as Error).message}`, { retryable: true });
+  }
+}
