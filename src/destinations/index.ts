@@ -4,12 +4,13 @@
  */
 import { invalid, notFound } from '../domain/errors.ts';
 import { localDestination } from './local/index.ts';
+import { s3Destination } from './s3/index.ts';
 import { sftpDestination } from './sftp/index.ts';
 import type { Destination, DestinationCapabilities } from './types.ts';
 
 export type { Destination, DestinationCapabilities, DestinationDescription, SyncContext } from './types.ts';
 
-const destinations: readonly Destination<any>[] = [localDestination, sftpDestination];
+const destinations: readonly Destination<any>[] = [localDestination, s3Destination, sftpDestination];
 
 const byType = new Map(destinations.map((destination) => [destination.type, destination]));
 

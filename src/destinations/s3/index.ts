@@ -1,0 +1,36 @@
+/** `s3`: a bucket and key prefix on AWS S3 or an S3-compatible server (custom endpoint, path style). */
+import Joi from 'joi';
+import { remoteDestination } from '../remote/remote-destination.ts';
+import { openS3Store, type S3Store, type S3Target } from './s3-store.ts';
+
+export const STORAGE_CLASSES = ['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const;
+
+export const configSchema = Joi.object({
+  bucket: Joi.string()
+    .min(3)
+    .max(63)
+    .pattern(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/)
+    .required()
+    .messages({ 'string.pattern.base': '"bucket" must be an S3 bucket name (lower-case letters, digits, dots and dashes)' }),
+  prefix: Joi.string().allow('').max(1024).pattern(/^[^\0]*$/).default(''),
+  region: Joi.string()
+    .pattern(/^[a-z0-9-]{2,32}$/)
+    .default('us-east-1')
+    .messages({ 'string.pattern.base': '"region" must be a region name such as eu-west-1' }),
+  endpoint: Joi.string().uri({ scheme: ['http', 'https'] }).max(2048).allow(null).default(null),
+  storage_class: Joi.string()
+    .valid(...STORAGE_CLASSES)
+    .allow(null)
+    .default(null),
+});
+
+export const s3Destination = remoteDestination<S3Target, S3Store>({
+  type: 's3',
+  name: 'AWS S3',
+  description: 'S3 and S3-compatible storage',
+  configSchema,
+  secretFields: ['secret_access_key', 'session_token'],
+  open: (config, secret) => openS3Store(config, secret),
+  identity: (config) => `s3:${config.endpoint ?? config.region}/${config.bucket}/${config.prefix}`,
+  details: (config) => ({ bucket: config.bucket, region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }),
+});

@@ -1,0 +1,141 @@
+/**
+ * A bucket (and key prefix) on S3 or an S3-compatible server. An object appears only when its upload
+ * is complete (one PUT, or a multipart upload completed or aborted), so no partial name is needed.
+ * Listings carry no source mtime: the engine's record of sent files tells what changed.
+ */
+import type { Readable } from 'node:stream';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client, type StorageClass } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { CairnError } from '../../domain/errors.ts';
+import { connectionError } from '../remote/connection-errors.ts';
+import { joinRemote, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
+
+export interface S3Target {
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint: string | null;
+  storage_class: string | null;
+}
+
+/** Parts of a multipart upload: memory held per file is at most PART_BYTES × PARTS_AT_ONCE. */
+const PART_BYTES = 8 * 1024 * 1024;
+const PARTS_AT_ONCE = 2;
+
+export async function openS3Store(target: S3Target, secret: Record<string, string> | null): Promise<S3Store> {
+  if (!secret?.access_key_id || !secret.secret_access_key) {
+    throw new CairnError('invalid', 'CREDENTIAL_INCOMPLETE', 'The credential needs "access_key_id" and "secret_access_key"');
+  }
+  const client = new S3Client({
+    region: target.region,
+    ...(target.endpoint ? { endpoint: target.endpoint, forcePathStyle: true } : {}),
+    credentials: { accessKeyId: secret.access_key_id, secretAccessKey: secret.secret_access_key, ...(secret.session_token ? { sessionToken: secret.session_token } : {}) },
+    // S3-compatible servers (MinIO, Garage, Backblaze, s3rver …) often reject the newer default checksums.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 3,
+  });
+  return new S3Store(client, target);
+}
+
+export class S3Store implements RemoteStore {
+  private readonly root: string;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly target: S3Target,
+  ) {
+    const prefix = joinRemote(target.prefix);
+    this.root = prefix ? `${prefix}/` : '';
+  }
+
+  where(path: string): string {
+    return `s3://${this.target.bucket}/${this.root}${path}`;
+  }
+
+  async list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
+    const prefix = `${this.root}${joinRemote(folder)}${folder ? '/' : ''}`;
+    const found = new Map<string, RemoteEntry>();
+    let token: string | undefined;
+    do {
+      const page = await this.client
+        .send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal })
+        .catch((error) => {
+          throw this.failure(error, `listing ${this.where(folder)}`, signal);
+        });
+      for (const object of page.Contents ?? []) {
+        if (!object.Key || object.Key.endsWith('/')) continue;
+        found.set(object.Key.slice(prefix.length), { size: object.Size ?? 0 });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return found;
+  }
+
+  async put({ path, body, mtimeMs, signal }: RemoteUpload): Promise<void> {
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.target.bucket,
+        Key: this.root + path,
+        Body: body,
+        ...(this.target.storage_class ? { StorageClass: this.target.storage_class as StorageClass } : {}),
+        // rclone's name for it, so other tools read the source's time too.
+        Metadata: { mtime: (mtimeMs / 1000).toFixed(3) },
+      },
+      partSize: PART_BYTES,
+      queueSize: PARTS_AT_ONCE,
+      leavePartsOnError: false,
+      abortController: abort,
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      body.destroy();
+      if (signal.aborted) throw signal.reason;
+      throw this.failure(error, `writing ${this.where(path)}`, signal);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.target.bucket, Key: this.root + path })).catch((error) => {
+      throw this.failure(error, `deleting ${this.where(path)}`);
+    });
+  }
+
+  async get(path: string, signal: AbortSignal): Promise<Readable> {
+    const object = await this.client.send(new GetObjectCommand({ Bucket: this.target.bucket, Key: this.root + path }), { abortSignal: signal }).catch((error) => {
+      throw this.failure(error, `reading ${this.where(path)}`, signal);
+    });
+    return object.Body as Readable;
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  private failure(error: unknown, doing: string, signal?: AbortSignal): unknown {
+    if (signal?.aborted) return signal.reason;
+    if (error instanceof CairnError) return error;
+    const failure = error as Error & { Code?: string; $metadata?: { httpStatusCode?: number } };
+    const name = failure.Code ?? failure.name;
+    const status = failure.$metadata?.httpStatusCode;
+    const endpoint = this.target.endpoint ?? `S3 (${this.target.region})`;
+    if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || (status === 403 && name === 'Unknown') || status === 401) {
+      return new CairnError('unauthorized', 'AUTHENTICATION_FAILED', `Access denied: invalid credentials (${name === 'Unknown' ? 'HTTP 403' : name}) while ${doing}`);
+    }
+    if (name === 'AccessDenied' || status === 403) return new CairnError('forbidden', 'PERMISSION_DENIED', `Access denied while ${doing}: the credentials lack permission`);
+    if (name === 'NoSuchBucket') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `The bucket "${this.target.bucket}" does not exist at ${endpoint}`);
+    if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed') {
+      return new CairnError('invalid', 'WRONG_REGION', `The bucket "${this.target.bucket}" is not in region ${this.target.region}: ${failure.message}`);
+    }
+    const network = connectionError(error, endpoint);
+    if (network) return network;
+    return new CairnError('unavailable', 'S3_FAILED', `S3 error while ${doing}: ${name}${status ? ` (HTTP ${status})` : ''}: ${failure.message}`, { retryable: true });
+  }
+}

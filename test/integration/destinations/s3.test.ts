@@ -1,0 +1,45 @@
+/** The s3 destination against s3rver (with real SigV4 checks), started for this file on 127.0.0.1. */
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { s3Destination } from '../../../src/destinations/s3/index.ts';
+import type { S3Target } from '../../../src/destinations/s3/s3-store.ts';
+import { startS3Server } from '../../servers.ts';
+import { destinationContract } from './contract.ts';
+
+let places = 0;
+
+destinationContract<S3Target>('s3', async () => {
+  const server = await startS3Server();
+  // An independent reader of the bucket: what any S3 client would find there.
+  const reader = new S3Client({
+    region: server.region,
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+  });
+  return {
+    destination: s3Destination,
+    secret: { access_key_id: server.accessKeyId, secret_access_key: server.secretAccessKey },
+    wrongSecret: { access_key_id: server.accessKeyId, secret_access_key: 'not-the-secret-key' },
+    place() {
+      const prefix = `backups/place-${++places}/`;
+      return {
+        config: { bucket: server.bucket, prefix, region: server.region, endpoint: server.endpoint, storage_class: null },
+        async files() {
+          const files: Record<string, string> = {};
+          let token: string | undefined;
+          do {
+            const page = await reader.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: prefix, ContinuationToken: token }));
+            for (const object of page.Contents ?? []) {
+              const body = await reader.send(new GetObjectCommand({ Bucket: server.bucket, Key: object.Key! }));
+              files[object.Key!.slice(prefix.length)] = createHash('sha256').update(await body.Body!.transformToByteArray()).digest('hex');
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+          } while (token);
+          return files;
+        },
+      };
+    },
+    stop: () => server.stop(),
+  };
+});
