@@ -85,7 +85,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...authRoutes(deps.auth, deps.loginLimiter),
           ...totpRoutes(deps.auth, deps.loginLimiter),
           ...settingsRoutes(deps.settings, deps.onSettingsChange),
-          ...jobRoutes(deps.jobs, deps.runManager),
+          ...jobRoutes(deps.jobs, deps.runManager, deps.allowedPaths),
           ...runRoutes(deps.history),
           ...credentialRoutes(deps.credentials, deps.hostKeys),
           ...scheduleRoutes(deps.jobs, deps.schedules, deps.settings, deps.onSettingsChange),

@@ -2,7 +2,9 @@
 import type { ServerRoute } from '@hapi/hapi';
 import { invalid } from '../../domain/errors.ts';
 import { jobInputSchema, type JobInput, type JobRecord } from '../../domain/jobs.ts';
+import type { AllowedPaths } from '../../files/allowed-paths.ts';
 import type { JobService } from '../../jobs/job-service.ts';
+import { restoreInputSchema, restoreTargetFor, type RestoreInput } from '../../jobs/restore-target.ts';
 import type { RunManager } from '../../runs/index.ts';
 import { idOf, idParam } from '../params.ts';
 import { body } from '../validation.ts';
@@ -30,7 +32,7 @@ function mergeJobChange(job: JobRecord, change: Partial<JobInput>): JobInput {
   return value as JobInput;
 }
 
-export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute[] {
+export function jobRoutes(jobs: JobService, runManager: RunManager, allowedPaths: AllowedPaths): ServerRoute[] {
   const params = idParam;
   return [
     { method: 'GET', path: '/jobs', handler: () => jobs.list() },
@@ -71,6 +73,17 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
       async handler(request) {
         const run = await runManager.request(idOf(request), { trigger: 'manual' });
         return { run_id: run.id, message: 'Job started' };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/jobs/{id}/restore',
+      options: { validate: { params, payload: body(restoreInputSchema) } },
+      async handler(request, h) {
+        const id = idOf(request);
+        const restore = await restoreTargetFor(jobs.require(id), request.payload as RestoreInput, allowedPaths);
+        const run = await runManager.request(id, { trigger: 'restore', restore });
+        return h.response({ run_id: run.id, target_dir: restore.target, message: 'Restore started' }).code(202);
       },
     },
     {

@@ -1,0 +1,52 @@
+/**
+ * Where a restore may write: a folder under the allowed roots (created when missing), checked after
+ * realpath, and never over the job's own sources unless the owner says so, since a restore there
+ * would replace the very files the backup was made from.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import Joi from 'joi';
+import { conflict } from '../domain/errors.ts';
+import type { JobRecord } from '../domain/jobs.ts';
+import { isInside, type AllowedPaths } from '../files/allowed-paths.ts';
+import type { RestoreRequest } from '../runs/run-manager.ts';
+
+export interface RestoreInput {
+  target_dir: string;
+  paths?: string[];
+  overwrite_sources: boolean;
+}
+
+export const restoreInputSchema = Joi.object({
+  target_dir: Joi.string().max(4096).required(),
+  paths: Joi.array()
+    .items(
+      Joi.string()
+        .max(4096)
+        .pattern(/^(?!\/)[^\0]+$/)
+        .custom((value: string, helpers) => (value.split('/').includes('..') ? helpers.error('string.pattern.base') : value))
+        .messages({ 'string.pattern.base': '"paths" must be paths inside the backup such as "photos/2024" (no leading "/", no "..")' }),
+    )
+    .min(1)
+    .max(1000),
+  overwrite_sources: Joi.boolean().default(false),
+});
+
+export async function restoreTargetFor(job: JobRecord, input: RestoreInput, allowed: AllowedPaths): Promise<RestoreRequest> {
+  // The real path the target has or will have: checked before anything is created.
+  const target = await allowed.creatable(input.target_dir, 'target_dir');
+  if (!input.overwrite_sources) {
+    for (const source of job.source_dirs) {
+      const realSource = await fs.realpath(source).catch(() => path.resolve(source));
+      const landing = path.join(target, path.basename(realSource));
+      if (isInside(realSource, target) || isInside(realSource, landing) || isInside(landing, realSource)) {
+        throw conflict(
+          'RESTORE_OVER_SOURCES',
+          `Restoring into ${target} would write over the job's source ${source}; choose another folder or set "overwrite_sources": true`,
+        );
+      }
+    }
+  }
+  await fs.mkdir(target, { recursive: true });
+  return { target: (await allowed.existing(target, 'target_dir')).real, paths: input.paths ?? null };
+}
