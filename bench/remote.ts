@@ -1,0 +1,178 @@
+/**
+ * Benchmark of the remote destinations: a generated tree (default 10,000 files, ~200 MB) backed up
+ * through the daemon's API and by `rclone sync` (Debian's rclone, default settings) to the same
+ * local test servers, initial and no-change, printed side by side with the daemon's peak RSS.
+ *
+ *   node --import tsx bench/remote.ts [--files 10000] [--bytes 200000000] [--only sftp,s3,webdav]
+ * Servers are the test servers of test/servers.ts (OpenSSH, s3rver, rclone serve webdav) on 127.0.0.1,
+ * so both sides pay the same server costs; each side writes to its own folder or prefix.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
+import { startS3Server, startSftpServer, startWebdavServer } from '../test/servers.ts';
+import { waitFor } from '../test/trees.ts';
+
+const argument = (name: string, fallback: string) => {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? fallback : process.argv[index + 1];
+};
+const FILES = Number(argument('--files', '10000'));
+const BYTES = Number(argument('--bytes', '200000000'));
+const ONLY = argument('--only', 'sftp,s3,webdav').split(',');
+
+const work = path.join(os.tmpdir(), `cairn-remote-bench-${process.pid}`);
+const source = path.join(work, 'source', 'data');
+
+function generateTree(): void {
+  const average = Math.floor(BYTES / FILES);
+  const block = Buffer.alloc(average * 2, 'cairn remote benchmark data ');
+  for (let i = 0; i < FILES; i++) {
+    const dir = path.join(source, `d${Math.floor(i / 1000)}`, `e${Math.floor(i / 100) % 10}`);
+    if (i % 100 === 0) mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `file-${i}.dat`), block.subarray(0, (i * 7919) % (average * 2)));
+  }
+}
+
+interface Target {
+  type: string;
+  config: Record<string, unknown>;
+  data: Record<string, string>;
+  /** An rclone remote for the same server, as environment variables (no secret on a command line). */
+  rcloneEnv: Record<string, string>;
+  rcloneRemote: string;
+  stop(): Promise<void>;
+}
+
+const obscure = (secret: string) => execFileSync('rclone', ['obscure', '-'], { input: secret, encoding: 'utf8' }).trim();
+
+async function targets(): Promise<Target[]> {
+  const list: Target[] = [];
+  if (ONLY.includes('sftp')) {
+    const server = await startSftpServer();
+    list.push({
+      type: 'sftp',
+      config: { host: server.host, port: server.port, username: server.username, remote_path: path.join(server.root, 'cairn'), key_based_auth: false },
+      data: { password: server.password },
+      rcloneEnv: {
+        RCLONE_CONFIG_BENCH_TYPE: 'sftp',
+        RCLONE_CONFIG_BENCH_HOST: server.host,
+        RCLONE_CONFIG_BENCH_PORT: String(server.port),
+        RCLONE_CONFIG_BENCH_USER: server.username,
+        RCLONE_CONFIG_BENCH_PASS: obscure(server.password),
+      },
+      rcloneRemote: `bench:${path.join(server.root, 'rclone')}`,
+      stop: server.stop,
+    });
+  }
+  if (ONLY.includes('s3')) {
+    const server = await startS3Server();
+    list.push({
+      type: 's3',
+      config: { bucket: server.bucket, prefix: 'cairn/', region: server.region, endpoint: server.endpoint, storage_class: null },
+      data: { access_key_id: server.accessKeyId, secret_access_key: server.secretAccessKey },
+      rcloneEnv: {
+        RCLONE_CONFIG_BENCH_TYPE: 's3',
+        RCLONE_CONFIG_BENCH_PROVIDER: 'Other',
+        RCLONE_CONFIG_BENCH_ENDPOINT: server.endpoint,
+        RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: server.accessKeyId,
+        RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: server.secretAccessKey,
+        RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
+      },
+      rcloneRemote: `bench:${server.bucket}/rclone`,
+      stop: server.stop,
+    });
+  }
+  if (ONLY.includes('webdav')) {
+    const server = await startWebdavServer();
+    list.push({
+      type: 'webdav',
+      config: { url: server.url, remote_path: 'cairn' },
+      data: { username: server.username, password: server.password },
+      rcloneEnv: {
+        RCLONE_CONFIG_BENCH_TYPE: 'webdav',
+        RCLONE_CONFIG_BENCH_URL: server.url,
+        RCLONE_CONFIG_BENCH_VENDOR: 'other',
+        RCLONE_CONFIG_BENCH_USER: server.username,
+        RCLONE_CONFIG_BENCH_PASS: obscure(server.password),
+      },
+      rcloneRemote: 'bench:rclone',
+      stop: server.stop,
+    });
+  }
+  return list;
+}
+
+function timeRclone(target: Target): number {
+  const started = process.hrtime.bigint();
+  // AWS_CA_BUNDLE (set on some machines for proxies) makes rclone's S3 backend refuse to start.
+  const { AWS_CA_BUNDLE: _ignored, ...env } = process.env;
+  execFileSync('rclone', ['sync', source, target.rcloneRemote], { env: { ...env, ...target.rcloneEnv, RCLONE_CONFIG: '/dev/null' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function peakRssMb(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+)/)![1]) / 1024;
+}
+
+async function main() {
+  console.log(`Generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${source} …`);
+  generateTree();
+  const rows: string[] = [];
+  for (const target of await targets()) {
+    // A fresh daemon per server, so each peak RSS belongs to one destination type.
+    const daemon = await spawnDaemonProcess(path.join(work, `data-${target.type}`));
+    const client = new ApiClient(daemon.url);
+    await client.setupAdmin();
+    const credential = await client.post('/api/credentials', { name: target.type, provider_type: target.type, data: target.data });
+    const job = await client.post('/api/jobs', {
+      name: `bench ${target.type}`,
+      source_dirs: [source],
+      destination_type: target.type,
+      destination_config: target.config,
+      credential_id: credential.body.id,
+    });
+    if (job.status !== 201) throw new Error(JSON.stringify(job.body));
+    const runThroughCairn = async () => {
+      const started = process.hrtime.bigint();
+      const runId = (await client.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
+      const run = await waitFor(
+        'the run',
+        async () => {
+          const current = (await client.get(`/api/runs/${runId}`)).body;
+          return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
+        },
+        3_600_000,
+      );
+      if (run.status !== 'completed') throw new Error(`${target.type} run ${run.status}: ${run.error_message}`);
+      return { seconds: Number(process.hrtime.bigint() - started) / 1e9, files: run.files_transferred as number };
+    };
+    console.log(`${target.type}: cairn initial …`);
+    const cairnInitial = await runThroughCairn();
+    const cairnRerun = await runThroughCairn();
+    console.log(`${target.type}: rclone initial …`);
+    const rcloneInitial = timeRclone(target);
+    const rcloneRerun = timeRclone(target);
+    const rss = peakRssMb(daemon.child.pid!);
+    await daemon.kill();
+    await target.stop();
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+    rows.push(
+      `${target.type.padEnd(7)} initial    ${cairnInitial.seconds.toFixed(2).padStart(7)} s  ${rcloneInitial.toFixed(2).padStart(7)} s  ${ratio(cairnInitial.seconds, rcloneInitial).padStart(6)}  ≤ 1.20×  (${cairnInitial.files} files)`,
+      `${target.type.padEnd(7)} no-change  ${cairnRerun.seconds.toFixed(2).padStart(7)} s  ${rcloneRerun.toFixed(2).padStart(7)} s  ${ratio(cairnRerun.seconds, rcloneRerun).padStart(6)}  ≤ 1.00×  (${cairnRerun.files} files)`,
+      `${target.type.padEnd(7)} daemon peak RSS ${rss.toFixed(0)} MB`,
+    );
+    console.log(rows.slice(-3).join('\n'));
+  }
+  console.log(`\n${FILES} files, ~${Math.round(BYTES / 1e6)} MB, ${os.cpus().length} cores, servers on 127.0.0.1`);
+  console.log(`                   cairn (API)  rclone sync  ratio   target`);
+  for (const row of rows) console.log(row);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
