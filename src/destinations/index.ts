@@ -6,11 +6,12 @@ import { invalid, notFound } from '../domain/errors.ts';
 import { localDestination } from './local/index.ts';
 import { s3Destination } from './s3/index.ts';
 import { sftpDestination } from './sftp/index.ts';
+import { webdavDestination } from './webdav/index.ts';
 import type { Destination, DestinationCapabilities } from './types.ts';
 
 export type { Destination, DestinationCapabilities, DestinationDescription, SyncContext } from './types.ts';
 
-const destinations: readonly Destination<any>[] = [localDestination, s3Destination, sftpDestination];
+const destinations: readonly Destination<any>[] = [localDestination, s3Destination, sftpDestination, webdavDestination];
 
 const byType = new Map(destinations.map((destination) => [destination.type, destination]));
 
@@ -48,20 +49,21 @@ export interface ProviderEntry {
 
 /** Types the contract names that have no destination here yet: listed, never faked. */
 const NOT_YET_AVAILABLE: readonly Omit<ProviderEntry, 'available'>[] = [
-  { type: 's3', name: 'AWS S3', description: 'S3 and S3-compatible storage', requires_credentials: true },
   { type: 'google_drive', name: 'Google Drive', description: 'Google Drive folders and shared drives', requires_credentials: true },
   { type: 'onedrive', name: 'OneDrive', description: 'Microsoft OneDrive', requires_credentials: true },
-  { type: 'sftp', name: 'SFTP', description: 'SSH/SFTP servers', requires_credentials: true },
-  { type: 'webdav', name: 'WebDAV', description: 'Nextcloud, ownCloud, generic WebDAV', requires_credentials: true },
 ];
 
-export const UNAVAILABLE_REASON = 'Not available in this version of Cairn yet';
+const CONTRACT_ORDER = ['local', 's3', 'google_drive', 'onedrive', 'sftp', 'webdav'];
 
-/** Every provider of the contract: the registered ones, then the ones not available yet. */
+/** Why: they need an OAuth app registered with Google or Microsoft, and there is no server of theirs to test against here. */
+export const UNAVAILABLE_REASON = 'Not available in this version of Cairn yet (needs an OAuth app registration with the provider)';
+
+/** Every provider of the contract, in the contract's order: available or not. */
 export function providerCatalogue(): ProviderEntry[] {
   const registered = destinations.map((destination) => ({ ...destination.describe(), available: true }));
   const missing = NOT_YET_AVAILABLE.filter((entry) => !byType.has(entry.type)).map((entry) => ({ ...entry, available: false, reason: UNAVAILABLE_REASON }));
-  return [...registered, ...missing];
+  const order = (entry: ProviderEntry) => CONTRACT_ORDER.indexOf(entry.type);
+  return [...registered, ...missing].sort((a, b) => order(a) - order(b));
 }
 
 /** True when the type is one the contract knows, available or not. */

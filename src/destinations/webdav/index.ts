@@ -1,0 +1,35 @@
+/** `webdav`: a folder on a WebDAV server (Nextcloud, ownCloud, generic); user name and password (basic auth). */
+import Joi from 'joi';
+import { remoteDestination } from '../remote/remote-destination.ts';
+import { openWebdavStore, type WebdavStore, type WebdavTarget } from './webdav-store.ts';
+
+export const configSchema = Joi.object({
+  url: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .max(2048)
+    .required()
+    .custom((value: string, helpers) => {
+      const url = new URL(value);
+      if (url.username || url.password) return helpers.message({ custom: '"url" must not contain a user name or password: they belong in the credential' });
+      if (url.search || url.hash) return helpers.message({ custom: '"url" must not contain a query or a fragment' });
+      return value;
+    }),
+  remote_path: Joi.string()
+    .allow('')
+    .max(4096)
+    .pattern(/^[^\0]*$/)
+    .pattern(/(^|\/)\.\.(\/|$)/, { invert: true })
+    .default('')
+    .messages({ 'string.pattern.invert.base': '"remote_path" must not contain ".." segments' }),
+});
+
+export const webdavDestination = remoteDestination<WebdavTarget, WebdavStore>({
+  type: 'webdav',
+  name: 'WebDAV',
+  description: 'Nextcloud, ownCloud, generic WebDAV',
+  configSchema,
+  secretFields: ['password'],
+  open: (config, secret) => openWebdavStore(config, secret),
+  identity: (config) => `webdav:${config.url}/${config.remote_path}`,
+  details: (config) => ({ url: config.url, remote_path: config.remote_path }),
+});
