@@ -18,6 +18,10 @@ export interface S3Target {
   storage_class: string | null;
 }
 
+// The SDK warns on Node 20 that releases after January 2027 will need Node 22; the lock file pins
+// this release, so the warning would only be noise in the daemon's log at every first S3 run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Parts of a multipart upload: memory held per file is at most PART_BYTES × PARTS_AT_ONCE. */
 const PART_BYTES = 8 * 1024 * 1024;
 const PARTS_AT_ONCE = 2;
