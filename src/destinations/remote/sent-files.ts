@@ -32,6 +32,10 @@ export class SentFiles {
     return new SentFiles(file, destination, new Map());
   }
 
+  has(path: string): boolean {
+    return this.files.has(path);
+  }
+
   /** True when the file at `path` was sent from a source file of this size and mtime. */
   sentAs(path: string, size: number, mtimeMs: number): boolean {
     const sent = this.files.get(path);

@@ -107,11 +107,15 @@ export async function syncToStore(context: SyncContext<unknown>, { store, identi
   return totals;
 }
 
+/**
+ * The record of what was sent knows mtimes to the millisecond, so it decides when it has the file:
+ * an edit within the same second as the last backup is still seen. Without it (a first run against
+ * an existing copy), a remote that keeps mtimes is compared like rsync does, to the second.
+ */
 function isUnchanged(remotePath: string, file: LocalFile, remote: RemoteEntry | undefined, sent: SentFiles): boolean {
   if (!remote || remote.size !== file.size) return false;
-  // Like rsync, whole seconds: SFTP keeps no finer times.
-  if (remote.mtimeMs !== undefined) return Math.floor(remote.mtimeMs / 1000) === Math.floor(file.mtimeMs / 1000);
-  return sent.sentAs(remotePath, file.size, file.mtimeMs);
+  if (sent.has(remotePath)) return sent.sentAs(remotePath, file.size, file.mtimeMs);
+  return remote.mtimeMs !== undefined && Math.floor(remote.mtimeMs / 1000) === Math.floor(file.mtimeMs / 1000);
 }
 
 /** Uploads interrupted by a crash or a pulled cable leave hidden partial files: clear them. */
