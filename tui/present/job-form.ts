@@ -1,4 +1,5 @@
 /** The job form's fields: a job ↔ the text in each field, and which field an API error is about. */
+import { destinationOfText, destinationText } from './destination-text.ts';
 import type { JobSummary } from './jobs.ts';
 import { scheduleText } from './schedule-text.ts';
 
@@ -6,6 +7,7 @@ export const FORM_FIELDS = [
   { key: 'name', label: 'Name' },
   { key: 'sources', label: 'Sources' },
   { key: 'mount_point', label: 'Destination' },
+  { key: 'credential', label: 'Credential' },
   { key: 'backup_subdir', label: 'Subfolder' },
   { key: 'usb_uuid', label: 'USB UUID' },
   { key: 'excludes', label: 'Excludes' },
@@ -25,13 +27,20 @@ const list = (text: string) =>
     .map((item) => item.trim())
     .filter((item) => item !== '');
 
+/** A saved credential as the form names it. */
+export interface CredentialName {
+  id: number;
+  name: string;
+}
+
 /** What the form shows for a job (empty fields for a new one). */
-export function formValuesOf(job: (JobSummary & { source_dirs?: string[]; sync_options?: any }) | null): FormValues {
+export function formValuesOf(job: (JobSummary & { source_dirs?: string[]; sync_options?: any; credential_id?: number | null }) | null, credentials: CredentialName[] = []): FormValues {
   const config = job?.destination_config ?? {};
   return {
     name: job?.name ?? '',
     sources: (job?.source_dirs ?? []).join(', '),
-    mount_point: String(config.mount_point ?? ''),
+    mount_point: job ? destinationText(job.destination_type, config) : '',
+    credential: credentials.find((credential) => credential.id === job?.credential_id)?.name ?? '',
     backup_subdir: String(config.backup_subdir ?? ''),
     usb_uuid: String(config.usb_uuid ?? ''),
     excludes: (job?.sync_options?.exclude_patterns ?? []).join(', '),
@@ -44,20 +53,38 @@ export function formValuesOf(job: (JobSummary & { source_dirs?: string[]; sync_o
   };
 }
 
-/** The API body for the form's values (a local/USB job; plug-in mounting on when a UUID is given). */
-export function jobBodyOf(values: FormValues): Record<string, unknown> {
+/** A value the form itself refuses before asking the API, with the field it is about. */
+export class FormValueError extends Error {
+  constructor(
+    readonly field: FieldKey,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The API body for the form's values. A folder is a local/USB job (plug-in mounting on when a UUID is
+ * given); an address (sftp://, s3://, davs://) a remote one, with the credential named in the form.
+ */
+export function jobBodyOf(values: FormValues, credentials: CredentialName[] = []): Record<string, unknown> {
   const uuid = values.usb_uuid.trim();
+  let destination;
+  try {
+    destination = destinationOfText(values.mount_point, { backup_subdir: values.backup_subdir.trim(), usb_uuid: uuid === '' ? null : uuid });
+  } catch (error) {
+    throw new FormValueError('mount_point', (error as Error).message);
+  }
+  const credentialName = values.credential.trim();
+  const credential = credentials.find((candidate) => candidate.name === credentialName);
+  if (credentialName !== '' && !credential) {
+    throw new FormValueError('credential', `no saved credential is called "${credentialName}" (add it with the credentials screen, key c)`);
+  }
   return {
     name: values.name.trim(),
     source_dirs: list(values.sources),
-    destination_type: 'local',
-    destination_config: {
-      mount_point: values.mount_point.trim(),
-      backup_subdir: values.backup_subdir.trim(),
-      usb_uuid: uuid === '' ? null : uuid,
-      auto_mount: uuid !== '',
-      auto_unmount: uuid !== '',
-    },
+    ...destination,
+    credential_id: credential?.id ?? null,
     sync_options: {
       exclude_patterns: list(values.excludes),
       delete_extraneous: /^y/i.test(values.delete.trim()),
@@ -76,7 +103,8 @@ export function fieldOfError(code: string, message: string): FieldKey {
   if (code === 'SOURCE_NAMES_CLASH') return 'sources';
   const named: Array<[RegExp, FieldKey]> = [
     [/source_dirs/, 'sources'],
-    [/mount_point|DESTINATION/, 'mount_point'],
+    [/credential/i, 'credential'],
+    [/mount_point|DESTINATION|destination_config/, 'mount_point'],
     [/backup_subdir/, 'backup_subdir'],
     [/usb_uuid/, 'usb_uuid'],
     [/exclude_patterns/, 'excludes'],

@@ -1,4 +1,5 @@
 /** Jobs and runs → rows of the dashboard table. */
+import { destinationText } from './destination-text.ts';
 import { formatAge, formatBytes, formatIn, progressBar } from './format.ts';
 
 export interface JobSummary {
@@ -29,7 +30,7 @@ export function describeDestination(job: JobSummary): string {
     const where = [config.mount_point, config.backup_subdir].filter(Boolean).join('/');
     return config.usb_uuid ? `USB ${where}` : String(where);
   }
-  return job.destination_type;
+  return destinationText(job.destination_type, config);
 }
 
 /**

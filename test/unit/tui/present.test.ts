@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatAge, formatBytes, formatIn, progressBar, sparkline } from '../../../tui/present/format.ts';
+import { destinationOfText, destinationText } from '../../../tui/present/destination-text.ts';
 import { fieldOfError, formValuesOf, jobBodyOf } from '../../../tui/present/job-form.ts';
 import { describeDestination, jobRows, type JobSummary } from '../../../tui/present/jobs.ts';
 import { escapeTags, renderLine, visibleLines, type LogLine } from '../../../tui/present/logs.ts';
@@ -53,14 +54,14 @@ test('log lines filter by level and search, and braces in file names are not tak
 
 test('the job form round-trips a job and points API errors at their field', () => {
   const values = formValuesOf({ ...job, schedules: [] });
-  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y', bandwidth: '', dry_run: 'n', verbosity: 'normal', schedule: '' });
+  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', mount_point: '/mnt/usb', credential: '', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y', bandwidth: '', dry_run: 'n', verbosity: 'normal', schedule: '' });
   const body = jobBodyOf(values) as any;
   assert.equal(body.source_dirs, job.source_dirs);
   assert.equal(body.destination_config, { mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', auto_mount: true, auto_unmount: true });
   assert.equal(body.sync_options, { exclude_patterns: ['*.tmp', '.cache'], delete_extraneous: true, bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' });
   assert.is((jobBodyOf({ ...values, bandwidth: 'fast' }) as any).sync_options.bandwidth_limit_kbps, 'fast', 'left for the API to refuse by name');
   assert.is(fieldOfError('VALIDATION_FAILED', '"sync_options.bandwidth_limit_kbps" must be a number'), 'bandwidth');
-  assert.is((jobBodyOf(formValuesOf(null)) as any).destination_config.usb_uuid, null);
+  assert.throws(() => jobBodyOf(formValuesOf(null)), (error: any) => error.field === 'mount_point' && /a folder such as \/mnt\/backup/.test(error.message));
   assert.is(fieldOfError('VALIDATION_FAILED', '"source_dirs[0]" must be an absolute path such as /home/user/documents'), 'sources');
   assert.is(fieldOfError('VALIDATION_FAILED', 'destination_config: "mount_point" must be an absolute path such as /mnt/backup'), 'mount_point');
   assert.is(fieldOfError('JOB_NAME_TAKEN', 'A job named "x" already exists'), 'name');
@@ -85,3 +86,43 @@ test('the dashboard footer fits 80 columns and every key is in one table', () =>
 });
 
 test.run();
+
+test('a destination is one line of text: a folder or an address, and back again unchanged', () => {
+  const noLocal = { backup_subdir: '', usb_uuid: null };
+  const cases: Array<[string, string, Record<string, unknown>]> = [
+    ['sftp://backup@nas.local:2222/srv/my%20backups?key', 'sftp', { host: 'nas.local', port: 2222, username: 'backup', remote_path: '/srv/my backups', key_based_auth: true }],
+    ['sftp://me@10.0.0.5/backups', 'sftp', { host: '10.0.0.5', port: 22, username: 'me', remote_path: '/backups', key_based_auth: false }],
+    ['s3://my-bucket/pi/photos/?region=eu-west-1&endpoint=http%3A%2F%2Fminio%3A9000&class=STANDARD_IA', 's3', { bucket: 'my-bucket', prefix: 'pi/photos/', region: 'eu-west-1', endpoint: 'http://minio:9000', storage_class: 'STANDARD_IA' }],
+    ['s3://my-bucket/', 's3', { bucket: 'my-bucket', prefix: '', region: 'us-east-1', endpoint: null, storage_class: null }],
+    ['davs://cloud.example.com/remote.php/dav/files/me?path=backups', 'webdav', { url: 'https://cloud.example.com/remote.php/dav/files/me', remote_path: 'backups' }],
+    ['dav://127.0.0.1:8080', 'webdav', { url: 'http://127.0.0.1:8080', remote_path: '' }],
+  ];
+  for (const [text, type, config] of cases) {
+    const parsed = destinationOfText(text, noLocal);
+    assert.equal(parsed, { destination_type: type, destination_config: config }, text);
+    assert.is(destinationText(type, config as any), text, 'shown as typed');
+  }
+  assert.equal(destinationOfText('/mnt/usb', { backup_subdir: 'cairn', usb_uuid: '1234-ABCD' }).destination_config, {
+    mount_point: '/mnt/usb',
+    backup_subdir: 'cairn',
+    usb_uuid: '1234-ABCD',
+    auto_mount: true,
+    auto_unmount: true,
+  });
+  assert.throws(() => destinationOfText('ftp://old.example.com/x', noLocal), /not a destination Cairn knows/);
+  assert.throws(() => destinationOfText('backups', noLocal), /a folder such as/);
+  assert.throws(() => destinationOfText('sftp://nas/x', noLocal), /names the user/);
+  assert.throws(() => destinationOfText('s3://b/p', { backup_subdir: 'x', usb_uuid: null }), /for local folders/);
+});
+
+test('the job form names a remote job\'s credential, and refuses one that does not exist', () => {
+  const credentials = [{ id: 4, name: 'NAS' }];
+  const remote = { ...job, destination_type: 'sftp', destination_config: { host: 'nas', port: 22, username: 'me', remote_path: '/b', key_based_auth: false }, credential_id: 4 };
+  const values = formValuesOf(remote, credentials);
+  assert.is(values.mount_point, 'sftp://me@nas/b');
+  assert.is(values.credential, 'NAS');
+  const body = jobBodyOf({ ...values, backup_subdir: '', usb_uuid: '' }, credentials);
+  assert.is(body.destination_type, 'sftp');
+  assert.is(body.credential_id, 4);
+  assert.throws(() => jobBodyOf({ ...values, backup_subdir: '', usb_uuid: '', credential: 'Nope' }, credentials), (error: any) => error.field === 'credential');
+});
