@@ -55,6 +55,7 @@ export class TuiApi {
   runsOf = (jobId: number) => this.call<any[]>('GET', `/api/jobs/${jobId}/runs?limit=20`);
   run = (jobId: number) => this.call<{ run_id: number }>('POST', `/api/jobs/${jobId}/run`);
   cancel = (jobId: number) => this.call('POST', `/api/jobs/${jobId}/cancel`);
+  restore = (jobId: number, body: Record<string, unknown>) => this.call<{ run_id: number; target_dir: string }>('POST', `/api/jobs/${jobId}/restore`, body);
   clone = (jobId: number) => this.call<{ name: string }>('POST', `/api/jobs/${jobId}/clone`);
   createJob = (body: Record<string, unknown>) => this.call<any>('POST', '/api/jobs', body);
   updateJob = (jobId: number, body: Record<string, unknown>) => this.call<any>('PUT', `/api/jobs/${jobId}`, body);

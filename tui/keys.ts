@@ -21,6 +21,7 @@ export const KEYS: readonly KeyAction[] = [
   { action: 'edit', keys: ['e'], label: 'edit', screens: ['dashboard'] },
   { action: 'toggle', keys: ['t'], label: 'on/off', screens: ['dashboard'], inFooter: false },
   { action: 'clone', keys: ['y'], label: 'clone', screens: ['dashboard'] },
+  { action: 'restore', keys: ['S-r'], label: 'restore', screens: ['dashboard'], inFooter: false },
   { action: 'delete', keys: ['d'], label: 'delete', screens: ['dashboard'] },
   { action: 'refresh', keys: ['f5', 'C-r'], label: 'reload', screens: ['dashboard'], inFooter: false },
   { action: 'settings', keys: ['s'], label: 'settings', screens: ['dashboard'], inFooter: false },
@@ -52,5 +53,7 @@ export function footerFor(screen: Screen): string {
 
 /** The help text: every key of every screen. */
 export function helpText(): string {
-  return KEYS.map((key) => `${key.keys.join(', ').padEnd(18)} ${key.label.padEnd(10)} (${key.screens.join(', ')})`).join('\n');
+  // blessed names a capital letter S-x; people call it X.
+  const shown = (name: string) => (/^S-[a-z]$/.test(name) ? name.slice(2).toUpperCase() : name);
+  return KEYS.map((key) => `${key.keys.map(shown).join(', ').padEnd(18)} ${key.label.padEnd(10)} (${key.screens.join(', ')})`).join('\n');
 }

@@ -3,12 +3,13 @@
  * Keys are pressed by action name from tui/keys.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { currentTotpCode } from '../../src/auth/index.ts';
 import { plugInDrive, startUdev } from '../drives.ts';
+import { startSftpServer } from '../servers.ts';
 import { keysOf } from '../../tui/keys.ts';
 import { ADMIN, ApiClient, REPO_ROOT, spawnDaemonProcess, tempDir, type DaemonProcess } from '../helpers.ts';
 import { fileContent, waitFor } from '../trees.ts';
@@ -20,7 +21,7 @@ interface Context {
 }
 
 const tui = suite<Context>('tui');
-const TMUX_KEYS: Record<string, string> = { enter: 'Enter', escape: 'Escape', backspace: 'BSpace', f5: 'F5' };
+const TMUX_KEYS: Record<string, string> = { enter: 'Enter', escape: 'Escape', backspace: 'BSpace', f5: 'F5', 'S-r': 'R' };
 
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const screenOf = (context: Context) => tmux('capture-pane', '-t', context.session, '-p');
@@ -181,8 +182,8 @@ tui('a new job through the form: the API’s validation message stands next to t
   await shows(context, 'Documents');
   act(context, 'new');
   await shows(context, 'New job');
-  const labels = ['Name', 'Sources', 'Destination', 'Subfolder', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule'];
-  const first = ['Music', 'relative/music', target, 'cairn', '', '*.tmp', '', '2048', '', '', 'daily 25:00'];
+  const labels = ['Name', 'Sources', 'Destination', 'Credential', 'Subfolder', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule'];
+  const first = ['Music', 'relative/music', target, '', 'cairn', '', '*.tmp', '', '2048', '', '', 'daily 25:00'];
   for (const [i, label] of labels.entries()) await fillField(context, label, first[i]);
   await shows(context, /Sources: .*absolute path/);
   await fillField(context, 'Sources', source, 'relative/music'.length);
@@ -300,6 +301,47 @@ tui('a log of thousands of lines written in a burst is shown in full and the vie
   act(context, 'back');
   await shows(context, 'Jobs');
   assert.is((await context.api.get(`/api/runs/${runId}`)).body.files_transferred, 5000);
+});
+
+tui('a job to an SFTP server is set up by its address, run, and restored, all from the terminal', async (context) => {
+  const server = await startSftpServer();
+  try {
+    const allowed = tempDir();
+    await context.daemon.kill();
+    context.daemon = await spawnDaemonProcess(context.daemon.dataDir, { CAIRN_ALLOWED_BROWSE_PATHS: allowed });
+    context.api = new ApiClient(context.daemon.url);
+    await context.api.login();
+    await context.api.post('/api/credentials', { name: 'NAS', provider_type: 'sftp', data: { password: server.password } });
+    const source = path.join(allowed, 'photos');
+    mkdirSync(source);
+    writeFileSync(path.join(source, 'beach.jpg'), fileContent('beach', 300_000));
+    startTui(context);
+    await logIn(context);
+    await shows(context, 'Documents');
+    act(context, 'new');
+    const address = `sftp://${server.username}@127.0.0.1:${server.port}${server.root}/pi`;
+    const values = ['Photos', source, address, 'NAS', '', '', '', '', '', '', '', ''];
+    for (const [i, label] of ['Name', 'Sources', 'Destination', 'Credential', 'Subfolder', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule'].entries()) {
+      await fillField(context, label, values[i]);
+    }
+    await shows(context, 'saved Photos');
+    await shows(context, /Photos\s+sftp:\/\/cairn-sftp@127\.0\.0\.1/);
+    press(context, 'Down');
+    act(context, 'run');
+    await shows(context, /Photos .*completed/, 30_000);
+    assert.equal(readFileSync(path.join(server.root, 'pi', 'photos', 'beach.jpg')), fileContent('beach', 300_000), 'the bytes are on the server');
+
+    act(context, 'restore');
+    await fillField(context, 'Into folder', path.join(allowed, 'restored'));
+    await fillField(context, 'Only (paths)', '');
+    await fillField(context, 'Over sources', '');
+    await shows(context, /restoring Photos into/);
+    const restored = path.join(allowed, 'restored', 'photos', 'beach.jpg');
+    await waitFor('the restored file', () => existsSync(restored));
+    assert.equal(readFileSync(restored), fileContent('beach', 300_000));
+  } finally {
+    await server.stop();
+  }
 });
 
 tui('plugging in a registered drive shows in the drives panel until it is safe to remove', async (context) => {

@@ -78,7 +78,7 @@ export function jobBodyOf(values: FormValues, credentials: CredentialName[] = []
   const credentialName = values.credential.trim();
   const credential = credentials.find((candidate) => candidate.name === credentialName);
   if (credentialName !== '' && !credential) {
-    throw new FormValueError('credential', `no saved credential is called "${credentialName}" (add it with the credentials screen, key c)`);
+    throw new FormValueError('credential', `no saved credential is called "${credentialName}" (add it on the credentials screen, key k)`);
   }
   return {
     name: values.name.trim(),

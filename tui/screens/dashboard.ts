@@ -2,6 +2,7 @@
  * The dashboard: jobs with live status, the selected job's recent runs, and drives. Updates come
  * from the status socket; a daemon restart shows as "reconnecting" until the socket is back.
  */
+import { restoreJob } from './restore-form.ts';
 import blessed from 'blessed';
 import { ApiError, type TuiApi } from '../api.ts';
 import { footerFor, helpText, keysOf } from '../keys.ts';
@@ -170,6 +171,10 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
         await refresh();
       });
     };
+    table.key(keysOf('restore'), () => {
+      const job = selectedJob();
+      if (job) overlay(() => restoreJob(screen, api, job, color));
+    });
     table.key(keysOf('settings'), () => overlay(async () => ((await editSettings(screen, api, color)) ? 'settings saved' : null)));
     table.key(keysOf('two-factor'), () => overlay(() => manageTwoFactor(screen, api)));
     table.key(keysOf('credentials'), () =>
