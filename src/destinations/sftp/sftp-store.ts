@@ -10,6 +10,7 @@ import { Client, type SFTPWrapper, type FileEntry } from 'ssh2';
 import { CairnError } from '../../domain/errors.ts';
 import type { HostKeyPins } from '../types.ts';
 import { connectionError } from '../remote/connection-errors.ts';
+import { listTree, type ListedChild } from '../remote/list-tree.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 
 export interface SftpTarget {
@@ -122,28 +123,24 @@ export class SftpStore implements RemoteStore {
     return this.target.remote_path.startsWith('/') ? `/${joined}` : joined || '.';
   }
 
-  async list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
-    const found = new Map<string, RemoteEntry>();
-    const pending = [''];
-    while (pending.length > 0) {
-      signal.throwIfAborted();
-      const relative = pending.pop()!;
+  list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
+    return listTree(async (relative) => {
       let entries: FileEntry[];
       try {
         entries = await this.call<FileEntry[]>((done) => this.sftp.readdir(this.full(joinRemote(folder, relative)), done));
       } catch (error) {
-        if ((error as { code?: number }).code === NO_SUCH_FILE) continue;
+        if ((error as { code?: number }).code === NO_SUCH_FILE) return null;
         throw this.failure(error, `listing ${this.where(joinRemote(folder, relative))}`);
       }
+      const children: ListedChild[] = [];
       for (const entry of entries) {
         if (entry.filename === '.' || entry.filename === '..') continue;
-        const path = relative ? `${relative}/${entry.filename}` : entry.filename;
         const type = (entry.attrs.mode ?? 0) & S_IFMT;
-        if (type === S_IFDIR) pending.push(path);
-        else if (type === S_IFREG) found.set(path, { size: entry.attrs.size, mtimeMs: entry.attrs.mtime * 1000 });
+        if (type === S_IFDIR) children.push({ name: entry.filename });
+        else if (type === S_IFREG) children.push({ name: entry.filename, file: { size: entry.attrs.size, mtimeMs: entry.attrs.mtime * 1000 } });
       }
-    }
-    return found;
+      return children;
+    }, signal);
   }
 
   async put({ path, body, mtimeMs, signal }: RemoteUpload): Promise<void> {

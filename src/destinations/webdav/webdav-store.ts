@@ -9,6 +9,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { XMLParser } from 'fast-xml-parser';
 import { CairnError } from '../../domain/errors.ts';
 import { connectionError } from '../remote/connection-errors.ts';
+import { listTree } from '../remote/list-tree.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 
 export interface WebdavTarget {
@@ -103,20 +104,11 @@ export class WebdavStore implements RemoteStore {
     throw this.statusFailure(response, 'PROPFIND', '', doing);
   }
 
-  async list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
-    const found = new Map<string, RemoteEntry>();
-    const pending = [''];
-    while (pending.length > 0) {
-      signal.throwIfAborted();
-      const relative = pending.pop()!;
+  list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
+    return listTree(async (relative) => {
       const children = await this.childrenOf(joinRemote(this.target.remote_path, folder, relative), signal);
-      for (const child of children ?? []) {
-        const path = relative ? `${relative}/${child.name}` : child.name;
-        if (child.collection) pending.push(path);
-        else found.set(path, { size: child.size });
-      }
-    }
-    return found;
+      return children?.map((child) => (child.collection ? { name: child.name } : { name: child.name, file: { size: child.size } })) ?? null;
+    }, signal);
   }
 
   async put({ path, body, size, mtimeMs, signal }: RemoteUpload): Promise<void> {
