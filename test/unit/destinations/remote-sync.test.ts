@@ -1,0 +1,110 @@
+/** The pure parts of the remote sync engine: rsync's exclude meanings, partial names, the record of sent files. */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Excludes } from '../../../src/destinations/remote/excludes.ts';
+import { listTree } from '../../../src/destinations/remote/list-tree.ts';
+import { readLocalTree } from '../../../src/destinations/remote/local-tree.ts';
+import { isPartialName, joinRemote, partialNameFor } from '../../../src/destinations/remote/remote-store.ts';
+import { SentFiles } from '../../../src/destinations/remote/sent-files.ts';
+import { tempDir } from '../../helpers.ts';
+
+test('exclude patterns mean what they mean to rsync', () => {
+  const cases: Array<[string, string, boolean, boolean]> = [
+    // pattern, path, is a folder, excluded
+    ['*.tmp', 'a.tmp', false, true],
+    ['*.tmp', 'deep/down/b.tmp', false, true],
+    ['*.tmp', 'a.tmpx', false, false],
+    ['cache', 'x/cache', true, true],
+    ['cache', 'x/cache', false, true],
+    ['cache/', 'x/cache', false, false],
+    ['cache/', 'x/cache', true, true],
+    ['/build', 'build', true, true],
+    ['/build', 'sub/build', true, false],
+    ['logs/*.log', 'logs/a.log', false, true],
+    ['logs/*.log', 'app/logs/a.log', false, true],
+    ['logs/*.log', 'logs/deep/a.log', false, false],
+    ['logs/**', 'logs/deep/a.log', false, true],
+    ['**/node_modules', 'a/b/node_modules', true, true],
+    ['file?.txt', 'file1.txt', false, true],
+    ['file?.txt', 'file10.txt', false, false],
+    ['[ab].txt', 'a.txt', false, true],
+    ['[!ab].txt', 'a.txt', false, false],
+    ['[!ab].txt', 'c.txt', false, true],
+    ['a+b(1).txt', 'a+b(1).txt', false, true],
+  ];
+  for (const [pattern, file, folder, excluded] of cases) {
+    assert.is(new Excludes([pattern]).matches(file, folder), excluded, `${pattern} on ${file}${folder ? '/' : ''}`);
+  }
+  assert.ok(new Excludes(['cache/']).covers('x/cache/y.txt'), 'a file in an excluded folder is covered');
+  assert.not.ok(new Excludes(['cache/']).covers('x/cached.txt'));
+  assert.not.ok(new Excludes([]).covers('anything'));
+});
+
+test('for every pattern, the engine picks exactly the files real rsync picks', async () => {
+  const source = tempDir();
+  const files = ['a.tmp', 'a.txt', 'x/cache/in.txt', 'x/cache', 'cache/top.txt', 'build/out.bin', 'sub/build/out.bin', 'logs/a.log', 'app/logs/b.log', 'logs/deep/c.log', 'file1.txt', 'file10.txt', 'b.txt', 'a/b/node_modules/m.js'];
+  for (const name of files) {
+    if (name === 'x/cache') continue;
+    mkdirSync(path.dirname(path.join(source, name)), { recursive: true });
+    writeFileSync(path.join(source, name), name);
+  }
+  const patterns = ['*.tmp', 'cache', 'cache/', '/build', 'logs/*.log', 'logs/**', '**/node_modules', 'file?.txt', '[ab].txt', '[!ab].txt', 'x/'];
+  for (const pattern of patterns) {
+    const listed = execFileSync('rsync', ['-a', '--dry-run', '--out-format=%n', `--exclude=${pattern}`, '--', `${source}/`, `${tempDir()}/`], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line !== '' && !line.endsWith('/'));
+    const tree = await readLocalTree(source, new Excludes([pattern]), new AbortController().signal);
+    assert.equal([...tree.files.keys()].sort(), listed.sort(), pattern);
+  }
+});
+
+test('partial names are hidden, beside their file, and recognised', () => {
+  const partial = partialNameFor('photos/2024/beach.jpg');
+  assert.match(partial, /^photos\/2024\/\.beach\.jpg\.cairn-partial-[0-9a-f]{8}$/);
+  assert.ok(isPartialName(partial));
+  assert.ok(isPartialName(partialNameFor('top.txt')));
+  assert.not.ok(isPartialName('photos/beach.jpg'));
+  assert.not.ok(isPartialName('photos/.beach.jpg.cairn-partial-zz'));
+  assert.is(joinRemote('/backups/', '', 'photos//a.txt'), 'backups/photos/a.txt');
+});
+
+test('the record of sent files is kept per destination and survives damage', async () => {
+  const file = path.join(tempDir(), 'state', 'job-1.json');
+  const sent = await SentFiles.load(file, 'sftp://a');
+  sent.record('photos/a.jpg', 10, 1234);
+  await sent.save();
+  const again = await SentFiles.load(file, 'sftp://a');
+  assert.ok(again.sentAs('photos/a.jpg', 10, 1234));
+  assert.not.ok(again.sentAs('photos/a.jpg', 10, 1235), 'a millisecond of difference is a change');
+  assert.not.ok((await SentFiles.load(file, 's3://b')).has('photos/a.jpg'), 'another destination starts afresh');
+  writeFileSync(file, '{ torn');
+  assert.not.ok((await SentFiles.load(file, 'sftp://a')).has('photos/a.jpg'), 'a damaged record means: compare by listing');
+});
+
+test('a tree is listed folder by folder, several at once, and a missing root lists nothing', async () => {
+  const root = tempDir();
+  for (const name of ['a/1.txt', 'a/b/2.txt', 'c/3.txt', '4.txt']) {
+    mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    writeFileSync(path.join(root, name), name);
+  }
+  const { readdir, stat } = await import('node:fs/promises');
+  const listFolder = async (relative: string) => {
+    const entries = await readdir(path.join(root, relative), { withFileTypes: true }).catch(() => null);
+    if (!entries) return null;
+    return Promise.all(
+      entries.map(async (entry) => (entry.isDirectory() ? { name: entry.name } : { name: entry.name, file: { size: (await stat(path.join(root, relative, entry.name))).size } })),
+    );
+  };
+  const found = await listTree(listFolder, new AbortController().signal);
+  assert.equal([...found.keys()].sort(), ['4.txt', 'a/1.txt', 'a/b/2.txt', 'c/3.txt']);
+  assert.is(found.get('a/b/2.txt')!.size, 'a/b/2.txt'.length);
+  const missing = await listTree(async () => null, new AbortController().signal);
+  assert.is(missing.size, 0);
+  const failing = await listTree(async () => Promise.reject(new Error('lost')), new AbortController().signal).catch((error) => error.message);
+  assert.is(failing, 'lost');
+});
+
+test.run();
