@@ -78,6 +78,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const events = new EventBus();
     const logs = new RunLogs(path.join(config.dataDir, LOGS_DIR));
     teardown.push(() => logs.close());
+    const sentFilesOf = (jobId: number) => path.join(config.dataDir, 'sent-files', `job-${jobId}.json`);
     const hostKeys = new FileHostKeyPins(path.join(config.dataDir, 'host-keys.json'));
     const runManager = new RunManager({
       runs: store.runs,
@@ -87,7 +88,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       destinationOf,
       secretOf: async (job) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id)),
       hostKeys,
-      stateFileOf: (job) => path.join(config.dataDir, 'sent-files', `job-${job.id}.json`),
+      stateFileOf: (job) => sentFilesOf(job.id),
       events,
       log,
     });
@@ -114,6 +115,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       schedulesOf: (jobId) => scheduleViewsOf(store.schedules.ofJob(jobId), store.settings.get().timezone),
       credentialExists: (id) => credentials.exists(id),
       onChange: () => scheduler.refresh(),
+      forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
     });
 
     const plugIn = new PlugInPolicy({

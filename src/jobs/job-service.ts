@@ -26,6 +26,8 @@ export interface JobServiceDependencies {
   credentialExists(id: number): boolean;
   /** Called after jobs or schedules change, so timers follow. */
   onChange(): void;
+  /** Drops what the job's destination remembered sending (see SyncContext.stateFile). */
+  forgetSentFiles(jobId: number): Promise<void>;
 }
 
 export class JobService {
@@ -66,6 +68,7 @@ export class JobService {
     if (active) throw conflict('RUN_IN_PROGRESS', `The job has a ${active.status} run (${active.id}); cancel it first`);
     const runs = await this.deps.jobs.delete(id);
     for (const run of runs) await this.deps.logs.remove(run.id);
+    await this.deps.forgetSentFiles(id);
     this.deps.onChange();
   }
 

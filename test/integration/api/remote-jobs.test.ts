@@ -2,7 +2,7 @@
  * A job to a real SFTP server through the API, as a phone app would drive it: credential, connection
  * test with host key pinning, run, restore, a server that goes away; and no secret anywhere.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -140,6 +140,12 @@ remote('a restore refuses to write over the sources, outside the allowed folders
   assert.is(allowed.status, 202);
   assert.is((await finished(client, allowed.body.run_id)).status, 'completed');
   assert.is(readFileSync(path.join(source, 'a.txt'), 'utf8'), 'a');
+
+  // Deleting the job forgets what its destination was sent.
+  const record = path.join(context.daemon.config.dataDir, 'sent-files', `job-${jobId}.json`);
+  assert.ok(existsSync(record));
+  assert.is((await client.delete(`/api/jobs/${jobId}`)).status, 200);
+  assert.not.ok(existsSync(record));
 });
 
 remote('test connection pins the host key, refuses a changed one, and says what is wrong with a bad password', async (context) => {
