@@ -45,6 +45,16 @@ export class TuiApi {
     return result.totp_required ? { kind: 'totp', totpToken: result.totp_token } : { kind: 'session' };
   }
 
+  /** True on a new box: no owner account yet. */
+  async setupRequired(): Promise<boolean> {
+    return (await this.call<{ setup_required: boolean }>('GET', '/api/auth/setup-required')).setup_required;
+  }
+
+  /** Creates the owner account and its session. */
+  async setup(username: string, password: string): Promise<void> {
+    await this.call('POST', '/api/auth/setup', { username, password });
+  }
+
   /** Second step with an authenticator code (or a recovery code when `recovery`). */
   async completeLogin(totpToken: string, code: string, recovery = false): Promise<void> {
     if (recovery) await this.call('POST', '/api/auth/totp/recovery', { totp_token: totpToken, recovery_code: code });

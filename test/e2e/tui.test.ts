@@ -114,6 +114,27 @@ tui('log in, see the jobs, run one, watch it complete, read its log, quit', asyn
   });
 });
 
+tui('on a new box the TUI creates the owner account, then shows the dashboard', async (context) => {
+  await context.daemon.kill();
+  context.daemon = await spawnDaemonProcess(tempDir());
+  startTui(context);
+  await shows(context, 'Create the owner account');
+  for (const [label, value] of [['Username:', 'owner'], ['Password:', 'a long passphrase'], ['Again:', 'a different one']]) {
+    await shows(context, label);
+    type(context, value);
+    press(context, 'Enter');
+  }
+  await shows(context, 'The two passwords differ');
+  for (const [label, value] of [['Username:', 'owner'], ['Password:', 'a long passphrase'], ['Again:', 'a long passphrase']]) {
+    await shows(context, label);
+    type(context, value);
+    press(context, 'Enter');
+  }
+  await shows(context, 'Jobs');
+  const api = new ApiClient(context.daemon.url);
+  assert.is((await api.login({ username: 'owner', password: 'a long passphrase' })).status, 200);
+});
+
 tui('a wrong password is shown and the login asks again', async (context) => {
   startTui(context);
   await logIn(context, { username: 'admin', password: 'not it' });

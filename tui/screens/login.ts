@@ -9,8 +9,41 @@ function ask(screen: blessed.Widgets.Screen, parent: blessed.Widgets.BoxElement,
   return new Promise((resolve) => input.readInput((_error, value) => resolve(value ?? '')));
 }
 
-/** Shows the login until a session exists; resolves when logged in. */
+/** On a new box, the owner account is created here: the first thing an owner sees over SSH. */
+async function setUpOwner(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
+  let message = '';
+  for (;;) {
+    const box = blessed.box({
+      parent: screen,
+      top: 'center',
+      left: 'center',
+      width: 60,
+      height: 12,
+      border: 'line',
+      label: ' Cairn: first start ',
+      tags: true,
+      content: ` Create the owner account of ${api.baseUrl}
+${message ? `
+ {${color ? 'red-fg' : 'bold'}}${blessed.escape(message)}{/}` : ''}`,
+    });
+    try {
+      const username = await ask(screen, box, 4, 'Username:', false);
+      const password = await ask(screen, box, 5, 'Password:', true);
+      const again = await ask(screen, box, 6, 'Again:', true);
+      if (password !== again) throw new ApiError(400, 'MISMATCH', 'The two passwords differ; type them again');
+      await api.setup(username, password);
+      box.destroy();
+      return;
+    } catch (error) {
+      message = error instanceof ApiError ? error.message : String(error);
+      box.destroy();
+    }
+  }
+}
+
+/** Shows the login (or, on a new box, the owner's setup) until a session exists; resolves when logged in. */
 export async function login(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
+  if (await api.setupRequired().catch(() => false)) return setUpOwner(screen, api, color);
   let message = '';
   for (;;) {
     const box = blessed.box({
