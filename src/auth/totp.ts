@@ -1,6 +1,5 @@
 /** TOTP (RFC 6238) codes as authenticator apps make them: 6 digits, 30 s steps, ±1 step of clock skew. */
 import { authenticator } from 'otplib';
-import QRCode from 'qrcode';
 
 export const TOTP_ISSUER = 'Cairn';
 const STEP_SECONDS = 30;
@@ -15,7 +14,9 @@ export function otpauthUrl(username: string, secret: string): string {
 }
 
 /** The otpauth URL as a PNG data URL, for apps that scan a QR code. */
-export function qrCodeDataUrl(url: string): Promise<string> {
+export async function qrCodeDataUrl(url: string): Promise<string> {
+  // Loaded when 2FA is set up, the only time a QR code is drawn.
+  const { default: QRCode } = await import('qrcode');
   return QRCode.toDataURL(url, { type: 'image/png', errorCorrectionLevel: 'M', margin: 2 });
 }
 

@@ -1,7 +1,7 @@
 /** `s3`: a bucket and key prefix on AWS S3 or an S3-compatible server (custom endpoint, path style). */
 import Joi from 'joi';
 import { remoteDestination } from '../remote/remote-destination.ts';
-import { openS3Store, type S3Store, type S3Target } from './s3-store.ts';
+import type { S3Store, S3Target } from './s3-store.ts';
 
 export const STORAGE_CLASSES = ['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const;
 
@@ -30,7 +30,8 @@ export const s3Destination = remoteDestination<S3Target, S3Store>({
   description: 'S3 and S3-compatible storage',
   configSchema,
   secretFields: ['secret_access_key', 'session_token'],
-  open: (config, secret) => openS3Store(config, secret),
+  // The protocol's client library loads on first use: a daemon that never uses it keeps its memory.
+  open: async (config, secret) => (await import('./s3-store.ts')).openS3Store(config, secret),
   identity: (config) => `s3:${config.endpoint ?? config.region}/${config.bucket}/${config.prefix}`,
   details: (config) => ({ bucket: config.bucket, region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }),
 });

@@ -1,7 +1,7 @@
 /** `sftp`: a folder on an SSH server; password or private key (+ passphrase); the host key is pinned on first contact. */
 import Joi from 'joi';
 import { remoteDestination } from '../remote/remote-destination.ts';
-import { openSftpStore, type SftpTarget } from './sftp-store.ts';
+import type { SftpStore, SftpTarget } from './sftp-store.ts';
 
 export const configSchema = Joi.object({
   host: Joi.string()
@@ -15,13 +15,14 @@ export const configSchema = Joi.object({
   key_based_auth: Joi.boolean().default(false),
 });
 
-export const sftpDestination = remoteDestination<SftpTarget, Awaited<ReturnType<typeof openSftpStore>>>({
+export const sftpDestination = remoteDestination<SftpTarget, SftpStore>({
   type: 'sftp',
   name: 'SFTP',
   description: 'SSH/SFTP servers',
   configSchema,
   secretFields: ['password', 'private_key', 'passphrase'],
-  open: openSftpStore,
+  // The protocol's client library loads on first use: a daemon that never uses it keeps its memory.
+  open: async (config, secret, hostKeys) => (await import('./sftp-store.ts')).openSftpStore(config, secret, hostKeys),
   identity: (config) => `sftp://${config.username}@${config.host}:${config.port}/${config.remote_path}`,
   details: (config, store) => ({ host: config.host, port: config.port, remote_path: config.remote_path, host_key: store.hostKey, host_key_pinned_now: store.hostKeyPinnedNow }),
 });

@@ -1,7 +1,7 @@
 /** `webdav`: a folder on a WebDAV server (Nextcloud, ownCloud, generic); user name and password (basic auth). */
 import Joi from 'joi';
 import { remoteDestination } from '../remote/remote-destination.ts';
-import { openWebdavStore, type WebdavStore, type WebdavTarget } from './webdav-store.ts';
+import type { WebdavStore, WebdavTarget } from './webdav-store.ts';
 
 export const configSchema = Joi.object({
   url: Joi.string()
@@ -29,7 +29,8 @@ export const webdavDestination = remoteDestination<WebdavTarget, WebdavStore>({
   description: 'Nextcloud, ownCloud, generic WebDAV',
   configSchema,
   secretFields: ['password'],
-  open: (config, secret) => openWebdavStore(config, secret),
+  // The protocol's client library loads on first use: a daemon that never uses it keeps its memory.
+  open: async (config, secret) => (await import('./webdav-store.ts')).openWebdavStore(config, secret),
   identity: (config) => `webdav:${config.url}/${config.remote_path}`,
   details: (config) => ({ url: config.url, remote_path: config.remote_path }),
 });
