@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Installs Cairn's single binary as a systemd service on Debian or Raspberry Pi OS (run as root):
+#   scripts/install.sh [--binary FILE] [--root DIR] [--no-start] [--no-apt]
+#   scripts/install.sh --uninstall [--purge] [--root DIR]
+#
+# Install: the binary to /usr/local/bin/cairn, the unit to /etc/systemd/system/cairn.service,
+# settings to /etc/default/cairn (kept if present), the data dir /var/lib/cairn (0700), the Debian
+# packages Cairn runs (rsync, util-linux, udev), and the service enabled and started.
+# Uninstall: stops and removes the service and the binary; the data dir and the settings stay
+# unless --purge (the data holds the backups' history and the key of the stored credentials).
+# --root DIR installs into a system image mounted at DIR (nothing is started; used by appliance/).
+# --binary defaults to dist/cairn-linux-<arch> beside this script, or cairn-linux-<arch> in this folder.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+root=""
+binary=""
+start=yes
+apt=yes
+action=install
+purge=no
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --binary) binary=${2:?--binary needs a file}; shift ;;
+    --root) root=$(realpath "${2:?--root needs a folder}"); shift ;;
+    --no-start) start=no ;;
+    --no-apt) apt=no ;;
+    --uninstall) action=uninstall ;;
+    --purge) purge=yes ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+[ "$(id -u)" -eq 0 ] || { echo "run as root (sudo $0 …)" >&2; exit 1; }
+# With --root nothing runs on this machine's systemd; the unit is enabled inside the image.
+systemctl_() {
+  if [ -n "$root" ]; then systemctl --root="$root" "$@"; else systemctl "$@"; fi
+}
+systemd_running() {
+  [ -z "$root" ] && [ -d /run/systemd/system ]
+}
+
+bin_path=$root/usr/local/bin/cairn
+unit_path=$root/etc/systemd/system/cairn.service
+settings_path=$root/etc/default/cairn
+data_dir=$root/var/lib/cairn
+
+if [ "$action" = uninstall ]; then
+  if systemd_running; then systemctl disable --now cairn.service 2>/dev/null || true; else systemctl_ disable cairn.service 2>/dev/null || true; fi
+  rm -f "$unit_path" "$bin_path"
+  systemd_running && systemctl daemon-reload
+  if [ "$purge" = yes ]; then
+    rm -rf "$data_dir" "$settings_path"
+    echo "Cairn removed, with its data ($data_dir) and settings."
+  else
+    echo "Cairn removed. Its data stays in $data_dir and its settings in $settings_path (--purge removes them)."
+  fi
+  exit 0
+fi
+
+case "$(uname -m)" in
+  x86_64) arch=x64 ;;
+  aarch64|arm64) arch=arm64 ;;
+  *) echo "Cairn's binary is built for x86_64 and aarch64, not $(uname -m)" >&2; exit 1 ;;
+esac
+# Installing into an image: the image's architecture decides, if it says.
+if [ -n "$root" ] && [ -f "$root/var/lib/dpkg/arch" ]; then
+  case "$(head -n1 "$root/var/lib/dpkg/arch")" in amd64) arch=x64 ;; arm64) arch=arm64 ;; esac
+fi
+if [ -z "$binary" ]; then
+  for candidate in "$here/../dist/cairn-linux-$arch" "$here/cairn-linux-$arch"; do
+    [ -f "$candidate" ] && binary=$candidate && break
+  done
+fi
+[ -n "$binary" ] && [ -f "$binary" ] || { echo "no binary: build it with npm run build:binary, or pass --binary FILE" >&2; exit 1; }
+unit_source=""
+for candidate in "$here/../systemd/cairn.service" "$here/cairn.service"; do
+  [ -f "$candidate" ] && unit_source=$candidate && break
+done
+[ -n "$unit_source" ] || { echo "cairn.service not found beside $0" >&2; exit 1; }
+
+if [ "$apt" = yes ] && [ -z "$root" ]; then
+  missing=()
+  for package in rsync util-linux udev; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} …"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+install -D -m 0755 "$binary" "$bin_path"
+install -D -m 0644 "$unit_source" "$unit_path"
+if [ ! -f "$settings_path" ]; then
+  install -D -m 0644 /dev/null "$settings_path"
+  cat >"$settings_path" <<'EOF'
+# Cairn's settings (see `cairn` --help and the README); restart with: systemctl restart cairn
+# CAIRN_PORT=8080
+# Folders the API may browse, restore into and use as sources (comma-separated):
+CAIRN_ALLOWED_BROWSE_PATHS=/mnt,/media,/home,/srv
+# Back up registered USB drives when they are plugged in:
+CAIRN_WATCH_DRIVES=true
+# The Raspberry Pi's green LED shows when a drive is safe to remove:
+# CAIRN_LED_PATH=/sys/class/leds/ACT
+EOF
+fi
+install -d -m 0700 "$data_dir"
+
+systemctl_ enable cairn.service
+if systemd_running; then
+  systemctl daemon-reload
+  [ "$start" = yes ] && systemctl restart cairn.service
+fi
+
+version=$("$bin_path" version 2>/dev/null || echo "(not runnable on this machine's architecture)")
+cat <<EOF
+Cairn $version installed: $bin_path, service cairn.service (enabled), data in ${data_dir#"$root"}.
+Next: open the terminal UI with \`cairn tui\` to create the owner account, or
+      POST /api/auth/setup { "username": …, "password": … } to port 8080.
+EOF
