@@ -4,7 +4,7 @@
  * dashboard in tmux. Cold start and idle memory are printed for the record, not asserted.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -91,6 +91,39 @@ binary('it prints its version, runs the daemon, backs up a folder, and draws the
   await waitFor('the dashboard with the job', () => /Documents .*completed/.test(screen())).catch((error) => {
     throw new Error(`${error.message}; the screen was:\n${screen()}`);
   });
+});
+
+binary('scripts/install.sh puts it in a system image as an enabled service, and --uninstall keeps the data unless --purge', async (context) => {
+  const root = tempDir('cairn-root-');
+  const install = (...args: string[]) =>
+    execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'install.sh'), '--root', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const said = install('--binary', context.binary);
+  assert.match(said, /installed: .*\/usr\/local\/bin\/cairn, service cairn\.service \(enabled\)/);
+  const installed = path.join(root, 'usr/local/bin/cairn');
+  assert.ok(readFileSync(installed).equals(readFileSync(context.binary)), 'the binary, byte for byte');
+  assert.is(statSync(installed).mode & 0o777, 0o755);
+  assert.is(execFileSync(installed, ['version'], { encoding: 'utf8' }).trim(), JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version);
+  assert.is(readFileSync(path.join(root, 'etc/systemd/system/cairn.service'), 'utf8'), readFileSync(path.join(REPO_ROOT, 'systemd/cairn.service'), 'utf8'));
+  assert.is(readlinkSync(path.join(root, 'etc/systemd/system/multi-user.target.wants/cairn.service')), '/etc/systemd/system/cairn.service');
+  assert.is(statSync(path.join(root, 'var/lib/cairn')).mode & 0o777, 0o700);
+  const settings = path.join(root, 'etc/default/cairn');
+  assert.match(readFileSync(settings, 'utf8'), /^CAIRN_WATCH_DRIVES=true$/m);
+
+  // The owner's settings survive a reinstall (an upgrade).
+  writeFileSync(settings, 'CAIRN_PORT=9090\n');
+  install('--binary', context.binary);
+  assert.is(readFileSync(settings, 'utf8'), 'CAIRN_PORT=9090\n');
+
+  writeFileSync(path.join(root, 'var/lib/cairn/cairn-db.json'), '{}');
+  install('--uninstall');
+  assert.not.ok(existsSync(installed));
+  assert.not.ok(existsSync(path.join(root, 'etc/systemd/system/cairn.service')));
+  assert.not.ok(existsSync(path.join(root, 'etc/systemd/system/multi-user.target.wants/cairn.service')));
+  assert.ok(existsSync(path.join(root, 'var/lib/cairn/cairn-db.json')), 'the data stays');
+  assert.ok(existsSync(settings), 'the settings stay');
+  install('--uninstall', '--purge');
+  assert.not.ok(existsSync(path.join(root, 'var/lib/cairn')));
+  assert.not.ok(existsSync(settings));
 });
 
 binary.run();
