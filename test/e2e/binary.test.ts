@@ -18,14 +18,26 @@ interface Context {
   session: string | null;
 }
 
-const binary = suite<Context>('binary');
+/**
+ * x64 by default. CAIRN_BINARY_ARCH=arm64 (scripts/smoke-arm64.sh) runs the same tests on the arm64
+ * binary under qemu-aarch64-static, with Debian's arm64 cross libraries as its root.
+ */
+const ARCH = process.env.CAIRN_BINARY_ARCH === 'arm64' ? 'arm64' : 'x64';
+const LAUNCHER = ARCH === 'arm64' ? ['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu'] : [];
+/** The command line that runs `file` (through qemu for arm64). */
+const commandFor = (file: string, args: string[]): [string, string[]] => (LAUNCHER.length > 0 ? [LAUNCHER[0], [...LAUNCHER.slice(1), file, ...args]] : [file, args]);
+
+/** Emulated arm64 is many times slower. */
+const PATIENCE_MS = ARCH === 'arm64' ? 300_000 : 30_000;
+
+const binary = suite<Context>(`binary ${ARCH}`);
 
 binary.before(async (context) => {
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-binary.mjs'), '--arch', 'x64'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-binary.mjs'), '--arch', ARCH], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
   // Away from the repository: nothing to resolve modules from.
   const folder = tempDir('cairn-binary-');
   context.binary = path.join(folder, 'cairn');
-  copyFileSync(path.join(REPO_ROOT, 'dist', 'cairn-linux-x64'), context.binary);
+  copyFileSync(path.join(REPO_ROOT, 'dist', `cairn-linux-${ARCH}`), context.binary);
   execFileSync('chmod', ['755', context.binary]);
   context.daemon = null;
   context.session = null;
@@ -39,11 +51,11 @@ binary.after((context) => {
 binary('it prints its version, runs the daemon, backs up a folder, and draws the TUI', async (context) => {
   const version = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version;
   const cwd = path.dirname(context.binary);
-  assert.is(execFileSync(context.binary, ['version'], { cwd, encoding: 'utf8' }).trim(), version);
+  assert.is(execFileSync(...commandFor(context.binary, ['version']), { cwd, encoding: 'utf8' }).trim(), version);
 
   const allowed = tempDir();
   const started = Date.now();
-  const daemon = spawn(context.binary, ['daemon'], {
+  const daemon = spawn(...commandFor(context.binary, ['daemon']), {
     cwd,
     env: { PATH: process.env.PATH, CAIRN_DATA_DIR: path.join(cwd, 'data'), CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_ALLOWED_BROWSE_PATHS: allowed },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,9 +64,9 @@ binary('it prints its version, runs the daemon, backs up a folder, and draws the
   let output = '';
   daemon.stdout!.on('data', (chunk) => (output += chunk));
   daemon.stderr!.on('data', (chunk) => (output += chunk));
-  context.url = await waitFor('the daemon to listen', () => output.match(/listening on (http:\/\/\S+)/)?.[1], 30_000);
+  context.url = await waitFor('the daemon to listen', () => output.match(/listening on (http:\/\/\S+)/)?.[1], PATIENCE_MS);
   const api = new ApiClient(context.url);
-  await waitFor('health', async () => (await api.get('/api/system/health')).body.status === 'ok');
+  await waitFor('health', async () => (await api.get('/api/system/health')).body.status === 'ok', PATIENCE_MS);
   const coldStartMs = Date.now() - started;
 
   await api.setupAdmin();
@@ -69,7 +81,7 @@ binary('it prints its version, runs the daemon, backs up a folder, and draws the
   const run = await waitFor('the run', async () => {
     const current = (await api.get(`/api/runs/${runId}`)).body;
     return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
-  });
+  }, PATIENCE_MS);
   assert.is(run.status, 'completed', run.error_message);
   assert.equal(snapshotTree(path.join(target, 'documents')), snapshotTree(source), 'the bytes arrived');
 
@@ -78,17 +90,17 @@ binary('it prints its version, runs the daemon, backs up a folder, and draws the
   console.log(`    binary: cold start to healthy ${coldStartMs} ms; RSS after a run, idle: ${idleRssMb.toFixed(0)} MB`);
 
   context.session = `cairn-binary-${process.pid}`;
-  execFileSync('tmux', ['new-session', '-d', '-s', context.session, '-x', '100', '-y', '30', `${context.binary} tui --url ${context.url}`]);
+  execFileSync('tmux', ['new-session', '-d', '-s', context.session, '-x', '100', '-y', '30', commandFor(context.binary, ['tui', '--url', context.url]).flat().join(' ')]);
   const screen = () => execFileSync('tmux', ['capture-pane', '-t', context.session!, '-p'], { encoding: 'utf8' });
   const type = (text: string) => {
     execFileSync('tmux', ['send-keys', '-t', context.session!, '-l', text]);
     execFileSync('tmux', ['send-keys', '-t', context.session!, 'Enter']);
   };
-  await waitFor('the login', () => screen().includes('Username:'));
+  await waitFor('the login', () => screen().includes('Username:'), PATIENCE_MS);
   type('admin');
-  await waitFor('the password field', () => screen().includes('Password:'));
+  await waitFor('the password field', () => screen().includes('Password:'), PATIENCE_MS);
   type('correct horse battery');
-  await waitFor('the dashboard with the job', () => /Documents .*completed/.test(screen())).catch((error) => {
+  await waitFor('the dashboard with the job', () => /Documents .*completed/.test(screen()), PATIENCE_MS).catch((error) => {
     throw new Error(`${error.message}; the screen was:\n${screen()}`);
   });
 });
@@ -102,7 +114,7 @@ binary('scripts/install.sh puts it in a system image as an enabled service, and 
   const installed = path.join(root, 'usr/local/bin/cairn');
   assert.ok(readFileSync(installed).equals(readFileSync(context.binary)), 'the binary, byte for byte');
   assert.is(statSync(installed).mode & 0o777, 0o755);
-  assert.is(execFileSync(installed, ['version'], { encoding: 'utf8' }).trim(), JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version);
+  assert.is(execFileSync(...commandFor(installed, ['version']), { encoding: 'utf8' }).trim(), JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version);
   assert.is(readFileSync(path.join(root, 'etc/systemd/system/cairn.service'), 'utf8'), readFileSync(path.join(REPO_ROOT, 'systemd/cairn.service'), 'utf8'));
   assert.is(readlinkSync(path.join(root, 'etc/systemd/system/multi-user.target.wants/cairn.service')), '/etc/systemd/system/cairn.service');
   assert.is(statSync(path.join(root, 'var/lib/cairn')).mode & 0o777, 0o700);
