@@ -176,6 +176,16 @@ remote('test connection pins the host key, refuses a changed one, and says what 
   assert.match(changed.body.message, /host key of 127\.0\.0\.1:\d+ is not the one seen before/);
 });
 
+remote('test connection says what is wrong: a name that does not resolve, a port nobody listens on', async ({ client, server }) => {
+  const test = (config: Record<string, unknown>) => client.post('/api/providers/test', { destination_type: 'sftp', destination_config: { ...sftpConfig(server), ...config }, credential_data: { password: server.password } });
+  const unknown = await test({ host: 'no-such-host.invalid' });
+  assert.equal(unknown.body, { success: false, message: `Cannot resolve the host name of no-such-host.invalid:${server.port}`, details: null });
+  const closed = await test({ port: 1 });
+  assert.equal(closed.body, { success: false, message: 'Connection refused by 127.0.0.1:1 (nothing listens on that port?)', details: null });
+  const bad = await client.post('/api/providers/test', { destination_type: 'sftp', destination_config: { ...sftpConfig(server), host: 'a host; rm -rf /' }, credential_data: { password: 'x' } });
+  assert.is(bad.status, 400, 'a host name with spaces or shell characters is refused before anything runs');
+});
+
 remote('the server going away mid-run fails the run with a clear error, and the daemon stays healthy', async (context) => {
   const { client } = context;
   const source = path.join(context.allowed, 'photos');
