@@ -85,7 +85,6 @@ test('the dashboard footer fits 80 columns and every key is in one table', () =>
   assert.is(new Set(keys).size, keys.length, 'no key bound twice on a screen');
 });
 
-test.run();
 
 test('a destination is one line of text: a folder or an address, and back again unchanged', () => {
   const noLocal = { backup_subdir: '', usb_uuid: null };
@@ -126,3 +125,5 @@ test('the job form names a remote job\'s credential, and refuses one that does n
   assert.is(body.credential_id, 4);
   assert.throws(() => jobBodyOf({ ...values, backup_subdir: '', usb_uuid: '', credential: 'Nope' }, credentials), (error: any) => error.field === 'credential');
 });
+
+test.run();
