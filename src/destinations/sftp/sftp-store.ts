@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Client, type SFTPWrapper, type FileEntry } from 'ssh2';
 import { CairnError } from '../../domain/errors.ts';
 import type { HostKeyPins } from '../types.ts';
@@ -25,6 +24,9 @@ const CONNECT_TIMEOUT_MS = 15_000;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
+/** Writes in flight per file, and their size: at most 2 MiB of a file is waiting for the server. */
+const WRITE_BYTES = 64 * 1024;
+const WRITES_AT_ONCE = 32;
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
@@ -148,12 +150,7 @@ export class SftpStore implements RemoteStore {
     const partial = partialNameFor(final);
     await this.ensureFolder(final.slice(0, Math.max(0, final.lastIndexOf('/'))));
     try {
-      const writing = pipeline(body, this.sftp.createWriteStream(partial, { flags: 'w', mode: 0o600 }), { signal });
-      await Promise.race([writing, this.lost]).catch((error) => {
-        body.destroy();
-        writing.catch(() => undefined);
-        throw error;
-      });
+      await this.write(partial, body, signal);
       const seconds = Math.floor(mtimeMs / 1000);
       await this.call((done) => this.sftp.utimes(partial, seconds, seconds, done));
       await this.call((done) => this.sftp.ext_openssh_rename(partial, final, done));
@@ -161,6 +158,43 @@ export class SftpStore implements RemoteStore {
       if (!this.closed) await this.call((done) => this.sftp.unlink(partial, done)).catch(() => undefined);
       if (signal.aborted) throw signal.reason;
       throw this.failure(error, `writing ${this.where(path)}`);
+    }
+  }
+
+  /**
+   * Writes `body` into a new file with many writes in flight at once. ssh2's write stream waits for
+   * each write's answer before sending the next: measured here, 100 MB took 60 s that way, against
+   * under a second for rclone, which pipelines like this.
+   */
+  private async write(file: string, body: Readable, signal: AbortSignal): Promise<void> {
+    const handle = await this.call<Buffer>((done) => this.sftp.open(file, 'w', { mode: 0o600 }, done));
+    const inFlight = new Set<Promise<void>>();
+    let failure: { error: unknown } | null = null;
+    try {
+      let position = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        for (let offset = 0; offset < chunk.length; offset += WRITE_BYTES) {
+          const piece = chunk.subarray(offset, offset + WRITE_BYTES);
+          const at = position;
+          position += piece.length;
+          const written: Promise<void> = this.call((done) => this.sftp.write(handle, piece, 0, piece.length, at, done)).then(
+            () => void inFlight.delete(written),
+            (error) => {
+              failure ??= { error };
+              inFlight.delete(written);
+            },
+          );
+          inFlight.add(written);
+          if (inFlight.size >= WRITES_AT_ONCE) await Promise.race(inFlight);
+          if (failure) throw (failure as { error: unknown }).error;
+          signal.throwIfAborted();
+        }
+      }
+      await Promise.all(inFlight);
+      if (failure) throw (failure as { error: unknown }).error;
+    } finally {
+      await Promise.allSettled(inFlight);
+      if (!this.closed) await this.call((done) => this.sftp.close(handle, done)).catch(() => undefined);
     }
   }
 
