@@ -4,7 +4,7 @@
  * listing alone tells what changed, as with rsync.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Client, type SFTPWrapper, type FileEntry } from 'ssh2';
 import { CairnError } from '../../domain/errors.ts';
 import type { HostKeyPins } from '../types.ts';
@@ -27,6 +27,8 @@ const S_IFREG = 0o100000;
 /** Writes in flight per file, and their size: at most 2 MiB of a file is waiting for the server. */
 const WRITE_BYTES = 64 * 1024;
 const WRITES_AT_ONCE = 32;
+const READ_BYTES = 64 * 1024;
+const READS_AT_ONCE = 32;
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
@@ -206,8 +208,50 @@ export class SftpStore implements RemoteStore {
     }
   }
 
+  /** The file's content, read with many reads in flight (ssh2's read stream, like its write stream, waits for each). */
   async get(path: string): Promise<Readable> {
-    return this.sftp.createReadStream(this.full(path));
+    const file = this.full(path);
+    const handle = await this.call<Buffer>((done) => this.sftp.open(file, 'r', done)).catch((error) => {
+      throw this.failure(error, `reading ${this.where(path)}`);
+    });
+    const { size } = await this.call<{ size: number }>((done) => this.sftp.fstat(handle, done));
+    const readAt = (position: number, length: number) =>
+      this.call<Buffer>((done) => {
+        const buffer = Buffer.allocUnsafe(length);
+        this.sftp.read(handle, buffer, 0, length, position, (error, bytesRead) => done(error, buffer.subarray(0, bytesRead)));
+      });
+    const store = this;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      const pending: Array<{ position: number; length: number; read: Promise<Buffer> }> = [];
+      let next = 0;
+      const ask = () => {
+        const length = Math.min(READ_BYTES, size - next);
+        const read = readAt(next, length);
+        read.catch(() => undefined);
+        pending.push({ position: next, length, read });
+        next += length;
+      };
+      try {
+        while (next < size && pending.length < READS_AT_ONCE) ask();
+        while (pending.length > 0) {
+          const { position, length, read } = pending.shift()!;
+          let chunk = await read;
+          // A server may answer with less than asked: the rest is read before anything later is passed on.
+          while (chunk.length < length) {
+            const more = await readAt(position + chunk.length, length - chunk.length);
+            if (more.length === 0) throw new CairnError('unavailable', 'REMOTE_FILE_CHANGED', `${store.where(path)} became shorter while it was read`);
+            chunk = Buffer.concat([chunk, more]);
+          }
+          if (next < size) ask();
+          yield chunk;
+        }
+      } catch (error) {
+        throw store.failure(error, `reading ${store.where(path)}`);
+      } finally {
+        if (!store.closed) await store.call((done) => store.sftp.close(handle, done)).catch(() => undefined);
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false });
   }
 
   async close(): Promise<void> {
