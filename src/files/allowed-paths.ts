@@ -17,7 +17,8 @@ export function checkClientPath(value: string, field = 'path'): string {
 /** True when `candidate` is `root` or lies below it (both already resolved). */
 export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  // "..x" is a name inside root; only ".." itself or "../…" leads out.
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }
 
 export class AllowedPaths {

@@ -9,6 +9,7 @@ import Joi from 'joi';
 import { conflict } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import { isInside, type AllowedPaths } from '../files/allowed-paths.ts';
+import { folderNamesOf } from '../destinations/source-names.ts';
 import type { RestoreRequest } from '../runs/run-manager.ts';
 
 export interface RestoreInput {
@@ -32,13 +33,28 @@ export const restoreInputSchema = Joi.object({
   overwrite_sources: Joi.boolean().default(false),
 });
 
+/** The real path of `file`, or of its deepest existing ancestor with the rest appended. */
+async function realPathToBe(file: string): Promise<string> {
+  const missing: string[] = [];
+  let existing = path.resolve(file);
+  for (;;) {
+    const real = await fs.realpath(existing).catch(() => null);
+    if (real) return path.join(real, ...missing.reverse());
+    if (existing === path.dirname(existing)) return path.resolve(file);
+    missing.push(path.basename(existing));
+    existing = path.dirname(existing);
+  }
+}
+
 export async function restoreTargetFor(job: JobRecord, input: RestoreInput, allowed: AllowedPaths): Promise<RestoreRequest> {
   // The real path the target has or will have: checked before anything is created.
   const target = await allowed.creatable(input.target_dir, 'target_dir');
   if (!input.overwrite_sources) {
-    for (const source of job.source_dirs) {
-      const realSource = await fs.realpath(source).catch(() => path.resolve(source));
-      const landing = path.join(target, path.basename(realSource));
+    const names = folderNamesOf(job.source_dirs);
+    for (const [index, source] of job.source_dirs.entries()) {
+      const realSource = await realPathToBe(source);
+      // Where the restore writes this source, with any symlink already on the way followed.
+      const landing = await realPathToBe(path.join(target, names[index]));
       if (isInside(realSource, target) || isInside(realSource, landing) || isInside(landing, realSource)) {
         throw conflict(
           'RESTORE_OVER_SOURCES',

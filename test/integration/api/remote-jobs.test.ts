@@ -2,7 +2,7 @@
  * A job to a real SFTP server through the API, as a phone app would drive it: credential, connection
  * test with host key pinning, run, restore, a server that goes away; and no secret anywhere.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -127,6 +127,7 @@ remote('a restore refuses to write over the sources, outside the allowed folders
   assert.is(over.body.code, 'RESTORE_OVER_SOURCES');
   const inside = await client.post(`/api/jobs/${jobId}/restore`, { target_dir: path.join(source, 'sub') });
   assert.is(inside.status, 409);
+  assert.is((await client.post(`/api/jobs/${jobId}/restore`, { target_dir: path.join(source, '..restored') })).status, 409, '"..restored" is inside the source');
   assert.is((await client.post(`/api/jobs/${jobId}/restore`, { target_dir: '/etc' })).status, 403);
   assert.is((await client.post(`/api/jobs/${jobId}/restore`, { target_dir: path.join(context.allowed, 'x'), paths: ['../etc'] })).status, 400);
   assert.is((await client.post(`/api/jobs/${jobId}/restore`, { target_dir: path.join(context.allowed, 'x'), surprise: true })).status, 400);
@@ -146,6 +147,22 @@ remote('a restore refuses to write over the sources, outside the allowed folders
   assert.ok(existsSync(record));
   assert.is((await client.delete(`/api/jobs/${jobId}`)).status, 200);
   assert.not.ok(existsSync(record));
+});
+
+remote('a restore refuses a target where a symlinked source would be written through its link', async (context) => {
+  const { client } = context;
+  const real = path.join(context.allowed, 'Dropbox', 'Photos');
+  mkdirSync(real, { recursive: true });
+  writeFileSync(path.join(real, 'a.txt'), 'current');
+  const home = path.join(context.allowed, 'home');
+  mkdirSync(home);
+  symlinkSync(real, path.join(home, 'Photos'));
+  const jobId = await createJob(context, path.join(home, 'Photos'));
+  await finished(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
+  writeFileSync(path.join(real, 'a.txt'), 'newer than the backup');
+  const refused = await client.post(`/api/jobs/${jobId}/restore`, { target_dir: home });
+  assert.is(refused.status, 409, JSON.stringify(refused.body));
+  assert.is(readFileSync(path.join(real, 'a.txt'), 'utf8'), 'newer than the backup');
 });
 
 remote('test connection pins the host key, refuses a changed one, and says what is wrong with a bad password', async (context) => {
