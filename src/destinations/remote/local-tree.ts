@@ -18,6 +18,18 @@ export interface LocalTree {
   unreadable: string[];
 }
 
+/**
+ * Node reads names as UTF-8; a name in another encoding comes back with U+FFFD in it and can then
+ * not be opened by that name. Such files are reported, never silently left out.
+ */
+function hasUndecodableName(relative: string): boolean {
+  return relative.includes('\uFFFD');
+}
+
+function describe(relative: string, code: string | undefined): string {
+  return hasUndecodableName(relative) ? 'the name is not valid UTF-8; rename it' : (code ?? 'unreadable');
+}
+
 export async function readLocalTree(root: string, excludes: Excludes, signal: AbortSignal): Promise<LocalTree> {
   const tree: LocalTree = { files: new Map(), skipped: [], unreadable: [] };
   const folders: string[] = [''];
@@ -29,7 +41,8 @@ export async function readLocalTree(root: string, excludes: Excludes, signal: Ab
       entries = await fs.readdir(path.join(root, folder), { withFileTypes: true });
     } catch (error) {
       // A folder removed while the backup runs is not a failure of the backup; one it may not read is.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') tree.unreadable.push(`${folder || '.'} (${(error as NodeJS.ErrnoException).code})`);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' || hasUndecodableName(folder)) tree.unreadable.push(`${folder || '.'} (${describe(folder, code)})`);
       continue;
     }
     await Promise.all(
@@ -42,8 +55,14 @@ export async function readLocalTree(root: string, excludes: Excludes, signal: Ab
         if (excludes.matches(relative, false)) return;
         if (!entry.isFile()) return void tree.skipped.push(relative);
         const absolute = path.join(root, relative);
-        const stat = await fs.lstat(absolute).catch(() => null);
-        if (stat?.isFile()) tree.files.set(relative, { absolute, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) });
+        try {
+          const stat = await fs.lstat(absolute);
+          if (stat.isFile()) tree.files.set(relative, { absolute, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) });
+        } catch (error) {
+          // Gone since the folder was read: not in this backup, and not an error. Anything else is.
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== 'ENOENT' || hasUndecodableName(relative)) tree.unreadable.push(`${relative} (${describe(relative, code)})`);
+        }
       }),
     );
   }

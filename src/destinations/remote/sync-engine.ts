@@ -51,10 +51,15 @@ export async function syncToStore(context: SyncContext<unknown>, { store, identi
       const tree = await readLocalTree(source, excludes, signal);
       const remote = await store.list(name, signal);
       const uploads = [...tree.files].filter(([relative, file]) => !isUnchanged(`${name}/${relative}`, file, remote.get(relative), sent));
+      // A server that folds case or normalises Unicode lists a file under another spelling than the
+      // one sent: that spelling must not look extraneous, or the file just sent would be deleted.
+      const localSpellings = new Set([...tree.files.keys()].map(spelling));
       const deletes = options.delete_extraneous
-        ? [...remote.keys()].filter((relative) => !isPartialName(relative) && !tree.files.has(relative) && !excludes.covers(relative))
+        ? [...remote.keys()].filter(
+            (relative) => !isPartialName(relative) && !tree.files.has(relative) && !localSpellings.has(spelling(relative)) && !excludes.covers(relative),
+          )
         : [];
-      if (tree.skipped.length > 0 && options.verbosity !== 'quiet') {
+      if (tree.skipped.length > 0) {
         context.log('warning', `${tree.skipped.length} symlink(s) or special file(s) in ${source} skipped: this destination keeps regular files only (${listNames(tree.skipped)})`);
       }
       problems.push(...tree.unreadable.map((what) => `${source}/${what}`));
@@ -69,11 +74,11 @@ export async function syncToStore(context: SyncContext<unknown>, { store, identi
         await removeLeftovers(context, store, name, remote);
         await forEachLimited(uploads, FILES_AT_ONCE, signal, async ([relative, file]) => {
           const outcome = await sendFile(context, store, limit, `${name}/${relative}`, file);
-          if (outcome.problem) return void problems.push(outcome.problem);
+          if (outcome.problem) problems.push(outcome.problem);
+          if (!outcome.stored) return void sent.forget(`${name}/${relative}`);
           totals.files_transferred++;
           totals.bytes_transferred += file.size;
-          if (outcome.complete) sent.record(`${name}/${relative}`, file.size, file.mtimeMs);
-          else sent.forget(`${name}/${relative}`);
+          sent.record(`${name}/${relative}`, file.size, file.mtimeMs);
           context.progress({ ...totals });
         });
       }
@@ -128,8 +133,8 @@ async function removeLeftovers(context: SyncContext<unknown>, store: RemoteStore
 }
 
 interface SendOutcome {
-  /** False when the source changed while it was read: the copy is whole but may be a mix, so it is sent again next time. */
-  complete: boolean;
+  /** True when the destination now holds this file whole, as it was when read. */
+  stored: boolean;
   /** Why the source file could not be sent (it is the source's fault, not the destination's). */
   problem?: string;
 }
@@ -145,22 +150,17 @@ async function sendFile(context: SyncContext<unknown>, store: RemoteStore, limit
     if (signal.aborted || !failure) throw error;
     if (failure.code === 'ENOENT') {
       context.log('warning', `${remotePath} vanished while the backup ran and is not in it`);
-      return { complete: false };
+      return { stored: false };
     }
     if (failure.code === 'ECHANGED') {
-      context.log('warning', `${remotePath} changed size while it was sent and was not stored; the next run sends it again`);
-      return { complete: false };
+      context.log('warning', `${remotePath} changed while it was read; the copy already there (if any) was kept, and the next run sends it again`);
+      return { stored: false };
     }
     context.log('error', `${remotePath}: ${failure.message}`);
-    return { complete: false, problem: `${file.absolute} (${failure.code ?? failure.message})` };
+    return { stored: false, problem: `${file.absolute} (${failure.code ?? failure.message})` };
   }
   if (context.options.verbosity !== 'quiet') context.log('info', remotePath);
-  const after = await fs.stat(file.absolute).catch(() => null);
-  if (!after || after.size !== file.size || Math.floor(after.mtimeMs) !== file.mtimeMs) {
-    context.log('warning', `${remotePath} changed while it was sent; the next run sends it again`);
-    return { complete: false };
-  }
-  return { complete: true };
+  return { stored: true };
 }
 
 /**
@@ -184,7 +184,10 @@ function readSource(file: LocalFile, limit: BandwidthLimit | null, signal: Abort
       if (!signal.aborted) localError = error as NodeJS.ErrnoException;
       throw error;
     }
-    if (seen !== file.size) {
+    // Checked before the store puts the file in place: a file that grew or was rewritten while it was
+    // read must not replace the good copy already there with a cut or mixed one.
+    const now = await fs.stat(file.absolute).catch(() => null);
+    if (seen !== file.size || !now || now.size !== file.size || Math.floor(now.mtimeMs) !== file.mtimeMs) {
       localError = Object.assign(new Error(`read ${seen} of ${file.size} bytes`), { code: 'ECHANGED' });
       throw localError;
     }
@@ -198,6 +201,11 @@ function logSummary(context: SyncContext<unknown>, source: string, where: string
   const bytes = totals.bytes_transferred - before.bytes_transferred;
   const deleted = totals.files_deleted - before.files_deleted;
   context.log('info', `${source} → ${where}: ${files} file(s) (${bytes} bytes) ${would}copied, ${deleted} ${would}deleted`);
+}
+
+/** How a case-folding, Unicode-normalising server may spell a path. */
+function spelling(relative: string): string {
+  return relative.normalize('NFC').toLowerCase();
 }
 
 function listNames(names: string[]): string {

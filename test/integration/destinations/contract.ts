@@ -3,7 +3,7 @@
  * what lands at the destination byte for byte, what a rerun sends, deletes, excludes, dry runs,
  * cancels, wrong credentials, a server that goes away, and restores.
  */
-import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -136,6 +136,28 @@ export function destinationContract<Config>(name: string, start: () => Promise<C
       writeFileSync(file, 'final');
       utimesSync(file, new Date(second + 600), new Date(second + 600));
       assert.is((await sync(context, place, [source])).totals.files_transferred, 1);
+      assert.equal(await place.files(), filesOnly(snapshotTree(source), 'photos/'));
+    });
+  }
+
+  if (name !== 'local') {
+    contract('a file that grows while it is sent leaves the copy already there alone, and is sent whole next run', async (context) => {
+      const place = context.server.place();
+      const source = newSource();
+      const file = path.join(source, 'growing.log');
+      writeFileSync(file, 'first version\n');
+      await sync(context, place, [source]);
+      const before = await place.files();
+      writeFileSync(file, fileContent('second', 2 * 1024 * 1024));
+      utimesSync(file, new Date(), new Date(Date.now() + 2000));
+      // The limit makes the read take ~2 s; the file grows in the middle of it.
+      setTimeout(() => appendFileSync(file, 'one more line\n'), 700);
+      const during = await sync(context, place, [source], { bandwidth_limit_kbps: 1024 });
+      assert.is(during.totals.files_transferred, 0, 'not counted as sent');
+      assert.ok(during.logs.some(([level, message]) => level === 'warning' && /changed while it was read/.test(message)));
+      assert.equal(await place.files(), before, 'the earlier copy stays, not a cut one');
+      const after = await sync(context, place, [source]);
+      assert.is(after.totals.files_transferred, 1);
       assert.equal(await place.files(), filesOnly(snapshotTree(source), 'photos/'));
     });
   }

@@ -9,6 +9,7 @@ import { listTree } from '../../../src/destinations/remote/list-tree.ts';
 import { readLocalTree } from '../../../src/destinations/remote/local-tree.ts';
 import { isPartialName, joinRemote, partialNameFor } from '../../../src/destinations/remote/remote-store.ts';
 import { SentFiles } from '../../../src/destinations/remote/sent-files.ts';
+import { syncToStore } from '../../../src/destinations/remote/sync-engine.ts';
 import { tempDir } from '../../helpers.ts';
 
 test('exclude patterns mean what they mean to rsync', () => {
@@ -58,6 +59,55 @@ test('for every pattern, the engine picks exactly the files real rsync picks', a
       .filter((line) => line !== '' && !line.endsWith('/'));
     const tree = await readLocalTree(source, new Excludes([pattern]), new AbortController().signal);
     assert.equal([...tree.files.keys()].sort(), listed.sort(), pattern);
+  }
+});
+
+test('a name that is not valid UTF-8 is reported as unreadable, never silently left out', async () => {
+  const source = tempDir();
+  writeFileSync(path.join(source, 'plain.txt'), 'plain');
+  writeFileSync(Buffer.concat([Buffer.from(`${source}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1 name');
+  const tree = await readLocalTree(source, new Excludes([]), new AbortController().signal);
+  assert.equal([...tree.files.keys()], ['plain.txt']);
+  assert.is(tree.unreadable.length, 1);
+  assert.match(tree.unreadable[0], /not valid UTF-8/);
+});
+
+test('a server that spells names its own way (Unicode normal form, case) never loses the file just sent', async () => {
+  // No such server runs here (ownCloud stores names in NFC): a store that normalises names stands in.
+  const files = new Map<string, Buffer>();
+  const store = {
+    async list(folder: string) {
+      const prefix = `${folder}/`;
+      return new Map([...files].filter(([key]) => key.startsWith(prefix)).map(([key, value]) => [key.slice(prefix.length), { size: value.length }]));
+    },
+    async put({ path: file, body }: { path: string; body: NodeJS.ReadableStream }) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      files.set(file.normalize('NFC'), Buffer.concat(chunks));
+    },
+    async remove(file: string) {
+      files.delete(file);
+    },
+    async get(): Promise<never> {
+      throw new Error('not used');
+    },
+    where: (file: string) => `memory:${file}`,
+    async close() {},
+  };
+  const root = tempDir();
+  const source = path.join(root, 'photos');
+  mkdirSync(source);
+  writeFileSync(path.join(source, 'cafe\u0301.jpg'), 'decomposed name, as macOS writes it');
+  const options = { delete_extraneous: true, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' as const };
+  const run = () =>
+    syncToStore(
+      { config: {}, secret: null, sources: [source], options, signal: new AbortController().signal, stateFile: path.join(root, 'sent.json'), hostKeys: null as never, log: () => undefined, progress: () => undefined },
+      { store, identity: 'memory' },
+    );
+  for (let round = 0; round < 3; round++) {
+    const totals = await run();
+    assert.is(totals.files_deleted, 0, `round ${round}: nothing deleted`);
+    assert.equal([...files.keys()], ['photos/caf\u00e9.jpg'], `round ${round}: the file is there`);
   }
 });
 
