@@ -84,6 +84,8 @@ export interface Destination<Config = Record<string, unknown>> {
   readonly capabilities: DestinationCapabilities;
   /** joi schema of `destination_config` for this type; unknown keys refused. */
   readonly configSchema: Joi.ObjectSchema;
+  /** Names the place a config writes to (type, host, folder …): two jobs with the same identity share it. */
+  identity(config: Config): string;
   /** Names of credential fields that are secret, so logs and responses can redact them. */
   readonly secretFields: readonly string[];
   /** Checks that the destination is reachable and writable; throws CairnError saying what is wrong. */

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import { CairnError, conflict, isCairnError, notFound } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import { DRIVE_REMOVED_MESSAGE, type LogLevel, type RunRecord, type RunTrigger, type TransferTotals } from '../domain/runs.ts';
+import { folderNamesOf } from '../destinations/source-names.ts';
 import type { Destination, HostKeyPins } from '../destinations/types.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
@@ -205,6 +206,7 @@ export class RunManager {
         totals = await destination.restore({ ...common, target: restore.target, paths: restore.paths, verbosity: job.sync_options.verbosity });
       } else {
         log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${job.sync_options.dry_run ? ' (dry run: nothing is written)' : ''}`);
+        this.refuseSharedDestination(job, destination);
         await checkSources(job.source_dirs);
         signal.throwIfAborted();
         totals = await destination.sync({ ...common, options: job.sync_options, stateFile: this.deps.stateFileOf(job) });
@@ -215,6 +217,27 @@ export class RunManager {
     } catch (error) {
       announce.cancel();
       await this.finishAfterError(run, error, signal, log);
+    }
+  }
+
+  /**
+   * Two jobs writing the same folder at the same place would overwrite, and with delete_extraneous
+   * delete, each other's files. A run is refused while an enabled job (a clone starts disabled)
+   * writes a source of the same name to the same place.
+   */
+  private refuseSharedDestination(job: JobRecord, destination: Destination): void {
+    const identity = destination.identity(job.destination_config);
+    const names = new Set(folderNamesOf(job.source_dirs));
+    for (const other of this.deps.jobs.all()) {
+      if (other.id === job.id || !other.enabled || other.destination_type !== job.destination_type) continue;
+      if (this.deps.destinationOf(other.destination_type).identity(other.destination_config) !== identity) continue;
+      const shared = folderNamesOf(other.source_dirs).find((name) => names.has(name));
+      if (shared === undefined) continue;
+      throw new CairnError(
+        'conflict',
+        'DESTINATION_SHARED',
+        `Job "${other.name}" also backs up a folder named "${shared}" to the same place; two jobs there would overwrite and delete each other's files. Point one of them elsewhere (another subfolder or prefix)`,
+      );
     }
   }
 

@@ -197,4 +197,20 @@ function rsyncProcessesFor(dir: string): string[] {
   return out.split('\n').filter((line) => line.includes('rsync') && line.includes(dir));
 }
 
+runs('two enabled jobs writing a folder of the same name to the same place are refused, a disabled clone does not block the original', async (context) => {
+  writeFileSync(path.join(context.source, 'a.txt'), 'a');
+  const original = await createJob(context, { name: 'Original' });
+  const clone = (await context.client.post(`/api/jobs/${original}/clone`)).body;
+  const refused = await runToEnd(context, clone.id);
+  assert.is(refused.status, 'failed');
+  assert.match(refused.error_message, /Job "Original" also backs up a folder named "documents" to the same place/);
+  assert.is((await runToEnd(context, original)).status, 'completed', 'the clone starts disabled and does not block the original');
+
+  await context.client.put(`/api/jobs/${clone.id}`, { enabled: true });
+  assert.is((await runToEnd(context, original)).status, 'failed', 'now both would write there');
+  await context.client.put(`/api/jobs/${clone.id}`, { destination_config: { mount_point: context.target, backup_subdir: 'second copy' } });
+  assert.is((await runToEnd(context, original)).status, 'completed');
+  assert.is((await runToEnd(context, clone.id)).status, 'completed');
+});
+
 runs.run();

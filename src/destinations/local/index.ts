@@ -124,6 +124,7 @@ export const localDestination: Destination<LocalConfig> = {
   },
   configSchema,
   secretFields: [],
+  identity: (config) => `local:${path.resolve(config.mount_point, config.backup_subdir)}`,
   test,
   sync,
   restore,

@@ -51,6 +51,7 @@ export function remoteDestination<Config, Store extends RemoteStore>(spec: Remot
     capabilities: REMOTE_CAPABILITIES,
     configSchema: spec.configSchema,
     secretFields: spec.secretFields,
+    identity: spec.identity,
     test: (config, secret, hostKeys): Promise<ConnectionTestResult> =>
       withStore(config, secret, hostKeys, async (store) => {
         // Reachable is not enough: a backup must be able to write and delete there.

@@ -17,7 +17,14 @@ export const configSchema = Joi.object({
     .pattern(/^[a-z0-9-]{2,32}$/)
     .default('us-east-1')
     .messages({ 'string.pattern.base': '"region" must be a region name such as eu-west-1' }),
-  endpoint: Joi.string().uri({ scheme: ['http', 'https'] }).max(2048).allow(null).default(null),
+  endpoint: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .max(2048)
+    // The endpoint is shown in logs and messages: credentials belong in the credential, not here.
+    .custom((value: string, helpers) => (/^[a-z]+:\/\/[^/]*@/i.test(value) ? helpers.error('string.uriCustomScheme') : value))
+    .allow(null)
+    .default(null)
+    .messages({ 'string.uriCustomScheme': '"endpoint" must be an http(s) address without a user name or password in it' }),
   storage_class: Joi.string()
     .valid(...STORAGE_CLASSES)
     .allow(null)

@@ -21,6 +21,8 @@ export interface SftpTarget {
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
+const KEEPALIVE_INTERVAL_MS = 15_000;
+const CANCEL_GRACE_MS = 3_000;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -44,7 +46,7 @@ export async function openSftpStore(target: SftpTarget, secret: Record<string, s
   const client = new Client();
   let hostKey = '';
   let keyCheck: 'pinned' | 'matched' | 'mismatch' | null = null;
-  const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+  const connecting = new Promise<SFTPWrapper>((resolve, reject) => {
     client.once('error', (error: Error & { level?: string }) => {
       if (keyCheck === 'mismatch') {
         return reject(
@@ -68,6 +70,9 @@ export async function openSftpStore(target: SftpTarget, secret: Record<string, s
       port: target.port,
       username: target.username,
       readyTimeout: CONNECT_TIMEOUT_MS,
+      // A server that stops answering while the connection stays up is noticed within ~45 s.
+      keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+      keepaliveCountMax: 3,
       ...auth,
       hostVerifier: (key: Buffer, accept: (ok: boolean) => void) => {
         hostKey = fingerprintOf(key);
@@ -80,6 +85,11 @@ export async function openSftpStore(target: SftpTarget, secret: Record<string, s
         );
       },
     } as never);
+  });
+  // Whatever went wrong after connecting (no SFTP subsystem, say), the connection is not left open.
+  const sftp = await connecting.catch((error) => {
+    client.end();
+    throw error;
   });
   return new SftpStore(client, sftp, target, hostKey, keyCheck === 'pinned');
 }
@@ -128,6 +138,7 @@ export class SftpStore implements RemoteStore {
   }
 
   list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
+    this.endOnAbort(signal);
     return listTree(async (relative) => {
       let entries: FileEntry[];
       try {
@@ -148,6 +159,7 @@ export class SftpStore implements RemoteStore {
   }
 
   async put({ path, body, mtimeMs, signal }: RemoteUpload): Promise<void> {
+    this.endOnAbort(signal);
     const final = this.full(path);
     const partial = partialNameFor(final);
     await this.ensureFolder(final.slice(0, Math.max(0, final.lastIndexOf('/'))));
@@ -256,6 +268,21 @@ export class SftpStore implements RemoteStore {
 
   async close(): Promise<void> {
     this.client.end();
+  }
+
+  private readonly watched = new WeakSet<AbortSignal>();
+
+  /**
+   * A cancel gives uploads a moment to stop and remove their partial files, then ends the
+   * connection: every request still in flight fails at once (through `lost`), even one a stalled
+   * server would never answer. A partial file left then is cleared by the next run.
+   */
+  private endOnAbort(signal: AbortSignal): void {
+    if (this.watched.has(signal)) return;
+    this.watched.add(signal);
+    const end = () => setTimeout(() => this.client.destroy(), CANCEL_GRACE_MS).unref();
+    if (signal.aborted) end();
+    else signal.addEventListener('abort', end, { once: true });
   }
 
   /** Creates `folder` and its parents, remembering what exists so each is asked about once per run. */

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { FileHostKeyPins } from '../../../src/destinations/host-key-pins.ts';
 import { tempDir } from '../../helpers.ts';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { s3Destination } from '../../../src/destinations/s3/index.ts';
+import { configSchema, s3Destination } from '../../../src/destinations/s3/index.ts';
 import type { S3Target } from '../../../src/destinations/s3/s3-store.ts';
 import { startS3Server } from '../../servers.ts';
 import { destinationContract } from './contract.ts';
@@ -64,6 +64,7 @@ s3Errors('a missing bucket and a refused endpoint are named, without the secret'
     const refused = await s3Destination.test({ ...config, endpoint: 'http://127.0.0.1:1' }, secret, hostKeys).catch((error) => error);
     assert.is(refused.code, 'DESTINATION_UNREACHABLE');
     assert.not.match(refused.message, /S3RVER/);
+    assert.ok(configSchema.validate({ bucket: 'abc', endpoint: 'http://key:secret@minio:9000' }).error, 'no credentials in the endpoint');
   } finally {
     await server.stop();
   }

@@ -36,6 +36,7 @@ function steeredDestination() {
     capabilities: { supports_delete: true, supports_compression: false, supports_checksum: false, supports_bandwidth_limit: false, supports_exclude_patterns: false, supports_incremental: true, supports_dry_run: false, requires_credentials: false },
     configSchema: Joi.object({ id: Joi.number() }),
     secretFields: [],
+    identity: (config) => `steered:${config.id}`,
     test: async () => ({ message: 'ok', details: null }),
     sync: (context) => steer(context),
     restore: (context) => steer(context),
