@@ -14,6 +14,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CairnError } from '../../domain/errors.ts';
 import type { TransferTotals } from '../../domain/runs.ts';
+import { isInside } from '../../files/allowed-paths.ts';
 import { folderNamesOf } from '../source-names.ts';
 import type { RestoreContext, SyncContext } from '../types.ts';
 import { BandwidthLimit } from './bandwidth.ts';
@@ -221,58 +222,67 @@ export async function restoreFromStore(context: RestoreContext<unknown>, store: 
   const { signal } = context;
   const names = folderNamesOf(context.sources);
   const wanted = context.paths?.map((wantedPath) => wantedPath.replace(/^\/+|\/+$/g, '')) ?? null;
+  const covers = (item: string, full: string) => full === item || full.startsWith(`${item}/`);
   const totals: TransferTotals = { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
   const targetRoot = await fs.realpath(context.target);
-  let matched = 0;
+
+  // Everything is listed and every wanted path found before a single file is written.
+  const chosen: Array<{ name: string; relative: string; entry: RemoteEntry }> = [];
   for (const name of names) {
     signal.throwIfAborted();
-    if (wanted && !wanted.some((item) => item === name || item.startsWith(`${name}/`))) continue;
-    const remote = await store.list(name, signal);
-    const chosen = [...remote].filter(([relative]) => {
-      if (isPartialName(relative)) return false;
-      const full = `${name}/${relative}`;
-      return !wanted || wanted.some((item) => item === name || full === item || full.startsWith(`${item}/`));
-    });
-    matched += chosen.length;
-    await forEachLimited(chosen, FILES_AT_ONCE, signal, async ([relative, entry]) => {
-      const destination = await safeTargetFor(targetRoot, name, relative);
-      const partial = partialNameFor(destination);
-      try {
-        await pipeline(await store.get(`${name}/${relative}`, signal), new PassThrough(), createWriteStream(partial, { flags: 'wx' }), { signal });
-        if (entry.mtimeMs !== undefined) await fs.utimes(partial, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
-        await fs.rename(partial, destination);
-      } catch (error) {
-        await fs.rm(partial, { force: true });
-        throw error;
-      }
-      if (context.verbosity !== 'quiet') context.log('info', `${name}/${relative}`);
-      totals.files_transferred++;
-      totals.bytes_transferred += entry.size;
-      context.progress({ ...totals });
-    });
-    context.log('info', `${store.where(name)} → ${path.join(targetRoot, name)}: ${totals.files_transferred} file(s) (${totals.bytes_transferred} bytes) restored so far`);
+    if (wanted && !wanted.some((item) => covers(item, name) || item.startsWith(`${name}/`))) continue;
+    for (const [relative, entry] of await store.list(name, signal)) {
+      if (isPartialName(relative)) continue;
+      if (!wanted || wanted.some((item) => covers(item, `${name}/${relative}`))) chosen.push({ name, relative, entry });
+    }
   }
-  if (matched === 0) {
-    const what = wanted ? `nothing matches ${wanted.join(', ')}` : 'it holds no files';
-    throw new CairnError('not_found', 'NOTHING_TO_RESTORE', `Nothing to restore from ${store.where('')}: ${what}`);
+  const missing = wanted?.filter((item) => !chosen.some(({ name, relative }) => covers(item, `${name}/${relative}`))) ?? [];
+  if (chosen.length === 0 || missing.length > 0) {
+    const what = missing.length > 0 ? `not in the backup: ${listNames(missing)}` : 'it holds no files';
+    throw new CairnError('not_found', 'NOTHING_TO_RESTORE', `Nothing restored from ${store.where('')}: ${what}`);
   }
+
+  await forEachLimited(chosen, FILES_AT_ONCE, signal, async ({ name, relative, entry }) => {
+    const destination = await safeTargetFor(targetRoot, name, relative);
+    const partial = partialNameFor(destination);
+    try {
+      await pipeline(await store.get(`${name}/${relative}`, signal), new PassThrough(), createWriteStream(partial, { flags: 'wx' }), { signal });
+      if (entry.mtimeMs !== undefined) await fs.utimes(partial, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
+      await fs.rename(partial, destination);
+    } catch (error) {
+      await fs.rm(partial, { force: true });
+      throw error;
+    }
+    if (context.verbosity !== 'quiet') context.log('info', `${name}/${relative}`);
+    totals.files_transferred++;
+    totals.bytes_transferred += entry.size;
+    context.progress({ ...totals });
+  });
+  context.log('info', `${store.where('')} → ${targetRoot}: ${totals.files_transferred} file(s) (${totals.bytes_transferred} bytes) restored`);
   return totals;
 }
 
 /**
  * Where a restored file goes: below `<target>/<name>/`, never outside it, whatever names the remote
- * listing holds and whatever symlinks the target already contains.
+ * listing holds and whatever symlinks the target already contains. Folders are made one at a time,
+ * each checked before the next is made inside it.
  */
 async function safeTargetFor(targetRoot: string, name: string, relative: string): Promise<string> {
   const parts = [name, ...relative.split('/')];
   if (parts.some((part) => part === '' || part === '.' || part === '..' || part.includes('\0'))) {
     throw new CairnError('unavailable', 'UNSAFE_REMOTE_NAME', `The backup holds a file named "${name}/${relative}", which cannot be restored safely`);
   }
-  const folder = path.join(targetRoot, ...parts.slice(0, -1));
-  await fs.mkdir(folder, { recursive: true });
-  const real = await fs.realpath(folder);
-  if (real !== targetRoot && !real.startsWith(`${targetRoot}/`)) {
-    throw new CairnError('forbidden', 'RESTORE_OUTSIDE_TARGET', `Restoring ${name}/${relative} would write outside ${targetRoot} (through a symlink)`);
+  let folder = targetRoot;
+  for (const part of parts.slice(0, -1)) {
+    const next = path.join(folder, part);
+    await fs.mkdir(next).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    const real = await fs.realpath(next);
+    if (!isInside(targetRoot, real)) {
+      throw new CairnError('forbidden', 'RESTORE_OUTSIDE_TARGET', `Restoring ${name}/${relative} would write outside ${targetRoot} (through the symlink ${next})`);
+    }
+    folder = real;
   }
-  return path.join(real, parts[parts.length - 1]);
+  return path.join(folder, parts[parts.length - 1]);
 }

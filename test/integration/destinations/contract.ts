@@ -3,7 +3,7 @@
  * what lands at the destination byte for byte, what a rerun sends, deletes, excludes, dry runs,
  * cancels, wrong credentials, a server that goes away, and restores.
  */
-import { appendFileSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -272,6 +272,15 @@ export function destinationContract<Config>(name: string, start: () => Promise<C
       (error) => error,
     );
     assert.is(missing?.code, 'NOTHING_TO_RESTORE');
+    const target = tempDir();
+    const mixed = await context.server.destination
+      .restore({ config: place.config, secret: context.server.secret, sources: [source], target, paths: ['photos/docs', 'photos/typo'], verbosity: 'normal', hostKeys: context.hostKeys, signal: new AbortController().signal, log: () => undefined, progress: () => undefined })
+      .then(
+        () => null,
+        (error) => error,
+      );
+    assert.match(mixed?.message ?? '', /not in the backup: photos\/typo/, 'a path that is not there is named');
+    assert.equal(readdirSync(target), [], 'and nothing was written');
   });
 
   if (name !== 'local') {
