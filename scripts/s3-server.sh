@@ -6,6 +6,7 @@
 #                                  Exits 3 when PORT is taken.
 #   stop DIR                       ends it and waits until it is gone.
 set -euo pipefail
+source "$(dirname "$(realpath "$0")")/lib/test-server.sh"
 action=${1:?start or stop}
 dir=${2:?server dir}
 dir=$(realpath -m "$dir")
@@ -13,38 +14,11 @@ pid_file=$dir/s3.pid
 log=$dir/s3.log
 script=$(dirname "$(realpath "$0")")/s3-server.mjs
 
-# True while PID runs (a zombie waiting for its parent counts as gone).
-running() {
-  local state
-  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
-
-stop_pid() {
-  local pid=$1
-  running "$pid" || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    running "$pid" || return 0
-    sleep 0.05
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do
-    running "$pid" || return 0
-    sleep 0.05
-  done
-  echo "s3rver $pid did not exit" >&2
-  return 1
-}
-
 case "$action" in
   start)
     port=${3:?port}
     shift 3
-    if [ -s "$pid_file" ] && running "$(cat "$pid_file")"; then
-      echo "s3rver already runs from $dir (PID $(cat "$pid_file"))" >&2
-      exit 1
-    fi
+    refuse_if_running "$pid_file" s3rver "$dir"
     mkdir -p "$dir/data"
     : >"$log"
     node --openssl-legacy-provider "$script" "$dir/data" "$port" "$@" </dev/null >>"$log" 2>&1 &
@@ -61,17 +35,14 @@ case "$action" in
     done
     code=1
     grep -q 'EADDRINUSE\|address already in use' "$log" && code=3
-    stop_pid "$pid" || true
+    stop_pid "$pid" s3rver || true
     rm -f "$pid_file"
     echo "s3rver did not start:" >&2
     cat "$log" >&2
     exit $code
     ;;
   stop)
-    if [ -s "$pid_file" ]; then
-      stop_pid "$(cat "$pid_file")"
-      rm -f "$pid_file"
-    fi
+    stop_from_pid_file "$pid_file" s3rver
     ;;
   *)
     echo "usage: $0 start DIR PORT [--loose-auth] | stop DIR" >&2

@@ -8,6 +8,7 @@
 # either client key: DIR/client_key (no passphrase) and DIR/client_key_encrypted (passphrase
 # "key passphrase"). The files land in DIR/data, owned by cairn-sftp.
 set -euo pipefail
+source "$(dirname "$(realpath "$0")")/lib/test-server.sh"
 action=${1:?start or stop}
 dir=${2:?server dir}
 dir=$(realpath -m "$dir")
@@ -16,33 +17,6 @@ password=cairn-sftp-password
 passphrase='key passphrase'
 pid_file=$dir/sshd.pid
 log=$dir/sshd.log
-
-# True while PID runs (a zombie waiting for its parent counts as gone).
-running() {
-  local state
-  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
-
-stop_pid() {
-  local pid=$1
-  running "$pid" || return 0
-  # The sessions first (one sshd child per connection), then the listener.
-  pkill -TERM -P "$pid" 2>/dev/null || true
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    running "$pid" || return 0
-    sleep 0.05
-  done
-  pkill -KILL -P "$pid" 2>/dev/null || true
-  kill -KILL "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do
-    running "$pid" || return 0
-    sleep 0.05
-  done
-  echo "sshd $pid did not exit" >&2
-  return 1
-}
 
 free_port() {
   node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
@@ -73,10 +47,7 @@ case "$action" in
     cat "$dir/client_key.pub" "$dir/client_key_encrypted.pub" >"$dir/authorized_keys"
     chmod 644 "$dir/authorized_keys"
 
-    if [ -s "$pid_file" ] && running "$(cat "$pid_file")"; then
-      echo "sshd already runs from $dir (PID $(cat "$pid_file"))" >&2
-      exit 1
-    fi
+    refuse_if_running "$pid_file" sshd "$dir"
 
     # A free port can be taken by someone else before sshd binds it: try again with another one.
     for attempt in 1 2 3 4 5; do
@@ -112,7 +83,7 @@ EOF
         fi
         sleep 0.05
       done
-      stop_pid "$pid" || true
+      stop_pid "$pid" sshd with-children || true
       rm -f "$pid_file"
       if [ -n "${3:-}" ] || ! grep -q 'Bind to port' "$log"; then break; fi
     done
@@ -121,10 +92,7 @@ EOF
     exit 1
     ;;
   stop)
-    if [ -s "$pid_file" ]; then
-      stop_pid "$(cat "$pid_file")"
-      rm -f "$pid_file"
-    fi
+    stop_from_pid_file "$pid_file" sshd with-children
     ;;
   *)
     echo "usage: $0 start DIR [PORT] | stop DIR" >&2

@@ -8,35 +8,12 @@
 # Directory listings are not cached (--dir-cache-time 0s): files a test puts straight into DIR/data
 # show up at once.
 set -euo pipefail
+source "$(dirname "$(realpath "$0")")/lib/test-server.sh"
 action=${1:?start or stop}
 dir=${2:?server dir}
 dir=$(realpath -m "$dir")
 pid_file=$dir/webdav.pid
 log=$dir/webdav.log
-
-# True while PID runs (a zombie waiting for its parent counts as gone).
-running() {
-  local state
-  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
-
-stop_pid() {
-  local pid=$1
-  running "$pid" || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    running "$pid" || return 0
-    sleep 0.05
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do
-    running "$pid" || return 0
-    sleep 0.05
-  done
-  echo "rclone $pid did not exit" >&2
-  return 1
-}
 
 case "$action" in
   start)
@@ -45,10 +22,7 @@ case "$action" in
     pass=${5:?password}
     shift 5
     command -v rclone >/dev/null || { echo "rclone is missing (apt-get install rclone)" >&2; exit 1; }
-    if [ -s "$pid_file" ] && running "$(cat "$pid_file")"; then
-      echo "rclone already runs from $dir (PID $(cat "$pid_file"))" >&2
-      exit 1
-    fi
+    refuse_if_running "$pid_file" rclone "$dir"
     mkdir -p "$dir/data"
     : >"$log"
     # Its own (absent) config and cache: nothing from root's ~/.config/rclone is used.
@@ -71,7 +45,7 @@ case "$action" in
       fi
       sleep 0.05
     done
-    stop_pid "$pid" || true
+    stop_pid "$pid" rclone || true
     rm -f "$pid_file"
     echo "rclone serve webdav did not start:" >&2
     cat "$log" >&2
@@ -79,10 +53,7 @@ case "$action" in
     exit 1
     ;;
   stop)
-    if [ -s "$pid_file" ]; then
-      stop_pid "$(cat "$pid_file")"
-      rm -f "$pid_file"
-    fi
+    stop_from_pid_file "$pid_file" rclone
     ;;
   *)
     echo "usage: $0 start DIR PORT USER PASS [RCLONE-FLAG ...] | stop DIR" >&2
