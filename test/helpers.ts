@@ -3,12 +3,13 @@
  * data dir, and an HTTP client that keeps the session cookie like a browser would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../src/config.ts';
 import { startDaemon, type Daemon, type DaemonOptions } from '../src/daemon.ts';
 import { createMemoryLogger } from '../src/log.ts';
+import { waitFor } from './trees.ts';
 
 const tempDirs: string[] = [];
 process.on('exit', () => {
@@ -184,4 +185,37 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** Keeps the body of every answer `client` gets, so a test can show that no secret ever left the daemon. */
+export function recordBodies(client: ApiClient): string[] {
+  const bodies: string[] = [];
+  const request = client.request.bind(client);
+  client.request = async (...args) => {
+    const response = await request(...args);
+    bodies.push(JSON.stringify(response.body));
+    return response;
+  };
+  return bodies;
+}
+
+/** Every file under a folder, as one text (latin1, so any bytes compare), to search for secrets. */
+export function allFileText(dir: string): string {
+  return readdirSync(dir, { recursive: true })
+    .map((name) => path.join(dir, String(name)))
+    .filter((file) => statSync(file).isFile())
+    .map((file) => readFileSync(file, 'latin1'))
+    .join('\n');
+}
+
+/** The run once it has finished (completed, failed or cancelled). */
+export function finishedRun(client: ApiClient, runId: number, timeoutMs = 60_000): Promise<any> {
+  return waitFor(
+    `run ${runId} to finish`,
+    async () => {
+      const run = (await client.get(`/api/runs/${runId}`)).body;
+      return ['completed', 'failed', 'cancelled'].includes(run.status) ? run : null;
+    },
+    timeoutMs,
+  );
 }

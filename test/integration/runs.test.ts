@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
+import { finishedRun, isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
 import { countFiles, fileContent, makeSampleTree, snapshotTree, waitFor } from '../trees.ts';
 
 interface Context {
@@ -44,10 +44,7 @@ async function runToEnd(context: Context, jobId: number): Promise<any> {
   const started = await context.client.post(`/api/jobs/${jobId}/run`);
   assert.is(started.status, 200, JSON.stringify(started.body));
   assert.is(started.body.message, 'Job started');
-  return waitFor('the run to finish', async () => {
-    const run = (await context.client.get(`/api/runs/${started.body.run_id}`)).body;
-    return ['completed', 'failed', 'cancelled'].includes(run.status) ? run : null;
-  });
+  return finishedRun(context.client, started.body.run_id);
 }
 
 /** A tree big enough that a bandwidth-limited run takes many seconds. */

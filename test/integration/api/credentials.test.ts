@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { allFileText, isErrorShape, recordBodies, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const s3Credential = { name: 'AWS Production', provider_type: 's3', data: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: SECRET } };
@@ -14,26 +14,12 @@ credentials.before.each(async (context) => {
   context.client = context.daemon.client();
   await context.client.setupAdmin();
   // Every answer is kept, so the test can show no secret ever left the daemon.
-  context.bodies = [];
-  const request = context.client.request.bind(context.client);
-  context.client.request = async (...args) => {
-    const response = await request(...args);
-    context.bodies.push(JSON.stringify(response.body));
-    return response;
-  };
+  context.bodies = recordBodies(context.client);
 });
 credentials.after.each(async ({ daemon }) => {
   await daemon.stop();
 });
 
-/** Every file under a folder, as text. */
-function allFileText(dir: string): string {
-  return readdirSync(dir, { recursive: true, withFileTypes: false })
-    .map((name) => path.join(dir, String(name)))
-    .filter((file) => statSync(file).isFile())
-    .map((file) => readFileSync(file, 'latin1'))
-    .join('\n');
-}
 
 credentials('a credential is created, listed, filtered, read and renamed without its secret ever coming back', async ({ client, bodies, daemon }) => {
   const created = await client.post('/api/credentials', s3Credential);

@@ -2,11 +2,11 @@
  * A job to a real SFTP server through the API, as a phone app would drive it: credential, connection
  * test with host key pinning, run, restore, a server that goes away; and no secret anywhere.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { allFileText, finishedRun, isErrorShape, recordBodies, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 import { startSftpServer, type SftpServer } from '../../servers.ts';
 import { fileContent, makeSampleTree, snapshotTree, waitFor } from '../../trees.ts';
 import { filesOnly } from '../destinations/contract.ts';
@@ -27,13 +27,7 @@ remote.before.each(async (context) => {
   context.daemon = await startTestDaemon({ allowedBrowsePaths: [context.allowed] });
   context.client = context.daemon.client();
   await context.client.setupAdmin();
-  context.bodies = [];
-  const request = context.client.request.bind(context.client);
-  context.client.request = async (...args) => {
-    const response = await request(...args);
-    context.bodies.push(JSON.stringify(response.body));
-    return response;
-  };
+  context.bodies = recordBodies(context.client);
 });
 remote.after.each(async ({ daemon, server }) => {
   await daemon.stop();
@@ -63,24 +57,7 @@ async function createJob(context: Context, source: string, sync_options: Record<
   return job.body.id;
 }
 
-async function finished(client: ApiClient, runId: number): Promise<any> {
-  return waitFor(
-    'the run to finish',
-    async () => {
-      const run = (await client.get(`/api/runs/${runId}`)).body;
-      return ['completed', 'failed', 'cancelled'].includes(run.status) ? run : null;
-    },
-    60_000,
-  );
-}
 
-function allFileText(dir: string): string {
-  return readdirSync(dir, { recursive: true })
-    .map((name) => path.join(dir, String(name)))
-    .filter((file) => statSync(file).isFile())
-    .map((file) => readFileSync(file, 'latin1'))
-    .join('\n');
-}
 
 remote('a job backs up over SFTP, then restores into a chosen folder, with no secret in any answer, log or file', async (context) => {
   const { client, server } = context;
@@ -89,19 +66,19 @@ remote('a job backs up over SFTP, then restores into a chosen folder, with no se
   makeSampleTree(source, { largeFileBytes: 3 * 1024 * 1024 });
   const jobId = await createJob(context, source);
 
-  const run = await finished(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
+  const run = await finishedRun(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
   assert.is(run.status, 'completed', run.error_message);
   const expected = filesOnly(snapshotTree(source));
   assert.equal(filesOnly(snapshotTree(path.join(server.root, 'backups', 'photos'))), expected, 'the bytes are on the server');
   assert.is(run.files_transferred, Object.keys(expected).length);
 
-  const rerun = await finished(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
+  const rerun = await finishedRun(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
   assert.is(rerun.files_transferred, 0, 'nothing changed, nothing sent');
 
   const target = path.join(context.allowed, 'restored');
   const restore = await client.post(`/api/jobs/${jobId}/restore`, { target_dir: target });
   assert.is(restore.status, 202, JSON.stringify(restore.body));
-  const restored = await finished(client, restore.body.run_id);
+  const restored = await finishedRun(client, restore.body.run_id);
   assert.is(restored.status, 'completed', restored.error_message);
   assert.is(restored.trigger, 'restore');
   assert.equal(filesOnly(snapshotTree(path.join(target, 'photos'))), expected, 'the restore is byte-identical');
@@ -119,7 +96,7 @@ remote('a restore refuses to write over the sources, outside the allowed folders
   mkdirSync(source);
   writeFileSync(path.join(source, 'a.txt'), 'a');
   const jobId = await createJob(context, source);
-  await finished(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
+  await finishedRun(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
 
   const over = await client.post(`/api/jobs/${jobId}/restore`, { target_dir: context.allowed });
   assert.is(over.status, 409);
@@ -139,7 +116,7 @@ remote('a restore refuses to write over the sources, outside the allowed folders
   writeFileSync(path.join(source, 'a.txt'), 'changed');
   const allowed = await client.post(`/api/jobs/${jobId}/restore`, { target_dir: context.allowed, overwrite_sources: true });
   assert.is(allowed.status, 202);
-  assert.is((await finished(client, allowed.body.run_id)).status, 'completed');
+  assert.is((await finishedRun(client, allowed.body.run_id)).status, 'completed');
   assert.is(readFileSync(path.join(source, 'a.txt'), 'utf8'), 'a');
 
   // Deleting the job forgets what its destination was sent.
@@ -158,7 +135,7 @@ remote('a restore refuses a target where a symlinked source would be written thr
   mkdirSync(home);
   symlinkSync(real, path.join(home, 'Photos'));
   const jobId = await createJob(context, path.join(home, 'Photos'));
-  await finished(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
+  await finishedRun(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
   writeFileSync(path.join(real, 'a.txt'), 'newer than the backup');
   const refused = await client.post(`/api/jobs/${jobId}/restore`, { target_dir: home });
   assert.is(refused.status, 409, JSON.stringify(refused.body));
@@ -213,7 +190,7 @@ remote('the server going away mid-run fails the run with a clear error, and the 
   await waitFor('the run to start', async () => (await client.get(`/api/runs/${runId}`)).body.status === 'running');
   await new Promise((resolve) => setTimeout(resolve, 1000));
   await context.server.stop();
-  const run = await finished(client, runId);
+  const run = await finishedRun(client, runId);
   assert.is(run.status, 'failed');
   assert.match(run.error_message, /connection|lost|closed|reset/i);
   assert.is((await client.get('/api/system/health')).body.status, 'ok');
