@@ -11,10 +11,11 @@
  * Needs a few GB free in the temp dir; removes what it made.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
+import { generateTree } from './tree.ts';
 import { waitFor } from '../test/trees.ts';
 
 const argument = (name: string, fallback: number) => {
@@ -31,16 +32,6 @@ const source = path.join(work, 'source', 'data');
 const viaCairn = path.join(work, 'via-cairn');
 const viaRsync = path.join(work, 'via-rsync');
 
-function generateTree(): void {
-  const average = Math.floor(BYTES / FILES);
-  const block = Buffer.alloc(average * 2, 'cairn benchmark data ');
-  for (let i = 0; i < FILES; i++) {
-    const dir = path.join(source, `d${Math.floor(i / 1000)}`, `e${Math.floor(i / 100) % 10}`);
-    if (i % 100 === 0) mkdirSync(dir, { recursive: true });
-    // Sizes vary from 0 to twice the average, like a real home folder's mix of small and large files.
-    writeFileSync(path.join(dir, `file-${i}.dat`), block.subarray(0, (i * 7919) % (average * 2)));
-  }
-}
 
 /** Flushes earlier writes so they do not slow the next timing; caches stay warm for both sides alike. */
 function settle(): void {
@@ -76,7 +67,7 @@ async function main() {
   mkdirSync(viaCairn, { recursive: true });
   mkdirSync(viaRsync, { recursive: true });
   console.log(`Generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${source} …`);
-  generateTree();
+  generateTree(source, FILES, BYTES);
 
   const daemon = await spawnDaemonProcess(path.join(work, 'data-dir'));
   const client = new ApiClient(daemon.url);

@@ -8,10 +8,11 @@
  * so both sides pay the same server costs; each side writes to its own folder or prefix.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
+import { generateTree } from './tree.ts';
 import { startS3Server, startSftpServer, startWebdavServer } from '../test/servers.ts';
 import { waitFor } from '../test/trees.ts';
 
@@ -26,15 +27,6 @@ const ONLY = argument('--only', 'sftp,s3,webdav').split(',');
 const work = path.join(os.tmpdir(), `cairn-remote-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');
 
-function generateTree(): void {
-  const average = Math.floor(BYTES / FILES);
-  const block = Buffer.alloc(average * 2, 'cairn remote benchmark data ');
-  for (let i = 0; i < FILES; i++) {
-    const dir = path.join(source, `d${Math.floor(i / 1000)}`, `e${Math.floor(i / 100) % 10}`);
-    if (i % 100 === 0) mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, `file-${i}.dat`), block.subarray(0, (i * 7919) % (average * 2)));
-  }
-}
 
 interface Target {
   type: string;
@@ -119,7 +111,7 @@ function peakRssMb(pid: number): number {
 
 async function main() {
   console.log(`Generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${source} …`);
-  generateTree();
+  generateTree(source, FILES, BYTES);
   const rows: string[] = [];
   for (const target of await targets()) {
     // A fresh daemon per server, so each peak RSS belongs to one destination type.

@@ -1,4 +1,4 @@
-/** The login screen: username, password, then a 2FA code when the account asks for one. */
+/** The login screen: username, password, then a 2FA code when the account asks for one; on a new box, the owner's setup. */
 import blessed from 'blessed';
 import { ApiError, type TuiApi } from '../api.ts';
 
@@ -9,29 +9,33 @@ function ask(screen: blessed.Widgets.Screen, parent: blessed.Widgets.BoxElement,
   return new Promise((resolve) => input.readInput((_error, value) => resolve(value ?? '')));
 }
 
-/** On a new box, the owner account is created here: the first thing an owner sees over SSH. */
-async function setUpOwner(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
+interface Dialog {
+  label: string;
+  width: number;
+  height: number;
+  intro: string;
+}
+
+/**
+ * Shows the dialog and runs `attempt` in it until it succeeds; what went wrong is shown in the next
+ * dialog, under the intro.
+ */
+async function untilDone(screen: blessed.Widgets.Screen, color: boolean, dialog: Dialog, attempt: (box: blessed.Widgets.BoxElement) => Promise<void>): Promise<void> {
   let message = '';
   for (;;) {
     const box = blessed.box({
       parent: screen,
       top: 'center',
       left: 'center',
-      width: 60,
-      height: 12,
+      width: dialog.width,
+      height: dialog.height,
       border: 'line',
-      label: ' Cairn: first start ',
+      label: ` ${dialog.label} `,
       tags: true,
-      content: ` Create the owner account of ${api.baseUrl}
-${message ? `
- {${color ? 'red-fg' : 'bold'}}${blessed.escape(message)}{/}` : ''}`,
+      content: ` ${dialog.intro}\n${message ? `\n {${color ? 'red-fg' : 'bold'}}${blessed.escape(message)}{/}` : ''}`,
     });
     try {
-      const username = await ask(screen, box, 4, 'Username:', false);
-      const password = await ask(screen, box, 5, 'Password:', true);
-      const again = await ask(screen, box, 6, 'Again:', true);
-      if (password !== again) throw new ApiError(400, 'MISMATCH', 'The two passwords differ; type them again');
-      await api.setup(username, password);
+      await attempt(box);
       box.destroy();
       return;
     } catch (error) {
@@ -41,36 +45,28 @@ ${message ? `
   }
 }
 
+/** On a new box, the owner account is created here: the first thing an owner sees over SSH. */
+function setUpOwner(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
+  return untilDone(screen, color, { label: 'Cairn: first start', width: 60, height: 12, intro: `Create the owner account of ${api.baseUrl}` }, async (box) => {
+    const username = await ask(screen, box, 4, 'Username:', false);
+    const password = await ask(screen, box, 5, 'Password:', true);
+    const again = await ask(screen, box, 6, 'Again:', true);
+    if (password !== again) throw new ApiError(400, 'MISMATCH', 'The two passwords differ; type them again');
+    await api.setup(username, password);
+  });
+}
+
 /** Shows the login (or, on a new box, the owner's setup) until a session exists; resolves when logged in. */
 export async function login(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
   if (await api.setupRequired().catch(() => false)) return setUpOwner(screen, api, color);
-  let message = '';
-  for (;;) {
-    const box = blessed.box({
-      parent: screen,
-      top: 'center',
-      left: 'center',
-      width: 50,
-      height: 11,
-      border: 'line',
-      label: ' Cairn ',
-      tags: true,
-      content: ` Log in to ${api.baseUrl}\n${message ? `\n {${color ? 'red-fg' : 'bold'}}${message}{/}` : ''}`,
-    });
-    try {
-      const username = await ask(screen, box, 4, 'Username:', false);
-      const password = await ask(screen, box, 5, 'Password:', true);
-      const result = await api.login(username, password);
-      if (result.kind === 'totp') {
-        blessed.text({ parent: box, top: 7, left: 2, content: 'Code from your authenticator app,\n or a recovery code:' });
-        const code = (await ask(screen, box, 6, '2FA code:', false)).trim();
-        await api.completeLogin(result.totpToken, code, code.includes('-'));
-      }
-      box.destroy();
-      return;
-    } catch (error) {
-      message = error instanceof ApiError ? error.message : String(error);
-      box.destroy();
+  return untilDone(screen, color, { label: 'Cairn', width: 50, height: 11, intro: `Log in to ${api.baseUrl}` }, async (box) => {
+    const username = await ask(screen, box, 4, 'Username:', false);
+    const password = await ask(screen, box, 5, 'Password:', true);
+    const result = await api.login(username, password);
+    if (result.kind === 'totp') {
+      blessed.text({ parent: box, top: 7, left: 2, content: 'Code from your authenticator app,\n or a recovery code:' });
+      const code = (await ask(screen, box, 6, '2FA code:', false)).trim();
+      await api.completeLogin(result.totpToken, code, code.includes('-'));
     }
-  }
+  });
 }
