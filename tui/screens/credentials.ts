@@ -1,9 +1,21 @@
 /** Saved credentials: list, add (secrets typed without echo) and delete (refused while a job uses one). */
+import { readFileSync } from 'node:fs';
 import blessed from 'blessed';
 import { ApiError, type TuiApi } from '../api.ts';
 import { footerFor, keysOf } from '../keys.ts';
-import { CREDENTIAL_FIELDS, credentialLines } from '../present/credentials.ts';
+import { CREDENTIAL_FIELDS, credentialDataOf, credentialLines, type CredentialField } from '../present/credentials.ts';
 import { runForm } from './form.ts';
+
+/** The typed values as credential data; a key file that cannot be read is said next to its field. */
+function dataOf(fields: CredentialField[], values: Record<string, string>): Record<string, string> {
+  return credentialDataOf(fields, values, (file) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ApiError(400, 'KEY_FILE', `"private_key_file": ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  });
+}
 
 export async function showCredentials(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
   let credentials: any[] = [];
@@ -39,8 +51,8 @@ export async function showCredentials(screen: blessed.Widgets.Screen, api: TuiAp
         if (!kind) return;
         const created = await runForm(screen, {
           title: `${kind.name} (${kind.provider_type})`,
-          fields: CREDENTIAL_FIELDS[kind.provider_type].map((field) => ({ ...field, value: '', secret: true })),
-          submit: (data) => api.createCredential({ name: kind.name, provider_type: kind.provider_type, data }),
+          fields: CREDENTIAL_FIELDS[kind.provider_type].map((field) => ({ ...field, value: '', secret: !field.shown })),
+          submit: async (values) => api.createCredential({ name: kind.name, provider_type: kind.provider_type, data: dataOf(CREDENTIAL_FIELDS[kind.provider_type], values) }),
           fieldOfError: (error) => CREDENTIAL_FIELDS[kind.provider_type].find((field) => error.message.includes(field.key))?.key ?? CREDENTIAL_FIELDS[kind.provider_type][0].key,
         }, color);
         notice = created ? `saved ${created.name}` : '';
@@ -53,10 +65,10 @@ export async function showCredentials(screen: blessed.Widgets.Screen, api: TuiAp
       later(async () => {
         const saved = await runForm(screen, {
           title: `Edit ${credential.name} — leave the secrets empty to keep them`,
-          fields: [{ key: 'name', label: 'Name', value: credential.name }, ...secrets.map((field) => ({ ...field, value: '', secret: true }))],
-          submit: (values) => {
-            const data = Object.fromEntries(secrets.map((field) => [field.key, values[field.key]]));
-            const replacing = secrets.some((field) => values[field.key] !== '');
+          fields: [{ key: 'name', label: 'Name', value: credential.name }, ...secrets.map((field) => ({ ...field, value: '', secret: !field.shown }))],
+          submit: async (values) => {
+            const data = dataOf(secrets, values);
+            const replacing = Object.keys(data).length > 0;
             return api.updateCredential(credential.id, { name: values.name, ...(replacing ? { data } : {}) });
           },
           fieldOfError: (error) => secrets.find((field) => error.message.includes(field.key))?.key ?? 'name',

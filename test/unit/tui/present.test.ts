@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatAge, formatBytes, formatIn, progressBar, sparkline } from '../../../tui/present/format.ts';
+import { CREDENTIAL_FIELDS, credentialDataOf } from '../../../tui/present/credentials.ts';
 import { destinationOfText, destinationText } from '../../../tui/present/destination-text.ts';
 import { fieldOfError, formValuesOf, jobBodyOf } from '../../../tui/present/job-form.ts';
 import { describeDestination, jobRows, type JobSummary } from '../../../tui/present/jobs.ts';
@@ -124,6 +125,18 @@ test('the job form names a remote job\'s credential, and refuses one that does n
   assert.is(body.destination_type, 'sftp');
   assert.is(body.credential_id, 4);
   assert.throws(() => jobBodyOf({ ...values, backup_subdir: '', usb_uuid: '', credential: 'Nope' }, credentials), (error: any) => error.field === 'credential');
+});
+
+test('an SFTP credential takes a password, or a key read from a file with its passphrase; empty fields are left out', () => {
+  const fields = CREDENTIAL_FIELDS.sftp;
+  const files: Record<string, string> = { '/home/me/.ssh/id_ed25519': '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n' };
+  const read = (file: string) => files[file] ?? assert.unreachable(`read ${file}`);
+  assert.equal(credentialDataOf(fields, { password: 'hunter22', private_key_file: '', passphrase: '' }, read), { password: 'hunter22' });
+  assert.equal(credentialDataOf(fields, { password: '', private_key_file: ' /home/me/.ssh/id_ed25519 ', passphrase: 'words' }, read), {
+    private_key: files['/home/me/.ssh/id_ed25519'],
+    passphrase: 'words',
+  });
+  assert.equal(credentialDataOf(CREDENTIAL_FIELDS.s3, { access_key_id: 'AKIA', secret_access_key: 's' }, read), { access_key_id: 'AKIA', secret_access_key: 's' });
 });
 
 test.run();
