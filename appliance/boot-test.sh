@@ -22,8 +22,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A copy, so the test boot does not change the image (first-boot keys, logs).
+# A copy, so the test boot does not change the image (first-boot keys, logs), on a disk 1 GiB
+# bigger than the image, as a card is: the first boot grows the root filesystem into it.
 cp --sparse=always "$image" "$work/disk.img"
+truncate -s +1G "$work/disk.img"
 firmware="$work/disk.img@@1M"
 kernel=$(mdir -b -i "$firmware" ::/ | sed -n 's|^::/\(vmlinuz-[^ ]*\)$|\1|p' | sort -V | tail -n1)
 initrd=$(mdir -b -i "$firmware" ::/ | sed -n 's|^::/\(initrd.img-[^ ]*\)$|\1|p' | sort -V | tail -n1)
@@ -45,7 +47,7 @@ deadline=$((started + ${CAIRN_BOOT_TEST_TIMEOUT:-1200}))
 while :; do
   if answer=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/api/system/health" 2>/dev/null); then
     echo "healthy after $(( $(date +%s) - started )) s: $answer"
-    grep -E "Cairn is installed|ssh cairn@" "$work/console.log" | head -n 3 || true
+    grep -E "root filesystem grown|Cairn is installed|ssh cairn@" "$work/console.log" | head -n 4 || true
     exit 0
   fi
   if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then

@@ -1,7 +1,23 @@
 #!/bin/sh
-# First boot of a Cairn appliance: this box's own SSH host keys, then the next steps on the console
-# (HDMI or serial) and in the journal.
+# First boot of a Cairn appliance: the root filesystem grown to the whole card, this box's own SSH
+# host keys, then the next steps on the console (HDMI or serial) and in the journal.
 set -eu
+
+# The image is as small as its contents; the card is bigger. Only the last partition can grow, into
+# free space after it; anything else (already grown, another layout) is left as it is.
+grow_root() {
+  source=$(findmnt -no SOURCE /)
+  name=$(basename "$source")
+  [ -e "/sys/class/block/$name/partition" ] || return 0
+  number=$(cat "/sys/class/block/$name/partition")
+  disk=/dev/$(basename "$(readlink -f "/sys/class/block/$name/..")")
+  echo ", +" | sfdisk --quiet --no-reread --no-tell-kernel -N "$number" "$disk" || return 0
+  partx -u -n "$number" "$disk" || return 0
+  resize2fs "$source" >/dev/null 2>&1 || return 0
+  echo "root filesystem grown to $(df -h --output=size / | tail -n1 | tr -d ' ')"
+}
+grow_root || true
+
 ssh-keygen -A
 touch /var/lib/cairn-firstboot.done
 address=$(hostname -I 2>/dev/null | cut -d' ' -f1)
