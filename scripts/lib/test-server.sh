@@ -12,18 +12,17 @@ running() {
 # (sshd's sessions) are stopped first. NAME is for the message when it will not go.
 stop_pid() {
   local pid=$1 name=$2 children=${3:-}
-  running "$pid" || return 0
-  if [ "$children" = with-children ]; then pkill -TERM -P "$pid" 2>/dev/null || true; fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
+  local signal tries
+  for signal in TERM KILL; do
     running "$pid" || return 0
-    sleep 0.05
-  done
-  if [ "$children" = with-children ]; then pkill -KILL -P "$pid" 2>/dev/null || true; fi
-  kill -KILL "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do
-    running "$pid" || return 0
-    sleep 0.05
+    if [ "$children" = with-children ]; then pkill "-$signal" -P "$pid" 2>/dev/null || true; fi
+    kill "-$signal" "$pid" 2>/dev/null || true
+    # 5 s for a clean exit after TERM, 2 s after KILL.
+    tries=$([ "$signal" = TERM ] && echo 100 || echo 40)
+    for _ in $(seq 1 "$tries"); do
+      running "$pid" || return 0
+      sleep 0.05
+    done
   done
   echo "$name $pid did not exit" >&2
   return 1

@@ -10,7 +10,7 @@
  */
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CairnError } from '../../domain/errors.ts';
 import type { TransferTotals } from '../../domain/runs.ts';
@@ -246,7 +246,7 @@ export async function restoreFromStore(context: RestoreContext<unknown>, store: 
     const destination = await safeTargetFor(targetRoot, name, relative);
     const partial = partialNameFor(destination);
     try {
-      await pipeline(await store.get(`${name}/${relative}`, signal), new PassThrough(), createWriteStream(partial, { flags: 'wx' }), { signal });
+      await pipeline(await store.get(`${name}/${relative}`, signal), createWriteStream(partial, { flags: 'wx' }), { signal });
       if (entry.mtimeMs !== undefined) await fs.utimes(partial, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
       await fs.rename(partial, destination);
     } catch (error) {
