@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
 import { generateTree } from './tree.ts';
+import { peakRssMb } from '../test/process-memory.ts';
 import { waitFor } from '../test/trees.ts';
 
 const argument = (name: string, fallback: number) => {
@@ -58,10 +59,6 @@ function timeRsync(cpuInto: number[]): number {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const samples = (values: number[]) => values.map((v) => v.toFixed(1)).join(' / ');
 
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(status.match(/VmHWM:\s+(\d+)/)![1]) / 1024;
-}
 
 async function main() {
   mkdirSync(viaCairn, { recursive: true });

