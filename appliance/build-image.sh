@@ -25,7 +25,8 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 1; }
 
-packages=(mmdebstrap arch-test qemu-user-static dosfstools mtools e2fsprogs fdisk)
+# The arm64 cross libraries let the arm64 Node write the binary's code cache (scripts/build-binary.mjs).
+packages=(mmdebstrap arch-test qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross dosfstools mtools e2fsprogs fdisk)
 missing=()
 for package in "${packages[@]}"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -8,11 +8,15 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, statSy
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, REPO_ROOT, tempDir } from '../helpers.ts';
+import { ApiClient, finishedRun, REPO_ROOT, tempDir } from '../helpers.ts';
+import { startS3Server, startSftpServer } from '../servers.ts';
+import { memoryNow } from '../process-memory.ts';
 import { fileContent, snapshotTree, waitFor } from '../trees.ts';
 
 interface Context {
   binary: string;
+  /** The folder the daemon may back up from. */
+  allowed: string;
   daemon: ChildProcess | null;
   url: string;
   session: string | null;
@@ -54,6 +58,7 @@ binary('it prints its version, runs the daemon, backs up a folder, and draws the
   assert.is(execFileSync(...commandFor(context.binary, ['version']), { cwd, encoding: 'utf8' }).trim(), version);
 
   const allowed = tempDir();
+  context.allowed = allowed;
   const started = Date.now();
   const daemon = spawn(...commandFor(context.binary, ['daemon']), {
     cwd,
@@ -86,8 +91,8 @@ binary('it prints its version, runs the daemon, backs up a folder, and draws the
   assert.equal(snapshotTree(path.join(target, 'documents')), snapshotTree(source), 'the bytes arrived');
 
   await new Promise((resolve) => setTimeout(resolve, 2000));
-  const idleRssMb = Number(readFileSync(`/proc/${daemon.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
-  console.log(`    binary: cold start to healthy ${coldStartMs} ms; RSS after a run, idle: ${idleRssMb.toFixed(0)} MB`);
+  const memory = memoryNow(daemon.pid!);
+  console.log(`    binary: cold start to healthy ${coldStartMs} ms; after a run, idle: RSS ${memory.rssMb.toFixed(0)} MB (${memory.anonymousMb.toFixed(0)} MB its own, ${memory.fileMb.toFixed(0)} MB file pages); bench/binary-memory.ts measures it properly`);
 
   context.session = `cairn-binary-${process.pid}`;
   execFileSync('tmux', ['new-session', '-d', '-s', context.session, '-x', '100', '-y', '30', commandFor(context.binary, ['tui', '--url', context.url]).flat().join(' ')]);
@@ -103,6 +108,36 @@ binary('it prints its version, runs the daemon, backs up a folder, and draws the
   await waitFor('the dashboard with the job', () => /Documents .*completed/.test(screen()), PATIENCE_MS).catch((error) => {
     throw new Error(`${error.message}; the screen was:\n${screen()}`);
   });
+});
+
+binary('what it loads on first use works inside it: a backup to S3 and one over SFTP, bytes on both servers', async (context) => {
+  const api = new ApiClient(context.url);
+  assert.is((await api.login()).status, 200);
+  const source = path.join(context.allowed, 'papers');
+  mkdirSync(source);
+  writeFileSync(path.join(source, 'deed.txt'), 'the house is ours');
+  writeFileSync(path.join(source, 'scan.bin'), fileContent('deed scan', 300_000));
+  const expected = snapshotTree(source);
+  const [s3, sftp] = await Promise.all([startS3Server(), startSftpServer()]);
+  try {
+    const backUp = async (provider_type: string, secret: Record<string, string>, destination_config: Record<string, unknown>) => {
+      const credential = await api.post('/api/credentials', { name: provider_type, provider_type, data: secret });
+      assert.is(credential.status, 201, JSON.stringify(credential.body));
+      const job = await api.post('/api/jobs', { name: `Papers to ${provider_type}`, source_dirs: [source], destination_type: provider_type, destination_config, credential_id: credential.body.id });
+      assert.is(job.status, 201, JSON.stringify(job.body));
+      const run = await finishedRun(api, (await api.post(`/api/jobs/${job.body.id}/run`)).body.run_id, PATIENCE_MS);
+      assert.is(run.status, 'completed', run.error_message);
+    };
+
+    await backUp('s3', { access_key_id: s3.accessKeyId, secret_access_key: s3.secretAccessKey }, { bucket: s3.bucket, prefix: 'box/', region: s3.region, endpoint: s3.endpoint, storage_class: null });
+    for (const name of ['deed.txt', 'scan.bin']) {
+      assert.ok(readFileSync(s3.objectFile(`box/papers/${name}`)).equals(readFileSync(path.join(source, name))), `${name} in the bucket`);
+    }
+    await backUp('sftp', { password: sftp.password }, { host: sftp.host, port: sftp.port, username: sftp.username, remote_path: path.join(sftp.root, 'box'), key_based_auth: false });
+    assert.equal(snapshotTree(path.join(sftp.root, 'box', 'papers')), expected, 'the files on the SFTP server');
+  } finally {
+    await Promise.all([s3.stop(), sftp.stop()]);
+  }
 });
 
 binary('scripts/install.sh puts it in a system image as an enabled service, and --uninstall keeps the data unless --purge', async (context) => {
