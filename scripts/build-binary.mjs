@@ -148,19 +148,22 @@ function baseBinary(arch) {
 
 /**
  * The SEA blob of the bundle for `arch`, written by that architecture's base Node so its code cache
- * fits. A fixed random seed makes the cache, and so the binary, the same on every build; the seed
- * only lives in this one process (V8 rehashes what it loads from a cache with the runtime's seed).
+ * is accepted (V8 rejects a cache written on another architecture). A fixed random seed makes the
+ * cache, and so the binary, the same on every build; it applies only to the process writing the
+ * blob, and every run of the binary seeds itself as usual.
  */
 function seaBlob(bundlePath, arch) {
   const blob = path.join(dist, `cairn-${arch}.blob`);
   const config = path.join(dist, `sea-config-${arch}.json`);
   const launcher = arch === 'x64' ? [] : arm64Launcher();
   const useCodeCache = launcher !== null;
+  // A blob without a code cache holds only the script, which the x64 Node here can write for any arch.
+  const writer = useCodeCache ? [...launcher, baseBinary(arch)] : [baseBinary('x64')];
   if (!useCodeCache) {
     console.log(`note: ${arch} built WITHOUT code cache (slower start, ~17 MB more memory): install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross for the full build`);
   }
   writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, execArgv: RUNTIME_FLAGS }));
-  const command = [...(launcher ?? []), baseBinary(arch), '--random-seed=1', '--experimental-sea-config', config];
+  const command = [...writer, '--random-seed=1', '--experimental-sea-config', config];
   execFileSync(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
   return blob;
 }
