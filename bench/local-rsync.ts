@@ -3,7 +3,8 @@
  * through the daemon's API and by bare `rsync -a`, same machine, same run, printed side by side.
  * Also: the daemon's peak RSS during the runs and the time to read the last page of the run's log.
  *
- *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm]
+ *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm] [--binary dist/cairn-linux-x64]
+ * --binary runs the daemon from the single binary instead of the source under this Node.
  * --dir picks where the trees go: the default temp dir measures the real disk (noisy on shared
  * machines); /dev/shm (tmpfs) takes the disk out and shows Cairn's own overhead over rsync.
  * Each figure is the median of --rounds timings; the two sides alternate which goes first, and the
@@ -26,6 +27,7 @@ const argument = (name: string, fallback: number) => {
 const FILES = argument('--files', 100_000);
 const BYTES = argument('--bytes', 400_000_000);
 const ROUNDS = argument('--rounds', 3);
+const BINARY = process.argv.includes('--binary') ? [path.resolve(process.argv[process.argv.indexOf('--binary') + 1])] : undefined;
 
 const dirIndex = process.argv.indexOf('--dir');
 const work = path.join(dirIndex === -1 ? os.tmpdir() : process.argv[dirIndex + 1], `cairn-bench-${process.pid}`);
@@ -66,7 +68,7 @@ async function main() {
   console.log(`Generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${source} …`);
   generateTree(source, FILES, BYTES);
 
-  const daemon = await spawnDaemonProcess(path.join(work, 'data-dir'));
+  const daemon = await spawnDaemonProcess(path.join(work, 'data-dir'), {}, BINARY);
   const client = new ApiClient(daemon.url);
   await client.setupAdmin();
   const job = await client.post('/api/jobs', {
