@@ -7,6 +7,7 @@
  * As root it empties the page cache before each start: a binary just built sits whole in the cache
  * and the kernel then maps up to ~20 MB more of it than on a box that has just booted. Figures are
  * medians; "own" is the process's private memory, "file" the pages of the executable and libraries.
+ * Drive watching is off, as in every test daemon (its `udevadm monitor` is a process of its own).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,12 +68,13 @@ async function cairnDaemon(): Promise<Sample> {
   while ((await api.get('/api/system/health').catch(() => null))?.body?.status !== 'ok') await sleep(10);
   const startMs = Date.now() - started;
   await api.setupAdmin();
-  const job = await api.post('/api/jobs', { name: 'Documents', source_dirs: [allowed], destination_type: 'local', destination_config: { mount_point: tempDir(), backup_subdir: '' } });
+  const target = tempDir('cairn-bench-target-');
+  const job = await api.post('/api/jobs', { name: 'Documents', source_dirs: [allowed], destination_type: 'local', destination_config: { mount_point: target, backup_subdir: '' } });
   if (job.status !== 201) throw new Error(`job not created: ${JSON.stringify(job.body)}`);
   await sleep(IDLE_MS);
   const memory = memoryNow(daemon.child.pid!);
   await daemon.kill();
-  for (const dir of [dataDir, allowed]) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [dataDir, allowed, target]) rmSync(dir, { recursive: true, force: true });
   return { startMs, memory };
 }
 
