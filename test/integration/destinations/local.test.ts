@@ -316,14 +316,16 @@ test('an rsync that ignores SIGTERM is killed a few seconds after the cancel, wi
   const { source, config, mount } = setup();
   writeFileSync(path.join(source, 'a.txt'), 'a');
   const bin = tempDir();
-  // Ignored signals stay ignored across exec, so the sleep it starts ignores SIGTERM too.
-  writeFileSync(path.join(bin, 'rsync'), `#!/bin/sh\ntrap '' TERM\nsleep 60 & wait\n`, { mode: 0o755 });
+  // Ignored signals stay ignored across exec, so the sleep it starts ignores SIGTERM too. It says
+  // when it is ready: a cancel before its trap is set would end it at once, testing nothing.
+  const ready = path.join(bin, 'ready');
+  writeFileSync(path.join(bin, 'rsync'), `#!/bin/sh\ntrap '' TERM\nsleep 60 &\n: > '${ready}'\nwait\n`, { mode: 0o755 });
   const savedPath = process.env.PATH;
   process.env.PATH = `${bin}:${savedPath}`;
   try {
     const controller = new AbortController();
     const running = failureOf(sync(config, [source], {}, controller));
-    await waitFor('the fake rsync to start', () => processesMentioning(mount).length > 0);
+    await waitFor('the fake rsync to start and ignore SIGTERM', () => existsSync(ready));
     const cancelledAt = Date.now();
     controller.abort('cancelled');
     assert.is(await running, 'cancelled');
