@@ -35,7 +35,6 @@ const source = path.join(work, 'source', 'data');
 const viaCairn = path.join(work, 'via-cairn');
 const viaRsync = path.join(work, 'via-rsync');
 
-
 /** Flushes earlier writes so they do not slow the next timing; caches stay warm for both sides alike. */
 function settle(): void {
   spawnSync('sync');
@@ -60,7 +59,6 @@ function timeRsync(cpuInto: number[]): number {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const samples = (values: number[]) => values.map((v) => v.toFixed(1)).join(' / ');
-
 
 async function main() {
   mkdirSync(viaCairn, { recursive: true });

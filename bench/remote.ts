@@ -28,7 +28,6 @@ const ONLY = argument('--only', 'sftp,s3,webdav').split(',');
 const work = path.join(os.tmpdir(), `cairn-remote-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');
 
-
 interface Target {
   type: string;
   config: Record<string, unknown>;
@@ -105,7 +104,6 @@ function timeRclone(target: Target): number {
   execFileSync('rclone', ['sync', source, target.rcloneRemote], { env: { ...env, ...target.rcloneEnv, RCLONE_CONFIG: '/dev/null' }, stdio: ['ignore', 'ignore', 'inherit'] });
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
-
 
 async function main() {
   console.log(`Generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${source} …`);
