@@ -8,10 +8,24 @@ function schedule(id: number, rule: Parameters<typeof normalizeScheduleInput>[0]
 }
 const dailyAtTwo = (id = 1, enabled = true) => schedule(id, { schedule_type: 'daily', hour: 2, minute: 0, enabled });
 
-/** A clock that starts at `start` and moves with real time, plus any jump a test makes. */
+/**
+ * A clock that reads `start` at its first reading and moves with real time from then, plus any jump
+ * a test makes. Pinned at the first reading (the scheduler's first look), not at creation, so a slow
+ * machine cannot carry the clock past a due time before the scheduler has planned it.
+ */
 function movableClock(start: string) {
-  let offset = new Date(start).getTime() - Date.now();
-  return { now: () => new Date(Date.now() + offset), jump: (ms: number) => (offset += ms) };
+  let offset: number | undefined;
+  const now = () => {
+    offset ??= new Date(start).getTime() - Date.now();
+    return new Date(Date.now() + offset);
+  };
+  return {
+    now,
+    jump: (ms: number) => {
+      now();
+      offset! += ms;
+    },
+  };
 }
 
 /** A scheduler on a movable clock that records each fire with the clock's reading at that moment. */
@@ -32,10 +46,21 @@ function harness(start: string, list: () => readonly ScheduleRecord[], extra: Pa
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits for something that should happen soon; a loaded machine may be slow, so wait long before failing. */
+async function eventually(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.unreachable(`${what} did not happen within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
 test('fires a schedule when its time comes, once, and plans the next day', async () => {
   const { fired, scheduler } = harness('2026-01-05T01:59:59.900Z', () => [dailyAtTwo()]);
   scheduler.start();
-  await sleep(200);
+  await eventually(() => fired.length > 0, 'the fire');
+  await sleep(100);
+  assert.is(scheduler.dueOf(1)?.toISOString(), '2026-01-06T02:00:00.000Z');
   scheduler.stop();
   assert.equal(fired.map((f) => f.id), [1]);
   assert.ok(fired[0].at >= '2026-01-05T02:00:00.000Z', `fired at ${fired[0].at}`);
@@ -44,11 +69,11 @@ test('fires a schedule when its time comes, once, and plans the next day', async
 test('never fires early, even when the timer wakes before the clock reaches the due time', async () => {
   const { clock, fired, scheduler } = harness('2026-01-05T01:59:59.800Z', () => [dailyAtTwo()]);
   scheduler.start();
-  // The timer is set for 200 ms from now; the clock now lags 150 ms, so it wakes 150 ms early.
-  clock.jump(-150);
-  await sleep(275);
+  // The timer is set for 200 ms from now; the clock now lags 600 ms, so it wakes 600 ms early.
+  clock.jump(-600);
+  await sleep(400);
   assert.equal(fired, [], 'not at the early wake-up');
-  await sleep(175);
+  await eventually(() => fired.length > 0, 'the fire once the clock reached the due time');
   scheduler.stop();
   assert.equal(fired.map((f) => f.id), [1]);
   assert.ok(fired[0].at >= '2026-01-05T02:00:00.000Z', `fired at ${fired[0].at}`);
@@ -67,9 +92,13 @@ test('a clock jump over many due times fires each schedule once, then plans from
   const everyFiveMinutes = schedule(1, { schedule_type: 'custom', cron_expression: '*/5 * * * *' });
   const { clock, fired, scheduler } = harness('2026-01-05T01:59:59.950Z', () => [everyFiveMinutes, dailyAtTwo(2)]);
   scheduler.start();
-  // As after a suspend: three hours pass on the wall clock before the 50 ms timer wakes.
-  clock.jump(3 * 3600_000);
-  await sleep(150);
+  // As after a suspend: three hours pass on the wall clock before the 50 ms timer wakes. (And a
+  // minute: a wake-up just before 05:00 would rightly fire the every-five-minutes one again at 05:00.)
+  clock.jump(3 * 3600_000 + 60_000);
+  await eventually(() => fired.length >= 2, 'both fires');
+  await sleep(100);
+  assert.is(scheduler.dueOf(1)?.toISOString(), '2026-01-05T05:05:00.000Z');
+  assert.is(scheduler.dueOf(2)?.toISOString(), '2026-01-06T02:00:00.000Z');
   scheduler.stop();
   assert.equal(fired.map((f) => f.id).sort(), [1, 2]);
 });
@@ -77,12 +106,11 @@ test('a clock jump over many due times fires each schedule once, then plans from
 test('a clock set back over a due time that has fired does not fire it again', async () => {
   const { clock, fired, logs, scheduler } = harness('2026-01-05T01:59:59.950Z', () => [dailyAtTwo()]);
   scheduler.start();
-  await sleep(100);
-  assert.is(fired.length, 1);
-  // NTP steps the clock back 150 ms: 02:00:00 comes round again about 100 ms from now.
-  clock.jump(-150);
+  await eventually(() => fired.length > 0, 'the fire');
+  // NTP steps the clock back: 02:00:00 comes round again 150 ms from now.
+  clock.jump(Date.parse('2026-01-05T02:00:00.000Z') - clock.now().getTime() - 150);
   scheduler.refresh();
-  await sleep(150);
+  await sleep(350);
   assert.is(fired.length, 1);
   assert.is(scheduler.dueOf(1)?.toISOString(), '2026-01-06T02:00:00.000Z');
   assert.ok(logs.some((line) => line.includes('clock went back')));
@@ -124,7 +152,7 @@ test('a schedule added while running fires at its time', async () => {
   scheduler.start();
   list = [dailyAtTwo()];
   scheduler.refresh();
-  await sleep(200);
+  await eventually(() => fired.length > 0, 'the fire');
   scheduler.stop();
   assert.equal(fired.map((f) => f.id), [1]);
 });
@@ -168,7 +196,7 @@ test('a failing fire callback is logged and does not stop other schedules', asyn
     },
   });
   scheduler.start();
-  await sleep(200);
+  await eventually(() => fired.length > 0 && logs.length > 0, 'the fire and the log line');
   scheduler.stop();
   assert.equal(fired, [2]);
   assert.ok(logs.some((line) => line.includes('boom')));
