@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { LOG_LEVELS, type LogLevel } from '../../../src/domain/runs.ts';
 import { MAX_MESSAGE_CHARS, RunLogs } from '../../../src/logs/index.ts';
 import { tempDir } from '../../helpers.ts';
+import { waitFor } from '../../trees.ts';
 
 /** Line i (1-based) of a test log: every 5th a warning, every 7th an error, the rest info. */
 function levelOf(i: number): LogLevel {
@@ -112,10 +113,13 @@ test('appended lines reach the disk on their own, without a flush or close', asy
   const dir = tempDir();
   const writer = new RunLogs(dir).open(1);
   writer.append('info', 'on its way');
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Data first, then its index: a reader that knows nothing of the writer sees the line once both are written.
+  const elsewhere = await waitFor('a fresh reader to see the line', async () => {
+    const read = await new RunLogs(dir).read(1, { offset: 0, limit: 10 });
+    return read.total > 0 ? read : null;
+  }, 5000);
+  assert.equal(elsewhere.entries.map((entry) => entry.message), ['on its way']);
   assert.match(readFileSync(files(dir, 1).data, 'utf8'), /"on its way"/);
-  const elsewhere = await new RunLogs(dir).read(1, { offset: 0, limit: 10 });
-  assert.is(elsewhere.total, 1, 'a reader that knows nothing of the writer sees it');
   await writer.close();
 });
 

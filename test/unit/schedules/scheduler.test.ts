@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { normalizeScheduleInput, type ScheduleRecord } from '../../../src/domain/schedules.ts';
 import { Scheduler, type SchedulerOptions } from '../../../src/schedules/index.ts';
+import { waitFor } from '../../trees.ts';
 
 function schedule(id: number, rule: Parameters<typeof normalizeScheduleInput>[0]): ScheduleRecord {
   return { ...normalizeScheduleInput(rule), id, job_id: id, created_at: '2026-01-01T00:00:00.000Z' };
@@ -46,19 +47,10 @@ function harness(start: string, list: () => readonly ScheduleRecord[], extra: Pa
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits for something that should happen soon; a loaded machine may be slow, so wait long before failing. */
-async function eventually(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.unreachable(`${what} did not happen within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}
-
 test('fires a schedule when its time comes, once, and plans the next day', async () => {
   const { fired, scheduler } = harness('2026-01-05T01:59:59.900Z', () => [dailyAtTwo()]);
   scheduler.start();
-  await eventually(() => fired.length > 0, 'the fire');
+  await waitFor('the fire', () => fired.length > 0);
   await sleep(100);
   assert.is(scheduler.dueOf(1)?.toISOString(), '2026-01-06T02:00:00.000Z');
   scheduler.stop();
@@ -73,7 +65,7 @@ test('never fires early, even when the timer wakes before the clock reaches the 
   clock.jump(-600);
   await sleep(400);
   assert.equal(fired, [], 'not at the early wake-up');
-  await eventually(() => fired.length > 0, 'the fire once the clock reached the due time');
+  await waitFor('the fire once the clock reached the due time', () => fired.length > 0);
   scheduler.stop();
   assert.equal(fired.map((f) => f.id), [1]);
   assert.ok(fired[0].at >= '2026-01-05T02:00:00.000Z', `fired at ${fired[0].at}`);
@@ -95,7 +87,7 @@ test('a clock jump over many due times fires each schedule once, then plans from
   // As after a suspend: three hours pass on the wall clock before the 50 ms timer wakes. (And a
   // minute: a wake-up just before 05:00 would rightly fire the every-five-minutes one again at 05:00.)
   clock.jump(3 * 3600_000 + 60_000);
-  await eventually(() => fired.length >= 2, 'both fires');
+  await waitFor('both fires', () => fired.length >= 2);
   await sleep(100);
   assert.is(scheduler.dueOf(1)?.toISOString(), '2026-01-05T05:05:00.000Z');
   assert.is(scheduler.dueOf(2)?.toISOString(), '2026-01-06T02:00:00.000Z');
@@ -106,7 +98,7 @@ test('a clock jump over many due times fires each schedule once, then plans from
 test('a clock set back over a due time that has fired does not fire it again', async () => {
   const { clock, fired, logs, scheduler } = harness('2026-01-05T01:59:59.950Z', () => [dailyAtTwo()]);
   scheduler.start();
-  await eventually(() => fired.length > 0, 'the fire');
+  await waitFor('the fire', () => fired.length > 0);
   // NTP steps the clock back: 02:00:00 comes round again 150 ms from now.
   clock.jump(Date.parse('2026-01-05T02:00:00.000Z') - clock.now().getTime() - 150);
   scheduler.refresh();
@@ -152,7 +144,7 @@ test('a schedule added while running fires at its time', async () => {
   scheduler.start();
   list = [dailyAtTwo()];
   scheduler.refresh();
-  await eventually(() => fired.length > 0, 'the fire');
+  await waitFor('the fire', () => fired.length > 0);
   scheduler.stop();
   assert.equal(fired.map((f) => f.id), [1]);
 });
@@ -196,7 +188,7 @@ test('a failing fire callback is logged and does not stop other schedules', asyn
     },
   });
   scheduler.start();
-  await eventually(() => fired.length > 0 && logs.length > 0, 'the fire and the log line');
+  await waitFor('the fire and the log line', () => fired.length > 0 && logs.length > 0);
   scheduler.stop();
   assert.equal(fired, [2]);
   assert.ok(logs.some((line) => line.includes('boom')));
