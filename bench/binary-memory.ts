@@ -14,17 +14,13 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient, REPO_ROOT, spawnDaemonProcess, tempDir } from '../test/helpers.ts';
 import { memoryNow, type MemoryNow } from '../test/process-memory.ts';
+import { median, numberOption, textOption } from './options.ts';
 
-const argument = (name: string, fallback: string) => {
-  const index = process.argv.indexOf(name);
-  return index === -1 ? fallback : process.argv[index + 1];
-};
-const BINARY = path.resolve(argument('--binary', path.join(REPO_ROOT, 'dist', 'cairn-linux-x64')));
-const RUNS = Number(argument('--runs', '3'));
-const IDLE_MS = Number(argument('--idle', '20')) * 1000;
+const BINARY = path.resolve(textOption('--binary', path.join(REPO_ROOT, 'dist', 'cairn-linux-x64')));
+const RUNS = numberOption('--runs', 3);
+const IDLE_MS = numberOption('--idle', 20) * 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The base Node binary the build downloaded (scripts/build-binary.mjs keeps it in dist/.cache). */
 function baseNode(): string {

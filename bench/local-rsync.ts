@@ -16,21 +16,18 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
+import { median, numberOption, textOption } from './options.ts';
 import { generateTree } from './tree.ts';
 import { peakRssMb } from '../test/process-memory.ts';
 import { waitFor } from '../test/trees.ts';
 
-const argument = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(name);
-  return index === -1 ? fallback : Number(process.argv[index + 1]);
-};
-const FILES = argument('--files', 100_000);
-const BYTES = argument('--bytes', 400_000_000);
-const ROUNDS = argument('--rounds', 3);
-const BINARY = process.argv.includes('--binary') ? [path.resolve(process.argv[process.argv.indexOf('--binary') + 1])] : undefined;
+const FILES = numberOption('--files', 100_000);
+const BYTES = numberOption('--bytes', 400_000_000);
+const ROUNDS = numberOption('--rounds', 3);
+const binaryOption = textOption('--binary');
+const BINARY = binaryOption === undefined ? undefined : [path.resolve(binaryOption)];
 
-const dirIndex = process.argv.indexOf('--dir');
-const work = path.join(dirIndex === -1 ? os.tmpdir() : process.argv[dirIndex + 1], `cairn-bench-${process.pid}`);
+const work = path.join(textOption('--dir', os.tmpdir()), `cairn-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');
 const viaCairn = path.join(work, 'via-cairn');
 const viaRsync = path.join(work, 'via-rsync');
@@ -57,7 +54,6 @@ function timeRsync(cpuInto: number[]): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const samples = (values: number[]) => values.map((v) => v.toFixed(1)).join(' / ');
 
 async function main() {

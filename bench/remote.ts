@@ -12,18 +12,15 @@ import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
+import { numberOption, textOption } from './options.ts';
 import { generateTree } from './tree.ts';
 import { peakRssMb } from '../test/process-memory.ts';
 import { startS3Server, startSftpServer, startWebdavServer } from '../test/servers.ts';
 import { waitFor } from '../test/trees.ts';
 
-const argument = (name: string, fallback: string) => {
-  const index = process.argv.indexOf(name);
-  return index === -1 ? fallback : process.argv[index + 1];
-};
-const FILES = Number(argument('--files', '10000'));
-const BYTES = Number(argument('--bytes', '200000000'));
-const ONLY = argument('--only', 'sftp,s3,webdav').split(',');
+const FILES = numberOption('--files', 10_000);
+const BYTES = numberOption('--bytes', 200_000_000);
+const ONLY = textOption('--only', 'sftp,s3,webdav').split(',');
 
 const work = path.join(os.tmpdir(), `cairn-remote-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');

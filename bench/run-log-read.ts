@@ -13,18 +13,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LogLevel } from '../src/domain/runs.ts';
 import { RunLogs, type LogQuery } from '../src/logs/index.ts';
+import { median, numberOption, textOption } from './options.ts';
 
-const argument = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(name);
-  return index === -1 ? fallback : Number(process.argv[index + 1]);
-};
-const LINES = argument('--lines', 100_000);
-const ROUNDS = argument('--rounds', 21);
+const LINES = numberOption('--lines', 100_000);
+const ROUNDS = numberOption('--rounds', 21);
 const PAGE = 1000;
 const RUN_ID = 1;
 
-const dirIndex = process.argv.indexOf('--dir');
-const dir = await mkdtemp(path.join(dirIndex === -1 ? os.tmpdir() : process.argv[dirIndex + 1], 'cairn-bench-logs-'));
+const dir = await mkdtemp(path.join(textOption('--dir', os.tmpdir()), 'cairn-bench-logs-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 const FOLDERS = ['Photos/2023/Trip to Kyōto', 'Documents/Taxes 2022', 'Music/Björk/Homogenic', 'Projects/cairn/node_modules/joi/lib', 'Videos/Family'];
@@ -62,8 +58,7 @@ async function time<T>(read: () => Promise<T>): Promise<[number, number, T]> {
     timings.push(ms(started));
   }
   const [first, ...rest] = timings;
-  rest.sort((a, b) => a - b);
-  return [first, rest[Math.floor(rest.length / 2)], result!];
+  return [first, median(rest), result!];
 }
 
 async function timeReads(): Promise<void> {
@@ -78,13 +73,13 @@ async function timeReads(): Promise<void> {
     ];
     for (const [name, offset] of pages) {
       const query: LogQuery = { offset, limit: PAGE, level };
-      const [first, median, page] = await time(() => logs.read(RUN_ID, query));
+      const [first, middle, page] = await time(() => logs.read(RUN_ID, query));
       const label = `${name}${level ? ` level=${level}` : ''} (offset ${offset})`;
-      console.log(`  ${label.padEnd(38)} ${format(first)} ${format(median)}   ${page.entries.length}/${page.total}`);
+      console.log(`  ${label.padEnd(38)} ${format(first)} ${format(middle)}   ${page.entries.length}/${page.total}`);
     }
   }
-  const [first, median, tail] = await time(() => logs.tail(RUN_ID, 100));
-  console.log(`  ${'tail(100)'.padEnd(38)} ${format(first)} ${format(median)}   ${tail.length}`);
+  const [first, middle, tail] = await time(() => logs.tail(RUN_ID, 100));
+  console.log(`  ${'tail(100)'.padEnd(38)} ${format(first)} ${format(middle)}   ${tail.length}`);
 }
 
 await writeLog();
