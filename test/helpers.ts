@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { currentTotpCode } from '../src/auth/index.ts';
 import type { Config } from '../src/config.ts';
 import { startDaemon, type Daemon, type DaemonOptions } from '../src/daemon.ts';
 import { createMemoryLogger } from '../src/log.ts';
@@ -111,7 +112,25 @@ export class ApiClient {
   async login(credentials = ADMIN): Promise<ApiResponse> {
     return this.post('/api/auth/login', credentials);
   }
+
+  /**
+   * Turns 2FA on with the previous step's code, leaving every later code for the test. The daemon takes
+   * a code one step old at most, so a code sent in a step's last seconds could reach it two steps old:
+   * those seconds are waited out first.
+   */
+  async enableTotp(): Promise<{ secret: string; recoveryCodes: string[] }> {
+    const setup = await this.post('/api/auth/totp/setup');
+    if (setup.status !== 200) throw new Error(`2FA setup failed: ${setup.status} ${JSON.stringify(setup.body)}`);
+    const untilNextStep = TOTP_STEP_MS - (Date.now() % TOTP_STEP_MS);
+    if (untilNextStep < 5_000) await new Promise((resolve) => setTimeout(resolve, untilNextStep + 50));
+    const secret: string = setup.body.secret;
+    const enabled = await this.post('/api/auth/totp/enable', { secret, code: currentTotpCode(secret, Date.now() - TOTP_STEP_MS) });
+    if (enabled.status !== 200) throw new Error(`2FA enable failed: ${enabled.status} ${JSON.stringify(enabled.body)}`);
+    return { secret, recoveryCodes: enabled.body.recovery_codes };
+  }
 }
+
+export const TOTP_STEP_MS = 30_000;
 
 /** True when `body` has the contract's error shape with the given code. */
 export function isErrorShape(body: any, code?: string): boolean {

@@ -144,12 +144,11 @@ tui('a wrong password is shown and the login asks again', async (context) => {
 });
 
 tui('with 2FA on, the login asks for the code', async (context) => {
-  const setup = await context.api.post('/api/auth/totp/setup');
-  await context.api.post('/api/auth/totp/enable', { secret: setup.body.secret, code: currentTotpCode(setup.body.secret, Date.now() - 30_000) });
+  const { secret } = await context.api.enableTotp();
   startTui(context);
   await logIn(context);
   await shows(context, '2FA code:');
-  type(context, currentTotpCode(setup.body.secret));
+  type(context, currentTotpCode(secret));
   press(context, 'Enter');
   await shows(context, 'Documents');
 });

@@ -1,9 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { currentTotpCode } from '../../../src/auth/index.ts';
-import { ADMIN, isErrorShape, startTestDaemon, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { ADMIN, isErrorShape, TOTP_STEP_MS, startTestDaemon, type ApiClient, type TestDaemon } from '../../helpers.ts';
 
-const STEP = 30_000;
 const codeAt = (secret: string, offsetMs = 0) => currentTotpCode(secret, Date.now() + offsetMs);
 
 const totp = suite<{ daemon: TestDaemon; client: ApiClient }>('2FA');
@@ -16,14 +15,6 @@ totp.before.each(async (context) => {
 totp.after.each(async (context) => {
   await context.daemon.stop();
 });
-
-/** Turns 2FA on with a code from the previous step, leaving later steps for the test. */
-async function enable(client: ApiClient): Promise<{ secret: string; recoveryCodes: string[] }> {
-  const setup = await client.post('/api/auth/totp/setup');
-  const enabled = await client.post('/api/auth/totp/enable', { secret: setup.body.secret, code: codeAt(setup.body.secret, -STEP) });
-  assert.is(enabled.status, 200, JSON.stringify(enabled.body));
-  return { secret: setup.body.secret, recoveryCodes: enabled.body.recovery_codes };
-}
 
 /** Logs in with the password and returns the totp_token of the second step. */
 async function passwordStep(client: ApiClient): Promise<string> {
@@ -54,7 +45,7 @@ totp('enable refuses a wrong code and then accepts the right one, returning reco
   assert.ok(isErrorShape(wrong.body, 'TOTP_CODE_INVALID'));
   assert.equal((await client.get('/api/auth/totp/status')).body, { enabled: false });
 
-  const { recoveryCodes } = await enable(client);
+  const { secret, recoveryCodes } = await client.enableTotp();
   assert.is(recoveryCodes.length, 10);
   assert.is(new Set(recoveryCodes).size, 10);
   for (const code of recoveryCodes) assert.match(code, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
@@ -63,11 +54,11 @@ totp('enable refuses a wrong code and then accepts the right one, returning reco
 
   const stored = JSON.stringify(daemon.store.users.byId(1));
   for (const code of recoveryCodes) assert.not.ok(stored.includes(code), 'recovery codes are stored only as hashes');
-  assert.not.ok(stored.includes(setup.body.secret), 'the TOTP secret is stored encrypted');
+  assert.not.ok(stored.includes(secret), 'the TOTP secret is stored encrypted');
 });
 
 totp('login with 2FA: password, then a code; the totp_token works once', async ({ client, daemon }) => {
-  const { secret } = await enable(client);
+  const { secret } = await client.enableTotp();
   const phone = daemon.client();
   const totpToken = await passwordStep(phone);
 
@@ -80,13 +71,13 @@ totp('login with 2FA: password, then a code; the totp_token works once', async (
   assert.equal(ok.body, { id: 1, username: 'admin' });
   assert.is((await phone.get('/api/auth/me')).status, 200);
 
-  const reused = await daemon.client().post('/api/auth/totp/validate', { totp_token: totpToken, code: codeAt(secret, STEP) });
+  const reused = await daemon.client().post('/api/auth/totp/validate', { totp_token: totpToken, code: codeAt(secret, TOTP_STEP_MS) });
   assert.is(reused.status, 401);
   assert.ok(isErrorShape(reused.body, 'TOTP_TOKEN_INVALID'));
 });
 
 totp('a code that was already used is refused the second time', async ({ client, daemon }) => {
-  const { secret } = await enable(client);
+  const { secret } = await client.enableTotp();
   const code = codeAt(secret);
   assert.is((await daemon.client().post('/api/auth/totp/validate', { totp_token: await passwordStep(daemon.client()), code })).status, 200);
   const replay = await daemon.client().post('/api/auth/totp/validate', { totp_token: await passwordStep(daemon.client()), code });
@@ -94,14 +85,14 @@ totp('a code that was already used is refused the second time', async ({ client,
 });
 
 totp('an unknown totp_token is refused', async ({ client }) => {
-  await enable(client);
+  await client.enableTotp();
   const response = await client.post('/api/auth/totp/validate', { totp_token: 'made-up', code: '123456' });
   assert.is(response.status, 401);
   assert.ok(isErrorShape(response.body, 'TOTP_TOKEN_INVALID'));
 });
 
 totp('a recovery code logs in once and the count goes down', async ({ client, daemon }) => {
-  const { recoveryCodes } = await enable(client);
+  const { recoveryCodes } = await client.enableTotp();
   const first = daemon.client();
   const used = await first.post('/api/auth/totp/recovery', {
     totp_token: await passwordStep(first),
@@ -119,7 +110,7 @@ totp('a recovery code logs in once and the count goes down', async ({ client, da
 });
 
 totp('disable needs a valid current code', async ({ client }) => {
-  const { secret } = await enable(client);
+  const { secret } = await client.enableTotp();
   const wrong = await client.post('/api/auth/totp/disable', { code: '000000' === codeAt(secret) ? '111111' : '000000' });
   assert.is(wrong.status, 401);
   assert.equal((await client.get('/api/auth/totp/status')).body, { enabled: true });
@@ -132,7 +123,7 @@ totp('disable needs a valid current code', async ({ client }) => {
 
 totp('enabling twice or disabling when off is a 409', async ({ client }) => {
   assert.is((await client.post('/api/auth/totp/disable', { code: '123456' })).status, 409);
-  await enable(client);
+  await client.enableTotp();
   assert.is((await client.post('/api/auth/totp/setup')).status, 409);
 });
 
