@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { currentTotpCode } from '../src/auth/index.ts';
+import { currentTotpCode, TOTP_STEP_MS } from '../src/auth/index.ts';
 import type { Config } from '../src/config.ts';
 import { startDaemon, type Daemon, type DaemonOptions } from '../src/daemon.ts';
 import { createMemoryLogger } from '../src/log.ts';
@@ -129,8 +129,6 @@ export class ApiClient {
     return { secret, recoveryCodes: enabled.body.recovery_codes };
   }
 }
-
-export const TOTP_STEP_MS = 30_000;
 
 /** True when `body` has the contract's error shape with the given code. */
 export function isErrorShape(body: any, code?: string): boolean {

@@ -3,6 +3,7 @@ import { authenticator } from 'otplib';
 
 export const TOTP_ISSUER = 'Cairn';
 const STEP_SECONDS = 30;
+export const TOTP_STEP_MS = STEP_SECONDS * 1000;
 const totp = authenticator.clone({ window: 1, step: STEP_SECONDS });
 
 export function generateTotpSecret(): string {

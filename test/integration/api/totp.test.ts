@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { currentTotpCode } from '../../../src/auth/index.ts';
-import { ADMIN, isErrorShape, TOTP_STEP_MS, startTestDaemon, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { currentTotpCode, TOTP_STEP_MS } from '../../../src/auth/index.ts';
+import { ADMIN, isErrorShape, startTestDaemon, type ApiClient, type TestDaemon } from '../../helpers.ts';
 
 const codeAt = (secret: string, offsetMs = 0) => currentTotpCode(secret, Date.now() + offsetMs);
 
