@@ -14,7 +14,7 @@ import type { Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { destinationOf } from './destinations/index.ts';
-import { lazyUnmount, listDrives, monitorBlockEvents, mountDrive, OutcomeSignal, PlugInPolicy, unmountDrive } from './devices/index.ts';
+import { DriveListings, driveOperations, monitorBlockEvents, OutcomeSignal, PlugInPolicy } from './devices/index.ts';
 import { AllowedPaths } from './files/allowed-paths.ts';
 import { EventBus } from './events.ts';
 import { JobService } from './jobs/job-service.ts';
@@ -118,19 +118,24 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
     });
 
+    const driveListings = new DriveListings();
+    const drives = driveOperations(driveListings);
     const plugIn = new PlugInPolicy({
       jobs: store.jobs,
       runManager,
       events,
       log,
       signal: new OutcomeSignal({ ledPath: config.ledPath, notifyCommand: config.notifyCommand }, log),
-      drives: { listDrives, mount: mountDrive, unmount: unmountDrive, lazyUnmount },
+      drives,
       debounceMs: options.plugInDebounceMs,
     });
     teardown.push(() => plugIn.stop());
     if (config.watchDrives) {
       const monitor = monitorBlockEvents(
-        (event) => plugIn.handle(event),
+        (event) => {
+          driveListings.invalidate();
+          plugIn.handle(event);
+        },
         (problem) => log.warn(problem),
       );
       teardown.push(async () => monitor.stop());
@@ -155,6 +160,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       schedules: store.schedules,
       credentials,
       hostKeys,
+      drives,
+      driveListings,
     });
     await server.start();
     teardown.push(() => server.stop({ timeout: 5000 }));

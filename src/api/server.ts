@@ -5,6 +5,7 @@
 import Hapi from '@hapi/hapi';
 import type { AuthService, RateLimiter, SessionService } from '../auth/index.ts';
 import type { Logger } from '../log.ts';
+import type { DriveListings, DriveOperations } from '../devices/index.ts';
 import type { CredentialService } from '../credentials/credential-service.ts';
 import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { JobService } from '../jobs/job-service.ts';
@@ -45,6 +46,10 @@ export interface ApiDependencies {
   schedules: ScheduleRepository;
   credentials: CredentialService;
   hostKeys: HostKeyPins;
+  /** Mount, unmount and fresh drive reads, for what the API decides. */
+  drives: DriveOperations;
+  /** Shared drive and mount listings, for what the API only shows. */
+  driveListings: DriveListings;
 }
 
 export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Server> {
@@ -81,7 +86,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
       name: 'cairn-api',
       register(api) {
         api.route([
-          ...systemRoutes(deps.version, deps.allowedPaths),
+          ...systemRoutes(deps.version, deps.allowedPaths, deps.drives, deps.driveListings),
           ...authRoutes(deps.auth, deps.loginLimiter),
           ...totpRoutes(deps.auth, deps.loginLimiter),
           ...settingsRoutes(deps.settings, deps.onSettingsChange),
