@@ -6,7 +6,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import { startAdminSocket } from './admin/admin-socket.ts';
-import { createApiServer } from './api/server.ts';
+import { ConnectionLimit } from './api/plugins/connection-limit.ts';
+import { createApiServer, DEFAULT_API_LIMITS, type ApiLimits } from './api/server.ts';
 import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
 import { AuthService, RateLimiter, SessionService, type RateLimiterOptions } from './auth/index.ts';
@@ -48,6 +49,8 @@ export interface DaemonOptions {
   scheduleClock?: () => Date;
   /** How long udev events for one drive are gathered into one plug-in; tests may shorten it. */
   plugInDebounceMs?: number;
+  /** Per-client caps and request timeouts over DEFAULT_API_LIMITS; tests shorten or widen them. */
+  apiLimits?: Partial<ApiLimits>;
 }
 
 /** Starts the daemon; throws with a message for the owner when it cannot. */
@@ -143,6 +146,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       void plugIn.handleAttachedDrives().catch((error) => log.warn('could not list drives at start', { error: String(error) }));
     }
 
+    const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.apiLimits };
+    const connections = new ConnectionLimit(limits.connectionsPerClient);
     const server = await createApiServer({
       allowedPaths: new AllowedPaths(config.allowedBrowsePaths),
       host: config.host,
@@ -162,10 +167,12 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       hostKeys,
       drives,
       driveListings,
+      limits,
+      connections,
     });
     await server.start();
     teardown.push(() => server.stop({ timeout: 5000 }));
-    teardown.push(attachWebSockets(server, { sessions, events, runs: store.runs, logs }));
+    teardown.push(attachWebSockets(server, { sessions, events, runs: store.runs, logs, connections, webSocketsPerClient: limits.webSocketsPerClient }));
 
     const url = `http://${server.info.host.includes(':') ? `[${server.info.host}]` : server.info.host}:${server.info.port}`;
     // The CLI on the box reaches a daemon listening on every address through loopback.

@@ -33,8 +33,8 @@ function countLsblk(): { starts(): number; restore(): void } {
 test(`${BURST} concurrent GET /api/system/drives share a few lsblk runs, all answer the real list, and health answers meanwhile`, async () => {
   const expected = await listDrives();
   const lsblk = countLsblk();
-  // One address, many sockets: the per-client connection limit is not what this test is about.
-  const daemon = await startTestDaemon();
+  // One address, many sockets: the per-client connection cap is not what this test is about.
+  const daemon = await startTestDaemon({}, { apiLimits: { connectionsPerClient: BURST * 2 } });
   try {
     const client = daemon.client();
     await client.setupAdmin();
