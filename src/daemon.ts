@@ -172,7 +172,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     });
     await server.start();
     teardown.push(() => server.stop({ timeout: 5000 }));
-    teardown.push(attachWebSockets(server, { sessions, events, runs: store.runs, logs, connections, webSocketsPerClient: limits.webSocketsPerClient }));
+    teardown.push(attachWebSockets(server, { sessions, events, runs: store.runs, logs, connections, limits }));
 
     const url = `http://${server.info.host.includes(':') ? `[${server.info.host}]` : server.info.host}:${server.info.port}`;
     // The CLI on the box reaches a daemon listening on every address through loopback.

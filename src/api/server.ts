@@ -46,6 +46,8 @@ export interface ApiLimits {
   idleTimeoutMs: number;
   /** How often the headers and request deadlines are checked (Node's own default is 30 s). */
   timeoutCheckIntervalMs: number;
+  /** WebSockets are pinged this often; one that has not answered the previous ping is closed. */
+  webSocketHeartbeatMs: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   keepAliveTimeoutMs: 65_000,
   idleTimeoutMs: 120_000,
   timeoutCheckIntervalMs: 2000,
+  webSocketHeartbeatMs: 30_000,
 };
 
 /** The HTTP listener with the limits' timeouts; hapi serves on it. */

@@ -18,13 +18,12 @@ import type { RunLogs } from '../logs/index.ts';
 import type { RunRepository } from '../store/index.ts';
 import { ClientSlots } from './client-slots.ts';
 import { tooMany, type ConnectionLimit } from './plugins/connection-limit.ts';
+import type { ApiLimits } from './server.ts';
 
 /** Lines sent to a log client on connect so a late client sees context. */
 export const LOG_BACKLOG_LINES = 200;
 /** A client this far behind is disconnected rather than buffering without bound. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-/** A socket is pinged this often and dropped if it has not answered the previous ping. */
-export const HEARTBEAT_MS = 30_000;
 
 export interface WebSocketDependencies {
   sessions: SessionService;
@@ -33,9 +32,7 @@ export interface WebSocketDependencies {
   logs: RunLogs;
   /** Refuses upgrades on connections over their client's connection cap. */
   connections: Pick<ConnectionLimit, 'admits' | 'perClient'>;
-  webSocketsPerClient: number;
-  /** Tests shorten it. */
-  heartbeatMs?: number;
+  limits: Pick<ApiLimits, 'webSocketsPerClient' | 'webSocketHeartbeatMs'>;
 }
 
 type Route = { kind: 'logs'; runId: number } | { kind: 'status' };
@@ -108,8 +105,8 @@ const statusMessage = (run: RunRecord) => ({
 /** Serves the WebSockets on `server`'s listener; returns a function that closes every socket. */
 export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencies): () => Promise<void> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
-  const slots = new ClientSlots(deps.webSocketsPerClient);
-  const stopHeartbeat = startHeartbeat(wss, deps.heartbeatMs ?? HEARTBEAT_MS);
+  const slots = new ClientSlots(deps.limits.webSocketsPerClient);
+  const stopHeartbeat = startHeartbeat(wss, deps.limits.webSocketHeartbeatMs);
 
   server.listener.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A client that vanishes mid-handshake must not take the daemon down with an unhandled error.
