@@ -25,9 +25,4 @@ export class ClientSlots {
     });
     return true;
   }
-
-  /** Slots `address` holds now. */
-  heldBy(address: string): number {
-    return this.held.get(address) ?? 0;
-  }
 }

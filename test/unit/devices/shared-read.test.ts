@@ -1,7 +1,7 @@
 /** SharedRead: one read per burst, answers reused for a while, never reused across a change. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SharedRead } from '../../../src/devices/shared-read.ts';
+import { SharedRead } from '../../../src/devices/index.ts';
 
 /** A read the test finishes by hand, counting how often it started. */
 function controlledRead() {
