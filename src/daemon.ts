@@ -6,7 +6,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import { startAdminSocket } from './admin/admin-socket.ts';
-import { createApiServer } from './api/server.ts';
+import { ConnectionLimit } from './api/plugins/connection-limit.ts';
+import { createApiServer, DEFAULT_API_LIMITS, type ApiLimits } from './api/server.ts';
 import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
 import { AuthService, RateLimiter, SessionService, type RateLimiterOptions } from './auth/index.ts';
@@ -14,7 +15,7 @@ import type { Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { destinationOf } from './destinations/index.ts';
-import { lazyUnmount, listDrives, monitorBlockEvents, mountDrive, OutcomeSignal, PlugInPolicy, unmountDrive } from './devices/index.ts';
+import { DriveListings, driveOperations, monitorBlockEvents, OutcomeSignal, PlugInPolicy } from './devices/index.ts';
 import { AllowedPaths } from './files/allowed-paths.ts';
 import { EventBus } from './events.ts';
 import { JobService } from './jobs/job-service.ts';
@@ -48,6 +49,8 @@ export interface DaemonOptions {
   scheduleClock?: () => Date;
   /** How long udev events for one drive are gathered into one plug-in; tests may shorten it. */
   plugInDebounceMs?: number;
+  /** Per-client caps and request timeouts over DEFAULT_API_LIMITS; tests shorten or widen them. */
+  apiLimits?: Partial<ApiLimits>;
 }
 
 /** Starts the daemon; throws with a message for the owner when it cannot. */
@@ -118,19 +121,24 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
     });
 
+    const driveListings = new DriveListings();
+    const drives = driveOperations(driveListings);
     const plugIn = new PlugInPolicy({
       jobs: store.jobs,
       runManager,
       events,
       log,
       signal: new OutcomeSignal({ ledPath: config.ledPath, notifyCommand: config.notifyCommand }, log),
-      drives: { listDrives, mount: mountDrive, unmount: unmountDrive, lazyUnmount },
+      drives,
       debounceMs: options.plugInDebounceMs,
     });
     teardown.push(() => plugIn.stop());
     if (config.watchDrives) {
       const monitor = monitorBlockEvents(
-        (event) => plugIn.handle(event),
+        (event) => {
+          driveListings.invalidate();
+          plugIn.handle(event);
+        },
         (problem) => log.warn(problem),
       );
       teardown.push(async () => monitor.stop());
@@ -138,6 +146,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       void plugIn.handleAttachedDrives().catch((error) => log.warn('could not list drives at start', { error: String(error) }));
     }
 
+    const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.apiLimits };
+    const connections = new ConnectionLimit(limits.connectionsPerClient);
     const server = await createApiServer({
       allowedPaths: new AllowedPaths(config.allowedBrowsePaths),
       host: config.host,
@@ -155,10 +165,14 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       schedules: store.schedules,
       credentials,
       hostKeys,
+      drives,
+      driveListings,
+      limits,
+      connections,
     });
     await server.start();
     teardown.push(() => server.stop({ timeout: 5000 }));
-    teardown.push(attachWebSockets(server, { sessions, events, runs: store.runs, logs }));
+    teardown.push(attachWebSockets(server, { sessions, events, runs: store.runs, logs, connections, limits }));
 
     const url = `http://${server.info.host.includes(':') ? `[${server.info.host}]` : server.info.host}:${server.info.port}`;
     // The CLI on the box reaches a daemon listening on every address through loopback.

@@ -2,14 +2,17 @@
  * The hapi server: security defaults, the error edge, session auth, and every route under /api.
  * Routes are listed here, in one place; each resource's file builds its own.
  */
+import http from 'node:http';
 import Hapi from '@hapi/hapi';
 import type { AuthService, RateLimiter, SessionService } from '../auth/index.ts';
 import type { Logger } from '../log.ts';
+import type { DriveListings, DriveOperations } from '../devices/index.ts';
 import type { CredentialService } from '../credentials/credential-service.ts';
 import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
 import type { ScheduleRepository, SettingsRepository } from '../store/index.ts';
+import { connectionLimitPlugin, type ConnectionLimit } from './plugins/connection-limit.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -26,6 +29,56 @@ import { failAction } from './validation.ts';
 export const API_PREFIX = '/api';
 /** Largest request body accepted; every body of this API is a small JSON document. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** What one client may hold open and how long a request may take to arrive (issue 11). */
+export interface ApiLimits {
+  /** Open connections per client address; more are answered 429 `TOO_MANY_CONNECTIONS` and closed. */
+  connectionsPerClient: number;
+  /** Open WebSockets (status and run logs) per client address; more are refused 429 `TOO_MANY_WEBSOCKETS` before the upgrade. */
+  webSocketsPerClient: number;
+  /** A request's headers must have arrived this long (ms) after its first byte (or the connection's start). */
+  headersTimeoutMs: number;
+  /** A whole request, headers and body, must have arrived this long after its first byte. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** A connection whose request is under way but moves no byte either way for this long is closed. */
+  idleTimeoutMs: number;
+  /** How often the headers and request deadlines are checked (Node's own default is 30 s). */
+  timeoutCheckIntervalMs: number;
+  /** WebSockets are pinged this often; one that has not answered the previous ping is closed. */
+  webSocketHeartbeatMs: number;
+}
+
+/**
+ * The daemon's limits. 64 connections is ten browsers' worth from one address; the TUI, a phone and
+ * a script together use a handful. Every body is small JSON, so a request has a minute to arrive;
+ * the slowest handler (a connection test) ends well within two minutes. Keep-alive stays above
+ * undici's 4 s, so clients close idle sockets first and never reuse one the server is closing.
+ */
+export const DEFAULT_API_LIMITS: ApiLimits = {
+  connectionsPerClient: 64,
+  webSocketsPerClient: 16,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 65_000,
+  idleTimeoutMs: 120_000,
+  timeoutCheckIntervalMs: 2000,
+  webSocketHeartbeatMs: 30_000,
+};
+
+/** The HTTP listener with the limits' timeouts; hapi serves on it. */
+function createListener(limits: ApiLimits): http.Server {
+  const listener = http.createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+  });
+  // Applies while a request is under way; ws clears it on sockets it upgrades.
+  listener.timeout = limits.idleTimeoutMs;
+  return listener;
+}
 
 export interface ApiDependencies {
   allowedPaths: AllowedPaths;
@@ -45,10 +98,18 @@ export interface ApiDependencies {
   schedules: ScheduleRepository;
   credentials: CredentialService;
   hostKeys: HostKeyPins;
+  limits: ApiLimits;
+  /** Counts each client's connections (built with `limits.connectionsPerClient`); ws.ts consults it too. */
+  connections: ConnectionLimit;
+  /** Mount, unmount and fresh drive reads, for what the API decides. */
+  drives: DriveOperations;
+  /** Shared drive and mount listings, for what the API only shows. */
+  driveListings: DriveListings;
 }
 
 export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Server> {
   const server = Hapi.server({
+    listener: createListener(deps.limits),
     host: deps.host,
     port: deps.port,
     router: { stripTrailingSlash: true },
@@ -61,11 +122,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     },
   });
 
-  // Clients close idle connections first (undici after 4 s), so a request never meets a socket the
-  // server is closing at that moment.
-  server.listener.keepAliveTimeout = 65_000;
-  server.listener.headersTimeout = 66_000;
-
+  await server.register(connectionLimitPlugin(deps.connections));
   await server.register(errorsPlugin(deps.log));
   await server.register(sessionAuthPlugin(deps.sessions));
   server.ext('onPreResponse', (request, h) => {
@@ -81,7 +138,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
       name: 'cairn-api',
       register(api) {
         api.route([
-          ...systemRoutes(deps.version, deps.allowedPaths),
+          ...systemRoutes(deps.version, deps.allowedPaths, deps.drives, deps.driveListings),
           ...authRoutes(deps.auth, deps.loginLimiter),
           ...totpRoutes(deps.auth, deps.loginLimiter),
           ...settingsRoutes(deps.settings, deps.onSettingsChange),

@@ -3,7 +3,9 @@
  * - logs/:run_id sends the run's recent lines, then each new `log` line and `status` changes;
  * - status sends `job_started`, `job_progress` and `job_completed` for every job.
  * The token (query `?token=`, bearer header, or the cookie from the same origin) is checked before
- * the upgrade; a refused handshake gets an HTTP error in the contract's shape.
+ * the upgrade; a refused handshake gets an HTTP error in the contract's shape. A client address holds
+ * at most `webSocketsPerClient` sockets, and a peer that stops answering pings is dropped, so a
+ * phone that vanished from the network does not keep its sockets (and its share of the cap) forever.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,6 +16,9 @@ import { isFinished, type LogEntry, type RunRecord } from '../domain/runs.ts';
 import type { EventBus } from '../events.ts';
 import type { RunLogs } from '../logs/index.ts';
 import type { RunRepository } from '../store/index.ts';
+import { ClientSlots } from './client-slots.ts';
+import { tooMany, type ConnectionLimit } from './plugins/connection-limit.ts';
+import type { ApiLimits } from './server.ts';
 
 /** Lines sent to a log client on connect so a late client sees context. */
 export const LOG_BACKLOG_LINES = 200;
@@ -25,6 +30,9 @@ export interface WebSocketDependencies {
   events: EventBus;
   runs: RunRepository;
   logs: RunLogs;
+  /** Refuses upgrades on connections over their client's connection cap. */
+  connections: Pick<ConnectionLimit, 'admits' | 'perClient'>;
+  limits: Pick<ApiLimits, 'webSocketsPerClient' | 'webSocketHeartbeatMs'>;
 }
 
 type Route = { kind: 'logs'; runId: number } | { kind: 'status' };
@@ -54,11 +62,16 @@ function originHost(origin: string): string | null {
   }
 }
 
-function refuse(socket: Duplex, status: number, error: string, code: string, message: string): void {
-  const body = JSON.stringify({ error, message, code });
+function refuse(socket: Duplex, status: number, error: string, code: string, message: string, extra: Record<string, unknown> = {}): void {
+  const body = JSON.stringify({ ...extra, error, message, code });
+  const retryAfter = typeof extra.retry_after === 'number' ? `Retry-After: ${extra.retry_after}\r\n` : '';
   socket.end(
-    `HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retryAfter}Connection: close\r\n\r\n${body}`,
   );
+}
+
+function refuseTooMany(socket: Duplex, error: ReturnType<typeof tooMany>): void {
+  refuse(socket, 429, 'Rate limited', error.code, error.message, { retry_after: error.retryAfter });
 }
 
 function send(socket: WebSocket, message: object): void {
@@ -92,6 +105,8 @@ const statusMessage = (run: RunRecord) => ({
 /** Serves the WebSockets on `server`'s listener; returns a function that closes every socket. */
 export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencies): () => Promise<void> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const slots = new ClientSlots(deps.limits.webSocketsPerClient);
+  const stopHeartbeat = startHeartbeat(wss, deps.limits.webSocketHeartbeatMs);
 
   server.listener.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A client that vanishes mid-handshake must not take the daemon down with an unhandled error.
@@ -104,6 +119,7 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
   });
 
   const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!deps.connections.admits(socket)) return refuseTooMany(socket, tooMany('TOO_MANY_CONNECTIONS', 'connections', deps.connections.perClient));
     const url = new URL(request.url ?? '/', 'http://cairn.invalid');
     const route = routeOf(url);
     if (!route) return refuse(socket, 404, 'Not found', 'ROUTE_NOT_FOUND', `No such WebSocket: ${url.pathname}`);
@@ -114,7 +130,11 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
     if (route.kind === 'logs' && !deps.runs.byId(route.runId)) {
       return refuse(socket, 404, 'Not found', 'RUN_NOT_FOUND', 'Run not found');
     }
+    // The slot is the raw socket's, so a handshake that fails after this still gives it back.
+    const address = request.socket.remoteAddress ?? 'unknown';
+    if (!slots.holdUntilClosed(address, socket)) return refuseTooMany(socket, tooMany('TOO_MANY_WEBSOCKETS', 'WebSockets', slots.limit));
     wss.handleUpgrade(request, socket, head, (ws) => {
+      wss.emit('connection', ws, request);
       if (route.kind === 'logs') void serveRunLog(ws, route.runId, deps).catch(() => ws.close(1011, 'log unavailable'));
       else serveStatus(ws, deps);
     });
@@ -122,9 +142,31 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
 
   return () =>
     new Promise<void>((resolve) => {
+      stopHeartbeat();
       for (const client of wss.clients) client.close(1001, 'daemon stopping');
       wss.close(() => resolve());
     });
+}
+
+/** Pings every socket each `intervalMs`; one that has not answered the last ping is terminated. */
+function startHeartbeat(wss: WebSocketServer, intervalMs: number): () => void {
+  const answered = new WeakSet<WebSocket>();
+  wss.on('connection', (ws) => {
+    answered.add(ws);
+    ws.on('pong', () => answered.add(ws));
+  });
+  const timer = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!answered.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      answered.delete(ws);
+      ws.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 async function serveRunLog(ws: WebSocket, runId: number, deps: WebSocketDependencies): Promise<void> {

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { listDrives, listMounts, mountDrive, unmountDrive, UUID_PATTERN } from '../../devices/index.ts';
+import { UUID_PATTERN, type DriveListings, type DriveOperations } from '../../devices/index.ts';
 import { conflict, notFound } from '../../domain/errors.ts';
 import { AllowedPaths, checkClientPath } from '../../files/allowed-paths.ts';
 import { browse, makeDirectory } from '../../files/browse.ts';
@@ -12,7 +12,11 @@ import { body } from '../validation.ts';
 const uuid = Joi.string().pattern(UUID_PATTERN).messages({ 'string.pattern.base': '"uuid" must be a filesystem UUID such as 1234-ABCD' });
 const clientPath = Joi.string().min(1).max(4096);
 
-export function systemRoutes(version: string, allowed: AllowedPaths): ServerRoute[] {
+/**
+ * The routes. Listings come from `listings` (shared, briefly cached); what mount and unmount decide
+ * is read fresh through `drives`, whose changes clear the listings.
+ */
+export function systemRoutes(version: string, allowed: AllowedPaths, drives: DriveOperations, listings: DriveListings): ServerRoute[] {
   // Drives may also be mounted under /mnt, the conventional place, even when it is not browsable.
   const mountRoots = new AllowedPaths([...new Set([...allowed.list(), '/mnt'])]);
   return [
@@ -25,9 +29,9 @@ export function systemRoutes(version: string, allowed: AllowedPaths): ServerRout
     {
       method: 'GET',
       path: '/system/drives',
-      handler: async () => (await listDrives()).map(({ name, label, uuid, fstype, size, size_bytes, mountpoint, device }) => ({ name, label, uuid, fstype, size, size_bytes, mountpoint, device })),
+      handler: async () => (await listings.listDrives()).map(({ name, label, uuid, fstype, size, size_bytes, mountpoint, device }) => ({ name, label, uuid, fstype, size, size_bytes, mountpoint, device })),
     },
-    { method: 'GET', path: '/system/mounts', handler: () => listMounts() },
+    { method: 'GET', path: '/system/mounts', handler: () => listings.listMounts() },
     {
       method: 'POST',
       path: '/system/mount',
@@ -36,11 +40,11 @@ export function systemRoutes(version: string, allowed: AllowedPaths): ServerRout
         const { uuid: id, mount_point } = request.payload as { uuid: string; mount_point: string };
         const target = await mountRoots.creatable(mount_point, 'mount_point');
         const entries = await fs.readdir(target).catch(() => [] as string[]);
-        const drive = (await listDrives()).find((candidate) => candidate.uuid.toLowerCase() === id.toLowerCase());
+        const drive = (await drives.listDrives()).find((candidate) => candidate.uuid.toLowerCase() === id.toLowerCase());
         if (entries.length > 0 && drive?.mountpoint !== target) {
           throw conflict('MOUNT_POINT_NOT_EMPTY', `${target} is not empty; mounting over it would hide its files`);
         }
-        await mountDrive(id, target);
+        await drives.mount(id, target);
         return { message: 'Drive mounted', mount_point: target };
       },
     },
@@ -52,10 +56,10 @@ export function systemRoutes(version: string, allowed: AllowedPaths): ServerRout
         const requested = checkClientPath((request.payload as { mount_point: string }).mount_point, 'mount_point');
         const { real } = await mountRoots.existing(requested, 'mount_point');
         // Only drives: the API must never unmount the system's own filesystems.
-        if (!(await listDrives()).some((drive) => drive.mountpoint === real)) {
+        if (!(await drives.listDrives()).some((drive) => drive.mountpoint === real)) {
           throw notFound('NOT_MOUNTED', `No drive is mounted at ${real}`);
         }
-        await unmountDrive(real);
+        await drives.unmount(real);
         return { message: 'Drive unmounted', mount_point: real };
       },
     },
