@@ -61,12 +61,16 @@ export function humanSize(bytes: number): string {
   return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)}${units[unit]}`;
 }
 
+/** How long one lsblk may take before the listing fails. */
+const LSBLK_TIMEOUT_MS = 15_000;
+
 /**
  * Drives a backup can go to: filesystems on removable, hot-plugged or USB devices, and on loop
  * devices (a disk image attached with losetup behaves like a plugged-in drive).
  */
 export async function listDrives(): Promise<Drive[]> {
-  const { stdout } = await run('lsblk', ['-J', '-b', '-o', 'NAME,PATH,LABEL,UUID,FSTYPE,SIZE,MOUNTPOINT,RM,HOTPLUG,TRAN,TYPE']);
+  // A dying disk can hang lsblk, and every caller sharing the listing would wait on it: give up instead.
+  const { stdout } = await run('lsblk', ['-J', '-b', '-o', 'NAME,PATH,LABEL,UUID,FSTYPE,SIZE,MOUNTPOINT,RM,HOTPLUG,TRAN,TYPE'], { timeout: LSBLK_TIMEOUT_MS });
   const drives: Drive[] = [];
   const visit = (device: LsblkDevice, parentIsRemovable: boolean) => {
     const removable = parentIsRemovable || truthy(device.rm) || truthy(device.hotplug) || device.tran === 'usb' || device.type === 'loop';
