@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { promisify } from 'node:util';
+import { CairnError } from '../domain/errors.ts';
 
 const run = promisify(execFile);
 
@@ -70,7 +71,9 @@ const LSBLK_TIMEOUT_MS = 15_000;
  */
 export async function listDrives(): Promise<Drive[]> {
   // A dying disk can hang lsblk, and every caller sharing the listing would wait on it: give up instead.
-  const { stdout } = await run('lsblk', ['-J', '-b', '-o', 'NAME,PATH,LABEL,UUID,FSTYPE,SIZE,MOUNTPOINT,RM,HOTPLUG,TRAN,TYPE'], { timeout: LSBLK_TIMEOUT_MS });
+  const { stdout } = await run('lsblk', ['-J', '-b', '-o', 'NAME,PATH,LABEL,UUID,FSTYPE,SIZE,MOUNTPOINT,RM,HOTPLUG,TRAN,TYPE'], { timeout: LSBLK_TIMEOUT_MS }).catch((error: Error) => {
+    throw new CairnError('unavailable', 'DRIVES_UNAVAILABLE', `The drive list cannot be read now (lsblk: ${error.message.split('\n')[0]})`, { retryable: true, cause: error });
+  });
   const drives: Drive[] = [];
   const visit = (device: LsblkDevice, parentIsRemovable: boolean) => {
     const removable = parentIsRemovable || truthy(device.rm) || truthy(device.hotplug) || device.tran === 'usb' || device.type === 'loop';
