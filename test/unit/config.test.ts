@@ -25,6 +25,7 @@ test('with nothing set, the defaults make a local daemon under ./data', () => {
     ledPath: null,
     notifyCommand: null,
     configFile: null,
+    serviceSettings: null,
   });
 });
 
@@ -42,6 +43,7 @@ test('environment variables set each value', () => {
     ledPath: null,
     notifyCommand: null,
     configFile: null,
+    serviceSettings: null,
   });
   const devices = loadConfig({ CAIRN_WATCH_DRIVES: 'false', CAIRN_LED_PATH: '/sys/class/leds/ACT', CAIRN_NOTIFY_COMMAND: '/usr/local/bin/beep' }, '/srv');
   assert.equal([devices.watchDrives, devices.ledPath, devices.notifyCommand], [false, '/sys/class/leds/ACT', '/usr/local/bin/beep']);
