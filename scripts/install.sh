@@ -119,6 +119,8 @@ CAIRN_WATCH_DRIVES=true
 # CAIRN_LED_PATH=/sys/class/leds/ACT
 EOF
 else
+  # Appended on their own lines even when the owner's file has no final newline.
+  [ -z "$(tail -c1 "$settings_path")" ] || echo >>"$settings_path"
   for setting in "CAIRN_DATA_DIR=$data_dir_setting" "CAIRN_HOST=$host_setting"; do
     grep -Eq "^[[:space:]]*${setting%%=*}[[:space:]]*=" "$settings_path" || echo "$setting" >>"$settings_path"
   done
