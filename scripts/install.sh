@@ -4,8 +4,9 @@
 #   scripts/install.sh --uninstall [--purge] [--root DIR]
 #
 # Install: the binary to /usr/local/bin/cairn, the unit to /etc/systemd/system/cairn.service,
-# settings to /etc/default/cairn (kept if present), the data dir /var/lib/cairn (0700), the Debian
-# packages Cairn runs (rsync, util-linux, udev), and the service enabled and started.
+# settings to /etc/default/cairn (kept if present; read by the service and by the `cairn` CLI),
+# the data dir /var/lib/cairn (0700), the Debian packages Cairn runs (rsync, util-linux, udev),
+# and the service enabled and started.
 # Uninstall: stops and removes the service and the binary; the data dir and the settings stay
 # unless --purge (the data holds the backups' history and the key of the stored credentials).
 # --root DIR installs into a system image mounted at DIR (nothing is started; used by appliance/).
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     --no-apt) apt=no ;;
     --uninstall) action=uninstall ;;
     --purge) purge=yes ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -90,12 +91,25 @@ if [ "$apt" = yes ] && [ -z "$root" ]; then
   fi
 fi
 
+# Where the service keeps its data and listens: in the settings file, which the CLI reads too.
+# A box installed by an older script had them as Environment= lines in the unit: carry those over.
+service_setting() { # NAME DEFAULT: the value the installed unit sets, else DEFAULT
+  local value=""
+  [ -f "$unit_path" ] && value=$(sed -n "s/^Environment=$1=//p" "$unit_path" | tail -n1)
+  echo "${value:-$2}"
+}
+data_dir_setting=$(service_setting CAIRN_DATA_DIR /var/lib/cairn)
+host_setting=$(service_setting CAIRN_HOST 0.0.0.0)
+
 install -D -m 0755 "$binary" "$bin_path"
-install -D -m 0644 "$unit_source" "$unit_path"
 if [ ! -f "$settings_path" ]; then
   install -D -m 0644 /dev/null "$settings_path"
-  cat >"$settings_path" <<'EOF'
-# Cairn's settings (see `cairn` --help and the README); restart with: systemctl restart cairn
+  cat >"$settings_path" <<EOF
+# Cairn's settings (see \`cairn --help\` and the README), read by the service and by the cairn
+# command; restart with: systemctl restart cairn
+CAIRN_DATA_DIR=$data_dir_setting
+# 0.0.0.0: the API answers on every network of this box (the phone app on your LAN)
+CAIRN_HOST=$host_setting
 # CAIRN_PORT=8080
 # Folders the API may browse, restore into and use as sources (comma-separated):
 CAIRN_ALLOWED_BROWSE_PATHS=/mnt,/media,/home,/srv
@@ -104,7 +118,14 @@ CAIRN_WATCH_DRIVES=true
 # The Raspberry Pi's green LED shows when a drive is safe to remove:
 # CAIRN_LED_PATH=/sys/class/leds/ACT
 EOF
+else
+  # Appended on their own lines even when the owner's file has no final newline.
+  [ -z "$(tail -c1 "$settings_path")" ] || echo >>"$settings_path"
+  for setting in "CAIRN_DATA_DIR=$data_dir_setting" "CAIRN_HOST=$host_setting"; do
+    grep -Eq "^[[:space:]]*${setting%%=*}[[:space:]]*=" "$settings_path" || echo "$setting" >>"$settings_path"
+  done
 fi
+install -D -m 0644 "$unit_source" "$unit_path"
 install -d -m 0700 "$data_dir"
 
 systemctl_ enable cairn.service

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readServiceSettings, SERVICE_SETTINGS_FILE } from './service-settings.ts';
 
 export interface Config {
   /** Address the API listens on. */
@@ -22,6 +23,11 @@ export interface Config {
   notifyCommand: string | null;
   /** Where the settings came from, for the start-up banner. */
   configFile: string | null;
+  /**
+   * The installed service's settings file when the settings were read from it (the CLI run by hand
+   * on an installed box); null otherwise. Says where the daemon runs, so advice can be right.
+   */
+  serviceSettings: string | null;
 }
 
 /** A setting that cannot be used; the message names it and what it accepts. */
@@ -113,9 +119,18 @@ type SettingName = keyof typeof settings;
 
 /**
  * Builds the configuration, or throws a ConfigError naming the first bad setting.
- * `CAIRN_CONFIG` may name a JSON file with the same settings in snake_case; the environment wins over it.
+ * Precedence: the environment, then the installed service's settings file, then the JSON file named
+ * by `CAIRN_CONFIG` (same settings in snake_case), then the defaults. The service's file
+ * (`CAIRN_SERVICE_SETTINGS`, default /etc/default/cairn) is read only when the environment names
+ * neither `CAIRN_CONFIG` nor `CAIRN_DATA_DIR`, and only if it exists: then `cairn run` and `cairn tui`
+ * on an installed box reach the service with no variables, as systemd gives the daemon that file.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const serviceFile = env.CAIRN_CONFIG === undefined && env.CAIRN_DATA_DIR === undefined ? path.resolve(cwd, env.CAIRN_SERVICE_SETTINGS || SERVICE_SETTINGS_FILE) : null;
+  const fromService = serviceFile ? serviceSettingsIn(serviceFile) : null;
+  const ownEnv = env;
+  env = { ...fromService, ...env };
+
   const configFile = env.CAIRN_CONFIG ? path.resolve(cwd, env.CAIRN_CONFIG) : null;
   const fromFile = configFile ? readConfigFile(configFile) : {};
 
@@ -123,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const setting: Setting<unknown> = settings[name];
     const [raw, source] =
       env[setting.env] !== undefined
-        ? [env[setting.env], setting.env]
+        ? [env[setting.env], ownEnv[setting.env] !== undefined ? setting.env : `${setting.env} in ${serviceFile}`]
         : fromFile[setting.file] !== undefined
           ? [fromFile[setting.file], `${setting.file} in ${configFile}`]
           : [undefined, ''];
@@ -144,7 +159,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ledPath: value('ledPath'),
     notifyCommand: value('notifyCommand'),
     configFile,
+    serviceSettings: fromService ? serviceFile : null,
   };
+}
+
+/** The service's settings file as variables, null when it does not exist; unreadable is a ConfigError. */
+function serviceSettingsIn(file: string): Record<string, string> | null {
+  try {
+    return readServiceSettings(file);
+  } catch (error) {
+    throw new ConfigError(
+      `The installed service's settings ${file} cannot be read (${(error as Error).message}); run the command as root (sudo), or name the data dir with CAIRN_DATA_DIR.`,
+    );
+  }
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

@@ -1,61 +1,92 @@
-/** The `cairn` command line: parses argv and calls in; no logic of its own. */
+/** The `cairn` command line: one table of commands, parsed by cli/command-line.ts; no logic of its own. */
+import { parseCommandLine, usageLine, type CommandSpec } from './cli/command-line.ts';
+import { openTuiCommand } from './cli/open-tui.ts';
 import { resetPasswordCommand } from './cli/reset-password.ts';
 import { runJobCommand } from './cli/run-job.ts';
 import { ConfigError, loadConfig, noColorRequested, type Config } from './config.ts';
 import { startDaemon } from './daemon.ts';
+import { SERVICE_SETTINGS_FILE } from './service-settings.ts';
 import { clearBlockedDatabase, StoreUnavailableError } from './store/index.ts';
 import { VERSION } from './version.ts';
 
-const USAGE = `Usage: cairn <command>
+/**
+ * Every command. Configuration is loaded inside `run`, after parsing, so `--help` and usage errors
+ * touch nothing (no data dir, no daemon, no network).
+ */
+const COMMANDS: readonly CommandSpec[] = [
+  {
+    words: ['daemon'],
+    summary: 'run the backup daemon in the foreground',
+    details: 'On an installed box systemd runs it (systemctl start cairn); this is for a checkout or a test.',
+    run: async () => runDaemon(loadConfig()),
+  },
+  {
+    words: ['run'],
+    summary: 'run a job now on the running daemon and follow its log',
+    details: 'Exits 0 when the run completed, 1 when it failed, 2 for an unknown job, 3 when cancelled. Ctrl-C cancels the run.',
+    args: [{ name: 'job id or name', required: true }],
+    run: async ({ args }) => runJobCommand(loadConfig(), args[0]),
+  },
+  {
+    words: ['tui'],
+    summary: 'the terminal UI',
+    options: { '--url': { value: 'URL', help: 'the daemon to open (default: the daemon on this box)' } },
+    run: async ({ options }) => openTuiCommand(loadConfig(), options.url as string | undefined, noColorRequested()),
+  },
+  {
+    words: ['user', 'reset-password'],
+    summary: 'set a new password on this box (turns 2FA off, ends sessions)',
+    details: 'Reads the new password from the terminal (or one line of standard input).',
+    options: { '--username': { value: 'NAME', help: 'the account (default: the only one)' } },
+    run: async ({ options }) => resetPasswordCommand(loadConfig(), options.username as string | undefined),
+  },
+  {
+    words: ['store', 'reset'],
+    summary: 'after a damaged database was moved aside: start with an empty one',
+    run: async () => storeReset(loadConfig()),
+  },
+  {
+    words: ['version'],
+    summary: 'print the version',
+    run: async () => {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    },
+  },
+];
+
+const OVERVIEW = `Usage: cairn <command> [options]     (cairn <command> --help for its options)
 
 Commands:
-  daemon                               run the backup daemon in the foreground
-  run <job id or name>                 run a job now on the running daemon and follow its log
-  tui [--url URL]                      the terminal UI (default: the daemon on this box)
-  user reset-password [--username N]   set a new password on this box (turns 2FA off, ends sessions)
-  store reset                          after a damaged database was moved aside: start with an empty one
-  version                              print the version
+${COMMANDS.map(usageLine).join('\n')}
 
 Configuration comes from CAIRN_HOST, CAIRN_PORT, CAIRN_DATA_DIR, CAIRN_ALLOWED_BROWSE_PATHS
-and an optional JSON file named by CAIRN_CONFIG (see README.md).
+and an optional JSON file named by CAIRN_CONFIG; when neither CAIRN_DATA_DIR nor CAIRN_CONFIG
+is set, from the installed service's ${SERVICE_SETTINGS_FILE} if it exists (see README.md).
 `;
 
-/** Runs the command in `argv` and resolves to the process exit code. */
+/** Runs the command in `argv` and resolves to the process exit code (2 for a usage error). */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case 'daemon':
-        return await runDaemon(loadConfig());
-      case 'tui': {
-        const config = loadConfig();
-        const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-        const { startTui } = await import('../tui/main.ts');
-        const code = await startTui({ url: optionValue(rest, '--url') ?? `http://${host}:${config.port}`, noColor: noColorRequested() });
-        // The terminal's input stream would keep the process alive after the screen is gone.
-        process.exit(code);
-        break;
-      }
-      case 'run':
-        return await runJobCommand(loadConfig(), rest[0]);
-      case 'user':
-        if (rest[0] === 'reset-password') return await resetPasswordCommand(loadConfig(), optionValue(rest, '--username'));
-        break;
-      case 'store':
-        if (rest[0] === 'reset') return await storeReset(loadConfig());
-        break;
-      case 'version':
-      case '--version':
-        process.stdout.write(`${VERSION}\n`);
-        return 0;
-      case undefined:
-      case 'help':
-      case '--help':
-        process.stdout.write(USAGE);
-        return 0;
+  if (argv[0] === '--version') return main(['version']);
+  // `cairn`, `cairn --help`, and `cairn help run` (the same as `cairn run --help`).
+  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0])) {
+    if (argv.length <= 1) {
+      process.stdout.write(OVERVIEW);
+      return 0;
     }
-    process.stderr.write(`Unknown command: ${argv.join(' ')}\n\n${USAGE}`);
+    return main([...argv.slice(1), '--help']);
+  }
+  const parsed = parseCommandLine(argv, COMMANDS, OVERVIEW);
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.text);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(`${parsed.message}\n\n${parsed.usage}`);
     return 2;
+  }
+  try {
+    return await parsed.command.run(parsed.input);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof StoreUnavailableError) {
       process.stderr.write(`${error.message}\n`);
@@ -64,11 +95,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`cairn: ${(error as Error).message}\n`);
     return 1;
   }
-}
-
-function optionValue(args: string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index === -1 ? undefined : args[index + 1];
 }
 
 async function runDaemon(config: Config): Promise<number> {

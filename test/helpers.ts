@@ -34,6 +34,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     ledPath: null,
     notifyCommand: null,
     configFile: null,
+    serviceSettings: null,
     ...overrides,
   };
 }
@@ -192,17 +193,24 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** True when it was still running after `timeoutMs` and was killed. */
+  timedOut: boolean;
 }
 
-/** Runs the `cairn` command line with `args`, feeding `input` on stdin. */
-export function runCli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
+/** Runs the `cairn` command line with `args`, feeding `input` on stdin; killed after `timeoutMs` if given. */
+export function runCli(args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CAIRN_BIN, ...args], { env: { ...process.env, ...options.env } });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timer = options.timeoutMs === undefined ? null : setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), options.timeoutMs);
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr, timedOut });
+    });
     child.stdin.end(options.input ?? '');
   });
 }

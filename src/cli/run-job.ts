@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import { requestSession } from '../admin/admin-socket.ts';
 import type { Config } from '../config.ts';
+import { startDaemonAdvice } from './daemon-advice.ts';
 
 const EXIT = { completed: 0, failed: 1, usage: 2, cancelled: 3 } as const;
 
@@ -22,14 +23,19 @@ function apiClient(url: string, token: string): Api {
   };
 }
 
-export async function runJobCommand(config: Config, jobRef: string | undefined): Promise<number> {
-  if (!jobRef) {
-    process.stderr.write('Usage: cairn run <job id or name>\n');
-    return EXIT.usage;
+/** Runs the job named (or numbered) `jobRef` on the running daemon; resolves to the exit code above. */
+export async function runJobCommand(config: Config, jobRef: string): Promise<number> {
+  const session = await requestSession(config.dataDir).catch((error: NodeJS.ErrnoException) => {
+    // The service's data dir is root's (0700): an owner who forgot sudo is told so.
+    if (error.code === 'EACCES') return 'forbidden' as const;
+    throw error;
+  });
+  if (session === 'forbidden') {
+    process.stderr.write(`This user may not reach the daemon's admin socket in ${config.dataDir}; run the command as root (sudo cairn run …).\n`);
+    return EXIT.failed;
   }
-  const session = await requestSession(config.dataDir);
   if (!session) {
-    process.stderr.write(`No Cairn daemon is running with data dir ${config.dataDir}; start it first (cairn daemon).\n`);
+    process.stderr.write(`No Cairn daemon is running with data dir ${config.dataDir}. ${startDaemonAdvice(config)}\n`);
     return EXIT.failed;
   }
   if (!session.ok) {

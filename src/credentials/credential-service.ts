@@ -3,6 +3,7 @@
  * shape, encrypted with the vault before they are stored, and only ever decrypted for a run or a
  * connection test. The one serializer leaves the secret out.
  */
+import { allDestinations } from '../destinations/index.ts';
 import { conflict, invalid, notFound } from '../domain/errors.ts';
 import {
   credentialDataSchemas,
@@ -47,7 +48,7 @@ export class CredentialService {
 
   async create(input: { name: string; provider_type: CredentialProvider; data: Record<string, unknown> }): Promise<CredentialView> {
     this.checkNameFree(input.name, null);
-    const data = checkedData(input.provider_type, input.data);
+    const data = await checkedSecret(input.provider_type, input.data);
     const credential = await this.credentials.create({ name: input.name, provider_type: input.provider_type, secret: this.vault.encrypt(JSON.stringify(data)) });
     return credentialView(credential);
   }
@@ -56,7 +57,7 @@ export class CredentialService {
   async update(id: number, change: { name?: string; data?: Record<string, unknown> }): Promise<CredentialView> {
     const credential = this.require(id);
     if (change.name !== undefined) this.checkNameFree(change.name, id);
-    const secret = change.data === undefined ? undefined : this.vault.encrypt(JSON.stringify(checkedData(credential.provider_type, change.data)));
+    const secret = change.data === undefined ? undefined : this.vault.encrypt(JSON.stringify(await checkedSecret(credential.provider_type, change.data)));
     return credentialView(await this.credentials.update(credential, { name: change.name, ...(secret ? { secret } : {}) }));
   }
 
@@ -106,4 +107,16 @@ export function checkedData(provider: CredentialProvider, data: unknown): Record
   const { error, value } = credentialDataSchemas[provider].validate(data, { convert: false });
   if (error) throw invalid('VALIDATION_FAILED', `data: ${error.details[0]?.message.replace(/ with value .*$/, '') ?? 'invalid'}`);
   return value as Record<string, string>;
+}
+
+/**
+ * The data checked against its provider's shape and then by its destination (a private key must be
+ * readable, say): a 400 saying what is wrong, before anything is stored or connected to.
+ */
+export async function checkedSecret(provider: CredentialProvider, data: unknown): Promise<Record<string, string>> {
+  const secret = checkedData(provider, data);
+  await allDestinations()
+    .find((destination) => destination.type === provider)
+    ?.checkSecret?.(secret);
+  return secret;
 }

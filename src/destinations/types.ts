@@ -88,6 +88,12 @@ export interface Destination<Config = Record<string, unknown>> {
   identity(config: Config): string;
   /** Names of credential fields that are secret, so logs and responses can redact them. */
   readonly secretFields: readonly string[];
+  /**
+   * Checks credential data beyond its shape before it is saved or used for a test (optional): e.g.
+   * that a private key can be read. Throws a CairnError of kind `invalid` saying what is wrong and
+   * what is accepted, never quoting the secret. Connects to nothing.
+   */
+  checkSecret?(secret: Record<string, string>): Promise<void>;
   /** Checks that the destination is reachable and writable; throws CairnError saying what is wrong. */
   test(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins): Promise<ConnectionTestResult>;
   /**

@@ -158,10 +158,10 @@ binary('scripts/install.sh puts it in a system image as an enabled service, and 
   const settings = path.join(root, 'etc/default/cairn');
   assert.match(readFileSync(settings, 'utf8'), /^CAIRN_WATCH_DRIVES=true$/m);
 
-  // The owner's settings survive a reinstall (an upgrade).
+  // The owner's settings survive a reinstall (an upgrade); the service's data dir and host are added if missing.
   writeFileSync(settings, 'CAIRN_PORT=9090\n');
   install('--binary', context.binary);
-  assert.is(readFileSync(settings, 'utf8'), 'CAIRN_PORT=9090\n');
+  assert.is(readFileSync(settings, 'utf8'), 'CAIRN_PORT=9090\nCAIRN_DATA_DIR=/var/lib/cairn\nCAIRN_HOST=0.0.0.0\n');
 
   writeFileSync(path.join(root, 'var/lib/cairn/cairn-db.json'), '{}');
   install('--uninstall');

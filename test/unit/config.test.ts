@@ -25,6 +25,7 @@ test('with nothing set, the defaults make a local daemon under ./data', () => {
     ledPath: null,
     notifyCommand: null,
     configFile: null,
+    serviceSettings: null,
   });
 });
 
@@ -42,6 +43,7 @@ test('environment variables set each value', () => {
     ledPath: null,
     notifyCommand: null,
     configFile: null,
+    serviceSettings: null,
   });
   const devices = loadConfig({ CAIRN_WATCH_DRIVES: 'false', CAIRN_LED_PATH: '/sys/class/leds/ACT', CAIRN_NOTIFY_COMMAND: '/usr/local/bin/beep' }, '/srv');
   assert.equal([devices.watchDrives, devices.ledPath, devices.notifyCommand], [false, '/sys/class/leds/ACT', '/usr/local/bin/beep']);
@@ -79,6 +81,22 @@ test('a config file with an unknown key, bad JSON, or a bad value is refused by 
   writeFileSync(file, JSON.stringify({ port: -1 }));
   assert.match(refusal({ CAIRN_CONFIG: file }), /port in .*cairn.json.* expected a whole number/);
   assert.match(refusal({ CAIRN_CONFIG: path.join(dir, 'missing.json') }), /cannot be read/);
+});
+
+test("the installed service's settings file is read when the environment names no data dir or config file", () => {
+  const file = path.join(tempDir(), 'cairn');
+  writeFileSync(file, ['# comment', '; comment too', 'CAIRN_DATA_DIR="/var/lib/cairn"', "CAIRN_HOST = '0.0.0.0'", 'CAIRN_PORT=9100', 'not a setting', 'OTHER=1', ''].join('\n'));
+  const config = loadConfig({ CAIRN_SERVICE_SETTINGS: file, CAIRN_PORT: '9200' }, '/srv');
+  assert.equal([config.dataDir, config.host, config.port, config.serviceSettings], ['/var/lib/cairn', '0.0.0.0', 9200, file], 'the environment wins over the file');
+
+  assert.is(loadConfig({ CAIRN_SERVICE_SETTINGS: file, CAIRN_DATA_DIR: '/elsewhere' }, '/srv').serviceSettings, null, 'a data dir in the environment: not read');
+  assert.is(loadConfig({ CAIRN_SERVICE_SETTINGS: file, CAIRN_DATA_DIR: '/elsewhere' }, '/srv').port, 8080);
+  const missing = loadConfig({ CAIRN_SERVICE_SETTINGS: path.join(tempDir(), 'absent') }, '/srv');
+  assert.equal([missing.dataDir, missing.serviceSettings], ['/srv/data', null], 'no file: a checkout, the defaults');
+
+  writeFileSync(file, 'CAIRN_PORT=http\n');
+  assert.match(refusal({ CAIRN_SERVICE_SETTINGS: file }), new RegExp(`CAIRN_PORT in ${file}="http" is not valid`));
+  assert.match(refusal({ CAIRN_SERVICE_SETTINGS: tempDir() }), /settings .* cannot be read .*sudo/);
 });
 
 test.run();

@@ -2,7 +2,7 @@
 import type { HostKeyPins } from '../../destinations/types.ts';
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { checkedData, type CredentialService } from '../../credentials/credential-service.ts';
+import { checkedSecret, type CredentialService } from '../../credentials/credential-service.ts';
 import { capabilitiesOf, destinationOf, isKnownProvider, providerCatalogue, UNAVAILABLE_REASON, validateDestinationConfig } from '../../destinations/index.ts';
 import { CREDENTIAL_PROVIDERS, credentialCreateSchema, credentialUpdateSchema, type CredentialProvider } from '../../domain/credentials.ts';
 import { invalid, isCairnError } from '../../domain/errors.ts';
@@ -27,7 +27,7 @@ export function credentialRoutes(credentials: CredentialService, hostKeys: HostK
   const params = idParam;
 
   /** The secret a connection test uses: a saved credential's, or inline data (used, never stored). */
-  const secretForTest = (input: ProviderTest): Record<string, string> | null => {
+  const secretForTest = async (input: ProviderTest): Promise<Record<string, string> | null> => {
     if (input.credential_id) {
       if (credentials.providerOf(input.credential_id) !== input.destination_type) {
         throw invalid('CREDENTIAL_MISMATCH', `Credential ${input.credential_id} is for another provider`);
@@ -35,7 +35,7 @@ export function credentialRoutes(credentials: CredentialService, hostKeys: HostK
       return credentials.secretOf(input.credential_id);
     }
     if (input.credential_data && (CREDENTIAL_PROVIDERS as readonly string[]).includes(input.destination_type)) {
-      return checkedData(input.destination_type as CredentialProvider, input.credential_data);
+      return checkedSecret(input.destination_type as CredentialProvider, input.credential_data);
     }
     return null;
   };
@@ -87,7 +87,7 @@ export function credentialRoutes(credentials: CredentialService, hostKeys: HostK
       async handler(request) {
         const input = request.payload as ProviderTest;
         if (!isKnownProvider(input.destination_type)) destinationOf(input.destination_type);
-        const secret = secretForTest(input);
+        const secret = await secretForTest(input);
         let destination;
         try {
           destination = destinationOf(input.destination_type);

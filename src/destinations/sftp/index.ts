@@ -1,6 +1,7 @@
 /** `sftp`: a folder on an SSH server; password or private key (+ passphrase); the host key is pinned on first contact. */
 import Joi from 'joi';
 import { remoteDestination } from '../remote/remote-destination.ts';
+import type { Destination } from '../types.ts';
 import type { SftpStore, SftpTarget } from './sftp-store.ts';
 
 export const configSchema = Joi.object({
@@ -15,7 +16,7 @@ export const configSchema = Joi.object({
   key_based_auth: Joi.boolean().default(false),
 });
 
-export const sftpDestination = remoteDestination<SftpTarget, SftpStore>({
+const remote = remoteDestination<SftpTarget, SftpStore>({
   type: 'sftp',
   name: 'SFTP',
   description: 'SSH/SFTP servers',
@@ -26,3 +27,11 @@ export const sftpDestination = remoteDestination<SftpTarget, SftpStore>({
   identity: (config) => `sftp://${config.username}@${config.host}:${config.port}/${config.remote_path}`,
   details: (config, store) => ({ host: config.host, port: config.port, remote_path: config.remote_path, host_key: store.hostKey, host_key_pinned_now: store.hostKeyPinnedNow }),
 });
+
+export const sftpDestination: Destination<SftpTarget> = {
+  ...remote,
+  // A key ssh2 cannot read is refused when it is saved, not at 3 a.m. when the backup runs.
+  checkSecret: async (secret) => {
+    if (secret.private_key) (await import('./private-key.ts')).checkPrivateKey(secret.private_key, secret.passphrase);
+  },
+};

@@ -9,6 +9,7 @@ import { Client, type SFTPWrapper, type FileEntry } from 'ssh2';
 import { CairnError } from '../../domain/errors.ts';
 import type { HostKeyPins } from '../types.ts';
 import { connectionError } from '../remote/connection-errors.ts';
+import { checkPrivateKey } from './private-key.ts';
 import { listTree, type ListedChild } from '../remote/list-tree.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 
@@ -97,6 +98,8 @@ export async function openSftpStore(target: SftpTarget, secret: Record<string, s
 function authOf(target: SftpTarget, secret: Record<string, string> | null): Record<string, string> {
   if (target.key_based_auth) {
     if (!secret?.private_key) throw new CairnError('invalid', 'CREDENTIAL_INCOMPLETE', 'key_based_auth is on but the credential has no "private_key"');
+    // A key saved before keys were checked on save fails here with the reason, not inside ssh2.
+    checkPrivateKey(secret.private_key, secret.passphrase);
     return secret.passphrase ? { privateKey: secret.private_key, passphrase: secret.passphrase } : { privateKey: secret.private_key };
   }
   if (!secret?.password) throw new CairnError('invalid', 'CREDENTIAL_INCOMPLETE', 'The credential has no "password" (or set key_based_auth and give a "private_key")');
