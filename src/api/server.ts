@@ -10,6 +10,7 @@ import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
 import type { ScheduleRepository, SettingsRepository } from '../store/index.ts';
+import { ClientAddresses } from './client-address.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -36,6 +37,8 @@ export interface ApiDependencies {
   auth: AuthService;
   sessions: SessionService;
   loginLimiter: RateLimiter;
+  /** Reverse proxies whose forwarding headers are believed (`Config.trustedProxies`). */
+  trustedProxies: readonly string[];
   settings: SettingsRepository;
   /** Called after settings change (the time zone moves every schedule). */
   onSettingsChange(): void;
@@ -80,10 +83,11 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     {
       name: 'cairn-api',
       register(api) {
+        const clients = new ClientAddresses(deps.trustedProxies);
         api.route([
           ...systemRoutes(deps.version, deps.allowedPaths),
-          ...authRoutes(deps.auth, deps.loginLimiter),
-          ...totpRoutes(deps.auth, deps.loginLimiter),
+          ...authRoutes(deps.auth, deps.loginLimiter, clients),
+          ...totpRoutes(deps.auth, deps.loginLimiter, clients),
           ...settingsRoutes(deps.settings, deps.onSettingsChange),
           ...jobRoutes(deps.jobs, deps.runManager, deps.allowedPaths),
           ...runRoutes(deps.history),

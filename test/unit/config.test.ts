@@ -24,6 +24,7 @@ test('with nothing set, the defaults make a local daemon under ./data', () => {
     watchDrives: true,
     ledPath: null,
     notifyCommand: null,
+    trustedProxies: [],
     configFile: null,
   });
 });
@@ -41,6 +42,7 @@ test('environment variables set each value', () => {
     watchDrives: true,
     ledPath: null,
     notifyCommand: null,
+    trustedProxies: [],
     configFile: null,
   });
   const devices = loadConfig({ CAIRN_WATCH_DRIVES: 'false', CAIRN_LED_PATH: '/sys/class/leds/ACT', CAIRN_NOTIFY_COMMAND: '/usr/local/bin/beep' }, '/srv');
