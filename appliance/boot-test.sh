@@ -47,7 +47,7 @@ deadline=$((started + ${CAIRN_BOOT_TEST_TIMEOUT:-1200}))
 while :; do
   if answer=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/api/system/health" 2>/dev/null); then
     echo "healthy after $(( $(date +%s) - started )) s: $answer"
-    grep -E "root filesystem grown|Cairn is installed|ssh cairn@" "$work/console.log" | head -n 4 || true
+    grep -E "root filesystem grown|Cairn is installed|ssh cairn@|setup code [A-Z2-9]{4}-" "$work/console.log" | head -n 5 || true
     exit 0
   fi
   if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then

@@ -1,6 +1,7 @@
 #!/bin/sh
 # First boot of a Cairn appliance: the root filesystem grown to the whole card, this box's own SSH
-# host keys, then the next steps on the console (HDMI or serial) and in the journal.
+# host keys, then the next steps on the console (HDMI or serial) and in the journal, with the setup
+# code that creating Cairn's owner account from another computer needs.
 set -eu
 
 # The image is as small as its contents; the card is bigger. Only the last partition can grow, into
@@ -18,14 +19,34 @@ grow_root() {
 }
 grow_root || true
 
+# The code Cairn writes to its data dir a moment after it starts (this unit runs after cairn.service),
+# while no owner exists. Waits up to a minute; prints nothing if Cairn has not written one by then.
+setup_code() {
+  data_dir=$(sed -n 's/^CAIRN_DATA_DIR=//p' /etc/default/cairn 2>/dev/null | tail -n1)
+  file=${data_dir:-/var/lib/cairn}/setup-code
+  for _ in $(seq 60); do
+    [ -s "$file" ] && { head -n1 "$file"; return 0; }
+    sleep 1
+  done
+  return 1
+}
+
 ssh-keygen -A
 touch /var/lib/cairn-firstboot.done
 address=$(hostname -I 2>/dev/null | cut -d' ' -f1)
+show_code='`sudo cairn setup-code`'
+if code=$(setup_code); then
+  code_line="setup code $code ($show_code shows it again; a restart of Cairn makes a new one)."
+else
+  code_line="setup code that $show_code shows once Cairn runs."
+fi
 cat <<MSG
 
   Cairn is installed. Next:
     ssh cairn@${address:-<this box's address>}     (password "cairn"; you will be asked for a new one)
     cairn tui                                      (creates the owner account of the backup service)
   The API (and a phone app) answers on http://${address:-<address>}:8080
+  To create the owner account from another computer or the phone app instead, give the
+  $code_line
 
 MSG

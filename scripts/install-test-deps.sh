@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests start for real (sshd and rclone are the SFTP and WebDAV test servers,
-# started on their own ports by scripts/sftp-server.sh and scripts/webdav-server.sh).
-apt_packages=(rsync udev util-linux e2fsprogs dosfstools psmisc procps tmux openssh-server openssh-client rclone)
+# started on their own ports by scripts/sftp-server.sh and scripts/webdav-server.sh; iproute2's
+# `ip netns` and veth pairs make "another computer on the LAN" for the setup-code test).
+apt_packages=(rsync udev util-linux e2fsprogs dosfstools psmisc procps tmux openssh-server openssh-client rclone iproute2)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   missing=()
   for package in "${apt_packages[@]}"; do

@@ -3,6 +3,7 @@
  * This is the only module that reads `process.env`; everything else receives a `Config`.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { readServiceSettings, SERVICE_SETTINGS_FILE } from './service-settings.ts';
 
@@ -21,6 +22,11 @@ export interface Config {
   ledPath: string | null;
   /** A program run with the outcome in its environment when a drive is done, or null. */
   notifyCommand: string | null;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed, as `address/prefix` ranges (a single address
+   * gets /32 or /128); empty: the header is ignored and the TCP peer is the client.
+   */
+  trustedProxies: string[];
   /** Where the settings came from, for the start-up banner. */
   configFile: string | null;
   /**
@@ -107,7 +113,30 @@ const settings = {
     fallback: null,
     parse: (raw) => absolutePathOrNone(raw),
   } satisfies Setting<string | null>,
+  trustedProxies: {
+    env: 'CAIRN_TRUSTED_PROXIES',
+    file: 'trusted_proxies',
+    accepts: 'a comma-separated list of IP addresses or CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8, or empty for none',
+    fallback: [],
+    parse: (raw) => {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
+      if (!list) return undefined;
+      const entries = list.map((entry) => (typeof entry === 'string' ? entry.trim() : null)).filter((entry) => entry !== '');
+      const ranges = entries.map((entry) => (entry === null ? undefined : addressRange(entry)));
+      return ranges.every((range) => range !== undefined) ? (ranges as string[]) : undefined;
+    },
+  } satisfies Setting<string[]>,
 };
+
+/** `address` or `address/prefix` as `address/prefix`, or undefined when it is neither. */
+function addressRange(text: string): string | undefined {
+  const [address, prefix, ...rest] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return undefined;
+  const maxPrefix = family === 4 ? 32 : 128;
+  if (prefix === undefined) return `${address}/${maxPrefix}`;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix ? `${address}/${Number(prefix)}` : undefined;
+}
 
 /** An absolute path, null for an empty value, undefined (invalid) for anything else. */
 function absolutePathOrNone(raw: unknown): string | null | undefined {
@@ -158,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     watchDrives: value('watchDrives'),
     ledPath: value('ledPath'),
     notifyCommand: value('notifyCommand'),
+    trustedProxies: value('trustedProxies'),
     configFile,
     serviceSettings: fromService ? serviceFile : null,
   };

@@ -10,7 +10,7 @@ import { ConnectionLimit } from './api/plugins/connection-limit.ts';
 import { createApiServer, DEFAULT_API_LIMITS, type ApiLimits } from './api/server.ts';
 import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
-import { AuthService, RateLimiter, SessionService, type RateLimiterOptions } from './auth/index.ts';
+import { AuthService, RateLimiter, SessionService, SetupCode, type RateLimiterOptions } from './auth/index.ts';
 import type { Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -75,6 +75,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       await loadOrCreateKeyFile(path.join(config.dataDir, SESSION_KEY_FILE), 32),
     );
     const auth = new AuthService(store.users, sessions, vault);
+    const setupCode = await armSetupCode(config.dataDir, auth);
+    if (setupCode) teardown.push(() => setupCode.retire());
     const loginLimiter = new RateLimiter(options.loginRateLimit);
 
     const credentials = new CredentialService(store.credentials, store.jobs, vault);
@@ -157,6 +159,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       auth,
       sessions,
       loginLimiter,
+      trustedProxies: config.trustedProxies,
       settings: store.settings,
       onSettingsChange: () => scheduler.refresh(),
       jobs,
@@ -179,11 +182,31 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const localUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${server.info.port}` : url;
     teardown.push(await startAdminSocket(config.dataDir, { auth, url: localUrl, onPasswordReset: () => loginLimiter.clear() }));
     log.info(`Cairn ${VERSION} listening on ${url}`, { data_dir: config.dataDir });
+    if (setupCode && auth.setupRequired()) {
+      log.info(
+        `No owner yet. On this box, \`cairn tui\` creates the owner account. From another computer, setup needs the setup code ${setupCode.code} ` +
+          `(valid until the owner exists or the daemon restarts; \`sudo CAIRN_DATA_DIR=${config.dataDir} cairn setup-code\` shows it).`,
+      );
+    }
     return { url, server, store, events, runManager, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * While the box has no owner, a fresh setup code guards the setup from other computers; otherwise
+ * a code file left by an earlier run is removed.
+ */
+async function armSetupCode(dataDir: string, auth: AuthService): Promise<SetupCode | null> {
+  if (!auth.setupRequired()) {
+    await SetupCode.removeLeftover(dataDir);
+    return null;
+  }
+  const code = await SetupCode.create(dataDir);
+  auth.requireSetupCode(code);
+  return code;
 }
 
 /** A schedule came due: run its job, unless the job is disabled or still running (then say so). */

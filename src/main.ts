@@ -3,6 +3,7 @@ import { parseCommandLine, usageLine, type CommandSpec } from './cli/command-lin
 import { openTuiCommand } from './cli/open-tui.ts';
 import { resetPasswordCommand } from './cli/reset-password.ts';
 import { runJobCommand } from './cli/run-job.ts';
+import { setupCodeCommand } from './cli/setup-code.ts';
 import { ConfigError, loadConfig, noColorRequested, type Config } from './config.ts';
 import { startDaemon } from './daemon.ts';
 import { SERVICE_SETTINGS_FILE } from './service-settings.ts';
@@ -39,6 +40,12 @@ const COMMANDS: readonly CommandSpec[] = [
     details: 'Reads the new password from the terminal (or one line of standard input).',
     options: { '--username': { value: 'NAME', help: 'the account (default: the only one)' } },
     run: async ({ options }) => resetPasswordCommand(loadConfig(), options.username as string | undefined),
+  },
+  {
+    words: ['setup-code'],
+    summary: 'show the one-time code that sets up a new box from another computer',
+    details: 'Only while the box has no owner and the daemon runs. On the box itself (cairn tui, or the API on 127.0.0.1) no code is needed.',
+    run: async () => setupCodeCommand(loadConfig()),
   },
   {
     words: ['store', 'reset'],

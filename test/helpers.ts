@@ -33,6 +33,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     watchDrives: false,
     ledPath: null,
     notifyCommand: null,
+    trustedProxies: [],
     configFile: null,
     serviceSettings: null,
     ...overrides,

@@ -45,14 +45,15 @@ export class TuiApi {
     return result.totp_required ? { kind: 'totp', totpToken: result.totp_token } : { kind: 'session' };
   }
 
-  /** True on a new box: no owner account yet. */
-  async setupRequired(): Promise<boolean> {
-    return (await this.call<{ setup_required: boolean }>('GET', '/api/auth/setup-required')).setup_required;
+  /** Whether the box has no owner yet, and whether creating it from here needs the setup code (not on the box itself). */
+  async setupRequired(): Promise<{ required: boolean; codeRequired: boolean }> {
+    const answer = await this.call<{ setup_required: boolean; setup_code_required?: boolean }>('GET', '/api/auth/setup-required');
+    return { required: answer.setup_required, codeRequired: answer.setup_code_required === true };
   }
 
-  /** Creates the owner account and its session. */
-  async setup(username: string, password: string): Promise<void> {
-    await this.call('POST', '/api/auth/setup', { username, password });
+  /** Creates the owner account and its session; `setupCode` when setupRequired() says it is needed. */
+  async setup(username: string, password: string, setupCode?: string): Promise<void> {
+    await this.call('POST', '/api/auth/setup', setupCode === undefined ? { username, password } : { username, password, setup_code: setupCode });
   }
 
   /** Second step with an authenticator code (or a recovery code when `recovery`). */

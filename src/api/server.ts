@@ -12,6 +12,7 @@ import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
 import type { ScheduleRepository, SettingsRepository } from '../store/index.ts';
+import { ClientAddresses } from './client-address.ts';
 import { connectionLimitPlugin, type ConnectionLimit } from './plugins/connection-limit.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
@@ -89,6 +90,8 @@ export interface ApiDependencies {
   auth: AuthService;
   sessions: SessionService;
   loginLimiter: RateLimiter;
+  /** Reverse proxies whose forwarding headers are believed (`Config.trustedProxies`). */
+  trustedProxies: readonly string[];
   settings: SettingsRepository;
   /** Called after settings change (the time zone moves every schedule). */
   onSettingsChange(): void;
@@ -137,10 +140,11 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     {
       name: 'cairn-api',
       register(api) {
+        const clients = new ClientAddresses(deps.trustedProxies);
         api.route([
           ...systemRoutes(deps.version, deps.allowedPaths, deps.drives, deps.driveListings),
-          ...authRoutes(deps.auth, deps.loginLimiter),
-          ...totpRoutes(deps.auth, deps.loginLimiter),
+          ...authRoutes(deps.auth, deps.loginLimiter, clients),
+          ...totpRoutes(deps.auth, deps.loginLimiter, clients),
           ...settingsRoutes(deps.settings, deps.onSettingsChange),
           ...jobRoutes(deps.jobs, deps.runManager, deps.allowedPaths),
           ...runRoutes(deps.history),

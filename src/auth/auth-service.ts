@@ -10,6 +10,7 @@ import type { Vault } from '../vault/index.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.ts';
 import { generateRecoveryCodes, hashRecoveryCode } from './recovery-codes.ts';
 import type { SessionService } from './sessions.ts';
+import { setupCodeMissing, type SetupCode } from './setup-code.ts';
 import { generateTotpSecret, matchTotpStep, otpauthUrl, qrCodeDataUrl } from './totp.ts';
 
 /** How long the second login step may wait for its code. */
@@ -18,6 +19,12 @@ export const TOTP_LOGIN_TTL_MS = 5 * 60_000;
 export type LoginOutcome =
   | { kind: 'session'; user: PublicUser; token: string }
   | { kind: 'totp_required'; totpToken: string };
+
+/** Who asks for the setup: from this box itself, or from elsewhere with the setup code (if any). */
+export interface SetupAccess {
+  local: boolean;
+  setupCode?: string;
+}
 
 export interface TotpSetup {
   secret: string;
@@ -28,6 +35,7 @@ export interface TotpSetup {
 const badCredentials = () => unauthorized('INVALID_CREDENTIALS', 'Invalid username or password');
 const badTotpToken = () =>
   unauthorized('TOTP_TOKEN_INVALID', 'The login step has expired or was already used; log in again');
+const wrongPassword = () => forbidden('CURRENT_PASSWORD_WRONG', 'The current password is not correct');
 const badCode = () => unauthorized('TOTP_CODE_INVALID', 'Invalid or already used authentication code');
 
 export function publicUser(user: UserRecord): PublicUser {
@@ -37,6 +45,8 @@ export function publicUser(user: UserRecord): PublicUser {
 export class AuthService {
   /** totp_token → the user who passed the password step, until it expires or is used. */
   private readonly pendingLogins = new Map<string, { userId: number; expiresAt: number }>();
+  /** The code a setup from another computer must give, while the box has no owner. */
+  private setupCode: SetupCode | null = null;
 
   constructor(
     private readonly users: UserRepository,
@@ -48,14 +58,29 @@ export class AuthService {
     return this.users.count() === 0;
   }
 
-  /** Creates the first (admin) account and logs it in; refused once any user exists. */
-  async setup(username: string, password: string): Promise<{ user: PublicUser; token: string }> {
+  /** From now on a setup from another computer must give this code; it is retired once the owner exists. */
+  requireSetupCode(code: SetupCode): void {
+    this.setupCode = code;
+  }
+
+  /**
+   * Creates the first (admin) account and logs it in; refused once any user exists. A request from
+   * anywhere but the box itself must carry the setup code (403 SETUP_CODE_REQUIRED / _INVALID);
+   * with no code in effect, it is refused.
+   */
+  async setup(username: string, password: string, access: SetupAccess): Promise<{ user: PublicUser; token: string }> {
     const alreadySetUp = () => forbidden('SETUP_DONE', 'Setup is already complete; log in instead');
     if (!this.setupRequired()) throw alreadySetUp();
+    if (!access.local) {
+      if (!this.setupCode) throw setupCodeMissing();
+      this.setupCode.verify(access.setupCode);
+    }
     const hash = await hashPassword(password);
     // Checked again after the await: two setup calls racing must not make two admins.
     if (!this.setupRequired()) throw alreadySetUp();
     const user = await this.users.create(username, hash);
+    await this.setupCode?.retire();
+    this.setupCode = null;
     return { user: publicUser(user), token: await this.sessions.start(user.id) };
   }
 
@@ -103,9 +128,7 @@ export class AuthService {
 
   /** Changes the password, ends every session of the user, and returns a fresh session for the caller. */
   async changePassword(user: UserRecord, currentPassword: string, newPassword: string): Promise<string> {
-    if (!(await verifyPassword(currentPassword, user.password_hash))) {
-      throw forbidden('CURRENT_PASSWORD_WRONG', 'The current password is not correct');
-    }
+    if (!(await verifyPassword(currentPassword, user.password_hash))) throw wrongPassword();
     await this.users.update(user.id, { password_hash: await hashPassword(newPassword) });
     await this.sessions.endAll(user.id);
     return this.sessions.start(user.id);
@@ -134,8 +157,14 @@ export class AuthService {
     return codes;
   }
 
-  async disableTotp(user: UserRecord, code: string): Promise<void> {
+  /**
+   * Turns 2FA off with a current code. When `password` is given (as the Dynamight web client sends
+   * it) it must be the user's password too, else 403 CURRENT_PASSWORD_WRONG and 2FA stays on.
+   */
+  async disableTotp(user: UserRecord, code: string, password?: string): Promise<void> {
     if (!user.totp_enabled) throw conflict('TOTP_NOT_ENABLED', 'Two-factor authentication is not enabled');
+    // The password first: a wrong one must not use up the code.
+    if (password !== undefined && !(await verifyPassword(password, user.password_hash))) throw wrongPassword();
     await this.acceptTotpCode(user, code);
     await this.users.update(user.id, totpOff);
   }

@@ -5,15 +5,22 @@ import { createHash, randomInt } from 'node:crypto';
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 export const RECOVERY_CODE_COUNT = 10;
 
-/** Ten codes shaped like `ABCD-EFGH-JKLM` (60 random bits each). */
-export function generateRecoveryCodes(count = RECOVERY_CODE_COUNT): string[] {
-  return Array.from({ length: count }, () =>
-    Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')).join('-'),
-  );
+/** A random code shaped like `ABCD-EFGH-JKLM` from an alphabet without look-alikes (60 random bits). */
+export function generateTypableCode(): string {
+  return Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')).join('-');
 }
 
-/** Case, spaces and dashes do not matter when a code is typed back. */
+/** A typed-back code as compared: case, spaces and dashes do not matter. */
+export function normalizeTypedCode(code: string): string {
+  return code.toUpperCase().replace(/[^A-Z0-9]/g, '');
+}
+
+/** Ten codes shaped like `ABCD-EFGH-JKLM`. */
+export function generateRecoveryCodes(count = RECOVERY_CODE_COUNT): string[] {
+  return Array.from({ length: count }, generateTypableCode);
+}
+
+/** The stored form of a recovery code; case, spaces and dashes do not matter when it is typed back. */
 export function hashRecoveryCode(code: string): string {
-  const normalized = code.toUpperCase().replace(/[^A-Z0-9]/g, '');
-  return createHash('sha256').update(normalized).digest('hex');
+  return createHash('sha256').update(normalizeTypedCode(code)).digest('hex');
 }

@@ -24,6 +24,7 @@ test('with nothing set, the defaults make a local daemon under ./data', () => {
     watchDrives: true,
     ledPath: null,
     notifyCommand: null,
+    trustedProxies: [],
     configFile: null,
     serviceSettings: null,
   });
@@ -42,6 +43,7 @@ test('environment variables set each value', () => {
     watchDrives: true,
     ledPath: null,
     notifyCommand: null,
+    trustedProxies: [],
     configFile: null,
     serviceSettings: null,
   });

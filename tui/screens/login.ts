@@ -45,20 +45,28 @@ async function untilDone(screen: blessed.Widgets.Screen, color: boolean, dialog:
   }
 }
 
-/** On a new box, the owner account is created here: the first thing an owner sees over SSH. */
-function setUpOwner(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
-  return untilDone(screen, color, { label: 'Cairn: first start', width: 60, height: 12, intro: `Create the owner account of ${api.baseUrl}` }, async (box) => {
-    const username = await ask(screen, box, 4, 'Username:', false);
-    const password = await ask(screen, box, 5, 'Password:', true);
-    const again = await ask(screen, box, 6, 'Again:', true);
+/**
+ * On a new box, the owner account is created here: the first thing an owner sees over SSH. Reaching
+ * the daemon from another computer, the setup code is asked too (`cairn setup-code` on the box shows it).
+ */
+function setUpOwner(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean, codeRequired: boolean): Promise<void> {
+  const intro = `Create the owner account of ${api.baseUrl}` + (codeRequired ? '\n Setup code: run `sudo cairn setup-code` on the box' : '');
+  // With a code, the fields sit lower: a refusal's message (up to three lines) goes above them.
+  return untilDone(screen, color, { label: 'Cairn: first start', width: 64, height: codeRequired ? 13 : 12, intro }, async (box) => {
+    const top = codeRequired ? 7 : 4;
+    const setupCode = codeRequired ? (await ask(screen, box, top - 1, 'Setup code:', false)).trim() : undefined;
+    const username = await ask(screen, box, top, 'Username:', false);
+    const password = await ask(screen, box, top + 1, 'Password:', true);
+    const again = await ask(screen, box, top + 2, 'Again:', true);
     if (password !== again) throw new ApiError(400, 'MISMATCH', 'The two passwords differ; type them again');
-    await api.setup(username, password);
+    await api.setup(username, password, setupCode);
   });
 }
 
 /** Shows the login (or, on a new box, the owner's setup) until a session exists; resolves when logged in. */
 export async function login(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
-  if (await api.setupRequired().catch(() => false)) return setUpOwner(screen, api, color);
+  const setup = await api.setupRequired().catch(() => ({ required: false, codeRequired: false }));
+  if (setup.required) return setUpOwner(screen, api, color, setup.codeRequired);
   return untilDone(screen, color, { label: 'Cairn', width: 50, height: 11, intro: `Log in to ${api.baseUrl}` }, async (box) => {
     const username = await ask(screen, box, 4, 'Username:', false);
     const password = await ask(screen, box, 5, 'Password:', true);

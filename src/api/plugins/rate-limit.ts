@@ -1,14 +1,12 @@
 /**
  * Login rate limiting at the API edge: a locked-out client is answered 429 before anything else
- * runs; a handler's 401 counts as a failure and its success clears the client's record.
+ * runs; a handler's failure (by default a 401) counts against the client and its success clears the
+ * client's record. The client is `ClientAddresses.of`: behind a trusted proxy, the forwarded client.
  */
 import type { Lifecycle, Request, RouteOptions } from '@hapi/hapi';
 import type { RateLimiter } from '../../auth/index.ts';
 import { CairnError, isCairnError } from '../../domain/errors.ts';
-
-function clientOf(request: Request): string {
-  return request.info.remoteAddress;
-}
+import type { ClientAddresses } from '../client-address.ts';
 
 function lockedOut(seconds: number): CairnError {
   return new CairnError('rate_limited', 'TOO_MANY_ATTEMPTS', `Too many failed attempts. Try again in ${seconds} seconds.`, {
@@ -17,8 +15,19 @@ function lockedOut(seconds: number): CairnError {
   });
 }
 
-/** Route options that put `handler` behind the limiter. */
-export function rateLimited(limiter: RateLimiter, handler: Lifecycle.Method): Pick<RouteOptions, 'ext' | 'handler'> {
+const wrongCredentials = (error: CairnError) => error.kind === 'unauthorized';
+
+/**
+ * Route options that put `handler` behind the limiter. `countsAsFailure` says which refusals are
+ * guesses (default: every 401); other errors neither count nor clear.
+ */
+export function rateLimited(
+  limiter: RateLimiter,
+  clients: ClientAddresses,
+  handler: Lifecycle.Method,
+  countsAsFailure: (error: CairnError) => boolean = wrongCredentials,
+): Pick<RouteOptions, 'ext' | 'handler'> {
+  const clientOf = (request: Request) => clients.of(request);
   return {
     ext: {
       onPreAuth: {
@@ -35,7 +44,7 @@ export function rateLimited(limiter: RateLimiter, handler: Lifecycle.Method): Pi
         limiter.recordSuccess(clientOf(request));
         return result;
       } catch (error) {
-        if (isCairnError(error) && error.kind === 'unauthorized') limiter.recordFailure(clientOf(request));
+        if (isCairnError(error) && countsAsFailure(error)) limiter.recordFailure(clientOf(request));
         throw error;
       }
     },

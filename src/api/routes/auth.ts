@@ -3,6 +3,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { publicUser, type AuthService, type RateLimiter } from '../../auth/index.ts';
 import { givenPasswordSchema, newPasswordSchema, usernameSchema } from '../../domain/users.ts';
+import type { ClientAddresses } from '../client-address.ts';
 import { rateLimited } from '../plugins/rate-limit.ts';
 import { sessionOf, withoutSessionCookie, withSessionCookie } from '../plugins/session-auth.ts';
 import { body } from '../validation.ts';
@@ -12,25 +13,42 @@ interface Credentials {
   password: string;
 }
 
-export function authRoutes(auth: AuthService, limiter: RateLimiter): ServerRoute[] {
+export function authRoutes(auth: AuthService, limiter: RateLimiter, clients: ClientAddresses): ServerRoute[] {
   return [
     {
       method: 'GET',
       path: '/auth/setup-required',
       options: { auth: false },
-      handler: () => ({ setup_required: auth.setupRequired() }),
+      handler: (request) => {
+        const required = auth.setupRequired();
+        return { setup_required: required, setup_code_required: required && !clients.isLocal(request) };
+      },
     },
     {
       method: 'POST',
       path: '/auth/setup',
       options: {
         auth: false,
-        validate: { payload: body(Joi.object({ username: usernameSchema.required(), password: newPasswordSchema.required() })) },
-      },
-      async handler(request, h) {
-        const { username, password } = request.payload as Credentials;
-        const { user, token } = await auth.setup(username, password);
-        return withSessionCookie(h.response(user).code(201), request, token);
+        validate: {
+          payload: body(
+            Joi.object({
+              username: usernameSchema.required(),
+              password: newPasswordSchema.required(),
+              setup_code: Joi.string().max(64),
+            }),
+          ),
+        },
+        // A wrong setup code counts like a wrong password, so the code cannot be guessed.
+        ...rateLimited(
+          limiter,
+          clients,
+          async (request, h) => {
+            const { username, password, setup_code } = request.payload as Credentials & { setup_code?: string };
+            const { user, token } = await auth.setup(username, password, { local: clients.isLocal(request), setupCode: setup_code });
+            return withSessionCookie(h.response(user).code(201), request, token);
+          },
+          (error) => error.code === 'SETUP_CODE_INVALID',
+        ),
       },
     },
     {
@@ -39,7 +57,7 @@ export function authRoutes(auth: AuthService, limiter: RateLimiter): ServerRoute
       options: {
         auth: false,
         validate: { payload: body(Joi.object({ username: Joi.string().max(64).required(), password: givenPasswordSchema.required() })) },
-        ...rateLimited(limiter, async (request, h) => {
+        ...rateLimited(limiter, clients, async (request, h) => {
           const { username, password } = request.payload as Credentials;
           const outcome = await auth.login(username, password);
           if (outcome.kind === 'totp_required') return { totp_required: true, totp_token: outcome.totpToken };

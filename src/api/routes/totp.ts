@@ -2,6 +2,8 @@
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import type { AuthService, RateLimiter } from '../../auth/index.ts';
+import { givenPasswordSchema } from '../../domain/users.ts';
+import type { ClientAddresses } from '../client-address.ts';
 import { rateLimited } from '../plugins/rate-limit.ts';
 import { sessionOf, withSessionCookie } from '../plugins/session-auth.ts';
 import { body } from '../validation.ts';
@@ -9,7 +11,7 @@ import { body } from '../validation.ts';
 const code = Joi.string().trim().max(16);
 const totpToken = Joi.string().max(128);
 
-export function totpRoutes(auth: AuthService, limiter: RateLimiter): ServerRoute[] {
+export function totpRoutes(auth: AuthService, limiter: RateLimiter, clients: ClientAddresses): ServerRoute[] {
   return [
     {
       method: 'GET',
@@ -38,9 +40,11 @@ export function totpRoutes(auth: AuthService, limiter: RateLimiter): ServerRoute
     {
       method: 'POST',
       path: '/auth/totp/disable',
-      options: { validate: { payload: body(Joi.object({ code: code.required() })) } },
+      // The Dynamight web client also sends the password; it is then checked too.
+      options: { validate: { payload: body(Joi.object({ code: code.required(), password: givenPasswordSchema })) } },
       async handler(request) {
-        await auth.disableTotp(sessionOf(request).user, (request.payload as { code: string }).code);
+        const { code: given, password } = request.payload as { code: string; password?: string };
+        await auth.disableTotp(sessionOf(request).user, given, password);
         return { enabled: false };
       },
     },
@@ -50,7 +54,7 @@ export function totpRoutes(auth: AuthService, limiter: RateLimiter): ServerRoute
       options: {
         auth: false,
         validate: { payload: body(Joi.object({ totp_token: totpToken.required(), code: code.required() })) },
-        ...rateLimited(limiter, async (request, h) => {
+        ...rateLimited(limiter, clients, async (request, h) => {
           const { totp_token, code: given } = request.payload as { totp_token: string; code: string };
           const { user, token } = await auth.completeLoginWithCode(totp_token, given);
           return withSessionCookie(h.response(user), request, token);
@@ -65,7 +69,7 @@ export function totpRoutes(auth: AuthService, limiter: RateLimiter): ServerRoute
         validate: {
           payload: body(Joi.object({ totp_token: totpToken.required(), recovery_code: Joi.string().max(64).required() })),
         },
-        ...rateLimited(limiter, async (request, h) => {
+        ...rateLimited(limiter, clients, async (request, h) => {
           const { totp_token, recovery_code } = request.payload as { totp_token: string; recovery_code: string };
           const { user, token, remaining } = await auth.completeLoginWithRecoveryCode(totp_token, recovery_code);
           return withSessionCookie(h.response({ ...user, remaining_codes: remaining }), request, token);

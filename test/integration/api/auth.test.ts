@@ -13,13 +13,13 @@ auth.after.each(async (context) => {
 
 auth('a fresh box asks for setup, creates the admin once, and refuses a second setup', async ({ daemon }) => {
   const client = daemon.client();
-  assert.equal((await client.get('/api/auth/setup-required')).body, { setup_required: true });
+  assert.equal((await client.get('/api/auth/setup-required')).body, { setup_required: true, setup_code_required: false });
 
   const created = await client.post('/api/auth/setup', ADMIN);
   assert.is(created.status, 201);
   assert.equal(created.body, { id: 1, username: 'admin' });
   assert.ok(client.cookie, 'setup logs the admin in with the token cookie');
-  assert.equal((await client.get('/api/auth/setup-required')).body, { setup_required: false });
+  assert.equal((await client.get('/api/auth/setup-required')).body, { setup_required: false, setup_code_required: false });
 
   const again = await daemon.client().post('/api/auth/setup', { username: 'mallory', password: 'another password' });
   assert.is(again.status, 403);
