@@ -60,6 +60,23 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
   const selectedJob = (): JobSummary | undefined => jobs[Math.max(0, ((table as unknown as { selected: number }).selected ?? 1) - 1)];
   const paint = (text: string, colour: string) => (color ? `{${colour}-fg}${text}{/${colour}-fg}` : text);
 
+  /** The Runs box, or "loading…" while the selected job's runs are on their way. */
+  const drawRuns = () => {
+    if (runsJobId !== (selectedJob()?.id ?? null)) return runsBox.setContent('loading…');
+    const history = [...runs].reverse();
+    const seconds = (run: any) => (run.started_at && run.completed_at ? (Date.parse(run.completed_at) - Date.parse(run.started_at)) / 1000 : 0);
+    const chart = history.length > 1 ? `bytes ${sparkline(history.map((run) => run.bytes_transferred))}  time ${sparkline(history.map(seconds))}\n` : '';
+    runsBox.setContent(
+      chart +
+      runs
+        .map((run) => {
+          const line = `#${run.id} ${run.status.padEnd(9)} ${run.trigger.padEnd(9)} ${formatAge(run.completed_at ?? run.started_at)}  ${run.files_transferred} files ${formatBytes(run.bytes_transferred)}`;
+          return isProblem(run.status) ? paint(`${line}  ${run.error_message ?? ''}`, 'red') : line;
+        })
+        .join('\n') || 'no runs yet',
+    );
+  };
+
   const draw = () => {
     header.setContent(` Cairn · ${api.baseUrl} · ${connected ? paint('live', 'green') : paint('reconnecting…', 'yellow')}${notice ? ` · ${notice}` : ''}`);
     const selected = (table as unknown as { selected: number }).selected ?? 1;
@@ -72,19 +89,7 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
     } finally {
       drawing = false;
     }
-    const history = [...runs].reverse();
-    const seconds = (run: any) => (run.started_at && run.completed_at ? (Date.parse(run.completed_at) - Date.parse(run.started_at)) / 1000 : 0);
-    const chart = history.length > 1 ? `bytes ${sparkline(history.map((run) => run.bytes_transferred))}  time ${sparkline(history.map(seconds))}\n` : '';
-    const selectedId = selectedJob()?.id ?? null;
-    runsBox.setContent(
-      runsJobId !== selectedId ? 'loading…' : chart +
-      runs
-        .map((run) => {
-          const line = `#${run.id} ${run.status.padEnd(9)} ${run.trigger.padEnd(9)} ${formatAge(run.completed_at ?? run.started_at)}  ${run.files_transferred} files ${formatBytes(run.bytes_transferred)}`;
-          return isProblem(run.status) ? paint(`${line}  ${run.error_message ?? ''}`, 'red') : line;
-        })
-        .join('\n') || 'no runs yet',
-    );
+    drawRuns();
     drivesBox.setContent(
       drives
         .map((drive) => {
@@ -191,9 +196,10 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
   };
 
   // Only the owner moving the selection counts; draw's own rebuild of the table is not a move.
+  // blessed renders the moved selection itself; only the Runs box changes with it.
   table.on('select item', () => {
     if (drawing) return;
-    draw();
+    drawRuns();
     selectionSettled();
   });
   await refresh();
