@@ -178,6 +178,8 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
       draw();
     },
     (isConnected) => {
+      // Each failed reconnect says "not connected" again; the screen already says so.
+      if (!isConnected && !connected) return;
       connected = isConnected;
       // Back after a restart: what changed meanwhile came with no events.
       if (isConnected) void refresh();
