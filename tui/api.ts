@@ -105,9 +105,10 @@ export class TuiApi {
   /**
    * A WebSocket to `path` that reconnects by itself, waiting longer after each failed attempt (1 s
    * doubling to 30 s, back to 1 s once connected) so an unreachable daemon costs a handful of
-   * attempts, not a loop; `onState` says whether it is connected.
+   * attempts, not a loop; `onState` says whether it is connected. `retryNow()` skips the wait
+   * when something else has just reached the daemon.
    */
-  socket(path: string, onMessage: (message: any) => void, onState: (connected: boolean) => void, reconnect = true): { close(): void } {
+  socket(path: string, onMessage: (message: any) => void, onState: (connected: boolean) => void, reconnect = true): { close(): void; retryNow(): void } {
     let socket: WebSocket | null = null;
     let closed = false;
     let timer: NodeJS.Timeout | null = null;
@@ -129,6 +130,11 @@ export class TuiApi {
     };
     open();
     return {
+      retryNow() {
+        if (closed || timer === null) return;
+        clearTimeout(timer);
+        open();
+      },
       close() {
         closed = true;
         if (timer) clearTimeout(timer);

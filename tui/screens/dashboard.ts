@@ -133,6 +133,8 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
       jobs = await api.jobs();
       if (failure !== '' && notice === failure) notice = '';
       failure = '';
+      // The daemon answers (F5 after an outage): the status socket need not sit out its backoff.
+      if (!connected) socket.retryNow();
       draw();
       await loadRuns();
     },
