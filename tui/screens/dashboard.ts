@@ -199,8 +199,8 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
     await loadJobs();
   };
 
-  // Only the owner moving the selection counts; draw's own rebuild of the table is not a move.
-  // blessed renders the moved selection itself; only the Runs box changes with it.
+  // Only the owner moving the selection counts (draw's rebuild of the table is not a move); blessed
+  // renders the moved selection itself, so only the Runs box needs redoing.
   table.on('select item', () => {
     if (drawing) return;
     drawRuns();
