@@ -206,7 +206,8 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
     drawRuns();
     selectionSettled();
   });
-  await refresh();
+  // Not awaited: the keys below are bound at once, so a key pressed as the first jobs appear counts.
+  void refresh();
 
   await new Promise<void>((resolve) => {
     table.key(keysOf('run'), () => {
