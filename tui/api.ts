@@ -3,6 +3,7 @@
  * bearer token kept in memory for this session only.
  */
 import WebSocket from 'ws';
+import { Backoff } from './pacing.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -102,23 +103,39 @@ export class TuiApi {
   deleteCredential = (id: number) => this.call('DELETE', `/api/credentials/${id}`);
   logout = () => this.call('POST', '/api/auth/logout').catch(() => undefined);
 
-  /** A WebSocket to `path` that reconnects by itself; `onState` says whether it is connected. */
-  socket(path: string, onMessage: (message: any) => void, onState: (connected: boolean) => void, reconnect = true): { close(): void } {
+  /**
+   * A WebSocket to `path` that reconnects by itself, waiting longer after each failed attempt (1 s
+   * doubling to 30 s, back to 1 s once connected) so an unreachable daemon costs a handful of
+   * attempts, not a loop; `onState` says whether it is connected. `retryNow()` skips the wait
+   * when something else has just reached the daemon.
+   */
+  socket(path: string, onMessage: (message: any) => void, onState: (connected: boolean) => void, reconnect = true): { close(): void; retryNow(): void } {
     let socket: WebSocket | null = null;
     let closed = false;
     let timer: NodeJS.Timeout | null = null;
+    const backoff = new Backoff();
     const open = () => {
+      timer = null;
       socket = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}${path}?token=${encodeURIComponent(this.token ?? '')}`);
-      socket.on('open', () => onState(true));
+      socket.on('open', () => {
+        backoff.reset();
+        onState(true);
+      });
       socket.on('message', (data) => onMessage(JSON.parse(String(data))));
       socket.on('error', () => undefined);
       socket.on('close', () => {
+        if (closed) return;
         onState(false);
-        if (!closed && reconnect) timer = setTimeout(open, 2000);
+        if (reconnect) timer = setTimeout(open, backoff.next());
       });
     };
     open();
     return {
+      retryNow() {
+        if (closed || timer === null) return;
+        clearTimeout(timer);
+        open();
+      },
       close() {
         closed = true;
         if (timer) clearTimeout(timer);

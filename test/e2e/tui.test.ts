@@ -2,16 +2,15 @@
  * The real terminal UI in tmux against a real daemon: what an owner sees and types over SSH.
  * Keys are pressed by action name from tui/keys.ts.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { currentTotpCode } from '../../src/auth/index.ts';
 import { plugInDrive, startUdev } from '../drives.ts';
 import { startSftpServer } from '../servers.ts';
-import { keysOf } from '../../tui/keys.ts';
-import { ADMIN, ApiClient, REPO_ROOT, spawnDaemonProcess, tempDir, type DaemonProcess } from '../helpers.ts';
+import { ApiClient, spawnDaemonProcess, tempDir, type DaemonProcess } from '../helpers.ts';
+import { act, fillField, killSession, launchTui, logIn, newSessionName, press, screenOf, shows, tmux, type } from '../tmux-tui.ts';
 import { fileContent, waitFor } from '../trees.ts';
 
 interface Context {
@@ -21,51 +20,14 @@ interface Context {
 }
 
 const tui = suite<Context>('tui');
-const TMUX_KEYS: Record<string, string> = { enter: 'Enter', escape: 'Escape', backspace: 'BSpace', f5: 'F5', 'S-r': 'R' };
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const screenOf = (context: Context) => tmux('capture-pane', '-t', context.session, '-p');
-const type = (context: Context, text: string) => tmux('send-keys', '-t', context.session, '-l', text);
-const press = (context: Context, key: string) => tmux('send-keys', '-t', context.session, key);
-/** Presses the first key bound to an action. */
-const act = (context: Context, action: string) => press(context, TMUX_KEYS[keysOf(action)[0]] ?? keysOf(action)[0]);
-/** Waits until the screen shows `text`; on timeout the error carries the screen as it was. */
-async function shows(context: Context, text: string | RegExp, timeoutMs = 20_000): Promise<void> {
-  try {
-    await waitFor(`the screen to show ${text}`, () => (typeof text === 'string' ? screenOf(context).includes(text) : text.test(screenOf(context))), timeoutMs);
-  } catch (error) {
-    throw new Error(`${(error as Error).message}; the screen was:\n${screenOf(context)}`);
-  }
-}
-
-function startTui(context: Context, size = { width: 100, height: 30 }, env: Record<string, string> = {}) {
-  const command = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, path.join(REPO_ROOT, 'bin/cairn.mjs'), 'tui', '--url', context.daemon.url].join(' ');
-  tmux('new-session', '-d', '-s', context.session, '-x', String(size.width), '-y', String(size.height), command);
-}
-
-/** Types into a form field once the form has moved to it (its label is marked "›"), then Enter. */
-async function fillField(context: Context, label: string, value: string, clear = 0) {
-  await shows(context, `› ${label}:`);
-  for (let i = 0; i < clear; i++) press(context, 'BSpace');
-  if (value !== '') type(context, value);
-  press(context, 'Enter');
-}
-
-async function logIn(context: Context, credentials = ADMIN) {
-  await shows(context, 'Username:');
-  type(context, credentials.username);
-  press(context, 'Enter');
-  // The password field starts reading only once the username is in; keys typed earlier would be lost.
-  await shows(context, 'Password:');
-  type(context, credentials.password);
-  press(context, 'Enter');
-}
+const startTui = (context: Context, size?: { width: number; height: number }, env?: Record<string, string>) => launchTui(context.session, context.daemon.url, size, env);
 
 tui.before.each(async (context) => {
   context.daemon = await spawnDaemonProcess(tempDir());
   context.api = new ApiClient(context.daemon.url);
   await context.api.setupAdmin();
-  context.session = `cairn-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  context.session = newSessionName();
   const source = path.join(tempDir(), 'documents');
   mkdirSync(source);
   writeFileSync(path.join(source, 'notes-for-the-tui.txt'), 'hello');
@@ -78,11 +40,7 @@ tui.before.each(async (context) => {
 });
 
 tui.after.each(async (context) => {
-  try {
-    tmux('kill-session', '-t', context.session);
-  } catch {
-    // already gone
-  }
+  killSession(context);
   await context.daemon.kill();
 });
 

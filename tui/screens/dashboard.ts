@@ -1,6 +1,8 @@
 /**
  * The dashboard: jobs with live status, the selected job's recent runs, and drives. Updates come
  * from the status socket; a daemon restart shows as "reconnecting" until the socket is back.
+ * At rest it asks the daemon for nothing: each kind of data is fetched on an event, an action or a
+ * key (tui/pacing.ts keeps one request of a kind in flight), never because the screen was redrawn.
  */
 import { restoreJob } from './restore-form.ts';
 import blessed from 'blessed';
@@ -8,6 +10,7 @@ import { ApiError, type TuiApi } from '../api.ts';
 import { footerFor, helpText, keysOf } from '../keys.ts';
 import { formatAge, formatBytes, sparkline } from '../present/format.ts';
 import { isProblem, JOB_COLUMNS, jobRows, type JobSummary, type LiveRun } from '../present/jobs.ts';
+import { debounced, retrying, singleFlight } from '../pacing.ts';
 import { editJob } from './job-form.ts';
 import { showCredentials } from './credentials.ts';
 import { editSettings } from './settings.ts';
@@ -26,6 +29,10 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
   let connected = false;
   /** Moves the activity bars of running jobs on each redraw. */
   let tick = 0;
+  /** Redraws while a job runs, so its activity bar moves even when progress messages pause. */
+  let activityTimer: NodeJS.Timeout | null = null;
+  /** True while `draw` rebuilds the table: blessed then reports selections the owner did not make. */
+  let drawing = false;
   let notice = '';
 
   const header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true });
@@ -53,13 +60,9 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
   const selectedJob = (): JobSummary | undefined => jobs[Math.max(0, ((table as unknown as { selected: number }).selected ?? 1) - 1)];
   const paint = (text: string, colour: string) => (color ? `{${colour}-fg}${text}{/${colour}-fg}` : text);
 
-  const draw = () => {
-    header.setContent(` Cairn · ${api.baseUrl} · ${connected ? paint('live', 'green') : paint('reconnecting…', 'yellow')}${notice ? ` · ${notice}` : ''}`);
-    const selected = (table as unknown as { selected: number }).selected ?? 1;
-    tick += 1;
-    const rows = jobRows(jobs, live, Date.now(), tick).map((row) => row.map((cell, i) => (i === 2 && isProblem(cell) ? paint(cell, 'red') : cell)));
-    table.setData([JOB_COLUMNS, ...(rows.length > 0 ? rows : [['no jobs yet', '', '', '', '']])]);
-    table.select(Math.min(selected, Math.max(1, rows.length)));
+  /** The Runs box, or "loading…" while the selected job's runs are on their way. */
+  const drawRuns = () => {
+    if (runsJobId !== (selectedJob()?.id ?? null)) return runsBox.setContent('loading…');
     const history = [...runs].reverse();
     const seconds = (run: any) => (run.started_at && run.completed_at ? (Date.parse(run.completed_at) - Date.parse(run.started_at)) / 1000 : 0);
     const chart = history.length > 1 ? `bytes ${sparkline(history.map((run) => run.bytes_transferred))}  time ${sparkline(history.map(seconds))}\n` : '';
@@ -72,6 +75,21 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
         })
         .join('\n') || 'no runs yet',
     );
+  };
+
+  const draw = () => {
+    header.setContent(` Cairn · ${api.baseUrl} · ${connected ? paint('live', 'green') : paint('reconnecting…', 'yellow')}${notice ? ` · ${notice}` : ''}`);
+    const selected = (table as unknown as { selected: number }).selected ?? 1;
+    tick += 1;
+    const rows = jobRows(jobs, live, Date.now(), tick).map((row) => row.map((cell, i) => (i === 2 && isProblem(cell) ? paint(cell, 'red') : cell)));
+    drawing = true;
+    try {
+      table.setData([JOB_COLUMNS, ...(rows.length > 0 ? rows : [['no jobs yet', '', '', '', '']])]);
+      table.select(Math.min(selected, Math.max(1, rows.length)));
+    } finally {
+      drawing = false;
+    }
+    drawRuns();
     drivesBox.setContent(
       drives
         .map((drive) => {
@@ -84,20 +102,61 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
     screen.render();
   };
 
-  const refresh = async () => {
+  /** The notice a failed load put up, taken down by the next load that works. */
+  let failure = '';
+  const showError = (error: unknown) => {
+    notice = failure = paint(error instanceof ApiError ? error.message : String(error), 'red');
+    draw();
+  };
+  // Unreachable or a server error may pass; anything else (a lost session) would only fail again.
+  const retryable = (error: unknown) => error instanceof ApiError && (error.status === 0 || error.status >= 500);
+  /** The selected job's runs (asked for the job selected when the request starts). */
+  const loadRuns = singleFlight(async () => {
+    const job = selectedJob();
     try {
-      jobs = await api.jobs();
-      const job = selectedJob();
-      // The job may be deleted between the two calls (by this UI or another client): then it has no runs.
-      runs = job ? await api.runsOf(job.id).catch(() => []) : [];
+      runs = job ? await api.runsOf(job.id) : [];
       runsJobId = job?.id ?? null;
-      drives = await api.drives().catch(() => []);
-      connected = true;
     } catch (error) {
-      notice = error instanceof ApiError ? error.message : String(error);
-      connected = false;
+      // Deleted meanwhile (by this UI or another client): it has no runs. Else keep what is known.
+      if (!(error instanceof ApiError && error.status === 404)) return showError(error);
+      runs = [];
+      runsJobId = job?.id ?? null;
     }
     draw();
+  });
+  /**
+   * The jobs table, then the runs of the job now at the selected row (a job started, ended, was
+   * added or deleted); tried again with a growing pause while the daemon does not answer.
+   */
+  const loadJobs = retrying(
+    async () => {
+      jobs = await api.jobs();
+      if (failure !== '' && notice === failure) notice = '';
+      failure = '';
+      // The daemon answers (F5 after an outage): the status socket need not sit out its backoff.
+      if (!connected) socket.retryNow();
+      draw();
+      await loadRuns();
+    },
+    { retryable, onError: showError },
+  );
+  /** Drives, asked for on drive events and on the refresh key: the daemon runs lsblk for each ask. */
+  const loadDrives = singleFlight(async () => {
+    drives = await api.drives().catch(() => drives);
+    draw();
+  });
+  /** Everything, for the refresh key and a reconnect. */
+  const refresh = () => Promise.all([loadJobs(), loadDrives()]);
+  /** Holding ↓ over twenty jobs asks for the runs of the one it stops on, not of every one passed. */
+  const selectionSettled = debounced(() => {
+    if (selectedJob()?.id !== runsJobId) void loadRuns();
+  }, 150);
+  const animate = () => {
+    if (live.size > 0 && activityTimer === null) activityTimer = setInterval(draw, 1000);
+    if (live.size === 0 && activityTimer !== null) {
+      clearInterval(activityTimer);
+      activityTimer = null;
+    }
   };
 
   const socket = api.socket(
@@ -115,13 +174,18 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
       if (message.type === 'drive_safe_to_remove') driveStates.set(message.uuid, message.outcome === 'completed' ? 'safe to remove' : 'safe to remove (a job failed)');
       if (message.type === 'drive_removed') driveStates.delete(message.uuid);
       if (message.type.startsWith('drive_')) notice = `${message.type.replace('drive_', 'drive ').replace(/_/g, ' ')}: ${message.label ?? message.uuid}`;
-      if (message.type === 'job_started' || message.type === 'job_completed' || message.type.startsWith('drive_')) void refresh();
-      else draw();
+      animate();
+      if (message.type === 'job_started' || message.type === 'job_completed') void loadJobs();
+      if (message.type.startsWith('drive_')) void loadDrives();
+      draw();
     },
     (isConnected) => {
+      // Each failed reconnect says "not connected" again; the screen already says so.
+      if (!isConnected && !connected) return;
       connected = isConnected;
+      // Back after a restart: what changed meanwhile came with no events.
       if (isConnected) void refresh();
-      else draw();
+      draw();
     },
   );
 
@@ -132,11 +196,18 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
     } catch (error) {
       notice = paint(error instanceof ApiError ? error.message : String(error), 'red');
     }
-    await refresh();
+    await loadJobs();
   };
 
-  table.on('select item', () => void refresh());
-  await refresh();
+  // Only the owner moving the selection counts (draw's rebuild of the table is not a move); blessed
+  // renders the moved selection itself, so only the Runs box needs redoing.
+  table.on('select item', () => {
+    if (drawing) return;
+    drawRuns();
+    selectionSettled();
+  });
+  // Not awaited: the keys below are bound at once, so a key pressed as the first jobs appear counts.
+  void refresh();
 
   await new Promise<void>((resolve) => {
     table.key(keysOf('run'), () => {
@@ -154,7 +225,7 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
         const saved = await editJob(screen, api, job, color);
         table.focus();
         if (saved) notice = `saved ${saved}`;
-        await refresh();
+        await loadJobs();
       });
     };
     table.key(keysOf('new'), () => openForm(null));
@@ -168,7 +239,7 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
           notice = paint(error instanceof ApiError ? error.message : String(error), 'red');
         }
         table.focus();
-        await refresh();
+        await loadJobs();
       });
     };
     table.key(keysOf('restore'), () => {
@@ -229,7 +300,7 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
         await showLog(screen, api, { id: latest.id, job_name: job.name }, color);
         for (const element of [table, runsBox, drivesBox, footer]) element.show();
         table.focus();
-        void refresh();
+        void loadJobs();
       })();
     });
     table.key(keysOf('help'), () => {
@@ -239,4 +310,7 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
     table.key(keysOf('quit'), () => resolve());
   });
   socket.close();
+  loadJobs.stop();
+  selectionSettled.cancel();
+  if (activityTimer !== null) clearInterval(activityTimer);
 }

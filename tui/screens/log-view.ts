@@ -1,7 +1,8 @@
 /**
  * A run's log: the whole log so far, then new lines live. Follow mode keeps the end in view;
  * scrolling up leaves it. Level filter and search narrow what is shown. Redraws are batched, so
- * a thousand lines a second stay smooth.
+ * a thousand lines a second stay smooth, and happen only after something changed: an idle log
+ * costs nothing.
  */
 import blessed from 'blessed';
 import type { TuiApi } from '../api.ts';
@@ -26,23 +27,26 @@ export async function showLog(screen: blessed.Widgets.Screen, api: TuiApi, run: 
   const footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, content: footerFor('log') });
   body.focus();
 
-  let dirty = true;
+  /** The batched redraw waiting to run, if something changed since the last one. */
+  let pending: NodeJS.Timeout | null = null;
   const redraw = () => {
-    if (!dirty) return;
-    dirty = false;
+    pending = null;
     const shown = visibleLines(lines, filter, search);
     header.setContent(` ${run.job_name} · run ${run.id} · ${status || 'loading'} · ${shown.length}/${lines.length} lines · level ${filter}${search ? ` · "${search}"` : ''}${follow ? ' · following' : ''}`);
     body.setContent(shown.map((line) => renderLine(line, color)).join('\n'));
     if (follow) body.setScrollPerc(100);
     screen.render();
   };
-  const timer = setInterval(redraw, REDRAW_MS);
+  const changed = () => {
+    pending ??= setTimeout(redraw, REDRAW_MS);
+  };
+  changed();
   const add = (line: LogLine) => {
     if (seen.has(line.id)) return;
     seen.add(line.id);
     lines.push(line);
     if (lines.length > MAX_LINES) lines.splice(0, lines.length - MAX_LINES);
-    dirty = true;
+    changed();
   };
 
   /** The log so far from the API, merged with what the socket brought (lines are kept by id, once). */
@@ -52,7 +56,7 @@ export async function showLog(screen: blessed.Widgets.Screen, api: TuiApi, run: 
       .then((entries) => {
         for (const entry of entries) add(entry);
         lines.sort((a, b) => a.id - b.id);
-        dirty = true;
+        changed();
       })
       .catch(() => undefined);
 
@@ -65,7 +69,7 @@ export async function showLog(screen: blessed.Widgets.Screen, api: TuiApi, run: 
       if (message.type === 'log') add(message);
       if (message.type === 'status') {
         status = message.status;
-        dirty = true;
+        changed();
         if (['completed', 'failed', 'cancelled'].includes(status)) void fetchStored();
       }
     },
@@ -80,15 +84,15 @@ export async function showLog(screen: blessed.Widgets.Screen, api: TuiApi, run: 
   const leaveFollow = () => {
     if (!follow) return;
     follow = false;
-    dirty = true;
+    changed();
   };
   body.key(['up', 'k', 'pageup', 'g', 'home'], leaveFollow);
   body.on('wheelup', leaveFollow);
 
   await new Promise<void>((resolve) => {
     const bindings: Array<[string[], () => void]> = [
-      [keysOf('follow'), () => ((follow = !follow), (dirty = true))],
-      [keysOf('level'), () => ((filter = FILTERS[(FILTERS.indexOf(filter) + 1) % FILTERS.length]), (dirty = true))],
+      [keysOf('follow'), () => ((follow = !follow), changed())],
+      [keysOf('level'), () => ((filter = FILTERS[(FILTERS.indexOf(filter) + 1) % FILTERS.length]), changed())],
       [
         keysOf('search'),
         () => {
@@ -98,7 +102,7 @@ export async function showLog(screen: blessed.Widgets.Screen, api: TuiApi, run: 
           prompt.readInput((_error, value) => {
             search = value ?? '';
             prompt.destroy();
-            dirty = true;
+            changed();
             body.focus();
           });
         },
@@ -108,7 +112,7 @@ export async function showLog(screen: blessed.Widgets.Screen, api: TuiApi, run: 
     for (const [keys, handler] of bindings) body.key(keys, handler);
   });
 
-  clearInterval(timer);
+  if (pending !== null) clearTimeout(pending);
   socket.close();
   for (const element of [header, body, footer]) element.destroy();
 }
