@@ -10,13 +10,14 @@ import { createApiServer } from './api/server.ts';
 import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
 import { AuthService, RateLimiter, SessionService, type RateLimiterOptions } from './auth/index.ts';
-import type { Config } from './config.ts';
+import { ALLOWED_PATHS_SETTING, type Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { destinationOf } from './destinations/index.ts';
 import { lazyUnmount, listDrives, monitorBlockEvents, mountDrive, OutcomeSignal, PlugInPolicy, unmountDrive } from './devices/index.ts';
 import { AllowedPaths } from './files/allowed-paths.ts';
 import { EventBus } from './events.ts';
+import { JobPaths } from './jobs/job-paths.ts';
 import { JobService } from './jobs/job-service.ts';
 import { createLogger, type Logger } from './log.ts';
 import { RunLogs } from './logs/index.ts';
@@ -80,6 +81,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     teardown.push(() => logs.close());
     const sentFilesOf = (jobId: number) => path.join(config.dataDir, 'sent-files', `job-${jobId}.json`);
     const hostKeys = new FileHostKeyPins(path.join(config.dataDir, 'host-keys.json'));
+    const allowedPaths = new AllowedPaths(config.allowedPaths, ALLOWED_PATHS_SETTING);
+    const jobPaths = new JobPaths(allowedPaths, destinationOf);
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,
@@ -88,6 +91,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       destinationOf,
       secretOf: async (job) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id)),
       hostKeys,
+      paths: jobPaths,
       stateFileOf: (job) => sentFilesOf(job.id),
       events,
       log,
@@ -114,6 +118,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       logs,
       schedulesOf: (jobId) => scheduleViewsOf(store.schedules.ofJob(jobId), store.settings.get().timezone),
       credentialExists: (id) => credentials.exists(id),
+      checkPaths: (job) => jobPaths.checkSaved(job),
       onChange: () => scheduler.refresh(),
       forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
     });
@@ -125,6 +130,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       log,
       signal: new OutcomeSignal({ ledPath: config.ledPath, notifyCommand: config.notifyCommand }, log),
       drives: { listDrives, mount: mountDrive, unmount: unmountDrive, lazyUnmount },
+      allowed: allowedPaths,
       debounceMs: options.plugInDebounceMs,
     });
     teardown.push(() => plugIn.stop());
@@ -139,7 +145,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     }
 
     const server = await createApiServer({
-      allowedPaths: new AllowedPaths(config.allowedBrowsePaths),
+      allowedPaths,
       host: config.host,
       port: config.port,
       version: VERSION,

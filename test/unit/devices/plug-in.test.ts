@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OutcomeSignal, PlugInPolicy, type DriveOperations } from '../../../src/devices/index.ts';
 import type { JobRecord } from '../../../src/domain/jobs.ts';
+import { AllowedPaths } from '../../../src/files/allowed-paths.ts';
 import type { RunRecord } from '../../../src/domain/runs.ts';
 import { EventBus } from '../../../src/events.ts';
 import { createMemoryLogger } from '../../../src/log.ts';
@@ -63,6 +64,7 @@ async function setup(jobOverrides: Partial<JobRecord['destination_config']> = {}
     log: createMemoryLogger(),
     signal: new OutcomeSignal({ ledPath: null, notifyCommand: null }, createMemoryLogger()),
     drives,
+    allowed: new AllowedPaths(['/mnt', '/srv']),
     debounceMs: 50,
   });
   return { policy, calls, finishers, seen };
