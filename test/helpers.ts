@@ -171,11 +171,11 @@ export interface DaemonProcess {
 
 /**
  * Runs `cairn daemon` as a separate process (for crash tests and benchmarks) and waits until it
- * listens. `cairn` is the repository's CLI under this Node unless another command is given.
+ * listens. Its allowed paths are `TEST_ROOT`, as for `startTestDaemon`, unless `env` says otherwise. `cairn` is the repository's CLI under this Node unless another command is given.
  */
 export async function spawnDaemonProcess(dataDir: string, env: Record<string, string> = {}, cairn: string[] = [process.execPath, CAIRN_BIN]): Promise<DaemonProcess> {
   const child = spawn(cairn[0], [...cairn.slice(1), 'daemon'], {
-    env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_WATCH_DRIVES: 'false', ...env },
+    env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_WATCH_DRIVES: 'false', CAIRN_ALLOWED_PATHS: TEST_ROOT, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

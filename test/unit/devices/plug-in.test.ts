@@ -107,6 +107,16 @@ test('without auto_unmount the drive stays mounted and is not announced safe to 
   assert.not.ok(seen.includes('drive:safe_to_remove'));
 });
 
+test('a job saved before the allowed-paths rule with its mount point outside: the drive is not mounted there, and the run is still asked for (it fails at its start, naming the path)', async () => {
+  const { policy, calls, finishers, seen } = await setup({ mount_point: '/etc' });
+  plug(policy);
+  await waitFor('the run', () => finishers.size === 1);
+  finishers.get(1)!('failed');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(calls, ['run 1'], 'nothing was mounted over /etc');
+  assert.not.ok(seen.includes('drive:mounted'));
+});
+
 test('without auto_mount, or for another UUID, nothing is mounted or run', async () => {
   const off = await setup({ auto_mount: false });
   plug(off.policy);
