@@ -60,11 +60,19 @@ export class JobPaths {
     return (await labelled('The restore target', this.allowed.existing(target, 'target_dir'))).real;
   }
 
-  private async checkLocalFolders(job: JobPlaces): Promise<void> {
-    const destination = this.destinationOf(job.destination_type);
-    for (const folder of destination.localFolders?.(job.destination_config) ?? []) {
-      await labelled('The destination', this.allowed.creatable(folder, 'destination_config'));
-    }
+  private checkLocalFolders(job: JobPlaces): Promise<void> {
+    return checkDestinationFolders(this.allowed, this.destinationOf(job.destination_type), job.destination_config);
+  }
+}
+
+/**
+ * The folders on this machine a destination config would write to or read from must lie inside the
+ * allowed paths (as far as they exist): 403 PATH_NOT_ALLOWED naming the first one that does not.
+ * For a job's destination, and for a connection test, which writes a probe file there.
+ */
+export async function checkDestinationFolders(allowed: AllowedPaths, destination: Destination, config: Record<string, unknown>): Promise<void> {
+  for (const folder of destination.localFolders?.(config) ?? []) {
+    await labelled('The destination', allowed.creatable(folder, 'destination_config'));
   }
 }
 

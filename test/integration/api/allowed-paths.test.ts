@@ -97,6 +97,10 @@ paths('a local destination outside the allowed paths is refused; a drive not mou
   symlinkSync(outside, path.join(context.target, 'backup'));
   assertRefused(await context.client.post('/api/jobs', localJob(context)), outside);
   assert.equal((await context.client.get('/api/jobs')).body, [], 'no job was saved');
+  // A connection test writes a probe file at the destination: not outside either.
+  assertRefused(await context.client.post('/api/providers/test', { destination_type: 'local', destination_config: { mount_point: '/etc', backup_subdir: '' } }), '/etc');
+  assertRefused(await context.client.post('/api/providers/test', { destination_type: 'local', destination_config: { mount_point: outside, backup_subdir: '' } }), outside);
+  assert.equal(readdirSync(outside), [], 'nothing was written outside');
 
   // A USB drive's mount point that does not exist until the drive is mounted.
   const notMounted = path.join(context.home, 'usb', 'drive');
