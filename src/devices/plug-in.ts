@@ -5,8 +5,8 @@
  * "drive removed", and its mount is detached so nothing lands in the bare mount point directory.
  */
 import type { JobRecord } from '../domain/jobs.ts';
-import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { RunRecord } from '../domain/runs.ts';
+import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { DriveEvent, EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { RunManager } from '../runs/index.ts';

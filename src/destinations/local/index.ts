@@ -10,11 +10,11 @@ import Joi from 'joi';
 import { CairnError } from '../../domain/errors.ts';
 import type { TransferTotals } from '../../domain/runs.ts';
 import { folderNamesOf } from '../source-names.ts';
+import { describeErrno } from '../../files/fs-errors.ts';
 import { restoreFromStore } from '../remote/sync-engine.ts';
 import type { ConnectionTestResult, Destination, RestoreContext, SyncContext } from '../types.ts';
 import { localBackupReader } from './backup-reader.ts';
 import { copySource } from './copy-source.ts';
-import { describeErrno } from '../../files/fs-errors.ts';
 import { checkMount, resolveInside, type CheckedMount } from './destination-root.ts';
 import { filesystemTypeOf, isFatLike } from './mounts.ts';
 
