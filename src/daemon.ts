@@ -81,7 +81,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     teardown.push(() => logs.close());
     const sentFilesOf = (jobId: number) => path.join(config.dataDir, 'sent-files', `job-${jobId}.json`);
     const hostKeys = new FileHostKeyPins(path.join(config.dataDir, 'host-keys.json'));
-    const allowedPaths = new AllowedPaths(config.allowedPaths, ALLOWED_PATHS_SETTING);
+    const allowedPaths = new AllowedPaths(config.allowedPaths, { setting: ALLOWED_PATHS_SETTING, excluded: [config.dataDir] });
     const jobPaths = new JobPaths(allowedPaths, destinationOf);
     const runManager = new RunManager({
       runs: store.runs,

@@ -33,15 +33,28 @@ interface PathToBe {
   missing: string[];
 }
 
-export class AllowedPaths {
+export interface AllowedPathsOptions {
+  /** How the owner names the setting, for refusals that tell them how to allow a path. */
+  setting?: string;
   /**
-   * @param roots absolute folders from the configuration (a root that does not exist is kept as written)
-   * @param setting how the owner names the setting, for refusals that tell them how to allow a path
+   * Folders refused even inside a root: the daemon's data dir, whose keys and database a restore or
+   * mkdir must never replace, nor a backup carry off.
    */
+  excluded?: readonly string[];
+}
+
+export class AllowedPaths {
+  private readonly setting: string;
+  private readonly excluded: readonly string[];
+
+  /** @param roots absolute folders from the configuration (a root that does not exist is kept as written) */
   constructor(
     private readonly roots: readonly string[],
-    private readonly setting = 'allowed_paths',
-  ) {}
+    options: AllowedPathsOptions = {},
+  ) {
+    this.setting = options.setting ?? 'allowed_paths';
+    this.excluded = options.excluded ?? [];
+  }
 
   list(): string[] {
     return [...this.roots];
@@ -135,8 +148,11 @@ export class AllowedPaths {
     throw pathProblem(requested, Object.assign(new Error('too many links'), { code: 'ELOOP' }));
   }
 
-  /** The allowed root holding a resolved path, if any. */
+  /** The allowed root holding a resolved path, if any (none inside an excluded folder). */
   private async rootOf(resolved: string): Promise<string | undefined> {
+    for (const folder of this.excluded) {
+      if (isInside(await fs.realpath(folder).catch(() => folder), resolved)) return undefined;
+    }
     for (const root of this.roots) {
       const realRoot = await fs.realpath(root).catch(() => root);
       if (isInside(realRoot, resolved)) return realRoot;
@@ -147,6 +163,9 @@ export class AllowedPaths {
   /** The refusal, naming the path, where it leads, the roots and the setting that would allow it. */
   private outside(requested: string, leadsTo?: string) {
     const where = leadsTo === undefined || leadsTo === requested ? `${requested} is` : `${requested} leads to ${leadsTo} (through a symbolic link),`;
+    const real = leadsTo ?? requested;
+    const inData = this.excluded.find((folder) => isInside(folder, real) || isInside(folder, requested));
+    if (inData) return forbidden('PATH_NOT_ALLOWED', `${where} inside Cairn's own data folder (${inData}), which the API never touches`);
     return forbidden(
       'PATH_NOT_ALLOWED',
       `${where} outside the allowed paths (${this.roots.join(', ')}); the owner can add a folder to ${this.setting} in the daemon's configuration`,

@@ -220,6 +220,11 @@ paths('restore answers every filesystem failure and a target outside with a 4xx,
     assertRefused(await context.client.post(`/api/jobs/${jobId}/restore`, { target_dir: path.join(outside, 'restored') }), outside);
     assert.equal(readdirSync(outside), [], 'nothing was created outside');
     assertRefused(await context.client.post(`/api/jobs/${jobId}/restore`, { target_dir: '/etc' }), '/etc');
+    // The daemon's own data dir lies inside the test roots, and is refused all the same.
+    const overKeys = await context.client.post(`/api/jobs/${jobId}/restore`, { target_dir: context.daemon.config.dataDir, overwrite_sources: true });
+    assert.is(overKeys.status, 403, JSON.stringify(overKeys.body));
+    assert.ok(isErrorShape(overKeys.body, 'PATH_NOT_ALLOWED'));
+    assert.match(overKeys.body.message, /Cairn's own data folder/);
   } finally {
     readOnly.unmount();
   }

@@ -20,7 +20,7 @@ async function refusal(check: Promise<unknown>): Promise<CairnError> {
 function setup() {
   const root = realpathSync(tempDir());
   const outside = outsideDir();
-  return { root, outside, allowed: new AllowedPaths([root], 'allowed_paths (CAIRN_ALLOWED_PATHS)') };
+  return { root, outside, allowed: new AllowedPaths([root], { setting: 'allowed_paths (CAIRN_ALLOWED_PATHS)' }) };
 }
 
 test('a path that does not exist yet is checked as far as it exists, dangling links followed to where they point', async () => {
@@ -58,6 +58,22 @@ test('existing names the real path and refuses a link that leads out, and a miss
   assert.is(refused.kind, 'forbidden');
   assert.ok(refused.message.includes(`${path.join(root, 'escape')} leads to ${outside}`), refused.message);
   assert.is((await refusal(allowed.existing(path.join(root, 'gone')))).code, 'PATH_NOT_FOUND');
+});
+
+test("the daemon's data dir is refused even inside a root, through a link too", async () => {
+  const root = realpathSync(tempDir());
+  const data = path.join(root, 'cairn', 'data');
+  mkdirSync(data, { recursive: true });
+  const allowed = new AllowedPaths([root], { excluded: [data] });
+  for (const check of [allowed.existing(data), allowed.creatable(path.join(data, 'vault.key')), allowed.makeFolder(path.join(data, 'logs', 'x'))]) {
+    const refused = await refusal(check);
+    assert.is(refused.code, 'PATH_NOT_ALLOWED');
+    assert.match(refused.message, /Cairn's own data folder/);
+  }
+  symlinkSync(data, path.join(root, 'innocent'));
+  assert.is((await refusal(allowed.makeFolder(path.join(root, 'innocent', 'x')))).code, 'PATH_NOT_ALLOWED');
+  assert.not.ok(existsSync(path.join(data, 'logs')));
+  assert.is(await allowed.creatable(path.join(root, 'cairn', 'other')), path.join(root, 'cairn', 'other'), 'beside it is fine');
 });
 
 test('every filesystem failure is a client error naming the path, never an internal one', () => {
