@@ -59,7 +59,7 @@ async function cairnDaemon(): Promise<Sample> {
   const dataDir = tempDir('cairn-bench-binary-');
   const allowed = tempDir('cairn-bench-allowed-');
   const started = Date.now();
-  const daemon = await spawnDaemonProcess(dataDir, { CAIRN_ALLOWED_BROWSE_PATHS: allowed }, [BINARY]);
+  const daemon = await spawnDaemonProcess(dataDir, {}, [BINARY]);
   const api = new ApiClient(daemon.url);
   while ((await api.get('/api/system/health').catch(() => null))?.body?.status !== 'ok') await sleep(10);
   const startMs = Date.now() - started;

@@ -111,8 +111,10 @@ CAIRN_DATA_DIR=$data_dir_setting
 # 0.0.0.0: the API answers on every network of this box (the phone app on your LAN)
 CAIRN_HOST=$host_setting
 # CAIRN_PORT=8080
-# Folders the API may browse, restore into and use as sources (comma-separated):
-CAIRN_ALLOWED_BROWSE_PATHS=/mnt,/media,/home,/srv
+# The only folders jobs may back up, write to and restore into, and the API may browse (comma-separated):
+CAIRN_ALLOWED_PATHS=/home,/srv,/mnt,/media
+# Behind a reverse proxy on this box, its address, so the login limit sees each client (comma-separated):
+# CAIRN_TRUSTED_PROXIES=127.0.0.1
 # Back up registered USB drives when they are plugged in:
 CAIRN_WATCH_DRIVES=true
 # The Raspberry Pi's green LED shows when a drive is safe to remove:

@@ -14,8 +14,11 @@ export interface Config {
   port: number;
   /** Absolute folder holding the store, keys and run logs. */
   dataDir: string;
-  /** Absolute folders that browse/mkdir/mount may touch. */
-  allowedBrowsePaths: string[];
+  /**
+   * Absolute folders the API may make the daemon read or write (job sources, local destinations,
+   * restore targets, browse, mkdir, mount points); see files/allowed-paths.ts.
+   */
+  allowedPaths: string[];
   /** Watch udev for drives being plugged in (off only for tests and boxes without udev). */
   watchDrives: boolean;
   /** An LED folder under /sys/class/leds that shows drive outcomes (the Pi's ACT LED), or null. */
@@ -47,6 +50,8 @@ export class ConfigError extends Error {
 interface Setting<T> {
   env: string;
   file: string;
+  /** An earlier name of the setting, still read when the current one is not given. */
+  formerly?: { env: string; file: string };
   accepts: string;
   fallback: T;
   parse(raw: unknown): T | undefined;
@@ -79,11 +84,14 @@ const settings = {
     fallback: './data',
     parse: (raw) => (typeof raw === 'string' && raw.trim() !== '' && !raw.includes('\0') ? raw.trim() : undefined),
   } satisfies Setting<string>,
-  allowedBrowsePaths: {
-    env: 'CAIRN_ALLOWED_BROWSE_PATHS',
-    file: 'allowed_browse_paths',
-    accepts: 'a comma-separated list of absolute paths, e.g. /mnt,/media,/home',
-    fallback: ['/mnt', '/media', '/home'],
+  allowedPaths: {
+    env: 'CAIRN_ALLOWED_PATHS',
+    file: 'allowed_paths',
+    // Its name while it bounded browsing only (before issue 11); installs that set it keep working.
+    formerly: { env: 'CAIRN_ALLOWED_BROWSE_PATHS', file: 'allowed_browse_paths' },
+    accepts: 'a comma-separated list of absolute paths, e.g. /home,/srv,/mnt,/media',
+    // Where a Pi keeps what is worth backing up (/home, /srv) and where drives are mounted (/mnt, /media).
+    fallback: ['/home', '/srv', '/mnt', '/media'],
     parse: (raw) => {
       const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
       if (!list) return undefined;
@@ -165,12 +173,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
   const value = <N extends SettingName>(name: N): (typeof settings)[N]['fallback'] => {
     const setting: Setting<unknown> = settings[name];
-    const [raw, source] =
-      env[setting.env] !== undefined
-        ? [env[setting.env], ownEnv[setting.env] !== undefined ? setting.env : `${setting.env} in ${serviceFile}`]
-        : fromFile[setting.file] !== undefined
-          ? [fromFile[setting.file], `${setting.file} in ${configFile}`]
-          : [undefined, ''];
+    const names = [{ env: setting.env, file: setting.file }, ...(setting.formerly ? [setting.formerly] : [])];
+    // The environment (with the service's file under it) wins over the JSON file; in each, the current name over the former one.
+    const fromEnv = ({ env: name }: { env: string }): [unknown, string] => [env[name], ownEnv[name] !== undefined ? name : `${name} in ${serviceFile}`];
+    const candidates: Array<[unknown, string]> = [
+      ...names.map(fromEnv),
+      ...names.map(({ file: key }): [unknown, string] => [fromFile[key], `${key} in ${configFile}`]),
+    ];
+    const [raw, source] = candidates.find(([found]) => found !== undefined) ?? [undefined, ''];
     if (raw === undefined) return setting.fallback as (typeof settings)[N]['fallback'];
     const parsed = setting.parse(raw);
     if (parsed === undefined) {
@@ -183,7 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host: value('host'),
     port: value('port'),
     dataDir: path.resolve(cwd, value('dataDir')),
-    allowedBrowsePaths: value('allowedBrowsePaths'),
+    allowedPaths: value('allowedPaths'),
     watchDrives: value('watchDrives'),
     ledPath: value('ledPath'),
     notifyCommand: value('notifyCommand'),
@@ -220,7 +230,7 @@ function readConfigFile(file: string): Record<string, unknown> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`The config file ${file} must hold a JSON object.`);
   }
-  const known = new Set(Object.values(settings).map((s) => s.file));
+  const known = new Set(Object.values(settings as Record<string, Setting<unknown>>).flatMap((s) => [s.file, ...(s.formerly ? [s.formerly.file] : [])]));
   const unknown = Object.keys(parsed).filter((key) => !known.has(key));
   if (unknown.length > 0) {
     throw new ConfigError(
@@ -229,6 +239,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   return parsed as Record<string, unknown>;
 }
+
+/** How the owner sets the allowed paths, for messages that tell them how to allow a folder. */
+export const ALLOWED_PATHS_SETTING = `${settings.allowedPaths.file} (${settings.allowedPaths.env})`;
 
 /** The NO_COLOR convention (https://no-color.org): any non-empty value turns colours off. */
 export function noColorRequested(env: NodeJS.ProcessEnv = process.env): boolean {

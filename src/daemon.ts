@@ -11,13 +11,14 @@ import { createApiServer, DEFAULT_API_LIMITS, type ApiLimits } from './api/serve
 import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
 import { AuthService, RateLimiter, SessionService, SetupCode, type RateLimiterOptions } from './auth/index.ts';
-import type { Config } from './config.ts';
+import { ALLOWED_PATHS_SETTING, type Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { destinationOf } from './destinations/index.ts';
 import { DriveListings, driveOperations, monitorBlockEvents, OutcomeSignal, PlugInPolicy } from './devices/index.ts';
 import { AllowedPaths } from './files/allowed-paths.ts';
 import { EventBus } from './events.ts';
+import { JobPaths } from './jobs/job-paths.ts';
 import { JobService } from './jobs/job-service.ts';
 import { createLogger, type Logger } from './log.ts';
 import { RunLogs } from './logs/index.ts';
@@ -85,6 +86,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     teardown.push(() => logs.close());
     const sentFilesOf = (jobId: number) => path.join(config.dataDir, 'sent-files', `job-${jobId}.json`);
     const hostKeys = new FileHostKeyPins(path.join(config.dataDir, 'host-keys.json'));
+    const allowedPaths = new AllowedPaths(config.allowedPaths, { setting: ALLOWED_PATHS_SETTING, excluded: [config.dataDir] });
+    const jobPaths = new JobPaths(allowedPaths, destinationOf);
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,
@@ -93,6 +96,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       destinationOf,
       secretOf: async (job) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id)),
       hostKeys,
+      paths: jobPaths,
       stateFileOf: (job) => sentFilesOf(job.id),
       events,
       log,
@@ -119,6 +123,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       logs,
       schedulesOf: (jobId) => scheduleViewsOf(store.schedules.ofJob(jobId), store.settings.get().timezone),
       credentialExists: (id) => credentials.exists(id),
+      checkPaths: (job) => jobPaths.checkSaved(job),
       onChange: () => scheduler.refresh(),
       forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
     });
@@ -132,6 +137,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       log,
       signal: new OutcomeSignal({ ledPath: config.ledPath, notifyCommand: config.notifyCommand }, log),
       drives,
+      allowed: allowedPaths,
       debounceMs: options.plugInDebounceMs,
     });
     teardown.push(() => plugIn.stop());
@@ -151,7 +157,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.apiLimits };
     const connections = new ConnectionLimit(limits.connectionsPerClient);
     const server = await createApiServer({
-      allowedPaths: new AllowedPaths(config.allowedBrowsePaths),
+      allowedPaths,
       host: config.host,
       port: config.port,
       version: VERSION,

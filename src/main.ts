@@ -67,7 +67,7 @@ const OVERVIEW = `Usage: cairn <command> [options]     (cairn <command> --help f
 Commands:
 ${COMMANDS.map(usageLine).join('\n')}
 
-Configuration comes from CAIRN_HOST, CAIRN_PORT, CAIRN_DATA_DIR, CAIRN_ALLOWED_BROWSE_PATHS
+Configuration comes from CAIRN_HOST, CAIRN_PORT, CAIRN_DATA_DIR, CAIRN_ALLOWED_PATHS
 and an optional JSON file named by CAIRN_CONFIG; when neither CAIRN_DATA_DIR nor CAIRN_CONFIG
 is set, from the installed service's ${SERVICE_SETTINGS_FILE} if it exists (see README.md).
 `;

@@ -3,7 +3,7 @@
  * data dir, and an HTTP client that keeps the session cookie like a browser would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { currentTotpCode, TOTP_STEP_MS } from '../src/auth/index.ts';
@@ -24,12 +24,27 @@ export function tempDir(prefix = 'cairn-test-'): string {
   return dir;
 }
 
+/** The allowed paths of test daemons: the real temp folder, which holds every `tempDir()`. */
+export const TEST_ROOT = realpathSync(os.tmpdir());
+
+/**
+ * A fresh folder outside `TEST_ROOT`, for what a test daemon must refuse to touch (removed at exit).
+ * /var/tmp is on every Debian box and is not the temp folder unless TMPDIR says so; then /dev/shm.
+ */
+export function outsideDir(prefix = 'cairn-outside-'): string {
+  const base = ['/var/tmp', '/dev/shm'].find((candidate) => existsSync(candidate) && path.relative(TEST_ROOT, realpathSync(candidate)).startsWith('..'));
+  if (!base) throw new Error(`no writable folder outside ${TEST_ROOT} for the test`);
+  const dir = mkdtempSync(path.join(base, prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
     host: '127.0.0.1',
     port: 0,
     dataDir: path.join(tempDir(), 'data'),
-    allowedBrowsePaths: [tempDir()],
+    allowedPaths: [TEST_ROOT],
     watchDrives: false,
     ledPath: null,
     notifyCommand: null,
@@ -158,11 +173,11 @@ export interface DaemonProcess {
 
 /**
  * Runs `cairn daemon` as a separate process (for crash tests and benchmarks) and waits until it
- * listens. `cairn` is the repository's CLI under this Node unless another command is given.
+ * listens. Its allowed paths are `TEST_ROOT`, as for `startTestDaemon`, unless `env` says otherwise. `cairn` is the repository's CLI under this Node unless another command is given.
  */
 export async function spawnDaemonProcess(dataDir: string, env: Record<string, string> = {}, cairn: string[] = [process.execPath, CAIRN_BIN]): Promise<DaemonProcess> {
   const child = spawn(cairn[0], [...cairn.slice(1), 'daemon'], {
-    env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_WATCH_DRIVES: 'false', ...env },
+    env: { ...process.env, CAIRN_DATA_DIR: dataDir, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_WATCH_DRIVES: 'false', CAIRN_ALLOWED_PATHS: TEST_ROOT, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

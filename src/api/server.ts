@@ -148,7 +148,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...settingsRoutes(deps.settings, deps.onSettingsChange),
           ...jobRoutes(deps.jobs, deps.runManager, deps.allowedPaths),
           ...runRoutes(deps.history),
-          ...credentialRoutes(deps.credentials, deps.hostKeys),
+          ...credentialRoutes(deps.credentials, deps.hostKeys, deps.allowedPaths),
           ...scheduleRoutes(deps.jobs, deps.schedules, deps.settings, deps.onSettingsChange),
         ]);
       },

@@ -32,8 +32,13 @@ export interface SyncContext<Config> {
   config: Config;
   /** Decrypted credential data, or null when the destination needs none. Never log it. */
   secret: Record<string, string> | null;
-  /** Absolute source folders; each lands in `<destination>/<basename of source>`. */
+  /** The job's source folders as saved; each lands in `<destination>/<basename of source>`. */
   sources: string[];
+  /**
+   * The real path of each source, in the same order, resolved and checked against the allowed paths
+   * when the run started. Read from these, never from `sources`: a link there may have been swapped.
+   */
+  realSources: string[];
   options: SyncOptions;
   /** Aborted when the run is cancelled or the daemon stops. */
   signal: AbortSignal;
@@ -84,6 +89,12 @@ export interface Destination<Config = Record<string, unknown>> {
   readonly capabilities: DestinationCapabilities;
   /** joi schema of `destination_config` for this type; unknown keys refused. */
   readonly configSchema: Joi.ObjectSchema;
+  /**
+   * The folders on this machine a config makes the daemon write to or read a backup from (the mount
+   * point and the backup folder below it), checked against the allowed paths when a job is saved and
+   * when a run starts. Absent for destinations that keep nothing on this machine.
+   */
+  localFolders?(config: Config): string[];
   /** Names the place a config writes to (type, host, folder …): two jobs with the same identity share it. */
   identity(config: Config): string;
   /** Names of credential fields that are secret, so logs and responses can redact them. */

@@ -6,6 +6,7 @@
  */
 import type { JobRecord } from '../domain/jobs.ts';
 import type { RunRecord } from '../domain/runs.ts';
+import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { DriveEvent, EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { RunManager } from '../runs/index.ts';
@@ -59,6 +60,8 @@ export class PlugInPolicy {
       log: Logger;
       signal: OutcomeSignal;
       drives: DriveOperations;
+      /** The allowed-paths rule: a mount point outside it is never mounted on. */
+      allowed: Pick<AllowedPaths, 'creatable'>;
       debounceMs?: number;
     },
   ) {}
@@ -134,6 +137,14 @@ export class PlugInPolicy {
     for (const job of jobs) {
       if (session.removed || this.stopped) return;
       const mountPoint = configOf(job).mount_point;
+      try {
+        await this.deps.allowed.creatable(mountPoint, 'mount_point');
+      } catch (error) {
+        // Not mounted; the run is still asked for, and fails at its start naming the path and the setting.
+        this.deps.log.error('a plugged-in drive was not mounted: its mount point is outside the allowed paths', { uuid, error: (error as Error).message });
+        allCompleted &&= (await this.runToEnd(job))?.status === 'completed';
+        continue;
+      }
       try {
         await this.ensureMounted(session, mountPoint);
       } catch (error) {

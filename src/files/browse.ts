@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { conflict, invalid } from '../domain/errors.ts';
 import { AllowedPaths } from './allowed-paths.ts';
+import { pathProblem } from './fs-errors.ts';
 
 export interface BrowseEntry {
   name: string;
@@ -26,9 +27,12 @@ const MAX_ENTRIES = 5000;
 
 export async function browse(allowed: AllowedPaths, clientPath: string | undefined): Promise<BrowseResult & { truncated: boolean }> {
   const { real, root } = await allowed.existing(clientPath ?? allowed.list()[0]);
-  const stat = await fs.stat(real);
+  const problem = (error: unknown) => {
+    throw pathProblem(real, error);
+  };
+  const stat = await fs.stat(real).catch(problem);
   if (!stat.isDirectory()) throw invalid('NOT_A_FOLDER', `${real} is not a folder`);
-  const names = (await fs.readdir(real)).sort((a, b) => a.localeCompare(b));
+  const names = (await fs.readdir(real).catch(problem)).sort((a, b) => a.localeCompare(b));
   const entries: BrowseEntry[] = [];
   for (const name of names.slice(0, MAX_ENTRIES)) {
     const full = path.join(real, name);
@@ -50,11 +54,13 @@ export async function browse(allowed: AllowedPaths, clientPath: string | undefin
   return { path: real, parent: real === root ? null : path.dirname(real), entries, truncated: names.length > MAX_ENTRIES };
 }
 
-/** Creates a folder (and missing parents) inside the allowed paths. */
+/**
+ * Creates a folder (and missing parents) inside the allowed paths; 409 PATH_EXISTS when something is
+ * already there, and a 4xx naming the path for any filesystem failure (see `AllowedPaths.makeFolder`).
+ */
 export async function makeDirectory(allowed: AllowedPaths, clientPath: string): Promise<string> {
   const target = await allowed.creatable(clientPath);
   const existing = await fs.lstat(target).catch(() => null);
   if (existing) throw conflict('PATH_EXISTS', `${target} already exists`);
-  await fs.mkdir(target, { recursive: true, mode: 0o755 });
-  return target;
+  return allowed.makeFolder(target);
 }

@@ -24,6 +24,8 @@ export interface JobServiceDependencies {
   schedulesOf(jobId: number): ScheduleView[];
   /** True when a credential with this id exists (credentials arrive with the remote destinations). */
   credentialExists(id: number): boolean;
+  /** Refuses (403 PATH_NOT_ALLOWED) a job whose sources or local destination lie outside the allowed paths. */
+  checkPaths(job: Pick<JobInput, 'source_dirs' | 'destination_type' | 'destination_config'>): Promise<void>;
   /** Called after jobs or schedules change, so timers follow. */
   onChange(): void;
   /** Drops what the job's destination remembered sending (see SyncContext.stateFile). */
@@ -49,14 +51,14 @@ export class JobService {
   }
 
   async create(input: JobInput): Promise<JobView> {
-    const job = await this.deps.jobs.create(this.checked(input, null));
+    const job = await this.deps.jobs.create(await this.checked(input, null));
     this.deps.onChange();
     return this.view(job);
   }
 
   async update(id: number, input: JobInput): Promise<JobView> {
     this.require(id);
-    const job = await this.deps.jobs.update(id, this.checked(input, id));
+    const job = await this.deps.jobs.update(id, await this.checked(input, id));
     this.deps.onChange();
     return this.view(job);
   }
@@ -75,9 +77,11 @@ export class JobService {
   /**
    * Copies the job and its schedules under a free name "NAME (Copy)", "NAME (Copy 2)", ….
    * The copy starts disabled so it does not run on its own before the owner has looked at it.
+   * A job saved before the allowed-paths rule, with paths outside it, is not copied (403).
    */
   async clone(id: number): Promise<JobView> {
     const original = this.require(id);
+    await this.deps.checkPaths(original);
     const { id: _id, created_at: _created, updated_at: _updated, ...input } = structuredClone(original);
     const copy = await this.deps.jobs.create({ ...input, name: this.freeCopyName(original.name), enabled: false });
     for (const schedule of this.deps.schedules.ofJob(id)) {
@@ -108,7 +112,7 @@ export class JobService {
   }
 
   /** Applies the rules that need more than the body schema; returns the input to store. */
-  private checked(input: JobInput, id: number | null): JobInput {
+  private async checked(input: JobInput, id: number | null): Promise<JobInput> {
     const taken = this.deps.jobs.byName(input.name);
     if (taken && taken.id !== id) throw conflict('JOB_NAME_TAKEN', `A job named "${input.name}" already exists`);
     const duplicates = duplicateBasenames(input.source_dirs);
@@ -123,6 +127,7 @@ export class JobService {
     if (input.credential_id !== null && !this.deps.credentialExists(input.credential_id)) {
       throw invalid('CREDENTIAL_NOT_FOUND', `Credential ${input.credential_id} does not exist`);
     }
+    await this.deps.checkPaths({ ...input, destination_config });
     return { ...input, destination_config };
   }
 

@@ -1,7 +1,8 @@
 /**
  * Where a restore may write: a folder under the allowed roots (created when missing), checked after
  * realpath, and never over the job's own sources unless the owner says so, since a restore there
- * would replace the very files the backup was made from.
+ * would replace the very files the backup was made from. Every refusal and filesystem failure is a
+ * 4xx naming the path; the run checks the target once more when it starts (jobs/job-paths.ts).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -63,6 +64,5 @@ export async function restoreTargetFor(job: JobRecord, input: RestoreInput, allo
       }
     }
   }
-  await fs.mkdir(target, { recursive: true });
-  return { target: (await allowed.existing(target, 'target_dir')).real, paths: input.paths ?? null };
+  return { target: await allowed.makeFolder(target, 'target_dir'), paths: input.paths ?? null };
 }

@@ -5,7 +5,6 @@
  * - Every run ends in exactly one of completed | failed | cancelled, even when the daemon stops;
  *   runs left pending/running by a crash are marked failed at the next start.
  */
-import { promises as fs } from 'node:fs';
 import { CairnError, conflict, isCairnError, notFound } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import { DRIVE_REMOVED_MESSAGE, type LogLevel, type RunRecord, type RunTrigger, type TransferTotals } from '../domain/runs.ts';
@@ -33,8 +32,22 @@ export interface RunManagerDependencies {
   /** Where the job's destination may remember what it sent (see SyncContext.stateFile). */
   stateFileOf(job: JobRecord): string;
   hostKeys: HostKeyPins;
+  /** The allowed-paths rule applied when a run starts (see jobs/job-paths.ts). */
+  paths: RunPaths;
   events: EventBus;
   log: Logger;
+}
+
+/**
+ * Checks, as each run starts, every path the run will read or write against the allowed paths, since
+ * a link may have been swapped since the job was saved, or the job saved before the rule existed.
+ * Throws a CairnError whose message names the path and how to allow it; the run then fails.
+ */
+export interface RunPaths {
+  /** The real path of each source, to read from instead of the saved ones. */
+  forSync(job: JobRecord): Promise<string[]>;
+  /** The real path of the restore target. */
+  forRestore(job: JobRecord, target: string): Promise<string>;
 }
 
 export interface RunRequest {
@@ -203,13 +216,15 @@ export class RunManager {
       let totals: TransferTotals;
       if (restore) {
         log('info', `Restoring "${job.name}" from ${destination.describe().name} into ${restore.target}${restore.paths ? ` (${restore.paths.join(', ')})` : ''}`);
-        totals = await destination.restore({ ...common, target: restore.target, paths: restore.paths, verbosity: job.sync_options.verbosity });
+        const target = await this.deps.paths.forRestore(job, restore.target);
+        signal.throwIfAborted();
+        totals = await destination.restore({ ...common, target, paths: restore.paths, verbosity: job.sync_options.verbosity });
       } else {
         log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${job.sync_options.dry_run ? ' (dry run: nothing is written)' : ''}`);
         this.refuseSharedDestination(job, destination);
-        await checkSources(job.source_dirs);
+        const realSources = await this.deps.paths.forSync(job);
         signal.throwIfAborted();
-        totals = await destination.sync({ ...common, options: job.sync_options, stateFile: this.deps.stateFileOf(job) });
+        totals = await destination.sync({ ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job) });
       }
       announce.cancel();
       log('info', `Completed: ${describeTotals(totals)}`);
@@ -278,15 +293,6 @@ export class RunManager {
     for (const id of doomed) {
       await this.deps.logs.remove(id).catch((error) => this.deps.log.error('removing an old run log failed', { run_id: id, error: String(error) }));
     }
-  }
-}
-
-/** Every source must be an existing folder: backing up nothing and calling it done would be a lie. */
-async function checkSources(sources: string[]): Promise<void> {
-  for (const source of sources) {
-    const stat = await fs.stat(source).catch(() => null);
-    if (!stat) throw new CairnError('invalid', 'SOURCE_MISSING', `Source folder ${source} does not exist`);
-    if (!stat.isDirectory()) throw new CairnError('invalid', 'SOURCE_NOT_FOLDER', `Source ${source} is not a folder`);
   }
 }
 

@@ -62,7 +62,7 @@ binary('it prints its version, runs the daemon, backs up a folder, and draws the
   const started = Date.now();
   const daemon = spawn(...commandFor(context.binary, ['daemon']), {
     cwd,
-    env: { PATH: process.env.PATH, CAIRN_DATA_DIR: path.join(cwd, 'data'), CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_ALLOWED_BROWSE_PATHS: allowed },
+    env: { PATH: process.env.PATH, CAIRN_DATA_DIR: path.join(cwd, 'data'), CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_ALLOWED_PATHS: allowed },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   context.daemon = daemon;
@@ -79,7 +79,9 @@ binary('it prints its version, runs the daemon, backs up a folder, and draws the
   mkdirSync(path.join(source, 'sub'), { recursive: true });
   writeFileSync(path.join(source, 'letter.txt'), 'dear owner');
   writeFileSync(path.join(source, 'sub', 'scan.pdf'), fileContent('scan', 200_000));
-  const target = tempDir();
+  // The backup folder lies inside the daemon's allowed paths, as every local destination must.
+  const target = path.join(allowed, 'usb');
+  mkdirSync(target);
   const job = await api.post('/api/jobs', { name: 'Documents', source_dirs: [source], destination_type: 'local', destination_config: { mount_point: target, backup_subdir: '' } });
   assert.is(job.status, 201, JSON.stringify(job.body));
   const runId = (await api.post(`/api/jobs/${job.body.id}/run`)).body.run_id;

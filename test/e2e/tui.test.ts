@@ -286,7 +286,7 @@ tui('a job to an SFTP server is set up by its address, run, and restored, all fr
   try {
     const allowed = tempDir();
     await context.daemon.kill();
-    context.daemon = await spawnDaemonProcess(context.daemon.dataDir, { CAIRN_ALLOWED_BROWSE_PATHS: allowed });
+    context.daemon = await spawnDaemonProcess(context.daemon.dataDir, { CAIRN_ALLOWED_PATHS: allowed });
     context.api = new ApiClient(context.daemon.url);
     await context.api.login();
     await context.api.post('/api/credentials', { name: 'NAS', provider_type: 'sftp', data: { password: server.password } });

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
 import { isMountPoint, mountImageReadOnly, mountTargetsOf, plugInDrive, startUdev, type TestDrive } from '../drives.ts';
-import { isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
+import { isErrorShape, outsideDir, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
 import { fileContent, makeSampleTree, snapshotTree, waitFor } from '../trees.ts';
 
 interface Context {
@@ -40,7 +40,7 @@ usb.before.each(async (context) => {
   writeFileSync(notify, `#!/bin/sh\necho "$CAIRN_EVENT $CAIRN_OUTCOME $CAIRN_DRIVE_UUID" >> ${context.notifyLog}\n`);
   chmodSync(notify, 0o755);
   context.daemon = await startTestDaemon(
-    { watchDrives: true, ledPath: context.ledDir, notifyCommand: notify, allowedBrowsePaths: [tempDir()] },
+    { watchDrives: true, ledPath: context.ledDir, notifyCommand: notify },
     { plugInDebounceMs: 300 },
   );
   context.client = context.daemon.client();
@@ -203,7 +203,8 @@ usb('a failed backup still unmounts, and the LED and command say it failed', asy
 usb('mount, list, browse and unmount through the API; busy drives are named, bad input is refused', async (context) => {
   const drive = plugInDrive({ uuid: 'c0ffee00-1234-4567-89ab-cdef01234567', label: 'PHOTOS' });
   context.drives.push(drive);
-  const root = (await context.client.get('/api/system/allowed-paths')).body.paths[0];
+  // A fresh folder inside the test daemon's allowed paths (the temp folder).
+  const root = tempDir();
   await waitFor('the drive to be listed', async () => (await context.client.get('/api/system/drives')).body.find((d: any) => d.uuid === drive.uuid));
   const listed = (await context.client.get('/api/system/drives')).body.find((d: any) => d.uuid === drive.uuid);
   assert.equal({ label: listed.label, fstype: listed.fstype, mountpoint: listed.mountpoint }, { label: 'PHOTOS', fstype: 'ext4', mountpoint: null });
@@ -239,8 +240,8 @@ usb('mount, list, browse and unmount through the API; busy drives are named, bad
 });
 
 usb('paths outside the allowed roots, traversal, symlink escapes and shell strings are refused and nothing runs', async (context) => {
-  const root = (await context.client.get('/api/system/allowed-paths')).body.paths[0];
-  const outside = tempDir();
+  const root = tempDir();
+  const outside = outsideDir();
   symlinkSync(outside, path.join(root, 'escape'));
   const marker = path.join(tempDir(), 'pwned');
   const refused: Array<[string, string, unknown, number]> = [
@@ -249,7 +250,7 @@ usb('paths outside the allowed roots, traversal, symlink escapes and shell strin
     ['GET', `/api/system/browse?path=${encodeURIComponent(`${root}/escape`)}`, undefined, 403],
     ['GET', `/api/system/browse?path=relative/path`, undefined, 400],
     ['POST', '/api/system/mkdir', { path: `${root}/escape/inside-outside` }, 403],
-    ['POST', '/api/system/mkdir', { path: `${root}/../evil` }, 403],
+    ['POST', '/api/system/mkdir', { path: `${root}/../../evil` }, 403],
     ['POST', '/api/system/mount', { uuid: 'ABCD-1234', mount_point: '/etc' }, 403],
     ['POST', '/api/system/mount', { uuid: 'ABCD-1234', mount_point: `${root}/escape/m` }, 403],
     ['POST', '/api/system/mount', { uuid: `$(touch ${marker})`, mount_point: `${root}/m` }, 400],

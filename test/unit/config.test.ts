@@ -20,7 +20,7 @@ test('with nothing set, the defaults make a local daemon under ./data', () => {
     host: '127.0.0.1',
     port: 8080,
     dataDir: '/srv/data',
-    allowedBrowsePaths: ['/mnt', '/media', '/home'],
+    allowedPaths: ['/home', '/srv', '/mnt', '/media'],
     watchDrives: true,
     ledPath: null,
     notifyCommand: null,
@@ -32,14 +32,14 @@ test('with nothing set, the defaults make a local daemon under ./data', () => {
 
 test('environment variables set each value', () => {
   const config = loadConfig(
-    { CAIRN_HOST: '0.0.0.0', CAIRN_PORT: '9000', CAIRN_DATA_DIR: '/var/lib/cairn', CAIRN_ALLOWED_BROWSE_PATHS: '/mnt , /srv/backup/' },
+    { CAIRN_HOST: '0.0.0.0', CAIRN_PORT: '9000', CAIRN_DATA_DIR: '/var/lib/cairn', CAIRN_ALLOWED_PATHS: '/mnt , /srv/backup/' },
     '/srv',
   );
   assert.equal(config, {
     host: '0.0.0.0',
     port: 9000,
     dataDir: '/var/lib/cairn',
-    allowedBrowsePaths: ['/mnt', '/srv/backup'],
+    allowedPaths: ['/mnt', '/srv/backup'],
     watchDrives: true,
     ledPath: null,
     notifyCommand: null,
@@ -54,8 +54,9 @@ test('environment variables set each value', () => {
 test('a bad value names the setting and what it accepts', () => {
   assert.match(refusal({ CAIRN_PORT: 'eighty' }), /CAIRN_PORT="eighty" is not valid: expected a whole number from 0 to 65535/);
   assert.match(refusal({ CAIRN_PORT: '70000' }), /CAIRN_PORT/);
-  assert.match(refusal({ CAIRN_ALLOWED_BROWSE_PATHS: 'mnt,media' }), /CAIRN_ALLOWED_BROWSE_PATHS.*absolute paths/);
-  assert.match(refusal({ CAIRN_ALLOWED_BROWSE_PATHS: ' , ' }), /CAIRN_ALLOWED_BROWSE_PATHS/);
+  assert.match(refusal({ CAIRN_ALLOWED_PATHS: 'mnt,media' }), /CAIRN_ALLOWED_PATHS.*absolute paths/);
+  assert.match(refusal({ CAIRN_ALLOWED_PATHS: ' , ' }), /CAIRN_ALLOWED_PATHS/);
+  assert.match(refusal({ CAIRN_ALLOWED_BROWSE_PATHS: 'mnt' }), /CAIRN_ALLOWED_BROWSE_PATHS.*absolute paths/);
   assert.match(refusal({ CAIRN_HOST: 'bad host; rm -rf' }), /CAIRN_HOST/);
   assert.match(refusal({ CAIRN_DATA_DIR: '' }), /CAIRN_DATA_DIR/);
   assert.match(refusal({ CAIRN_WATCH_DRIVES: 'maybe' }), /CAIRN_WATCH_DRIVES.*true or false/);
@@ -65,12 +66,22 @@ test('a bad value names the setting and what it accepts', () => {
 test('a config file supplies values and the environment wins over it', () => {
   const dir = tempDir();
   const file = path.join(dir, 'cairn.json');
-  writeFileSync(file, JSON.stringify({ port: 9100, data_dir: '/var/lib/cairn', allowed_browse_paths: ['/media'] }));
+  writeFileSync(file, JSON.stringify({ port: 9100, data_dir: '/var/lib/cairn', allowed_paths: ['/media'] }));
   const config = loadConfig({ CAIRN_CONFIG: file, CAIRN_PORT: '9200' }, '/srv');
   assert.is(config.port, 9200);
   assert.is(config.dataDir, '/var/lib/cairn');
-  assert.equal(config.allowedBrowsePaths, ['/media']);
+  assert.equal(config.allowedPaths, ['/media']);
   assert.is(config.configFile, file);
+});
+
+test('the allowed paths keep their former name (allowed_browse_paths) as an alias, the current name winning', () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'cairn.json');
+  writeFileSync(file, JSON.stringify({ allowed_browse_paths: ['/media', '/srv'] }));
+  assert.equal(loadConfig({ CAIRN_CONFIG: file }, '/srv').allowedPaths, ['/media', '/srv']);
+  assert.equal(loadConfig({ CAIRN_ALLOWED_BROWSE_PATHS: '/data' }, '/srv').allowedPaths, ['/data']);
+  assert.equal(loadConfig({ CAIRN_ALLOWED_BROWSE_PATHS: '/data', CAIRN_ALLOWED_PATHS: '/home' }, '/srv').allowedPaths, ['/home']);
+  assert.equal(loadConfig({ CAIRN_CONFIG: file, CAIRN_ALLOWED_BROWSE_PATHS: '/data' }, '/srv').allowedPaths, ['/data'], 'the environment wins over the file');
 });
 
 test('a config file with an unknown key, bad JSON, or a bad value is refused by name', () => {

@@ -6,6 +6,8 @@ import { checkedSecret, type CredentialService } from '../../credentials/credent
 import { capabilitiesOf, destinationOf, isKnownProvider, providerCatalogue, UNAVAILABLE_REASON, validateDestinationConfig } from '../../destinations/index.ts';
 import { CREDENTIAL_PROVIDERS, credentialCreateSchema, credentialUpdateSchema, type CredentialProvider } from '../../domain/credentials.ts';
 import { invalid, isCairnError } from '../../domain/errors.ts';
+import type { AllowedPaths } from '../../files/allowed-paths.ts';
+import { checkDestinationFolders } from '../../jobs/job-paths.ts';
 import { idOf, idParam, queryOf } from '../params.ts';
 import { body } from '../validation.ts';
 
@@ -23,7 +25,7 @@ interface ProviderTest {
   credential_data?: Record<string, unknown> | null;
 }
 
-export function credentialRoutes(credentials: CredentialService, hostKeys: HostKeyPins): ServerRoute[] {
+export function credentialRoutes(credentials: CredentialService, hostKeys: HostKeyPins, allowedPaths: AllowedPaths): ServerRoute[] {
   const params = idParam;
 
   /** The secret a connection test uses: a saved credential's, or inline data (used, never stored). */
@@ -95,6 +97,8 @@ export function credentialRoutes(credentials: CredentialService, hostKeys: HostK
           return { success: false, message: `${input.destination_type}: ${UNAVAILABLE_REASON}`, details: null };
         }
         const config = validateDestinationConfig(input.destination_type, input.destination_config);
+        // The local test writes a probe file: only where a job could write.
+        await checkDestinationFolders(allowedPaths, destination, config);
         try {
           const result = await destination.test(config, secret, hostKeys);
           return { success: true, message: result.message, details: result.details };

@@ -4,7 +4,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { UUID_PATTERN, type DriveListings, type DriveOperations } from '../../devices/index.ts';
 import { conflict, notFound } from '../../domain/errors.ts';
-import { AllowedPaths, checkClientPath } from '../../files/allowed-paths.ts';
+import { checkClientPath, type AllowedPaths } from '../../files/allowed-paths.ts';
 import { browse, makeDirectory } from '../../files/browse.ts';
 import { queryOf } from '../params.ts';
 import { body } from '../validation.ts';
@@ -17,8 +17,6 @@ const clientPath = Joi.string().min(1).max(4096);
  * is read fresh through `drives`, whose changes clear the listings.
  */
 export function systemRoutes(version: string, allowed: AllowedPaths, drives: DriveOperations, listings: DriveListings): ServerRoute[] {
-  // Drives may also be mounted under /mnt, the conventional place, even when it is not browsable.
-  const mountRoots = new AllowedPaths([...new Set([...allowed.list(), '/mnt'])]);
   return [
     {
       method: 'GET',
@@ -38,7 +36,7 @@ export function systemRoutes(version: string, allowed: AllowedPaths, drives: Dri
       options: { validate: { payload: body(Joi.object({ uuid: uuid.required(), mount_point: clientPath.required() })) } },
       async handler(request) {
         const { uuid: id, mount_point } = request.payload as { uuid: string; mount_point: string };
-        const target = await mountRoots.creatable(mount_point, 'mount_point');
+        const target = await allowed.creatable(mount_point, 'mount_point');
         const entries = await fs.readdir(target).catch(() => [] as string[]);
         const drive = (await drives.listDrives()).find((candidate) => candidate.uuid.toLowerCase() === id.toLowerCase());
         if (entries.length > 0 && drive?.mountpoint !== target) {
@@ -54,7 +52,7 @@ export function systemRoutes(version: string, allowed: AllowedPaths, drives: Dri
       options: { validate: { payload: body(Joi.object({ mount_point: clientPath.required() })) } },
       async handler(request) {
         const requested = checkClientPath((request.payload as { mount_point: string }).mount_point, 'mount_point');
-        const { real } = await mountRoots.existing(requested, 'mount_point');
+        const { real } = await allowed.existing(requested, 'mount_point');
         // Only drives: the API must never unmount the system's own filesystems.
         if (!(await drives.listDrives()).some((drive) => drive.mountpoint === real)) {
           throw notFound('NOT_MOUNTED', `No drive is mounted at ${real}`);

@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CairnError } from '../../domain/errors.ts';
+import { describeErrno } from '../../files/fs-errors.ts';
 import { filesystemMountedAt } from './mounts.ts';
 
 /** The part of `LocalConfig` that says which drive or folder must be there. */
@@ -100,21 +101,4 @@ async function realInside(mount: string, folder: string): Promise<string> {
 
 function cannotCreate(folder: string, error: NodeJS.ErrnoException): CairnError {
   return new CairnError('unavailable', 'DESTINATION_NOT_WRITABLE', `Cannot create ${folder}: ${describeErrno(error)}`, { cause: error });
-}
-
-/** A short reason for a failed file operation, e.g. "the filesystem is read-only". */
-export function describeErrno(error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case 'EROFS':
-      return 'the filesystem is read-only';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOSPC':
-      return 'no space left on the drive';
-    case 'EIO':
-      return 'input/output error (is the drive failing or unplugged?)';
-    default:
-      return error.code ?? error.message;
-  }
 }

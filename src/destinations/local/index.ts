@@ -10,11 +10,12 @@ import Joi from 'joi';
 import { CairnError } from '../../domain/errors.ts';
 import type { TransferTotals } from '../../domain/runs.ts';
 import { folderNamesOf } from '../source-names.ts';
+import { describeErrno } from '../../files/fs-errors.ts';
 import { restoreFromStore } from '../remote/sync-engine.ts';
 import type { ConnectionTestResult, Destination, RestoreContext, SyncContext } from '../types.ts';
 import { localBackupReader } from './backup-reader.ts';
 import { copySource } from './copy-source.ts';
-import { checkMount, describeErrno, resolveInside, type CheckedMount } from './destination-root.ts';
+import { checkMount, resolveInside, type CheckedMount } from './destination-root.ts';
 import { filesystemTypeOf, isFatLike } from './mounts.ts';
 
 /** The job's `destination_config` for type `local`, after `configSchema` applied its defaults. */
@@ -66,12 +67,12 @@ async function sync(context: SyncContext<LocalConfig>): Promise<TransferTotals> 
     context.log('info', `${root.path} is on a FAT/exFAT/NTFS filesystem: owners and permissions are not kept, times are compared to within 1 s`);
   }
   const totals: TransferTotals = { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
-  for (const [index, source] of context.sources.entries()) {
+  for (const index of context.sources.keys()) {
     signal.throwIfAborted();
     const name = names[index];
     if (writing && config.usb_uuid) await checkStillOnDrive(mount, config);
     const target = (await resolveInside(mount.path, path.join(config.backup_subdir, name), writing)).path;
-    await copySource(context, { name, source, target, fatLike }, totals);
+    await copySource(context, { name, source: context.realSources[index], target, fatLike }, totals);
   }
   return totals;
 }
@@ -124,6 +125,7 @@ export const localDestination: Destination<LocalConfig> = {
   },
   configSchema,
   secretFields: [],
+  localFolders: (config) => [config.mount_point, path.join(config.mount_point, config.backup_subdir)],
   identity: (config) => `local:${path.resolve(config.mount_point, config.backup_subdir)}`,
   test,
   sync,

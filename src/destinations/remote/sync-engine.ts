@@ -49,7 +49,8 @@ export async function syncToStore(context: SyncContext<unknown>, { store, identi
       signal.throwIfAborted();
       const name = names[index];
       const before = { ...totals };
-      const tree = await readLocalTree(source, excludes, signal);
+      // The real path checked at run start: a link in the job's path may have been swapped since.
+      const tree = await readLocalTree(context.realSources[index], excludes, signal);
       const remote = await store.list(name, signal);
       const uploads = [...tree.files].filter(([relative, file]) => !isUnchanged(`${name}/${relative}`, file, remote.get(relative), sent));
       // A server that folds case or normalises Unicode lists a file under another spelling than the

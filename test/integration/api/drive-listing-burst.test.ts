@@ -70,7 +70,7 @@ test('a mount through the API clears the shared listing, so the next one reads a
     assert.is((await client.get('/api/system/drives')).status, 200);
     assert.is(lsblk.starts(), 1, 'the second listing reused the first');
     // No drive has this UUID, so the mount is refused after reading fresh; it still counts as a change.
-    const mountPoint = path.join(daemon.config.allowedBrowsePaths[0], 'usb');
+    const mountPoint = path.join(daemon.config.allowedPaths[0], 'usb');
     const mount = await client.post('/api/system/mount', { uuid: 'DEAD-BEEF', mount_point: mountPoint });
     assert.is(mount.status, 404);
     assert.is(mount.body.code, 'DRIVE_NOT_FOUND');

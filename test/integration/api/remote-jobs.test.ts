@@ -24,7 +24,7 @@ const remote = suite<Context>('remote jobs');
 remote.before.each(async (context) => {
   context.server = await startSftpServer();
   context.allowed = tempDir();
-  context.daemon = await startTestDaemon({ allowedBrowsePaths: [context.allowed] });
+  context.daemon = await startTestDaemon({ allowedPaths: [context.allowed] });
   context.client = context.daemon.client();
   await context.client.setupAdmin();
   context.bodies = recordBodies(context.client);

@@ -52,7 +52,7 @@ const sftpKeys = suite<Context>('sftp keys');
 sftpKeys.before.each(async (context) => {
   context.server = await startSftpServer();
   context.allowed = tempDir();
-  context.daemon = await startTestDaemon({ allowedBrowsePaths: [context.allowed] });
+  context.daemon = await startTestDaemon({ allowedPaths: [context.allowed] });
   context.client = context.daemon.client();
   await context.client.setupAdmin();
 });
@@ -127,7 +127,7 @@ sftpKeys('a key stored before the check: the connection test answers success fal
   const vault = await openVault(dataDir);
   await store.credentials.update(store.credentials.byId(credential.body.id)!, { secret: vault.encrypt(JSON.stringify({ private_key: keys.encryptedPkcs8, passphrase: 'x' })) });
   await store.close();
-  context.daemon = await startTestDaemon({ dataDir, allowedBrowsePaths: [context.allowed] });
+  context.daemon = await startTestDaemon({ dataDir, allowedPaths: [context.allowed] });
   context.client = context.daemon.client();
   assert.is((await context.client.login()).status, 200);
 

@@ -77,6 +77,7 @@ export function destinationContract<Config>(name: string, start: () => Promise<C
       config: place.config,
       secret: extra.secret === undefined ? context.server.secret : extra.secret,
       sources,
+      realSources: sources,
       options: { ...DEFAULTS, ...options },
       signal: extra.signal ?? new AbortController().signal,
       stateFile: extra.stateFile ?? stateFileOf(place),

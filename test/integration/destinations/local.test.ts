@@ -32,6 +32,7 @@ async function sync(config: LocalConfig, sources: string[], options: Partial<Syn
     config,
     secret: null,
     sources,
+    realSources: sources,
     options: { ...defaults, ...options },
     signal: controller.signal,
     stateFile: path.join(tempDir(), 'sent.json'),

@@ -59,6 +59,7 @@ stalled('a cancel ends the run within seconds even when sshd hangs with the conn
       config: { host: server.host, port: server.port, username: server.username, remote_path: path.join(server.root, 'stalled'), key_based_auth: false },
       secret: { password: server.password },
       sources: [source],
+      realSources: [source],
       options: { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: 1024, dry_run: false, verbosity: 'normal' },
       signal: controller.signal,
       stateFile: path.join(tempDir(), 'sent.json'),

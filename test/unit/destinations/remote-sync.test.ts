@@ -101,7 +101,7 @@ test('a server that spells names its own way (Unicode normal form, case) never l
   const options = { delete_extraneous: true, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' as const };
   const run = () =>
     syncToStore(
-      { config: {}, secret: null, sources: [source], options, signal: new AbortController().signal, stateFile: path.join(root, 'sent.json'), hostKeys: null as never, log: () => undefined, progress: () => undefined },
+      { config: {}, secret: null, sources: [source], realSources: [source], options, signal: new AbortController().signal, stateFile: path.join(root, 'sent.json'), hostKeys: null as never, log: () => undefined, progress: () => undefined },
       { store, identity: 'memory' },
     );
   for (let round = 0; round < 3; round++) {

@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OutcomeSignal, PlugInPolicy, type DriveOperations } from '../../../src/devices/index.ts';
 import type { JobRecord } from '../../../src/domain/jobs.ts';
+import { AllowedPaths } from '../../../src/files/allowed-paths.ts';
 import type { RunRecord } from '../../../src/domain/runs.ts';
 import { EventBus } from '../../../src/events.ts';
 import { createMemoryLogger } from '../../../src/log.ts';
@@ -63,6 +64,7 @@ async function setup(jobOverrides: Partial<JobRecord['destination_config']> = {}
     log: createMemoryLogger(),
     signal: new OutcomeSignal({ ledPath: null, notifyCommand: null }, createMemoryLogger()),
     drives,
+    allowed: new AllowedPaths(['/mnt', '/srv']),
     debounceMs: 50,
   });
   return { policy, calls, finishers, seen };
@@ -103,6 +105,16 @@ test('without auto_unmount the drive stays mounted and is not announced safe to 
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.not.ok(calls.some((call) => call.startsWith('unmount')));
   assert.not.ok(seen.includes('drive:safe_to_remove'));
+});
+
+test('a job saved before the allowed-paths rule with its mount point outside: the drive is not mounted there, and the run is still asked for (it fails at its start, naming the path)', async () => {
+  const { policy, calls, finishers, seen } = await setup({ mount_point: '/etc' });
+  plug(policy);
+  await waitFor('the run', () => finishers.size === 1);
+  finishers.get(1)!('failed');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(calls, ['run 1'], 'nothing was mounted over /etc');
+  assert.not.ok(seen.includes('drive:mounted'));
 });
 
 test('without auto_mount, or for another UUID, nothing is mounted or run', async () => {

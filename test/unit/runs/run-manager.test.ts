@@ -15,7 +15,9 @@ import { createMemoryLogger } from '../../../src/log.ts';
 import { RunLogs } from '../../../src/logs/index.ts';
 import { RunManager } from '../../../src/runs/index.ts';
 import { openStore, type Store } from '../../../src/store/index.ts';
-import { tempDir } from '../../helpers.ts';
+import { AllowedPaths } from '../../../src/files/allowed-paths.ts';
+import { JobPaths } from '../../../src/jobs/job-paths.ts';
+import { TEST_ROOT, tempDir } from '../../helpers.ts';
 import { waitFor } from '../../trees.ts';
 
 /** A destination whose syncs finish when the test says so. */
@@ -60,6 +62,7 @@ async function setup(maxConcurrent = 2) {
     secretOf: async () => null,
     hostKeys: new FileHostKeyPins(path.join(dataDir, 'host-keys.json')),
     stateFileOf: (job) => path.join(dataDir, `sent-${job.id}.json`),
+    paths: new JobPaths(new AllowedPaths([TEST_ROOT]), () => steered.destination),
     events,
     log: createMemoryLogger(),
   });
