@@ -76,6 +76,9 @@ interface Entry<S> {
   buckets: Buckets;
 }
 
+/** Snapshots newest first, each with the reasons found so far to keep it. */
+type Decided = Array<{ entry: Entry<RetentionSnapshot>; reasons: KeepReason[] }>;
+
 /** The bucket each count rule counts in; `keep_last` counts snapshots. */
 const COUNT_UNIT: Record<CountRule, BucketUnit | 'snapshot'> = {
   keep_last: 'snapshot',
@@ -194,7 +197,7 @@ function badList(message: string) {
 }
 
 /** Tags are not counted: every snapshot matching an entry is kept, once per matching entry. */
-function addTagReasons(decided: Array<{ entry: Entry<RetentionSnapshot>; reasons: KeepReason[] }>, entries: readonly string[]) {
+function addTagReasons(decided: Decided, entries: readonly string[]) {
   const lists = entries.map((entry) => ({ entry, required: parseTagList(entry) }));
   for (const { entry, reasons } of decided) {
     const carried = entry.snapshot.tags ?? [];
@@ -206,7 +209,7 @@ function addTagReasons(decided: Array<{ entry: Entry<RetentionSnapshot>; reasons
 }
 
 /** One bucket rule over the whole list, newest first; see applyRetention for what it keeps. */
-function addBucketReasons(decided: Array<{ entry: Entry<RetentionSnapshot>; reasons: KeepReason[] }>, rule: BucketRule) {
+function addBucketReasons(decided: Decided, rule: BucketRule) {
   decided.forEach(({ entry, reasons }, index) => {
     if (rule.remaining === 0 || entry.instant <= rule.after) return;
     const bucket = rule.unit === 'snapshot' ? index : entry.buckets[rule.unit];
@@ -219,7 +222,7 @@ function addBucketReasons(decided: Array<{ entry: Entry<RetentionSnapshot>; reas
 }
 
 /** The newest successful snapshot is never removed, whatever the policy says. */
-function protectNewestSuccessful(decided: Array<{ entry: Entry<RetentionSnapshot>; reasons: KeepReason[] }>) {
+function protectNewestSuccessful(decided: Decided) {
   const newestSuccessful = decided.find(({ entry }) => entry.snapshot.successful !== false);
   if (newestSuccessful && newestSuccessful.reasons.length === 0) newestSuccessful.reasons.push({ rule: 'newest_successful' });
 }
