@@ -4,5 +4,6 @@
  */
 export { nextRunAfter, nextRunOf } from './next-run.ts';
 export { checkCronExpression } from './cron-patterns.ts';
+export { LocalClock } from './local-time.ts';
 export { scheduleViewOf, scheduleViewsOf } from './schedule-view.ts';
 export { Scheduler, type SchedulerOptions } from './scheduler.ts';
