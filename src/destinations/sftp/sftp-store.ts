@@ -10,7 +10,7 @@ import { CairnError } from '../../domain/errors.ts';
 import type { HostKeyPins } from '../types.ts';
 import { connectionError } from '../remote/connection-errors.ts';
 import { checkPrivateKey } from './private-key.ts';
-import { listTree, type ListedChild } from '../remote/list-tree.ts';
+import { walkSorted, type ListedChild } from '../remote/walk-sorted.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 
 export interface SftpTarget {
@@ -140,9 +140,9 @@ export class SftpStore implements RemoteStore {
     return this.target.remote_path.startsWith('/') ? `/${joined}` : joined || '.';
   }
 
-  list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
+  walk(folder: string, signal: AbortSignal): AsyncGenerator<[string, RemoteEntry]> {
     this.endOnAbort(signal);
-    return listTree(async (relative) => {
+    return walkSorted<RemoteEntry>(async (relative) => {
       let entries: FileEntry[];
       try {
         entries = await this.call<FileEntry[]>((done) => this.sftp.readdir(this.full(joinRemote(folder, relative)), done));
@@ -150,7 +150,7 @@ export class SftpStore implements RemoteStore {
         if ((error as { code?: number }).code === NO_SUCH_FILE) return null;
         throw this.failure(error, `listing ${this.where(joinRemote(folder, relative))}`);
       }
-      const children: ListedChild[] = [];
+      const children: ListedChild<RemoteEntry>[] = [];
       for (const entry of entries) {
         if (entry.filename === '.' || entry.filename === '..') continue;
         const type = (entry.attrs.mode ?? 0) & S_IFMT;
