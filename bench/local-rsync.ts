@@ -11,14 +11,14 @@
  * disk is synced (not timed) before each timing, since this kind of machine's disk is shared and noisy.
  * Needs a few GB free in the temp dir; removes what it made.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
 import { median, numberOption, textOption } from './options.ts';
 import { generateTree } from './tree.ts';
-import { peakRssMb } from '../test/process-memory.ts';
+import { peakRssMb, timedRun } from '../test/process-memory.ts';
 import { waitFor } from '../test/trees.ts';
 
 const FILES = numberOption('--files', 100_000);
@@ -45,13 +45,16 @@ function cpuSeconds(pid: number | 'self'): number {
 
 const cpu = { cairnInitial: [] as number[], rsyncInitial: [] as number[], cairnRerun: [] as number[], rsyncRerun: [] as number[] };
 
+let rsyncPeakRssMb = 0;
+
 function timeRsync(cpuInto: number[]): number {
   settle();
-  const started = process.hrtime.bigint();
   const cpuBefore = cpuSeconds('self');
-  execFileSync('rsync', ['-a', `${source}/`, `${viaRsync}/data/`]);
+  const { seconds, peakRssMb } = timedRun('rsync', ['-a', `${source}/`, `${viaRsync}/data/`]);
   cpuInto.push(cpuSeconds('self') - cpuBefore);
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  // GNU time reports the largest of rsync's processes (it forks a receiver and a generator).
+  rsyncPeakRssMb = Math.max(rsyncPeakRssMb, peakRssMb);
+  return seconds;
 }
 
 const samples = (values: number[]) => values.map((v) => v.toFixed(1)).join(' / ');
@@ -138,7 +141,7 @@ async function main() {
   console.log(`                 rerun   cairn ${samples(times.cairnRerun)} | rsync ${samples(times.rsyncRerun)}`);
   console.log(`CPU (median s)   initial cairn ${median(cpu.cairnInitial).toFixed(2)} (daemon + its rsync) | rsync ${median(cpu.rsyncInitial).toFixed(2)}  ${ratio(median(cpu.cairnInitial), median(cpu.rsyncInitial))}`);
   console.log(`                 rerun   cairn ${median(cpu.cairnRerun).toFixed(2)} | rsync ${median(cpu.rsyncRerun).toFixed(2)}`);
-  console.log(`daemon peak RSS  ${rss.toFixed(0)} MB`);
+  console.log(`peak RSS         daemon ${rss.toFixed(0)} MB (target ≤ ${FILES >= 1_000_000 ? 250 : 150} MB) | rsync ${rsyncPeakRssMb.toFixed(0)} MB`);
   console.log(`last log page    ${Math.min(...logTimes).toFixed(1)} ms best, ${Math.max(...logTimes).toFixed(1)} ms worst of 5 (${total} lines; target < 50 ms)`);
   console.log(`files counted    initial ${cairnInitial.run.files_transferred}, rerun ${cairnRerun.run.files_transferred}`);
 }

@@ -1,4 +1,5 @@
 /** What a process holds in memory, read from /proc (Linux), for benchmarks and the binary test's record. */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 const kilobytes = (text: string, field: string) => Number(text.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
@@ -22,4 +23,14 @@ export function memoryNow(pid: number): MemoryNow {
   const rss = kilobytes(rollup, 'Rss');
   const anonymous = kilobytes(rollup, 'Anonymous');
   return { rssMb: rss / 1024, anonymousMb: anonymous / 1024, fileMb: (rss - anonymous) / 1024 };
+}
+
+/** Runs a program to its end under GNU time; gives its wall-clock seconds and peak RSS (MB). Throws when it fails. */
+export function timedRun(program: string, args: string[], env: NodeJS.ProcessEnv = process.env): { seconds: number; peakRssMb: number } {
+  const started = process.hrtime.bigint();
+  const result = spawnSync('/usr/bin/time', ['-f', 'cairn-peak-rss-kb=%M', program, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const peak = Number(result.stderr.match(/cairn-peak-rss-kb=(\d+)/)?.[1] ?? NaN);
+  if (result.status !== 0) throw new Error(`${program} failed (${result.status}): ${result.stderr.slice(-2000)}`);
+  return { seconds, peakRssMb: peak / 1024 };
 }

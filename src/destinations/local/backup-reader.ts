@@ -2,15 +2,16 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Excludes } from '../remote/excludes.ts';
-import { readLocalTree } from '../remote/local-tree.ts';
+import { emptyProblems, walkLocalTree } from '../remote/local-tree.ts';
 import type { RemoteEntry } from '../remote/remote-store.ts';
 import type { ReadableStore } from '../remote/sync-engine.ts';
 
 export function localBackupReader(root: string): ReadableStore {
   return {
-    async list(folder, signal) {
-      const tree = await readLocalTree(path.join(root, folder), new Excludes([]), signal);
-      return new Map<string, RemoteEntry>([...tree.files].map(([relative, file]) => [relative, { size: file.size, mtimeMs: file.mtimeMs }]));
+    async *walk(folder, signal) {
+      for await (const [relative, file] of walkLocalTree(path.join(root, folder), new Excludes([]), signal, emptyProblems())) {
+        yield [relative, { size: file.size, mtimeMs: file.mtimeMs } satisfies RemoteEntry];
+      }
     },
     async get(file) {
       return createReadStream(path.join(root, file));

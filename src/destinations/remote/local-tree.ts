@@ -1,7 +1,8 @@
-/** The files of one source folder, as the sync engine compares them with the destination. */
-import { promises as fs } from 'node:fs';
+/** The files of one source folder, walked in path order as the sync engine compares them with the destination. */
+import { promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { Excludes } from './excludes.ts';
+import { walkSorted, type ListedChild } from './walk-sorted.ts';
 
 export interface LocalFile {
   absolute: string;
@@ -9,13 +10,42 @@ export interface LocalFile {
   mtimeMs: number;
 }
 
-export interface LocalTree {
-  /** Regular files keyed by path relative to the source, '/'-separated. */
-  files: Map<string, LocalFile>;
+/** How many names a warning lists before "and N more". */
+export const NAMES_SHOWN = 5;
+
+/** A count of things, and the first few of them by name: what a log line needs, in memory that does not grow. */
+export class NameSample {
+  count = 0;
+  readonly names: string[] = [];
+
+  add(name: string): void {
+    this.count++;
+    if (this.names.length < NAMES_SHOWN) this.names.push(name);
+  }
+
+  /** Adds all of `other` (its names through `rename`), counting those it did not keep. */
+  addAll(other: NameSample, rename: (name: string) => string): void {
+    for (const name of other.names) this.add(rename(name));
+    this.count += other.count - other.names.length;
+  }
+
+  /** "a, b, c, d, e and 12 more". */
+  describe(): string {
+    const shown = this.names.join(', ');
+    return this.count > this.names.length ? `${shown} and ${this.count - this.names.length} more` : shown;
+  }
+}
+
+/** What a walk of the source met besides the files it yields. */
+export interface LocalProblems {
   /** Symlinks and special files: remote destinations store regular files only. */
-  skipped: string[];
+  skipped: NameSample;
   /** Folders or files that could not be read, with why. */
-  unreadable: string[];
+  unreadable: NameSample;
+}
+
+export function emptyProblems(): LocalProblems {
+  return { skipped: new NameSample(), unreadable: new NameSample() };
 }
 
 /**
@@ -30,41 +60,93 @@ function describe(relative: string, code: string | undefined): string {
   return hasUndecodableName(relative) ? 'the name is not valid UTF-8; rename it' : (code ?? 'unreadable');
 }
 
-export async function readLocalTree(root: string, excludes: Excludes, signal: AbortSignal): Promise<LocalTree> {
-  const tree: LocalTree = { files: new Map(), skipped: [], unreadable: [] };
-  const folders: string[] = [''];
-  while (folders.length > 0) {
-    signal.throwIfAborted();
-    const folder = folders.pop()!;
-    let entries;
+/**
+ * The regular files below `root` that `excludes` leaves in, as [path relative to root ('/'-separated),
+ * file], in path order (sorted-paths.ts). Symlinks, special files and what could not be read go to
+ * `problems` instead.
+ */
+export function walkLocalTree(root: string, excludes: Excludes, signal: AbortSignal, problems: LocalProblems): AsyncGenerator<[string, LocalFile]> {
+  return walkSorted<LocalFile>(async (folder) => {
+    let entries: Dirent[];
     try {
       entries = await fs.readdir(path.join(root, folder), { withFileTypes: true });
     } catch (error) {
       // A folder removed while the backup runs is not a failure of the backup; one it may not read is.
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' || hasUndecodableName(folder)) tree.unreadable.push(`${folder || '.'} (${describe(folder, code)})`);
-      continue;
+      if (code !== 'ENOENT' || hasUndecodableName(folder)) problems.unreadable.add(`${folder || '.'} (${describe(folder, code)})`);
+      return null;
     }
-    await Promise.all(
-      entries.map(async (entry) => {
-        const relative = folder === '' ? entry.name : `${folder}/${entry.name}`;
-        if (entry.isDirectory()) {
-          if (!excludes.matches(relative, true)) folders.push(relative);
-          return;
-        }
-        if (excludes.matches(relative, false)) return;
-        if (!entry.isFile()) return void tree.skipped.push(relative);
-        const absolute = path.join(root, relative);
-        try {
-          const stat = await fs.lstat(absolute);
-          if (stat.isFile()) tree.files.set(relative, { absolute, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) });
-        } catch (error) {
-          // Gone since the folder was read: not in this backup, and not an error. Anything else is.
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code !== 'ENOENT' || hasUndecodableName(relative)) tree.unreadable.push(`${relative} (${describe(relative, code)})`);
-        }
-      }),
-    );
+    const children = await Promise.all(entries.map((entry) => childOf(root, folder, entry, excludes, problems)));
+    return children.filter((child): child is ListedChild<LocalFile> => child !== null);
+  }, signal);
+}
+
+async function childOf(root: string, folder: string, entry: Dirent, excludes: Excludes, problems: LocalProblems): Promise<ListedChild<LocalFile> | null> {
+  const relative = folder === '' ? entry.name : `${folder}/${entry.name}`;
+  if (entry.isDirectory()) return excludes.matches(relative, true) ? null : { name: entry.name };
+  if (excludes.matches(relative, false)) return null;
+  if (!entry.isFile()) {
+    problems.skipped.add(relative);
+    return null;
   }
-  return tree;
+  const absolute = path.join(root, relative);
+  try {
+    const stat = await fs.lstat(absolute);
+    return stat.isFile() ? { name: entry.name, file: { absolute, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) } } : null;
+  } catch (error) {
+    // Gone since the folder was read: not in this backup, and not an error. Anything else is.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' || hasUndecodableName(relative)) problems.unreadable.add(`${relative} (${describe(relative, code)})`);
+    return null;
+  }
+}
+
+/**
+ * True when the source holds a regular file, not excluded, whose path is spelled like `relative`
+ * once case and Unicode form are set aside: a server that folds case or normalises names lists the
+ * file just sent under such a spelling, and it must not look extraneous. Asks the disk (only for
+ * files about to be deleted), so no set of every name is kept.
+ */
+export class LocalSpellings {
+  /** The last folders read, by path: deletes come in path order, so neighbours share them. */
+  private readonly folders = new Map<string, Promise<Dirent[]>>();
+
+  constructor(
+    private readonly root: string,
+    private readonly excludes: Excludes,
+  ) {}
+
+  async has(relative: string): Promise<boolean> {
+    const parts = relative.split('/');
+    let candidates = [''];
+    for (const [depth, part] of parts.entries()) {
+      const last = depth === parts.length - 1;
+      const next: string[] = [];
+      for (const folder of candidates) {
+        for (const entry of await this.read(folder)) {
+          if (spelling(entry.name) !== spelling(part)) continue;
+          const found = folder ? `${folder}/${entry.name}` : entry.name;
+          if (last ? entry.isFile() && !this.excludes.matches(found, false) : entry.isDirectory() && !this.excludes.matches(found, true)) next.push(found);
+        }
+      }
+      if (next.length === 0) return false;
+      candidates = next;
+    }
+    return true;
+  }
+
+  private read(folder: string): Promise<Dirent[]> {
+    let entries = this.folders.get(folder);
+    if (!entries) {
+      entries = fs.readdir(path.join(this.root, folder), { withFileTypes: true }).catch(() => []);
+      this.folders.set(folder, entries);
+      if (this.folders.size > 32) this.folders.delete(this.folders.keys().next().value!);
+    }
+    return entries;
+  }
+}
+
+/** How a case-folding, Unicode-normalising server may spell a path. */
+export function spelling(relative: string): string {
+  return relative.normalize('NFC').toLowerCase();
 }

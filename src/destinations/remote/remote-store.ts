@@ -21,8 +21,12 @@ export interface RemoteUpload {
 }
 
 export interface RemoteStore {
-  /** Every file below `folder` (recursively), keyed by path relative to `folder`; a missing folder lists nothing. */
-  list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>>;
+  /**
+   * Every file below `folder` (recursively) as [path relative to `folder`, entry], in path order
+   * (the byte order of UTF-8 paths, see sorted-paths.ts), listed as it is read so a million files
+   * never sit in memory; a missing folder lists nothing.
+   */
+  walk(folder: string, signal: AbortSignal): AsyncIterable<[string, RemoteEntry]>;
   /**
    * Stores `body` (exactly `size` bytes) at `path`, creating folders as needed. The file is complete
    * under its final name or not there at all, even when `signal` aborts mid-way (then it rejects).

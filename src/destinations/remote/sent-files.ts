@@ -3,58 +3,300 @@
  * source file it uploaded. S3 and most WebDAV servers do not keep a file's own mtime, so this record
  * (with the remote listing's size, which must still agree) is what makes a rerun with no change
  * send nothing. It belongs to one destination: a job pointed elsewhere starts a fresh record.
+ *
+ * The record is a file of JSON lines sorted by path (sorted-paths.ts): a header, then one
+ * `["<source name>/<path>", size, mtimeMs]` per file. A run reads it alongside its walk, one line at
+ * a time, and writes a new one beside it only when something changed, so memory does not grow with
+ * the number of files and a run that changes nothing writes nothing.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileDurably } from '../../store/durable-file.ts';
+import { removeStaleTempFiles, syncDirectory, TEMP_MARKER } from '../../store/durable-file.ts';
+import { LineWriter, PathSpool, readLines } from './line-files.ts';
+import { joinSorted, type Joined } from './merge-join.ts';
+import { compareBytes } from './sorted-paths.ts';
 
-type Sent = [size: number, mtimeMs: number];
+/** Size and mtime (ms) of the source file that was sent. */
+export type Sent = [size: number, mtimeMs: number];
+
+const FORMAT = 2;
+
+interface Header {
+  cairn_sent_files: number;
+  destination: string;
+}
 
 export class SentFiles {
-  private dirty = false;
+  private readonly sections: SentSection[] = [];
 
   private constructor(
     private readonly file: string,
     private readonly destination: string,
-    private readonly files: Map<string, Sent>,
+    /** False when the file holds no usable record for this destination: everything reads as never sent. */
+    private readonly usable: boolean,
   ) {}
 
-  /** The record kept in `file` for `destination`; an empty one when there is none, or it is for another destination or unreadable. */
-  static async load(file: string, destination: string): Promise<SentFiles> {
+  /**
+   * The record kept in `file` for `destination`; an empty one when there is none, or it is for
+   * another destination or unreadable. A record in the earlier whole-JSON form is converted once.
+   */
+  static async open(file: string, destination: string): Promise<SentFiles> {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await removeStaleTempFiles(file);
+    let first: string | undefined;
     try {
-      const saved = JSON.parse(await fs.readFile(file, 'utf8'));
-      if (saved?.destination === destination && saved.files && typeof saved.files === 'object') {
-        return new SentFiles(file, destination, new Map(Object.entries(saved.files as Record<string, Sent>)));
+      for await (const line of readLines(file)) {
+        first = line;
+        break;
+      }
+      const header = first === undefined ? null : JSON.parse(first);
+      if (header?.cairn_sent_files === FORMAT && header.destination === destination) return new SentFiles(file, destination, true);
+      if (header?.destination === destination && header.files && typeof header.files === 'object') {
+        await convertEarlierRecord(file, destination, header.files as Record<string, Sent>);
+        return new SentFiles(file, destination, true);
       }
     } catch {
-      // Missing or damaged: the files are compared by listing and sent again where in doubt.
+      // Damaged: the files are compared by listing and sent again where in doubt.
     }
-    return new SentFiles(file, destination, new Map());
+    return new SentFiles(file, destination, false);
   }
 
-  has(path: string): boolean {
-    return this.files.has(path);
+  /** The part of the record for the source folder `name`, to be read and rewritten in path order. */
+  section(name: string): SentSection {
+    const section = new SentSection(name, this.sections.length, this.file, () => this.entriesOf(name));
+    this.sections.push(section);
+    return section;
   }
 
-  /** True when the file at `path` was sent from a source file of this size and mtime. */
-  sentAs(path: string, size: number, mtimeMs: number): boolean {
-    const sent = this.files.get(path);
-    return sent !== undefined && sent[0] === size && sent[1] === mtimeMs;
-  }
-
-  record(path: string, size: number, mtimeMs: number): void {
-    this.files.set(path, [size, mtimeMs]);
-    this.dirty = true;
-  }
-
-  forget(path: string): void {
-    this.dirty = this.files.delete(path) || this.dirty;
-  }
-
+  /** Writes the new record when a section changed (durably: temp file, fsync, rename), and clears temp files. */
   async save(): Promise<void> {
-    if (!this.dirty) return;
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
-    await writeFileDurably(this.file, JSON.stringify({ destination: this.destination, files: Object.fromEntries(this.files) }));
-    this.dirty = false;
+    try {
+      if (this.sections.some((section) => section.changed || section.forgotten.count > 0)) await this.rewrite();
+    } finally {
+      await this.discard();
+    }
   }
+
+  /** Drops what this run wrote aside (a dry run, or after `save`); the record stays as it was. */
+  async discard(): Promise<void> {
+    for (const section of this.sections) await section.discard();
+  }
+
+  /** Old entries of unchanged sections, merged with the changed sections' new ones, less what was deleted. */
+  private async rewrite(): Promise<void> {
+    const inOrder = [...this.sections].sort((a, b) => compareBytes(`${a.name}/`, `${b.name}/`));
+    const rewritten = new Set(inOrder.filter((section) => section.changed).map((section) => section.name));
+    const kept = filter(this.entries(), ([file]) => !rewritten.has(file.slice(0, file.indexOf('/'))));
+    const merged = pairs(joinSorted(kept, concat(inOrder.filter((section) => section.changed).map((section) => section.newEntries()))));
+    const forgotten = concat(inOrder.map((section) => section.forgottenPaths()));
+    const temp = `${this.file}${TEMP_MARKER}${process.pid}-new`;
+    const writer = await LineWriter.create(temp);
+    try {
+      await writer.write(JSON.stringify({ cairn_sent_files: FORMAT, destination: this.destination } satisfies Header));
+      for await (const { path: file, left, right } of joinSorted(merged, forgotten)) {
+        if (left === undefined || right !== undefined) continue;
+        await writer.write(JSON.stringify([file, ...left]));
+      }
+      await writer.close({ sync: true });
+      await fs.rename(temp, this.file);
+    } catch (error) {
+      await writer.close().catch(() => undefined);
+      await fs.rm(temp, { force: true });
+      throw error;
+    }
+    await syncDirectory(path.dirname(this.file));
+  }
+
+  /** Every entry of the record on disk, in path order. */
+  private async *entries(): AsyncGenerator<[string, Sent]> {
+    if (!this.usable) return;
+    let header = true;
+    for await (const line of readLines(this.file)) {
+      if (header) {
+        header = false;
+        continue;
+      }
+      const [file, size, mtimeMs] = JSON.parse(line) as [string, number, number];
+      yield [file, [size, mtimeMs]];
+    }
+  }
+
+  /** The entries of one source folder, by path relative to it. */
+  private async *entriesOf(name: string): AsyncGenerator<[string, Sent]> {
+    const prefix = `${name}/`;
+    let inside = false;
+    for await (const [file, sent] of this.entries()) {
+      if (file.startsWith(prefix)) {
+        inside = true;
+        yield [file.slice(prefix.length), sent];
+      } else if (inside) return;
+    }
+  }
+}
+
+/**
+ * One source folder's entries, read in path order as the engine walks, and written anew (beside the
+ * record) from the first change on. Paths are relative to the source folder.
+ */
+export class SentSection {
+  /** Paths deleted from the destination in this run, in path order. */
+  readonly forgotten: PathSpool;
+  private readonly old: AsyncIterator<[string, Sent]>;
+  private head: [string, Sent] | null | undefined;
+  private readonly queue: Array<{ path: string; value: Sent | undefined | Promise<Sent | undefined>; old: Sent | undefined }> = [];
+  private writer: LineWriter | null = null;
+  /** Old entries passed on unchanged before the first change: copied if a change comes. */
+  private unchangedSoFar = 0;
+  private readonly temp: string;
+
+  constructor(
+    readonly name: string,
+    index: number,
+    file: string,
+    private readonly oldEntries: () => AsyncGenerator<[string, Sent]>,
+  ) {
+    this.old = oldEntries();
+    this.temp = `${file}${TEMP_MARKER}${process.pid}-section-${index}`;
+    this.forgotten = new PathSpool(`${file}${TEMP_MARKER}${process.pid}-forgotten-${index}`);
+  }
+
+  /** True once this run's entries differ from the record's. */
+  get changed(): boolean {
+    return this.writer !== null;
+  }
+
+  /** What was sent for `relative`; call once per path, in path order, then `keep` it. */
+  async lookup(relative: string): Promise<Sent | undefined> {
+    for (;;) {
+      if (this.head === undefined) {
+        const next = await this.old.next();
+        this.head = next.done ? null : next.value;
+      }
+      if (this.head === null) return undefined;
+      const order = compareBytes(this.head[0], relative);
+      if (order > 0) return undefined;
+      const [path, sent] = this.head;
+      this.head = undefined;
+      if (order === 0) return sent;
+      // A path neither the source nor the destination has any more.
+      this.queue.push({ path, value: undefined, old: sent });
+    }
+  }
+
+  /** Sets what the record says of `relative` (undefined: nothing), now or when `value` settles. */
+  keep(relative: string, value: Sent | undefined | Promise<Sent | undefined>, old: Sent | undefined): void {
+    this.queue.push({ path: relative, value, old });
+  }
+
+  /** Writes what is settled; waits while more than `waiting` entries are queued (uploads not done). */
+  async flush(waiting: number): Promise<void> {
+    while (this.queue.length > 0) {
+      const item = this.queue[0];
+      if (item.value instanceof Promise) {
+        if (this.queue.length <= waiting) return;
+        item.value = await item.value;
+        continue;
+      }
+      this.queue.shift();
+      await this.write(item.path, item.value, item.old);
+    }
+  }
+
+  /**
+   * Writes all that is queued (waiting for it), then the rest of the record: dropped when the walk
+   * was `complete` (those paths are gone from both sides), kept when it stopped early.
+   */
+  async finish(complete: boolean): Promise<void> {
+    await this.flush(0);
+    for (;;) {
+      if (this.head === undefined) {
+        const next = await this.old.next();
+        this.head = next.done ? null : next.value;
+      }
+      if (this.head === null) break;
+      const [path, sent] = this.head;
+      this.head = undefined;
+      await this.write(path, complete ? undefined : sent, sent);
+    }
+    await this.writer?.close();
+  }
+
+  /** Notes that `relative` was deleted from the destination. */
+  forget(relative: string): Promise<void> {
+    return this.forgotten.add(relative);
+  }
+
+  /** This run's entries, as full record paths; only once `finish` has run and `changed` is true. */
+  async *newEntries(): AsyncGenerator<[string, Sent]> {
+    for await (const line of readLines(this.temp)) {
+      const [file, size, mtimeMs] = JSON.parse(line) as [string, number, number];
+      yield [file, [size, mtimeMs]];
+    }
+  }
+
+  async *forgottenPaths(): AsyncGenerator<[string, true]> {
+    for await (const relative of this.forgotten.paths()) yield [`${this.name}/${relative}`, true];
+  }
+
+  async discard(): Promise<void> {
+    await this.old.return?.(undefined);
+    await this.writer?.close().catch(() => undefined);
+    await fs.rm(this.temp, { force: true });
+    await this.forgotten.discard();
+  }
+
+  private async write(relative: string, value: Sent | undefined, old: Sent | undefined): Promise<void> {
+    if (!this.writer) {
+      if (sameSent(value, old)) {
+        if (old) this.unchangedSoFar++;
+        return;
+      }
+      await this.startWriting();
+    }
+    if (value) await this.writer!.write(JSON.stringify([`${this.name}/${relative}`, ...value]));
+  }
+
+  /** The first change: the new section starts with the entries that were passed on unchanged. */
+  private async startWriting(): Promise<void> {
+    this.writer = await LineWriter.create(this.temp);
+    if (this.unchangedSoFar === 0) return;
+    const copy = this.oldEntries();
+    try {
+      for (let index = 0; index < this.unchangedSoFar; index++) {
+        const next = await copy.next();
+        if (next.done) break;
+        await this.writer.write(JSON.stringify([`${this.name}/${next.value[0]}`, ...next.value[1]]));
+      }
+    } finally {
+      await copy.return(undefined);
+    }
+  }
+}
+
+function sameSent(a: Sent | undefined, b: Sent | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a[0] === b[0] && a[1] === b[1]);
+}
+
+/** Rewrites a record of the earlier form (one JSON object, read whole) in the sorted form, once. */
+async function convertEarlierRecord(file: string, destination: string, files: Record<string, Sent>): Promise<void> {
+  const temp = `${file}${TEMP_MARKER}${process.pid}-convert`;
+  const writer = await LineWriter.create(temp);
+  await writer.write(JSON.stringify({ cairn_sent_files: FORMAT, destination } satisfies Header));
+  for (const name of Object.keys(files).sort(compareBytes)) await writer.write(JSON.stringify([name, ...files[name]]));
+  await writer.close({ sync: true });
+  await fs.rename(temp, file);
+  await syncDirectory(path.dirname(file));
+}
+
+async function* filter<T>(items: AsyncIterable<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
+  for await (const item of items) if (keep(item)) yield item;
+}
+
+/** A joined stream back as [path, entry], the changed section's entry winning. */
+async function* pairs(joined: AsyncIterable<Joined<Sent, Sent>>): AsyncGenerator<[string, Sent]> {
+  for await (const { path: file, left, right } of joined) yield [file, (right ?? left)!];
+}
+
+async function* concat<T>(streams: AsyncIterable<T>[]): AsyncGenerator<T> {
+  for (const stream of streams) yield* stream;
 }

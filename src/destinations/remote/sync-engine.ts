@@ -3,9 +3,12 @@
  * the way rsync does locally, and copies a backup back for a restore.
  * - incremental: a file is sent when the remote lacks it, its size differs, or its mtime differs (kept
  *   by the remote, or else in the record of what this daemon sent);
- * - streamed, a bounded number of files at once, under a shared bandwidth limit;
+ * - streamed: the source walk, the remote listing and the record of sent files are read side by side
+ *   in path order (a merge join, as rsync and rclone compare), so memory does not grow with the tree;
+ * - a bounded number of files sent at once, under a shared bandwidth limit;
  * - `delete_extraneous` removes remote files gone from the source, never excluded ones, and never
- *   when part of the source could not be read (it would look gone);
+ *   when part of the source could not be read (it would look gone): deletes wait, spooled to disk,
+ *   until the whole source has been walked;
  * - totals mean what they mean for the local destination: files and bytes of completed uploads.
  */
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
@@ -19,16 +22,17 @@ import { folderNamesOf } from '../source-names.ts';
 import type { RestoreContext, SyncContext } from '../types.ts';
 import { BandwidthLimit } from './bandwidth.ts';
 import { Excludes } from './excludes.ts';
-import { readLocalTree, type LocalFile } from './local-tree.ts';
+import { PathSpool } from './line-files.ts';
+import { emptyProblems, LocalSpellings, NameSample, walkLocalTree, type LocalFile, type LocalProblems } from './local-tree.ts';
+import { joinSorted } from './merge-join.ts';
 import { isPartialName, partialNameFor, type RemoteEntry, type RemoteStore } from './remote-store.ts';
-import { SentFiles } from './sent-files.ts';
-import { forEachLimited } from './worker-pool.ts';
+import { SentFiles, type Sent, type SentSection } from './sent-files.ts';
 
 /** Files sent at once: enough to hide per-file round trips, few enough for a Raspberry Pi's memory. */
 export const FILES_AT_ONCE = 4;
 
-/** How many names a warning lists before "and N more". */
-const NAMES_SHOWN = 5;
+/** Paths decided but not yet written to the new record (held while an earlier upload finishes). */
+const RECORD_WINDOW = 4096;
 
 export interface StoreSyncSettings {
   store: RemoteStore;
@@ -36,82 +40,192 @@ export interface StoreSyncSettings {
   identity: string;
 }
 
+/** What one run shares across its sources. */
+interface RunState {
+  context: SyncContext<unknown>;
+  store: RemoteStore;
+  excludes: Excludes;
+  limit: BandwidthLimit | null;
+  totals: TransferTotals;
+  /** Source files that could not be read (the source's fault, not the destination's). */
+  problems: NameSample;
+}
+
 export async function syncToStore(context: SyncContext<unknown>, { store, identity }: StoreSyncSettings): Promise<TransferTotals> {
   const { options, signal } = context;
   const names = folderNamesOf(context.sources);
-  const excludes = new Excludes(options.exclude_patterns);
-  const limit = options.bandwidth_limit_kbps ? new BandwidthLimit(options.bandwidth_limit_kbps) : null;
-  const sent = await SentFiles.load(context.stateFile, identity);
-  const totals: TransferTotals = { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
-  const problems: string[] = [];
+  const run: RunState = {
+    context,
+    store,
+    excludes: new Excludes(options.exclude_patterns),
+    limit: options.bandwidth_limit_kbps ? new BandwidthLimit(options.bandwidth_limit_kbps) : null,
+    totals: { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 },
+    problems: new NameSample(),
+  };
+  const sent = await SentFiles.open(context.stateFile, identity);
   try {
-    for (const [index, source] of context.sources.entries()) {
+    for (const [index, realSource] of context.realSources.entries()) {
       signal.throwIfAborted();
-      const name = names[index];
-      const before = { ...totals };
       // The real path checked at run start: a link in the job's path may have been swapped since.
-      const tree = await readLocalTree(context.realSources[index], excludes, signal);
-      const remote = await store.list(name, signal);
-      const uploads = [...tree.files].filter(([relative, file]) => !isUnchanged(`${name}/${relative}`, file, remote.get(relative), sent));
-      // A server that folds case or normalises Unicode lists a file under another spelling than the
-      // one sent: that spelling must not look extraneous, or the file just sent would be deleted.
-      const localSpellings = new Set([...tree.files.keys()].map(spelling));
-      const deletes = options.delete_extraneous
-        ? [...remote.keys()].filter(
-            (relative) => !isPartialName(relative) && !tree.files.has(relative) && !localSpellings.has(spelling(relative)) && !excludes.covers(relative),
-          )
-        : [];
-      if (tree.skipped.length > 0) {
-        context.log('warning', `${tree.skipped.length} symlink(s) or special file(s) in ${source} skipped: this destination keeps regular files only (${listNames(tree.skipped)})`);
-      }
-      problems.push(...tree.unreadable.map((what) => `${source}/${what}`));
-
-      if (options.dry_run) {
-        for (const [relative, file] of uploads) {
-          if (options.verbosity !== 'quiet') context.log('info', `${name}/${relative}`);
-          totals.files_transferred++;
-          totals.bytes_transferred += file.size;
-        }
-      } else {
-        await removeLeftovers(context, store, name, remote);
-        await forEachLimited(uploads, FILES_AT_ONCE, signal, async ([relative, file]) => {
-          const outcome = await sendFile(context, store, limit, `${name}/${relative}`, file);
-          if (outcome.problem) problems.push(outcome.problem);
-          if (!outcome.stored) return void sent.forget(`${name}/${relative}`);
-          totals.files_transferred++;
-          totals.bytes_transferred += file.size;
-          sent.record(`${name}/${relative}`, file.size, file.mtimeMs);
-          context.progress({ ...totals });
-        });
-      }
-
-      if (deletes.length > 0 && tree.unreadable.length > 0) {
-        context.log('warning', `Nothing deleted from ${store.where(name)}: part of ${source} could not be read, and its files must not look gone`);
-      } else {
-        for (const relative of deletes) {
-          signal.throwIfAborted();
-          if (options.verbosity !== 'quiet') context.log('info', `deleted ${name}/${relative}`);
-          if (!options.dry_run) {
-            await store.remove(`${name}/${relative}`);
-            sent.forget(`${name}/${relative}`);
-          }
-          totals.files_deleted++;
-          context.progress({ ...totals });
-        }
-      }
-      logSummary(context, source, store.where(name), before, totals);
+      await syncSource(run, realSource, names[index], sent.section(names[index]), `${context.stateFile}.tmp-${process.pid}-deletes-${index}`);
     }
   } catch (error) {
-    if (signal.aborted) context.log('warning', `Cancelled: stopped after ${totals.files_transferred} file(s) (${totals.bytes_transferred} bytes) in this run`);
+    if (signal.aborted) context.log('warning', `Cancelled: stopped after ${run.totals.files_transferred} file(s) (${run.totals.bytes_transferred} bytes) in this run`);
     throw error;
   } finally {
-    // What was sent before a failure or a cancel need not be sent again.
-    await sent.save().catch((error: Error) => context.log('warning', `Could not save the record of sent files (${error.message}); the next run compares by listing`));
+    // What was sent before a failure or a cancel need not be sent again; a dry run changes nothing.
+    const saving = options.dry_run ? sent.discard() : sent.save();
+    await saving.catch((error: Error) => context.log('warning', `Could not save the record of sent files (${error.message}); the next run compares by listing`));
   }
-  if (problems.length > 0) {
-    throw new CairnError('unavailable', 'PARTIAL_TRANSFER', `Partial transfer: ${problems.length} file(s) or folder(s) could not be read: ${listNames(problems)}`);
+  if (run.problems.count > 0) {
+    throw new CairnError('unavailable', 'PARTIAL_TRANSFER', `Partial transfer: ${run.problems.count} file(s) or folder(s) could not be read: ${run.problems.describe()}`);
   }
-  return totals;
+  return run.totals;
+}
+
+/** One source: walked alongside the remote listing and the record, then its deletes. */
+async function syncSource(run: RunState, source: string, name: string, section: SentSection, deletesFile: string): Promise<void> {
+  const { context, store, excludes } = run;
+  const before = { ...run.totals };
+  const local = emptyProblems();
+  const deletes = new PathSpool(deletesFile);
+  try {
+    await compareAndSend(run, source, name, section, local, deletes);
+    if (local.skipped.count > 0) {
+      context.log('warning', `${local.skipped.count} symlink(s) or special file(s) in ${source} skipped: this destination keeps regular files only (${local.skipped.describe()})`);
+    }
+    run.problems.addAll(local.unreadable, (what) => `${source}/${what}`);
+    if (deletes.count > 0 && local.unreadable.count > 0) {
+      context.log('warning', `Nothing deleted from ${store.where(name)}: part of ${source} could not be read, and its files must not look gone`);
+    } else if (deletes.count > 0) {
+      await deleteExtraneous(run, name, section, deletes.paths(), new LocalSpellings(source, excludes));
+    }
+  } finally {
+    await deletes.discard();
+  }
+  logSummary(context, source, store.where(name), before, run.totals);
+}
+
+/**
+ * The merge join: every path of the source or the destination once, in path order. Uploads start as
+ * they are found (a few at once); remote-only paths are noted for `deleteExtraneous`.
+ */
+async function compareAndSend(run: RunState, source: string, name: string, section: SentSection, local: LocalProblems, deletes: PathSpool): Promise<void> {
+  const { context, store, excludes, totals } = run;
+  const { options, signal } = context;
+  const uploads = new TaskSlots(FILES_AT_ONCE);
+  let complete = false;
+  try {
+    for await (const joined of joinSorted(walkLocalTree(source, excludes, signal, local), store.walk(name, signal))) {
+      const { path: relative, left: file } = joined;
+      let remote = joined.right;
+      if (remote && isPartialName(relative)) {
+        // Uploads interrupted by a crash or a pulled cable leave hidden partial files: clear them.
+        if (!options.dry_run) {
+          await store.remove(`${name}/${relative}`);
+          if (options.verbosity === 'verbose') context.log('info', `removed the partial upload ${name}/${relative} left by an interrupted run`);
+        }
+        remote = undefined;
+        if (!file) continue;
+      }
+      const old = await section.lookup(relative);
+      if (!file) {
+        section.keep(relative, old, old);
+        if (options.delete_extraneous && !excludes.covers(relative)) await deletes.add(relative);
+      } else if (isUnchanged(file, remote, old)) {
+        section.keep(relative, old, old);
+      } else if (options.dry_run) {
+        if (options.verbosity !== 'quiet') context.log('info', `${name}/${relative}`);
+        totals.files_transferred++;
+        totals.bytes_transferred += file.size;
+        section.keep(relative, old, old);
+      } else {
+        const { outcome } = await uploads.start(signal, () => sendOne(run, `${name}/${relative}`, file));
+        section.keep(
+          relative,
+          outcome.then((stored) => (stored ? ([file.size, file.mtimeMs] as Sent) : undefined), () => old),
+          old,
+        );
+      }
+      await section.flush(RECORD_WINDOW);
+    }
+    await uploads.settle();
+    complete = true;
+  } finally {
+    // Whatever ended the walk, the uploads under way finish (or fail) before the record is written.
+    await uploads.settle().catch(() => undefined);
+    await section.finish(complete);
+  }
+}
+
+/** Sends one file; true when the destination now holds it whole. A source problem is counted, not thrown. */
+async function sendOne(run: RunState, remotePath: string, file: LocalFile): Promise<boolean> {
+  const outcome = await sendFile(run.context, run.store, run.limit, remotePath, file);
+  if (outcome.problem) run.problems.add(outcome.problem);
+  if (!outcome.stored) return false;
+  run.totals.files_transferred++;
+  run.totals.bytes_transferred += file.size;
+  run.context.progress({ ...run.totals });
+  return true;
+}
+
+/** Deletes the paths noted by the walk (in path order), unless the source holds them under another spelling. */
+async function deleteExtraneous(run: RunState, name: string, section: SentSection, paths: AsyncIterable<string>, spellings: LocalSpellings): Promise<void> {
+  const { context, store, totals } = run;
+  const { options, signal } = context;
+  for await (const relative of paths) {
+    signal.throwIfAborted();
+    // A server that folds case or normalises Unicode lists a file under another spelling than the
+    // one sent: that spelling must not look extraneous, or the file just sent would be deleted.
+    if (await spellings.has(relative)) continue;
+    if (options.verbosity !== 'quiet') context.log('info', `deleted ${name}/${relative}`);
+    if (!options.dry_run) {
+      await store.remove(`${name}/${relative}`);
+      await section.forget(relative);
+    }
+    totals.files_deleted++;
+    context.progress({ ...totals });
+  }
+}
+
+/**
+ * At most `size` tasks at once, started in order (uploads, downloads). A task that throws (the destination failed, or
+ * the run was cancelled) stops any further start: `start` and `settle` rethrow it.
+ */
+export class TaskSlots {
+  private readonly running = new Set<Promise<unknown>>();
+  private failure: { error: unknown } | null = null;
+
+  constructor(private readonly size: number) {}
+
+  /** Waits for a free slot, starts `task`, and gives its outcome (wrapped, so as not to wait for it). */
+  async start<T>(signal: AbortSignal, task: () => Promise<T>): Promise<{ outcome: Promise<T> }> {
+    while (this.running.size >= this.size) await Promise.race(this.running);
+    this.throwIfFailed();
+    signal.throwIfAborted();
+    const outcome = task();
+    const slot = outcome.then(
+      () => undefined,
+      (error) => {
+        this.failure ??= { error };
+      },
+    );
+    this.running.add(slot);
+    void slot.then(() => this.running.delete(slot));
+    // The failure is also seen through the slot; a caller that drops `outcome` must not leave it unhandled.
+    outcome.catch(() => undefined);
+    return { outcome };
+  }
+
+  /** Waits for every task started; rethrows the first failure. */
+  async settle(): Promise<void> {
+    await Promise.all(this.running);
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
 }
 
 /**
@@ -119,19 +233,10 @@ export async function syncToStore(context: SyncContext<unknown>, { store, identi
  * an edit within the same second as the last backup is still seen. Without it (a first run against
  * an existing copy), a remote that keeps mtimes is compared like rsync does, to the second.
  */
-function isUnchanged(remotePath: string, file: LocalFile, remote: RemoteEntry | undefined, sent: SentFiles): boolean {
+function isUnchanged(file: LocalFile, remote: RemoteEntry | undefined, sent: Sent | undefined): boolean {
   if (!remote || remote.size !== file.size) return false;
-  if (sent.has(remotePath)) return sent.sentAs(remotePath, file.size, file.mtimeMs);
+  if (sent) return sent[0] === file.size && sent[1] === file.mtimeMs;
   return remote.mtimeMs !== undefined && Math.floor(remote.mtimeMs / 1000) === Math.floor(file.mtimeMs / 1000);
-}
-
-/** Uploads interrupted by a crash or a pulled cable leave hidden partial files: clear them. */
-async function removeLeftovers(context: SyncContext<unknown>, store: RemoteStore, name: string, remote: Map<string, RemoteEntry>): Promise<void> {
-  for (const relative of remote.keys()) {
-    if (!isPartialName(relative)) continue;
-    await store.remove(`${name}/${relative}`);
-    if (context.options.verbosity === 'verbose') context.log('info', `removed the partial upload ${name}/${relative} left by an interrupted run`);
-  }
 }
 
 interface SendOutcome {
@@ -205,20 +310,14 @@ function logSummary(context: SyncContext<unknown>, source: string, where: string
   context.log('info', `${source} → ${where}: ${files} file(s) (${bytes} bytes) ${would}copied, ${deleted} ${would}deleted`);
 }
 
-/** How a case-folding, Unicode-normalising server may spell a path. */
-function spelling(relative: string): string {
-  return relative.normalize('NFC').toLowerCase();
-}
-
-function listNames(names: string[]): string {
-  const shown = names.slice(0, NAMES_SHOWN).join(', ');
-  return names.length > NAMES_SHOWN ? `${shown} and ${names.length - NAMES_SHOWN} more` : shown;
-}
-
 /** The part of a store a restore needs. */
-export type ReadableStore = Pick<RemoteStore, 'list' | 'get' | 'where'>;
+export type ReadableStore = Pick<RemoteStore, 'walk' | 'get' | 'where'>;
 
-/** Copies the backup (or the chosen paths of it) from `store` into `context.target`. */
+/**
+ * Copies the backup (or the chosen paths of it) from `store` into `context.target`. The listing is
+ * read twice, as a stream: once to check that every wanted path is there before a single file is
+ * written, once to copy, so a million files are never held in memory.
+ */
 export async function restoreFromStore(context: RestoreContext<unknown>, store: ReadableStore): Promise<TransferTotals> {
   const { signal } = context;
   const names = folderNamesOf(context.sources);
@@ -226,41 +325,62 @@ export async function restoreFromStore(context: RestoreContext<unknown>, store: 
   const covers = (item: string, full: string) => full === item || full.startsWith(`${item}/`);
   const totals: TransferTotals = { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
   const targetRoot = await fs.realpath(context.target);
-
-  // Everything is listed and every wanted path found before a single file is written.
-  const chosen: Array<{ name: string; relative: string; entry: RemoteEntry }> = [];
-  for (const name of names) {
-    signal.throwIfAborted();
-    if (wanted && !wanted.some((item) => covers(item, name) || item.startsWith(`${name}/`))) continue;
-    for (const [relative, entry] of await store.list(name, signal)) {
-      if (isPartialName(relative)) continue;
-      if (!wanted || wanted.some((item) => covers(item, `${name}/${relative}`))) chosen.push({ name, relative, entry });
+  async function* chosen(): AsyncGenerator<{ name: string; relative: string; entry: RemoteEntry }> {
+    for (const name of names) {
+      signal.throwIfAborted();
+      if (wanted && !wanted.some((item) => covers(item, name) || item.startsWith(`${name}/`))) continue;
+      for await (const [relative, entry] of store.walk(name, signal)) {
+        if (isPartialName(relative)) continue;
+        if (!wanted || wanted.some((item) => covers(item, `${name}/${relative}`))) yield { name, relative, entry };
+      }
     }
   }
-  const missing = wanted?.filter((item) => !chosen.some(({ name, relative }) => covers(item, `${name}/${relative}`))) ?? [];
-  if (chosen.length === 0 || missing.length > 0) {
-    const what = missing.length > 0 ? `not in the backup: ${listNames(missing)}` : 'it holds no files';
+
+  const found = new Set<string>();
+  let any = false;
+  for await (const { name, relative } of chosen()) {
+    any = true;
+    if (!wanted) break;
+    for (const item of wanted) if (covers(item, `${name}/${relative}`)) found.add(item);
+    if (found.size === wanted.length) break;
+  }
+  const missing = new NameSample();
+  for (const item of wanted ?? []) if (!found.has(item)) missing.add(item);
+  if (!any || missing.count > 0) {
+    const what = missing.count > 0 ? `not in the backup: ${missing.describe()}` : 'it holds no files';
     throw new CairnError('not_found', 'NOTHING_TO_RESTORE', `Nothing restored from ${store.where('')}: ${what}`);
   }
 
-  await forEachLimited(chosen, FILES_AT_ONCE, signal, async ({ name, relative, entry }) => {
-    const destination = await safeTargetFor(targetRoot, name, relative);
-    const partial = partialNameFor(destination);
-    try {
-      await pipeline(await store.get(`${name}/${relative}`, signal), createWriteStream(partial, { flags: 'wx' }), { signal });
-      if (entry.mtimeMs !== undefined) await fs.utimes(partial, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
-      await fs.rename(partial, destination);
-    } catch (error) {
-      await fs.rm(partial, { force: true });
-      throw error;
+  const downloads = new TaskSlots(FILES_AT_ONCE);
+  try {
+    for await (const { name, relative, entry } of chosen()) {
+      await downloads.start(signal, async () => {
+        await restoreOne(store, targetRoot, name, relative, entry, signal);
+        if (context.verbosity !== 'quiet') context.log('info', `${name}/${relative}`);
+        totals.files_transferred++;
+        totals.bytes_transferred += entry.size;
+        context.progress({ ...totals });
+      });
     }
-    if (context.verbosity !== 'quiet') context.log('info', `${name}/${relative}`);
-    totals.files_transferred++;
-    totals.bytes_transferred += entry.size;
-    context.progress({ ...totals });
-  });
+  } finally {
+    await downloads.settle();
+  }
   context.log('info', `${store.where('')} → ${targetRoot}: ${totals.files_transferred} file(s) (${totals.bytes_transferred} bytes) restored`);
   return totals;
+}
+
+/** One file of the backup, written beside its final name and renamed into place. */
+async function restoreOne(store: ReadableStore, targetRoot: string, name: string, relative: string, entry: RemoteEntry, signal: AbortSignal): Promise<void> {
+  const destination = await safeTargetFor(targetRoot, name, relative);
+  const partial = partialNameFor(destination);
+  try {
+    await pipeline(await store.get(`${name}/${relative}`, signal), createWriteStream(partial, { flags: 'wx' }), { signal });
+    if (entry.mtimeMs !== undefined) await fs.utimes(partial, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
+    await fs.rename(partial, destination);
+  } catch (error) {
+    await fs.rm(partial, { force: true });
+    throw error;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * Listings carry no source mtime: the engine's record of sent files tells what changed.
  */
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client, type StorageClass } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, S3Client, type StorageClass } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { CairnError } from '../../domain/errors.ts';
 import { connectionError } from '../remote/connection-errors.ts';
@@ -57,23 +57,24 @@ export class S3Store implements RemoteStore {
     return `s3://${this.target.bucket}/${this.root}${path}`;
   }
 
-  async list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
+  /** S3 lists keys in path order already, a page of 1,000 at a time: the next page is asked for while one is used. */
+  async *walk(folder: string, signal: AbortSignal): AsyncGenerator<[string, RemoteEntry]> {
     const prefix = `${this.root}${joinRemote(folder)}${folder ? '/' : ''}`;
-    const found = new Map<string, RemoteEntry>();
-    let token: string | undefined;
-    do {
-      const page = await this.client
-        .send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal })
-        .catch((error) => {
-          throw this.failure(error, `listing ${this.where(folder)}`, signal);
-        });
+    const pageAfter = (token: string | undefined) => {
+      const page = this.client.send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal }).catch((error) => {
+        throw this.failure(error, `listing ${this.where(folder)}`, signal);
+      });
+      page.catch(() => undefined);
+      return page;
+    };
+    for (let next: ReturnType<typeof pageAfter> | null = pageAfter(undefined); next; ) {
+      const page: ListObjectsV2CommandOutput = await next;
+      next = page.IsTruncated && page.NextContinuationToken ? pageAfter(page.NextContinuationToken) : null;
       for (const object of page.Contents ?? []) {
         if (!object.Key || object.Key.endsWith('/')) continue;
-        found.set(object.Key.slice(prefix.length), { size: object.Size ?? 0 });
+        yield [object.Key.slice(prefix.length), { size: object.Size ?? 0 }];
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return found;
+    }
   }
 
   async put({ path, body, mtimeMs, signal }: RemoteUpload): Promise<void> {

@@ -9,7 +9,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { XMLParser } from 'fast-xml-parser';
 import { CairnError } from '../../domain/errors.ts';
 import { connectionError } from '../remote/connection-errors.ts';
-import { listTree } from '../remote/list-tree.ts';
+import { walkSorted } from '../remote/walk-sorted.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 
 export interface WebdavTarget {
@@ -104,8 +104,8 @@ export class WebdavStore implements RemoteStore {
     throw this.statusFailure(response, 'PROPFIND', '', doing);
   }
 
-  list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
-    return listTree(async (relative) => {
+  walk(folder: string, signal: AbortSignal): AsyncGenerator<[string, RemoteEntry]> {
+    return walkSorted<RemoteEntry>(async (relative) => {
       const children = await this.childrenOf(joinRemote(this.target.remote_path, folder, relative), signal);
       return children?.map((child) => (child.collection ? { name: child.name } : { name: child.name, file: { size: child.size } })) ?? null;
     }, signal);

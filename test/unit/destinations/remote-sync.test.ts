@@ -1,16 +1,30 @@
 /** The pure parts of the remote sync engine: rsync's exclude meanings, partial names, the record of sent files. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Excludes } from '../../../src/destinations/remote/excludes.ts';
-import { listTree } from '../../../src/destinations/remote/list-tree.ts';
-import { readLocalTree } from '../../../src/destinations/remote/local-tree.ts';
+import { emptyProblems, walkLocalTree, type LocalFile } from '../../../src/destinations/remote/local-tree.ts';
+import { walkSorted } from '../../../src/destinations/remote/walk-sorted.ts';
 import { isPartialName, joinRemote, partialNameFor } from '../../../src/destinations/remote/remote-store.ts';
 import { SentFiles } from '../../../src/destinations/remote/sent-files.ts';
 import { syncToStore } from '../../../src/destinations/remote/sync-engine.ts';
 import { tempDir } from '../../helpers.ts';
+
+/** The whole walk of a source, for tests that look at all of it. */
+async function readLocalTree(root: string, excludes: Excludes, signal: AbortSignal) {
+  const problems = emptyProblems();
+  const files = new Map<string, LocalFile>();
+  for await (const [relative, file] of walkLocalTree(root, excludes, signal, problems)) files.set(relative, file);
+  return { files, unreadable: problems.unreadable.names, skipped: problems.skipped.names };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
 
 test('exclude patterns mean what they mean to rsync', () => {
   const cases: Array<[string, string, boolean, boolean]> = [
@@ -76,9 +90,9 @@ test('a server that spells names its own way (Unicode normal form, case) never l
   // No such server runs here (ownCloud stores names in NFC): a store that normalises names stands in.
   const files = new Map<string, Buffer>();
   const store = {
-    async list(folder: string) {
+    async *walk(folder: string) {
       const prefix = `${folder}/`;
-      return new Map([...files].filter(([key]) => key.startsWith(prefix)).map(([key, value]) => [key.slice(prefix.length), { size: value.length }]));
+      for (const [key, value] of [...files].sort()) if (key.startsWith(prefix)) yield [key.slice(prefix.length), { size: value.length }] as [string, { size: number }];
     },
     async put({ path: file, body }: { path: string; body: NodeJS.ReadableStream }) {
       const chunks: Buffer[] = [];
@@ -123,37 +137,70 @@ test('partial names are hidden, beside their file, and recognised', () => {
 
 test('the record of sent files is kept per destination and survives damage', async () => {
   const file = path.join(tempDir(), 'state', 'job-1.json');
-  const sent = await SentFiles.load(file, 'sftp://a');
-  sent.record('photos/a.jpg', 10, 1234);
-  await sent.save();
-  const again = await SentFiles.load(file, 'sftp://a');
-  assert.ok(again.sentAs('photos/a.jpg', 10, 1234));
-  assert.not.ok(again.sentAs('photos/a.jpg', 10, 1235), 'a millisecond of difference is a change');
-  assert.not.ok((await SentFiles.load(file, 's3://b')).has('photos/a.jpg'), 'another destination starts afresh');
+  const write = async (destination: string, entries: Array<[string, [number, number]]>) => {
+    const sent = await SentFiles.open(file, destination);
+    const section = sent.section('photos');
+    for (const [relative, value] of entries) section.keep(relative, value, await section.lookup(relative));
+    await section.finish(true);
+    await sent.save();
+  };
+  const read = async (destination: string, relative: string) => {
+    const sent = await SentFiles.open(file, destination);
+    const found = await sent.section('photos').lookup(relative);
+    await sent.discard();
+    return found;
+  };
+  await write('sftp://a', [['a.jpg', [10, 1234]], ['b.jpg', [20, 5678]]]);
+  assert.equal(await read('sftp://a', 'a.jpg'), [10, 1234]);
+  assert.equal(await read('sftp://a', 'b.jpg'), [20, 5678]);
+  assert.is(await read('s3://b', 'a.jpg'), undefined, 'another destination starts afresh');
+  const before = statSync(file).mtimeMs;
+  await write('sftp://a', [['a.jpg', [10, 1234]], ['b.jpg', [20, 5678]]]);
+  assert.is(statSync(file).mtimeMs, before, 'a run that changes nothing writes nothing');
+  await write('sftp://a', [['b.jpg', [21, 5678]]]);
+  assert.is(await read('sftp://a', 'a.jpg'), undefined, 'a path gone from both sides is dropped');
+  assert.equal(await read('sftp://a', 'b.jpg'), [21, 5678]);
   writeFileSync(file, '{ torn');
-  assert.not.ok((await SentFiles.load(file, 'sftp://a')).has('photos/a.jpg'), 'a damaged record means: compare by listing');
+  assert.is(await read('sftp://a', 'b.jpg'), undefined, 'a damaged record means: compare by listing');
+  // The earlier form (one JSON object) is converted, not thrown away: S3 would send everything again.
+  writeFileSync(file, JSON.stringify({ destination: 'sftp://a', files: { 'photos/z.jpg': [1, 2], 'photos/a.jpg': [3, 4] } }));
+  assert.equal(await read('sftp://a', 'a.jpg'), [3, 4]);
+  assert.equal(await read('sftp://a', 'z.jpg'), [1, 2]);
+  assert.equal(readdirSync(path.dirname(file)), ['job-1.json'], 'no temp file is left beside it');
 });
 
-test('a tree is listed folder by folder, several at once, and a missing root lists nothing', async () => {
+test('a tree is walked folder by folder in path order, several folders asked ahead, and a missing root lists nothing', async () => {
   const root = tempDir();
-  for (const name of ['a/1.txt', 'a/b/2.txt', 'c/3.txt', '4.txt']) {
+  const names = ['a/1.txt', 'a/b/2.txt', 'c/3.txt', '4.txt', 'a.txt', 'a0', 'a-b/5.txt', '\u{1F600}', '\uE000'];
+  for (const name of names) {
     mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
     writeFileSync(path.join(root, name), name);
   }
   const { readdir, stat } = await import('node:fs/promises');
+  let asking = 0;
+  let mostAtOnce = 0;
   const listFolder = async (relative: string) => {
+    mostAtOnce = Math.max(mostAtOnce, ++asking);
     const entries = await readdir(path.join(root, relative), { withFileTypes: true }).catch(() => null);
-    if (!entries) return null;
-    return Promise.all(
-      entries.map(async (entry) => (entry.isDirectory() ? { name: entry.name } : { name: entry.name, file: { size: (await stat(path.join(root, relative, entry.name))).size } })),
-    );
+    const children = entries
+      ? await Promise.all(
+          entries.map(async (entry) => (entry.isDirectory() ? { name: entry.name } : { name: entry.name, file: { size: (await stat(path.join(root, relative, entry.name))).size } })),
+        )
+      : null;
+    asking--;
+    return children;
   };
-  const found = await listTree(listFolder, new AbortController().signal);
-  assert.equal([...found.keys()].sort(), ['4.txt', 'a/1.txt', 'a/b/2.txt', 'c/3.txt']);
-  assert.is(found.get('a/b/2.txt')!.size, 'a/b/2.txt'.length);
-  const missing = await listTree(async () => null, new AbortController().signal);
-  assert.is(missing.size, 0);
-  const failing = await listTree(async () => Promise.reject(new Error('lost')), new AbortController().signal).catch((error) => error.message);
+  const found = await collect(walkSorted(listFolder, new AbortController().signal));
+  const byBytes = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  assert.equal(
+    found.map(([name]) => name),
+    byBytes,
+    'the order S3 lists keys in',
+  );
+  assert.is(found.find(([name]) => name === 'a/b/2.txt')![1].size, 'a/b/2.txt'.length);
+  assert.ok(mostAtOnce > 1, 'folders are asked for ahead of the walk');
+  assert.equal(await collect(walkSorted(async () => null, new AbortController().signal)), []);
+  const failing = await collect(walkSorted(async () => Promise.reject(new Error('lost')), new AbortController().signal)).catch((error: Error) => error.message);
   assert.is(failing, 'lost');
 });
 

@@ -1,0 +1,91 @@
+/** Files of text lines written and read a piece at a time, so a list of a million paths never sits in memory whole. */
+import { createReadStream, promises as fs } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+/** Bytes gathered before a write: few system calls, little memory. */
+const CHUNK_CHARS = 64 * 1024;
+
+/** Appends lines to a new file (mode 0600); `close` flushes it, fsynced when asked. */
+export class LineWriter {
+  private pending: string[] = [];
+  private pendingChars = 0;
+  /** Lines written so far. */
+  count = 0;
+
+  private constructor(private readonly handle: fs.FileHandle) {}
+
+  /** Creates (or empties) `file` for writing. */
+  static async create(file: string): Promise<LineWriter> {
+    return new LineWriter(await fs.open(file, 'w', 0o600));
+  }
+
+  async write(line: string): Promise<void> {
+    this.pending.push(line);
+    this.pendingChars += line.length + 1;
+    this.count++;
+    if (this.pendingChars >= CHUNK_CHARS) await this.flush();
+  }
+
+  async close(options: { sync?: boolean } = {}): Promise<void> {
+    try {
+      await this.flush();
+      if (options.sync) await this.handle.sync();
+    } finally {
+      await this.handle.close();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const text = `${this.pending.join('\n')}\n`;
+    this.pending = [];
+    this.pendingChars = 0;
+    await this.handle.write(text);
+  }
+}
+
+/** The lines of `file`, one at a time; a missing file has none. */
+export async function* readLines(file: string): AsyncGenerator<string> {
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  const missing = new Promise<boolean>((resolve) => {
+    stream.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ENOENT'));
+    stream.once('open', () => resolve(false));
+  });
+  if (await missing) return;
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) if (line !== '') yield line;
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+}
+
+/** A list of paths kept on disk while it is made, then read back in the order it was written. */
+export class PathSpool {
+  private writer: LineWriter | null = null;
+
+  constructor(private readonly file: string) {}
+
+  get count(): number {
+    return this.writer?.count ?? 0;
+  }
+
+  async add(relative: string): Promise<void> {
+    this.writer ??= await LineWriter.create(this.file);
+    await this.writer.write(JSON.stringify(relative));
+  }
+
+  /** The paths added, in order; call once, after the last `add`. */
+  async *paths(): AsyncGenerator<string> {
+    if (!this.writer) return;
+    await this.writer.close();
+    for await (const line of readLines(this.file)) yield JSON.parse(line) as string;
+  }
+
+  /** Removes the file; safe to call more than once. */
+  async discard(): Promise<void> {
+    await this.writer?.close().catch(() => undefined);
+    await fs.rm(this.file, { force: true });
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The one order every sorted stream of the sync engine follows: the byte order of the UTF-8 paths,
+ * which is how S3 lists keys. A folder's children sorted by `childKey` and walked depth first come
+ * out in that order too (all paths below `a/` sit together, after `a.txt` and before `a0`), so a
+ * local walk, a folder-by-folder remote listing, a flat S3 listing and the record of sent files can
+ * be merged side by side without holding any of them whole.
+ */
+import { CairnError } from '../../domain/errors.ts';
+
+/** Compares two paths by the byte order of their UTF-8 encodings (code point order), without encoding them. */
+export function compareBytes(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    const x = a.charCodeAt(index);
+    const y = b.charCodeAt(index);
+    if (x === y) continue;
+    // UTF-16 puts surrogates (U+D800–DFFF, the halves of code points above U+FFFF) before U+E000–FFFF;
+    // in code point order they come after: shift both ranges so they compare as UTF-8 does.
+    return rank(x) - rank(y);
+  }
+  return a.length - b.length;
+}
+
+function rank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800 && unit < 0xe000) return unit + 0x2000;
+  return unit;
+}
+
+/** The key a folder's child sorts by: a folder as `name/`, so that its contents sort where its paths do. */
+export function childKey(name: string, isFolder: boolean): string {
+  return isFolder ? `${name}/` : name;
+}
+
+/** Throws when `next` does not come strictly after `previous`: a merge over an unsorted stream would delete wrongly. */
+export function assertAscending(previous: string | undefined, next: string, what: string): void {
+  if (previous !== undefined && compareBytes(previous, next) >= 0) {
+    throw new CairnError('unavailable', 'LISTING_OUT_OF_ORDER', `${what} is not in path order ("${previous}" came before "${next}"); nothing more was copied or deleted`);
+  }
+}

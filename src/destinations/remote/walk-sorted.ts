@@ -1,0 +1,76 @@
+/**
+ * A folder tree walked depth first in path order (see sorted-paths.ts), from one-folder listings
+ * (a local readdir, SFTP readdir, WebDAV PROPFIND Depth 1). Memory holds the folders on the way
+ * down and a few listings asked ahead, never the tree: a million files cost what one folder costs.
+ * The next folders are listed while the current one is used, since on a network a tree of many
+ * folders listed one by one spends its time waiting on round trips.
+ */
+import { childKey, compareBytes } from './sorted-paths.ts';
+
+export interface ListedChild<Entry> {
+  name: string;
+  /** Set for a file; a folder has none and is walked in turn. */
+  file?: Entry;
+}
+
+/** Answers for one folder (relative path, '' for the root) with its children, or null when it does not exist. */
+export type ListFolder<Entry> = (relative: string) => Promise<ListedChild<Entry>[] | null>;
+
+/** Folders listed ahead of the walk: enough to hide round trips, few enough to keep memory flat. */
+export const FOLDERS_AHEAD = 8;
+
+interface Frame<Entry> {
+  folder: string;
+  children: ListedChild<Entry>[];
+  /** The next child to walk. */
+  next: number;
+  /** The next child that may be a folder not yet asked for. */
+  ahead: number;
+}
+
+/** Every file below the root as [relative path, entry], in path order; stops with the first failed listing. */
+export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: AbortSignal, foldersAhead = FOLDERS_AHEAD): AsyncGenerator<[string, Entry]> {
+  const asked = new Map<string, Promise<ListedChild<Entry>[] | null>>();
+  const ask = (folder: string) => {
+    let listing = asked.get(folder);
+    if (!listing) {
+      listing = listFolder(folder);
+      // Read (and its failure thrown) when the walk reaches it; a walk that stopped before must not leave an unhandled rejection.
+      listing.catch(() => undefined);
+      asked.set(folder, listing);
+    }
+    return listing;
+  };
+  const take = async (folder: string): Promise<Frame<Entry>> => {
+    const children = ((await ask(folder)) ?? []).sort((a, b) => compareBytes(childKey(a.name, !a.file), childKey(b.name, !b.file)));
+    asked.delete(folder);
+    return { folder, children, next: 0, ahead: 0 };
+  };
+  const pathOf = (folder: string, name: string) => (folder ? `${folder}/${name}` : name);
+  // Asks for the folders the walk reaches next (the deepest frame's first), while few are waiting.
+  const askAhead = (stack: Frame<Entry>[]) => {
+    for (let depth = stack.length - 1; depth >= 0 && asked.size < foldersAhead; depth--) {
+      const frame = stack[depth];
+      frame.ahead = Math.max(frame.ahead, frame.next);
+      while (frame.ahead < frame.children.length && asked.size < foldersAhead) {
+        const child = frame.children[frame.ahead++];
+        if (!child.file) ask(pathOf(frame.folder, child.name));
+      }
+    }
+  };
+
+  const stack = [await take('')];
+  while (stack.length > 0) {
+    signal.throwIfAborted();
+    askAhead(stack);
+    const frame = stack[stack.length - 1];
+    if (frame.next === frame.children.length) {
+      stack.pop();
+      continue;
+    }
+    const child = frame.children[frame.next++];
+    const relative = pathOf(frame.folder, child.name);
+    if (child.file) yield [relative, child.file];
+    else stack.push(await take(relative));
+  }
+}
