@@ -123,8 +123,28 @@ export const localDestination: Destination<LocalConfig> = {
     supports_dry_run: true,
     requires_credentials: false,
   },
+  guarantees: {
+    sees_same_second_edits: 'rsync compares size and modification time, so an edit of the same size within the same second as the last run looks unchanged',
+    keeps_old_copy_when_source_changes: 'rsync copies the file as it reads it and keeps what it read; the next run sends it again',
+    has_server: 'a folder on this machine has no server to lose',
+  },
+  unavailableReason: () => null,
+  note: null,
   configSchema,
+  credentialSchema: null,
   secretFields: [],
+  address: {
+    example: '/mnt/backup',
+    scheme: null,
+    path: 'mount_point',
+    defaults: { backup_subdir: '', usb_uuid: null, auto_mount: false, auto_unmount: false },
+    beside: [
+      { field: 'backup_subdir', label: 'in' },
+      { field: 'usb_uuid', label: 'USB' },
+    ],
+  },
+  removableDrive: (config) =>
+    config.usb_uuid ? { uuid: config.usb_uuid, mount_point: config.mount_point, auto_mount: config.auto_mount, auto_unmount: config.auto_unmount } : null,
   localFolders: (config) => [config.mount_point, path.join(config.mount_point, config.backup_subdir)],
   identity: (config) => `local:${path.resolve(config.mount_point, config.backup_subdir)}`,
   test,
