@@ -35,9 +35,14 @@ export function credentialFieldsOf(schema: Joi.ObjectSchema | null): CredentialF
   });
 }
 
+/** Stands for "every field" in a secret field list: a schema that takes any key (rclone's options) keeps all secret. */
+export const EVERY_FIELD = '*';
+
 /** Names of the secret credential fields: what logs and run logs must never show. */
 export function secretFieldsOf(schema: Joi.ObjectSchema | null): string[] {
-  return credentialFieldsOf(schema)
+  const named = credentialFieldsOf(schema)
     .filter((field) => field.secret)
     .map((field) => field.key);
+  const anyKey = schema !== null && ((schema.describe() as { patterns?: unknown[] }).patterns?.length ?? 0) > 0;
+  return anyKey ? [...named, EVERY_FIELD] : named;
 }

@@ -5,7 +5,10 @@
  */
 import { invalid, notFound } from '../domain/errors.ts';
 import { credentialFieldsOf } from './credential-fields.ts';
+import { googleDriveDestination } from './google_drive/index.ts';
 import { localDestination } from './local/index.ts';
+import { onedriveDestination } from './onedrive/index.ts';
+import { rcloneGenericDestination } from './rclone/index.ts';
 import { redacting } from './redaction.ts';
 import { retrying } from './retry.ts';
 import { s3Destination } from './s3/index.ts';
@@ -18,8 +21,11 @@ export type { Destination, DestinationCapabilities, DestinationDescription, Sync
 const destinations: readonly Destination<any>[] = [
   localDestination,
   s3Destination,
+  googleDriveDestination,
+  onedriveDestination,
   sftpDestination,
   webdavDestination,
+  rcloneGenericDestination,
 ];
 
 const byType = new Map(destinations.map((destination) => [destination.type, redacting(retrying(destination))]));

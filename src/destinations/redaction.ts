@@ -4,6 +4,7 @@
  * for a value that is JSON such as an OAuth token, each text inside it) are replaced by `***`.
  */
 import { CairnError, isCairnError } from '../domain/errors.ts';
+import { EVERY_FIELD } from './credential-fields.ts';
 import type { Destination } from './types.ts';
 
 const MASK = '***';
@@ -24,7 +25,10 @@ export function secretTextsOf(secretFields: readonly string[], secret: Record<st
       // not JSON: the value itself is the secret
     }
   };
-  for (const field of secretFields) add(secret[field]);
+  for (const field of secretFields) {
+    if (field === EVERY_FIELD) Object.values(secret).forEach(add);
+    else add(secret[field]);
+  }
   // Longest first, so a secret that contains another is masked whole.
   return [...texts].sort((a, b) => b.length - a.length);
 }

@@ -75,6 +75,8 @@ export interface CredentialField {
  * reason it cannot (the suite prints the reason and skips that test).
  */
 export interface DestinationGuarantees {
+  /** An edit that keeps the size (a later modification time) is still sent. */
+  sees_same_size_edits: true | string;
   /** An edit that keeps the size, within the same second as the last run, is still sent. */
   sees_same_second_edits: true | string;
   /** A source file that changes while it is sent leaves the earlier copy at the destination whole. */

@@ -124,6 +124,7 @@ export const localDestination: Destination<LocalConfig> = {
     requires_credentials: false,
   },
   guarantees: {
+    sees_same_size_edits: true,
     sees_same_second_edits: 'rsync compares size and modification time, so an edit of the same size within the same second as the last run looks unchanged',
     keeps_old_copy_when_source_changes: 'rsync copies the file as it reads it and keeps what it read; the next run sends it again',
     has_server: 'a folder on this machine has no server to lose',

@@ -27,7 +27,7 @@ export interface RemoteDestinationSpec<Config, Store extends RemoteStore> {
 }
 
 /** The engine keeps the same promises for every store (it remembers what it sent, uploads whole-or-nothing). */
-export const REMOTE_GUARANTEES: DestinationGuarantees = { sees_same_second_edits: true, keeps_old_copy_when_source_changes: true, has_server: true };
+export const REMOTE_GUARANTEES: DestinationGuarantees = { sees_same_size_edits: true, sees_same_second_edits: true, keeps_old_copy_when_source_changes: true, has_server: true };
 
 /** Every remote destination can do the same things, through the same engine. */
 export const REMOTE_CAPABILITIES: DestinationCapabilities = {

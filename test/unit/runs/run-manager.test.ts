@@ -36,7 +36,7 @@ function steeredDestination() {
     type: 'steered',
     describe: () => ({ type: 'steered', name: 'Steered', description: '', requires_credentials: false }),
     capabilities: { supports_delete: true, supports_compression: false, supports_checksum: false, supports_bandwidth_limit: false, supports_exclude_patterns: false, supports_incremental: true, supports_dry_run: false, requires_credentials: false },
-    guarantees: { sees_same_second_edits: true, keeps_old_copy_when_source_changes: true, has_server: 'none' },
+    guarantees: { sees_same_size_edits: true, sees_same_second_edits: true, keeps_old_copy_when_source_changes: true, has_server: 'none' },
     unavailableReason: () => null,
     note: null,
     configSchema: Joi.object({ id: Joi.number() }),
