@@ -4,13 +4,9 @@
  * connection test. The one serializer leaves the secret out.
  */
 import { allDestinations } from '../destinations/index.ts';
+import type { Destination } from '../destinations/types.ts';
 import { conflict, invalid, notFound } from '../domain/errors.ts';
-import {
-  credentialDataSchemas,
-  type CredentialProvider,
-  type CredentialRecord,
-  type CredentialView,
-} from '../domain/credentials.ts';
+import type { CredentialProvider, CredentialRecord, CredentialView } from '../domain/credentials.ts';
 import type { CredentialRepository, JobRepository } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
 
@@ -102,9 +98,17 @@ export class CredentialService {
   }
 }
 
+/** The destination a credential is for; a 400 naming the types that take a credential otherwise. */
+function credentialDestinationOf(provider: string): Destination & { credentialSchema: NonNullable<Destination['credentialSchema']> } {
+  const takers = allDestinations().filter((destination) => destination.credentialSchema !== null);
+  const destination = takers.find((candidate) => candidate.type === provider);
+  if (!destination) throw invalid('VALIDATION_FAILED', `"provider_type" must be one of: ${takers.map((taker) => taker.type).join(', ')}`);
+  return destination as never;
+}
+
 /** The data checked against its provider's shape; the message names the field, never its value. */
 export function checkedData(provider: CredentialProvider, data: unknown): Record<string, string> {
-  const { error, value } = credentialDataSchemas[provider].validate(data, { convert: false });
+  const { error, value } = credentialDestinationOf(provider).credentialSchema.validate(data, { convert: false });
   if (error) throw invalid('VALIDATION_FAILED', `data: ${error.details[0]?.message.replace(/ with value .*$/, '') ?? 'invalid'}`);
   return value as Record<string, string>;
 }
@@ -115,8 +119,6 @@ export function checkedData(provider: CredentialProvider, data: unknown): Record
  */
 export async function checkedSecret(provider: CredentialProvider, data: unknown): Promise<Record<string, string>> {
   const secret = checkedData(provider, data);
-  await allDestinations()
-    .find((destination) => destination.type === provider)
-    ?.checkSecret?.(secret);
+  await credentialDestinationOf(provider).checkSecret?.(secret);
   return secret;
 }

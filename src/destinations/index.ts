@@ -1,23 +1,38 @@
 /**
- * The destination registry: the only place that knows which destination types exist.
- * Adding a destination means adding it to `destinations` and nothing else.
+ * The destination registry: the only place that knows which destination types exist, in the order
+ * `GET /providers` lists them. Adding a destination means adding its folder and one line to
+ * `destinations`, nothing else. Every destination handed out is wrapped for retries and redaction.
  */
 import { invalid, notFound } from '../domain/errors.ts';
+import { credentialFieldsOf } from './credential-fields.ts';
+import { googleDriveDestination } from './google_drive/index.ts';
 import { localDestination } from './local/index.ts';
+import { onedriveDestination } from './onedrive/index.ts';
+import { rcloneGenericDestination } from './rclone/index.ts';
+import { redacting } from './redaction.ts';
+import { retrying } from './retry.ts';
 import { s3Destination } from './s3/index.ts';
 import { sftpDestination } from './sftp/index.ts';
+import type { AddressFormat, CredentialField, Destination, DestinationCapabilities } from './types.ts';
 import { webdavDestination } from './webdav/index.ts';
-import type { Destination, DestinationCapabilities } from './types.ts';
 
 export type { Destination, DestinationCapabilities, DestinationDescription, SyncContext } from './types.ts';
 
-const destinations: readonly Destination<any>[] = [localDestination, s3Destination, sftpDestination, webdavDestination];
+const destinations: readonly Destination<any>[] = [
+  localDestination,
+  s3Destination,
+  googleDriveDestination,
+  onedriveDestination,
+  sftpDestination,
+  webdavDestination,
+  rcloneGenericDestination,
+];
 
-const byType = new Map(destinations.map((destination) => [destination.type, destination]));
+const byType = new Map(destinations.map((destination) => [destination.type, redacting(retrying(destination))]));
 
-/** Every registered destination, in display order. */
+/** Every registered destination, in display order, as the daemon uses them (retrying, redacting). */
 export function allDestinations(): readonly Destination[] {
-  return destinations;
+  return [...byType.values()];
 }
 
 /** The destination for a type; a 400 naming the accepted types when there is none. */
@@ -42,49 +57,45 @@ export interface ProviderEntry {
   name: string;
   description: string;
   requires_credentials: boolean;
-  /** False for types of the contract that this version cannot back up to yet. */
+  /** False when this machine cannot back up to it (see `reason`). */
   available: boolean;
   reason?: string;
+  /** What to know before relying on it (e.g. that it could not be tested against the real service). */
+  note?: string;
+  /** How a destination_config is written as one line (docs/API.md: Addresses). */
+  address: AddressFormat;
+  /** The credential form's fields (empty when it takes none). */
+  credential_fields: CredentialField[];
 }
 
-/** Types the contract names that have no destination here yet: listed, never faked. */
-const NOT_YET_AVAILABLE: readonly Omit<ProviderEntry, 'available'>[] = [
-  { type: 'google_drive', name: 'Google Drive', description: 'Google Drive folders and shared drives', requires_credentials: true },
-  { type: 'onedrive', name: 'OneDrive', description: 'Microsoft OneDrive', requires_credentials: true },
-];
-
-const CONTRACT_ORDER = ['local', 's3', 'google_drive', 'onedrive', 'sftp', 'webdav'];
-
-/** Why: they need an OAuth app registered with Google or Microsoft, and there is no server of theirs to test against here. */
-export const UNAVAILABLE_REASON = 'Not available in this version of Cairn yet (needs an OAuth app registration with the provider)';
-
-/** Every provider of the contract, in the contract's order: available or not. */
+/** Every destination type, in the registry's order, available here or not. */
 export function providerCatalogue(): ProviderEntry[] {
-  const registered = destinations.map((destination) => ({ ...destination.describe(), available: true }));
-  const missing = NOT_YET_AVAILABLE.filter((entry) => !byType.has(entry.type)).map((entry) => ({ ...entry, available: false, reason: UNAVAILABLE_REASON }));
-  const order = (entry: ProviderEntry) => CONTRACT_ORDER.indexOf(entry.type);
-  return [...registered, ...missing].sort((a, b) => order(a) - order(b));
+  return destinations.map((destination) => {
+    const reason = destination.unavailableReason();
+    return {
+      ...destination.describe(),
+      available: reason === null,
+      ...(reason === null ? {} : { reason }),
+      ...(destination.note === null ? {} : { note: destination.note }),
+      address: destination.address,
+      credential_fields: credentialFieldsOf(destination.credentialSchema),
+    };
+  });
 }
 
-/** True when the type is one the contract knows, available or not. */
+/** True when the type is a registered destination. */
 export function isKnownProvider(type: string): boolean {
-  return providerCatalogue().some((entry) => entry.type === type);
+  return byType.has(type);
 }
 
-/** What a provider can do; nothing at all for one not available yet. */
+/** Why a type cannot be used on this machine, or null when it can. */
+export function unavailableReasonOf(type: string): string | null {
+  return destinationOf(type).unavailableReason();
+}
+
+/** What a provider can do; a 404 for a type that does not exist. */
 export function capabilitiesOf(type: string): DestinationCapabilities {
   const destination = byType.get(type);
-  if (destination) return destination.capabilities;
-  const entry = NOT_YET_AVAILABLE.find((candidate) => candidate.type === type);
-  if (!entry) throw notFound('PROVIDER_NOT_FOUND', `No provider "${type}"`);
-  return {
-    supports_delete: false,
-    supports_compression: false,
-    supports_checksum: false,
-    supports_bandwidth_limit: false,
-    supports_exclude_patterns: false,
-    supports_incremental: false,
-    supports_dry_run: false,
-    requires_credentials: entry.requires_credentials,
-  };
+  if (!destination) throw notFound('PROVIDER_NOT_FOUND', `No provider "${type}"`);
+  return destination.capabilities;
 }

@@ -25,6 +25,74 @@ export interface DestinationDescription {
   requires_credentials: boolean;
 }
 
+/**
+ * How a destination_config is written as one line (`sftp://user@host:22/path`, `s3://bucket/prefix?region=…`),
+ * as data, so that any client (the TUI, a phone app) shows and reads addresses with one generic
+ * interpreter and no switch on type. `GET /providers` serves it as `address`; docs/API.md gives the rules.
+ */
+export interface AddressFormat {
+  /** A valid address, shown as a hint. */
+  example: string;
+  /** The address starts `<scheme>://`; null: the address is an absolute path (the `path` field, verbatim). */
+  scheme: string | null;
+  /** Config field holding the URL's user name. */
+  user?: string;
+  /** Config field holding the URL's host (lower-cased by URL rules: only for names that are). */
+  host?: string;
+  /** Config field holding the URL's port (a number). */
+  port?: string;
+  /** Config field holding the URL's path, percent-decoded; without `host`, everything after `scheme://` is the path. */
+  path?: string;
+  /** Keep the path's leading '/' (an absolute path on a server) instead of dropping it. */
+  absolute_path?: boolean;
+  /** Config field holding an http(s) URL written after `<scheme>+`: `webdav+https://host/dav`. */
+  url?: string;
+  /** Query parameters: `?name=value` fills `field`; a `flag` is true when present, written bare (`?key`). */
+  query?: Array<{ name: string; field: string; type: 'text' | 'number' | 'flag' }>;
+  /** Any other query parameter goes into this object field (name → text). */
+  other_query?: string;
+  /** Values of fields the address leaves out; a field equal to its default is not written. */
+  defaults: Record<string, unknown>;
+  /** Fields a form sets beside the address (not in it), with the label a summary shows them under. */
+  beside: Array<{ field: string; label: string }>;
+}
+
+/** One field of the credential form, as `GET /providers` serves it (from the credential schema). */
+export interface CredentialField {
+  key: string;
+  label: string;
+  /** False only for a field that is not secret (a user name, an access key id): shown as typed. */
+  secret: boolean;
+  required: boolean;
+  /** The form asks for a file on the client's machine and sends what it holds (a private key). */
+  from_file?: boolean;
+  /** What to type or how to get it (e.g. the `rclone authorize` command). */
+  help?: string;
+}
+
+/**
+ * What the shared contract suite may expect of a destination beyond `capabilities`: `true`, or the
+ * reason it cannot (the suite prints the reason and skips that test).
+ */
+export interface DestinationGuarantees {
+  /** An edit that keeps the size (a later modification time) is still sent. */
+  sees_same_size_edits: true | string;
+  /** An edit that keeps the size, within the same second as the last run, is still sent. */
+  sees_same_second_edits: true | string;
+  /** A source file that changes while it is sent leaves the earlier copy at the destination whole. */
+  keeps_old_copy_when_source_changes: true | string;
+  /** It talks to a server that can go away mid-run (and says so clearly when it does). */
+  has_server: true | string;
+}
+
+/** A local/USB destination's drive: what the plug-in policy mounts, and when. */
+export interface RemovableDrive {
+  uuid: string;
+  mount_point: string;
+  auto_mount: boolean;
+  auto_unmount: boolean;
+}
+
 export type { SyncOptions, Verbosity } from '../domain/jobs.ts';
 
 export interface SyncContext<Config> {
@@ -87,8 +155,25 @@ export interface Destination<Config = Record<string, unknown>> {
   readonly type: string;
   describe(): DestinationDescription;
   readonly capabilities: DestinationCapabilities;
+  readonly guarantees: DestinationGuarantees;
+  /**
+   * Null when this destination can be used on this machine; else why not (e.g. a program that is not
+   * installed). `GET /providers` lists it with `available: false` and this reason.
+   */
+  unavailableReason(): string | null;
+  /** Said in `GET /providers` as `note`: what a user should know before relying on it (null: nothing). */
+  readonly note: string | null;
   /** joi schema of `destination_config` for this type; unknown keys refused. */
   readonly configSchema: Joi.ObjectSchema;
+  /**
+   * joi schema of the credential `data` for this type (null: it takes no credential). Each key may
+   * carry `.meta({ label, secret: false, help })`; every key not marked `secret: false` is secret, so
+   * `secretFields` and the credential form both come from here.
+   */
+  readonly credentialSchema: Joi.ObjectSchema | null;
+  readonly address: AddressFormat;
+  /** The drive this config backs up to, when it is a removable one the plug-in policy handles; else null. */
+  removableDrive?(config: Config): RemovableDrive | null;
   /**
    * The folders on this machine a config makes the daemon write to or read a backup from (the mount
    * point and the backup folder below it), checked against the allowed paths when a job is saved and
@@ -97,7 +182,7 @@ export interface Destination<Config = Record<string, unknown>> {
   localFolders?(config: Config): string[];
   /** Names the place a config writes to (type, host, folder …): two jobs with the same identity share it. */
   identity(config: Config): string;
-  /** Names of credential fields that are secret, so logs and responses can redact them. */
+  /** Names of credential fields that are secret (derived from `credentialSchema`), redacted from every log. */
   readonly secretFields: readonly string[];
   /**
    * Checks credential data beyond its shape before it is saved or used for a test (optional): e.g.

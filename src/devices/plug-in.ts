@@ -4,6 +4,8 @@
  * asks for `auto_unmount`, and announce each step. A drive pulled out mid-run fails the run with
  * "drive removed", and its mount is detached so nothing lands in the bare mount point directory.
  */
+import { destinationOf, isKnownProvider } from '../destinations/index.ts';
+import type { RemovableDrive } from '../destinations/types.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import type { RunRecord } from '../domain/runs.ts';
 import type { AllowedPaths } from '../files/allowed-paths.ts';
@@ -36,14 +38,14 @@ interface Session {
   done: Promise<void>;
 }
 
-interface LocalDestinationConfig {
-  mount_point: string;
-  usb_uuid: string | null;
-  auto_mount: boolean;
-  auto_unmount: boolean;
+/** The removable drive a job backs up to, as its destination type says; null for any other job. */
+function driveOf(job: JobRecord): RemovableDrive | null {
+  if (!isKnownProvider(job.destination_type)) return null;
+  return destinationOf(job.destination_type).removableDrive?.(job.destination_config) ?? null;
 }
 
-const configOf = (job: JobRecord) => job.destination_config as unknown as LocalDestinationConfig;
+/** `driveOf` for a job already known to have a drive (one `jobsFor` returned). */
+const configOf = (job: JobRecord): RemovableDrive => driveOf(job)!;
 
 export class PlugInPolicy {
   private readonly sessions = new Map<string, Session>();
@@ -70,8 +72,10 @@ export class PlugInPolicy {
   jobsFor(uuid: string): JobRecord[] {
     return this.deps.jobs
       .all()
-      .filter((job) => job.enabled && job.destination_type === 'local')
-      .filter((job) => configOf(job).auto_mount && configOf(job).usb_uuid?.toLowerCase() === uuid.toLowerCase());
+      .filter((job) => {
+        const drive = job.enabled ? driveOf(job) : null;
+        return drive !== null && drive.auto_mount && drive.uuid.toLowerCase() === uuid.toLowerCase();
+      });
   }
 
   /** Drives already attached at start are handled as if just plugged in. */

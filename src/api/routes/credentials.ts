@@ -3,8 +3,8 @@ import type { HostKeyPins } from '../../destinations/types.ts';
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { checkedSecret, type CredentialService } from '../../credentials/credential-service.ts';
-import { capabilitiesOf, destinationOf, isKnownProvider, providerCatalogue, UNAVAILABLE_REASON, validateDestinationConfig } from '../../destinations/index.ts';
-import { CREDENTIAL_PROVIDERS, credentialCreateSchema, credentialUpdateSchema, type CredentialProvider } from '../../domain/credentials.ts';
+import { capabilitiesOf, destinationOf, providerCatalogue, validateDestinationConfig } from '../../destinations/index.ts';
+import { credentialCreateSchema, credentialUpdateSchema } from '../../domain/credentials.ts';
 import { invalid, isCairnError } from '../../domain/errors.ts';
 import type { AllowedPaths } from '../../files/allowed-paths.ts';
 import { checkDestinationFolders } from '../../jobs/job-paths.ts';
@@ -36,8 +36,8 @@ export function credentialRoutes(credentials: CredentialService, hostKeys: HostK
       }
       return credentials.secretOf(input.credential_id);
     }
-    if (input.credential_data && (CREDENTIAL_PROVIDERS as readonly string[]).includes(input.destination_type)) {
-      return checkedSecret(input.destination_type as CredentialProvider, input.credential_data);
+    if (input.credential_data && destinationOf(input.destination_type).credentialSchema) {
+      return checkedSecret(input.destination_type, input.credential_data);
     }
     return null;
   };
@@ -88,14 +88,8 @@ export function credentialRoutes(credentials: CredentialService, hostKeys: HostK
       options: { validate: { payload: body(providerTestSchema) } },
       async handler(request) {
         const input = request.payload as ProviderTest;
-        if (!isKnownProvider(input.destination_type)) destinationOf(input.destination_type);
+        const destination = destinationOf(input.destination_type);
         const secret = await secretForTest(input);
-        let destination;
-        try {
-          destination = destinationOf(input.destination_type);
-        } catch {
-          return { success: false, message: `${input.destination_type}: ${UNAVAILABLE_REASON}`, details: null };
-        }
         const config = validateDestinationConfig(input.destination_type, input.destination_config);
         // The local test writes a probe file: only where a job could write.
         await checkDestinationFolders(allowedPaths, destination, config);

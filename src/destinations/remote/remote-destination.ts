@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type Joi from 'joi';
 import type { TransferTotals } from '../../domain/runs.ts';
-import type { ConnectionTestResult, Destination, DestinationCapabilities, HostKeyPins } from '../types.ts';
+import { secretFieldsOf } from '../credential-fields.ts';
+import type { AddressFormat, ConnectionTestResult, Destination, DestinationCapabilities, DestinationGuarantees, HostKeyPins } from '../types.ts';
 import type { RemoteStore } from './remote-store.ts';
 import { restoreFromStore, syncToStore } from './sync-engine.ts';
 
@@ -15,13 +16,18 @@ export interface RemoteDestinationSpec<Config, Store extends RemoteStore> {
   name: string;
   description: string;
   configSchema: Joi.ObjectSchema;
-  secretFields: readonly string[];
+  /** The credential's data; its keys are the secret fields unless marked `secret: false`. */
+  credentialSchema: Joi.ObjectSchema;
+  address: AddressFormat;
   open(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins): Promise<Store>;
   /** Names the destination for the record of sent files: a different identity starts afresh. */
   identity(config: Config): string;
   /** What a successful connection test reports besides "Connection successful". */
   details(config: Config, store: Store): Record<string, unknown>;
 }
+
+/** The engine keeps the same promises for every store (it remembers what it sent, uploads whole-or-nothing). */
+export const REMOTE_GUARANTEES: DestinationGuarantees = { sees_same_size_edits: true, sees_same_second_edits: true, keeps_old_copy_when_source_changes: true, has_server: true };
 
 /** Every remote destination can do the same things, through the same engine. */
 export const REMOTE_CAPABILITIES: DestinationCapabilities = {
@@ -49,8 +55,13 @@ export function remoteDestination<Config, Store extends RemoteStore>(spec: Remot
     type: spec.type,
     describe: () => ({ type: spec.type, name: spec.name, description: spec.description, requires_credentials: true }),
     capabilities: REMOTE_CAPABILITIES,
+    guarantees: REMOTE_GUARANTEES,
+    unavailableReason: () => null,
+    note: null,
     configSchema: spec.configSchema,
-    secretFields: spec.secretFields,
+    credentialSchema: spec.credentialSchema,
+    secretFields: secretFieldsOf(spec.credentialSchema),
+    address: spec.address,
     identity: spec.identity,
     test: (config, secret, hostKeys): Promise<ConnectionTestResult> =>
       withStore(config, secret, hostKeys, async (store) => {

@@ -36,7 +36,24 @@ export const s3Destination = remoteDestination<S3Target, S3Store>({
   name: 'AWS S3',
   description: 'S3 and S3-compatible storage',
   configSchema,
-  secretFields: ['secret_access_key', 'session_token'],
+  credentialSchema: Joi.object({
+    access_key_id: Joi.string().min(1).max(256).required().meta({ label: 'Access key', secret: false }),
+    secret_access_key: Joi.string().min(1).max(256).required().meta({ label: 'Secret key' }),
+    session_token: Joi.string().min(1).max(16_384).meta({ label: 'Session token' }),
+  }),
+  address: {
+    example: 's3://my-bucket/backups/pi?region=eu-west-1',
+    scheme: 's3',
+    host: 'bucket',
+    path: 'prefix',
+    query: [
+      { name: 'region', field: 'region', type: 'text' },
+      { name: 'endpoint', field: 'endpoint', type: 'text' },
+      { name: 'class', field: 'storage_class', type: 'text' },
+    ],
+    defaults: { prefix: '', region: 'us-east-1', endpoint: null, storage_class: null },
+    beside: [],
+  },
   // The protocol's client library loads on first use: a daemon that never uses it keeps its memory.
   open: async (config, secret) => (await import('./s3-store.ts')).openS3Store(config, secret),
   identity: (config) => `s3:${config.endpoint ?? config.region}/${config.bucket}/${config.prefix}`,

@@ -16,12 +16,33 @@ export const configSchema = Joi.object({
   key_based_auth: Joi.boolean().default(false),
 });
 
+const secret = Joi.string().min(1).max(16_384);
+
 const remote = remoteDestination<SftpTarget, SftpStore>({
   type: 'sftp',
   name: 'SFTP',
   description: 'SSH/SFTP servers',
   configSchema,
-  secretFields: ['password', 'private_key', 'passphrase'],
+  credentialSchema: Joi.object({
+    password: secret.meta({ label: 'Password' }),
+    private_key: secret.meta({ label: 'Key file', from_file: true, help: 'a private key file on this computer (OpenSSH, PEM or PuTTY format)' }),
+    passphrase: secret.meta({ label: 'Passphrase' }),
+  })
+    .or('password', 'private_key')
+    .with('passphrase', 'private_key')
+    .messages({ 'object.missing': '"data" needs a "password" or a "private_key"' }),
+  address: {
+    example: 'sftp://backup@nas.local:22/srv/backups',
+    scheme: 'sftp',
+    user: 'username',
+    host: 'host',
+    port: 'port',
+    path: 'remote_path',
+    absolute_path: true,
+    query: [{ name: 'key', field: 'key_based_auth', type: 'flag' }],
+    defaults: { port: 22, key_based_auth: false },
+    beside: [],
+  },
   // The protocol's client library loads on first use: a daemon that never uses it keeps its memory.
   open: async (config, secret, hostKeys) => (await import('./sftp-store.ts')).openSftpStore(config, secret, hostKeys),
   identity: (config) => `sftp://${config.username}@${config.host}:${config.port}/${config.remote_path}`,

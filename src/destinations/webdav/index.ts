@@ -28,7 +28,18 @@ export const webdavDestination = remoteDestination<WebdavTarget, WebdavStore>({
   name: 'WebDAV',
   description: 'Nextcloud, ownCloud, generic WebDAV',
   configSchema,
-  secretFields: ['password'],
+  credentialSchema: Joi.object({
+    username: Joi.string().min(1).max(256).required().meta({ label: 'Username', secret: false }),
+    password: Joi.string().min(1).max(16_384).required().meta({ label: 'Password' }),
+  }),
+  address: {
+    example: 'webdav+https://cloud.example.com/remote.php/dav/files/me?path=backups',
+    scheme: 'webdav',
+    url: 'url',
+    query: [{ name: 'path', field: 'remote_path', type: 'text' }],
+    defaults: { remote_path: '' },
+    beside: [],
+  },
   // The protocol's client library loads on first use: a daemon that never uses it keeps its memory.
   open: async (config, secret) => (await import('./webdav-store.ts')).openWebdavStore(config, secret),
   identity: (config) => `webdav:${config.url}/${config.remote_path}`,

@@ -87,20 +87,45 @@ credentials('a credential in use cannot be deleted: 409 with the job names; usag
   assert.is((await client.get(`/api/credentials/${credential.id}`)).status, 404);
 });
 
-credentials('providers: every contract type is listed, only real ones as available, with honest capabilities', async ({ client }) => {
+credentials('a Google Drive credential takes the token JSON rclone authorize prints, refuses text that is not one, and never shows it', async ({ client }) => {
+  const token = JSON.stringify({ access_token: 'ya29.a0-secret-access', token_type: 'Bearer', refresh_token: '1//0e-secret-refresh', expiry: '2026-01-05T10:00:00Z' });
+  const saved = await client.post('/api/credentials', { name: 'Drive', provider_type: 'google_drive', data: { token } });
+  assert.is(saved.status, 201);
+  assert.not.match(JSON.stringify(saved.body), /secret-access|secret-refresh/);
+  const pasted = await client.post('/api/credentials', { name: 'Drive 2', provider_type: 'google_drive', data: { token: 'ya29.just-an-access-token' } });
+  assert.is(pasted.status, 400);
+  assert.match(pasted.body.message, /rclone authorize/);
+  const none = await client.post('/api/credentials', { name: 'Drive 3', provider_type: 'onedrive', data: {} });
+  assert.is(none.status, 400);
+  assert.match(none.body.message, /rclone authorize "onedrive"/);
+  const local = await client.post('/api/credentials', { name: 'USB', provider_type: 'local', data: {} });
+  assert.is(local.status, 400, 'a type that takes no credential');
+});
+
+credentials('providers: every destination is listed with its address format and credential form, Drive and OneDrive saying they are untested here', async ({ client }) => {
   const providers = (await client.get('/api/providers')).body;
-  assert.equal(providers.map((p: any) => p.type), ['local', 's3', 'google_drive', 'onedrive', 'sftp', 'webdav']);
-  assert.equal(providers[0], { type: 'local', name: 'Local / USB', description: 'Rsync to local or mounted drives', requires_credentials: false, available: true });
-  assert.equal(providers.filter((p: any) => p.available).map((p: any) => p.type), ['local', 's3', 'sftp', 'webdav']);
-  for (const provider of providers.filter((p: any) => !p.available)) assert.match(provider.reason, /Not available/);
+  assert.equal(providers.map((p: any) => p.type), ['local', 's3', 'google_drive', 'onedrive', 'sftp', 'webdav', 'rclone']);
+  const { address, credential_fields, ...localEntry } = providers[0];
+  assert.equal(localEntry, { type: 'local', name: 'Local / USB', description: 'Rsync to local or mounted drives', requires_credentials: false, available: true });
+  assert.equal([address.example, credential_fields], ['/mnt/backup', []]);
+  // rclone is installed here (scripts/install-test-deps.sh): its destinations are available.
+  assert.ok(providers.every((p: any) => p.available));
+  for (const type of ['google_drive', 'onedrive']) {
+    const entry = providers.find((p: any) => p.type === type);
+    assert.match(entry.note, /cannot reach the real service/);
+    assert.equal(entry.credential_fields.map((field: any) => [field.key, field.secret]), [['token', true], ['access_token', true], ['refresh_token', true], ['expires_at', false]]);
+    assert.match(entry.credential_fields[0].help, /rclone authorize "(drive|onedrive)"/);
+  }
+  const s3 = providers.find((p: any) => p.type === 's3');
+  assert.equal(s3.credential_fields.map((field: any) => [field.key, field.secret, field.required]), [['access_key_id', false, true], ['secret_access_key', true, true], ['session_token', true, false]]);
   const local = (await client.get('/api/providers/local/capabilities')).body;
   assert.is(local.provider_type, 'local');
   assert.is(local.capabilities.supports_delete, true);
   assert.is(local.capabilities.requires_credentials, false);
   const sftp = (await client.get('/api/providers/sftp/capabilities')).body.capabilities;
   assert.equal(sftp, { ...local.capabilities, supports_checksum: false, requires_credentials: true });
-  const drive = (await client.get('/api/providers/google_drive/capabilities')).body;
-  assert.ok(Object.entries(drive.capabilities).every(([key, value]) => key === 'requires_credentials' || value === false), 'nothing claimed for what is not there');
+  const drive = (await client.get('/api/providers/google_drive/capabilities')).body.capabilities;
+  assert.equal(drive, { ...sftp, supports_checksum: false }, 'what rclone does for every remote');
   assert.is((await client.get('/api/providers/floppy/capabilities')).status, 404);
 });
 

@@ -6,8 +6,7 @@ import { tempDir } from '../../helpers.ts';
 import { snapshotTree } from '../../trees.ts';
 import { destinationContract, filesOnly } from './contract.ts';
 
-destinationContract<LocalConfig>('local', async () => ({
-  destination: localDestination,
+destinationContract<LocalConfig>('local', localDestination, async () => ({
   secret: null,
   wrongSecret: null,
   place() {

@@ -15,7 +15,7 @@ let places = 0;
 // The daemon silences the SDK's Node 20 notice when it first loads the SDK; this file loads it itself.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-destinationContract<S3Target>('s3', async () => {
+destinationContract<S3Target>('s3', s3Destination, async () => {
   const server = await startS3Server();
   // An independent reader of the bucket: what any S3 client would find there.
   const reader = new S3Client({
@@ -25,7 +25,6 @@ destinationContract<S3Target>('s3', async () => {
     credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
   });
   return {
-    destination: s3Destination,
     secret: { access_key_id: server.accessKeyId, secret_access_key: server.secretAccessKey },
     wrongSecret: { access_key_id: server.accessKeyId, secret_access_key: 'not-the-secret-key' },
     place() {

@@ -13,10 +13,9 @@ import { destinationContract, filesOnly } from './contract.ts';
 
 let places = 0;
 
-destinationContract<SftpTarget>('sftp', async () => {
+destinationContract<SftpTarget>('sftp', sftpDestination, async () => {
   const server = await startSftpServer();
   return {
-    destination: sftpDestination,
     secret: { password: server.password },
     wrongSecret: { password: 'not-the-password' },
     place() {

@@ -9,10 +9,9 @@ import { destinationContract, filesOnly } from './contract.ts';
 
 let places = 0;
 
-destinationContract<WebdavTarget>('webdav', async () => {
+destinationContract<WebdavTarget>('webdav', webdavDestination, async () => {
   const server = await startWebdavServer();
   return {
-    destination: webdavDestination,
     secret: { username: server.username, password: server.password },
     wrongSecret: { username: server.username, password: 'not-the-password' },
     place() {
