@@ -12,12 +12,13 @@ import { COMMON_FLAGS, remotePath } from './rclone-sync.ts';
 
 export function rcloneStore(setup: RcloneSetup, root: string, where: string): ReadableStore {
   return {
-    async list(folder: string, signal: AbortSignal): Promise<Map<string, RemoteEntry>> {
+    // lsjson prints one JSON array, so the listing is whole in memory here (restores only; a sync goes through rclone itself).
+    async *walk(folder: string, signal: AbortSignal): AsyncIterable<[string, RemoteEntry]> {
       const outcome = await runRclone(setup, ['lsjson', '-R', '--files-only', remotePath(root, folder), ...COMMON_FLAGS], signal);
-      if (outcome.code === 3 || outcome.errors.some((line) => /directory not found|not found/i.test(line.msg))) return new Map();
+      if (outcome.code === 3 || outcome.errors.some((line) => /directory not found|not found/i.test(line.msg))) return;
       if (outcome.code !== 0) throw rcloneFailure(outcome, `${where}/${folder}`);
       const entries = JSON.parse(outcome.stdout || '[]') as Array<{ Path: string; Size: number; ModTime: string }>;
-      return new Map(entries.map((entry) => [entry.Path, { size: entry.Size, mtimeMs: Date.parse(entry.ModTime) }]));
+      for (const entry of entries) yield [entry.Path, { size: entry.Size, mtimeMs: Date.parse(entry.ModTime) }];
     },
     async get(path: string, signal: AbortSignal): Promise<Readable> {
       const child = startRclone(setup, ['cat', remotePath(root, path), ...COMMON_FLAGS], signal);
