@@ -150,7 +150,7 @@ test('over the per-client WebSocket cap: refused 429 before the upgrade; the ope
     const other = opened(await openSocket(statusUrl, { localAddress: OTHER_CLIENT }));
     sockets.push(other);
 
-    const runId = (await client.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
+    const runId = (await client.post(`/api/jobs/${job.id}/run`)).body.run_id;
     for (const [index, open] of [sockets[0], sockets[1], other].entries()) {
       await waitFor(`job_completed on socket ${index}`, () => open.messages.find((m) => m.type === 'job_completed' && m.run_id === runId));
     }

@@ -75,7 +75,7 @@ credentials('a credential in use cannot be deleted: 409 with the job names; usag
   const refused = await client.delete(`/api/credentials/${credential.id}`);
   assert.is(refused.status, 409);
   assert.equal({ error: refused.body.error, message: refused.body.message, jobs: refused.body.jobs }, { error: 'Conflict', message: 'Credential is in use by 1 job(s)', jobs: ['Daily Backup'] });
-  await client.delete(`/api/jobs/${job.body.id}`);
+  await client.delete(`/api/jobs/${job.id}`);
   assert.equal((await client.delete(`/api/credentials/${credential.id}`)).body, { message: 'Credential deleted' });
   assert.is((await client.get(`/api/credentials/${credential.id}`)).status, 404);
 });

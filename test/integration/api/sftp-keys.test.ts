@@ -135,7 +135,7 @@ sftpKeys('a key stored before the check: the connection test answers success fal
   assert.is(test.body.success, false);
   assert.match(test.body.message, /The "private_key" cannot be used: it is a PKCS#8 key/);
 
-  const run = await finishedRun(context.client, (await context.client.post(`/api/jobs/${job.body.id}/run`)).body.run_id);
+  const run = await finishedRun(context.client, (await context.client.post(`/api/jobs/${job.id}/run`)).body.run_id);
   assert.is(run.status, 'failed');
   assert.match(run.error_message, /The "private_key" cannot be used: it is a PKCS#8 key.*OpenSSH format/);
 });
