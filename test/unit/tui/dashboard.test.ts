@@ -1,7 +1,7 @@
 /** The dashboard's renderers and its key table, without blessed: data in, text out. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DASHBOARD_ACTIONS, dispatch, KEYS, type ActionHandlers } from '../../../tui/keys.ts';
+import { DASHBOARD_ACTIONS, dispatch, KEYS, type ActionHandler, type ActionHandlers } from '../../../tui/keys.ts';
 import { headerText, jobTable } from '../../../tui/present/dashboard.ts';
 import { drivesText } from '../../../tui/present/drives.ts';
 import { plain, tagged } from '../../../tui/present/paint.ts';
@@ -124,14 +124,14 @@ test('a disabled action says why and does nothing; an enabled one is done', () =
   const done: string[] = [];
   let selected: string | null = null;
   const handlers = Object.fromEntries(
-    DASHBOARD_ACTIONS.map((action) => [action, { disabledReason: () => (selected ? null : 'no job selected'), handle: () => done.push(`${action} ${selected}`) }]),
-  ) as ActionHandlers<(typeof DASHBOARD_ACTIONS)[number]>;
+    DASHBOARD_ACTIONS.map((action) => [action, { disabledReason: () => (selected ? null : 'no job selected'), handle: () => void done.push(`${action} ${selected}`) }]),
+  ) as Record<string, ActionHandler> as ActionHandlers<(typeof DASHBOARD_ACTIONS)[number]>;
   assert.is(dispatch(handlers, 'run'), 'no job selected');
   assert.equal(done, []);
   selected = 'Photos';
   assert.is(dispatch(handlers, 'run'), null);
   assert.equal(done, ['run Photos']);
-  assert.is(dispatch({ ...handlers, quit: { handle: () => done.push('quit') } }, 'quit'), null, 'no disabledReason: always enabled');
+  assert.is(dispatch({ ...handlers, quit: { handle: () => void done.push('quit') } }, 'quit'), null, 'no disabledReason: always enabled');
   assert.equal(done, ['run Photos', 'quit']);
 });
 
