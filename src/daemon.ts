@@ -25,6 +25,7 @@ import { createLogger, type Logger } from './log.ts';
 import { RunLogs } from './logs/index.ts';
 import { RunHistory, RunManager } from './runs/index.ts';
 import { ScheduleService } from './schedules/index.ts';
+import { SettingsService } from './settings/settings-service.ts';
 import { loadOrCreateKeyFile, openStore, type Store } from './store/index.ts';
 import { openVault } from './vault/index.ts';
 import { VERSION } from './version.ts';
@@ -170,8 +171,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       sessions,
       loginLimiter,
       trustedProxies: config.trustedProxies,
-      settings: store.settings,
-      onSettingsChange: () => schedules.refresh(),
+      settings: new SettingsService(store.settings, () => schedules.refresh()),
       jobs,
       runManager,
       history: new RunHistory(store.runs, store.jobs, logs),

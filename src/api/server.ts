@@ -12,7 +12,7 @@ import type { FolderService } from '../files/folder-service.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
 import type { ScheduleService } from '../schedules/index.ts';
-import type { SettingsRepository } from '../store/index.ts';
+import type { SettingsService } from '../settings/settings-service.ts';
 import { ClientAddresses } from './client-address.ts';
 import { connectionLimitPlugin, type ConnectionLimit } from './plugins/connection-limit.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -95,9 +95,7 @@ export interface ApiDependencies {
   loginLimiter: RateLimiter;
   /** Reverse proxies whose forwarding headers are believed (`Config.trustedProxies`). */
   trustedProxies: readonly string[];
-  settings: SettingsRepository;
-  /** Called after settings change (the time zone moves every schedule). */
-  onSettingsChange(): void;
+  settings: SettingsService;
   jobs: JobService;
   /** Starts and cancels runs. */
   runManager: RunManager;
@@ -148,7 +146,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...systemRoutes(deps.version, deps.drives, deps.folders),
           ...authRoutes(deps.auth, deps.loginLimiter, clients),
           ...totpRoutes(deps.auth, deps.loginLimiter, clients),
-          ...settingsRoutes(deps.settings, deps.onSettingsChange),
+          ...settingsRoutes(deps.settings),
           ...jobRoutes(deps.jobs, deps.runManager),
           ...runRoutes(deps.history),
           ...credentialRoutes(deps.credentials),
