@@ -15,18 +15,19 @@ import { ALLOWED_PATHS_SETTING, type Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { destinationOf } from './destinations/index.ts';
-import { DriveListings, driveOperations, monitorBlockEvents, OutcomeSignal, PlugInPolicy } from './devices/index.ts';
+import { DriveListings, driveOperations, DriveService, monitorBlockEvents, OutcomeSignal, PlugInPolicy } from './devices/index.ts';
 import { AllowedPaths } from './files/allowed-paths.ts';
+import { FolderService } from './files/folder-service.ts';
 import { EventBus } from './events.ts';
-import { JobPaths } from './jobs/job-paths.ts';
+import { checkDestinationFolders, JobPaths } from './jobs/job-paths.ts';
 import { JobService } from './jobs/job-service.ts';
 import { createLogger, type Logger } from './log.ts';
 import { RunLogs } from './logs/index.ts';
 import { RunHistory, RunManager } from './runs/index.ts';
-import { Scheduler, scheduleViewsOf } from './schedules/index.ts';
+import { ScheduleService } from './schedules/index.ts';
+import { SettingsService } from './settings/settings-service.ts';
 import { loadOrCreateKeyFile, openStore, type Store } from './store/index.ts';
 import { openVault } from './vault/index.ts';
-import type { StoredSchedule } from './domain/schedules.ts';
 import { VERSION } from './version.ts';
 
 export const SESSION_KEY_FILE = 'session.key';
@@ -80,7 +81,6 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     if (setupCode) teardown.push(() => setupCode.retire());
     const loginLimiter = new RateLimiter(options.loginRateLimit);
 
-    const credentials = new CredentialService(store.credentials, store.jobs, vault);
     const events = new EventBus();
     const logs = new RunLogs(path.join(config.dataDir, LOGS_DIR));
     teardown.push(() => logs.close());
@@ -88,6 +88,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const hostKeys = new FileHostKeyPins(path.join(config.dataDir, 'host-keys.json'));
     const allowedPaths = new AllowedPaths(config.allowedPaths, { setting: ALLOWED_PATHS_SETTING, excluded: [config.dataDir] });
     const jobPaths = new JobPaths(allowedPaths, destinationOf);
+    const credentials = new CredentialService(store.credentials, store.jobs, vault, {
+      hostKeys,
+      checkDestinationFolders: (type, destinationConfig) => checkDestinationFolders(allowedPaths, destinationOf(type), destinationConfig),
+    });
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,
@@ -105,15 +109,16 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     if (interrupted > 0) log.warn(`${interrupted} run(s) interrupted by the last stop were marked failed`);
     teardown.push(() => runManager.stop());
 
-    const scheduler = new Scheduler({
-      schedules: () => store.schedules.all(),
+    const schedules = new ScheduleService({
+      schedules: store.schedules,
+      jobs: store.jobs,
+      runs: runManager,
       timezone: () => store.settings.get().timezone,
-      fire: (schedule) => fireSchedule(schedule, { store, runManager, log }),
-      log: (message) => log.info(message),
       now: options.scheduleClock,
+      log,
     });
-    scheduler.start();
-    teardown.push(async () => scheduler.stop());
+    schedules.start();
+    teardown.push(async () => schedules.stop());
 
     const jobs = new JobService({
       jobs: store.jobs,
@@ -121,10 +126,11 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       runs: store.runs,
       runManager,
       logs,
-      schedulesOf: (jobId) => scheduleViewsOf(store.schedules.ofJob(jobId), store.settings.get().timezone),
+      allowed: allowedPaths,
+      schedulesOf: (jobId) => schedules.viewsOf(jobId),
       credentialExists: (id) => credentials.exists(id),
       checkPaths: (job) => jobPaths.checkSaved(job),
-      onChange: () => scheduler.refresh(),
+      onChange: () => schedules.refresh(),
       forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
     });
 
@@ -157,7 +163,6 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.apiLimits };
     const connections = new ConnectionLimit(limits.connectionsPerClient);
     const server = await createApiServer({
-      allowedPaths,
       host: config.host,
       port: config.port,
       version: VERSION,
@@ -166,16 +171,14 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       sessions,
       loginLimiter,
       trustedProxies: config.trustedProxies,
-      settings: store.settings,
-      onSettingsChange: () => scheduler.refresh(),
+      settings: new SettingsService(store.settings, () => schedules.refresh()),
       jobs,
       runManager,
       history: new RunHistory(store.runs, store.jobs, logs),
-      schedules: store.schedules,
+      schedules,
       credentials,
-      hostKeys,
-      drives,
-      driveListings,
+      drives: new DriveService({ allowed: allowedPaths, drives, listings: driveListings }),
+      folders: new FolderService(allowedPaths),
       limits,
       connections,
     });
@@ -213,20 +216,4 @@ async function armSetupCode(dataDir: string, auth: AuthService): Promise<SetupCo
   const code = await SetupCode.create(dataDir);
   auth.requireSetupCode(code);
   return code;
-}
-
-/** A schedule came due: run its job, unless the job is disabled or still running (then say so). */
-function fireSchedule(schedule: StoredSchedule, deps: { store: Store; runManager: RunManager; log: Logger }): void {
-  const job = deps.store.jobs.byId(schedule.job_id);
-  if (!job || !job.enabled) return;
-  const busy = deps.runManager.activeRunOf(job.id);
-  if (busy) {
-    const message = `Scheduled run (schedule ${schedule.id}) skipped: this job was still ${busy.status}`;
-    deps.log.info(message, { job_id: job.id });
-    deps.runManager.noteOnActiveRun(job.id, 'warning', message);
-    return;
-  }
-  deps.runManager.request(job.id, { trigger: 'scheduled', scheduleId: schedule.id }).catch((error) =>
-    deps.log.error('scheduled run could not start', { job_id: job.id, error: String(error) }),
-  );
 }

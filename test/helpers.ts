@@ -263,3 +263,35 @@ export function finishedRun(client: ApiClient, runId: number, timeoutMs = 60_000
     timeoutMs,
   );
 }
+
+/** How many jobs `createJob` has made in this process, so each default name is free. */
+let jobsCreated = 0;
+
+/**
+ * Creates a job through the API and returns it as the API answered (201, or this throws with the
+ * answer). By default a local backup of a fresh empty folder into another, named "Job N"; `overrides`
+ * replace whole top-level fields (a new `destination_config` replaces the default one).
+ */
+export async function createJob(client: ApiClient, overrides: Record<string, unknown> = {}): Promise<any> {
+  jobsCreated += 1;
+  const body = {
+    name: `Job ${jobsCreated}`,
+    source_dirs: [tempDir('cairn-source-')],
+    destination_type: 'local',
+    destination_config: { mount_point: tempDir('cairn-target-'), backup_subdir: '' },
+    ...overrides,
+  };
+  const response = await client.post('/api/jobs', body);
+  if (response.status !== 201) throw new Error(`job not created: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+/**
+ * Adds a schedule to a job through the API and returns it as the API answered (201, or this throws):
+ * daily at 02:00 unless `overrides` say otherwise.
+ */
+export async function createSchedule(client: ApiClient, jobId: number, overrides: Record<string, unknown> = {}): Promise<any> {
+  const response = await client.post(`/api/jobs/${jobId}/schedules`, { schedule_type: 'daily', hour: 2, minute: 0, ...overrides });
+  if (response.status !== 201) throw new Error(`schedule not created: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}

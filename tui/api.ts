@@ -4,6 +4,30 @@
  */
 import WebSocket from 'ws';
 import { Backoff } from './pacing.ts';
+import type {
+  Credential,
+  CredentialBody,
+  Drive,
+  ErrorBody,
+  Job,
+  JobBody,
+  LogEntry,
+  LoginAnswer,
+  LogSocketMessage,
+  Message,
+  RestoreBody,
+  RestoreStarted,
+  Run,
+  RunStarted,
+  Schedule,
+  ScheduleBody,
+  SetupRequired,
+  Settings,
+  StatusMessage,
+  TotpEnabled,
+  TotpSetup,
+  TotpStatus,
+} from './wire.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -16,6 +40,19 @@ export class ApiError extends Error {
 }
 
 export type LoginResult = { kind: 'session' } | { kind: 'totp'; totpToken: string };
+
+/** A socket that reconnects by itself (see TuiApi.socket). */
+export interface LiveSocket {
+  close(): void;
+  retryNow(): void;
+}
+
+/** The error body's fields when the answer has them; a proxy's HTML page or an empty body has none. */
+function errorBodyOf(data: unknown): Partial<ErrorBody> {
+  if (data === null || typeof data !== 'object') return {};
+  const { code, message } = data as Record<string, unknown>;
+  return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : undefined };
+}
 
 export class TuiApi {
   private token: string | null = null;
@@ -35,20 +72,24 @@ export class TuiApi {
     // A login answers with the session cookie; the UI keeps it in memory and sends it as a bearer token.
     const cookie = response.headers.getSetCookie().find((value) => value.startsWith('token='));
     if (cookie) this.token = cookie.slice('token='.length).split(';')[0] || null;
-    const data = (await response.json().catch(() => null)) as any;
-    if (!response.ok) throw new ApiError(response.status, data?.code ?? 'ERROR', data?.message ?? `HTTP ${response.status}`);
+    const data: unknown = await response.json().catch(() => null);
+    if (!response.ok) {
+      const body = errorBodyOf(data);
+      throw new ApiError(response.status, body.code ?? 'ERROR', body.message ?? `HTTP ${response.status}`);
+    }
+    // The daemon's answer is trusted to follow the contract that wire.ts writes down.
     return data as T;
   }
 
   /** Password step; a session, or the need for a 2FA code. */
   async login(username: string, password: string): Promise<LoginResult> {
-    const result = await this.call<any>('POST', '/api/auth/login', { username, password });
-    return result.totp_required ? { kind: 'totp', totpToken: result.totp_token } : { kind: 'session' };
+    const result = await this.call<LoginAnswer>('POST', '/api/auth/login', { username, password });
+    return result.totp_required && result.totp_token ? { kind: 'totp', totpToken: result.totp_token } : { kind: 'session' };
   }
 
   /** Whether the box has no owner yet, and whether creating it from here needs the setup code (not on the box itself). */
   async setupRequired(): Promise<{ required: boolean; codeRequired: boolean }> {
-    const answer = await this.call<{ setup_required: boolean; setup_code_required?: boolean }>('GET', '/api/auth/setup-required');
+    const answer = await this.call<SetupRequired>('GET', '/api/auth/setup-required');
     return { required: answer.setup_required, codeRequired: answer.setup_code_required === true };
   }
 
@@ -63,26 +104,26 @@ export class TuiApi {
     else await this.call('POST', '/api/auth/totp/validate', { totp_token: totpToken, code });
   }
 
-  jobs = () => this.call<any[]>('GET', '/api/jobs');
-  runsOf = (jobId: number) => this.call<any[]>('GET', `/api/jobs/${jobId}/runs?limit=20`);
-  run = (jobId: number) => this.call<{ run_id: number }>('POST', `/api/jobs/${jobId}/run`);
-  cancel = (jobId: number) => this.call('POST', `/api/jobs/${jobId}/cancel`);
-  restore = (jobId: number, body: Record<string, unknown>) => this.call<{ run_id: number; target_dir: string }>('POST', `/api/jobs/${jobId}/restore`, body);
-  clone = (jobId: number) => this.call<{ name: string }>('POST', `/api/jobs/${jobId}/clone`);
-  createJob = (body: Record<string, unknown>) => this.call<any>('POST', '/api/jobs', body);
-  updateJob = (jobId: number, body: Record<string, unknown>) => this.call<any>('PUT', `/api/jobs/${jobId}`, body);
-  createSchedule = (jobId: number, body: unknown) => this.call<any>('POST', `/api/jobs/${jobId}/schedules`, body);
-  updateSchedule = (scheduleId: number, body: unknown) => this.call<any>('PUT', `/api/schedules/${scheduleId}`, body);
-  deleteSchedule = (scheduleId: number) => this.call('DELETE', `/api/schedules/${scheduleId}`);
-  deleteJob = (jobId: number) => this.call('DELETE', `/api/jobs/${jobId}`);
-  setEnabled = (jobId: number, enabled: boolean) => this.call('PUT', `/api/jobs/${jobId}`, { enabled });
-  drives = () => this.call<any[]>('GET', '/api/system/drives');
+  jobs = () => this.call<Job[]>('GET', '/api/jobs');
+  runsOf = (jobId: number) => this.call<Run[]>('GET', `/api/jobs/${jobId}/runs?limit=20`);
+  run = (jobId: number) => this.call<RunStarted>('POST', `/api/jobs/${jobId}/run`);
+  cancel = (jobId: number) => this.call<Message & { run_id: number }>('POST', `/api/jobs/${jobId}/cancel`);
+  restore = (jobId: number, body: RestoreBody) => this.call<RestoreStarted>('POST', `/api/jobs/${jobId}/restore`, body);
+  clone = (jobId: number) => this.call<Job>('POST', `/api/jobs/${jobId}/clone`);
+  createJob = (body: JobBody) => this.call<Job>('POST', '/api/jobs', body);
+  updateJob = (jobId: number, body: JobBody) => this.call<Job>('PUT', `/api/jobs/${jobId}`, body);
+  createSchedule = (jobId: number, body: ScheduleBody) => this.call<Schedule>('POST', `/api/jobs/${jobId}/schedules`, body);
+  updateSchedule = (scheduleId: number, body: ScheduleBody) => this.call<Schedule>('PUT', `/api/schedules/${scheduleId}`, body);
+  deleteSchedule = (scheduleId: number) => this.call<Message>('DELETE', `/api/schedules/${scheduleId}`);
+  deleteJob = (jobId: number) => this.call<Message>('DELETE', `/api/jobs/${jobId}`);
+  setEnabled = (jobId: number, enabled: boolean) => this.call<Job>('PUT', `/api/jobs/${jobId}`, { enabled });
+  drives = () => this.call<Drive[]>('GET', '/api/system/drives');
   /** The last `count` lines of a run's log (the API pages from the start, so the total is asked first). */
-  logTail = async (runId: number, count: number) => {
+  logTail = async (runId: number, count: number): Promise<LogEntry[]> => {
     const total = await this.logTotal(runId);
-    const lines: any[] = [];
+    const lines: LogEntry[] = [];
     for (let offset = Math.max(0, total - count); offset < total; offset += 10_000) {
-      lines.push(...(await this.call<any[]>('GET', `/api/runs/${runId}/logs?offset=${offset}&limit=10000`)));
+      lines.push(...(await this.call<LogEntry[]>('GET', `/api/runs/${runId}/logs?offset=${offset}&limit=10000`)));
     }
     return lines;
   };
@@ -91,17 +132,17 @@ export class TuiApi {
     const response = await fetch(`${this.baseUrl}/api/runs/${runId}/logs?limit=1`, { headers: { authorization: `Bearer ${this.token ?? ''}` } });
     return Number(response.headers.get('x-total-count') ?? 0);
   }
-  settings = () => this.call<Record<string, unknown>>('GET', '/api/settings');
-  updateSettings = (body: Record<string, unknown>) => this.call<Record<string, unknown>>('PUT', '/api/settings', body);
-  totpStatus = () => this.call<{ enabled: boolean }>('GET', '/api/auth/totp/status');
-  totpSetup = () => this.call<{ secret: string; otpauth_url: string }>('POST', '/api/auth/totp/setup');
-  totpEnable = (secret: string, code: string) => this.call<{ recovery_codes: string[] }>('POST', '/api/auth/totp/enable', { secret, code });
-  totpDisable = (code: string) => this.call('POST', '/api/auth/totp/disable', { code });
-  credentials = () => this.call<any[]>('GET', '/api/credentials');
-  createCredential = (body: Record<string, unknown>) => this.call<any>('POST', '/api/credentials', body);
-  updateCredential = (id: number, body: Record<string, unknown>) => this.call<any>('PUT', `/api/credentials/${id}`, body);
-  deleteCredential = (id: number) => this.call('DELETE', `/api/credentials/${id}`);
-  logout = () => this.call('POST', '/api/auth/logout').catch(() => undefined);
+  settings = () => this.call<Settings>('GET', '/api/settings');
+  updateSettings = (body: Partial<Record<keyof Settings, unknown>>) => this.call<Settings>('PUT', '/api/settings', body);
+  totpStatus = () => this.call<TotpStatus>('GET', '/api/auth/totp/status');
+  totpSetup = () => this.call<TotpSetup>('POST', '/api/auth/totp/setup');
+  totpEnable = (secret: string, code: string) => this.call<TotpEnabled>('POST', '/api/auth/totp/enable', { secret, code });
+  totpDisable = (code: string) => this.call<Message>('POST', '/api/auth/totp/disable', { code });
+  credentials = () => this.call<Credential[]>('GET', '/api/credentials');
+  createCredential = (body: CredentialBody) => this.call<Credential>('POST', '/api/credentials', body);
+  updateCredential = (id: number, body: CredentialBody) => this.call<Credential>('PUT', `/api/credentials/${id}`, body);
+  deleteCredential = (id: number) => this.call<Message>('DELETE', `/api/credentials/${id}`);
+  logout = () => this.call<Message>('POST', '/api/auth/logout').catch(() => undefined);
 
   /**
    * A WebSocket to `path` that reconnects by itself, waiting longer after each failed attempt (1 s
@@ -109,7 +150,9 @@ export class TuiApi {
    * attempts, not a loop; `onState` says whether it is connected. `retryNow()` skips the wait
    * when something else has just reached the daemon.
    */
-  socket(path: string, onMessage: (message: any) => void, onState: (connected: boolean) => void, reconnect = true): { close(): void; retryNow(): void } {
+  socket(path: '/api/ws/status', onMessage: (message: StatusMessage) => void, onState: (connected: boolean) => void, reconnect?: boolean): LiveSocket;
+  socket(path: `/api/ws/logs/${number}`, onMessage: (message: LogSocketMessage) => void, onState: (connected: boolean) => void, reconnect?: boolean): LiveSocket;
+  socket(path: string, onMessage: (message: never) => void, onState: (connected: boolean) => void, reconnect = true): LiveSocket {
     let socket: WebSocket | null = null;
     let closed = false;
     let timer: NodeJS.Timeout | null = null;
@@ -121,7 +164,8 @@ export class TuiApi {
         backoff.reset();
         onState(true);
       });
-      socket.on('message', (data) => onMessage(JSON.parse(String(data))));
+      // The daemon sends the messages wire.ts describes for this path.
+      socket.on('message', (data) => onMessage(JSON.parse(String(data)) as never));
       socket.on('error', () => undefined);
       socket.on('close', () => {
         if (closed) return;

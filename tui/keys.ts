@@ -1,8 +1,64 @@
 /**
  * Every key of the terminal UI in one table: the footer hints and the `?` help are drawn from it,
- * and the tmux tests press keys by action name.
+ * and the tmux tests press keys by action name. A screen answers its actions with a table of
+ * handlers (`ActionHandlers`), each able to say why it cannot act now.
  */
 export type Screen = 'dashboard' | 'log' | 'credentials';
+
+/** The dashboard's actions: its handler table must answer each one (see DASHBOARD_ACTIONS). */
+export const DASHBOARD_ACTIONS = [
+  'run',
+  'cancel',
+  'open-log',
+  'new',
+  'edit',
+  'toggle',
+  'clone',
+  'restore',
+  'delete',
+  'refresh',
+  'settings',
+  'two-factor',
+  'credentials',
+  'help',
+  'quit',
+] as const;
+export type DashboardAction = (typeof DASHBOARD_ACTIONS)[number];
+
+/** What a screen does for one action. */
+export interface ActionHandler {
+  /** Why the action cannot be done now (shown to the owner instead), or null when it can. */
+  disabledReason?(): string | null;
+  /** Does it; called only when `disabledReason` gives null. */
+  handle(): void;
+}
+
+/** A screen's handlers, one per action it offers. */
+export type ActionHandlers<A extends string> = Record<A, ActionHandler>;
+
+/**
+ * Does `action` with its handler, unless the handler says why it cannot: then that reason is
+ * returned and nothing is done. Null when the action was done.
+ */
+export function dispatch<A extends string>(handlers: ActionHandlers<A>, action: A): string | null {
+  const handler = handlers[action];
+  const reason = handler.disabledReason?.() ?? null;
+  if (reason === null) handler.handle();
+  return reason;
+}
+
+/**
+ * Binds every handler to its action's keys on `element`; a disabled action's reason goes to
+ * `onDisabled` (the screen shows it as a notice).
+ */
+export function bindKeys<A extends string>(element: { key(keys: string[], listener: () => void): unknown }, handlers: ActionHandlers<A>, onDisabled: (reason: string) => void): void {
+  for (const action of Object.keys(handlers) as A[]) {
+    element.key(keysOf(action), () => {
+      const reason = dispatch(handlers, action);
+      if (reason !== null) onDisabled(reason);
+    });
+  }
+}
 
 export interface KeyAction {
   action: string;

@@ -6,19 +6,19 @@ import http from 'node:http';
 import Hapi from '@hapi/hapi';
 import type { AuthService, RateLimiter, SessionService } from '../auth/index.ts';
 import type { Logger } from '../log.ts';
-import type { DriveListings, DriveOperations } from '../devices/index.ts';
+import type { DriveService } from '../devices/index.ts';
 import type { CredentialService } from '../credentials/credential-service.ts';
-import type { AllowedPaths } from '../files/allowed-paths.ts';
+import type { FolderService } from '../files/folder-service.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
-import type { ScheduleRepository, SettingsRepository } from '../store/index.ts';
+import type { ScheduleService } from '../schedules/index.ts';
+import type { SettingsService } from '../settings/settings-service.ts';
 import { ClientAddresses } from './client-address.ts';
 import { connectionLimitPlugin, type ConnectionLimit } from './plugins/connection-limit.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
 import { authRoutes } from './routes/auth.ts';
 import { credentialRoutes } from './routes/credentials.ts';
-import type { HostKeyPins } from '../destinations/types.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
@@ -81,8 +81,11 @@ function createListener(limits: ApiLimits): http.Server {
   return listener;
 }
 
+/**
+ * What the routes call: one service per resource. A handler validates, calls one method of one of
+ * these, and shapes the answer; the rules live behind them.
+ */
 export interface ApiDependencies {
-  allowedPaths: AllowedPaths;
   host: string;
   port: number;
   version: string;
@@ -92,22 +95,20 @@ export interface ApiDependencies {
   loginLimiter: RateLimiter;
   /** Reverse proxies whose forwarding headers are believed (`Config.trustedProxies`). */
   trustedProxies: readonly string[];
-  settings: SettingsRepository;
-  /** Called after settings change (the time zone moves every schedule). */
-  onSettingsChange(): void;
+  settings: SettingsService;
   jobs: JobService;
+  /** Starts and cancels runs. */
   runManager: RunManager;
   history: RunHistory;
-  schedules: ScheduleRepository;
+  schedules: ScheduleService;
   credentials: CredentialService;
-  hostKeys: HostKeyPins;
+  /** Drive listings, mount and unmount with their rules. */
+  drives: DriveService;
+  /** Browse, mkdir and the allowed roots. */
+  folders: FolderService;
   limits: ApiLimits;
   /** Counts each client's connections (built with `limits.connectionsPerClient`); ws.ts consults it too. */
   connections: ConnectionLimit;
-  /** Mount, unmount and fresh drive reads, for what the API decides. */
-  drives: DriveOperations;
-  /** Shared drive and mount listings, for what the API only shows. */
-  driveListings: DriveListings;
 }
 
 export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Server> {
@@ -142,14 +143,14 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
       register(api) {
         const clients = new ClientAddresses(deps.trustedProxies);
         api.route([
-          ...systemRoutes(deps.version, deps.allowedPaths, deps.drives, deps.driveListings),
+          ...systemRoutes(deps.version, deps.drives, deps.folders),
           ...authRoutes(deps.auth, deps.loginLimiter, clients),
           ...totpRoutes(deps.auth, deps.loginLimiter, clients),
-          ...settingsRoutes(deps.settings, deps.onSettingsChange),
-          ...jobRoutes(deps.jobs, deps.runManager, deps.allowedPaths),
+          ...settingsRoutes(deps.settings),
+          ...jobRoutes(deps.jobs, deps.runManager),
           ...runRoutes(deps.history),
-          ...credentialRoutes(deps.credentials, deps.hostKeys, deps.allowedPaths),
-          ...scheduleRoutes(deps.jobs, deps.schedules, deps.settings, deps.onSettingsChange),
+          ...credentialRoutes(deps.credentials),
+          ...scheduleRoutes(deps.schedules),
         ]);
       },
     },

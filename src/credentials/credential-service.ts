@@ -1,11 +1,11 @@
 /**
- * Credential workflows (contract: Credentials): secrets are checked against their provider's
- * shape, encrypted with the vault before they are stored, and only ever decrypted for a run or a
- * connection test. The one serializer leaves the secret out.
+ * Credential workflows (contract: Credentials, Providers → Test): secrets are checked against their
+ * provider's shape, encrypted with the vault before they are stored, and only ever decrypted for a
+ * run or a connection test. The one serializer leaves the secret out.
  */
-import { allDestinations } from '../destinations/index.ts';
-import type { Destination } from '../destinations/types.ts';
-import { conflict, invalid, notFound } from '../domain/errors.ts';
+import { allDestinations, destinationOf, unavailableReasonOf, validateDestinationConfig } from '../destinations/index.ts';
+import type { Destination, HostKeyPins } from '../destinations/types.ts';
+import { conflict, invalid, isCairnError, notFound } from '../domain/errors.ts';
 import type { CredentialProvider, CredentialRecord, CredentialView } from '../domain/credentials.ts';
 import type { CredentialRepository, JobRepository } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
@@ -20,11 +20,37 @@ export function credentialView(credential: CredentialRecord): CredentialView {
   };
 }
 
+/** A connection test's body (POST /providers/test): a saved credential or inline data, never both. */
+export interface ConnectionTestInput {
+  destination_type: string;
+  destination_config: Record<string, unknown>;
+  credential_id?: number | null;
+  credential_data?: Record<string, unknown> | null;
+}
+
+/** A connection test's answer: a failure to connect is an answer, not an error. */
+export interface ConnectionTestResult {
+  success: boolean;
+  message: string;
+  details: unknown;
+}
+
+/** What a connection test needs beyond the credentials themselves. */
+export interface ConnectionTestDependencies {
+  hostKeys: HostKeyPins;
+  /**
+   * Refuses (403 PATH_NOT_ALLOWED) a destination config whose folders on this machine lie outside
+   * the allowed paths: the local test writes a probe file, so only where a job could write.
+   */
+  checkDestinationFolders(type: string, config: Record<string, unknown>): Promise<void>;
+}
+
 export class CredentialService {
   constructor(
     private readonly credentials: CredentialRepository,
     private readonly jobs: JobRepository,
     private readonly vault: Vault,
+    private readonly connection: ConnectionTestDependencies,
   ) {}
 
   list(provider?: string): CredentialView[] {
@@ -84,6 +110,43 @@ export class CredentialService {
   /** The credential's provider, to check that a job or a test uses a matching one. */
   providerOf(id: number): CredentialProvider {
     return this.require(id).provider_type;
+  }
+
+  /**
+   * Tries a destination with a saved credential (400 CREDENTIAL_MISMATCH when it is for another
+   * provider) or inline data (checked, used, never stored). A known provider Cairn cannot serve, or a
+   * destination that cannot connect, answers `success: false` with the reason; a bad config or a
+   * folder outside the allowed paths is a 4xx, as for a job.
+   */
+  async testConnection(input: ConnectionTestInput): Promise<ConnectionTestResult> {
+    // An unknown type is refused the same way a job naming it is.
+    const destination = destinationOf(input.destination_type);
+    const secret = await this.secretForTest(input);
+    const unavailable = unavailableReasonOf(input.destination_type);
+    if (unavailable) return { success: false, message: `${input.destination_type}: ${unavailable}`, details: null };
+    const config = validateDestinationConfig(input.destination_type, input.destination_config);
+    await this.connection.checkDestinationFolders(input.destination_type, config);
+    try {
+      const result = await destination.test(config, secret, this.connection.hostKeys);
+      return { success: true, message: result.message, details: result.details };
+    } catch (error) {
+      if (!isCairnError(error)) throw error;
+      return { success: false, message: error.message, details: null };
+    }
+  }
+
+  /** The secret a connection test uses: a saved credential's, or inline data (used, never stored). */
+  private async secretForTest(input: ConnectionTestInput): Promise<Record<string, string> | null> {
+    if (input.credential_id) {
+      if (this.providerOf(input.credential_id) !== input.destination_type) {
+        throw invalid('CREDENTIAL_MISMATCH', `Credential ${input.credential_id} is for another provider`);
+      }
+      return this.secretOf(input.credential_id);
+    }
+    if (input.credential_data && destinationOf(input.destination_type).credentialSchema) {
+      return checkedSecret(input.destination_type as CredentialProvider, input.credential_data);
+    }
+    return null;
   }
 
   private require(id: number): CredentialRecord {

@@ -1,15 +1,18 @@
 /**
- * Job workflows behind the API and CLI: create, update, delete and clone with every rule the
- * contract and the destination types impose. Serializes jobs with `last_run` and `schedules`.
+ * Job workflows behind the API and CLI: create, change, delete, clone and restore with every rule
+ * the contract and the destination types impose. Serializes jobs with `last_run` and `schedules`.
  */
 import { conflict, invalid, notFound } from '../domain/errors.ts';
 import { duplicateBasenames, JOB_NAME_MAX, type JobInput, type JobRecord } from '../domain/jobs.ts';
 import type { RunSummary } from '../domain/runs.ts';
 import type { ScheduleView } from '../domain/schedules.ts';
 import { validateDestinationConfig } from '../destinations/index.ts';
+import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { RunLogs } from '../logs/index.ts';
 import type { RunManager } from '../runs/index.ts';
 import type { JobRepository, RunRepository, ScheduleRepository } from '../store/index.ts';
+import { mergeJobChange, type JobChange } from './job-change.ts';
+import { restoreTargetFor, type RestoreInput } from './restore-target.ts';
 
 /** A job as the API shows it. */
 export type JobView = JobRecord & { last_run: RunSummary | null; schedules: ScheduleView[] };
@@ -20,6 +23,8 @@ export interface JobServiceDependencies {
   runs: RunRepository;
   runManager: RunManager;
   logs: RunLogs;
+  /** Where a restore may write (its target is checked against them). */
+  allowed: AllowedPaths;
   /** Schedules of a job with their next run, as the API shows them. */
   schedulesOf(jobId: number): ScheduleView[];
   /** True when a credential with this id exists (credentials arrive with the remote destinations). */
@@ -56,11 +61,22 @@ export class JobService {
     return this.view(job);
   }
 
-  async update(id: number, input: JobInput): Promise<JobView> {
-    this.require(id);
+  /** Applies a PUT body (see `mergeJobChange`) and checks the result as a new job would be. */
+  async update(id: number, change: JobChange): Promise<JobView> {
+    const input = mergeJobChange(this.require(id), change);
     const job = await this.deps.jobs.update(id, await this.checked(input, id));
     this.deps.onChange();
     return this.view(job);
+  }
+
+  /**
+   * Starts a restore run of the job's backup into a checked target folder (see restore-target.ts):
+   * the run's id and the real path it writes to. 409 RUN_IN_PROGRESS while the job has a run.
+   */
+  async restore(id: number, input: RestoreInput): Promise<{ run_id: number; target_dir: string }> {
+    const restore = await restoreTargetFor(this.require(id), input, this.deps.allowed);
+    const run = await this.deps.runManager.request(id, { trigger: 'restore', restore });
+    return { run_id: run.id, target_dir: restore.target };
   }
 
   /** Deletes the job, its schedules, its runs and their logs; refused while a run is active. */

@@ -11,7 +11,8 @@
  * - It looks at the clock at least once a minute: setTimeout counts on a monotonic clock that
  *   ignores changes to the wall clock and (on Linux) stops during suspend, and it cannot wait
  *   longer than 2^31-1 ms.
- * Whether the job is already running is the fire callback's business, not the scheduler's.
+ * Whether the job is already running is the fire callback's business (ScheduleService.fire), not
+ * the scheduler's.
  */
 import type { ScheduleRecord } from '../domain/schedules.ts';
 import { nextRunOf } from './next-run.ts';

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, statSy
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, finishedRun, REPO_ROOT, tempDir } from '../helpers.ts';
+import { ApiClient, createJob, finishedRun, REPO_ROOT, tempDir } from '../helpers.ts';
 import { startS3Server, startSftpServer } from '../servers.ts';
 import { memoryNow } from '../process-memory.ts';
 import { fileContent, snapshotTree, waitFor } from '../trees.ts';
@@ -82,9 +82,8 @@ binary('it prints its version, runs the daemon, backs up a folder, and draws the
   // The backup folder lies inside the daemon's allowed paths, as every local destination must.
   const target = path.join(allowed, 'usb');
   mkdirSync(target);
-  const job = await api.post('/api/jobs', { name: 'Documents', source_dirs: [source], destination_type: 'local', destination_config: { mount_point: target, backup_subdir: '' } });
-  assert.is(job.status, 201, JSON.stringify(job.body));
-  const runId = (await api.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
+  const job = await createJob(api, { name: 'Documents', source_dirs: [source], destination_config: { mount_point: target, backup_subdir: '' } });
+  const runId = (await api.post(`/api/jobs/${job.id}/run`)).body.run_id;
   const run = await waitFor('the run', async () => {
     const current = (await api.get(`/api/runs/${runId}`)).body;
     return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
@@ -127,9 +126,8 @@ binary('what it loads on first use works inside it: a backup to S3 and one over 
     const backUp = async (provider_type: string, secret: Record<string, string>, destination_config: Record<string, unknown>) => {
       const credential = await api.post('/api/credentials', { name: provider_type, provider_type, data: secret });
       assert.is(credential.status, 201, JSON.stringify(credential.body));
-      const job = await api.post('/api/jobs', { name: `Papers to ${provider_type}`, source_dirs: [source], destination_type: provider_type, destination_config, credential_id: credential.body.id });
-      assert.is(job.status, 201, JSON.stringify(job.body));
-      const run = await finishedRun(api, (await api.post(`/api/jobs/${job.body.id}/run`)).body.run_id, PATIENCE_MS);
+      const job = await createJob(api, { name: `Papers to ${provider_type}`, source_dirs: [source], destination_type: provider_type, destination_config, credential_id: credential.body.id });
+      const run = await finishedRun(api, (await api.post(`/api/jobs/${job.id}/run`)).body.run_id, PATIENCE_MS);
       assert.is(run.status, 'completed', run.error_message);
     };
 

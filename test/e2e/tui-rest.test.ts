@@ -8,7 +8,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startCountingProxy, type CountingProxy } from '../counting-proxy.ts';
-import { ApiClient, spawnDaemonProcess, tempDir, type DaemonProcess } from '../helpers.ts';
+import { ApiClient, createJob, spawnDaemonProcess, tempDir, type DaemonProcess } from '../helpers.ts';
 import { killSession, launchTui, logIn, newSessionName, press, shows } from '../tmux-tui.ts';
 import { waitFor } from '../trees.ts';
 
@@ -33,8 +33,7 @@ rest.before.each(async (context) => {
   writeFileSync(path.join(source, 'notes.txt'), 'hello');
   let last = 0;
   for (let i = 1; i <= JOBS; i++) {
-    const job = await context.api.post('/api/jobs', { name: `Job ${i}`, source_dirs: [source], destination_type: 'local', destination_config: { mount_point: tempDir(), backup_subdir: '' } });
-    last = job.body.id;
+    last = (await createJob(context.api, { name: `Job ${i}`, source_dirs: [source] })).id;
   }
   // The last job has a run, so the Runs box shows when its runs have arrived.
   const runId = (await context.api.post(`/api/jobs/${last}/run`)).body.run_id;

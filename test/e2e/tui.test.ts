@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { currentTotpCode } from '../../src/auth/index.ts';
 import { plugInDrive, startUdev } from '../drives.ts';
 import { startSftpServer } from '../servers.ts';
-import { ApiClient, spawnDaemonProcess, tempDir, type DaemonProcess } from '../helpers.ts';
+import { ApiClient, createJob, spawnDaemonProcess, tempDir, type DaemonProcess } from '../helpers.ts';
 import { act, fillField, killSession, launchTui, logIn, newSessionName, press, screenOf, shows, tmux, type } from '../tmux-tui.ts';
 import { fileContent, waitFor } from '../trees.ts';
 
@@ -31,12 +31,7 @@ tui.before.each(async (context) => {
   const source = path.join(tempDir(), 'documents');
   mkdirSync(source);
   writeFileSync(path.join(source, 'notes-for-the-tui.txt'), 'hello');
-  await context.api.post('/api/jobs', {
-    name: 'Documents',
-    source_dirs: [source],
-    destination_type: 'local',
-    destination_config: { mount_point: tempDir(), backup_subdir: 'backup' },
-  });
+  await createJob(context.api, { name: 'Documents', source_dirs: [source], destination_config: { mount_point: tempDir(), backup_subdir: 'backup' } });
 });
 
 tui.after.each(async (context) => {
@@ -115,13 +110,7 @@ tui('a long job can be cancelled from the dashboard', async (context) => {
   const source = path.join(tempDir(), 'videos');
   mkdirSync(source);
   for (let i = 0; i < 20; i++) writeFileSync(path.join(source, `clip-${i}.bin`), fileContent(`c${i}`, 256 * 1024));
-  const slow = await context.api.post('/api/jobs', {
-    name: 'Videos',
-    source_dirs: [source],
-    destination_type: 'local',
-    destination_config: { mount_point: tempDir(), backup_subdir: '' },
-    sync_options: { bandwidth_limit_kbps: 500 },
-  });
+  const slow = await createJob(context.api, { name: 'Videos', source_dirs: [source], sync_options: { bandwidth_limit_kbps: 500 } });
   startTui(context);
   await logIn(context);
   await shows(context, 'Videos');
@@ -130,7 +119,7 @@ tui('a long job can be cancelled from the dashboard', async (context) => {
   await shows(context, /Videos.*running/);
   act(context, 'cancel');
   await shows(context, /Videos.*cancelled/);
-  assert.is((await context.api.get(`/api/jobs/${slow.body.id}/runs`)).body[0].status, 'cancelled');
+  assert.is((await context.api.get(`/api/jobs/${slow.id}/runs`)).body[0].status, 'cancelled');
 });
 
 tui('clone, disable and delete (with confirmation) from the dashboard', async (context) => {
@@ -264,11 +253,11 @@ tui('a log of thousands of lines written in a burst is shown in full and the vie
   const source = path.join(tempDir(), 'many');
   mkdirSync(source);
   for (let i = 0; i < 5000; i++) writeFileSync(path.join(source, `file-${String(i).padStart(4, '0')}.txt`), `${i}`);
-  const job = await context.api.post('/api/jobs', { name: 'Many', source_dirs: [source], destination_type: 'local', destination_config: { mount_point: tempDir(), backup_subdir: '' } });
+  const job = await createJob(context.api, { name: 'Many', source_dirs: [source] });
   startTui(context);
   await logIn(context);
   await shows(context, 'Many');
-  const runId = (await context.api.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
+  const runId = (await context.api.post(`/api/jobs/${job.id}/run`)).body.run_id;
   press(context, 'Down');
   await shows(context, /Many.*(running|completed)/);
   act(context, 'open-log');
@@ -335,10 +324,9 @@ tui('plugging in a registered drive shows in the drives panel until it is safe t
     const source = path.join(tempDir(), 'camera');
     mkdirSync(source);
     writeFileSync(path.join(source, 'photo.jpg'), 'jpeg');
-    await context.api.post('/api/jobs', {
+    await createJob(context.api, {
       name: 'Camera',
       source_dirs: [source],
-      destination_type: 'local',
       destination_config: { mount_point: path.join(tempDir(), 'usb'), backup_subdir: '', usb_uuid: uuid, auto_mount: true, auto_unmount: true },
     });
     startTui(context);

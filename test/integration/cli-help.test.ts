@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, runCli, spawnDaemonProcess, tempDir } from '../helpers.ts';
+import { ApiClient, createJob, runCli, spawnDaemonProcess, tempDir } from '../helpers.ts';
 
 const COMMANDS = [['daemon'], ['run'], ['tui'], ['user', 'reset-password'], ['setup-code'], ['store', 'reset'], ['version']];
 /** Generous: a command that answers help takes well under a second; one that starts a daemon never ends. */
@@ -97,7 +97,7 @@ test("on an installed box `cairn run JOB` reaches the service through its settin
     mkdirSync(source);
     writeFileSync(path.join(source, 'dear.txt'), 'dear owner');
     const destination_config = { mount_point: tempDir(), backup_subdir: '', auto_mount: false, auto_unmount: false };
-    assert.is((await client.post('/api/jobs', { name: 'Letters', source_dirs: [source], destination_type: 'local', destination_config })).status, 201);
+    await createJob(client, { name: 'Letters', source_dirs: [source], destination_config });
 
     const settings = serviceSettings([`CAIRN_DATA_DIR="${dataDir}"`, 'CAIRN_HOST=0.0.0.0']);
     const result = await runCli(['run', 'Letters'], { env: { CAIRN_SERVICE_SETTINGS: settings }, timeoutMs: 60_000 });

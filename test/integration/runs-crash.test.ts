@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, runCli, spawnDaemonProcess, tempDir } from '../helpers.ts';
+import { ApiClient, createJob, runCli, spawnDaemonProcess, tempDir } from '../helpers.ts';
 import { fileContent, waitFor } from '../trees.ts';
 
 async function jobWithSlowTree(client: ApiClient): Promise<{ jobId: number; target: string }> {
@@ -11,14 +11,13 @@ async function jobWithSlowTree(client: ApiClient): Promise<{ jobId: number; targ
   mkdirSync(source);
   for (let i = 0; i < 30; i++) writeFileSync(path.join(source, `chunk-${i}.bin`), fileContent(`c${i}`, 256 * 1024));
   const target = tempDir();
-  const job = await client.post('/api/jobs', {
+  const job = await createJob(client, {
     name: 'Slow',
     source_dirs: [source],
-    destination_type: 'local',
     destination_config: { mount_point: target, backup_subdir: '', auto_mount: false, auto_unmount: false },
     sync_options: { bandwidth_limit_kbps: 500 },
   });
-  return { jobId: job.body.id, target };
+  return { jobId: job.id, target };
 }
 
 /** A daemon process with the admin set up and a slow run in progress. */
@@ -80,8 +79,8 @@ test('cairn run JOB follows the log and exits 0 on completion, non-zero on failu
     writeFileSync(path.join(source, 'hello.txt'), 'hello');
     const target = tempDir();
     const destination_config = { mount_point: target, backup_subdir: '', auto_mount: false, auto_unmount: false };
-    await client.post('/api/jobs', { name: 'Notes', source_dirs: [source], destination_type: 'local', destination_config });
-    await client.post('/api/jobs', { name: 'Broken', source_dirs: [path.join(source, 'nope')], destination_type: 'local', destination_config });
+    await createJob(client, { name: 'Notes', source_dirs: [source], destination_config });
+    await createJob(client, { name: 'Broken', source_dirs: [path.join(source, 'nope')], destination_config });
 
     const env = { CAIRN_DATA_DIR: dataDir };
     const ok = await runCli(['run', 'Notes'], { env });

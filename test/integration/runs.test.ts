@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { finishedRun, isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
+import { createJob, finishedRun, isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
 import { countFiles, fileContent, makeSampleTree, snapshotTree, waitFor } from '../trees.ts';
 
 interface Context {
@@ -28,16 +28,14 @@ runs.after.each(async ({ daemon }) => {
   await daemon.stop();
 });
 
-async function createJob(context: Context, overrides: Record<string, unknown> = {}): Promise<number> {
-  const response = await context.client.post('/api/jobs', {
-    name: `job ${Math.random()}`,
+/** A job backing up the context's source into its target (plus `overrides`); its id. */
+async function localJob(context: Context, overrides: Record<string, unknown> = {}): Promise<number> {
+  const job = await createJob(context.client, {
     source_dirs: [context.source],
-    destination_type: 'local',
     destination_config: { mount_point: context.target, backup_subdir: 'backup', auto_mount: false, auto_unmount: false },
     ...overrides,
   });
-  assert.is(response.status, 201, JSON.stringify(response.body));
-  return response.body.id;
+  return job.id;
 }
 
 async function runToEnd(context: Context, jobId: number): Promise<any> {
@@ -54,7 +52,7 @@ function makeSlowTree(root: string): void {
 
 runs('a run copies every byte, completes, and reports what it moved', async (context) => {
   makeSampleTree(context.source, { largeFileBytes: 2 * 1024 * 1024 });
-  const jobId = await createJob(context);
+  const jobId = await localJob(context);
   const run = await runToEnd(context, jobId);
   assert.is(run.status, 'completed', run.error_message);
   assert.is(run.trigger, 'manual');
@@ -83,7 +81,7 @@ runs('a run copies every byte, completes, and reports what it moved', async (con
 });
 
 runs('a missing source folder fails the run with a message naming it', async (context) => {
-  const jobId = await createJob(context, { source_dirs: [path.join(context.source, 'gone')] });
+  const jobId = await localJob(context, { source_dirs: [path.join(context.source, 'gone')] });
   const run = await runToEnd(context, jobId);
   assert.is(run.status, 'failed');
   assert.match(run.error_message, /gone does not exist/);
@@ -92,7 +90,7 @@ runs('a missing source folder fails the run with a message naming it', async (co
 
 runs('a USB job whose drive is not mounted fails without writing anywhere', async (context) => {
   makeSampleTree(context.source, { largeFileBytes: 1000 });
-  const jobId = await createJob(context, {
+  const jobId = await localJob(context, {
     destination_config: { mount_point: context.target, backup_subdir: 'backup', usb_uuid: '1234-ABCD', auto_mount: false, auto_unmount: false },
   });
   const run = await runToEnd(context, jobId);
@@ -103,7 +101,7 @@ runs('a USB job whose drive is not mounted fails without writing anywhere', asyn
 
 runs('a second run request while one is active is a 409; cancel stops rsync and marks it cancelled', async (context) => {
   makeSlowTree(context.source);
-  const jobId = await createJob(context, { sync_options: { bandwidth_limit_kbps: 1000 } });
+  const jobId = await localJob(context, { sync_options: { bandwidth_limit_kbps: 1000 } });
   const started = await context.client.post(`/api/jobs/${jobId}/run`);
   await waitFor('the run to be running', async () => (await context.client.get(`/api/runs/${started.body.run_id}`)).body.status === 'running');
 
@@ -130,8 +128,8 @@ runs('a second run request while one is active is a 409; cancel stops rsync and 
 runs('with max_concurrent_runs 1, a second job waits pending and runs after the first', async (context) => {
   await context.client.put('/api/settings', { max_concurrent_runs: 1 });
   makeSlowTree(context.source);
-  const slow = await createJob(context, { sync_options: { bandwidth_limit_kbps: 4000 } });
-  const quick = await createJob(context, { destination_config: { mount_point: context.target, backup_subdir: 'other', auto_mount: false, auto_unmount: false } });
+  const slow = await localJob(context, { sync_options: { bandwidth_limit_kbps: 4000 } });
+  const quick = await localJob(context, { destination_config: { mount_point: context.target, backup_subdir: 'other', auto_mount: false, auto_unmount: false } });
   const first = (await context.client.post(`/api/jobs/${slow}/run`)).body.run_id;
   await waitFor('the first run to be running', async () => (await context.client.get(`/api/runs/${first}`)).body.status === 'running');
   const second = (await context.client.post(`/api/jobs/${quick}/run`)).body.run_id;
@@ -147,7 +145,7 @@ runs('with max_concurrent_runs 1, a second job waits pending and runs after the 
 runs('history keeps exactly max_runs_per_job runs, pruning the oldest with their logs', async (context) => {
   await context.client.put('/api/settings', { max_runs_per_job: 3 });
   writeFileSync(path.join(context.source, 'a.txt'), 'a');
-  const jobId = await createJob(context);
+  const jobId = await localJob(context);
   const ids: number[] = [];
   for (let i = 0; i < 5; i++) ids.push((await runToEnd(context, jobId)).id);
   const listed = (await context.client.get(`/api/jobs/${jobId}/runs`)).body;
@@ -159,7 +157,7 @@ runs('history keeps exactly max_runs_per_job runs, pruning the oldest with their
 
 runs('runs can be paged, deleted one by one, per job, and all at once', async (context) => {
   writeFileSync(path.join(context.source, 'a.txt'), 'a');
-  const jobId = await createJob(context);
+  const jobId = await localJob(context);
   const ids: number[] = [];
   for (let i = 0; i < 4; i++) ids.push((await runToEnd(context, jobId)).id);
   const page = (await context.client.get(`/api/jobs/${jobId}/runs?limit=2&offset=1`)).body;
@@ -176,7 +174,7 @@ runs('runs can be paged, deleted one by one, per job, and all at once', async (c
 
 runs('run logs page by offset and limit and filter by level', async (context) => {
   for (let i = 0; i < 30; i++) writeFileSync(path.join(context.source, `file-${String(i).padStart(2, '0')}.txt`), `${i}`);
-  const jobId = await createJob(context, { source_dirs: [context.source, path.join(path.dirname(context.source), 'missing')] });
+  const jobId = await localJob(context, { source_dirs: [context.source, path.join(path.dirname(context.source), 'missing')] });
   const run = await runToEnd(context, jobId);
   assert.is(run.status, 'failed');
   const all = (await context.client.get(`/api/runs/${run.id}/logs`)).body;
@@ -196,7 +194,7 @@ function rsyncProcessesFor(dir: string): string[] {
 
 runs('two enabled jobs writing a folder of the same name to the same place are refused, a disabled clone does not block the original', async (context) => {
   writeFileSync(path.join(context.source, 'a.txt'), 'a');
-  const original = await createJob(context, { name: 'Original' });
+  const original = await localJob(context, { name: 'Original' });
   const clone = (await context.client.post(`/api/jobs/${original}/clone`)).body;
   const refused = await runToEnd(context, clone.id);
   assert.is(refused.status, 'failed');

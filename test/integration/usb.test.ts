@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
 import { isMountPoint, mountImageReadOnly, mountTargetsOf, plugInDrive, startUdev, type TestDrive } from '../drives.ts';
-import { isErrorShape, outsideDir, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
+import { createJob, isErrorShape, outsideDir, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
 import { fileContent, makeSampleTree, snapshotTree, waitFor } from '../trees.ts';
 
 interface Context {
@@ -71,15 +71,13 @@ async function registerJob(context: Context, uuid: string, overrides: Record<str
   const source = path.join(tempDir(), 'photos');
   mkdirSync(source);
   const mountPoint = path.join(tempDir(), 'usb');
-  const job = await context.client.post('/api/jobs', {
+  const job = await createJob(context.client, {
     name: `USB ${uuid}`,
     source_dirs: [source],
-    destination_type: 'local',
     destination_config: { mount_point: mountPoint, backup_subdir: 'cairn', usb_uuid: uuid, auto_mount: true, auto_unmount: true },
     ...overrides,
   });
-  assert.is(job.status, 201, JSON.stringify(job.body));
-  return { jobId: job.body.id as number, source, mountPoint };
+  return { jobId: job.id as number, source, mountPoint };
 }
 
 usb('a registered drive is backed up on plug-in, unmounted, and announced safe to remove', async (context) => {

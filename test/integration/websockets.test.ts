@@ -4,7 +4,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
-import { startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
+import { createJob, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
 import { fileContent, waitFor } from '../trees.ts';
 
 const ws = suite<{ daemon: TestDaemon; client: ApiClient; token: string; jobId: number }>('websockets');
@@ -17,14 +17,13 @@ ws.before.each(async (context) => {
   const source = path.join(tempDir(), 'documents');
   mkdirSync(source);
   for (let i = 0; i < 20; i++) writeFileSync(path.join(source, `file-${i}.bin`), fileContent(`f${i}`, 200 * 1024));
-  const job = await context.client.post('/api/jobs', {
+  const job = await createJob(context.client, {
     name: 'Live',
     source_dirs: [source],
-    destination_type: 'local',
     destination_config: { mount_point: tempDir(), backup_subdir: '', auto_mount: false, auto_unmount: false },
     sync_options: { bandwidth_limit_kbps: 2000 },
   });
-  context.jobId = job.body.id;
+  context.jobId = job.id;
 });
 ws.after.each(async ({ daemon }) => {
   await daemon.stop();

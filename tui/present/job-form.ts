@@ -1,5 +1,6 @@
 /** The job form's fields: a job ↔ the text in each field, and which field an API error is about. */
 import { destinationOfText, destinationText } from './destination-text.ts';
+import type { SyncOptions } from '../wire.ts';
 import type { JobSummary } from './jobs.ts';
 import { scheduleText } from './schedule-text.ts';
 
@@ -34,7 +35,7 @@ export interface CredentialName {
 }
 
 /** What the form shows for a job (empty fields for a new one). */
-export function formValuesOf(job: (JobSummary & { source_dirs?: string[]; sync_options?: any; credential_id?: number | null }) | null, credentials: CredentialName[] = []): FormValues {
+export function formValuesOf(job: (JobSummary & { source_dirs?: string[]; sync_options?: Partial<SyncOptions>; credential_id?: number | null }) | null, credentials: CredentialName[] = []): FormValues {
   const config = job?.destination_config ?? {};
   return {
     name: job?.name ?? '',

@@ -3,314 +3,350 @@
  * from the status socket; a daemon restart shows as "reconnecting" until the socket is back.
  * At rest it asks the daemon for nothing: each kind of data is fetched on an event, an action or a
  * key (tui/pacing.ts keeps one request of a kind in flight), never because the screen was redrawn.
+ * What it shows comes from tui/present/ (pure, unit-tested); what its keys do is one handler table.
  */
-import { restoreJob } from './restore-form.ts';
 import blessed from 'blessed';
-import { ApiError, type TuiApi } from '../api.ts';
-import { footerFor, helpText, keysOf } from '../keys.ts';
-import { formatAge, formatBytes, sparkline } from '../present/format.ts';
-import { isProblem, JOB_COLUMNS, jobRows, type JobSummary, type LiveRun } from '../present/jobs.ts';
-import { debounced, retrying, singleFlight } from '../pacing.ts';
-import { editJob } from './job-form.ts';
+import { ApiError, type LiveSocket, type TuiApi } from '../api.ts';
+import { bindKeys, footerFor, helpText, type ActionHandler, type ActionHandlers, type DashboardAction } from '../keys.ts';
+import { debounced, retrying, singleFlight, type Deferred, type Retrying } from '../pacing.ts';
+import { headerText, jobTable } from '../present/dashboard.ts';
+import { drivesText } from '../present/drives.ts';
+import { plain, tagged, type Paint } from '../present/paint.ts';
+import { runsText } from '../present/runs.ts';
+import { applyStatusMessage, type LiveState } from '../present/status-events.ts';
+import type { Drive, Job, Run, StatusMessage } from '../wire.ts';
 import { showCredentials } from './credentials.ts';
+import { editJob } from './job-form.ts';
+import { showLog } from './log-view.ts';
+import { restoreJob } from './restore-form.ts';
 import { editSettings } from './settings.ts';
 import { manageTwoFactor } from './two-factor.ts';
-import { showLog } from './log-view.ts';
 
+/** Shows the dashboard until the owner quits. */
 export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
-  let jobs: JobSummary[] = [];
-  let runs: any[] = [];
+  await new Dashboard(screen, api, color).show();
+}
+
+/** The reason a job action gives when no job is selected (an empty table). */
+const NO_JOB = 'no job selected';
+
+/** Work done after the key press that asked for it is handled, so the key does not land in what it opens. */
+const afterThisKey = () => new Promise((resolve) => setImmediate(resolve));
+
+class Dashboard {
+  private readonly paint: Paint;
+  private readonly header: blessed.Widgets.BoxElement;
+  private readonly table: blessed.Widgets.ListTableElement;
+  private readonly runsBox: blessed.Widgets.BoxElement;
+  private readonly drivesBox: blessed.Widgets.BoxElement;
+  private readonly footer: blessed.Widgets.BoxElement;
+
+  private jobs: Job[] = [];
+  private runs: Run[] = [];
   /** Which job `runs` belongs to: the selection can move while a refresh is on its way. */
-  let runsJobId: number | null = null;
-  let drives: any[] = [];
-  const live = new Map<number, LiveRun>();
-  /** What plug-in is doing with each drive, from the status socket's drive events. */
-  const driveStates = new Map<string, string>();
-  let connected = false;
+  private runsJobId: number | null = null;
+  private drives: Drive[] = [];
+  private readonly liveState: LiveState = { live: new Map(), driveStates: new Map() };
+  private connected = false;
   /** Moves the activity bars of running jobs on each redraw. */
-  let tick = 0;
+  private tick = 0;
   /** Redraws while a job runs, so its activity bar moves even when progress messages pause. */
-  let activityTimer: NodeJS.Timeout | null = null;
+  private activityTimer: NodeJS.Timeout | null = null;
   /** True while `draw` rebuilds the table: blessed then reports selections the owner did not make. */
-  let drawing = false;
-  let notice = '';
-
-  const header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true });
-  const table = blessed.listtable({
-    parent: screen,
-    top: 1,
-    left: 0,
-    width: '100%',
-    height: '50%',
-    border: 'line',
-    label: ' Jobs ',
-    keys: true,
-    vi: true,
-    mouse: true,
-    tags: true,
-    align: 'left',
-    noCellBorders: true,
-    style: color ? { header: { bold: true }, cell: { selected: { bg: 'blue' } } } : { header: { bold: true }, cell: { selected: { inverse: true } } },
-  } as never) as blessed.Widgets.ListTableElement;
-  const runsBox = blessed.box({ parent: screen, top: '50%+1', left: 0, width: '60%', height: '50%-2', border: 'line', label: ' Runs ', tags: true });
-  const drivesBox = blessed.box({ parent: screen, top: '50%+1', left: '60%', width: '40%', height: '50%-2', border: 'line', label: ' Drives ', tags: true });
-  const footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, content: footerFor('dashboard') });
-  table.focus();
-
-  const selectedJob = (): JobSummary | undefined => jobs[Math.max(0, ((table as unknown as { selected: number }).selected ?? 1) - 1)];
-  const paint = (text: string, colour: string) => (color ? `{${colour}-fg}${text}{/${colour}-fg}` : text);
-
-  /** The Runs box, or "loading…" while the selected job's runs are on their way. */
-  const drawRuns = () => {
-    if (runsJobId !== (selectedJob()?.id ?? null)) return runsBox.setContent('loading…');
-    const history = [...runs].reverse();
-    const seconds = (run: any) => (run.started_at && run.completed_at ? (Date.parse(run.completed_at) - Date.parse(run.started_at)) / 1000 : 0);
-    const chart = history.length > 1 ? `bytes ${sparkline(history.map((run) => run.bytes_transferred))}  time ${sparkline(history.map(seconds))}\n` : '';
-    runsBox.setContent(
-      chart +
-      runs
-        .map((run) => {
-          const line = `#${run.id} ${run.status.padEnd(9)} ${run.trigger.padEnd(9)} ${formatAge(run.completed_at ?? run.started_at)}  ${run.files_transferred} files ${formatBytes(run.bytes_transferred)}`;
-          return isProblem(run.status) ? paint(`${line}  ${run.error_message ?? ''}`, 'red') : line;
-        })
-        .join('\n') || 'no runs yet',
-    );
-  };
-
-  const draw = () => {
-    header.setContent(` Cairn · ${api.baseUrl} · ${connected ? paint('live', 'green') : paint('reconnecting…', 'yellow')}${notice ? ` · ${notice}` : ''}`);
-    const selected = (table as unknown as { selected: number }).selected ?? 1;
-    tick += 1;
-    const rows = jobRows(jobs, live, Date.now(), tick).map((row) => row.map((cell, i) => (i === 2 && isProblem(cell) ? paint(cell, 'red') : cell)));
-    drawing = true;
-    try {
-      table.setData([JOB_COLUMNS, ...(rows.length > 0 ? rows : [['no jobs yet', '', '', '', '']])]);
-      table.select(Math.min(selected, Math.max(1, rows.length)));
-    } finally {
-      drawing = false;
-    }
-    drawRuns();
-    drivesBox.setContent(
-      drives
-        .map((drive) => {
-          const state = driveStates.get(drive.uuid) ?? (drive.mountpoint ? `mounted ${drive.mountpoint}` : 'not mounted');
-          const text = `${drive.label ?? drive.name} ${drive.size} ${state}`;
-          return state.startsWith('safe to remove') ? paint(text, state.includes('failed') ? 'red' : 'green') : text;
-        })
-        .join('\n') || 'no drives',
-    );
-    screen.render();
-  };
-
+  private drawing = false;
+  private notice = '';
   /** The notice a failed load put up, taken down by the next load that works. */
-  let failure = '';
-  const showError = (error: unknown) => {
-    notice = failure = paint(error instanceof ApiError ? error.message : String(error), 'red');
-    draw();
-  };
-  // Unreachable or a server error may pass; anything else (a lost session) would only fail again.
-  const retryable = (error: unknown) => error instanceof ApiError && (error.status === 0 || error.status >= 500);
-  /** The selected job's runs (asked for the job selected when the request starts). */
-  const loadRuns = singleFlight(async () => {
-    const job = selectedJob();
-    try {
-      runs = job ? await api.runsOf(job.id) : [];
-      runsJobId = job?.id ?? null;
-    } catch (error) {
-      // Deleted meanwhile (by this UI or another client): it has no runs. Else keep what is known.
-      if (!(error instanceof ApiError && error.status === 404)) return showError(error);
-      runs = [];
-      runsJobId = job?.id ?? null;
-    }
-    draw();
-  });
-  /**
-   * The jobs table, then the runs of the job now at the selected row (a job started, ended, was
-   * added or deleted); tried again with a growing pause while the daemon does not answer.
-   */
-  const loadJobs = retrying(
-    async () => {
-      jobs = await api.jobs();
-      if (failure !== '' && notice === failure) notice = '';
-      failure = '';
-      // The daemon answers (F5 after an outage): the status socket need not sit out its backoff.
-      if (!connected) socket.retryNow();
-      draw();
-      await loadRuns();
-    },
-    { retryable, onError: showError },
-  );
-  /** Drives, asked for on drive events and on the refresh key: the daemon runs lsblk for each ask. */
-  const loadDrives = singleFlight(async () => {
-    drives = await api.drives().catch(() => drives);
-    draw();
-  });
-  /** Everything, for the refresh key and a reconnect. */
-  const refresh = () => Promise.all([loadJobs(), loadDrives()]);
-  /** Holding ↓ over twenty jobs asks for the runs of the one it stops on, not of every one passed. */
-  const selectionSettled = debounced(() => {
-    if (selectedJob()?.id !== runsJobId) void loadRuns();
-  }, 150);
-  const animate = () => {
-    if (live.size > 0 && activityTimer === null) activityTimer = setInterval(draw, 1000);
-    if (live.size === 0 && activityTimer !== null) {
-      clearInterval(activityTimer);
-      activityTimer = null;
-    }
-  };
+  private failure = '';
 
-  const socket = api.socket(
-    '/api/ws/status',
-    (message) => {
-      if (message.type === 'job_progress' || message.type === 'job_started') {
-        const previous = live.get(message.job_id);
-        const bytes = message.bytes_transferred ?? 0;
-        const rate = previous ? Math.max(0, (bytes - previous.bytes_transferred) * 4) : 0;
-        live.set(message.job_id, { run_id: message.run_id, files_transferred: message.files_transferred ?? 0, bytes_transferred: bytes, rate });
-      }
-      if (message.type === 'job_completed') live.delete(message.job_id);
-      if (message.type === 'drive_connected') driveStates.set(message.uuid, message.registered ? 'connected: backup starting' : 'connected');
-      if (message.type === 'drive_mounted') driveStates.set(message.uuid, `backing up to ${message.mount_point}`);
-      if (message.type === 'drive_safe_to_remove') driveStates.set(message.uuid, message.outcome === 'completed' ? 'safe to remove' : 'safe to remove (a job failed)');
-      if (message.type === 'drive_removed') driveStates.delete(message.uuid);
-      if (message.type.startsWith('drive_')) notice = `${message.type.replace('drive_', 'drive ').replace(/_/g, ' ')}: ${message.label ?? message.uuid}`;
-      animate();
-      if (message.type === 'job_started' || message.type === 'job_completed') void loadJobs();
-      if (message.type.startsWith('drive_')) void loadDrives();
-      draw();
-    },
-    (isConnected) => {
-      // Each failed reconnect says "not connected" again; the screen already says so.
-      if (!isConnected && !connected) return;
-      connected = isConnected;
-      // Back after a restart: what changed meanwhile came with no events.
-      if (isConnected) void refresh();
-      draw();
-    },
-  );
+  private readonly loadRuns: () => Promise<void>;
+  private readonly loadJobs: Retrying;
+  private readonly loadDrives: () => Promise<void>;
+  private readonly selectionSettled: Deferred;
+  private socket: LiveSocket | null = null;
 
-  const act = async (what: () => Promise<unknown>, done: string) => {
+  constructor(
+    private readonly screen: blessed.Widgets.Screen,
+    private readonly api: TuiApi,
+    private readonly color: boolean,
+  ) {
+    this.paint = color ? tagged : plain;
+    this.header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true });
+    this.table = blessed.listtable({
+      parent: screen,
+      top: 1,
+      left: 0,
+      width: '100%',
+      height: '50%',
+      border: 'line',
+      label: ' Jobs ',
+      keys: true,
+      vi: true,
+      mouse: true,
+      tags: true,
+      align: 'left',
+      noCellBorders: true,
+      style: color ? { header: { bold: true }, cell: { selected: { bg: 'blue' } } } : { header: { bold: true }, cell: { selected: { inverse: true } } },
+    } as never) as blessed.Widgets.ListTableElement;
+    this.runsBox = blessed.box({ parent: screen, top: '50%+1', left: 0, width: '60%', height: '50%-2', border: 'line', label: ' Runs ', tags: true });
+    this.drivesBox = blessed.box({ parent: screen, top: '50%+1', left: '60%', width: '40%', height: '50%-2', border: 'line', label: ' Drives ', tags: true });
+    this.footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, content: footerFor('dashboard') });
+    this.table.focus();
+
+    this.loadRuns = singleFlight(() => this.fetchRuns());
+    // Unreachable or a server error may pass; anything else (a lost session) would only fail again.
+    const retryable = (error: unknown) => error instanceof ApiError && (error.status === 0 || error.status >= 500);
+    this.loadJobs = retrying(() => this.fetchJobs(), { retryable, onError: (error) => this.showError(error) });
+    // Drives are asked for on drive events and on the refresh key: the daemon runs lsblk for each ask.
+    this.loadDrives = singleFlight(async () => {
+      this.drives = await api.drives().catch(() => this.drives);
+      this.draw();
+    });
+    // Holding ↓ over twenty jobs asks for the runs of the one it stops on, not of every one passed.
+    this.selectionSettled = debounced(() => {
+      if (this.selectedJob()?.id !== this.runsJobId) void this.loadRuns();
+    }, 150);
+  }
+
+  /** Connects, loads, and handles keys until the owner quits; then lets go of every timer and socket. */
+  async show(): Promise<void> {
+    this.socket = this.api.socket(
+      '/api/ws/status',
+      (message) => this.onStatus(message),
+      (connected) => this.onConnection(connected),
+    );
+    // Only the owner moving the selection counts (draw's rebuild of the table is not a move); blessed
+    // renders the moved selection itself, so only the Runs box needs redoing.
+    this.table.on('select item', () => {
+      if (this.drawing) return;
+      this.drawRuns();
+      this.selectionSettled();
+    });
+    // Not awaited: the keys are bound at once, so a key pressed as the first jobs appear counts.
+    void this.refresh();
+    await new Promise<void>((quit) => {
+      bindKeys(this.table, this.handlers(quit), (reason) => {
+        this.notice = reason;
+        this.draw();
+      });
+    });
+    this.socket.close();
+    this.loadJobs.stop();
+    this.selectionSettled.cancel();
+    if (this.activityTimer !== null) clearInterval(this.activityTimer);
+  }
+
+  // ── what the keys do ────────────────────────────────────────────────────────────────────────
+
+  /** One handler per dashboard action (keys.ts says which keys); `quit` ends `show()`. */
+  private handlers(quit: () => void): ActionHandlers<DashboardAction> {
+    const api = this.api;
+    return {
+      run: this.withJob((job) => void this.act(() => api.run(job.id), `started ${job.name}`)),
+      cancel: this.withJob((job) => void this.act(() => api.cancel(job.id), `cancelling ${job.name}`)),
+      'open-log': this.withJob((job) => void this.openLog(job)),
+      new: { handle: () => this.openForm(null) },
+      edit: this.withJob((job) => this.openForm(job)),
+      toggle: this.withJob((job) => void this.act(() => api.setEnabled(job.id, !job.enabled), `${job.name} ${job.enabled ? 'disabled' : 'enabled'}`)),
+      clone: this.withJob((job) => void this.act(() => api.clone(job.id), `cloned ${job.name} (the copy starts disabled)`)),
+      restore: this.withJob((job) => this.overlay(() => restoreJob(this.screen, api, job, this.color))),
+      delete: this.withJob((job) => this.confirmDelete(job)),
+      refresh: { handle: () => void this.refresh() },
+      settings: { handle: () => this.overlay(async () => ((await editSettings(this.screen, api, this.color)) ? 'settings saved' : null)) },
+      'two-factor': { handle: () => this.overlay(() => manageTwoFactor(this.screen, api)) },
+      credentials: { handle: () => this.overlay(() => this.replacedBy(() => showCredentials(this.screen, api, this.color)).then(() => null)) },
+      help: { handle: () => this.showHelp() },
+      quit: { handle: quit },
+    };
+  }
+
+  /** A handler for the selected job, disabled while there is none. */
+  private withJob(handle: (job: Job) => void): ActionHandler {
+    return {
+      disabledReason: () => (this.selectedJob() ? null : NO_JOB),
+      handle: () => handle(this.selectedJob()!),
+    };
+  }
+
+  /** Does an API action, says how it went, and reloads the jobs. */
+  private async act(what: () => Promise<unknown>, done: string): Promise<void> {
     try {
       await what();
-      notice = done;
+      this.notice = done;
     } catch (error) {
-      notice = paint(error instanceof ApiError ? error.message : String(error), 'red');
+      this.notice = this.errorText(error);
     }
-    await loadJobs();
-  };
+    await this.loadJobs();
+  }
 
-  // Only the owner moving the selection counts (draw's rebuild of the table is not a move); blessed
-  // renders the moved selection itself, so only the Runs box needs redoing.
-  table.on('select item', () => {
-    if (drawing) return;
-    drawRuns();
-    selectionSettled();
-  });
-  // Not awaited: the keys below are bound at once, so a key pressed as the first jobs appear counts.
-  void refresh();
+  /** The job form, for a new job (null) or to edit one. */
+  private openForm(job: Job | null): void {
+    void afterThisKey().then(async () => {
+      const saved = await editJob(this.screen, this.api, job, this.color);
+      this.table.focus();
+      if (saved) this.notice = `saved ${saved}`;
+      await this.loadJobs();
+    });
+  }
 
-  await new Promise<void>((resolve) => {
-    table.key(keysOf('run'), () => {
-      const job = selectedJob();
-      if (job) void act(() => api.run(job.id), `started ${job.name}`);
+  /** Runs a screen on top of the dashboard after this key press, then shows what it said. */
+  private overlay(show: () => Promise<string | null>): void {
+    void afterThisKey().then(async () => {
+      try {
+        const said = await show();
+        if (said) this.notice = said;
+      } catch (error) {
+        this.notice = this.errorText(error);
+      }
+      this.table.focus();
+      await this.loadJobs();
     });
-    table.key(keysOf('cancel'), () => {
-      const job = selectedJob();
-      if (job) void act(() => api.cancel(job.id), `cancelling ${job.name}`);
-    });
-    table.key(keysOf('refresh'), () => void refresh());
-    const openForm = (job: JobSummary | null) => {
-      // Opened after this key press is handled, so the key does not land in the first field.
-      void new Promise((resolve) => setImmediate(resolve)).then(async () => {
-        const saved = await editJob(screen, api, job, color);
-        table.focus();
-        if (saved) notice = `saved ${saved}`;
-        await loadJobs();
-      });
-    };
-    table.key(keysOf('new'), () => openForm(null));
-    /** Runs a screen on top of the dashboard after this key press, then shows what it said. */
-    const overlay = (show: () => Promise<string | null>) => {
-      void new Promise((resolve) => setImmediate(resolve)).then(async () => {
-        try {
-          const said = await show();
-          if (said) notice = said;
-        } catch (error) {
-          notice = paint(error instanceof ApiError ? error.message : String(error), 'red');
-        }
-        table.focus();
-        await loadJobs();
-      });
-    };
-    table.key(keysOf('restore'), () => {
-      const job = selectedJob();
-      if (job) overlay(() => restoreJob(screen, api, job, color));
-    });
-    table.key(keysOf('settings'), () => overlay(async () => ((await editSettings(screen, api, color)) ? 'settings saved' : null)));
-    table.key(keysOf('two-factor'), () => overlay(() => manageTwoFactor(screen, api)));
-    table.key(keysOf('credentials'), () =>
-      overlay(async () => {
-        for (const element of [table, runsBox, drivesBox, footer]) element.hide();
-        await showCredentials(screen, api, color);
-        for (const element of [table, runsBox, drivesBox, footer]) element.show();
-        return null;
-      }),
-    );
-    table.key(keysOf('edit'), () => {
-      const job = selectedJob();
-      if (job) openForm(job);
-    });
-    table.key(keysOf('toggle'), () => {
-      const job = selectedJob();
-      if (job) void act(() => api.setEnabled(job.id, !job.enabled), `${job.name} ${job.enabled ? 'disabled' : 'enabled'}`);
-    });
-    table.key(keysOf('clone'), () => {
-      const job = selectedJob();
-      if (job) void act(() => api.clone(job.id), `cloned ${job.name} (the copy starts disabled)`);
-    });
-    table.key(keysOf('delete'), () => {
-      const job = selectedJob();
-      if (!job) return;
-      const question = blessed.question({ parent: screen, top: 'center', left: 'center', width: 60, height: 7, border: 'line', label: ' Delete ' });
-      let answered = false;
-      question.ask(`Delete "${job.name}" with its schedules and run history? (y/n)`, (_error, yes) => {
-        // blessed can call back more than once for one answer; act on the first.
-        if (answered) return;
-        answered = true;
-        question.destroy();
-        // Focus the table only after this key press has been handled, or the same "y" would clone.
-        setImmediate(() => {
-          table.focus();
-          if (yes) void act(() => api.deleteJob(job.id), `deleted ${job.name}`);
-          else draw();
-        });
+  }
+
+  /** Hides the dashboard while a full screen (credentials, a log) is shown. */
+  private async replacedBy(show: () => Promise<void>): Promise<void> {
+    const elements = [this.table, this.runsBox, this.drivesBox, this.footer];
+    for (const element of elements) element.hide();
+    await show();
+    for (const element of elements) element.show();
+  }
+
+  private confirmDelete(job: Job): void {
+    const question = blessed.question({ parent: this.screen, top: 'center', left: 'center', width: 60, height: 7, border: 'line', label: ' Delete ' });
+    let answered = false;
+    question.ask(`Delete "${job.name}" with its schedules and run history? (y/n)`, (_error, yes) => {
+      // blessed can call back more than once for one answer; act on the first.
+      if (answered) return;
+      answered = true;
+      question.destroy();
+      // Focus the table only after this key press has been handled, or the same "y" would clone.
+      setImmediate(() => {
+        this.table.focus();
+        if (yes) void this.act(() => this.api.deleteJob(job.id), `deleted ${job.name}`);
+        else this.draw();
       });
     });
-    table.key(keysOf('open-log'), () => {
-      const job = selectedJob();
-      if (!job) return;
-      void (async () => {
-        // The key can come before the selected job's runs have arrived: then ask for them now.
-        const latest = runsJobId === job.id ? runs[0] : (await api.runsOf(job.id).catch(() => []))[0];
-        if (!latest) {
-          notice = `${job.name} has no runs yet`;
-          return draw();
-        }
-        for (const element of [table, runsBox, drivesBox, footer]) element.hide();
-        await showLog(screen, api, { id: latest.id, job_name: job.name }, color);
-        for (const element of [table, runsBox, drivesBox, footer]) element.show();
-        table.focus();
-        void loadJobs();
-      })();
-    });
-    table.key(keysOf('help'), () => {
-      const help = blessed.message({ parent: screen, top: 'center', left: 'center', width: 70, height: 16, border: 'line', label: ' Keys ' });
-      help.display(helpText(), 0, () => table.focus());
-    });
-    table.key(keysOf('quit'), () => resolve());
-  });
-  socket.close();
-  loadJobs.stop();
-  selectionSettled.cancel();
-  if (activityTimer !== null) clearInterval(activityTimer);
+  }
+
+  private async openLog(job: Job): Promise<void> {
+    // The key can come before the selected job's runs have arrived: then ask for them now.
+    const latest = this.runsJobId === job.id ? this.runs[0] : (await this.api.runsOf(job.id).catch((): Run[] => []))[0];
+    if (!latest) {
+      this.notice = `${job.name} has no runs yet`;
+      return this.draw();
+    }
+    await this.replacedBy(() => showLog(this.screen, this.api, { id: latest.id, job_name: job.name }, this.color));
+    this.table.focus();
+    void this.loadJobs();
+  }
+
+  private showHelp(): void {
+    const help = blessed.message({ parent: this.screen, top: 'center', left: 'center', width: 70, height: 16, border: 'line', label: ' Keys ' });
+    help.display(helpText(), 0, () => this.table.focus());
+  }
+
+  // ── what the daemon says ────────────────────────────────────────────────────────────────────
+
+  private onStatus(message: StatusMessage): void {
+    const effect = applyStatusMessage(this.liveState, message);
+    if (effect.notice !== null) this.notice = effect.notice;
+    this.animate();
+    if (effect.reloadJobs) void this.loadJobs();
+    if (effect.reloadDrives) void this.loadDrives();
+    this.draw();
+  }
+
+  private onConnection(connected: boolean): void {
+    // Each failed reconnect says "not connected" again; the screen already says so.
+    if (!connected && !this.connected) return;
+    this.connected = connected;
+    // Back after a restart: what changed meanwhile came with no events.
+    if (connected) void this.refresh();
+    this.draw();
+  }
+
+  /** Everything, for the refresh key and a reconnect. */
+  private refresh(): Promise<unknown> {
+    return Promise.all([this.loadJobs(), this.loadDrives()]);
+  }
+
+  /**
+   * The jobs table, then the runs of the job now at the selected row (a job started, ended, was
+   * added or deleted); `loadJobs` tries again with a growing pause while the daemon does not answer.
+   */
+  private async fetchJobs(): Promise<void> {
+    this.jobs = await this.api.jobs();
+    if (this.failure !== '' && this.notice === this.failure) this.notice = '';
+    this.failure = '';
+    // The daemon answers (F5 after an outage): the status socket need not sit out its backoff.
+    if (!this.connected) this.socket?.retryNow();
+    this.draw();
+    await this.loadRuns();
+  }
+
+  /** The selected job's runs (asked for the job selected when the request starts). */
+  private async fetchRuns(): Promise<void> {
+    const job = this.selectedJob();
+    try {
+      this.runs = job ? await this.api.runsOf(job.id) : [];
+      this.runsJobId = job?.id ?? null;
+    } catch (error) {
+      // Deleted meanwhile (by this UI or another client): it has no runs. Else keep what is known.
+      if (!(error instanceof ApiError && error.status === 404)) return this.showError(error);
+      this.runs = [];
+      this.runsJobId = job?.id ?? null;
+    }
+    this.draw();
+  }
+
+  private showError(error: unknown): void {
+    this.notice = this.failure = this.errorText(error);
+    this.draw();
+  }
+
+  private errorText(error: unknown): string {
+    return this.paint(error instanceof ApiError ? error.message : String(error), 'red');
+  }
+
+  /** Redraws every second while a job runs, so its activity bar moves; stops when none runs. */
+  private animate(): void {
+    const running = this.liveState.live.size > 0;
+    if (running && this.activityTimer === null) this.activityTimer = setInterval(() => this.draw(), 1000);
+    if (!running && this.activityTimer !== null) {
+      clearInterval(this.activityTimer);
+      this.activityTimer = null;
+    }
+  }
+
+  // ── drawing ─────────────────────────────────────────────────────────────────────────────────
+
+  private selectedRow(): number {
+    return (this.table as unknown as { selected: number }).selected ?? 1;
+  }
+
+  private selectedJob(): Job | undefined {
+    return this.jobs[Math.max(0, this.selectedRow() - 1)];
+  }
+
+  /** The Runs box, or "loading…" while the selected job's runs are on their way. */
+  private drawRuns(): void {
+    if (this.runsJobId !== (this.selectedJob()?.id ?? null)) this.runsBox.setContent('loading…');
+    else this.runsBox.setContent(runsText(this.runs, this.paint));
+  }
+
+  private draw(): void {
+    this.header.setContent(headerText(this.api.baseUrl, this.connected, this.notice, this.paint));
+    const selected = this.selectedRow();
+    this.tick += 1;
+    const table = jobTable(this.jobs, this.liveState.live, this.paint, Date.now(), this.tick);
+    this.drawing = true;
+    try {
+      this.table.setData(table);
+      this.table.select(Math.min(selected, Math.max(1, this.jobs.length)));
+    } finally {
+      this.drawing = false;
+    }
+    this.drawRuns();
+    this.drivesBox.setContent(drivesText(this.drives, this.liveState.driveStates, this.paint));
+    this.screen.render();
+  }
 }

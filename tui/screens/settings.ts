@@ -1,9 +1,10 @@
 /** The settings form: the API's rules decide, its message stands next to the field. */
 import type blessed from 'blessed';
 import type { TuiApi } from '../api.ts';
+import type { Settings } from '../wire.ts';
 import { runForm } from './form.ts';
 
-const FIELDS = [
+const FIELDS: ReadonlyArray<{ key: keyof Settings; label: string; numeric: boolean }> = [
   { key: 'max_runs_per_job', label: 'Runs kept', numeric: true },
   { key: 'max_concurrent_runs', label: 'At once', numeric: true },
   { key: 'timezone', label: 'Time zone', numeric: false },

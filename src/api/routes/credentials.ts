@@ -1,13 +1,9 @@
 /** /credentials and /providers (contract: Credentials, Providers). */
-import type { HostKeyPins } from '../../destinations/types.ts';
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { checkedSecret, type CredentialService } from '../../credentials/credential-service.ts';
-import { capabilitiesOf, destinationOf, providerCatalogue, validateDestinationConfig } from '../../destinations/index.ts';
+import type { ConnectionTestInput, CredentialService } from '../../credentials/credential-service.ts';
+import { capabilitiesOf, providerCatalogue } from '../../destinations/index.ts';
 import { credentialCreateSchema, credentialUpdateSchema } from '../../domain/credentials.ts';
-import { invalid, isCairnError } from '../../domain/errors.ts';
-import type { AllowedPaths } from '../../files/allowed-paths.ts';
-import { checkDestinationFolders } from '../../jobs/job-paths.ts';
 import { idOf, idParam, queryOf } from '../params.ts';
 import { body } from '../validation.ts';
 
@@ -18,29 +14,8 @@ const providerTestSchema = Joi.object({
   credential_data: Joi.object().unknown(true).allow(null),
 }).oxor('credential_id', 'credential_data');
 
-interface ProviderTest {
-  destination_type: string;
-  destination_config: Record<string, unknown>;
-  credential_id?: number | null;
-  credential_data?: Record<string, unknown> | null;
-}
-
-export function credentialRoutes(credentials: CredentialService, hostKeys: HostKeyPins, allowedPaths: AllowedPaths): ServerRoute[] {
+export function credentialRoutes(credentials: CredentialService): ServerRoute[] {
   const params = idParam;
-
-  /** The secret a connection test uses: a saved credential's, or inline data (used, never stored). */
-  const secretForTest = async (input: ProviderTest): Promise<Record<string, string> | null> => {
-    if (input.credential_id) {
-      if (credentials.providerOf(input.credential_id) !== input.destination_type) {
-        throw invalid('CREDENTIAL_MISMATCH', `Credential ${input.credential_id} is for another provider`);
-      }
-      return credentials.secretOf(input.credential_id);
-    }
-    if (input.credential_data && destinationOf(input.destination_type).credentialSchema) {
-      return checkedSecret(input.destination_type, input.credential_data);
-    }
-    return null;
-  };
 
   return [
     {
@@ -86,21 +61,7 @@ export function credentialRoutes(credentials: CredentialService, hostKeys: HostK
       method: 'POST',
       path: '/providers/test',
       options: { validate: { payload: body(providerTestSchema) } },
-      async handler(request) {
-        const input = request.payload as ProviderTest;
-        const destination = destinationOf(input.destination_type);
-        const secret = await secretForTest(input);
-        const config = validateDestinationConfig(input.destination_type, input.destination_config);
-        // The local test writes a probe file: only where a job could write.
-        await checkDestinationFolders(allowedPaths, destination, config);
-        try {
-          const result = await destination.test(config, secret, hostKeys);
-          return { success: true, message: result.message, details: result.details };
-        } catch (error) {
-          if (!isCairnError(error)) throw error;
-          return { success: false, message: error.message, details: null };
-        }
-      },
+      handler: (request) => credentials.testConnection(request.payload as ConnectionTestInput),
     },
   ];
 }

@@ -1,21 +1,17 @@
 /** /settings (contract: Settings). */
 import type { ServerRoute } from '@hapi/hapi';
 import { settingsUpdateSchema, type Settings } from '../../domain/settings.ts';
-import type { SettingsRepository } from '../../store/index.ts';
+import type { SettingsService } from '../../settings/settings-service.ts';
 import { body } from '../validation.ts';
 
-export function settingsRoutes(settings: SettingsRepository, afterChange: () => void): ServerRoute[] {
+export function settingsRoutes(settings: SettingsService): ServerRoute[] {
   return [
     { method: 'GET', path: '/settings', handler: () => settings.get() },
     {
       method: 'PUT',
       path: '/settings',
       options: { validate: { payload: body(settingsUpdateSchema) } },
-      async handler(request) {
-        const updated = await settings.update(request.payload as Partial<Settings>);
-        afterChange();
-        return updated;
-      },
+      handler: (request) => settings.update(request.payload as Partial<Settings>),
     },
   ];
 }

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { finishedRun, isErrorShape, outsideDir, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { createJob, finishedRun, isErrorShape, outsideDir, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 import { countFiles } from '../../trees.ts';
 
 interface Context {
@@ -83,10 +83,9 @@ paths('a job whose source is outside the allowed paths is refused on create and 
   assertRefused(await context.client.post('/api/jobs', localJob(context, { source_dirs: [path.join(context.home, 'settings')] })), '/etc');
   assert.equal((await context.client.get('/api/jobs')).body, [], 'no job was saved');
 
-  const created = await context.client.post('/api/jobs', localJob(context));
-  assert.is(created.status, 201, JSON.stringify(created.body));
-  assertRefused(await context.client.put(`/api/jobs/${created.body.id}`, { source_dirs: ['/etc'] }), '/etc');
-  assert.equal((await context.client.get(`/api/jobs/${created.body.id}`)).body.source_dirs, [context.source], 'the job is unchanged');
+  const created = await createJob(context.client, localJob(context));
+  assertRefused(await context.client.put(`/api/jobs/${created.id}`, { source_dirs: ['/etc'] }), '/etc');
+  assert.equal((await context.client.get(`/api/jobs/${created.id}`)).body.source_dirs, [context.source], 'the job is unchanged');
 });
 
 paths('a local destination outside the allowed paths is refused; a drive not mounted yet is accepted', async (context) => {
@@ -104,8 +103,7 @@ paths('a local destination outside the allowed paths is refused; a drive not mou
 
   // A USB drive's mount point that does not exist until the drive is mounted.
   const notMounted = path.join(context.home, 'usb', 'drive');
-  const usb = await context.client.post('/api/jobs', localJob(context, { destination_config: { mount_point: notMounted, backup_subdir: 'cairn', usb_uuid: '1234-ABCD', auto_mount: true } }));
-  assert.is(usb.status, 201, JSON.stringify(usb.body));
+  await createJob(context.client, localJob(context, { destination_config: { mount_point: notMounted, backup_subdir: 'cairn', usb_uuid: '1234-ABCD', auto_mount: true } }));
 });
 
 paths('a clone of a job saved before the rule, with a path outside, is refused', async (context) => {
@@ -120,12 +118,11 @@ paths('a source link swapped after saving to point at /etc: the run fails naming
   mkdirSync(real);
   writeFileSync(path.join(real, 'holiday.jpg'), 'sand');
   symlinkSync(real, link);
-  const created = await context.client.post('/api/jobs', localJob(context, { source_dirs: [link] }));
-  assert.is(created.status, 201, JSON.stringify(created.body));
+  const created = await createJob(context.client, localJob(context, { source_dirs: [link] }));
 
   rmSync(link);
   symlinkSync('/etc', link);
-  const run = await runToEnd(context.client, created.body.id);
+  const run = await runToEnd(context.client, created.id);
   assert.is(run.status, 'failed');
   assert.ok(run.error_message.includes(link) && run.error_message.includes('/etc'), run.error_message);
   assert.match(run.error_message, /outside the allowed paths.*allowed_paths/);
@@ -199,8 +196,7 @@ paths('mkdir answers every filesystem failure with a 4xx naming the path, never 
 });
 
 paths('restore answers every filesystem failure and a target outside with a 4xx, and starts no run', async (context) => {
-  const created = await context.client.post('/api/jobs', localJob(context));
-  const jobId = created.body.id;
+  const jobId = (await createJob(context.client, localJob(context))).id;
   const backup = await runToEnd(context.client, jobId);
   assert.is(backup.status, 'completed', backup.error_message);
   const readOnly = readOnlyMount(context.home);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
-import { isErrorShape, startTestDaemon, tempDir, type TestDaemon } from '../../helpers.ts';
+import { createJob, isErrorShape, startTestDaemon, tempDir, type TestDaemon } from '../../helpers.ts';
 import { waitFor } from '../../trees.ts';
 
 const OTHER_CLIENT = '127.0.0.2';
@@ -131,14 +131,12 @@ test('over the per-client WebSocket cap: refused 429 before the upgrade; the ope
     const source = path.join(tempDir(), 'documents');
     mkdirSync(source);
     writeFileSync(path.join(source, 'note.txt'), 'hello');
-    const job = await client.post('/api/jobs', {
+    const job = await createJob(client, {
       name: 'Small',
       source_dirs: [source],
-      destination_type: 'local',
       destination_config: { mount_point: tempDir(), backup_subdir: '', auto_mount: false, auto_unmount: false },
     });
-    assert.is(job.status, 201);
-    const logRun = (await client.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
+    const logRun = (await client.post(`/api/jobs/${job.id}/run`)).body.run_id;
     await waitFor('the first run to end', async () => (await client.get(`/api/runs/${logRun}`)).body.status === 'completed');
     // A run log socket counts too: it makes the third.
     sockets.push(opened(await openSocket(`${daemon.url.replace(/^http/, 'ws')}/api/ws/logs/${logRun}?token=${token}`)));
@@ -152,7 +150,7 @@ test('over the per-client WebSocket cap: refused 429 before the upgrade; the ope
     const other = opened(await openSocket(statusUrl, { localAddress: OTHER_CLIENT }));
     sockets.push(other);
 
-    const runId = (await client.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
+    const runId = (await client.post(`/api/jobs/${job.id}/run`)).body.run_id;
     for (const [index, open] of [sockets[0], sockets[1], other].entries()) {
       await waitFor(`job_completed on socket ${index}`, () => open.messages.find((m) => m.type === 'job_completed' && m.run_id === runId));
     }

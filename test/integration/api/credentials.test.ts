@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { allFileText, isErrorShape, recordBodies, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { allFileText, createJob, isErrorShape, recordBodies, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const s3Credential = { name: 'AWS Production', provider_type: 's3', data: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: SECRET } };
@@ -70,19 +70,12 @@ credentials('bad credentials are 400s that name the field but never echo the val
 
 credentials('a credential in use cannot be deleted: 409 with the job names; usage lists them', async ({ client }) => {
   const credential = (await client.post('/api/credentials', s3Credential)).body;
-  const job = await client.post('/api/jobs', {
-    name: 'Daily Backup',
-    source_dirs: [tempDir()],
-    destination_type: 'local',
-    destination_config: { mount_point: tempDir(), backup_subdir: '' },
-    credential_id: credential.id,
-  });
-  assert.is(job.status, 201, JSON.stringify(job.body));
-  assert.equal((await client.get(`/api/credentials/${credential.id}/usage`)).body, { credential_id: credential.id, jobs: [{ id: job.body.id, name: 'Daily Backup' }] });
+  const job = await createJob(client, { name: 'Daily Backup', credential_id: credential.id });
+  assert.equal((await client.get(`/api/credentials/${credential.id}/usage`)).body, { credential_id: credential.id, jobs: [{ id: job.id, name: 'Daily Backup' }] });
   const refused = await client.delete(`/api/credentials/${credential.id}`);
   assert.is(refused.status, 409);
   assert.equal({ error: refused.body.error, message: refused.body.message, jobs: refused.body.jobs }, { error: 'Conflict', message: 'Credential is in use by 1 job(s)', jobs: ['Daily Backup'] });
-  await client.delete(`/api/jobs/${job.body.id}`);
+  await client.delete(`/api/jobs/${job.id}`);
   assert.equal((await client.delete(`/api/credentials/${credential.id}`)).body, { message: 'Credential deleted' });
   assert.is((await client.get(`/api/credentials/${credential.id}`)).status, 404);
 });

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { createJob, createSchedule, isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 
 const jobs = suite<{ daemon: TestDaemon; client: ApiClient; sources: string[]; target: string }>('jobs');
 
@@ -88,17 +88,17 @@ jobs('job rules are enforced with a 400 naming the problem, and nothing is creat
 });
 
 jobs('names are unique: a taken name is a 409 on create and on rename', async (context) => {
-  await context.client.post('/api/jobs', localJob(context));
-  const second = await context.client.post('/api/jobs', localJob(context, { name: 'Other' }));
+  await createJob(context.client, localJob(context));
+  const second = await createJob(context.client, localJob(context, { name: 'Other' }));
   const taken = await context.client.post('/api/jobs', localJob(context, { name: 'Daily Backup' }));
   assert.is(taken.status, 409);
   assert.ok(isErrorShape(taken.body, 'JOB_NAME_TAKEN'));
-  const rename = await context.client.put(`/api/jobs/${second.body.id}`, { name: 'Daily Backup' });
+  const rename = await context.client.put(`/api/jobs/${second.id}`, { name: 'Daily Backup' });
   assert.is(rename.status, 409);
 });
 
 jobs('an update changes what it names; sync_options merge; the GET object can be sent back as is', async (context) => {
-  const job = (await context.client.post('/api/jobs', localJob(context, { sync_options: { exclude_patterns: ['*.tmp'] } }))).body;
+  const job = await createJob(context.client, localJob(context, { sync_options: { exclude_patterns: ['*.tmp'] } }));
   const renamed = await context.client.put(`/api/jobs/${job.id}`, { name: 'Nightly', sync_options: { delete_extraneous: true } });
   assert.is(renamed.status, 200);
   assert.is(renamed.body.name, 'Nightly');
@@ -116,8 +116,8 @@ jobs('an update changes what it names; sync_options merge; the GET object can be
 });
 
 jobs('clone makes "NAME (Copy)", then "NAME (Copy 2)", disabled, with the schedules', async (context) => {
-  const job = (await context.client.post('/api/jobs', localJob(context))).body;
-  await context.client.post(`/api/jobs/${job.id}/schedules`, { schedule_type: 'daily', hour: 2, minute: 0 });
+  const job = await createJob(context.client, localJob(context));
+  await createSchedule(context.client, job.id);
   const first = await context.client.post(`/api/jobs/${job.id}/clone`);
   assert.is(first.status, 201);
   assert.is(first.body.name, 'Daily Backup (Copy)');
@@ -130,8 +130,8 @@ jobs('clone makes "NAME (Copy)", then "NAME (Copy 2)", disabled, with the schedu
 });
 
 jobs('delete removes the job with its schedules', async (context) => {
-  const job = (await context.client.post('/api/jobs', localJob(context))).body;
-  const schedule = (await context.client.post(`/api/jobs/${job.id}/schedules`, { schedule_type: 'daily', hour: 2, minute: 0 })).body;
+  const job = await createJob(context.client, localJob(context));
+  const schedule = await createSchedule(context.client, job.id);
   const deleted = await context.client.delete(`/api/jobs/${job.id}`);
   assert.equal(deleted.body, { message: 'Job deleted' });
   assert.is((await context.client.get(`/api/jobs/${job.id}`)).status, 404);

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { allFileText, finishedRun, isErrorShape, recordBodies, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { allFileText, createJob, finishedRun, isErrorShape, recordBodies, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 import { startSftpServer, type SftpServer } from '../../servers.ts';
 import { fileContent, makeSampleTree, snapshotTree, waitFor } from '../../trees.ts';
 import { filesOnly } from '../destinations/contract.ts';
@@ -42,10 +42,11 @@ const sftpConfig = (server: SftpServer, folder = 'backups') => ({
   key_based_auth: false,
 });
 
-async function createJob(context: Context, source: string, sync_options: Record<string, unknown> = {}): Promise<number> {
+/** An SFTP job (with its credential) backing up `source` to the test server; its id. */
+async function sftpJob(context: Context, source: string, sync_options: Record<string, unknown> = {}): Promise<number> {
   const credential = await context.client.post('/api/credentials', { name: 'NAS', provider_type: 'sftp', data: { password: context.server.password } });
   assert.is(credential.status, 201);
-  const job = await context.client.post('/api/jobs', {
+  const job = await createJob(context.client, {
     name: 'Photos to the NAS',
     source_dirs: [source],
     destination_type: 'sftp',
@@ -53,8 +54,7 @@ async function createJob(context: Context, source: string, sync_options: Record<
     credential_id: credential.body.id,
     sync_options,
   });
-  assert.is(job.status, 201, JSON.stringify(job.body));
-  return job.body.id;
+  return job.id;
 }
 
 
@@ -64,7 +64,7 @@ remote('a job backs up over SFTP, then restores into a chosen folder, with no se
   const source = path.join(context.allowed, 'photos');
   mkdirSync(source);
   makeSampleTree(source, { largeFileBytes: 3 * 1024 * 1024 });
-  const jobId = await createJob(context, source);
+  const jobId = await sftpJob(context, source);
 
   const run = await finishedRun(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
   assert.is(run.status, 'completed', run.error_message);
@@ -95,7 +95,7 @@ remote('a restore refuses to write over the sources, outside the allowed folders
   const source = path.join(context.allowed, 'photos');
   mkdirSync(source);
   writeFileSync(path.join(source, 'a.txt'), 'a');
-  const jobId = await createJob(context, source);
+  const jobId = await sftpJob(context, source);
   await finishedRun(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
 
   const over = await client.post(`/api/jobs/${jobId}/restore`, { target_dir: context.allowed });
@@ -134,7 +134,7 @@ remote('a restore refuses a target where a symlinked source would be written thr
   const home = path.join(context.allowed, 'home');
   mkdirSync(home);
   symlinkSync(real, path.join(home, 'Photos'));
-  const jobId = await createJob(context, path.join(home, 'Photos'));
+  const jobId = await sftpJob(context, path.join(home, 'Photos'));
   await finishedRun(client, (await client.post(`/api/jobs/${jobId}/run`)).body.run_id);
   writeFileSync(path.join(real, 'a.txt'), 'newer than the backup');
   const refused = await client.post(`/api/jobs/${jobId}/restore`, { target_dir: home });
@@ -185,7 +185,7 @@ remote('the server going away mid-run fails the run with a clear error, and the 
   const source = path.join(context.allowed, 'photos');
   mkdirSync(source);
   writeFileSync(path.join(source, 'big.bin'), fileContent('big', 8 * 1024 * 1024));
-  const jobId = await createJob(context, source, { bandwidth_limit_kbps: 1024 });
+  const jobId = await sftpJob(context, source, { bandwidth_limit_kbps: 1024 });
   const runId = (await client.post(`/api/jobs/${jobId}/run`)).body.run_id;
   await waitFor('the run to start', async () => (await client.get(`/api/runs/${runId}`)).body.status === 'running');
   await new Promise((resolve) => setTimeout(resolve, 1000));

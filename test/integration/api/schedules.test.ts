@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { createJob, createSchedule, isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 import { fileContent, waitFor } from '../../trees.ts';
 
 interface Context {
@@ -25,13 +25,12 @@ schedules.before.each(async (context) => {
   const source = path.join(tempDir(), 'documents');
   mkdirSync(source);
   writeFileSync(path.join(source, 'a.txt'), 'a');
-  const job = await context.client.post('/api/jobs', {
+  const job = await createJob(context.client, {
     name: 'Nightly',
     source_dirs: [source],
-    destination_type: 'local',
     destination_config: { mount_point: tempDir(), backup_subdir: '', auto_mount: false, auto_unmount: false },
   });
-  context.jobId = job.body.id;
+  context.jobId = job.id;
 });
 schedules.after.each(async ({ daemon }) => {
   await daemon.stop();
@@ -65,7 +64,7 @@ schedules('a schedule is created, listed with its next run, updated and deleted'
 });
 
 schedules('next_run follows the time zone setting', async ({ client, jobId }) => {
-  const schedule = (await client.post(`/api/jobs/${jobId}/schedules`, { schedule_type: 'daily', hour: 2, minute: 0 })).body;
+  const schedule = await createSchedule(client, jobId);
   await client.put('/api/settings', { timezone: 'Asia/Tokyo' });
   const after = (await client.get(`/api/jobs/${jobId}/schedules`)).body[0];
   assert.match(schedule.next_run, /T02:00:00\.000Z$/);
@@ -101,7 +100,7 @@ schedules('bad schedules are 400s naming the field, and nothing is stored', asyn
 
 schedules('when a schedule comes due, the job runs with trigger scheduled and the schedule id', async ({ client, jobId, setClock, daemon }) => {
   setClock('2026-01-05T01:59:58.800Z');
-  const schedule = (await client.post(`/api/jobs/${jobId}/schedules`, { schedule_type: 'daily', hour: 2, minute: 0 })).body;
+  const schedule = await createSchedule(client, jobId);
   const run = await waitFor('the scheduled run', async () => (await client.get(`/api/jobs/${jobId}/runs`)).body[0], 10_000);
   assert.is(run.trigger, 'scheduled');
   assert.is(run.schedule_id, schedule.id);
@@ -112,7 +111,7 @@ schedules('when a schedule comes due, the job runs with trigger scheduled and th
 schedules('a disabled job is not run by its schedule', async ({ client, jobId, setClock }) => {
   await client.put(`/api/jobs/${jobId}`, { enabled: false });
   setClock('2026-01-05T01:59:59.300Z');
-  await client.post(`/api/jobs/${jobId}/schedules`, { schedule_type: 'daily', hour: 2, minute: 0 });
+  await createSchedule(client, jobId);
   await new Promise((resolve) => setTimeout(resolve, 1500));
   assert.equal((await client.get(`/api/jobs/${jobId}/runs`)).body, []);
 });
@@ -124,7 +123,7 @@ schedules('a schedule that comes due while its job runs is skipped, with a line 
   const manual = (await client.post(`/api/jobs/${jobId}/run`)).body.run_id;
   await waitFor('the manual run to be running', async () => (await client.get(`/api/runs/${manual}`)).body.status === 'running');
   setClock('2026-01-05T01:59:59.300Z');
-  await client.post(`/api/jobs/${jobId}/schedules`, { schedule_type: 'daily', hour: 2, minute: 0 });
+  await createSchedule(client, jobId);
   const skipped = await waitFor('the skip line', async () =>
     (await client.get(`/api/runs/${manual}/logs?level=warning`)).body.find((entry: any) => /skipped/.test(entry.message)),
   );

@@ -11,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openStore } from '../../../src/store/index.ts';
 import { openVault } from '../../../src/vault/index.ts';
-import { finishedRun, isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { createJob, finishedRun, isErrorShape, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 import { startSftpServer, type SftpServer } from '../../servers.ts';
 
 interface Context {
@@ -117,8 +117,7 @@ sftpKeys('a key stored before the check: the connection test answers success fal
   const source = path.join(context.allowed, 'photos');
   mkdirSync(source);
   writeFileSync(path.join(source, 'cat.jpg'), 'meow');
-  const job = await client.post('/api/jobs', { name: 'Photos', source_dirs: [source], destination_type: 'sftp', destination_config: keyConfig(server), credential_id: credential.body.id });
-  assert.is(job.status, 201, JSON.stringify(job.body));
+  const job = await createJob(client, { name: 'Photos', source_dirs: [source], destination_type: 'sftp', destination_config: keyConfig(server), credential_id: credential.body.id });
 
   // As an older Cairn would have stored it: straight into the database, daemon stopped.
   const dataDir = context.daemon.config.dataDir;
@@ -136,7 +135,7 @@ sftpKeys('a key stored before the check: the connection test answers success fal
   assert.is(test.body.success, false);
   assert.match(test.body.message, /The "private_key" cannot be used: it is a PKCS#8 key/);
 
-  const run = await finishedRun(context.client, (await context.client.post(`/api/jobs/${job.body.id}/run`)).body.run_id);
+  const run = await finishedRun(context.client, (await context.client.post(`/api/jobs/${job.id}/run`)).body.run_id);
   assert.is(run.status, 'failed');
   assert.match(run.error_message, /The "private_key" cannot be used: it is a PKCS#8 key.*OpenSSH format/);
 });

@@ -1,0 +1,261 @@
+/**
+ * What the daemon's API answers, as the terminal UI reads it: records of the public contract
+ * (docs/API.md), written here as types only. The TUI is a client like the phone app, so it declares
+ * the wire format itself instead of importing the daemon's types: nothing here comes from src/.
+ * Fields the TUI does not read may be left out; a field listed is one the API always sends.
+ */
+
+/** ISO-8601 UTC time, e.g. "2026-01-05T02:00:00.000Z". */
+export type Timestamp = string;
+
+export type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type RunTrigger = 'manual' | 'scheduled' | 'device' | 'restore';
+export type LogLevel = 'info' | 'warning' | 'error';
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+export type ScheduleType = 'daily' | 'weekly' | 'monthly' | 'custom';
+
+/** A job's sync options (GET /jobs/:id → sync_options). */
+export interface SyncOptions {
+  delete_extraneous: boolean;
+  exclude_patterns: string[];
+  bandwidth_limit_kbps: number | null;
+  dry_run: boolean;
+  verbosity: Verbosity;
+}
+
+/** A schedule (GET /jobs/:id/schedules, and in a job's `schedules`). */
+export interface Schedule {
+  id: number;
+  job_id: number;
+  enabled: boolean;
+  schedule_type: ScheduleType;
+  hour: number | null;
+  minute: number | null;
+  day_of_week: number | null;
+  day_of_month: number | null;
+  cron_expression: string | null;
+  /** Null when disabled or never again. */
+  next_run: Timestamp | null;
+  created_at: Timestamp;
+}
+
+/** What a schedule create or update sends; the type is any word the owner typed, for the API to judge. */
+export interface ScheduleBody {
+  schedule_type: ScheduleType | (string & {});
+  hour?: number | null;
+  minute?: number | null;
+  day_of_week?: number | null;
+  day_of_month?: number | null;
+  cron_expression?: string | null;
+  enabled?: boolean;
+}
+
+/** A job's latest run, in the job's `last_run`. */
+export interface RunSummary {
+  id: number;
+  status: RunStatus;
+  started_at: Timestamp | null;
+  completed_at: Timestamp | null;
+}
+
+/** A job (GET /jobs, GET /jobs/:id, and the answer to create, update and clone). */
+export interface Job {
+  id: number;
+  name: string;
+  description: string;
+  enabled: boolean;
+  source_dirs: string[];
+  destination_type: string;
+  /** Its shape depends on `destination_type`; the destination's own text module reads it. */
+  destination_config: Record<string, unknown>;
+  sync_options: SyncOptions;
+  credential_id: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_run: RunSummary | null;
+  schedules: Schedule[];
+}
+
+/** What a job create or update sends (an update may send any subset). */
+export interface JobBody {
+  name?: string;
+  description?: string;
+  enabled?: boolean;
+  source_dirs?: string[];
+  destination_type?: string;
+  destination_config?: Record<string, unknown>;
+  sync_options?: Partial<SyncOptions>;
+  credential_id?: number | null;
+}
+
+/** A run (GET /jobs/:id/runs, GET /runs/:id). */
+export interface Run {
+  id: number;
+  job_id: number;
+  job_name: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  schedule_id: number | null;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  files_transferred: number;
+  bytes_transferred: number;
+  files_deleted: number;
+  /** Why it failed or was cancelled; null when it completed. */
+  error_message: string | null;
+}
+
+/** One line of a run's log (GET /runs/:id/logs, and the log socket's `log` messages). */
+export interface LogEntry {
+  id: number;
+  run_id: number;
+  timestamp: Timestamp;
+  level: LogLevel;
+  message: string;
+}
+
+/** An attached drive (GET /system/drives). */
+export interface Drive {
+  name: string;
+  device: string;
+  label: string | null;
+  uuid: string;
+  fstype: string;
+  /** As lsblk says it, e.g. "500G". */
+  size: string;
+  size_bytes: number;
+  mountpoint: string | null;
+}
+
+/** A saved credential, without its secret (GET /credentials). */
+export interface Credential {
+  id: number;
+  name: string;
+  provider_type: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** What a credential create or update sends; `data` is write-only. */
+export interface CredentialBody {
+  name?: string;
+  provider_type?: string;
+  data?: Record<string, string>;
+}
+
+/** A destination type (GET /providers). */
+export interface Provider {
+  type: string;
+  name: string;
+  description: string;
+  requires_credentials: boolean;
+  available: boolean;
+  /** Why it is not available, when it is not. */
+  reason?: string;
+}
+
+/** The settings (GET /settings). */
+export interface Settings {
+  max_runs_per_job: number;
+  theme: 'dark' | 'light';
+  timezone: string;
+  max_concurrent_runs: number;
+}
+
+/** The answer to starting a run. */
+export interface RunStarted {
+  run_id: number;
+  message: string;
+}
+
+/** The answer to starting a restore. */
+export interface RestoreStarted extends RunStarted {
+  /** The real path the restore writes to. */
+  target_dir: string;
+}
+
+/** What a restore sends. */
+export interface RestoreBody {
+  target_dir: string;
+  paths?: string[];
+  overwrite_sources?: boolean;
+}
+
+/** The answer to a delete or another action with nothing else to say. */
+export interface Message {
+  message: string;
+}
+
+/** The answer to the password step of a login. */
+export interface LoginAnswer {
+  totp_required?: boolean;
+  /** Present when `totp_required`: names the half-done login for the code step. */
+  totp_token?: string;
+}
+
+/** GET /auth/setup-required. */
+export interface SetupRequired {
+  setup_required: boolean;
+  /** True when setup from this client needs the code shown on the box. */
+  setup_code_required?: boolean;
+}
+
+/** GET /auth/totp/status. */
+export interface TotpStatus {
+  enabled: boolean;
+}
+
+/** POST /auth/totp/setup. */
+export interface TotpSetup {
+  secret: string;
+  otpauth_url: string;
+}
+
+/** POST /auth/totp/enable. */
+export interface TotpEnabled {
+  recovery_codes: string[];
+}
+
+/** The contract's error body. */
+export interface ErrorBody {
+  error: string;
+  message: string;
+  code: string;
+}
+
+/** A drive event on the status socket (plug-in at work). */
+export interface DriveEventMessage {
+  type: 'drive_connected' | 'drive_mounted' | 'drive_safe_to_remove' | 'drive_removed';
+  uuid: string;
+  device: string;
+  label: string | null;
+  /** True when an enabled job backs up to this drive on plug-in. */
+  registered: boolean;
+  /** With `drive_mounted` and `drive_safe_to_remove`. */
+  mount_point?: string;
+  /** With `drive_safe_to_remove`. */
+  outcome?: 'completed' | 'failed';
+}
+
+/** A message of the status socket (/api/ws/status). */
+export type StatusMessage =
+  | { type: 'job_started'; job_id: number; run_id: number; job_name: string; trigger: RunTrigger }
+  | { type: 'job_progress'; job_id: number; run_id: number; files_transferred: number; bytes_transferred: number; files_deleted: number }
+  | {
+      type: 'job_completed';
+      job_id: number;
+      run_id: number;
+      job_name: string;
+      status: RunStatus;
+      files_transferred: number;
+      bytes_transferred: number;
+      files_deleted: number;
+      error_message: string | null;
+    }
+  | DriveEventMessage;
+
+/** A message of a run's log socket (/api/ws/logs/:run_id). */
+export type LogSocketMessage =
+  | ({ type: 'log' } & LogEntry)
+  | { type: 'status'; run_id: number; status: RunStatus; files_transferred: number; bytes_transferred: number; files_deleted: number; error_message: string | null };
