@@ -21,8 +21,8 @@ export const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding
 export const screenOf = (target: TuiSession) => tmux('capture-pane', '-t', target.session, '-p');
 /** Types `text` literally. */
 export const type = (target: TuiSession, text: string) => tmux('send-keys', '-t', target.session, '-l', text);
-/** Presses one key, in tmux's names (Enter, Down, BSpace …). */
-export const press = (target: TuiSession, key: string) => tmux('send-keys', '-t', target.session, key);
+/** Presses keys, in tmux's names (Enter, Down, BSpace …), in one send-keys so they arrive together. */
+export const press = (target: TuiSession, ...keys: string[]) => tmux('send-keys', '-t', target.session, ...keys);
 /** Presses the first key bound to an action. */
 export const act = (target: TuiSession, action: string) => press(target, TMUX_KEYS[keysOf(action)[0]] ?? keysOf(action)[0]);
 
