@@ -16,6 +16,8 @@ import { countItem, describeItem, parseItemLine, parseStatsLine, printable, type
 export interface SourceCopy extends CopyPlaces {
   /** The target lacks owners/permissions and keeps times to 2 s (FAT, exFAT, NTFS). */
   fatLike: boolean;
+  /** A previous copy to hard-link unchanged files from (snapshots); see RsyncCopy.linkDest. */
+  linkDest?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
   const before = { ...totals };
   const stats: RsyncStats = {};
   const problems = new RsyncProblems(copy);
-  const args = rsyncArguments({ source: copy.source, target: copy.target, options, fatLike: copy.fatLike });
+  const args = rsyncArguments({ source: copy.source, target: copy.target, options, fatLike: copy.fatLike, linkDest: copy.linkDest });
   if (options.verbosity === 'verbose') context.log('info', printable(`Running: rsync ${args.map(quoteForLog).join(' ')}`));
 
   signal.throwIfAborted();
