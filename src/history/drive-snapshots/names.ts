@@ -5,6 +5,7 @@
  * instant exact across a daylight-saving change. A second snapshot in the same second gets `-1`,
  * `-2` … Work names start with a dot, so a file manager hides them and no listing mistakes them.
  */
+import { LocalClock } from '../../schedules/index.ts';
 
 /** Prefix of a snapshot being built; it becomes the snapshot when renamed. */
 export const INCOMPLETE_PREFIX = '.incomplete-';
@@ -15,27 +16,13 @@ const SNAPSHOT_NAME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(\d{2})([+-])(\d{2
 
 /** The name (without suffix) for a snapshot taken at `time`, read in the IANA zone `timezone`. */
 export function snapshotBaseName(time: Date, timezone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(time)
-      .map((part) => [part.type, part.value]),
-  );
-  const wholeSecond = Math.floor(time.getTime() / 1000) * 1000;
-  const localAsUtc = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
-  const offsetMinutes = Math.round((localAsUtc - wholeSecond) / 60_000);
-  const sign = offsetMinutes < 0 ? '-' : '+';
+  const instant = Math.floor(time.getTime() / 1000) * 1000;
+  const clock = new LocalClock(timezone);
+  const wall = new Date(clock.wallClockAt(instant)).toISOString(); // the wall clock, written as if it were UTC
+  const offsetMinutes = Math.round(clock.offsetAt(instant) / 60_000);
   const abs = Math.abs(offsetMinutes);
-  const offset = `${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}${parts.minute}${parts.second}${offset}`;
+  const offset = `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
+  return `${wall.slice(0, 10)}T${wall.slice(11, 13)}${wall.slice(14, 16)}${wall.slice(17, 19)}${offset}`;
 }
 
 /** `base`, or `base-1`, `base-2` … : the first that `taken` does not hold. */

@@ -63,8 +63,8 @@ function rsyncPids(needle: string): number[] {
     .map(Number);
 }
 
-/** Regular files below `dir` (any depth). */
-const fileCount = (dir: string) => Object.entries(snapshotTree(dir)).filter(([, value]) => value !== 'dir' && !value.startsWith('link:')).length;
+/** Files rsync has finished in `dir` (a flat folder; its temp files start with a dot); 0 while it does not exist. */
+const finishedFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((name) => !name.startsWith('.')).length : 0);
 
 test('a deleted and a modified file stay restorable from the earlier snapshot, byte for byte; unchanged files are shared hard links', async () => {
   const root = freshRoot();
@@ -147,7 +147,7 @@ test('kill -9 of rsync mid-snapshot: only complete snapshots are listed, and the
   const slow = snapshot(root, [source], '2026-12-02T10:00:00Z', { bandwidth_limit_kbps: 4000 });
   const failure = slow.then(() => null, (error) => error);
   const work = path.join(root, '.incomplete-2026-12-02T110000+0100');
-  await waitFor('rsync to copy some files', () => existsSync(path.join(work, 'big')) && fileCount(work) >= 10, 30_000);
+  await waitFor('rsync to copy some files', () => finishedFiles(path.join(work, 'big')) >= 10, 30_000);
   for (const pid of rsyncPids(work)) process.kill(pid, 'SIGKILL');
   const error = await failure;
   assert.ok(error, 'the killed snapshot fails');
@@ -186,7 +186,7 @@ test('kill -9 of the process running the engine mid-snapshot: nothing half-made 
 
   const engine = startChild(['create', root, '2026-12-02T10:00:00Z', '4000', source]);
   const work = path.join(root, '.incomplete-2026-12-02T110000+0100');
-  await waitFor('rsync to copy some files', () => existsSync(path.join(work, 'music')) && fileCount(work) >= 10, 30_000);
+  await waitFor('rsync to copy some files', () => finishedFiles(path.join(work, 'music')) >= 10, 30_000);
   engine.child.kill('SIGKILL');
   await engine.exited;
   // rsync ran in its own process group; with its reader gone it dies at its next line of output.
