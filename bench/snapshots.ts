@@ -63,6 +63,7 @@ function snapshotRace() {
   console.log(`generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${work} …`);
   generateTree(source, FILES, BYTES);
   const first = engine(['create', engineRoot, time(0), '0', source]);
+  mkdirSync(path.join(rsyncRoot, 'r0'));
   execFileSync('rsync', ['-a', `${source}/`, path.join(rsyncRoot, 'r0', 'data/')]);
   console.log(`first snapshot (everything new): engine ${first.seconds.toFixed(2)} s`);
 
@@ -73,6 +74,7 @@ function snapshotRace() {
   for (let round = 1; round <= ROUNDS; round += 1) {
     changed = changeOnePercent(round);
     execFileSync('sync');
+    mkdirSync(path.join(rsyncRoot, `r${round}`));
     const runRsync = () => {
       const started = process.hrtime.bigint();
       execFileSync('rsync', ['-a', `--link-dest=${path.join(rsyncRoot, `r${round - 1}`, 'data/')}`, `${source}/`, path.join(rsyncRoot, `r${round}`, 'data/')]);

@@ -110,6 +110,7 @@ async function test(config: LocalConfig): Promise<ConnectionTestResult> {
 
 export { copySource, type SourceCopy } from './copy-source.ts';
 export { SomeNames } from './rsync-errors.ts';
+export type { ParsedItem } from './rsync-output.ts';
 export { checkMount, resolveInside } from './destination-root.ts';
 
 /** The local folder / USB drive destination, implemented on rsync. */

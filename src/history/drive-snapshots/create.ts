@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../../domain/errors.ts';
 import type { TransferTotals } from '../../domain/runs.ts';
-import { copySource } from '../../destinations/local/index.ts';
+import { copySource, type ParsedItem } from '../../destinations/local/index.ts';
 import { folderNamesOf } from '../../destinations/source-names.ts';
 import type { SyncContext } from '../../destinations/types.ts';
 import { syncDirectory, writeFileDurably } from '../../store/index.ts';
@@ -68,14 +68,16 @@ export async function createSnapshot(context: SyncContext<{ mount_point: string;
 
   const totals: TransferTotals = { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
   const options = { ...context.options, delete_extraneous: true };
+  // In a fresh work folder, what rsync did not itemize it hard-linked from the previous snapshot.
+  const changed = resumable || !previous ? null : new ChangedFiles();
   for (const [index, name] of names.entries()) {
     signal.throwIfAborted();
     const linkDest = previous ? await existingFolder(path.join(previous.path, name)) : undefined;
     const copy = { name, source: context.realSources[index], target: path.join(work, name), fatLike: false, linkDest };
-    await copySource({ ...context, options }, copy, totals);
+    await copySource({ ...context, options }, { ...copy, onItem: (item) => changed?.add(name, item) }, totals);
   }
 
-  const manifest = await buildManifest(work, previous?.path ?? null, signal);
+  const manifest = await buildManifest(work, previous?.path ?? null, signal, changed?.paths() ?? null);
   const summary: SnapshotSummary = {
     id,
     time: place.time.toISOString(),
@@ -92,6 +94,29 @@ export async function createSnapshot(context: SyncContext<{ mount_point: string;
   context.log('info', `Snapshot ${id}: ${manifest.files} file(s), ${manifest.bytes_added} new bytes, ${manifest.files_hashed} file(s) hashed`);
   return { snapshot: { ...summary, path: path.join(place.root, id) }, totals, resumed: resumable !== null };
 }
+
+/**
+ * The regular files rsync itemized, as paths from the snapshot's top. Gives up (null: the manifest
+ * then stats every file) when a name reached it escaped (`\#012` for a control character: it would
+ * not match the file's real name) or the list grows past what memory should hold.
+ */
+class ChangedFiles {
+  private readonly set = new Set<string>();
+  private usable = true;
+
+  add(source: string, item: ParsedItem): void {
+    if (!this.usable || item.kind !== 'file') return;
+    if (item.name.includes('\\#') || this.set.size >= CHANGED_MAX) this.usable = false;
+    else this.set.add(`${source}/${item.name}`);
+  }
+
+  paths(): ReadonlySet<string> | null {
+    return this.usable ? this.set : null;
+  }
+}
+
+/** Past this many changed files, stat'ing every file costs less memory than remembering them. */
+const CHANGED_MAX = 200_000;
 
 /** Removes top-level entries of a resumed work folder that are no source's (a source removed from the job, an old manifest). */
 async function removeStrays(work: string, names: ReadonlySet<string>): Promise<void> {

@@ -1,10 +1,14 @@
 /**
- * Writes a new snapshot's manifest while walking it once: a file with the previous snapshot's inode
- * (rsync hard-linked it) or the same size and mtime (rsync judged it unchanged) inherits its hash
- * from the previous manifest; every other file is read and hashed. The walk and the previous
- * manifest are both in tree order, so they are merged as two streams.
+ * Writes a new snapshot's manifest while walking it once. The walk and the previous manifest are
+ * both in tree order, so they are merged as two streams. A file inherits its line (hash included)
+ * from the previous manifest when it is the previous snapshot's file:
+ * - when rsync's itemized list of the run is given (a fresh work folder), a file rsync did not
+ *   itemize was hard-linked from the previous snapshot, and is not even stat'ed;
+ * - otherwise (a resumed work folder, whose files may come from the interrupted run) a file with
+ *   the previous entry's inode, or its size and mtime, inherits.
+ * Every other file is read and hashed, a few at a time.
  */
-import { promises as fs, type BigIntStats, type Dirent } from 'node:fs';
+import { promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { sha256Of } from './hashing.ts';
 import { comparePaths, MANIFEST_NAME, ManifestReader, ManifestWriter, type ManifestEntry } from './manifest-file.ts';
@@ -26,14 +30,21 @@ export function isCairnFile(topLevelName: string): boolean {
   return topLevelName.startsWith('.cairn-');
 }
 
-/** How many lstat calls run at once: enough to keep the kernel busy, few enough for a Pi. */
-const STAT_BATCH = 64;
+/** Files looked at together: their lstat and hashes run at once, their lines are written in order. */
+const BATCH = 64;
 
 /**
- * Walks `snapshotDir` and writes its manifest to `<snapshotDir>/.cairn-manifest`. `previousDir`
- * is the previous complete snapshot (with its manifest), or null for the first one.
+ * Walks `snapshotDir` and writes its manifest to `<snapshotDir>/.cairn-manifest`. `previousDir` is
+ * the previous complete snapshot (with its manifest), or null for the first one. `changed`, when
+ * given, holds every regular file (paths relative to the snapshot's top) rsync itemized while
+ * filling a fresh work folder with `--link-dest` on `previousDir`; null means "trust nothing, stat".
  */
-export async function buildManifest(snapshotDir: string, previousDir: string | null, signal: AbortSignal): Promise<ManifestTotals> {
+export async function buildManifest(
+  snapshotDir: string,
+  previousDir: string | null,
+  signal: AbortSignal,
+  changed: ReadonlySet<string> | null = null,
+): Promise<ManifestTotals> {
   const previous = previousDir ? await openPrevious(previousDir) : null;
   const writer = await ManifestWriter.create(path.join(snapshotDir, MANIFEST_NAME));
   const totals: ManifestTotals = { files: 0, total_size: 0, bytes_added: 0, files_hashed: 0 };
@@ -43,20 +54,26 @@ export async function buildManifest(snapshotDir: string, previousDir: string | n
     while (pending && comparePaths(pending.path, relative) < 0) pending = await previous!.next();
     return pending && pending.path === relative ? pending : null;
   };
-  try {
-    for await (const { relative, stat } of walkFiles(snapshotDir, signal)) {
-      const before = await previousEntry(relative);
-      const ino = stat.ino.toString();
-      const mtimeNs = stat.mtimeNs.toString();
-      const size = Number(stat.size);
-      const unchanged = before !== null && before.size === size && (before.ino === ino || before.mtimeNs === mtimeNs);
-      const sha256 = unchanged ? before.sha256 : await sha256Of(path.join(snapshotDir, relative), signal);
-      if (!unchanged) totals.files_hashed += 1;
-      if (before?.ino !== ino) totals.bytes_added += size;
+  const writeBatch = async (batch: Array<{ relative: string; before: ManifestEntry | null }>) => {
+    const entries = await Promise.all(batch.map(({ relative, before }) => entryFor(snapshotDir, relative, before, changed, signal)));
+    for (const [index, { entry, hashed }] of entries.entries()) {
+      if (hashed) totals.files_hashed += 1;
+      if (batch[index].before?.ino !== entry.ino) totals.bytes_added += entry.size;
       totals.files += 1;
-      totals.total_size += size;
-      await writer.add({ path: relative, size, mtimeNs, ino, sha256 });
+      totals.total_size += entry.size;
+      await writer.add(entry);
     }
+  };
+  try {
+    let batch: Array<{ relative: string; before: ManifestEntry | null }> = [];
+    for await (const relative of walkFiles(snapshotDir, signal)) {
+      batch.push({ relative, before: await previousEntry(relative) });
+      if (batch.length === BATCH) {
+        await writeBatch(batch);
+        batch = [];
+      }
+    }
+    await writeBatch(batch);
     await writer.finish();
     return totals;
   } catch (error) {
@@ -67,35 +84,56 @@ export async function buildManifest(snapshotDir: string, previousDir: string | n
   }
 }
 
+/** One file's manifest line: inherited when it is the previous snapshot's file, else stat'ed and hashed. */
+async function entryFor(
+  snapshotDir: string,
+  relative: string,
+  before: ManifestEntry | null,
+  changed: ReadonlySet<string> | null,
+  signal: AbortSignal,
+): Promise<{ entry: ManifestEntry; hashed: boolean }> {
+  if (before && changed && !changed.has(relative)) return { entry: { ...before, path: relative }, hashed: false };
+  const file = path.join(snapshotDir, relative);
+  const stat = await fs.lstat(file, { bigint: true });
+  const ino = stat.ino.toString();
+  const mtimeNs = stat.mtimeNs.toString();
+  const size = Number(stat.size);
+  if (before && before.size === size && (before.ino === ino || before.mtimeNs === mtimeNs)) {
+    return { entry: { path: relative, size, mtimeNs, ino, sha256: before.sha256 }, hashed: false };
+  }
+  return { entry: { path: relative, size, mtimeNs, ino, sha256: await sha256Of(file, signal) }, hashed: true };
+}
+
 async function openPrevious(previousDir: string): Promise<ManifestReader | null> {
   const file = path.join(previousDir, MANIFEST_NAME);
   return (await fs.access(file).then(() => true, () => false)) ? new ManifestReader(file) : null;
 }
 
 /**
- * Every regular file below `root` in tree order (names sorted per folder), with its lstat; Cairn's
- * own top-level files are left out, symbolic links are not followed.
+ * Every regular file below `root` in tree order (names sorted per folder), as a path relative to
+ * it; Cairn's own top-level files are left out, symbolic links are not followed.
  */
-export async function* walkFiles(root: string, signal: AbortSignal): AsyncGenerator<{ relative: string; stat: BigIntStats }> {
-  async function* walk(relative: string): AsyncGenerator<{ relative: string; stat: BigIntStats }> {
+export async function* walkFiles(root: string, signal: AbortSignal): AsyncGenerator<string> {
+  async function* walk(relative: string): AsyncGenerator<string> {
     signal.throwIfAborted();
     const entries = (await fs.readdir(path.join(root, relative), { withFileTypes: true }))
       .filter((entry) => relative !== '' || !isCairnFile(entry.name))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (let start = 0; start < entries.length; start += STAT_BATCH) {
-      const batch = entries.slice(start, start + STAT_BATCH);
-      const stats = await Promise.all(batch.map((entry) => statIfFile(root, relative, entry)));
-      for (const [index, entry] of batch.entries()) {
-        const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
-        const stat = stats[index];
-        if (stat) yield { relative: child, stat };
-        else if (entry.isDirectory()) yield* walk(child);
-      }
+    for (const entry of entries) {
+      const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      const kind = await kindOf(root, child, entry);
+      if (kind === 'file') yield child;
+      else if (kind === 'dir') yield* walk(child);
     }
   }
   yield* walk('');
 }
 
-function statIfFile(root: string, relative: string, entry: Dirent): Promise<BigIntStats> | null {
-  return entry.isFile() ? fs.lstat(path.join(root, relative, entry.name), { bigint: true }) : null;
+/** A filesystem that does not fill in d_type leaves the kind unknown: ask lstat then. */
+async function kindOf(root: string, relative: string, entry: Dirent): Promise<'file' | 'dir' | 'other'> {
+  if (entry.isFile()) return 'file';
+  if (entry.isDirectory()) return 'dir';
+  if (entry.isSymbolicLink() || entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice()) return 'other';
+  const stat = await fs.lstat(path.join(root, relative));
+  return stat.isFile() ? 'file' : stat.isDirectory() ? 'dir' : 'other';
 }

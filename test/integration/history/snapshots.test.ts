@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -118,6 +118,18 @@ test('a deleted and a modified file stay restorable from the earlier snapshot, b
   assert.equal(entries.map((entry) => entry.path), ['photos/changed.txt', 'photos/keep.txt', 'photos/new.txt', 'photos/sub/deep.bin']);
   for (const entry of entries) assert.is(entry.sha256, sha(readFileSync(path.join(second.snapshot.path, entry.path))), entry.path);
   assert.ok(second.logs.some(([, message]) => /2 file\(s\) hashed/.test(message)), 'unchanged files inherited their hash');
+
+  // A changed file whose name rsync prints escaped (a newline in it) still gets its own hash.
+  writeFileSync(path.join(source, 'odd\nname.txt'), fileContent('odd', 500));
+  await snapshot(root, [source], '2026-12-05T05:15:00Z');
+  writeFileSync(path.join(source, 'odd\nname.txt'), fileContent('odd', 500, 1));
+  // rsync compares mtimes to the second: a same-size rewrite must not fall in the same second.
+  utimesSync(path.join(source, 'odd\nname.txt'), new Date(), new Date(Date.now() + 5000));
+  const fourth = await snapshot(root, [source], '2026-12-05T06:15:00Z');
+  const check = await verifySnapshot(fourth.snapshot.path);
+  assert.is(check.files_checked, 5);
+  assert.is(check.mismatched.count, 0, check.mismatched.describe());
+  assert.is(fourth.snapshot.bytes_added, 500);
 
   // Nothing of Cairn's is left beside the snapshots, and the user's tree holds only the source.
   assert.equal(hiddenLeftovers(root), []);

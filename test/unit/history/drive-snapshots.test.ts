@@ -43,7 +43,7 @@ test('manifest order is tree order: a folder`s files right after it, as a sorted
   }
   writeFileSync(path.join(root, '.cairn-manifest'), 'not listed');
   const walked: string[] = [];
-  for await (const { relative } of walkFiles(root, new AbortController().signal)) walked.push(relative);
+  for await (const relative of walkFiles(root, new AbortController().signal)) walked.push(relative);
   assert.equal(walked, [...walked].sort(comparePaths));
   assert.equal(walked, ['A', 'a/b/c', 'a/b/x', 'a-b', 'a.c', 'ab', 'new\nline', 'tab\there', 'z', 'é']);
 });
