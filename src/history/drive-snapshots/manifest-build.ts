@@ -61,16 +61,19 @@ export async function buildManifest(
       if (batch[index].before?.ino !== entry.ino) totals.bytes_added += entry.size;
       totals.files += 1;
       totals.total_size += entry.size;
-      await writer.add(entry);
+      writer.add(entry);
     }
+    await writer.flushIfFull();
   };
   try {
     let batch: Array<{ relative: string; before: ManifestEntry | null }> = [];
-    for await (const relative of walkFiles(snapshotDir, signal)) {
-      batch.push({ relative, before: await previousEntry(relative) });
-      if (batch.length === BATCH) {
-        await writeBatch(batch);
-        batch = [];
+    for await (const files of walkFiles(snapshotDir, signal)) {
+      for (const relative of files) {
+        batch.push({ relative, before: await previousEntry(relative) });
+        if (batch.length === BATCH) {
+          await writeBatch(batch);
+          batch = [];
+        }
       }
     }
     await writeBatch(batch);
@@ -110,30 +113,41 @@ async function openPrevious(previousDir: string): Promise<ManifestReader | null>
 }
 
 /**
- * Every regular file below `root` in tree order (names sorted per folder), as a path relative to
- * it; Cairn's own top-level files are left out, symbolic links are not followed.
+ * Every regular file below `root` in tree order (names sorted per folder), as paths relative to it,
+ * handed over a folder's run of files at a time; Cairn's own top-level files are left out, symbolic
+ * links are not followed.
  */
-export async function* walkFiles(root: string, signal: AbortSignal): AsyncGenerator<string> {
-  async function* walk(relative: string): AsyncGenerator<string> {
+export async function* walkFiles(root: string, signal: AbortSignal): AsyncGenerator<string[]> {
+  async function* walk(relative: string): AsyncGenerator<string[]> {
     signal.throwIfAborted();
     const entries = (await fs.readdir(path.join(root, relative), { withFileTypes: true }))
       .filter((entry) => relative !== '' || !isCairnFile(entry.name))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let files: string[] = [];
     for (const entry of entries) {
       const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
-      const kind = await kindOf(root, child, entry);
-      if (kind === 'file') yield child;
-      else if (kind === 'dir') yield* walk(child);
+      const kind = kindOf(entry) ?? (await kindByStat(path.join(root, child)));
+      if (kind === 'file') files.push(child);
+      else if (kind === 'dir') {
+        if (files.length > 0) yield files;
+        files = [];
+        yield* walk(child);
+      }
     }
+    if (files.length > 0) yield files;
   }
   yield* walk('');
 }
 
-/** A filesystem that does not fill in d_type leaves the kind unknown: ask lstat then. */
-async function kindOf(root: string, relative: string, entry: Dirent): Promise<'file' | 'dir' | 'other'> {
+/** The kind readdir tells; null when the filesystem did not fill in d_type. */
+function kindOf(entry: Dirent): 'file' | 'dir' | 'other' | null {
   if (entry.isFile()) return 'file';
   if (entry.isDirectory()) return 'dir';
   if (entry.isSymbolicLink() || entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice()) return 'other';
-  const stat = await fs.lstat(path.join(root, relative));
+  return null;
+}
+
+async function kindByStat(file: string): Promise<'file' | 'dir' | 'other'> {
+  const stat = await fs.lstat(file);
   return stat.isFile() ? 'file' : stat.isDirectory() ? 'dir' : 'other';
 }

@@ -28,13 +28,18 @@ export interface ManifestEntry {
  * files come right after it, as a depth-first walk that sorts each folder's names meets them.
  */
 export function comparePaths(a: string, b: string): number {
-  const left = a.split('/');
-  const right = b.split('/');
-  for (let i = 0; i < Math.min(left.length, right.length); i += 1) {
-    if (left[i] !== right[i]) return left[i] < right[i] ? -1 : 1;
+  // The same as comparing component lists: '/' never occurs inside a name, so ranking it below
+  // every other character orders a folder's contents right after it, with no splitting.
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return (x === SLASH ? -1 : x) - (y === SLASH ? -1 : y);
   }
-  return left.length - right.length;
+  return a.length - b.length;
 }
+
+const SLASH = 0x2f;
 
 /** Reads a manifest entry by entry, in order; `next()` gives null at the end. */
 export class ManifestReader {
@@ -81,10 +86,14 @@ export class ManifestWriter {
     return writer;
   }
 
-  async add(entry: ManifestEntry): Promise<void> {
+  /** Buffers one line; call flushIfFull now and then (the buffer is written when it holds 256 KiB). */
+  add(entry: ManifestEntry): void {
     const line = `${entry.sha256}\t${entry.size}\t${entry.mtimeNs}\t${entry.ino}\t${JSON.stringify(entry.path)}\n`;
     this.chunks.push(line);
     this.buffered += line.length;
+  }
+
+  async flushIfFull(): Promise<void> {
     if (this.buffered > 256 * 1024) await this.flush();
   }
 
