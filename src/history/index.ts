@@ -10,3 +10,4 @@ export {
   type RetentionSnapshot,
 } from './retention.ts';
 export { retentionPreviewOf, type RetentionPreview } from './retention-preview.ts';
+export * from './drive-snapshots/index.ts';

@@ -6,7 +6,7 @@ import { SessionRepository, SettingsRepository, UserRepository } from './reposit
 
 export { StoreUnavailableError, clearBlockedDatabase, DATABASE_FILE } from './database.ts';
 export type { SessionRecord, UserRecord } from './database.ts';
-export { writeFileDurably, loadOrCreateKeyFile } from './durable-file.ts';
+export { writeFileDurably, loadOrCreateKeyFile, syncDirectory } from './durable-file.ts';
 export type { UserRepository, SessionRepository, SettingsRepository } from './repositories.ts';
 export type { JobRepository, RunRepository, ScheduleRepository, NewRun } from './jobs.ts';
 export type { CredentialRepository } from './credentials.ts';

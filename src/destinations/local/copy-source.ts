@@ -11,11 +11,15 @@ import { driveStillThere } from './mounts.ts';
 import { rsyncArguments } from './rsync-args.ts';
 import { exitCodeMeaning, RsyncProblems, type CopyPlaces } from './rsync-errors.ts';
 import { runRsync, type RsyncExit } from './rsync-process.ts';
-import { countItem, describeItem, parseItemLine, parseStatsLine, printable, type RsyncStats } from './rsync-output.ts';
+import { countItem, describeItem, parseItemLine, parseStatsLine, printable, type ParsedItem, type RsyncStats } from './rsync-output.ts';
 
 export interface SourceCopy extends CopyPlaces {
   /** The target lacks owners/permissions and keeps times to 2 s (FAT, exFAT, NTFS). */
   fatLike: boolean;
+  /** A previous copy to hard-link unchanged files from (snapshots); see RsyncCopy.linkDest. */
+  linkDest?: string;
+  /** Called with each item rsync itemizes (what it copied or changed), in its order. */
+  onItem?(item: ParsedItem): void;
 }
 
 /**
@@ -32,7 +36,7 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
   const before = { ...totals };
   const stats: RsyncStats = {};
   const problems = new RsyncProblems(copy);
-  const args = rsyncArguments({ source: copy.source, target: copy.target, options, fatLike: copy.fatLike });
+  const args = rsyncArguments({ source: copy.source, target: copy.target, options, fatLike: copy.fatLike, linkDest: copy.linkDest });
   if (options.verbosity === 'verbose') context.log('info', printable(`Running: rsync ${args.map(quoteForLog).join(' ')}`));
 
   signal.throwIfAborted();
@@ -44,6 +48,7 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
         if (options.verbosity === 'verbose' && line.trim() !== '') context.log('info', printable(line));
         return;
       }
+      copy.onItem?.(item);
       if (countItem(totals, item)) context.progress({ ...totals });
       const message = describeItem(item, copy.name, options.verbosity);
       if (message !== null) context.log('info', printable(message));

@@ -108,6 +108,11 @@ async function test(config: LocalConfig): Promise<ConnectionTestResult> {
   return { message: 'Destination is writable', details: { path: root.path, free_bytes: space.bavail * space.bsize } };
 }
 
+export { copySource, type SourceCopy } from './copy-source.ts';
+export { SomeNames } from './rsync-errors.ts';
+export type { ParsedItem } from './rsync-output.ts';
+export { checkMount, resolveInside } from './destination-root.ts';
+
 /** The local folder / USB drive destination, implemented on rsync. */
 export const localDestination: Destination<LocalConfig> = {
   type: 'local',

@@ -17,6 +17,8 @@ export interface RsyncCopy {
   options: SyncOptions;
   /** The target lacks owners/permissions and keeps times to 2 s (FAT, exFAT, NTFS). */
   fatLike: boolean;
+  /** A previous copy (absolute): files unchanged since it are hard-linked from it instead of copied. */
+  linkDest?: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export function rsyncArguments(copy: RsyncCopy): string[] {
   // file is ever half-written under its final name. A --temp-dir does the same but measured 1.4× slower
   // (relative) to 2.8× (absolute) on 100,000 small files, so rsync's own way is used.
   if (options.dry_run) args.push('--dry-run');
+  if (copy.linkDest) args.push(`--link-dest=${path.join(copy.linkDest, '/')}`);
   // A trailing slash on the source copies its contents, not the folder itself.
   args.push('--', path.join(copy.source, '/'), path.join(copy.target, '/'));
   return args;
