@@ -3,7 +3,7 @@
  * what lands at the destination byte for byte, what a rerun sends, deletes, excludes, dry runs,
  * cancels, wrong credentials, a server that goes away, and restores.
  */
-import { appendFileSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -167,9 +167,11 @@ export function destinationContract<Config>(name: string, destination: Destinati
       const before = await place.files();
       writeFileSync(file, fileContent('second', 2 * 1024 * 1024));
       utimesSync(file, new Date(), new Date(Date.now() + 2000));
-      // The limit makes the read take ~2 s; the file grows in the middle of it.
-      setTimeout(() => appendFileSync(file, 'one more line\n'), 700);
+      // The limit makes the read take ~2 s; the file grows once it is open for sending, not after a
+      // fixed delay that a loaded machine may outrun.
+      const grown = whenOpened(file).then(() => appendFileSync(file, 'one more line\n'));
       const during = await sync(context, place, [source], { bandwidth_limit_kbps: 1024 });
+      await grown;
       assert.is(during.totals.files_transferred, 0, 'not counted as sent');
       assert.ok(during.logs.some(([level, message]) => level === 'warning' && /changed while it was read/.test(message)));
       assert.equal(await place.files(), before, 'the earlier copy stays, not a cut one');
@@ -320,4 +322,23 @@ export function destinationContract<Config>(name: string, destination: Destinati
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Resolves once this process holds `file` open (remote destinations read in-process): it was listed,
+ * its size noted, and its bytes are on their way, throttled by the test's bandwidth limit.
+ */
+async function whenOpened(file: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        if (readlinkSync(`/proc/self/fd/${fd}`) === file) return;
+      } catch {
+        // closed meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`${file} was never opened`);
 }
