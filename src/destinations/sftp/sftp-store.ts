@@ -33,6 +33,7 @@ const WRITES_AT_ONCE = 32;
 const READ_BYTES = 64 * 1024;
 const READS_AT_ONCE = 32;
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
+const END_OF_FILE = 1;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
 
@@ -148,7 +149,7 @@ export class SftpStore implements RemoteStore {
     return walkSorted<RemoteEntry>(async (relative) => {
       let entries: FileEntry[];
       try {
-        entries = await this.call<FileEntry[]>((done) => this.sftp.readdir(this.full(joinRemote(folder, relative)), done));
+        entries = await this.list(this.full(joinRemote(folder, relative)));
       } catch (error) {
         if ((error as { code?: number }).code === NO_SUCH_FILE) return null;
         throw this.failure(error, `listing ${this.where(joinRemote(folder, relative))}`);
@@ -164,15 +165,34 @@ export class SftpStore implements RemoteStore {
     }, signal);
   }
 
+  /**
+   * One folder's entries: open, read until the end, close. The close is sent but not waited for
+   * (ssh2's readdir waits for it): one round trip less per folder, and its answer carries nothing.
+   */
+  private async list(folder: string): Promise<FileEntry[]> {
+    const handle = await this.call<Buffer>((done) => this.sftp.opendir(folder, done));
+    const entries: FileEntry[] = [];
+    try {
+      for (;;) {
+        const page = await this.call<FileEntry[]>((done) => this.sftp.readdir(handle, done)).catch((error: { code?: number }) => {
+          if (error.code === END_OF_FILE) return null;
+          throw error;
+        });
+        if (!page) return entries;
+        for (const entry of page) entries.push(entry);
+      }
+    } finally {
+      if (!this.closed) this.call((done) => this.sftp.close(handle, done)).catch(() => undefined);
+    }
+  }
+
   async put({ path, body, mtimeMs, signal }: RemoteUpload): Promise<void> {
     this.endOnAbort(signal);
     const final = this.full(path);
     const partial = partialNameFor(final);
     await this.ensureFolder(final.slice(0, Math.max(0, final.lastIndexOf('/'))));
     try {
-      await this.write(partial, body, signal);
-      const seconds = Math.floor(mtimeMs / 1000);
-      await this.call((done) => this.sftp.utimes(partial, seconds, seconds, done));
+      await this.write(partial, body, Math.floor(mtimeMs / 1000), signal);
       await this.call((done) => this.sftp.ext_openssh_rename(partial, final, done));
     } catch (error) {
       if (!this.closed) await this.call((done) => this.sftp.unlink(partial, done)).catch(() => undefined);
@@ -186,9 +206,10 @@ export class SftpStore implements RemoteStore {
    * each write's answer before sending the next: measured here, 100 MB took 60 s that way, against
    * under a second for rclone, which pipelines like this.
    */
-  private async write(file: string, body: Readable, signal: AbortSignal): Promise<void> {
+  private async write(file: string, body: Readable, mtimeSeconds: number, signal: AbortSignal): Promise<void> {
     const handle = await this.call<Buffer>((done) => this.sftp.open(file, 'w', { mode: 0o600 }, done));
     const inFlight = new Set<Promise<void>>();
+    let open = true;
     let failure: { error: unknown } | null = null;
     try {
       let position = 0;
@@ -212,9 +233,13 @@ export class SftpStore implements RemoteStore {
       }
       await Promise.all(inFlight);
       if (failure) throw (failure as { error: unknown }).error;
+      // The mtime is set on the handle and the handle closed in one round trip (a server answers
+      // requests in order), not one after the other: a round trip less per file sent.
+      open = false;
+      await Promise.all([this.call((done) => this.sftp.futimes(handle, mtimeSeconds, mtimeSeconds, done)), this.call((done) => this.sftp.close(handle, done))]);
     } finally {
       await Promise.allSettled(inFlight);
-      if (!this.closed) await this.call((done) => this.sftp.close(handle, done)).catch(() => undefined);
+      if (open && !this.closed) await this.call((done) => this.sftp.close(handle, done)).catch(() => undefined);
     }
   }
 
