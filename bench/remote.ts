@@ -7,7 +7,7 @@
  * Servers are the test servers of test/servers.ts (OpenSSH, s3rver, rclone serve webdav) on 127.0.0.1,
  * so both sides pay the same server costs; each side writes to its own folder or prefix.
  * rclone is set up as its users would for each server, with every advantage it offers: 4 transfers and
- * 8 checkers, and for SFTP one connection per transfer (Cairn sends 8 files at once over one connection); SFTP told the server has no shell (`shell_type none`: no
+ * 8 checkers, and for SFTP a pool of connections (Cairn sends 8 files at once over one connection); SFTP told the server has no shell (`shell_type none`: no
  * remote hash command per file, which made rclone's initial run 4× slower); S3 with `--fast-list` and
  * `--use-server-modtime --update` (one listing, no HEAD per object to read a modification time).
  */
