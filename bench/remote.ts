@@ -116,7 +116,8 @@ async function main() {
   const rows: string[] = [];
   for (const target of await targets()) {
     // A fresh daemon per server, so each peak RSS belongs to one destination type.
-    const daemon = await spawnDaemonProcess(path.join(work, `data-${target.type}`));
+    // The tree may sit outside the test root (--dir /dev/shm): the daemon is told it may read it.
+    const daemon = await spawnDaemonProcess(path.join(work, `data-${target.type}`), { CAIRN_ALLOWED_PATHS: work });
     const client = new ApiClient(daemon.url);
     await client.setupAdmin();
     const credential = await client.post('/api/credentials', { name: target.type, provider_type: target.type, data: target.data });
