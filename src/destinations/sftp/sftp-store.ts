@@ -33,6 +33,8 @@ const WRITES_AT_ONCE = 32;
 const READ_BYTES = 64 * 1024;
 const READS_AT_ONCE = 32;
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
+/** Listing pages asked for at once per folder (OpenSSH sends up to 100 names a page). */
+const PAGES_AT_ONCE = 3;
 const END_OF_FILE = 1;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
@@ -166,20 +168,31 @@ export class SftpStore implements RemoteStore {
   }
 
   /**
-   * One folder's entries: open, read until the end, close. The close is sent but not waited for
-   * (ssh2's readdir waits for it): one round trip less per folder, and its answer carries nothing.
+   * One folder's entries: open, read pages until the end, close. Several pages are asked for at
+   * once (a server answers them in order; those past the end just say so), and the close is sent but
+   * not waited for (ssh2's readdir waits for it): a folder of a few hundred files costs two round
+   * trips instead of five.
    */
   private async list(folder: string): Promise<FileEntry[]> {
     const handle = await this.call<Buffer>((done) => this.sftp.opendir(folder, done));
     const entries: FileEntry[] = [];
+    const pages: Promise<FileEntry[] | null>[] = [];
+    const askPage = () => {
+      const page = this.call<FileEntry[]>((done) => this.sftp.readdir(handle, done)).catch((error: { code?: number }) => {
+        if (error.code === END_OF_FILE) return null;
+        throw error;
+      });
+      // Read in order below; one asked past a failure must not be left unhandled.
+      page.catch(() => undefined);
+      pages.push(page);
+    };
     try {
+      while (pages.length < PAGES_AT_ONCE) askPage();
       for (;;) {
-        const page = await this.call<FileEntry[]>((done) => this.sftp.readdir(handle, done)).catch((error: { code?: number }) => {
-          if (error.code === END_OF_FILE) return null;
-          throw error;
-        });
+        const page = await pages.shift()!;
         if (!page) return entries;
         for (const entry of page) entries.push(entry);
+        askPage();
       }
     } finally {
       if (!this.closed) this.call((done) => this.sftp.close(handle, done)).catch(() => undefined);
