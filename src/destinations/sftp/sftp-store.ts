@@ -33,6 +33,8 @@ const WRITES_AT_ONCE = 32;
 const READ_BYTES = 64 * 1024;
 const READS_AT_ONCE = 32;
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
+/** SFTP channels (server processes) folders are listed through. */
+const LISTING_CHANNELS = 3;
 /** Listing pages asked for at once per folder (OpenSSH sends up to 100 names a page). */
 const PAGES_AT_ONCE = 3;
 const END_OF_FILE = 1;
@@ -95,7 +97,9 @@ export async function openSftpStore(target: SftpTarget, secret: Record<string, s
     client.end();
     throw error;
   });
-  return new SftpStore(client, sftp, target, hostKey, keyCheck === 'pinned');
+  const store = new SftpStore(client, sftp, target, hostKey, keyCheck === 'pinned');
+  store.openListingChannels();
+  return store;
 }
 
 function authOf(target: SftpTarget, secret: Record<string, string> | null): Record<string, string> {
@@ -112,6 +116,10 @@ function authOf(target: SftpTarget, secret: Record<string, string> | null): Reco
 export class SftpStore implements RemoteStore {
   private readonly folders = new Set<string>();
   private closed = false;
+  /** Folders listed so far: picks the next listing channel. */
+  private listed = 0;
+  /** Channels folders are listed through, in turn: `sftp`, and those opened since. */
+  private readonly listers: SFTPWrapper[];
   /**
    * Requests waiting for an answer, failed at once when the connection ends: ssh2 leaves a transfer
    * in flight hanging when its server goes away. A set, not a race against one long-lived promise:
@@ -128,12 +136,27 @@ export class SftpStore implements RemoteStore {
     readonly hostKey: string,
     readonly hostKeyPinnedNow: boolean,
   ) {
+    this.listers = [sftp];
     client.on('error', () => undefined);
     client.on('close', () => {
       this.closed = true;
       for (const fail of this.waiting) fail(new Error('connection closed'));
       this.waiting.clear();
     });
+  }
+
+  /**
+   * Opens more channels to list folders through, each served by its own SFTP server process: one
+   * process lists (and stats) every name of a large tree alone, on one core, while rclone's pool of
+   * connections spreads that work. Not waited for: listing starts on `sftp` and uses each channel
+   * once it is open; a server that allows fewer sessions lists through what it allowed.
+   */
+  openListingChannels(): void {
+    for (let index = 1; index < LISTING_CHANNELS; index++) {
+      this.client.sftp((error, channel) => {
+        if (!error && !this.closed) this.listers.push(channel);
+      });
+    }
   }
 
   where(path: string): string {
@@ -174,11 +197,13 @@ export class SftpStore implements RemoteStore {
    * trips instead of five.
    */
   private async list(folder: string): Promise<FileEntry[]> {
-    const handle = await this.call<Buffer>((done) => this.sftp.opendir(folder, done));
+    // A handle belongs to its channel: every request for this folder goes through the same one.
+    const sftp = this.listers[this.listed++ % this.listers.length];
+    const handle = await this.call<Buffer>((done) => sftp.opendir(folder, done));
     const entries: FileEntry[] = [];
     const pages: Promise<FileEntry[] | null>[] = [];
     const askPage = () => {
-      const page = this.call<FileEntry[]>((done) => this.sftp.readdir(handle, done)).catch((error: { code?: number }) => {
+      const page = this.call<FileEntry[]>((done) => sftp.readdir(handle, done)).catch((error: { code?: number }) => {
         if (error.code === END_OF_FILE) return null;
         throw error;
       });
@@ -195,7 +220,7 @@ export class SftpStore implements RemoteStore {
         askPage();
       }
     } finally {
-      if (!this.closed) this.call((done) => this.sftp.close(handle, done)).catch(() => undefined);
+      if (!this.closed) this.call((done) => sftp.close(handle, done)).catch(() => undefined);
     }
   }
 
