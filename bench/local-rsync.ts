@@ -65,7 +65,8 @@ async function main() {
   console.log(`Generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${source} …`);
   generateTree(source, FILES, BYTES);
 
-  const daemon = await spawnDaemonProcess(path.join(work, 'data-dir'), {}, BINARY);
+  // The tree may sit outside the test root (--dir /dev/shm): the daemon is told it may read it.
+  const daemon = await spawnDaemonProcess(path.join(work, 'data-dir'), { CAIRN_ALLOWED_PATHS: work }, BINARY);
   const client = new ApiClient(daemon.url);
   await client.setupAdmin();
   const job = await client.post('/api/jobs', {

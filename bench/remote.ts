@@ -4,10 +4,11 @@
  * initial and no-change, printed side by side with the peak RSS of the daemon and of rclone.
  *
  *   node --import tsx bench/remote.ts [--files 10000] [--bytes 200000000] [--only sftp,s3,webdav] [--dir /dev/shm]
+ * --profile DIR runs the daemon under `node --cpu-prof`, writing its CPU profile into DIR when it stops.
  * Servers are the test servers of test/servers.ts (OpenSSH, s3rver, rclone serve webdav) on 127.0.0.1,
  * so both sides pay the same server costs; each side writes to its own folder or prefix.
  * rclone is set up as its users would for each server, with every advantage it offers: 4 transfers and
- * 8 checkers (Cairn sends 4 files at once); SFTP told the server has no shell (`shell_type none`: no
+ * 8 checkers, and for SFTP a pool of connections (Cairn sends 8 files at once over one connection); SFTP told the server has no shell (`shell_type none`: no
  * remote hash command per file, which made rclone's initial run 4× slower); S3 with `--fast-list` and
  * `--use-server-modtime --update` (one listing, no HEAD per object to read a modification time).
  */
@@ -15,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
+import { ApiClient, REPO_ROOT, spawnDaemonProcess } from '../test/helpers.ts';
 import { numberOption, textOption } from './options.ts';
 import { generateTree } from './tree.ts';
 import { peakRssMb, timedRun } from '../test/process-memory.ts';
@@ -25,6 +26,7 @@ import { waitFor } from '../test/trees.ts';
 const FILES = numberOption('--files', 10_000);
 const BYTES = numberOption('--bytes', 200_000_000);
 const ONLY = textOption('--only', 'sftp,s3,webdav').split(',');
+const PROFILE = textOption('--profile');
 
 const work = path.join(textOption('--dir', os.tmpdir()), `cairn-remote-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');
@@ -116,7 +118,9 @@ async function main() {
   const rows: string[] = [];
   for (const target of await targets()) {
     // A fresh daemon per server, so each peak RSS belongs to one destination type.
-    const daemon = await spawnDaemonProcess(path.join(work, `data-${target.type}`));
+    // The tree may sit outside the test root (--dir /dev/shm): the daemon is told it may read it.
+    const cairn = PROFILE ? [process.execPath, '--cpu-prof', '--cpu-prof-dir', path.resolve(PROFILE), path.join(REPO_ROOT, 'bin', 'cairn.mjs')] : undefined;
+    const daemon = await spawnDaemonProcess(path.join(work, `data-${target.type}`), { CAIRN_ALLOWED_PATHS: work }, cairn);
     const client = new ApiClient(daemon.url);
     await client.setupAdmin();
     const credential = await client.post('/api/credentials', { name: target.type, provider_type: target.type, data: target.data });

@@ -1,6 +1,5 @@
 /** Files of text lines written and read a piece at a time, so a list of a million paths never sits in memory whole. */
 import { createReadStream, promises as fs } from 'node:fs';
-import { createInterface } from 'node:readline';
 
 /** Bytes gathered before a write: few system calls, little memory. */
 const CHUNK_CHARS = 64 * 1024;
@@ -44,19 +43,30 @@ export class LineWriter {
   }
 }
 
-/** The lines of `file`, one at a time; a missing file has none. */
+/**
+ * The lines of `file`, one at a time; a missing file has none. Split by hand from 64 KB reads:
+ * readline's event machinery cost more than the parsing of each line of the record of sent files.
+ */
 export async function* readLines(file: string): AsyncGenerator<string> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK_CHARS });
   const missing = new Promise<boolean>((resolve) => {
     stream.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ENOENT'));
     stream.once('open', () => resolve(false));
   });
   if (await missing) return;
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let rest = '';
   try {
-    for await (const line of lines) if (line !== '') yield line;
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const text = rest + chunk;
+      let start = 0;
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+        if (end > start) yield text.slice(start, end);
+        start = end + 1;
+      }
+      rest = text.slice(start);
+    }
+    if (rest !== '') yield rest;
   } finally {
-    lines.close();
     stream.destroy();
   }
 }

@@ -1,5 +1,5 @@
 /** The files of one source folder, walked in path order as the sync engine compares them with the destination. */
-import { promises as fs, type Dirent } from 'node:fs';
+import { lstatSync, promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { Excludes } from './excludes.ts';
 import { walkSorted, type ListedChild } from './walk-sorted.ts';
@@ -76,12 +76,27 @@ export function walkLocalTree(root: string, excludes: Excludes, signal: AbortSig
       if (code !== 'ENOENT' || hasUndecodableName(folder)) problems.unreadable.add(`${folder || '.'} (${describe(folder, code)})`);
       return null;
     }
-    const children = await Promise.all(entries.map((entry) => childOf(root, folder, entry, excludes, problems)));
-    return children.filter((child): child is ListedChild<LocalFile> => child !== null);
+    const children: ListedChild<LocalFile>[] = [];
+    for (let start = 0; start < entries.length; start += STATS_AT_ONCE) {
+      // Let the daemon answer its API between slices of a large folder.
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const entry of entries.slice(start, start + STATS_AT_ONCE)) {
+        const child = childOf(root, folder, entry, excludes, problems);
+        if (child) children.push(child);
+      }
+    }
+    return children;
   }, signal);
 }
 
-async function childOf(root: string, folder: string, entry: Dirent, excludes: Excludes, problems: LocalProblems): Promise<ListedChild<LocalFile> | null> {
+/**
+ * Files whose metadata is read in one go. A synchronous lstat costs a third of what a promise one
+ * costs (no hop to the thread pool and back), and a walk makes one per file: on a no-change run it
+ * was the largest part of the engine's CPU time (issue 17). rsync reads them the same way, one at a time.
+ */
+const STATS_AT_ONCE = 256;
+
+function childOf(root: string, folder: string, entry: Dirent, excludes: Excludes, problems: LocalProblems): ListedChild<LocalFile> | null {
   const relative = folder === '' ? entry.name : `${folder}/${entry.name}`;
   if (entry.isDirectory()) return excludes.matches(relative, true) ? null : { name: entry.name };
   if (excludes.matches(relative, false)) return null;
@@ -91,12 +106,14 @@ async function childOf(root: string, folder: string, entry: Dirent, excludes: Ex
   }
   const absolute = path.join(root, relative);
   try {
-    const stat = await fs.lstat(absolute);
-    return stat.isFile() ? { name: entry.name, file: { absolute, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) } } : null;
+    const stat = lstatSync(absolute, { throwIfNoEntry: false });
+    if (stat) return stat.isFile() ? { name: entry.name, file: { absolute, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) } } : null;
+    // Gone since the folder was read: not in this backup, and not an error, unless its name could not be decoded.
+    if (hasUndecodableName(relative)) problems.unreadable.add(`${relative} (${describe(relative, 'ENOENT')})`);
+    return null;
   } catch (error) {
-    // Gone since the folder was read: not in this backup, and not an error. Anything else is.
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' || hasUndecodableName(relative)) problems.unreadable.add(`${relative} (${describe(relative, code)})`);
+    problems.unreadable.add(`${relative} (${describe(relative, code)})`);
     return null;
   }
 }

@@ -28,8 +28,14 @@ import { joinSorted } from './merge-join.ts';
 import { isPartialName, partialNameFor, type RemoteEntry, type RemoteStore } from './remote-store.ts';
 import { SentFiles, type Sent, type SentSection } from './sent-files.ts';
 
-/** Files sent at once: enough to hide per-file round trips, few enough for a Raspberry Pi's memory. */
-export const FILES_AT_ONCE = 4;
+/**
+ * Files sent at once: enough to hide per-file round trips (an SFTP upload waits on four, one after
+ * the other; at 4 files the initial run spent most of its time waiting). A file of LARGE_FILE bytes
+ * or more takes two of these slots, so that large files, whose data in flight is what costs memory
+ * (S3: up to 16 MiB each), stay at four at once (~64 MiB), as on a Raspberry Pi they must.
+ */
+export const FILES_AT_ONCE = 8;
+const LARGE_FILE = 1024 * 1024;
 
 /** Paths decided but not yet written to the new record (held while an earlier upload finishes). */
 const RECORD_WINDOW = 4096;
@@ -140,7 +146,7 @@ async function compareAndSend(run: RunState, source: string, name: string, secti
         totals.bytes_transferred += file.size;
         section.keep(relative, old, old);
       } else {
-        const { outcome } = await uploads.start(signal, () => sendOne(run, `${name}/${relative}`, file));
+        const { outcome } = await uploads.start(signal, () => sendOne(run, `${name}/${relative}`, file), file.size >= LARGE_FILE ? 2 : 1);
         section.keep(
           relative,
           outcome.then((stored) => (stored ? ([file.size, file.mtimeMs] as Sent) : undefined), () => old),
@@ -194,13 +200,19 @@ async function deleteExtraneous(run: RunState, name: string, section: SentSectio
  */
 export class TaskSlots {
   private readonly running = new Set<Promise<unknown>>();
+  /** Slots taken by the tasks running. */
+  private used = 0;
   private failure: { error: unknown } | null = null;
 
   constructor(private readonly size: number) {}
 
-  /** Waits for a free slot, starts `task`, and gives its outcome (wrapped, so as not to wait for it). */
-  async start<T>(signal: AbortSignal, task: () => Promise<T>): Promise<{ outcome: Promise<T> }> {
-    while (this.running.size >= this.size) await Promise.race(this.running);
+  /**
+   * Waits until `slots` are free (all of them, when the task asks for more than there are), starts
+   * `task`, and gives its outcome (wrapped, so as not to wait for it).
+   */
+  async start<T>(signal: AbortSignal, task: () => Promise<T>, slots = 1): Promise<{ outcome: Promise<T> }> {
+    const taking = Math.min(slots, this.size);
+    while (this.used + taking > this.size) await Promise.race(this.running);
     this.throwIfFailed();
     signal.throwIfAborted();
     const outcome = task();
@@ -211,7 +223,11 @@ export class TaskSlots {
       },
     );
     this.running.add(slot);
-    void slot.then(() => this.running.delete(slot));
+    this.used += taking;
+    void slot.then(() => {
+      this.running.delete(slot);
+      this.used -= taking;
+    });
     // The failure is also seen through the slot; a caller that drops `outcome` must not leave it unhandled.
     outcome.catch(() => undefined);
     return { outcome };

@@ -204,4 +204,44 @@ test('a tree is walked folder by folder in path order, several folders asked ahe
   assert.is(failing, 'lost');
 });
 
+
+test('small files are sent eight at once, large ones four at once (what they hold in flight bounds memory)', async () => {
+  const root = tempDir();
+  const source = path.join(root, 'photos');
+  mkdirSync(path.join(source, 'large'), { recursive: true });
+  mkdirSync(path.join(source, 'small'));
+  for (let index = 0; index < 12; index++) {
+    writeFileSync(path.join(source, 'small', `s${index}.txt`), 'small');
+    writeFileSync(path.join(source, 'large', `l${index}.bin`), Buffer.alloc(1024 * 1024 + index));
+  }
+  const running = new Set<string>();
+  const most = { large: 0, small: 0 };
+  const store = {
+    async *walk() {},
+    async put({ path: file, body }: { path: string; body: NodeJS.ReadableStream }) {
+      running.add(file);
+      const kind = file.includes('/large/') ? 'large' : 'small';
+      most[kind] = Math.max(most[kind], [...running].filter((name) => name.includes(`/${kind}/`)).length);
+      for await (const _chunk of body);
+      // Held a moment, as a network upload is, so that uploads overlap when the engine lets them.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      running.delete(file);
+    },
+    async remove() {},
+    async get(): Promise<never> {
+      throw new Error('not used');
+    },
+    where: (file: string) => `memory:${file}`,
+    async close() {},
+  };
+  const options = { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'quiet' as const };
+  const totals = await syncToStore(
+    { config: {}, secret: null, sources: [source], realSources: [source], options, signal: new AbortController().signal, stateFile: path.join(root, 'sent.json'), hostKeys: null as never, log: () => undefined, progress: () => undefined },
+    { store, identity: 'memory' },
+  );
+  assert.is(totals.files_transferred, 24);
+  assert.is(most.small, 8, 'small files overlap eight at once');
+  assert.is(most.large, 4, 'large files take two slots each');
+});
+
 test.run();
