@@ -31,7 +31,9 @@ export async function runForm<Result>(screen: blessed.Widgets.Screen, spec: Form
   const count = spec.fields.length;
   // Room for the longest help, wrapped to the box's inner width.
   const inner = Math.max(20, Math.floor(Number(screen.width) * 0.9) - 4);
-  const helpHeight = Math.max(0, ...spec.fields.map((field) => (field.help ?? '').split('\n').reduce((lines, line) => lines + (field.help ? Math.max(1, Math.ceil(line.length / inner)) : 0), 0)));
+  const wanted = Math.max(0, ...spec.fields.map((field) => (field.help ?? '').split('\n').reduce((lines, line) => lines + (field.help ? Math.max(1, Math.ceil(line.length / inner)) : 0), 0)));
+  // On a small terminal (80×24) the help is cut short rather than pushing the fields off the screen.
+  const helpHeight = Math.max(0, Math.min(wanted, Number(screen.height) - count - 7));
   const box = blessed.box({ parent: screen, top: 'center', left: 'center', width: '90%', height: count + 7 + helpHeight, border: 'line', label: ` ${spec.title} `, tags: true });
   blessed.text({ parent: box, top: 0, left: 1, content: 'Enter: next field · Esc: leave · lists are comma-separated' });
   const labels: blessed.Widgets.TextElement[] = [];
