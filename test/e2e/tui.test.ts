@@ -130,9 +130,9 @@ tui('clone, disable and delete (with confirmation) from the dashboard', async (c
   await logIn(context);
   await shows(context, 'Documents');
   act(context, 'clone');
-  await shows(context, /Documents \(Copy\)\s+\S+\s+disabled/);
+  await shows(context, /Documents \(Copy\)\s+\S+ in backup\s+disabled/);
   act(context, 'toggle');
-  await shows(context, /Documents\s+\S+\s+disabled/);
+  await shows(context, /Documents\s+\S+ in backup\s+disabled/);
   press(context, 'Down');
   act(context, 'delete');
   await shows(context, /Delete "Documents \(Copy\)"/);
@@ -355,6 +355,7 @@ tui('a Google Drive credential asks for the token with the rclone authorize comm
   await logIn(context);
   await shows(context, 'Documents');
   act(context, 'credentials');
+  await shows(context, 'no credentials yet');
   act(context, 'new-credential');
   await fillField(context, 'Name', 'Drive');
   await shows(context, '› Provider:');

@@ -36,10 +36,12 @@ export async function runForm<Result>(screen: blessed.Widgets.Screen, spec: Form
   const helpHeight = Math.max(0, Math.min(wanted, Number(screen.height) - count - 7));
   const box = blessed.box({ parent: screen, top: 'center', left: 'center', width: '90%', height: count + 7 + helpHeight, border: 'line', label: ` ${spec.title} `, tags: true });
   blessed.text({ parent: box, top: 0, left: 1, content: 'Enter: next field · Esc: leave · lists are comma-separated' });
+  // Inputs start after the longest label ("› " + label + ":"), at least where they always have.
+  const inputLeft = Math.max(17, ...spec.fields.map((field) => field.label.length + 5));
   const labels: blessed.Widgets.TextElement[] = [];
   const inputs = spec.fields.map((field, index) => {
     labels.push(blessed.text({ parent: box, top: 2 + index, left: 1, content: `  ${field.label}:` }));
-    const input = blessed.textbox({ parent: box, top: 2 + index, left: 17, width: '100%-20', height: 1, censor: field.secret, inputOnFocus: false, style: color ? { bg: 'blue' } : { inverse: true } });
+    const input = blessed.textbox({ parent: box, top: 2 + index, left: inputLeft, width: `100%-${inputLeft + 3}`, height: 1, censor: field.secret, inputOnFocus: false, style: color ? { bg: 'blue' } : { inverse: true } });
     input.setValue(field.value);
     return input;
   });
