@@ -15,6 +15,7 @@ import type {
   LoginAnswer,
   LogSocketMessage,
   Message,
+  Provider,
   RestoreBody,
   RestoreStarted,
   Run,
@@ -117,6 +118,8 @@ export class TuiApi {
   deleteSchedule = (scheduleId: number) => this.call<Message>('DELETE', `/api/schedules/${scheduleId}`);
   deleteJob = (jobId: number) => this.call<Message>('DELETE', `/api/jobs/${jobId}`);
   setEnabled = (jobId: number, enabled: boolean) => this.call<Job>('PUT', `/api/jobs/${jobId}`, { enabled });
+  /** The destination types with their address formats and credential fields; a screen asks once when it opens. */
+  providers = () => this.call<Provider[]>('GET', '/api/providers');
   drives = () => this.call<Drive[]>('GET', '/api/system/drives');
   /** The last `count` lines of a run's log (the API pages from the start, so the total is asked first). */
   logTail = async (runId: number, count: number): Promise<LogEntry[]> => {

@@ -66,7 +66,7 @@ export interface Job {
   enabled: boolean;
   source_dirs: string[];
   destination_type: string;
-  /** Its shape depends on `destination_type`; the destination's own text module reads it. */
+  /** Its shape depends on `destination_type`; its provider's `address` says how it reads as text. */
   destination_config: Record<string, unknown>;
   sync_options: SyncOptions;
   credential_id: number | null;
@@ -144,6 +144,49 @@ export interface CredentialBody {
   data?: Record<string, string>;
 }
 
+/**
+ * How a destination type writes its `destination_config` as one line of text (docs/API.md,
+ * "Addresses"): `scheme://user@host:port/path?query`, an absolute path when `scheme` is null, or
+ * `scheme+` before an http(s) URL when `url` is set. Each part names the config field it fills.
+ */
+export interface AddressFormat {
+  /** A valid address, shown as a hint. */
+  example: string;
+  scheme: string | null;
+  user?: string;
+  /** Lower-cased by URL rules. */
+  host?: string;
+  /** A number. */
+  port?: string;
+  /** Percent-decoded; without `host`, everything after `scheme://` is the path. */
+  path?: string;
+  /** Keep the path's leading '/' instead of dropping it. */
+  absolute_path?: boolean;
+  /** The field holding the http(s) URL written after `scheme+`. */
+  url?: string;
+  /** `?name=value` fills `field`; a `flag` is true when present and written bare. */
+  query?: Array<{ name: string; field: string; type: 'text' | 'number' | 'flag' }>;
+  /** The object field that collects any other query parameter. */
+  other_query?: string;
+  /** Values of the fields the address leaves out; a field equal to its default is not written. */
+  defaults: Record<string, unknown>;
+  /** Fields set beside the address (not in it), with the word a summary shows before each. */
+  beside: Array<{ field: string; label: string }>;
+}
+
+/** One field of a provider's credential form. */
+export interface CredentialField {
+  key: string;
+  label: string;
+  /** Typed without echo unless false. */
+  secret: boolean;
+  required: boolean;
+  /** The form asks for a file on this machine and sends what it holds. */
+  from_file?: boolean;
+  /** What to type or how to get it (e.g. the `rclone authorize` command). */
+  help?: string;
+}
+
 /** A destination type (GET /providers). */
 export interface Provider {
   type: string;
@@ -153,6 +196,11 @@ export interface Provider {
   available: boolean;
   /** Why it is not available, when it is not. */
   reason?: string;
+  /** What the owner should know (e.g. that it cannot be tested from the box). */
+  note?: string;
+  address: AddressFormat;
+  /** Empty for a type without a credential form. */
+  credential_fields: CredentialField[];
 }
 
 /** The settings (GET /settings). */

@@ -21,6 +21,9 @@ interface Context {
 
 const tui = suite<Context>('tui');
 
+/** The job form's fields in the order they are filled (the two after Credential are the local folder's, from GET /providers). */
+const FORM_LABELS = ['Name', 'Sources', 'Destination', 'Credential', 'Backup subdir', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule'];
+
 const startTui = (context: Context, size?: { width: number; height: number }, env?: Record<string, string>) => launchTui(context.session, context.daemon.url, size, env);
 
 tui.before.each(async (context) => {
@@ -127,9 +130,9 @@ tui('clone, disable and delete (with confirmation) from the dashboard', async (c
   await logIn(context);
   await shows(context, 'Documents');
   act(context, 'clone');
-  await shows(context, /Documents \(Copy\)\s+\S+\s+disabled/);
+  await shows(context, /Documents \(Copy\)\s+\S+ in backup\s+disabled/);
   act(context, 'toggle');
-  await shows(context, /Documents\s+\S+\s+disabled/);
+  await shows(context, /Documents\s+\S+ in backup\s+disabled/);
   press(context, 'Down');
   act(context, 'delete');
   await shows(context, /Delete "Documents \(Copy\)"/);
@@ -149,7 +152,7 @@ tui('a new job through the form: the API’s validation message stands next to t
   await shows(context, 'Documents');
   act(context, 'new');
   await shows(context, 'New job');
-  const labels = ['Name', 'Sources', 'Destination', 'Credential', 'Subfolder', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule'];
+  const labels = FORM_LABELS;
   const first = ['Music', 'relative/music', target, '', 'cairn', '', '*.tmp', '', '2048', '', '', 'daily 25:00'];
   for (const [i, label] of labels.entries()) await fillField(context, label, first[i]);
   await shows(context, /Sources: .*absolute path/);
@@ -159,7 +162,7 @@ tui('a new job through the form: the API’s validation message stands next to t
   await shows(context, /Schedule: .*hour/);
   await fillField(context, 'Schedule', 'daily 02:00', 'daily 25:00'.length);
   await shows(context, 'saved Music');
-  await shows(context, /Music\s+\S+cairn\s+never run/);
+  await shows(context, /Music\s+\S+ in cairn\s+never run/);
   const saved = (await context.api.get('/api/jobs')).body.find((job: any) => job.name === 'Music');
   assert.equal(saved.source_dirs, [source]);
   assert.equal(saved.sync_options.exclude_patterns, ['*.tmp']);
@@ -216,17 +219,21 @@ tui('a credential is added with its secrets typed but never shown, then deleted'
   await fillField(context, 'Provider', '', 2);
   await shows(context, /"provider_type" must be one of/);
   await fillField(context, 'Provider', 's3');
+  // The access key id is not a secret (the API says so): it is shown; the secret key is not.
   await fillField(context, 'Access key', 'AKIAEXAMPLEKEY');
   await shows(context, '› Secret key:');
   type(context, 'very-secret-value');
-  assert.not.match(screenOf(context), /very-secret|AKIAEXAMPLE/, 'secrets are not echoed');
+  assert.match(screenOf(context), /AKIAEXAMPLEKEY/);
+  assert.not.match(screenOf(context), /very-secret/, 'secrets are not echoed');
   press(context, 'Enter');
+  await fillField(context, 'Session token', '');
   await shows(context, /s3\s+AWS backup/);
   assert.not.match(screenOf(context), /very-secret|AKIAEXAMPLE/);
   act(context, 'edit-credential');
   await fillField(context, 'Name', ' (old)');
   await fillField(context, 'Access key', '');
   await fillField(context, 'Secret key', '');
+  await fillField(context, 'Session token', '');
   await shows(context, 'saved AWS backup (old)');
   act(context, 'delete-credential');
   await shows(context, 'deleted AWS backup (old)');
@@ -288,7 +295,7 @@ tui('a job to an SFTP server is set up by its address, run, and restored, all fr
     act(context, 'new');
     const address = `sftp://${server.username}@127.0.0.1:${server.port}${server.root}/pi`;
     const values = ['Photos', source, address, 'NAS', '', '', '', '', '', '', '', ''];
-    for (const [i, label] of ['Name', 'Sources', 'Destination', 'Credential', 'Subfolder', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule'].entries()) {
+    for (const [i, label] of FORM_LABELS.entries()) {
       await fillField(context, label, values[i]);
     }
     await shows(context, 'saved Photos');
@@ -309,6 +316,59 @@ tui('a job to an SFTP server is set up by its address, run, and restored, all fr
   } finally {
     await server.stop();
   }
+});
+
+tui('an rclone job is set up by typing its address (the form lists the providers), run, and its files land', async (context) => {
+  const source = path.join(tempDir(), 'letters');
+  mkdirSync(source);
+  writeFileSync(path.join(source, 'to grandma.txt'), fileContent('letter', 50_000));
+  const target = path.join(tempDir(), 'rclone target');
+  startTui(context);
+  await logIn(context);
+  await shows(context, 'Documents');
+  act(context, 'new');
+  await fillField(context, 'Name', 'Letters');
+  await fillField(context, 'Sources', source);
+  await shows(context, '› Destination:');
+  assert.match(screenOf(context), /rclone remote\s+rclone:\/\/b2\/my-bucket/, 'the destination help lists the providers with their addresses');
+  assert.match(screenOf(context), /Google Drive\s+gdrive:\/\//);
+  type(context, 'ftp://old.example.com/x');
+  press(context, 'Enter');
+  for (const label of FORM_LABELS.slice(3)) await fillField(context, label, '');
+  await shows(context, /Destination: "ftp" is not a destination Cairn knows/);
+  // rclone's local backend: the path after the remote type's '/' is absolute, its space percent-encoded.
+  await fillField(context, 'Destination', `rclone://local/${target.replace(/ /g, '%20')}`, 'ftp://old.example.com/x'.length);
+  for (const label of FORM_LABELS.slice(3)) await fillField(context, label, '');
+  await shows(context, 'saved Letters');
+  await shows(context, /Letters\s+rclone:\/\/local\/\//);
+  const saved = (await context.api.get('/api/jobs')).body.find((job: any) => job.name === 'Letters');
+  assert.is(saved.destination_type, 'rclone');
+  assert.equal(saved.destination_config, { remote_type: 'local', path: target, options: {} });
+  press(context, 'Down');
+  act(context, 'run');
+  await shows(context, /Letters .*completed/, 30_000);
+  assert.equal(readFileSync(path.join(target, 'letters', 'to grandma.txt')), fileContent('letter', 50_000), 'the bytes are where the address says');
+});
+
+tui('a Google Drive credential asks for the token with the rclone authorize command, typed without echo', async (context) => {
+  startTui(context);
+  await logIn(context);
+  await shows(context, 'Documents');
+  act(context, 'credentials');
+  await shows(context, 'no credentials yet');
+  act(context, 'new-credential');
+  await fillField(context, 'Name', 'Drive');
+  await shows(context, '› Provider:');
+  assert.match(screenOf(context), /google_drive\s+Google Drive/, 'the provider help lists the choices');
+  await fillField(context, 'Provider', 'google_drive');
+  await shows(context, '› Token (JSON):');
+  assert.match(screenOf(context), /rclone authorize "drive"/, 'the command that makes the token is shown');
+  type(context, '{"access_token":"ya29.secret-token","refresh_token":"1//refresh-secret","expiry":"2030-01-01T00:00:00Z"}');
+  assert.not.match(screenOf(context), /secret-token|refresh-secret/, 'the token is not echoed');
+  press(context, 'Enter');
+  for (const label of ['Access token', 'Refresh token', 'Expires at (Unix time)']) await fillField(context, label, '');
+  await shows(context, /google_drive\s+Drive/);
+  assert.equal((await context.api.get('/api/credentials')).body.map((credential: any) => [credential.name, credential.provider_type]), [['Drive', 'google_drive']]);
 });
 
 tui('plugging in a registered drive shows in the drives panel until it is safe to remove', async (context) => {

@@ -1,47 +1,44 @@
-/** A field of the credential form; secret unless `shown` (a file's path is not a secret, the key in it is). */
-export interface CredentialField {
-  key: string;
-  label: string;
-  shown?: boolean;
+/**
+ * The credential form, built from GET /providers: which providers take a credential, the fields each
+ * asks for (secret ones typed without echo) and the `data` sent for what was typed.
+ */
+import type { CredentialField, Provider } from '../wire.ts';
+
+/** The providers that have a credential form, in the daemon's order. */
+export function credentialProviders(providers: readonly Provider[]): Provider[] {
+  return providers.filter((provider) => provider.credential_fields.length > 0);
 }
 
-/** What the credential form asks for each provider; secret fields are never echoed. */
-export const CREDENTIAL_FIELDS: Record<string, CredentialField[]> = {
-  s3: [
-    { key: 'access_key_id', label: 'Access key' },
-    { key: 'secret_access_key', label: 'Secret key' },
-  ],
-  // A password, or a private key (read from a file on this machine) with its passphrase if it has one.
-  sftp: [
-    { key: 'password', label: 'Password' },
-    { key: 'private_key_file', label: 'Key file', shown: true },
-    { key: 'passphrase', label: 'Passphrase' },
-  ],
-  webdav: [
-    { key: 'username', label: 'Username' },
-    { key: 'password', label: 'Password' },
-  ],
-  google_drive: [
-    { key: 'access_token', label: 'Access token' },
-    { key: 'refresh_token', label: 'Refresh token' },
-  ],
-  onedrive: [
-    { key: 'access_token', label: 'Access token' },
-    { key: 'refresh_token', label: 'Refresh token' },
-  ],
-};
+/** The provider field's help: one line per provider, the unavailable ones with their reason. */
+export function providerChoiceHelp(providers: readonly Provider[]): string {
+  const choices = credentialProviders(providers);
+  const width = Math.max(0, ...choices.map((provider) => provider.type.length));
+  return choices.map((provider) => `${provider.type.padEnd(width)}  ${provider.available ? provider.name : `${provider.name}: not available, ${provider.reason ?? 'the daemon cannot run it'}`}`).join('\n');
+}
+
+/** A provider the form cannot take, with the message to show next to the field. */
+export class ProviderChoiceError extends Error {}
+
+/** The provider typed (its type name); throws ProviderChoiceError naming the choices or the reason it is unavailable. */
+export function providerOfChoice(providers: readonly Provider[], typed: string): Provider {
+  const choices = credentialProviders(providers);
+  const provider = choices.find((candidate) => candidate.type === typed.trim());
+  const available = choices.filter((candidate) => candidate.available).map((candidate) => candidate.type);
+  if (!provider) throw new ProviderChoiceError(`"provider_type" must be one of ${available.join(', ')}`);
+  if (!provider.available) throw new ProviderChoiceError(`${provider.name} is not available here: ${provider.reason ?? 'the daemon cannot run it'}`);
+  return provider;
+}
 
 /**
- * The credential's `data` for what was typed: empty fields left out, and a key file's path replaced by
- * the key it holds (`readKeyFile` reads it), since a multi-line key cannot be typed into one line.
+ * The credential's `data` for what was typed: empty fields left out, and a `from_file` field's path
+ * replaced by what the file holds (`readFile` reads it), since a multi-line key cannot be typed into one line.
  */
-export function credentialDataOf(fields: CredentialField[], values: Record<string, string>, readKeyFile: (path: string) => string): Record<string, string> {
+export function credentialDataOf(fields: readonly CredentialField[], values: Record<string, string>, readFile: (path: string) => string): Record<string, string> {
   const data: Record<string, string> = {};
   for (const field of fields) {
     const value = values[field.key] ?? '';
     if (value === '') continue;
-    if (field.key === 'private_key_file') data.private_key = readKeyFile(value.trim());
-    else data[field.key] = value;
+    data[field.key] = field.from_file ? readFile(value.trim()) : value;
   }
   return data;
 }

@@ -1,5 +1,5 @@
 /** The dashboard's header line and jobs table → text (the boxes below have runs.ts and drives.ts). */
-import type { Job } from '../wire.ts';
+import type { Job, Provider } from '../wire.ts';
 import { isProblem, JOB_COLUMNS, jobRows, type LiveRun } from './jobs.ts';
 import { plain, type Paint } from './paint.ts';
 
@@ -9,8 +9,8 @@ export function headerText(baseUrl: string, connected: boolean, notice: string, 
   return ` Cairn · ${baseUrl} · ${link}${notice ? ` · ${notice}` : ''}`;
 }
 
-/** The jobs table with its header row; a failed or cancelled status in red; one placeholder row when there are no jobs. */
-export function jobTable(jobs: readonly Job[], live: Map<number, LiveRun>, paint: Paint = plain, now = Date.now(), tick = 0): string[][] {
-  const rows = jobRows([...jobs], live, now, tick).map((row) => row.map((cell, i) => (i === 2 && isProblem(cell) ? paint(cell, 'red') : cell)));
+/** The jobs table with its header row (destinations as addresses, from `providers`); a failed or cancelled status in red; one placeholder row when there are no jobs. */
+export function jobTable(jobs: readonly Job[], live: Map<number, LiveRun>, providers: readonly Provider[], paint: Paint = plain, now = Date.now(), tick = 0): string[][] {
+  const rows = jobRows([...jobs], live, providers, now, tick).map((row) => row.map((cell, i) => (i === 2 && isProblem(cell) ? paint(cell, 'red') : cell)));
   return [JOB_COLUMNS, ...(rows.length > 0 ? rows : [['no jobs yet', '', '', '', '']])];
 }

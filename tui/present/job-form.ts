@@ -1,26 +1,53 @@
-/** The job form's fields: a job ↔ the text in each field, and which field an API error is about. */
-import { destinationOfText, destinationText } from './destination-text.ts';
-import type { SyncOptions } from '../wire.ts';
+/**
+ * The job form's fields: a job ↔ the text in each field, and which field an API error is about.
+ * The destination is one address line and the fields set beside it (a local folder's subfolder and
+ * USB UUID), all read from the providers' address formats, so no destination type is named here.
+ */
+import type { Job, Provider, SyncOptions } from '../wire.ts';
+import { AddressError, formatAddress, parseAddress } from './address.ts';
 import type { JobSummary } from './jobs.ts';
 import { scheduleText } from './schedule-text.ts';
 
-export const FORM_FIELDS = [
+/** A field of the form: `key` names it in the values, errors and the body it becomes. */
+export interface JobFormField {
+  key: string;
+  label: string;
+}
+
+const BEFORE: JobFormField[] = [
   { key: 'name', label: 'Name' },
   { key: 'sources', label: 'Sources' },
-  { key: 'mount_point', label: 'Destination' },
+  { key: 'destination', label: 'Destination' },
   { key: 'credential', label: 'Credential' },
-  { key: 'backup_subdir', label: 'Subfolder' },
-  { key: 'usb_uuid', label: 'USB UUID' },
+];
+const AFTER: JobFormField[] = [
   { key: 'excludes', label: 'Excludes' },
   { key: 'delete', label: 'Mirror (y/n)' },
   { key: 'bandwidth', label: 'Limit KiB/s' },
   { key: 'dry_run', label: 'Dry run (y/n)' },
   { key: 'verbosity', label: 'Log detail' },
   { key: 'schedule', label: 'Schedule' },
-] as const;
+];
 
-export type FieldKey = (typeof FORM_FIELDS)[number]['key'];
-export type FormValues = Record<FieldKey, string>;
+/** A config field's name as a label: "backup_subdir" → "Backup subdir", "usb_uuid" → "USB UUID". */
+function labelOf(field: string): string {
+  const words = field.split('_').map((word) => (/^(usb|uuid|id|url|uri)$/.test(word) ? word.toUpperCase() : word));
+  const text = words.join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Every field any provider sets beside its address, once each, in the providers' order. */
+function besideFields(providers: readonly Provider[]): string[] {
+  return [...new Set(providers.flatMap((provider) => provider.address.beside.map((entry) => entry.field)))];
+}
+
+/** The form's fields, in the order they are filled: the beside fields follow the credential. */
+export function jobFormFields(providers: readonly Provider[]): JobFormField[] {
+  return [...BEFORE, ...besideFields(providers).map((field) => ({ key: field, label: labelOf(field) })), ...AFTER];
+}
+
+/** The text of each field, by key. */
+export type FormValues = Record<string, string>;
 
 const list = (text: string) =>
   text
@@ -34,16 +61,21 @@ export interface CredentialName {
   name: string;
 }
 
+/** A job as the form reads it. */
+export type FormJob = JobSummary & { source_dirs?: string[]; sync_options?: Partial<SyncOptions>; credential_id?: number | null; schedules?: Job['schedules'] | JobSummary['schedules'] };
+
 /** What the form shows for a job (empty fields for a new one). */
-export function formValuesOf(job: (JobSummary & { source_dirs?: string[]; sync_options?: Partial<SyncOptions>; credential_id?: number | null }) | null, credentials: CredentialName[] = []): FormValues {
+export function formValuesOf(job: FormJob | null, providers: readonly Provider[], credentials: CredentialName[] = []): FormValues {
   const config = job?.destination_config ?? {};
+  const format = providers.find((provider) => provider.type === job?.destination_type)?.address;
+  const beside = besideFields(providers).map((field) => [field, format?.beside.some((entry) => entry.field === field) ? String(config[field] ?? '') : '']);
   return {
     name: job?.name ?? '',
     sources: (job?.source_dirs ?? []).join(', '),
-    mount_point: job ? destinationText(job.destination_type, config) : '',
+    // A type the daemon no longer lists shows as "type:", which parseAddress refuses with the valid forms.
+    destination: !job ? '' : format ? formatAddress(format, config) : `${job.destination_type}:`,
     credential: credentials.find((credential) => credential.id === job?.credential_id)?.name ?? '',
-    backup_subdir: String(config.backup_subdir ?? ''),
-    usb_uuid: String(config.usb_uuid ?? ''),
+    ...Object.fromEntries(beside),
     excludes: (job?.sync_options?.exclude_patterns ?? []).join(', '),
     delete: job?.sync_options?.delete_extraneous ? 'y' : 'n',
     bandwidth: job?.sync_options?.bandwidth_limit_kbps ? String(job.sync_options.bandwidth_limit_kbps) : '',
@@ -57,7 +89,7 @@ export function formValuesOf(job: (JobSummary & { source_dirs?: string[]; sync_o
 /** A value the form itself refuses before asking the API, with the field it is about. */
 export class FormValueError extends Error {
   constructor(
-    readonly field: FieldKey,
+    readonly field: string,
     message: string,
   ) {
     super(message);
@@ -65,16 +97,23 @@ export class FormValueError extends Error {
 }
 
 /**
- * The API body for the form's values. A folder is a local/USB job (plug-in mounting on when a UUID is
- * given); an address (sftp://, s3://, davs://) a remote one, with the credential named in the form.
+ * The API body for the form's values: the destination read from its address line and the fields
+ * beside it (`previous`, the job being edited, keeps the config fields no address carries, such as a
+ * drive's auto-mount), with the credential named in the form.
  */
-export function jobBodyOf(values: FormValues, credentials: CredentialName[] = []): Record<string, unknown> {
-  const uuid = values.usb_uuid.trim();
+export function jobBodyOf(values: FormValues, providers: readonly Provider[], credentials: CredentialName[] = [], previous?: FormJob | null): Record<string, unknown> {
+  const beside = Object.fromEntries(besideFields(providers).map((field) => [field, values[field] ?? '']));
   let destination;
   try {
-    destination = destinationOfText(values.mount_point, { backup_subdir: values.backup_subdir.trim(), usb_uuid: uuid === '' ? null : uuid });
+    destination = parseAddress(providers, values.destination, beside);
   } catch (error) {
-    throw new FormValueError('mount_point', (error as Error).message);
+    if (!(error instanceof AddressError)) throw error;
+    const field = /destinations take no (\w+)/.exec(error.message)?.[1];
+    throw new FormValueError(field && field in beside ? field : 'destination', error.message);
+  }
+  if (previous && previous.destination_type === destination.destination_type) {
+    const format = providers.find((provider) => provider.type === destination.destination_type)!.address;
+    destination.destination_config = { ...destination.destination_config, ...uncarried(format, previous.destination_config) };
   }
   const credentialName = values.credential.trim();
   const credential = credentials.find((candidate) => candidate.name === credentialName);
@@ -98,16 +137,16 @@ export function jobBodyOf(values: FormValues, credentials: CredentialName[] = []
 }
 
 /** The field an API validation error is about, so its message can stand next to it. */
-export function fieldOfError(code: string, message: string): FieldKey {
+export function fieldOfError(code: string, message: string, providers: readonly Provider[] = []): string {
   if (code === 'JOB_NAME_TAKEN') return 'name';
   if (code === 'SCHEDULE' || /schedule_type|cron_expression|"hour"|"minute"|day_of_week|day_of_month/.test(message)) return 'schedule';
   if (code === 'SOURCE_NAMES_CLASH') return 'sources';
-  const named: Array<[RegExp, FieldKey]> = [
+  const beside = besideFields(providers).find((field) => message.includes(`"${field}"`));
+  if (beside) return beside;
+  const named: Array<[RegExp, string]> = [
     [/source_dirs/, 'sources'],
     [/credential/i, 'credential'],
-    [/mount_point|DESTINATION|destination_config/, 'mount_point'],
-    [/backup_subdir/, 'backup_subdir'],
-    [/usb_uuid/, 'usb_uuid'],
+    [/DESTINATION|destination_config|destination_type/, 'destination'],
     [/exclude_patterns/, 'excludes'],
     [/delete_extraneous/, 'delete'],
     [/bandwidth_limit_kbps/, 'bandwidth'],
@@ -116,4 +155,23 @@ export function fieldOfError(code: string, message: string): FieldKey {
     [/"name"/, 'name'],
   ];
   return named.find(([pattern]) => pattern.test(message))?.[1] ?? 'name';
+}
+
+/** The config fields of `config` that `format` neither reads from nor writes to the form. */
+function uncarried(format: Provider['address'], config: Record<string, unknown>): Record<string, unknown> {
+  const carried = new Set<string | undefined>([format.user, format.host, format.port, format.path, format.url, format.other_query]);
+  for (const param of format.query ?? []) carried.add(param.field);
+  for (const entry of format.beside) carried.add(entry.field);
+  return Object.fromEntries(Object.entries(config).filter(([field]) => !carried.has(field)));
+}
+
+/**
+ * The destination field's help: one line per provider with the address it takes, the ones the
+ * daemon cannot run here with the reason instead (an address of theirs is refused with it too).
+ */
+export function destinationHelp(providers: readonly Provider[]): string {
+  const width = Math.max(0, ...providers.map((provider) => provider.name.length));
+  return providers
+    .map((provider) => `${provider.name.padEnd(width)}  ${provider.available ? provider.address.example : `not available: ${provider.reason ?? 'the daemon cannot run it'}`}`)
+    .join('\n');
 }

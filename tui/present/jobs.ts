@@ -1,5 +1,6 @@
 /** Jobs and runs → rows of the dashboard table. */
-import { destinationText } from './destination-text.ts';
+import type { Provider } from '../wire.ts';
+import { addressSummary } from './address.ts';
 import { formatAge, formatBytes, formatIn, progressBar } from './format.ts';
 
 export interface JobSummary {
@@ -23,14 +24,9 @@ export interface LiveRun {
 
 export const JOB_COLUMNS = ['Name', 'Destination', 'Status', 'Last run', 'Next run'];
 
-/** Where a job writes, in a few words. */
-export function describeDestination(job: JobSummary): string {
-  const config = job.destination_config;
-  if (job.destination_type === 'local') {
-    const where = [config.mount_point, config.backup_subdir].filter(Boolean).join('/');
-    return config.usb_uuid ? `USB ${where}` : String(where);
-  }
-  return destinationText(job.destination_type, config);
+/** Where a job writes, as its address (read from the providers' formats). */
+export function describeDestination(job: JobSummary, providers: readonly Provider[]): string {
+  return addressSummary(providers, job.destination_type, job.destination_config);
 }
 
 /**
@@ -50,10 +46,10 @@ export function nextRunOf(job: JobSummary): string | null {
 }
 
 /** One table row per job. */
-export function jobRows(jobs: JobSummary[], live: Map<number, LiveRun>, now = Date.now(), tick = 0): string[][] {
+export function jobRows(jobs: JobSummary[], live: Map<number, LiveRun>, providers: readonly Provider[], now = Date.now(), tick = 0): string[][] {
   return jobs.map((job) => [
     job.name,
-    describeDestination(job),
+    describeDestination(job, providers),
     statusOf(job, live.get(job.id), tick),
     formatAge(job.last_run?.completed_at ?? job.last_run?.started_at ?? null, now),
     formatIn(nextRunOf(job), now),

@@ -14,7 +14,7 @@ import { drivesText } from '../present/drives.ts';
 import { plain, tagged, type Paint } from '../present/paint.ts';
 import { runsText } from '../present/runs.ts';
 import { applyStatusMessage, type LiveState } from '../present/status-events.ts';
-import type { Drive, Job, Run, StatusMessage } from '../wire.ts';
+import type { Drive, Job, Provider, Run, StatusMessage } from '../wire.ts';
 import { showCredentials } from './credentials.ts';
 import { editJob } from './job-form.ts';
 import { showLog } from './log-view.ts';
@@ -42,6 +42,8 @@ class Dashboard {
   private readonly footer: blessed.Widgets.BoxElement;
 
   private jobs: Job[] = [];
+  /** The destination types, asked once when the dashboard opens (retried with the jobs until it answers). */
+  private providers: Provider[] | null = null;
   private runs: Run[] = [];
   /** Which job `runs` belongs to: the selection can move while a refresh is on its way. */
   private runsJobId: number | null = null;
@@ -181,9 +183,14 @@ class Dashboard {
   /** The job form, for a new job (null) or to edit one. */
   private openForm(job: Job | null): void {
     void afterThisKey().then(async () => {
-      const saved = await editJob(this.screen, this.api, job, this.color);
+      try {
+        const saved = await editJob(this.screen, this.api, job, this.color);
+        if (saved) this.notice = `saved ${saved}`;
+      } catch (error) {
+        // The form could not open (the providers did not come): say why instead of doing nothing.
+        this.notice = this.errorText(error);
+      }
       this.table.focus();
-      if (saved) this.notice = `saved ${saved}`;
       await this.loadJobs();
     });
   }
@@ -274,6 +281,7 @@ class Dashboard {
    * added or deleted); `loadJobs` tries again with a growing pause while the daemon does not answer.
    */
   private async fetchJobs(): Promise<void> {
+    this.providers ??= await this.api.providers();
     this.jobs = await this.api.jobs();
     if (this.failure !== '' && this.notice === this.failure) this.notice = '';
     this.failure = '';
@@ -337,7 +345,7 @@ class Dashboard {
     this.header.setContent(headerText(this.api.baseUrl, this.connected, this.notice, this.paint));
     const selected = this.selectedRow();
     this.tick += 1;
-    const table = jobTable(this.jobs, this.liveState.live, this.paint, Date.now(), this.tick);
+    const table = jobTable(this.jobs, this.liveState.live, this.providers ?? [], this.paint, Date.now(), this.tick);
     this.drawing = true;
     try {
       this.table.setData(table);

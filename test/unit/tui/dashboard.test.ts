@@ -8,6 +8,7 @@ import { plain, tagged } from '../../../tui/present/paint.ts';
 import { runLine, runSeconds, runsText } from '../../../tui/present/runs.ts';
 import { applyStatusMessage, type LiveState } from '../../../tui/present/status-events.ts';
 import type { Drive, Job, Run } from '../../../tui/wire.ts';
+import { PROVIDERS } from './providers.ts';
 
 const now = Date.parse('2026-01-05T12:00:00Z');
 
@@ -65,10 +66,10 @@ test('the header says where it is connected, or that it is reconnecting, and the
 });
 
 test('the jobs table has its header row, a failed status in red, and a placeholder when empty', () => {
-  assert.equal(jobTable([], new Map(), plain, now), [['Name', 'Destination', 'Status', 'Last run', 'Next run'], ['no jobs yet', '', '', '', '']]);
-  const [, row] = jobTable([job], new Map(), tagged, now);
-  assert.equal(row, ['Photos', '/mnt/usb/cairn', '{red-fg}failed{/red-fg}', '1h ago', '—']);
-  assert.is(jobTable([{ ...job, enabled: false }], new Map(), tagged, now)[1][2], 'disabled');
+  assert.equal(jobTable([], new Map(), PROVIDERS, plain, now), [['Name', 'Destination', 'Status', 'Last run', 'Next run'], ['no jobs yet', '', '', '', '']]);
+  const [, row] = jobTable([job], new Map(), PROVIDERS, tagged, now);
+  assert.equal(row, ['Photos', '/mnt/usb in cairn', '{red-fg}failed{/red-fg}', '1h ago', '—']);
+  assert.is(jobTable([{ ...job, enabled: false }], new Map(), PROVIDERS, tagged, now)[1][2], 'disabled');
 });
 
 test('runs read newest first with charts oldest first; a failed one in red with its reason', () => {

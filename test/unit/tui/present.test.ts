@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatAge, formatBytes, formatIn, progressBar, sparkline } from '../../../tui/present/format.ts';
-import { CREDENTIAL_FIELDS, credentialDataOf } from '../../../tui/present/credentials.ts';
-import { destinationOfText, destinationText } from '../../../tui/present/destination-text.ts';
-import { fieldOfError, formValuesOf, jobBodyOf } from '../../../tui/present/job-form.ts';
+import { credentialDataOf, credentialProviders, providerChoiceHelp, providerOfChoice } from '../../../tui/present/credentials.ts';
+import { destinationHelp, fieldOfError, formValuesOf, jobBodyOf, jobFormFields } from '../../../tui/present/job-form.ts';
+import { PROVIDERS } from './providers.ts';
 import { describeDestination, jobRows, type JobSummary } from '../../../tui/present/jobs.ts';
 import { escapeTags, renderLine, visibleLines, type LogLine } from '../../../tui/present/logs.ts';
 import { footerFor, KEYS } from '../../../tui/keys.ts';
@@ -33,11 +33,11 @@ test('sizes, ages and bars read the way people say them', () => {
 });
 
 test('a job row shows where it goes, its last outcome and its next run', () => {
-  assert.is(describeDestination(job), 'USB /mnt/usb/cairn');
-  assert.equal(jobRows([job], new Map(), now), [['Photos', 'USB /mnt/usb/cairn', 'failed', '1h ago', 'in 14h']]);
+  assert.is(describeDestination(job, PROVIDERS), '/mnt/usb in cairn USB 1234-ABCD');
+  assert.equal(jobRows([job], new Map(), PROVIDERS, now), [['Photos', '/mnt/usb in cairn USB 1234-ABCD', 'failed', '1h ago', 'in 14h']]);
   const live = new Map([[1, { run_id: 4, files_transferred: 12, bytes_transferred: 3 * 1024 * 1024, rate: 1024 * 1024 }]]);
-  assert.is(jobRows([job], live, now)[0][2], '█░░░░ running 12 files 3.0 MB 1.0 MB/s');
-  assert.is(jobRows([job], live, now, 2)[0][2].slice(0, 5), '░░█░░', 'the activity bar moves');
+  assert.is(jobRows([job], live, PROVIDERS, now)[0][2], '█░░░░ running 12 files 3.0 MB 1.0 MB/s');
+  assert.is(jobRows([job], live, PROVIDERS, now, 2)[0][2].slice(0, 5), '░░█░░', 'the activity bar moves');
 });
 
 test('log lines filter by level and search, and braces in file names are not taken as markup', () => {
@@ -54,19 +54,31 @@ test('log lines filter by level and search, and braces in file names are not tak
 });
 
 test('the job form round-trips a job and points API errors at their field', () => {
-  const values = formValuesOf({ ...job, schedules: [] });
-  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', mount_point: '/mnt/usb', credential: '', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y', bandwidth: '', dry_run: 'n', verbosity: 'normal', schedule: '' });
-  const body = jobBodyOf(values) as any;
+  const previous = { ...job, destination_config: { ...job.destination_config, auto_mount: true, auto_unmount: true }, schedules: [] };
+  const values = formValuesOf(previous, PROVIDERS);
+  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', destination: '/mnt/usb', credential: '', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y', bandwidth: '', dry_run: 'n', verbosity: 'normal', schedule: '' });
+  const body = jobBodyOf(values, PROVIDERS, [], previous) as any;
   assert.equal(body.source_dirs, job.source_dirs);
-  assert.equal(body.destination_config, { mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', auto_mount: true, auto_unmount: true });
+  assert.equal(body.destination_type, 'local');
+  assert.equal(body.destination_config, { mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', auto_mount: true, auto_unmount: true }, 'what the address does not carry is kept');
   assert.equal(body.sync_options, { exclude_patterns: ['*.tmp', '.cache'], delete_extraneous: true, bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' });
-  assert.is((jobBodyOf({ ...values, bandwidth: 'fast' }) as any).sync_options.bandwidth_limit_kbps, 'fast', 'left for the API to refuse by name');
+  assert.is((jobBodyOf({ ...values, bandwidth: 'fast' }, PROVIDERS) as any).sync_options.bandwidth_limit_kbps, 'fast', 'left for the API to refuse by name');
   assert.is(fieldOfError('VALIDATION_FAILED', '"sync_options.bandwidth_limit_kbps" must be a number'), 'bandwidth');
-  assert.throws(() => jobBodyOf(formValuesOf(null)), (error: any) => error.field === 'mount_point' && /a folder such as \/mnt\/backup/.test(error.message));
+  assert.throws(() => jobBodyOf(formValuesOf(null, PROVIDERS), PROVIDERS), (error: any) => error.field === 'destination' && /is not an address: use \/mnt\/backup/.test(error.message));
+  assert.throws(() => jobBodyOf({ ...values, destination: 's3://bucket' }, PROVIDERS), (error: any) => error.field === 'backup_subdir' && /take no backup_subdir/.test(error.message));
   assert.is(fieldOfError('VALIDATION_FAILED', '"source_dirs[0]" must be an absolute path such as /home/user/documents'), 'sources');
-  assert.is(fieldOfError('VALIDATION_FAILED', 'destination_config: "mount_point" must be an absolute path such as /mnt/backup'), 'mount_point');
+  assert.is(fieldOfError('VALIDATION_FAILED', 'destination_config: "mount_point" must be an absolute path such as /mnt/backup', PROVIDERS), 'destination');
+  assert.is(fieldOfError('VALIDATION_FAILED', 'destination_config: "usb_uuid" must be a filesystem UUID', PROVIDERS), 'usb_uuid');
   assert.is(fieldOfError('JOB_NAME_TAKEN', 'A job named "x" already exists'), 'name');
   assert.is(fieldOfError('VALIDATION_FAILED', '"sync_options.exclude_patterns[1]" must not contain control characters'), 'excludes');
+});
+
+test('the job form\'s fields come from the providers: the fields set beside an address follow the credential', () => {
+  assert.equal(jobFormFields(PROVIDERS).map((field) => field.label), ['Name', 'Sources', 'Destination', 'Credential', 'Backup subdir', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule']);
+  const help = destinationHelp(PROVIDERS.map((provider) => (provider.type === 'onedrive' ? { ...provider, available: false, reason: 'rclone is not installed' } : provider)));
+  assert.match(help, /^Local \/ USB\s+\/mnt\/backup$/m);
+  assert.match(help, /^rclone remote\s+rclone:\/\/b2\/my-bucket/m);
+  assert.match(help, /^OneDrive\s+not available: rclone is not installed$/m);
 });
 
 test('schedules read and write as one line of text', () => {
@@ -87,56 +99,42 @@ test('the dashboard footer fits 80 columns and every key is in one table', () =>
 });
 
 
-test('a destination is one line of text: a folder or an address, and back again unchanged', () => {
-  const noLocal = { backup_subdir: '', usb_uuid: null };
-  const cases: Array<[string, string, Record<string, unknown>]> = [
-    ['sftp://backup@nas.local:2222/srv/my%20backups?key', 'sftp', { host: 'nas.local', port: 2222, username: 'backup', remote_path: '/srv/my backups', key_based_auth: true }],
-    ['sftp://me@10.0.0.5/backups', 'sftp', { host: '10.0.0.5', port: 22, username: 'me', remote_path: '/backups', key_based_auth: false }],
-    ['s3://my-bucket/pi/photos/?region=eu-west-1&endpoint=http%3A%2F%2Fminio%3A9000&class=STANDARD_IA', 's3', { bucket: 'my-bucket', prefix: 'pi/photos/', region: 'eu-west-1', endpoint: 'http://minio:9000', storage_class: 'STANDARD_IA' }],
-    ['s3://my-bucket/', 's3', { bucket: 'my-bucket', prefix: '', region: 'us-east-1', endpoint: null, storage_class: null }],
-    ['davs://cloud.example.com/remote.php/dav/files/me?path=backups', 'webdav', { url: 'https://cloud.example.com/remote.php/dav/files/me', remote_path: 'backups' }],
-    ['dav://127.0.0.1:8080', 'webdav', { url: 'http://127.0.0.1:8080', remote_path: '' }],
-  ];
-  for (const [text, type, config] of cases) {
-    const parsed = destinationOfText(text, noLocal);
-    assert.equal(parsed, { destination_type: type, destination_config: config }, text);
-    assert.is(destinationText(type, config as any), text, 'shown as typed');
-  }
-  assert.equal(destinationOfText('/mnt/usb', { backup_subdir: 'cairn', usb_uuid: '1234-ABCD' }).destination_config, {
-    mount_point: '/mnt/usb',
-    backup_subdir: 'cairn',
-    usb_uuid: '1234-ABCD',
-    auto_mount: true,
-    auto_unmount: true,
-  });
-  assert.throws(() => destinationOfText('ftp://old.example.com/x', noLocal), /not a destination Cairn knows/);
-  assert.throws(() => destinationOfText('backups', noLocal), /a folder such as/);
-  assert.throws(() => destinationOfText('sftp://nas/x', noLocal), /names the user/);
-  assert.throws(() => destinationOfText('s3://b/p', { backup_subdir: 'x', usb_uuid: null }), /for local folders/);
-});
-
 test('the job form names a remote job\'s credential, and refuses one that does not exist', () => {
   const credentials = [{ id: 4, name: 'NAS' }];
   const remote = { ...job, destination_type: 'sftp', destination_config: { host: 'nas', port: 22, username: 'me', remote_path: '/b', key_based_auth: false }, credential_id: 4 };
-  const values = formValuesOf(remote, credentials);
-  assert.is(values.mount_point, 'sftp://me@nas/b');
+  const values = formValuesOf(remote, PROVIDERS, credentials);
+  assert.is(values.destination, 'sftp://me@nas/b');
   assert.is(values.credential, 'NAS');
-  const body = jobBodyOf({ ...values, backup_subdir: '', usb_uuid: '' }, credentials);
+  assert.is(values.backup_subdir, '', 'a local field is empty for an SFTP job');
+  const body = jobBodyOf(values, PROVIDERS, credentials, remote);
   assert.is(body.destination_type, 'sftp');
   assert.is(body.credential_id, 4);
-  assert.throws(() => jobBodyOf({ ...values, backup_subdir: '', usb_uuid: '', credential: 'Nope' }, credentials), (error: any) => error.field === 'credential');
+  assert.throws(() => jobBodyOf({ ...values, credential: 'Nope' }, PROVIDERS, credentials), (error: any) => error.field === 'credential');
+});
+
+test('the credential form offers the providers with credential fields; an unavailable one is refused with its reason', () => {
+  assert.equal(credentialProviders(PROVIDERS).map((provider) => provider.type), ['s3', 'google_drive', 'onedrive', 'sftp', 'webdav']);
+  const withoutRclone = PROVIDERS.map((provider) => (provider.type === 'google_drive' ? { ...provider, available: false, reason: 'rclone is not installed' } : provider));
+  assert.match(providerChoiceHelp(withoutRclone), /^google_drive\s+Google Drive: not available, rclone is not installed$/m);
+  assert.throws(() => providerOfChoice(withoutRclone, 'google_drive'), /Google Drive is not available here: rclone is not installed/);
+  assert.throws(() => providerOfChoice(withoutRclone, ''), /"provider_type" must be one of s3, onedrive, sftp, webdav$/);
+  const drive = providerOfChoice(PROVIDERS, ' google_drive ');
+  const token = drive.credential_fields.find((field) => field.key === 'token')!;
+  assert.ok(token.secret, 'the token is typed without echo');
+  assert.match(token.help ?? '', /rclone authorize "drive"/, 'the command that makes it is shown');
 });
 
 test('an SFTP credential takes a password, or a key read from a file with its passphrase; empty fields are left out', () => {
-  const fields = CREDENTIAL_FIELDS.sftp;
+  const fields = providerOfChoice(PROVIDERS, 'sftp').credential_fields;
   const files: Record<string, string> = { '/home/me/.ssh/id_ed25519': '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n' };
   const read = (file: string) => files[file] ?? assert.unreachable(`read ${file}`);
-  assert.equal(credentialDataOf(fields, { password: 'hunter22', private_key_file: '', passphrase: '' }, read), { password: 'hunter22' });
-  assert.equal(credentialDataOf(fields, { password: '', private_key_file: ' /home/me/.ssh/id_ed25519 ', passphrase: 'words' }, read), {
+  assert.equal(credentialDataOf(fields, { password: 'hunter22', private_key: '', passphrase: '' }, read), { password: 'hunter22' });
+  assert.equal(credentialDataOf(fields, { password: '', private_key: ' /home/me/.ssh/id_ed25519 ', passphrase: 'words' }, read), {
     private_key: files['/home/me/.ssh/id_ed25519'],
     passphrase: 'words',
   });
-  assert.equal(credentialDataOf(CREDENTIAL_FIELDS.s3, { access_key_id: 'AKIA', secret_access_key: 's' }, read), { access_key_id: 'AKIA', secret_access_key: 's' });
+  const s3 = providerOfChoice(PROVIDERS, 's3').credential_fields;
+  assert.equal(credentialDataOf(s3, { access_key_id: 'AKIA', secret_access_key: 's', session_token: '' }, read), { access_key_id: 'AKIA', secret_access_key: 's' });
 });
 
 test.run();
