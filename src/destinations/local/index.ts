@@ -51,8 +51,9 @@ export const configSchema = Joi.object({
     .allow(null)
     .default(null)
     .messages({ 'string.pattern.base': '"usb_uuid" must be a filesystem UUID such as 1234-ABCD or 0b6f…-…' }),
-  auto_mount: Joi.boolean().default(false),
-  auto_unmount: Joi.boolean().default(false),
+  // A drive registered by its UUID is one to back up when plugged in: mount, run, unmount unless told otherwise.
+  auto_mount: Joi.boolean().when('usb_uuid', { is: Joi.string(), then: Joi.boolean().default(true), otherwise: Joi.boolean().default(false) }),
+  auto_unmount: Joi.boolean().when('usb_uuid', { is: Joi.string(), then: Joi.boolean().default(true), otherwise: Joi.boolean().default(false) }),
 });
 
 async function sync(context: SyncContext<LocalConfig>): Promise<TransferTotals> {
@@ -143,7 +144,7 @@ export const localDestination: Destination<LocalConfig> = {
     example: '/mnt/backup',
     scheme: null,
     path: 'mount_point',
-    defaults: { backup_subdir: '', usb_uuid: null, auto_mount: false, auto_unmount: false },
+    defaults: { backup_subdir: '', usb_uuid: null },
     beside: [
       { field: 'backup_subdir', label: 'in' },
       { field: 'usb_uuid', label: 'USB' },

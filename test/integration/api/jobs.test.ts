@@ -49,6 +49,16 @@ jobs('a created job answers 201 with defaults filled in, and is listed and reada
   assert.equal((await context.client.get('/api/jobs/1')).body, job);
 });
 
+jobs('a USB drive registered by its UUID is backed up when plugged in unless told otherwise', async (context) => {
+  const config = (extra: Record<string, unknown>) => ({ destination_config: { mount_point: context.target, backup_subdir: '', ...extra } });
+  const usb = await createJob(context.client, config({ usb_uuid: '1234-ABCD' }));
+  assert.equal([usb.destination_config.auto_mount, usb.destination_config.auto_unmount], [true, true]);
+  const manual = await createJob(context.client, config({ usb_uuid: '5678-EF01', auto_mount: false }));
+  assert.equal([manual.destination_config.auto_mount, manual.destination_config.auto_unmount], [false, true]);
+  const folder = await createJob(context.client, config({}));
+  assert.equal([folder.destination_config.auto_mount, folder.destination_config.auto_unmount], [false, false]);
+});
+
 jobs('a missing job is a 404 and a bad id a 400', async ({ client }) => {
   const missing = await client.get('/api/jobs/99');
   assert.is(missing.status, 404);

@@ -51,7 +51,7 @@ addresses('every provider\'s example reads into a config that is written back as
 
 addresses('addresses fill the config fields their provider names, with its defaults for the rest', ({ providers }) => {
   const cases: Array<[string, string, Record<string, unknown>]> = [
-    ['/mnt/usb', 'local', { mount_point: '/mnt/usb', backup_subdir: '', usb_uuid: null, auto_mount: false, auto_unmount: false }],
+    ['/mnt/usb', 'local', { mount_point: '/mnt/usb', backup_subdir: '', usb_uuid: null }],
     ['sftp://backup@nas.local:2222/srv/my%20backups?key', 'sftp', { host: 'nas.local', port: 2222, username: 'backup', remote_path: '/srv/my backups', key_based_auth: true }],
     ['sftp://me@10.0.0.5', 'sftp', { host: '10.0.0.5', port: 22, username: 'me', remote_path: '/', key_based_auth: false }],
     ['s3://my-bucket/pi/photos/?region=eu-west-1&endpoint=http%3A%2F%2Fminio%3A9000&class=STANDARD_IA', 's3', { bucket: 'my-bucket', prefix: 'pi/photos/', region: 'eu-west-1', endpoint: 'http://minio:9000', storage_class: 'STANDARD_IA' }],
@@ -72,7 +72,7 @@ addresses('addresses fill the config fields their provider names, with its defau
 
 addresses('fields set beside the address go to the providers that take them, and show in the summary', ({ providers }) => {
   const parsed = parseAddress(providers, '/mnt/usb', { backup_subdir: 'cairn', usb_uuid: '1234-ABCD' });
-  assert.equal(parsed.destination_config, { mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', auto_mount: false, auto_unmount: false });
+  assert.equal(parsed.destination_config, { mount_point: '/mnt/usb', backup_subdir: 'cairn', usb_uuid: '1234-ABCD' });
   assert.is(addressSummary(providers, 'local', parsed.destination_config), '/mnt/usb in cairn USB 1234-ABCD');
   assert.is(addressSummary(providers, 'local', { mount_point: '/mnt/backup', backup_subdir: '', usb_uuid: null }), '/mnt/backup');
   assert.is(addressSummary(providers, 'ftp', { host: 'x' }), 'ftp:', 'a type the daemon does not list');
