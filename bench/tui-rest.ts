@@ -13,6 +13,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { startCountingProxy } from '../test/counting-proxy.ts';
 import { ApiClient, spawnDaemonProcess, tempDir } from '../test/helpers.ts';
+import { childrenOf } from '../test/servers.ts';
 import { killSession, launchTui, logIn, newSessionName, press, shows, tuiPid } from '../test/tmux-tui.ts';
 import { waitFor } from '../test/trees.ts';
 import { numberOption } from './options.ts';
@@ -51,21 +52,6 @@ function socketCount(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-/** PIDs of the processes whose parent is `pid`. */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.split(') ')[1].split(' ')[1]) === pid) children.push(Number(entry));
-    } catch {
-      // ended while we looked
-    }
-  }
-  return children;
 }
 
 interface PhaseFigures {

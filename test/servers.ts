@@ -69,7 +69,7 @@ const running = new Map<number, { children: boolean }>();
 let exitHooked = false;
 
 /** The PIDs whose parent is `pid`. */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   const children: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type Joi from 'joi';
 import type { TransferTotals } from '../../domain/runs.ts';
 import { secretFieldsOf } from '../credential-fields.ts';
+import { REMOTE_CAPABILITIES } from '../remote/remote-destination.ts';
 import { restoreFromStore } from '../remote/sync-engine.ts';
 import type { AddressFormat, ConnectionTestResult, Destination, DestinationCapabilities, DestinationGuarantees } from '../types.ts';
 import { rcloneMissingReason, requireRclone } from './rclone-binary.ts';
@@ -47,16 +48,8 @@ export const RCLONE_GUARANTEES: DestinationGuarantees = {
 };
 
 export function rcloneDestination<Config>(spec: RcloneDestinationSpec<Config>): Destination<Config> {
-  const capabilities: DestinationCapabilities = {
-    supports_delete: true,
-    supports_compression: false,
-    supports_checksum: false,
-    supports_bandwidth_limit: true,
-    supports_exclude_patterns: true,
-    supports_incremental: true,
-    supports_dry_run: true,
-    requires_credentials: spec.requiresCredentials,
-  };
+  // What the shared remote engine's destinations can do, rclone can do too.
+  const capabilities: DestinationCapabilities = { ...REMOTE_CAPABILITIES, requires_credentials: spec.requiresCredentials };
 
   async function test(config: Config, secret: Record<string, string> | null): Promise<ConnectionTestResult> {
     requireRclone();
