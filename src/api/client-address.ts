@@ -34,8 +34,11 @@ function forwardedChain(request: Request): string[] {
     return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : undefined;
   };
   const xForwardedFor = header('x-forwarded-for');
-  if (xForwardedFor !== undefined) return xForwardedFor.split(',').map((entry) => plainAddress(entry.trim()));
   const forwarded = header('forwarded');
+  // Both: one was written by the proxy and the other passed through from the client, and which is
+  // which cannot be told; believe neither (the proxy's own address stands for the client).
+  if (xForwardedFor !== undefined && forwarded !== undefined) return [];
+  if (xForwardedFor !== undefined) return xForwardedFor.split(',').map((entry) => plainAddress(entry.trim()));
   if (forwarded === undefined) return [];
   return forwarded.split(',').map((element) => {
     const pair = element.split(';').map((part) => part.trim()).find((part) => /^for=/i.test(part));
@@ -84,6 +87,7 @@ export class ClientAddresses {
     const peer = plainAddress(request.info.remoteAddress);
     const forwarded = FORWARDING_HEADERS.some((name) => request.headers[name] !== undefined);
     if (forwarded && !isInside(this.trusted, peer)) return false;
+    if (FORWARDING_HEADERS.every((name) => request.headers[name] !== undefined)) return false;
     const client = this.of(request);
     return isInside(LOOPBACK, client) || (!forwarded && client === plainAddress(request.raw.req.socket.localAddress ?? ''));
   }

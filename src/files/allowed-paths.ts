@@ -17,6 +17,9 @@ export function checkClientPath(value: string, field = 'path'): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 4096) throw invalid('INVALID_PATH', `"${field}" must be an absolute path`);
   if (!path.isAbsolute(value)) throw invalid('INVALID_PATH', `"${field}" must be an absolute path such as /mnt/backup`);
   if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid('INVALID_PATH', `"${field}" must not contain control characters`);
+  // The kernel takes ".." after following a link, path.resolve before it: "root/link/../x" would be
+  // checked as "root/x" but used as wherever the link's parent is. So ".." is refused, not folded.
+  if (value.split('/').includes('..')) throw invalid('INVALID_PATH', `"${field}" must not contain ".." (write the folder's full path)`);
   return path.resolve(value);
 }
 
@@ -132,7 +135,8 @@ export class AllowedPaths {
         // A link to a missing target: where it points decides, not where the link sits.
         const link = await fs.readlink(ancestor).catch(() => null);
         if (link !== null) {
-          dangling = path.resolve(path.dirname(ancestor), link);
+          // A relative target counts from the link's real folder, as the kernel follows it.
+          dangling = path.resolve(await fs.realpath(path.dirname(ancestor)).catch(() => path.dirname(ancestor)), link);
           break;
         }
         missing.unshift(path.basename(ancestor));
@@ -146,6 +150,20 @@ export class AllowedPaths {
       return { existing: real!, missing };
     }
     throw pathProblem(requested, Object.assign(new Error('too many links'), { code: 'ELOOP' }));
+  }
+
+  /**
+   * Refuses a real folder that holds an excluded one (the data dir), which `rootOf` allows since it
+   * only refuses paths inside them: a backup of it would carry the keys off, and a restore or a
+   * destination there could replace or delete them. `what` names the path in the refusal.
+   */
+  async refuseHolder(real: string, what: string): Promise<void> {
+    for (const folder of this.excluded) {
+      const realFolder = await fs.realpath(folder).catch(() => folder);
+      if (isInside(real, realFolder)) {
+        throw forbidden('PATH_NOT_ALLOWED', `${what} holds Cairn's own data folder (${realFolder}); choose a folder that does not, or move the data folder (CAIRN_DATA_DIR) elsewhere`);
+      }
+    }
   }
 
   /** The allowed root holding a resolved path, if any (none inside an excluded folder). */

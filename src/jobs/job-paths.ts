@@ -25,7 +25,9 @@ export class JobPaths {
    * PATH_NOT_ALLOWED naming the first path refused.
    */
   async checkSaved(job: JobPlaces): Promise<void> {
-    for (const source of job.source_dirs) await labelled('Source', this.allowed.creatable(source, 'source_dirs'));
+    for (const source of job.source_dirs) {
+      await labelled('Source', this.allowed.creatable(source, 'source_dirs').then((real) => this.allowed.refuseHolder(real, source)));
+    }
     await this.checkLocalFolders(job);
   }
 
@@ -43,6 +45,7 @@ export class JobPaths {
         if (isCairnError(error) && error.code === 'PATH_NOT_FOUND') throw new CairnError('invalid', 'SOURCE_MISSING', `Source folder ${source} does not exist`);
         throw error;
       });
+      await labelled('Source', this.allowed.refuseHolder(folder, source));
       const stat = await fs.stat(folder).catch(() => null);
       if (!stat?.isDirectory()) throw new CairnError('invalid', 'SOURCE_NOT_FOLDER', `Source ${source} is not a folder`);
       real.push(folder);
@@ -57,7 +60,9 @@ export class JobPaths {
    */
   async forRestore(job: JobPlaces, target: string): Promise<string> {
     await this.checkLocalFolders(job);
-    return (await labelled('The restore target', this.allowed.existing(target, 'target_dir'))).real;
+    const { real } = await labelled('The restore target', this.allowed.existing(target, 'target_dir'));
+    await labelled('The restore target', this.allowed.refuseHolder(real, target));
+    return real;
   }
 
   private checkLocalFolders(job: JobPlaces): Promise<void> {
@@ -72,7 +77,7 @@ export class JobPaths {
  */
 export async function checkDestinationFolders(allowed: AllowedPaths, destination: Destination, config: Record<string, unknown>): Promise<void> {
   for (const folder of destination.localFolders?.(config) ?? []) {
-    await labelled('The destination', allowed.creatable(folder, 'destination_config'));
+    await labelled('The destination', allowed.creatable(folder, 'destination_config').then((real) => allowed.refuseHolder(real, folder)));
   }
 }
 

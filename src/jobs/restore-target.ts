@@ -50,6 +50,7 @@ async function realPathToBe(file: string): Promise<string> {
 export async function restoreTargetFor(job: JobRecord, input: RestoreInput, allowed: AllowedPaths): Promise<RestoreRequest> {
   // The real path the target has or will have: checked before anything is created.
   const target = await allowed.creatable(input.target_dir, 'target_dir');
+  await allowed.refuseHolder(target, input.target_dir);
   if (!input.overwrite_sources) {
     const names = folderNamesOf(job.source_dirs);
     for (const [index, source] of job.source_dirs.entries()) {

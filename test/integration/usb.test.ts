@@ -244,11 +244,11 @@ usb('paths outside the allowed roots, traversal, symlink escapes and shell strin
   const marker = path.join(tempDir(), 'pwned');
   const refused: Array<[string, string, unknown, number]> = [
     ['GET', `/api/system/browse?path=${encodeURIComponent('/etc')}`, undefined, 403],
-    ['GET', `/api/system/browse?path=${encodeURIComponent(`${root}/../../etc`)}`, undefined, 403],
+    ['GET', `/api/system/browse?path=${encodeURIComponent(`${root}/../../etc`)}`, undefined, 400],
     ['GET', `/api/system/browse?path=${encodeURIComponent(`${root}/escape`)}`, undefined, 403],
     ['GET', `/api/system/browse?path=relative/path`, undefined, 400],
     ['POST', '/api/system/mkdir', { path: `${root}/escape/inside-outside` }, 403],
-    ['POST', '/api/system/mkdir', { path: `${root}/../../evil` }, 403],
+    ['POST', '/api/system/mkdir', { path: `${root}/../../evil` }, 400],
     ['POST', '/api/system/mount', { uuid: 'ABCD-1234', mount_point: '/etc' }, 403],
     ['POST', '/api/system/mount', { uuid: 'ABCD-1234', mount_point: `${root}/escape/m` }, 403],
     ['POST', '/api/system/mount', { uuid: `$(touch ${marker})`, mount_point: `${root}/m` }, 400],

@@ -18,8 +18,12 @@ export interface RcloneConfig {
 /** Backends that only wrap other remotes (which could then be anything on this machine). */
 const WRAPPERS = ['alias', 'union', 'combine', 'crypt', 'chunker', 'hasher', 'compress', 'cache', 'memory'];
 
-/** Option names that point rclone at a file or a program of this machine. */
-const LOCAL_REFERENCE = /(^|_)(file|files|command|ssh|path_override|dir)$/;
+/**
+ * Option names that point rclone (running as root) at a file, socket or program of this machine, or
+ * at root's own credentials (`env_auth` reads ~/.aws and the environment), or that make the local
+ * backend follow or create symbolic links (out of the allowed paths).
+ */
+const LOCAL_REFERENCE = /(^|_)(file|files|command|ssh|path_override|dir|path|socket|ccache)$|^(env_auth|copy_links|links)$/;
 
 const optionName = Joi.string().pattern(/^[a-z][a-z0-9_]{0,63}$/).custom((name: string, helpers) =>
   LOCAL_REFERENCE.test(name) ? helpers.message({ custom: `the rclone option "${name}" names a file or program on this machine and is not accepted` }) : name,

@@ -53,6 +53,10 @@ test('through a trusted proxy, setup is local only when the forwarded client is'
     const fromLan = await daemon.client().request('POST', '/api/auth/setup', ADMIN, { headers: { 'x-forwarded-for': '192.168.1.50' } });
     assert.is(fromLan.status, 403);
     assert.ok(isErrorShape(fromLan.body, 'SETUP_CODE_REQUIRED'));
+    // A proxy that writes Forwarded and passes the client's own X-Forwarded-For along: neither is believed.
+    const bothHeaders = await daemon.client().request('POST', '/api/auth/setup', ADMIN, { headers: { 'x-forwarded-for': '127.0.0.1', forwarded: 'for=192.168.1.50' } });
+    assert.is(bothHeaders.status, 403);
+    assert.ok(isErrorShape(bothHeaders.body, 'SETUP_CODE_REQUIRED'));
     const fromBox = await daemon.client().request('POST', '/api/auth/setup', ADMIN, { headers: { 'x-forwarded-for': '127.0.0.1' } });
     assert.is(fromBox.status, 201);
   } finally {

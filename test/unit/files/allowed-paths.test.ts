@@ -65,8 +65,9 @@ test("the daemon's data dir is refused even inside a root, through a link too", 
   const data = path.join(root, 'cairn', 'data');
   mkdirSync(data, { recursive: true });
   const allowed = new AllowedPaths([root], { excluded: [data] });
-  for (const check of [allowed.existing(data), allowed.creatable(path.join(data, 'vault.key')), allowed.makeFolder(path.join(data, 'logs', 'x'))]) {
-    const refused = await refusal(check);
+  // Each check starts only when awaited: a rejection waiting in a list would be an unhandled one.
+  for (const check of [() => allowed.existing(data), () => allowed.creatable(path.join(data, 'vault.key')), () => allowed.makeFolder(path.join(data, 'logs', 'x'))]) {
+    const refused = await refusal(check());
     assert.is(refused.code, 'PATH_NOT_ALLOWED');
     assert.match(refused.message, /Cairn's own data folder/);
   }
@@ -84,6 +85,45 @@ test('every filesystem failure is a client error naming the path, never an inter
   }
   assert.match(pathProblem('/x', Object.assign(new Error(), { code: 'EROFS' })).message, /read-only/);
   assert.match(pathProblem('/x', Object.assign(new Error(), { code: 'ENOSPC' })).message, /no space/);
+});
+
+
+test('".." is refused rather than folded, since after a link it leads where the link\'s parent is', async () => {
+  const { root, outside, allowed } = setup();
+  mkdirSync(path.join(root, 'home'));
+  symlinkSync(outside, path.join(root, 'home', 'link'));
+  // Folded, "root/home/link/../x" would read as "root/home/x"; the kernel takes it to "<outside>/../x".
+  for (const check of [() => allowed.creatable(`${root}/home/link/../x`), () => allowed.existing(`${root}/home/link/../home`)]) {
+    const refused = await refusal(check());
+    assert.is(refused.code, 'INVALID_PATH');
+    assert.match(refused.message, /must not contain "\.\."/);
+  }
+});
+
+test('a dangling link with a relative target is followed from its real folder, as the kernel does', async () => {
+  const { root, outside, allowed } = setup();
+  // root/p/q/r/a -> root/s (a real folder), and root/s/d -> ../../<outside's name>/evil, which the kernel
+  // resolves from root/s: two levels up is root's parent, then into the outside folder.
+  mkdirSync(path.join(root, 'p', 'q', 'r'), { recursive: true });
+  mkdirSync(path.join(root, 's'));
+  symlinkSync(path.join(root, 's'), path.join(root, 'p', 'q', 'r', 'a'));
+  const up = path.relative(path.join(root, 's'), path.join(outside, 'evil'));
+  symlinkSync(up, path.join(root, 's', 'd'));
+  const refused = await refusal(allowed.creatable(path.join(root, 'p', 'q', 'r', 'a', 'd')));
+  assert.is(refused.code, 'PATH_NOT_ALLOWED');
+  assert.ok(refused.message.includes(path.join(outside, 'evil')), refused.message);
+});
+
+test('a folder that holds the data dir is refused as a job path by refuseHolder, and the data dir inside one still is', async () => {
+  const root = realpathSync(tempDir());
+  const data = path.join(root, 'cairn', 'data');
+  mkdirSync(data, { recursive: true });
+  const allowed = new AllowedPaths([root], { excluded: [data] });
+  const refused = await refusal(allowed.refuseHolder(root, root));
+  assert.is(refused.code, 'PATH_NOT_ALLOWED');
+  assert.match(refused.message, /holds Cairn's own data folder/);
+  await allowed.refuseHolder(path.join(root, 'photos'), 'photos');
+  assert.is((await refusal(allowed.creatable(path.join(data, 'x')))).code, 'PATH_NOT_ALLOWED');
 });
 
 test.run();
