@@ -43,7 +43,9 @@ test('a drive is mounted at the real path of an empty folder, created when missi
   const { root, calls, service } = setup();
   mkdirSync(path.join(root, 'empty'));
   assert.is(await service.mount(UUID, path.join(root, 'usb')), path.join(root, 'usb'));
-  assert.is(await service.mount(UUID, `${root}/x/../empty/`), path.join(root, 'empty'));
+  assert.is(await service.mount(UUID, `${root}//empty/`), path.join(root, 'empty'));
+  // ".." is refused, not folded: after a link the kernel would take it elsewhere.
+  assert.is(await refusal(service.mount(UUID, `${root}/x/../empty`)), 'INVALID_PATH');
   assert.equal(calls, [`mount ${UUID} ${path.join(root, 'usb')}`, `mount ${UUID} ${path.join(root, 'empty')}`]);
 });
 
