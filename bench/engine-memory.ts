@@ -6,6 +6,7 @@
  *
  *   node --expose-gc --import tsx bench/engine-memory.ts [--files 100000] [--dir /dev/shm]
  */
+import { benchSyncContext } from './engine-context.ts';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,20 +37,9 @@ async function main() {
     const store = await openSftpStore({ host: server.host, port: server.port, username: server.username, remote_path: server.root, key_based_auth: false }, { password: server.password }, { check: async () => 'pinned' });
     const started = Date.now();
     const totals = await syncToStore(
-      {
-        config: {},
-        secret: null,
-        sources: [source],
-        realSources: [source],
-        options: { delete_extraneous: true, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' },
-        signal: new AbortController().signal,
-        stateFile: path.join(work, 'state', 'job-1.json'),
-        hostKeys: { check: async () => 'pinned' },
-        log: () => undefined,
-        progress: (now) => {
-          if (++files % Math.max(1, Math.floor(FILES / 10)) === 0) samples.push(liveHeapMb() - before);
-        },
-      },
+      benchSyncContext(source, path.join(work, 'state', 'job-1.json'), () => {
+        if (++files % Math.max(1, Math.floor(FILES / 10)) === 0) samples.push(liveHeapMb() - before);
+      }),
       { store, identity: 'bench' },
     );
     await store.close();

@@ -8,6 +8,7 @@
  * --profile writes a CPU profile of each Cairn run alone (initial.cpuprofile, no-change-N.cpuprofile),
  * for Chrome DevTools or any .cpuprofile reader.
  */
+import { benchSyncContext } from './engine-context.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -62,21 +63,7 @@ async function main() {
     const store = await openSftpStore(target, { password: server.password }, { check: async () => 'pinned' });
     const started = process.hrtime.bigint();
     const cpu = process.cpuUsage();
-    const totals = await syncToStore(
-      {
-        config: {},
-        secret: null,
-        sources: [source],
-        realSources: [source],
-        options: { delete_extraneous: true, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' },
-        signal: new AbortController().signal,
-        stateFile: path.join(work, 'state', 'job-1.json'),
-        hostKeys: { check: async () => 'pinned' },
-        log: () => undefined,
-        progress: () => undefined,
-      },
-      { store, identity: 'bench' },
-    );
+    const totals = await syncToStore(benchSyncContext(source, path.join(work, 'state', 'job-1.json')), { store, identity: 'bench' });
     const used = process.cpuUsage(cpu);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await store.close();
