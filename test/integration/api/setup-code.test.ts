@@ -86,6 +86,15 @@ setup('through a reverse proxy on the box the request is not local: no code 403,
   assert.not.ok(existsSync(codeFileOf(daemon)));
 });
 
+setup('a setup code of the wrong type or absurd length is a 400 in the error shape and nothing is created', async ({ daemon }) => {
+  for (const setup_code of [123456, ['AAAA'], 'A'.repeat(10_000)]) {
+    const refused = await proxiedSetup(daemon, { ...ADMIN, setup_code });
+    assert.is(refused.status, 400, JSON.stringify(setup_code).slice(0, 40));
+    assert.ok(isErrorShape(refused.body), JSON.stringify(refused.body));
+  }
+  assert.is(daemon.store.users.count(), 0);
+});
+
 setup('a Forwarded header (RFC 7239) makes a loopback request non-local too', async ({ daemon }) => {
   const refused = await proxiedSetup(daemon, ADMIN, { forwarded: 'for=127.0.0.1;proto=http' });
   assert.is(refused.status, 403);

@@ -54,4 +54,13 @@ disable('{code} alone still turns 2FA off', async ({ client, secret }) => {
   assert.equal((await client.get('/api/auth/totp/status')).body, { enabled: false });
 });
 
+disable('a password or code of the wrong type, or no code, is a 400 in the error shape and 2FA stays on', async ({ client, secret }) => {
+  for (const body of [{ password: 12345, code: currentTotpCode(secret) }, { password: ADMIN.password, code: 123456 }, { password: ADMIN.password }, { code: currentTotpCode(secret), extra: true }]) {
+    const refused = await client.post('/api/auth/totp/disable', body);
+    assert.is(refused.status, 400, JSON.stringify(body));
+    assert.ok(isErrorShape(refused.body), JSON.stringify(refused.body));
+  }
+  assert.equal((await client.get('/api/auth/totp/status')).body, { enabled: true });
+});
+
 disable.run();
