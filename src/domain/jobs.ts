@@ -1,9 +1,18 @@
 /** Backup jobs: what a job is, and the rules for the parts that do not depend on the destination type. */
 import path from 'node:path';
 import Joi from 'joi';
+import { emptyRetentionPolicy, retentionPolicySchema, type RetentionPolicy } from './retention.ts';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
 export const VERBOSITIES: readonly Verbosity[] = ['quiet', 'normal', 'verbose'];
+
+/**
+ * What a run leaves on the destination. `mirror`: one copy kept in step with the sources (a deletion
+ * reaches it at the next run). `snapshots`: a new dated, complete folder per run on a local/USB
+ * drive, unchanged files hard-linked to the previous one, old ones removed by the job's retention.
+ */
+export type BackupMode = 'mirror' | 'snapshots';
+export const BACKUP_MODES: readonly BackupMode[] = ['mirror', 'snapshots'];
 
 /** The job's `sync_options`, validated. */
 export interface SyncOptions {
@@ -30,6 +39,9 @@ export interface JobRecord {
   destination_config: Record<string, unknown>;
   sync_options: SyncOptions;
   credential_id: number | null;
+  backup_mode: BackupMode;
+  /** Which snapshots a `snapshots` job keeps; the empty policy keeps them all. */
+  retention: RetentionPolicy;
   created_at: string;
   updated_at: string;
 }
@@ -37,7 +49,16 @@ export interface JobRecord {
 /** The fields a client may send when creating or updating a job. */
 export type JobInput = Pick<
   JobRecord,
-  'name' | 'description' | 'enabled' | 'source_dirs' | 'destination_type' | 'destination_config' | 'sync_options' | 'credential_id'
+    | 'name'
+  | 'description'
+  | 'enabled'
+  | 'source_dirs'
+  | 'destination_type'
+  | 'destination_config'
+  | 'sync_options'
+  | 'credential_id'
+  | 'backup_mode'
+  | 'retention'
 >;
 
 export const JOB_NAME_MAX = 100;
@@ -93,6 +114,10 @@ export const jobInputSchema = Joi.object({
   destination_config: Joi.object().unknown(true).required(),
   sync_options: syncOptionsSchema,
   credential_id: Joi.number().integer().min(1).allow(null).default(null),
+  backup_mode: Joi.string()
+    .valid(...BACKUP_MODES)
+    .default('mirror'),
+  retention: retentionPolicySchema.default(() => emptyRetentionPolicy()),
   ...Object.fromEntries(READ_ONLY_JOB_FIELDS.map((field) => [field, Joi.any().strip()])),
 });
 

@@ -14,7 +14,7 @@ export const jobChangeSchema = jobInputSchema
 export type JobChange = Partial<JobInput>;
 
 /**
- * Applies a change to a job: given fields replace the stored ones, `sync_options` merges key by key,
+ * Applies a change to a job: given fields replace the stored ones, `sync_options` merges key by key, `retention` is replaced whole,
  * and `destination_config` is replaced whole (its shape depends on the type). 400 VALIDATION_FAILED
  * when the result is not a valid job.
  */
@@ -28,6 +28,9 @@ export function mergeJobChange(job: JobRecord, change: JobChange): JobInput {
     destination_config: change.destination_config ?? job.destination_config,
     sync_options: { ...job.sync_options, ...change.sync_options },
     credential_id: change.credential_id === undefined ? job.credential_id : change.credential_id,
+    backup_mode: change.backup_mode ?? job.backup_mode,
+    // A policy is one decision: a given one replaces the stored one whole (absent rules are off).
+    retention: change.retention ?? job.retention,
   };
   const { error, value } = jobInputSchema.validate(merged, { convert: false });
   if (error) throw invalid('VALIDATION_FAILED', error.details[0]?.message ?? error.message);

@@ -120,6 +120,8 @@ export class JobService {
       destination_config: structuredClone(job.destination_config),
       sync_options: structuredClone(job.sync_options),
       credential_id: job.credential_id,
+      backup_mode: job.backup_mode,
+      retention: structuredClone(job.retention),
       created_at: job.created_at,
       updated_at: job.updated_at,
       last_run: this.deps.runs.latestOf(job.id),

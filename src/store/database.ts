@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { CredentialRecord } from '../domain/credentials.ts';
 import type { JobRecord } from '../domain/jobs.ts';
+import { emptyRetentionPolicy } from '../domain/retention.ts';
 import type { RunRecord } from '../domain/runs.ts';
 import type { StoredSchedule } from '../domain/schedules.ts';
 import type { Settings } from '../domain/settings.ts';
@@ -53,7 +54,7 @@ export interface StoreData {
   credentials: CredentialRecord[];
 }
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * migrations[n] turns data of version n-1 into version n. Add one for every change of shape and
@@ -73,6 +74,13 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
   },
   3: (data) => {
     data.credentials ??= [];
+  },
+  // History arrived: every existing job stays a mirror and keeps everything.
+  4: (data) => {
+    for (const job of data.jobs as Array<Record<string, unknown>>) {
+      job.backup_mode ??= 'mirror';
+      job.retention ??= emptyRetentionPolicy();
+    }
   },
 };
 

@@ -3,6 +3,7 @@
  * job sources and local destinations when saved and when each run starts, restore targets, mkdir —
  * and every filesystem failure of mkdir and restore answered as a 4xx in the error shape.
  */
+import { emptyRetentionPolicy } from '../../../src/domain/retention.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -65,6 +66,8 @@ async function storedJob(context: Context, overrides: Record<string, unknown>) {
     destination_config: { mount_point: context.target, backup_subdir: 'backup', usb_uuid: null, auto_mount: false, auto_unmount: false },
     sync_options: { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' },
     credential_id: null,
+    backup_mode: 'mirror',
+    retention: emptyRetentionPolicy(),
     ...overrides,
   });
   return job.id;

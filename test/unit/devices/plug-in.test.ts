@@ -2,6 +2,7 @@
  * The plug-in policy's decisions, with drive operations the test records (the real mount, udev and
  * rsync path is covered by test/integration/usb.test.ts).
  */
+import { emptyRetentionPolicy } from '../../../src/domain/retention.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OutcomeSignal, PlugInPolicy, type DriveOperations } from '../../../src/devices/index.ts';
@@ -28,6 +29,8 @@ async function setup(jobOverrides: Partial<JobRecord['destination_config']> = {}
     destination_config: { mount_point: '/mnt/usb', backup_subdir: '', usb_uuid: UUID, auto_mount: true, auto_unmount: true, ...jobOverrides },
     sync_options: { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' },
     credential_id: null,
+    backup_mode: 'mirror',
+    retention: emptyRetentionPolicy(),
   });
   const events = new EventBus();
   const calls: string[] = [];

@@ -2,6 +2,7 @@
  * The run manager's promises, with a real store and real logs and a destination the test steers
  * (each sync waits until the test lets it finish), so ordering can be checked exactly.
  */
+import { emptyRetentionPolicy } from '../../../src/domain/retention.ts';
 import path from 'node:path';
 import Joi from 'joi';
 import { test } from 'uvu';
@@ -82,6 +83,8 @@ async function setup(maxConcurrent = 2) {
       destination_config: { id: i },
       sync_options: { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' },
       credential_id: null,
+    backup_mode: 'mirror',
+    retention: emptyRetentionPolicy(),
     });
     jobs.push(job.id);
   }

@@ -2,6 +2,7 @@
  * What a schedule's fire does (ScheduleService.fire) over a real store, with a run manager the test
  * records; the whole path through a daemon is in test/integration/api/schedules.test.ts.
  */
+import { emptyRetentionPolicy } from '../../../src/domain/retention.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunRecord } from '../../../src/domain/runs.ts';
@@ -21,6 +22,8 @@ async function setup(options: { enabled?: boolean; busy?: RunRecord['status'] } 
     destination_config: { mount_point: '/mnt/usb', backup_subdir: '' },
     sync_options: { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' },
     credential_id: null,
+    backup_mode: 'mirror',
+    retention: emptyRetentionPolicy(),
   });
   const calls: string[] = [];
   const runs: ScheduledRuns = {

@@ -108,6 +108,18 @@ test('an older store is migrated to the current schema on open', async () => {
   assert.is(JSON.parse(readFileSync(path.join(dir, DATABASE_FILE), 'utf8')).schema_version, SCHEMA_VERSION);
 });
 
+test('jobs saved before history existed open as mirrors that keep everything', async () => {
+  const dir = tempDir();
+  const job = { id: 1, name: 'Photos', source_dirs: ['/home/pi/photos'], destination_type: 'local', destination_config: { mount_point: '/mnt/usb' } };
+  writeFileSync(path.join(dir, DATABASE_FILE), JSON.stringify({ schema_version: 3, users: [], jobs: [job], schedules: [], runs: [], credentials: [] }));
+  const store = await openStore(dir);
+  const opened = store.jobs.byId(1)!;
+  assert.is(opened.backup_mode, 'mirror');
+  assert.equal(opened.retention.keep_last, 0);
+  assert.equal(opened.retention.keep_tags, []);
+  assert.is(opened.name, 'Photos');
+});
+
 test('temp files left by a crash are removed on open', async () => {
   const dir = tempDir();
   await (await openStore(dir)).close();
