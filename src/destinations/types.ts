@@ -182,6 +182,13 @@ export interface Destination<Config = Record<string, unknown>> {
   localFolders?(config: Config): string[];
   /** Names the place a config writes to (type, host, folder …): two jobs with the same identity share it. */
   identity(config: Config): string;
+  /**
+   * Present on destinations that can keep hard-link snapshots (`backup_mode: "snapshots"`): the real
+   * path of the job's backup folder, which holds its snapshot folders, after checking the drive is
+   * mounted and the folder stays inside it. With `create`, missing folders below the mount point are
+   * made; without, a missing folder is answered by a path that does not exist (no snapshots yet).
+   */
+  snapshotFolder?(config: Config, create: boolean): Promise<string>;
   /** Names of credential fields that are secret (derived from `credentialSchema`), redacted from every log. */
   readonly secretFields: readonly string[];
   /**

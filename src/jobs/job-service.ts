@@ -6,7 +6,7 @@ import { conflict, invalid, notFound } from '../domain/errors.ts';
 import { duplicateBasenames, JOB_NAME_MAX, type JobInput, type JobRecord } from '../domain/jobs.ts';
 import type { RunSummary } from '../domain/runs.ts';
 import type { ScheduleView } from '../domain/schedules.ts';
-import { validateDestinationConfig } from '../destinations/index.ts';
+import { destinationOf, validateDestinationConfig } from '../destinations/index.ts';
 import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { RunLogs } from '../logs/index.ts';
 import type { RunManager } from '../runs/index.ts';
@@ -142,6 +142,12 @@ export class JobService {
     }
     if (new Set(input.source_dirs).size !== input.source_dirs.length) throw invalid('VALIDATION_FAILED', '"source_dirs" lists a folder twice');
     const destination_config = validateDestinationConfig(input.destination_type, input.destination_config);
+    if (input.backup_mode === 'snapshots' && !destinationOf(input.destination_type).snapshotFolder) {
+      throw invalid(
+        'BACKUP_MODE_UNSUPPORTED',
+        `"backup_mode": "snapshots" keeps hard-linked snapshot folders on a local folder or USB drive; a ${input.destination_type} destination cannot hold them`,
+      );
+    }
     if (input.credential_id !== null && !this.deps.credentialExists(input.credential_id)) {
       throw invalid('CREDENTIAL_NOT_FOUND', `Credential ${input.credential_id} does not exist`);
     }

@@ -93,6 +93,11 @@ async function restore(context: RestoreContext<LocalConfig>): Promise<TransferTo
   return restoreFromStore(context, localBackupReader(root.path));
 }
 
+async function snapshotFolder(config: LocalConfig, create: boolean): Promise<string> {
+  const mount = await checkMount(config);
+  return (await resolveInside(mount.path, config.backup_subdir, create)).path;
+}
+
 async function test(config: LocalConfig): Promise<ConnectionTestResult> {
   const mount = await checkMount(config);
   const root = await resolveInside(mount.path, config.backup_subdir, false);
@@ -154,6 +159,7 @@ export const localDestination: Destination<LocalConfig> = {
     config.usb_uuid ? { uuid: config.usb_uuid, mount_point: config.mount_point, auto_mount: config.auto_mount, auto_unmount: config.auto_unmount } : null,
   localFolders: (config) => [config.mount_point, path.join(config.mount_point, config.backup_subdir)],
   identity: (config) => `local:${path.resolve(config.mount_point, config.backup_subdir)}`,
+  snapshotFolder,
   test,
   sync,
   restore,

@@ -41,12 +41,34 @@ jobs('a created job answers 201 with defaults filled in, and is listed and reada
   assert.equal(job.sync_options, { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' });
   assert.equal(job.destination_config.usb_uuid, null);
   assert.is(job.credential_id, null);
+  assert.is(job.backup_mode, 'mirror');
+  assert.is(job.retention.keep_last, 0);
   assert.is(job.last_run, null);
   assert.equal(job.schedules, []);
   assert.match(job.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
 
   assert.equal((await context.client.get('/api/jobs')).body, [job]);
   assert.equal((await context.client.get('/api/jobs/1')).body, job);
+});
+
+jobs('snapshots are kept only where hard-linked folders can live: a local job may, an S3 job is refused and nothing is saved', async (context) => {
+  const local = await context.client.post('/api/jobs', localJob(context, { backup_mode: 'snapshots', retention: { keep_daily: 7 } }));
+  assert.is(local.status, 201);
+  assert.is(local.body.backup_mode, 'snapshots');
+  assert.is(local.body.retention.keep_daily, 7);
+  const s3 = await context.client.post('/api/jobs', {
+    name: 'Cloud',
+    source_dirs: context.sources,
+    destination_type: 's3',
+    destination_config: { bucket: 'family', region: 'us-east-1' },
+    backup_mode: 'snapshots',
+  });
+  assert.is(s3.status, 400);
+  assert.ok(isErrorShape(s3.body));
+  assert.is(s3.body.code, 'BACKUP_MODE_UNSUPPORTED');
+  const bad = await context.client.post('/api/jobs', localJob(context, { name: 'Other', backup_mode: 'versions' }));
+  assert.is(bad.status, 400);
+  assert.equal((await context.client.get('/api/jobs')).body.length, 1);
 });
 
 jobs('a USB drive registered by its UUID is backed up when plugged in unless told otherwise', async (context) => {
