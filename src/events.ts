@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { LogEntry, RunRecord } from './domain/runs.ts';
+import type { SnapshotInfo } from './history/index.ts';
 
 export interface CairnEvents {
   /** A line was added to a run's log. */
@@ -22,6 +23,10 @@ export interface CairnEvents {
   'drive:safe_to_remove': DriveEvent & { mount_point: string; outcome: 'completed' | 'failed' };
   /** The drive went away. */
   'drive:removed': DriveEvent;
+  /** A job's new snapshot is complete (renamed into place). */
+  'snapshot:created': { job_id: number; snapshot: SnapshotInfo };
+  /** A job's snapshot is gone (deleted by the owner or pruned by its retention). */
+  'snapshot:removed': { job_id: number; snapshot_id: string };
 }
 
 export interface DriveEvent {
