@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createJob, finishedRun, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 import { waitFor } from '../../trees.ts';
-import { ntfyService, startHttpReceiver, type HttpReceiver } from './receivers.ts';
+import { ntfyService, startHttpReceiver, startSmtpRecorder, type HttpReceiver } from './receivers.ts';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -158,6 +158,41 @@ alerts('a destination fuller than the threshold alerts once after a run', async 
   await runJob(client, job.id);
   const all = await messages(ntfy, 2);
   assert.equal(all.map((message) => message.tags[0]), ['space_low', 'success'], 'the second and third runs did not repeat the space alert');
+});
+
+alerts('a failed run is mailed to the owner with the job name, the error and the time', async ({ client }) => {
+  const smtp = await startSmtpRecorder();
+  try {
+    const mail = await client.post('/api/notifications/channels', {
+      name: 'Mail',
+      kind: 'email',
+      config: { host: '127.0.0.1', port: smtp.port, security: 'none', from: 'cairn@box.example', to: ['owner@example.com'] },
+    });
+    const source = tempDir('cairn-source-');
+    const job = await createJob(client, { name: 'Mail me', source_dirs: [source], notify: { channel_ids: [mail.body.id] } });
+    rmSync(source, { recursive: true });
+    const run = await runJob(client, job.id);
+    const [message] = await waitFor('the mail', () => (smtp.messages.length > 0 ? smtp.messages : null));
+    assert.is(message.subject, 'Backup "Mail me" failed');
+    assert.equal(message.to, ['owner@example.com']);
+    assert.ok(message.text.includes(run.error_message), message.text);
+    assert.match(message.text, /Time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+  } finally {
+    await smtp.close();
+  }
+});
+
+alerts('a verify run that ends failed alerts "verify found damage" once (the run event as verify runs will send it)', async ({ client, daemon, ntfy }) => {
+  const job = await createJob(client, { name: 'Checked' });
+  // Verify runs arrive with another branch; this is the event they end with.
+  const verifyRun = { id: 999, job_id: job.id, job_name: job.name, status: 'failed', trigger: 'verify', schedule_id: null, created_at: '', started_at: '', completed_at: '', error_message: '2 files differ from the manifest', files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
+  daemon.events.emit('run:finished', verifyRun as any);
+  daemon.events.emit('run:finished', verifyRun as any);
+  const [damage] = await messages(ntfy, 1);
+  assert.is(damage.title, 'Verify of "Checked" found damage');
+  assert.match(damage.message, /2 files differ from the manifest/);
+  await sleep(300);
+  assert.is(ntfy.requests.length, 1);
 });
 
 alerts.run();

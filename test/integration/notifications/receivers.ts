@@ -173,7 +173,7 @@ export async function startSmtpRecorder(options: { auth?: { user: string; pass: 
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
           user: (session.user as string | undefined) ?? null,
-          subject: headers.subject ?? '',
+          subject: decodeEncodedWords(headers.subject ?? ''),
           text: /quoted-printable/i.test(headers['content-transfer-encoding'] ?? '') ? decodeQuotedPrintable(body) : body,
           raw,
         });
@@ -198,6 +198,13 @@ function splitMessage(raw: string): { headers: Record<string, string>; body: str
     if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
   }
   return { headers, body: raw.slice(end + 4) };
+}
+
+/** RFC 2047 encoded words (`=?UTF-8?Q?…?=`, `=?UTF-8?B?…?=`) as text; whitespace between two of them goes. */
+function decodeEncodedWords(header: string): string {
+  return header.replace(/\?=\s+=\?/g, '?==?').replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_match, _charset: string, encoding: string, data: string) =>
+    encoding.toUpperCase() === 'B' ? Buffer.from(data, 'base64').toString('utf8') : decodeQuotedPrintable(data.replace(/_/g, ' ')),
+  );
 }
 
 function decodeQuotedPrintable(text: string): string {
