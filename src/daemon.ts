@@ -126,6 +126,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     schedules.start();
     teardown.push(async () => schedules.stop());
 
+    const driveListings = new DriveListings();
     const alertClock = options.alertClock ?? (() => new Date());
     const box = os.hostname();
     const alertSender = new AlertSender({ channels: store.channels, history: store.alertHistory, vault, log, now: alertClock });
@@ -154,9 +155,14 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       timezone: () => store.settings.get().timezone,
       box,
       localFoldersOf: (job) => (destinationOf(job.destination_type).localFolders?.(job.destination_config) ?? []).reverse(),
-      driveOf: (job) => {
+      driveOf: async (job) => {
         const drive = destinationOf(job.destination_type).removableDrive?.(job.destination_config);
-        return drive ? `${drive.uuid} (${drive.mount_point})` : null;
+        if (!drive) return null;
+        const attached = await driveListings.listDrives().then(
+          (list) => list.some((candidate) => candidate.uuid.toLowerCase() === drive.uuid.toLowerCase()),
+          () => null,
+        );
+        return attached === null ? null : { name: `${drive.uuid} (${drive.mount_point})`, attached };
       },
       now: alertClock,
       log,
@@ -180,7 +186,6 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
     });
 
-    const driveListings = new DriveListings();
     const drives = driveOperations(driveListings);
     const plugIn = new PlugInPolicy({
       jobs: store.jobs,

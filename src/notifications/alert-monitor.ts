@@ -30,8 +30,8 @@ export interface AlertMonitorDependencies {
   box: string;
   /** Folders on this machine a job's destination writes to, deepest first (none for remote ones). */
   localFoldersOf(job: JobRecord): string[];
-  /** The removable drive a job backs up to (a name for the message), or null. */
-  driveOf(job: JobRecord): string | null;
+  /** The removable drive a job backs up to (a name for the message) and whether it is attached now; null for other destinations or when unknown. */
+  driveOf(job: JobRecord): Promise<{ name: string; attached: boolean } | null>;
   /** The alert clock; tests drive it. */
   now: () => Date;
   log: Logger;
@@ -109,7 +109,9 @@ export class AlertMonitor {
       const outcome = checkOverdue(state, this.lastSuccessOf(job, state), rules, now);
       if (outcome.alerts.length === 0) continue;
       const lastError = state.failing ? (this.deps.runs.ofJob(job.id).find((run) => run.status === 'failed')?.error_message ?? null) : null;
-      const drive = state.failing ? null : this.deps.driveOf(job);
+      // "Not plugged in" only when it is true now; a drive that is there but fails gets the plain words and the error.
+      const removable = await this.deps.driveOf(job);
+      const drive = removable && !removable.attached ? removable.name : null;
       await this.alert(job, rules, outcome.alerts, { error: lastError, at: now, overdueHours: outcome.hours, drive });
       await this.deps.states.save(outcome.state);
     }
