@@ -59,11 +59,6 @@ export class AlertMonitor {
     await this.queue;
   }
 
-  /** Checks every enabled job for being overdue now (the timer calls this; so may a caller that wants it at once). */
-  checkOverdueNow(): Promise<void> {
-    return this.enqueue(() => this.checkOverdue());
-  }
-
   private enqueue(work: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(work).catch((error) => this.deps.log.error('alert rules failed', { error: String((error as Error).stack ?? error) }));
     return this.queue;
@@ -75,11 +70,11 @@ export class AlertMonitor {
 
   private async onRunFinished(run: RunRecord): Promise<void> {
     const job = this.deps.jobs.byId(run.job_id);
-    if (!job || run.status === 'cancelled' || (run.status !== 'completed' && run.status !== 'failed')) return;
+    // A cancelled run says nothing about whether backups work.
+    const kind = runKindOf(run.trigger);
+    if (!job || kind === 'other' || (run.status !== 'completed' && run.status !== 'failed')) return;
     const rules = this.rulesOf(job);
     const now = this.deps.now();
-    const kind = runKindOf(run.trigger);
-    if (kind === 'other') return;
     const state = this.deps.states.of(job.id);
     const outcome = kind === 'verify' ? afterVerify(state, run.status, rules, now) : afterBackup(state, run.status, rules, now);
     let next = outcome.state;
