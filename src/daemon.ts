@@ -3,6 +3,7 @@
  * stops them in reverse order. Nothing else wires modules together.
  */
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import { startAdminSocket } from './admin/admin-socket.ts';
@@ -23,6 +24,7 @@ import { checkDestinationFolders, JobPaths } from './jobs/job-paths.ts';
 import { JobService } from './jobs/job-service.ts';
 import { createLogger, type Logger } from './log.ts';
 import { RunLogs } from './logs/index.ts';
+import { AlertMonitor, AlertSender, ChannelService } from './notifications/index.ts';
 import { RunHistory, RunManager } from './runs/index.ts';
 import { ScheduleService } from './schedules/index.ts';
 import { SettingsService } from './settings/settings-service.ts';
@@ -53,6 +55,10 @@ export interface DaemonOptions {
   plugInDebounceMs?: number;
   /** Per-client caps and request timeouts over DEFAULT_API_LIMITS; tests shorten or widen them. */
   apiLimits?: Partial<ApiLimits>;
+  /** The clock alerts are decided by (overdue, daily repeats); tests move it forward. */
+  alertClock?: () => Date;
+  /** How often the overdue check runs (default OVERDUE_CHECK_MS); tests shorten it. */
+  overdueCheckMs?: number;
 }
 
 /** Starts the daemon; throws with a message for the owner when it cannot. */
@@ -120,6 +126,51 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     schedules.start();
     teardown.push(async () => schedules.stop());
 
+    const driveListings = new DriveListings();
+    const alertClock = options.alertClock ?? (() => new Date());
+    const box = os.hostname();
+    const alertSender = new AlertSender({ channels: store.channels, history: store.alertHistory, vault, log, now: alertClock });
+    const channels = new ChannelService({
+      channels: store.channels,
+      vault,
+      sender: alertSender,
+      usersOf: (id) => ({
+        jobs: store.jobs
+          .all()
+          .filter((job) => job.notify?.channel_ids?.includes(id))
+          .map((job) => ({ id: job.id, name: job.name })),
+        defaults: store.settings.get().notify.channel_ids.includes(id),
+      }),
+      now: alertClock,
+      timezone: () => store.settings.get().timezone,
+      box,
+    });
+    const alerts = new AlertMonitor({
+      events,
+      jobs: store.jobs,
+      runs: store.runs,
+      states: store.alertStates,
+      sender: alertSender,
+      defaults: () => store.settings.get().notify,
+      timezone: () => store.settings.get().timezone,
+      box,
+      localFoldersOf: (job) => (destinationOf(job.destination_type).localFolders?.(job.destination_config) ?? []).reverse(),
+      driveOf: async (job) => {
+        const drive = destinationOf(job.destination_type).removableDrive?.(job.destination_config);
+        if (!drive) return null;
+        const attached = await driveListings.listDrives().then(
+          (list) => list.some((candidate) => candidate.uuid.toLowerCase() === drive.uuid.toLowerCase()),
+          () => null,
+        );
+        return attached === null ? null : { name: `${drive.uuid} (${drive.mount_point})`, attached };
+      },
+      now: alertClock,
+      log,
+      checkEveryMs: options.overdueCheckMs,
+    });
+    alerts.start();
+    teardown.push(() => alerts.stop());
+
     const jobs = new JobService({
       jobs: store.jobs,
       schedules: store.schedules,
@@ -129,12 +180,12 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       allowed: allowedPaths,
       schedulesOf: (jobId) => schedules.viewsOf(jobId),
       credentialExists: (id) => credentials.exists(id),
+      checkChannels: (ids) => channels.checkExist(ids),
       checkPaths: (job) => jobPaths.checkSaved(job),
       onChange: () => schedules.refresh(),
       forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
     });
 
-    const driveListings = new DriveListings();
     const drives = driveOperations(driveListings);
     const plugIn = new PlugInPolicy({
       jobs: store.jobs,
@@ -171,12 +222,14 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       sessions,
       loginLimiter,
       trustedProxies: config.trustedProxies,
-      settings: new SettingsService(store.settings, () => schedules.refresh()),
+      settings: new SettingsService(store.settings, () => schedules.refresh(), (ids) => channels.checkExist(ids)),
       jobs,
       runManager,
       history: new RunHistory(store.runs, store.jobs, logs),
       schedules,
       credentials,
+      channels,
+      alertHistory: store.alertHistory,
       drives: new DriveService({ allowed: allowedPaths, drives, listings: driveListings }),
       folders: new FolderService(allowedPaths),
       limits,

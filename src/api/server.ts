@@ -10,6 +10,8 @@ import type { DriveService } from '../devices/index.ts';
 import type { CredentialService } from '../credentials/credential-service.ts';
 import type { FolderService } from '../files/folder-service.ts';
 import type { JobService } from '../jobs/job-service.ts';
+import type { ChannelService } from '../notifications/index.ts';
+import type { AlertHistoryRepository } from '../store/index.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
 import type { ScheduleService } from '../schedules/index.ts';
 import type { SettingsService } from '../settings/settings-service.ts';
@@ -20,6 +22,7 @@ import { sessionAuthPlugin } from './plugins/session-auth.ts';
 import { authRoutes } from './routes/auth.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { settingsRoutes } from './routes/settings.ts';
@@ -102,6 +105,9 @@ export interface ApiDependencies {
   history: RunHistory;
   schedules: ScheduleService;
   credentials: CredentialService;
+  /** Notification channels and the alert history. */
+  channels: ChannelService;
+  alertHistory: AlertHistoryRepository;
   /** Drive listings, mount and unmount with their rules. */
   drives: DriveService;
   /** Browse, mkdir and the allowed roots. */
@@ -151,6 +157,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...runRoutes(deps.history),
           ...credentialRoutes(deps.credentials),
           ...scheduleRoutes(deps.schedules),
+          ...notificationRoutes(deps.channels, deps.alertHistory),
         ]);
       },
     },

@@ -1,6 +1,7 @@
 /** Backup jobs: what a job is, and the rules for the parts that do not depend on the destination type. */
 import path from 'node:path';
 import Joi from 'joi';
+import { notifyOverridesSchema, type NotifyOverrides } from './notifications.ts';
 import { emptyRetentionPolicy, retentionPolicySchema, type RetentionPolicy } from './retention.ts';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
@@ -42,6 +43,8 @@ export interface JobRecord {
   backup_mode: BackupMode;
   /** Which snapshots a `snapshots` job keeps; the empty policy keeps them all. */
   retention: RetentionPolicy;
+  /** Alert rules of this job over the settings' defaults (`{}` or absent: the defaults). */
+  notify?: NotifyOverrides;
   created_at: string;
   updated_at: string;
 }
@@ -59,6 +62,7 @@ export type JobInput = Pick<
   | 'credential_id'
   | 'backup_mode'
   | 'retention'
+  | 'notify'
 >;
 
 export const JOB_NAME_MAX = 100;
@@ -118,6 +122,7 @@ export const jobInputSchema = Joi.object({
     .valid(...BACKUP_MODES)
     .default('mirror'),
   retention: retentionPolicySchema.default(() => emptyRetentionPolicy()),
+  notify: notifyOverridesSchema.default(() => ({})),
   ...Object.fromEntries(READ_ONLY_JOB_FIELDS.map((field) => [field, Joi.any().strip()])),
 });
 

@@ -1,5 +1,6 @@
 /** Application settings: their shape, defaults and the rules a change must follow. */
 import Joi from 'joi';
+import { defaultNotifyRules, notifyDefaultsChangeSchema, type NotifyRules } from './notifications.ts';
 
 export interface Settings {
   /** Runs kept per job; older ones are pruned with their logs. */
@@ -10,6 +11,8 @@ export interface Settings {
   timezone: string;
   /** How many runs may be `running` at once; the rest wait `pending`. */
   max_concurrent_runs: number;
+  /** Default alert rules for every job; a job's `notify` overrides any of them. */
+  notify: NotifyRules;
 }
 
 export const THEMES = ['dark', 'light'] as const;
@@ -20,7 +23,7 @@ export function systemTimezone(): string {
 }
 
 export function defaultSettings(): Settings {
-  return { max_runs_per_job: 10, theme: 'dark', timezone: systemTimezone(), max_concurrent_runs: 2 };
+  return { max_runs_per_job: 10, theme: 'dark', timezone: systemTimezone(), max_concurrent_runs: 2, notify: defaultNotifyRules() };
 }
 
 /** True when `name` is a time zone this Node knows (IANA names such as Europe/Berlin, or UTC). */
@@ -44,4 +47,9 @@ export const settingsUpdateSchema = Joi.object({
   theme: Joi.string().valid(...THEMES),
   timezone,
   max_concurrent_runs: Joi.number().integer().min(1).max(16),
+  // Merged key by key into the stored defaults.
+  notify: notifyDefaultsChangeSchema,
 });
+
+/** A validated settings change: `notify` may hold any subset of the rules. */
+export type SettingsChange = Partial<Omit<Settings, 'notify'>> & { notify?: Partial<NotifyRules> };

@@ -14,7 +14,7 @@ export const jobChangeSchema = jobInputSchema
 export type JobChange = Partial<JobInput>;
 
 /**
- * Applies a change to a job: given fields replace the stored ones, `sync_options` merges key by key, `retention` is replaced whole,
+ * Applies a change to a job: given fields replace the stored ones, `sync_options` merges key by key, `retention` and `notify` are replaced whole,
  * and `destination_config` is replaced whole (its shape depends on the type). 400 VALIDATION_FAILED
  * when the result is not a valid job.
  */
@@ -31,6 +31,8 @@ export function mergeJobChange(job: JobRecord, change: JobChange): JobInput {
     backup_mode: change.backup_mode ?? job.backup_mode,
     // A policy is one decision: a given one replaces the stored one whole (absent rules are off).
     retention: change.retention ?? job.retention,
+    // The overrides are one decision too: a given `notify` replaces the stored one (`{}` back to the defaults).
+    notify: change.notify ?? job.notify ?? {},
   };
   const { error, value } = jobInputSchema.validate(merged, { convert: false });
   if (error) throw invalid('VALIDATION_FAILED', error.details[0]?.message ?? error.message);

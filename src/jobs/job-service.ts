@@ -31,6 +31,8 @@ export interface JobServiceDependencies {
   credentialExists(id: number): boolean;
   /** Refuses (403 PATH_NOT_ALLOWED) a job whose sources or local destination lie outside the allowed paths. */
   checkPaths(job: Pick<JobInput, 'source_dirs' | 'destination_type' | 'destination_config'>): Promise<void>;
+  /** Refuses (400 CHANNEL_NOT_FOUND) alert channel ids that do not exist. */
+  checkChannels(ids: readonly number[]): void;
   /** Called after jobs or schedules change, so timers follow. */
   onChange(): void;
   /** Drops what the job's destination remembered sending (see SyncContext.stateFile). */
@@ -122,6 +124,7 @@ export class JobService {
       credential_id: job.credential_id,
       backup_mode: job.backup_mode,
       retention: structuredClone(job.retention),
+      notify: structuredClone(job.notify ?? {}),
       created_at: job.created_at,
       updated_at: job.updated_at,
       last_run: this.deps.runs.latestOf(job.id),
@@ -148,6 +151,7 @@ export class JobService {
         `"backup_mode": "snapshots" keeps hard-linked snapshot folders on a local folder or USB drive; a ${input.destination_type} destination cannot hold them`,
       );
     }
+    if (input.notify?.channel_ids) this.deps.checkChannels(input.notify.channel_ids);
     if (input.credential_id !== null && !this.deps.credentialExists(input.credential_id)) {
       throw invalid('CREDENTIAL_NOT_FOUND', `Credential ${input.credential_id} does not exist`);
     }

@@ -7,10 +7,11 @@ import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { CredentialRecord } from '../domain/credentials.ts';
 import type { JobRecord } from '../domain/jobs.ts';
+import type { AlertRecord, AlertState, ChannelRecord } from '../domain/notifications.ts';
 import { emptyRetentionPolicy } from '../domain/retention.ts';
 import type { RunRecord } from '../domain/runs.ts';
 import type { StoredSchedule } from '../domain/schedules.ts';
-import type { Settings } from '../domain/settings.ts';
+import type { SettingsChange } from '../domain/settings.ts';
 import { removeStaleTempFiles, writeFileDurably } from './durable-file.ts';
 
 export const DATABASE_FILE = 'cairn-db.json';
@@ -46,15 +47,20 @@ export interface StoreData {
   users: UserRecord[];
   sessions: SessionRecord[];
   /** Only the settings the owner changed; defaults fill the rest at read time. */
-  settings: Partial<Settings>;
+  settings: SettingsChange;
   jobs: JobRecord[];
   schedules: StoredSchedule[];
   /** Run records only; their logs are files under logs/. */
   runs: RunRecord[];
   credentials: CredentialRecord[];
+  notification_channels: ChannelRecord[];
+  /** Alerts sent, oldest first, bounded (see AlertRepository). */
+  notification_history: AlertRecord[];
+  /** What the alert rules remember per job. */
+  alert_states: AlertState[];
 }
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * migrations[n] turns data of version n-1 into version n. Add one for every change of shape and
@@ -81,6 +87,13 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
       job.backup_mode ??= 'mirror';
       job.retention ??= emptyRetentionPolicy();
     }
+  },
+  // Alerts arrived: every job follows the default rules.
+  5: (data) => {
+    for (const job of data.jobs as Array<Record<string, unknown>>) job.notify ??= {};
+    data.notification_channels ??= [];
+    data.notification_history ??= [];
+    data.alert_states ??= [];
   },
 };
 

@@ -2,6 +2,7 @@
 import { openDatabase, type Database } from './database.ts';
 import { CredentialRepository } from './credentials.ts';
 import { JobRepository, RunRepository, ScheduleRepository } from './jobs.ts';
+import { AlertHistoryRepository, AlertStateRepository, ChannelRepository } from './notifications.ts';
 import { SessionRepository, SettingsRepository, UserRepository } from './repositories.ts';
 
 export { StoreUnavailableError, clearBlockedDatabase, DATABASE_FILE } from './database.ts';
@@ -10,6 +11,8 @@ export { writeFileDurably, loadOrCreateKeyFile, syncDirectory } from './durable-
 export type { UserRepository, SessionRepository, SettingsRepository } from './repositories.ts';
 export type { JobRepository, RunRepository, ScheduleRepository, NewRun } from './jobs.ts';
 export type { CredentialRepository } from './credentials.ts';
+export type { AlertHistoryRepository, AlertStateRepository, ChannelRepository } from './notifications.ts';
+export { ALERT_HISTORY_LIMIT } from './notifications.ts';
 
 export interface Store {
   users: UserRepository;
@@ -19,6 +22,9 @@ export interface Store {
   schedules: ScheduleRepository;
   runs: RunRepository;
   credentials: CredentialRepository;
+  channels: ChannelRepository;
+  alertHistory: AlertHistoryRepository;
+  alertStates: AlertStateRepository;
   /** Waits for pending writes. */
   close(): Promise<void>;
 }
@@ -34,6 +40,9 @@ export async function openStore(dataDir: string): Promise<Store> {
     schedules: new ScheduleRepository(db),
     runs: new RunRepository(db),
     credentials: new CredentialRepository(db),
+    channels: new ChannelRepository(db),
+    alertHistory: new AlertHistoryRepository(db),
+    alertStates: new AlertStateRepository(db),
     close: () => db.write(),
   };
 }

@@ -2,7 +2,7 @@
  * Small repositories over the database. Each method that changes data resolves only after the
  * change is durably on disk, so an acknowledged API call survives a crash.
  */
-import { defaultSettings, type Settings } from '../domain/settings.ts';
+import { defaultSettings, type Settings, type SettingsChange } from '../domain/settings.ts';
 import type { Database, SessionRecord, StoreData, UserRecord } from './database.ts';
 
 /** Hands out the next integer id of a collection; ids are never reused, even after deletes. */
@@ -97,12 +97,16 @@ export class SettingsRepository {
 
   /** The effective settings: what the owner set over the defaults. */
   get(): Settings {
-    return { ...defaultSettings(), ...this.db.data.settings };
+    const defaults = defaultSettings();
+    // Rules added by a later version get their defaults even when the owner set some of the others.
+    return { ...defaults, ...this.db.data.settings, notify: { ...defaults.notify, ...this.db.data.settings.notify } };
   }
 
-  /** Merges `change` (already validated) into the stored settings; omitted keys stay as they were. */
-  async update(change: Partial<Settings>): Promise<Settings> {
-    this.db.data.settings = { ...this.db.data.settings, ...change };
+  /** Merges `change` (already validated) into the stored settings; omitted keys stay as they were, `notify` merges key by key. */
+  async update(change: SettingsChange): Promise<Settings> {
+    const stored = this.db.data.settings;
+    const notify = change.notify === undefined ? stored.notify : { ...stored.notify, ...change.notify };
+    this.db.data.settings = { ...stored, ...change, ...(notify === undefined ? {} : { notify }) };
     await this.db.write();
     return this.get();
   }

@@ -1,6 +1,6 @@
 /** /settings (contract: Settings). */
 import type { ServerRoute } from '@hapi/hapi';
-import { settingsUpdateSchema, type Settings } from '../../domain/settings.ts';
+import { settingsUpdateSchema, type SettingsChange } from '../../domain/settings.ts';
 import type { SettingsService } from '../../settings/settings-service.ts';
 import { body } from '../validation.ts';
 
@@ -11,7 +11,7 @@ export function settingsRoutes(settings: SettingsService): ServerRoute[] {
       method: 'PUT',
       path: '/settings',
       options: { validate: { payload: body(settingsUpdateSchema) } },
-      handler: (request) => settings.update(request.payload as Partial<Settings>),
+      handler: (request) => settings.update(request.payload as SettingsChange),
     },
   ];
 }
