@@ -52,9 +52,20 @@ export interface StoreData {
   /** Run records only; their logs are files under logs/. */
   runs: RunRecord[];
   credentials: CredentialRecord[];
+  /** Per snapshots job, what its backup folder held when last read (shown while the drive is away). */
+  snapshot_tallies: SnapshotTally[];
 }
 
-export const SCHEMA_VERSION = 4;
+/** What a job's backup folder held when the daemon last listed it. */
+export interface SnapshotTally {
+  job_id: number;
+  /** Complete snapshots found. */
+  count: number;
+  /** Time of the newest one (ISO-8601 UTC), null when there was none. */
+  latest_at: string | null;
+}
+
+export const SCHEMA_VERSION = 5;
 
 /**
  * migrations[n] turns data of version n-1 into version n. Add one for every change of shape and
@@ -81,6 +92,10 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
       job.backup_mode ??= 'mirror';
       job.retention ??= emptyRetentionPolicy();
     }
+  },
+  // Snapshot counts are kept per job, so they show while the drive is unplugged.
+  5: (data) => {
+    data.snapshot_tallies ??= [];
   },
 };
 
