@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { invalid } from '../domain/errors.ts';
+import { invalid, isCairnError } from '../domain/errors.ts';
 import { isInside } from '../files/allowed-paths.ts';
 import { pathProblem } from '../files/fs-errors.ts';
 
@@ -66,11 +66,9 @@ export async function listSnapshotFolder(top: string, query: TreeQuery): Promise
   const relative = parts.join('/');
   const shown = `"${relative || '.'}" in the snapshot`;
   const problem = (error: unknown): never => {
-    throw pathProblem(shown, error);
+    throw isCairnError(error) ? error : pathProblem(shown, error);
   };
-  // The kernel follows each link on the way; only where it ends decides.
-  const real = await fs.realpath(path.join(top, ...parts)).catch(problem);
-  if (!isInside(top, real)) throw invalid('INVALID_PATH', `${shown} is a symbolic link that leads outside the snapshot`);
+  const real = await resolveInSnapshot(top, parts, shown).catch(problem);
   const stat = await fs.stat(real).catch(problem);
   if (!stat.isDirectory()) throw invalid('NOT_A_FOLDER', `${shown} is not a folder`);
 
@@ -83,6 +81,26 @@ export async function listSnapshotFolder(top: string, query: TreeQuery): Promise
     if (entry) entries.push(entryOf(name, entry));
   }
   return { path: relative, entries, total: names.length, limit: query.limit, offset: query.offset };
+}
+
+/**
+ * Follows `parts` below `top` one name at a time, each link resolved and refused as soon as it leads
+ * outside: nothing outside the snapshot is looked at, so its answers cannot tell what exists there.
+ */
+async function resolveInSnapshot(top: string, parts: string[], shown: string): Promise<string> {
+  let current = top;
+  for (const part of parts) {
+    const next = path.join(current, part);
+    const stat = await fs.lstat(next);
+    if (!stat.isSymbolicLink()) {
+      current = next;
+      continue;
+    }
+    const target = await fs.realpath(next).catch(() => null);
+    if (target === null || !isInside(top, target)) throw invalid('INVALID_PATH', `${shown} passes a symbolic link that leads outside the snapshot`);
+    current = target;
+  }
+  return current;
 }
 
 function entryOf(name: string, stat: import('node:fs').Stats): TreeEntry {
