@@ -13,7 +13,7 @@ import type { Destination } from '../destinations/types.ts';
 import type { EventBus } from '../events.ts';
 import { pathProblem } from '../files/fs-errors.ts';
 import type { Logger } from '../log.ts';
-import type { SnapshotTallyRepository } from '../store/index.ts';
+import type { SnapshotTally, SnapshotTallyRepository } from '../store/index.ts';
 import { deleteSnapshot, listSnapshots, type SnapshotInfo } from './drive-snapshots/index.ts';
 import { applyRetention, type KeepReason } from './retention.ts';
 import { retentionPreviewOf } from './retention-preview.ts';
@@ -80,8 +80,15 @@ export class SnapshotService {
       pending.add(work);
       void work.finally(() => pending.delete(work));
     };
-    const follow = ({ job_id }: { job_id: number }) => track(this.refresh(job_id));
-    const unsubscribe = [this.deps.events.on('snapshot:created', follow), this.deps.events.on('snapshot:removed', follow)];
+    // A drive may be unmounted right after its run: then the event itself moves the known counts.
+    const unsubscribe = [
+      this.deps.events.on('snapshot:created', ({ job_id, snapshot }) =>
+        track(this.refresh(job_id, (known) => ({ count: known.count + 1, latest: latestOf(known.latest_at, snapshot.time) }))),
+      ),
+      this.deps.events.on('snapshot:removed', ({ job_id }) =>
+        track(this.refresh(job_id, (known) => ({ count: Math.max(0, known.count - 1), latest: known.latest_at }))),
+      ),
+    ];
     track(
       (async () => {
         for (const job of this.deps.allJobs()) if (job.backup_mode === 'snapshots') await this.refresh(job.id);
@@ -129,8 +136,9 @@ export class SnapshotService {
     } finally {
       if (this.deleting.get(job.id) === removal) this.deleting.delete(job.id);
     }
-    await this.refresh(job.id);
+    // Announced first: the listeners' fallback (count - 1) then yields to this listing when it succeeds.
     this.deps.events.emit('snapshot:removed', { job_id: job.id, snapshot_id: snapshotId });
+    await this.refresh(job.id);
   }
 
   /** One page of a folder inside a snapshot (see listSnapshotFolder). */
@@ -171,13 +179,23 @@ export class SnapshotService {
     return { snapshot_count: tally?.count ?? null, latest_snapshot_at: tally?.latest_at ?? null };
   }
 
-  /** Reads the job's folder again to update its stored counts; a drive that is away keeps the last ones. */
-  private async refresh(jobId: number): Promise<void> {
+  /**
+   * Reads the job's folder again to update its stored counts. When it cannot be read (the drive is
+   * away), the last known counts stay, moved by `otherwise` when given (an event said what changed).
+   */
+  private async refresh(jobId: number, otherwise?: (known: SnapshotTally) => { count: number; latest: string | null }): Promise<void> {
+    const listing = this.listings + 1;
     try {
       const job = this.deps.jobOf(jobId);
       if (job.backup_mode === 'snapshots') await this.snapshotsOf(job);
     } catch (error) {
       if (!isCairnError(error)) this.deps.log.warn('could not read the snapshots of a job', { job_id: jobId, error: String(error) });
+      const known = this.deps.tallies.of(jobId);
+      // Only when no listing since has stored what is really there.
+      if (otherwise && known && (this.recorded.get(jobId) ?? 0) < listing) {
+        const moved = otherwise(known);
+        await this.deps.tallies.record(jobId, moved.count, moved.latest).catch(() => undefined);
+      }
     }
   }
 
@@ -217,6 +235,11 @@ export class SnapshotService {
   private retentionContext() {
     return { timezone: this.deps.timezone(), now: Date.now() };
   }
+}
+
+/** The later of two ISO-8601 UTC times (null: none). */
+function latestOf(known: string | null, time: string): string {
+  return known === null || Date.parse(time) > Date.parse(known) ? time : known;
 }
 
 function findIn(snapshots: SnapshotInfo[], snapshotId: string): SnapshotInfo {

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { localDestination } from '../../../src/destinations/local/index.ts';
 import { createSnapshot, type SnapshotInfo } from '../../../src/history/index.ts';
 import { createJob, finishedRun, isErrorShape, outsideDir, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 import { fileContent, waitFor } from '../../trees.ts';
@@ -288,6 +289,7 @@ history('deleting a snapshot leaves the others, is gone from the list and announ
   assert.is(response.status, 200);
   assert.equal(response.body, { message: 'Snapshot deleted' });
   assert.equal(removed, [{ job_id: context.job.id, snapshot_id: made[1].id }]);
+  assert.is((await admin.get(url(context))).body.snapshot_count, 2, 'the job view follows at once');
   assert.equal(
     (await admin.get(url(context, '/snapshots'))).body.snapshots.map((s: any) => s.id),
     [made[2].id, made[0].id],
@@ -351,6 +353,34 @@ history('a mirror job is 409 NOT_A_SNAPSHOT_JOB and an unknown job 404 on every 
   assert.equal([view.snapshot_count, view.latest_snapshot_at], [null, null]);
 });
 
+history('a restore run whose snapshot is gone by the time it starts fails saying so; an id is never a path', async (context) => {
+  const target = tempDir('cairn-late-');
+  const { signal } = new AbortController();
+  for (const snapshot of ['2026-11-02T110000+0100', '..', '../cairn', '.', '']) {
+    const error = await localDestination
+      .restore({
+        config: { mount_point: context.drive.mount, backup_subdir: 'cairn', usb_uuid: null, auto_mount: false, auto_unmount: false },
+        secret: null,
+        sources: [context.source],
+        target,
+        paths: null,
+        snapshot,
+        hostKeys: { check: async () => 'matched' as const },
+        verbosity: 'normal',
+        signal,
+        log: () => undefined,
+        progress: () => undefined,
+      })
+      .then(
+        () => null,
+        (caught) => caught,
+      );
+    assert.ok(error, snapshot);
+    assert.is(error.code, 'SNAPSHOT_NOT_FOUND', `${snapshot}: ${error.message}`);
+  }
+  assert.equal(readdirSync(target), []);
+});
+
 history('job views carry the snapshot count and newest time, following snapshot:created', async (context) => {
   const { admin, daemon } = context;
   const before = (await admin.get(url(context))).body;
@@ -380,6 +410,15 @@ history('the counts survive a restart while the drive is away, and history route
   assert.ok(isErrorShape(listed.body, 'DRIVE_NOT_MOUNTED'));
   // A failed read does not forget what was known.
   assert.is((await context.admin.get(url(context))).body.snapshot_count, 3);
+
+  // A run's snapshot announced while the drive cannot be read (unplugged right after) still counts.
+  const announced = { ...context.made[0], id: '2026-11-05T110000+0100', time: '2026-11-05T10:00:00.000Z', path: '/nowhere' };
+  context.daemon.events.emit('snapshot:created', { job_id: context.job.id, snapshot: announced });
+  const moved = await waitFor('the count to move', async () => {
+    const job = (await context.admin.get(url(context))).body;
+    return job.snapshot_count === 4 ? job : null;
+  });
+  assert.is(moved.latest_snapshot_at, '2026-11-05T10:00:00.000Z');
 });
 
 history.run();
