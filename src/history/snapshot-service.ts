@@ -173,10 +173,14 @@ export class SnapshotService {
     return snapshots[0].id;
   }
 
-  /** The snapshot fields of a job view, from the store: never reads the drive. */
+  /**
+   * The snapshot fields of a job view, from the store: never reads the drive. Counts read from
+   * another folder (the job was pointed elsewhere since) are not shown.
+   */
   fieldsOf(job: JobRecord): JobSnapshotFields {
     const tally = job.backup_mode === 'snapshots' ? this.deps.tallies.of(job.id) : undefined;
-    return { snapshot_count: tally?.count ?? null, latest_snapshot_at: tally?.latest_at ?? null };
+    if (!tally || tally.folder !== this.identityOf(job)) return { snapshot_count: null, latest_snapshot_at: null };
+    return { snapshot_count: tally.count, latest_snapshot_at: tally.latest_at };
   }
 
   /**
@@ -194,7 +198,7 @@ export class SnapshotService {
       // Only when no listing since has stored what is really there.
       if (otherwise && known && (this.recorded.get(jobId) ?? 0) < listing) {
         const moved = otherwise(known);
-        await this.deps.tallies.record(jobId, moved.count, moved.latest).catch(() => undefined);
+        await this.deps.tallies.record(jobId, known.folder, moved.count, moved.latest).catch(() => undefined);
       }
     }
   }
@@ -222,9 +226,14 @@ export class SnapshotService {
     const snapshots = await listSnapshots(folder).catch(asDriveProblem('the backup folder'));
     if ((this.recorded.get(job.id) ?? 0) < listing) {
       this.recorded.set(job.id, listing);
-      await this.deps.tallies.record(job.id, snapshots.length, snapshots[0]?.time ?? null);
+      await this.deps.tallies.record(job.id, this.identityOf(job), snapshots.length, snapshots[0]?.time ?? null);
     }
     return snapshots;
+  }
+
+  /** Names the job's backup folder (type and path) without reading it. */
+  private identityOf(job: JobRecord): string {
+    return this.deps.destinationOf(job.destination_type).identity(job.destination_config);
   }
 
   private keptByOf(snapshots: SnapshotInfo[], policy: RetentionPolicy): Map<string, KeepReason[]> {

@@ -63,6 +63,8 @@ export interface SnapshotTally {
   count: number;
   /** Time of the newest one (ISO-8601 UTC), null when there was none. */
   latest_at: string | null;
+  /** The folder it was read from (the destination's identity): counts of another folder are not shown. */
+  folder: string;
 }
 
 export const SCHEMA_VERSION = 5;

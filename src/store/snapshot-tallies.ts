@@ -12,12 +12,12 @@ export class SnapshotTallyRepository {
     return this.db.data.snapshot_tallies.find((tally) => tally.job_id === jobId);
   }
 
-  /** Records what the job's folder holds now; writes only when it differs from what is stored. */
-  async record(jobId: number, count: number, latestAt: string | null): Promise<void> {
+  /** Records what the job's folder `folder` holds now; writes only when it differs from what is stored. */
+  async record(jobId: number, folder: string, count: number, latestAt: string | null): Promise<void> {
     const tally = this.of(jobId);
-    if (tally?.count === count && tally.latest_at === latestAt) return;
-    if (tally) Object.assign(tally, { count, latest_at: latestAt });
-    else this.db.data.snapshot_tallies.push({ job_id: jobId, count, latest_at: latestAt });
+    if (tally?.count === count && tally.latest_at === latestAt && tally.folder === folder) return;
+    if (tally) Object.assign(tally, { count, latest_at: latestAt, folder });
+    else this.db.data.snapshot_tallies.push({ job_id: jobId, count, latest_at: latestAt, folder });
     await this.db.write();
   }
 }

@@ -120,6 +120,8 @@ history('the snapshots are listed newest first with their figures, and each can 
 
   const one = await admin.get(url(context, snap(made[1].id)));
   assert.is(one.status, 200);
+  // The id's "+" may also be sent as it is.
+  assert.equal((await admin.get(url(context, `/snapshots/${made[1].id}`))).body, one.body);
   assert.equal(one.body, listed.body.snapshots[1]);
   assert.not.ok('path' in one.body, 'the folder on the drive is not part of the answer');
 });
@@ -394,6 +396,13 @@ history('job views carry the snapshot count and newest time, following snapshot:
   // A job body read back and sent again is accepted (the fields are read-only).
   const { id: _id, ...body } = listed;
   assert.is((await admin.put(url(context), body)).status, 200);
+
+  // Pointed at another folder, the job does not show the old folder's counts; pointed back, it does.
+  const elsewhere = await admin.put(url(context), { destination_config: { ...listed.destination_config, backup_subdir: 'other' } });
+  assert.is(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+  assert.equal([elsewhere.body.snapshot_count, elsewhere.body.latest_snapshot_at], [null, null]);
+  const back = await admin.put(url(context), { destination_config: listed.destination_config });
+  assert.equal([back.body.snapshot_count, back.body.latest_snapshot_at], [3, '2026-11-04T10:00:00.000Z']);
 });
 
 history('the counts survive a restart while the drive is away, and history routes say the drive is not mounted', async (context) => {

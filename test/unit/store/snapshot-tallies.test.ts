@@ -34,12 +34,12 @@ test('a store from before the counts opens with none known', async () => {
 test('a recorded count is on disk when record resolves, and reopens', async () => {
   const dir = tempDir();
   const store = await openStore(dir);
-  await store.snapshotTallies.record(7, 3, '2026-12-05T02:15:00.000Z');
+  await store.snapshotTallies.record(7, 'local:/mnt/usb', 3, '2026-12-05T02:15:00.000Z');
   const onDisk = JSON.parse(readFileSync(path.join(dir, DATABASE_FILE), 'utf8'));
-  assert.equal(onDisk.snapshot_tallies, [{ job_id: 7, count: 3, latest_at: '2026-12-05T02:15:00.000Z' }]);
-  await store.snapshotTallies.record(7, 0, null);
+  assert.equal(onDisk.snapshot_tallies, [{ job_id: 7, count: 3, latest_at: '2026-12-05T02:15:00.000Z', folder: 'local:/mnt/usb' }]);
+  await store.snapshotTallies.record(7, 'local:/mnt/usb', 0, null);
   await store.close();
-  assert.equal((await openStore(dir)).snapshotTallies.of(7), { job_id: 7, count: 0, latest_at: null });
+  assert.equal((await openStore(dir)).snapshotTallies.of(7), { job_id: 7, count: 0, latest_at: null, folder: 'local:/mnt/usb' });
 });
 
 test('deleting a job drops its count', async () => {
@@ -47,8 +47,8 @@ test('deleting a job drops its count', async () => {
   const store = await openStore(dir);
   const { id: _id, created_at: _c, updated_at: _u, ...input } = job;
   const created = await store.jobs.create(input as never);
-  await store.snapshotTallies.record(created.id, 2, '2026-12-05T02:15:00.000Z');
-  await store.snapshotTallies.record(created.id + 1, 5, null);
+  await store.snapshotTallies.record(created.id, 'local:/mnt/usb', 2, '2026-12-05T02:15:00.000Z');
+  await store.snapshotTallies.record(created.id + 1, 'local:/mnt/other', 5, null);
   await store.jobs.delete(created.id);
   assert.is(store.snapshotTallies.of(created.id), undefined);
   assert.equal(store.snapshotTallies.of(created.id + 1)?.count, 5);
