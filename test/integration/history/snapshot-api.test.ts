@@ -500,6 +500,30 @@ preview('a policy in the body is previewed instead of the stored one, which stay
   assert.equal(inventory(root), before);
 });
 
+preview("buckets are read in the settings' time zone", async ({ admin, job }) => {
+  // At UTC+14 each 12:00 UTC snapshot falls on the next local day: 29 and 30 November share a week.
+  assert.is((await admin.put('/api/settings', { timezone: 'Pacific/Kiritimati' })).status, 200);
+  try {
+    const response = await admin.post(`/api/jobs/${job.id}/retention/preview`);
+    assert.equal(
+      response.body.keep.map((entry: any) => [entry.id, entry.reasons.map((reason: any) => reason.rule)]),
+      [
+        [idOfDay(30), ['keep_daily', 'keep_weekly']],
+        [idOfDay(29), ['keep_daily']],
+        [idOfDay(28), ['keep_daily', 'keep_weekly']],
+        [idOfDay(27), ['keep_daily']],
+        [idOfDay(26), ['keep_daily']],
+        [idOfDay(21), ['keep_weekly']],
+      ],
+    );
+    const listed = (await admin.get(`/api/jobs/${job.id}/snapshots`)).body.snapshots;
+    assert.equal(listed.find((s: any) => s.id === idOfDay(21)).kept_by, [{ rule: 'keep_weekly' }]);
+    assert.equal(listed.find((s: any) => s.id === idOfDay(22)).kept_by, []);
+  } finally {
+    await admin.put('/api/settings', { timezone: ZONE });
+  }
+});
+
 preview('a bad preview body is 400 and changes nothing', async ({ admin, job, root }) => {
   const before = inventory(root);
   for (const bad of [null, [], 'all', { keep_last: -5 }, { keep_within: 'soon' }, { whatever: 1 }]) {
