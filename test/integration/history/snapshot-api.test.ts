@@ -534,4 +534,21 @@ preview('a bad preview body is 400 and changes nothing', async ({ admin, job, ro
   assert.equal(inventory(root), before);
 });
 
+preview('deletes sent at once are done one at a time: the same snapshot twice is deleted once, then 404', async ({ admin, job, root }) => {
+  const remove = (day: number) => admin.delete(`/api/jobs/${job.id}/snapshots/${encodeURIComponent(idOfDay(day))}`);
+  const answers = await Promise.all([remove(1), remove(1), remove(2), remove(1)]);
+  assert.equal(
+    answers.map((answer) => [answer.status, answer.body.code ?? answer.body.message]),
+    [
+      [200, 'Snapshot deleted'],
+      [404, 'SNAPSHOT_NOT_FOUND'],
+      [200, 'Snapshot deleted'],
+      [404, 'SNAPSHOT_NOT_FOUND'],
+    ],
+  );
+  assert.is((await admin.get(`/api/jobs/${job.id}/snapshots`)).body.total, 28);
+  assert.not.ok(readdirSync(root).some((name) => name.startsWith('.')), 'no half-deleted folder left');
+  assert.is((await admin.get(`/api/jobs/${job.id}`)).body.snapshot_count, 28);
+});
+
 preview.run();
