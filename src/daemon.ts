@@ -15,11 +15,13 @@ import { AuthService, RateLimiter, SessionService, SetupCode, type RateLimiterOp
 import { ALLOWED_PATHS_SETTING, type Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
 import { lockDataDir } from './data-dir-lock.ts';
+import type { JobRecord } from './domain/jobs.ts';
 import { destinationOf } from './destinations/index.ts';
 import { DriveListings, driveOperations, DriveService, monitorBlockEvents, OutcomeSignal, PlugInPolicy } from './devices/index.ts';
 import { AllowedPaths } from './files/allowed-paths.ts';
 import { FolderService } from './files/folder-service.ts';
 import { EventBus } from './events.ts';
+import { SnapshotService } from './history/index.ts';
 import { checkDestinationFolders, JobPaths } from './jobs/job-paths.ts';
 import { JobService } from './jobs/job-service.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -170,6 +172,17 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     });
     alerts.start();
     teardown.push(() => alerts.stop());
+    // The job service shows the snapshot counts, and this one looks jobs up through it.
+    const snapshots: SnapshotService = new SnapshotService({
+      jobOf: (id): JobRecord => jobs.require(id),
+      allJobs: () => store.jobs.all(),
+      destinationOf,
+      timezone: () => store.settings.get().timezone,
+      activeRunOf: (jobId) => runManager.activeRunOf(jobId),
+      events,
+      tallies: store.snapshotTallies,
+      log,
+    });
 
     const jobs = new JobService({
       jobs: store.jobs,
@@ -184,7 +197,11 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       checkPaths: (job) => jobPaths.checkSaved(job),
       onChange: () => schedules.refresh(),
       forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
+      snapshotFieldsOf: (job) => snapshots.fieldsOf(job),
+      snapshotForRestore: (job, snapshotId) => snapshots.snapshotForRestore(job, snapshotId),
     });
+    const stopFollowingSnapshots = snapshots.start();
+    teardown.push(stopFollowingSnapshots);
 
     const drives = driveOperations(driveListings);
     const plugIn = new PlugInPolicy({
@@ -224,6 +241,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       trustedProxies: config.trustedProxies,
       settings: new SettingsService(store.settings, () => schedules.refresh(), (ids) => channels.checkExist(ids)),
       jobs,
+      snapshots,
       runManager,
       history: new RunHistory(store.runs, store.jobs, logs),
       schedules,

@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import type { DriveService } from '../devices/index.ts';
 import type { CredentialService } from '../credentials/credential-service.ts';
 import type { FolderService } from '../files/folder-service.ts';
+import type { SnapshotService } from '../history/index.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { ChannelService } from '../notifications/index.ts';
 import type { AlertHistoryRepository } from '../store/index.ts';
@@ -26,6 +27,7 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { snapshotRoutes } from './routes/snapshots.ts';
 import { systemRoutes } from './routes/system.ts';
 import { totpRoutes } from './routes/totp.ts';
 import { failAction } from './validation.ts';
@@ -100,6 +102,8 @@ export interface ApiDependencies {
   trustedProxies: readonly string[];
   settings: SettingsService;
   jobs: JobService;
+  /** A snapshots job's history: list, get, delete, browse, retention preview. */
+  snapshots: SnapshotService;
   /** Starts and cancels runs. */
   runManager: RunManager;
   history: RunHistory;
@@ -154,6 +158,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...totpRoutes(deps.auth, deps.loginLimiter, clients),
           ...settingsRoutes(deps.settings),
           ...jobRoutes(deps.jobs, deps.runManager),
+          ...snapshotRoutes(deps.snapshots, deps.jobs),
           ...runRoutes(deps.history),
           ...credentialRoutes(deps.credentials),
           ...scheduleRoutes(deps.schedules),

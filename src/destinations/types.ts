@@ -138,6 +138,11 @@ export interface RestoreContext<Config> {
   target: string;
   /** Paths inside the backup (`<source name>/<path>`, file or folder) to restore; null for everything. */
   paths: string[] | null;
+  /**
+   * For a snapshots job: the id of the snapshot to read (destinations with `snapshotFolder` only),
+   * checked against the destination's own listing when the restore starts; absent: the backup itself.
+   */
+  snapshot?: string;
   hostKeys: HostKeyPins;
   /** The job's verbosity: which files the log names. */
   verbosity: Verbosity;

@@ -103,7 +103,7 @@ export const syncOptionsSchema = Joi.object({
 }).default();
 
 /** Fields of a job read from a stored record that a client may send back but cannot change. */
-export const READ_ONLY_JOB_FIELDS = ['id', 'created_at', 'updated_at', 'last_run', 'schedules'] as const;
+export const READ_ONLY_JOB_FIELDS = ['id', 'created_at', 'updated_at', 'last_run', 'schedules', 'snapshot_count', 'latest_snapshot_at'] as const;
 
 /**
  * A job body. `destination_config` is only checked to be an object here; the destination

@@ -1,6 +1,7 @@
 /**
- * History: what a job keeps of its past. Today the retention engine shared by every kind of
- * history; the public surface of this folder, nobody imports deeper.
+ * History: what a job keeps of its past. The retention engine shared by every kind of history, the
+ * drive snapshot engine, and the service the API reads and edits history through; the public surface
+ * of this folder, nobody imports deeper.
  */
 export {
   applyRetention,
@@ -11,3 +12,11 @@ export {
 } from './retention.ts';
 export { retentionPreviewOf, type RetentionPreview } from './retention-preview.ts';
 export * from './drive-snapshots/index.ts';
+export {
+  SnapshotService,
+  type JobSnapshotFields,
+  type RetentionPreviewView,
+  type SnapshotServiceDependencies,
+  type SnapshotView,
+} from './snapshot-service.ts';
+export { snapshotPathParts, type TreeEntry, type TreeEntryType, type TreePage, type TreeQuery } from './snapshot-tree.ts';

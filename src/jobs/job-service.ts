@@ -6,6 +6,7 @@ import { conflict, invalid, notFound } from '../domain/errors.ts';
 import { duplicateBasenames, JOB_NAME_MAX, type JobInput, type JobRecord } from '../domain/jobs.ts';
 import type { RunSummary } from '../domain/runs.ts';
 import type { ScheduleView } from '../domain/schedules.ts';
+import type { JobSnapshotFields } from '../history/index.ts';
 import { destinationOf, validateDestinationConfig } from '../destinations/index.ts';
 import type { AllowedPaths } from '../files/allowed-paths.ts';
 import type { RunLogs } from '../logs/index.ts';
@@ -15,7 +16,7 @@ import { mergeJobChange, type JobChange } from './job-change.ts';
 import { restoreTargetFor, type RestoreInput } from './restore-target.ts';
 
 /** A job as the API shows it. */
-export type JobView = JobRecord & { last_run: RunSummary | null; schedules: ScheduleView[] };
+export type JobView = JobRecord & JobSnapshotFields & { last_run: RunSummary | null; schedules: ScheduleView[] };
 
 export interface JobServiceDependencies {
   jobs: JobRepository;
@@ -37,6 +38,10 @@ export interface JobServiceDependencies {
   onChange(): void;
   /** Drops what the job's destination remembered sending (see SyncContext.stateFile). */
   forgetSentFiles(jobId: number): Promise<void>;
+  /** The job's last known snapshot count and newest snapshot time (never read from the drive). */
+  snapshotFieldsOf(job: JobRecord): JobSnapshotFields;
+  /** The snapshot a restore reads (see SnapshotService.snapshotForRestore): null for a mirror job. */
+  snapshotForRestore(job: JobRecord, snapshotId: string | null): Promise<string | null>;
 }
 
 export class JobService {
@@ -72,13 +77,17 @@ export class JobService {
   }
 
   /**
-   * Starts a restore run of the job's backup into a checked target folder (see restore-target.ts):
-   * the run's id and the real path it writes to. 409 RUN_IN_PROGRESS while the job has a run.
+   * Starts a restore run of the job's backup (a snapshots job: the snapshot named, else its newest)
+   * into a checked target folder (see restore-target.ts): the run's id, the real path it writes to
+   * and the snapshot it reads. The snapshot is checked before the target folder is made.
+   * 409 RUN_IN_PROGRESS while the job has a run; 404 SNAPSHOT_NOT_FOUND; 409 NOT_A_SNAPSHOT_JOB.
    */
-  async restore(id: number, input: RestoreInput): Promise<{ run_id: number; target_dir: string }> {
-    const restore = await restoreTargetFor(this.require(id), input, this.deps.allowed);
-    const run = await this.deps.runManager.request(id, { trigger: 'restore', restore });
-    return { run_id: run.id, target_dir: restore.target };
+  async restore(id: number, input: RestoreInput): Promise<{ run_id: number; target_dir: string; snapshot_id: string | null }> {
+    const job = this.require(id);
+    const snapshot = await this.deps.snapshotForRestore(job, input.snapshot_id ?? null);
+    const restore = await restoreTargetFor(job, input, this.deps.allowed);
+    const run = await this.deps.runManager.request(id, { trigger: 'restore', restore: snapshot === null ? restore : { ...restore, snapshot } });
+    return { run_id: run.id, target_dir: restore.target, snapshot_id: snapshot };
   }
 
   /** Deletes the job, its schedules, its runs and their logs; refused while a run is active. */
@@ -127,6 +136,7 @@ export class JobService {
       notify: structuredClone(job.notify ?? {}),
       created_at: job.created_at,
       updated_at: job.updated_at,
+      ...this.deps.snapshotFieldsOf(job),
       last_run: this.deps.runs.latestOf(job.id),
       schedules: this.deps.schedulesOf(job.id),
     };

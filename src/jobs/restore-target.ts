@@ -17,6 +17,8 @@ export interface RestoreInput {
   target_dir: string;
   paths?: string[];
   overwrite_sources: boolean;
+  /** A snapshots job's snapshot to restore from (default: the newest); refused for a mirror job. */
+  snapshot_id?: string;
 }
 
 export const restoreInputSchema = Joi.object({
@@ -32,6 +34,8 @@ export const restoreInputSchema = Joi.object({
     .min(1)
     .max(1000),
   overwrite_sources: Joi.boolean().default(false),
+  // Only compared with the job's listing, never used as a path; the length bounds an absurd body.
+  snapshot_id: Joi.string().min(1).max(100),
 });
 
 /** The real path of `file`, or of its deepest existing ancestor with the rest appended. */

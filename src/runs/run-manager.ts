@@ -60,6 +60,8 @@ export interface RunRequest {
 export interface RestoreRequest {
   target: string;
   paths: string[] | null;
+  /** For a snapshots job: the snapshot restored from (passed to the destination as is). */
+  snapshot?: string;
 }
 
 /** Why a run was aborted: the owner cancelled it, the daemon is stopping, or its drive was pulled out. */
@@ -215,10 +217,11 @@ export class RunManager {
       };
       let totals: TransferTotals;
       if (restore) {
-        log('info', `Restoring "${job.name}" from ${destination.describe().name} into ${restore.target}${restore.paths ? ` (${restore.paths.join(', ')})` : ''}`);
+        const from = `${destination.describe().name}${restore.snapshot ? ` (snapshot ${restore.snapshot})` : ''}`;
+        log('info', `Restoring "${job.name}" from ${from} into ${restore.target}${restore.paths ? ` (${restore.paths.join(', ')})` : ''}`);
         const target = await this.deps.paths.forRestore(job, restore.target);
         signal.throwIfAborted();
-        totals = await destination.restore({ ...common, target, paths: restore.paths, verbosity: job.sync_options.verbosity });
+        totals = await destination.restore({ ...common, target, paths: restore.paths, snapshot: restore.snapshot, verbosity: job.sync_options.verbosity });
       } else {
         log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${job.sync_options.dry_run ? ' (dry run: nothing is written)' : ''}`);
         this.refuseSharedDestination(job, destination);

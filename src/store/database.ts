@@ -58,9 +58,22 @@ export interface StoreData {
   notification_history: AlertRecord[];
   /** What the alert rules remember per job. */
   alert_states: AlertState[];
+  /** Per snapshots job, what its backup folder held when last read (shown while the drive is away). */
+  snapshot_tallies: SnapshotTally[];
 }
 
-export const SCHEMA_VERSION = 5;
+/** What a job's backup folder held when the daemon last listed it. */
+export interface SnapshotTally {
+  job_id: number;
+  /** Complete snapshots found. */
+  count: number;
+  /** Time of the newest one (ISO-8601 UTC), null when there was none. */
+  latest_at: string | null;
+  /** The folder it was read from (the destination's identity): counts of another folder are not shown. */
+  folder: string;
+}
+
+export const SCHEMA_VERSION = 6;
 
 /**
  * migrations[n] turns data of version n-1 into version n. Add one for every change of shape and
@@ -94,6 +107,10 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
     data.notification_channels ??= [];
     data.notification_history ??= [];
     data.alert_states ??= [];
+  },
+  // Snapshot counts are kept per job, so they show while the drive is unplugged.
+  6: (data) => {
+    data.snapshot_tallies ??= [];
   },
 };
 

@@ -4,15 +4,17 @@ import { CredentialRepository } from './credentials.ts';
 import { JobRepository, RunRepository, ScheduleRepository } from './jobs.ts';
 import { AlertHistoryRepository, AlertStateRepository, ChannelRepository } from './notifications.ts';
 import { SessionRepository, SettingsRepository, UserRepository } from './repositories.ts';
+import { SnapshotTallyRepository } from './snapshot-tallies.ts';
 
 export { StoreUnavailableError, clearBlockedDatabase, DATABASE_FILE } from './database.ts';
-export type { SessionRecord, UserRecord } from './database.ts';
+export type { SessionRecord, SnapshotTally, UserRecord } from './database.ts';
 export { writeFileDurably, loadOrCreateKeyFile, syncDirectory } from './durable-file.ts';
 export type { UserRepository, SessionRepository, SettingsRepository } from './repositories.ts';
 export type { JobRepository, RunRepository, ScheduleRepository, NewRun } from './jobs.ts';
 export type { CredentialRepository } from './credentials.ts';
 export type { AlertHistoryRepository, AlertStateRepository, ChannelRepository } from './notifications.ts';
 export { ALERT_HISTORY_LIMIT } from './notifications.ts';
+export type { SnapshotTallyRepository } from './snapshot-tallies.ts';
 
 export interface Store {
   users: UserRepository;
@@ -25,6 +27,7 @@ export interface Store {
   channels: ChannelRepository;
   alertHistory: AlertHistoryRepository;
   alertStates: AlertStateRepository;
+  snapshotTallies: SnapshotTallyRepository;
   /** Waits for pending writes. */
   close(): Promise<void>;
 }
@@ -43,6 +46,7 @@ export async function openStore(dataDir: string): Promise<Store> {
     channels: new ChannelRepository(db),
     alertHistory: new AlertHistoryRepository(db),
     alertStates: new AlertStateRepository(db),
+    snapshotTallies: new SnapshotTallyRepository(db),
     close: () => db.write(),
   };
 }

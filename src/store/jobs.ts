@@ -36,13 +36,14 @@ export class JobRepository {
     return job;
   }
 
-  /** Deletes the job with its schedules and run records (the caller removes run logs). */
+  /** Deletes the job with its schedules, run records and snapshot tally (the caller removes run logs). */
   async delete(id: number): Promise<RunRecord[]> {
     const data = this.db.data;
     const runs = data.runs.filter((run) => run.job_id === id);
     data.jobs = data.jobs.filter((job) => job.id !== id);
     data.schedules = data.schedules.filter((schedule) => schedule.job_id !== id);
     data.runs = data.runs.filter((run) => run.job_id !== id);
+    data.snapshot_tallies = data.snapshot_tallies.filter((tally) => tally.job_id !== id);
     await this.db.write();
     return runs;
   }

@@ -17,6 +17,8 @@ import { localBackupReader } from './backup-reader.ts';
 import { copySource } from './copy-source.ts';
 import { checkMount, resolveInside, type CheckedMount } from './destination-root.ts';
 import { filesystemTypeOf, isFatLike } from './mounts.ts';
+// The listing alone, not history/index.ts: the snapshot engine there imports this destination back.
+import { listSnapshots } from '../../history/drive-snapshots/snapshot-list.ts';
 
 /** The job's `destination_config` for type `local`, after `configSchema` applied its defaults. */
 export interface LocalConfig {
@@ -90,7 +92,14 @@ async function checkStillOnDrive(mount: CheckedMount, config: LocalConfig): Prom
 async function restore(context: RestoreContext<LocalConfig>): Promise<TransferTotals> {
   const mount = await checkMount(context.config);
   const root = await resolveInside(mount.path, context.config.backup_subdir, false);
-  return restoreFromStore(context, localBackupReader(root.path));
+  return restoreFromStore(context, localBackupReader(context.snapshot === undefined ? root.path : await snapshotPath(root.path, context.snapshot)));
+}
+
+/** The folder of the complete snapshot `id`, found in the listing (an id is never used as a path unchecked). */
+async function snapshotPath(root: string, id: string): Promise<string> {
+  const snapshot = (await listSnapshots(root)).find((info) => info.id === id);
+  if (!snapshot) throw new CairnError('not_found', 'SNAPSHOT_NOT_FOUND', `There is no snapshot ${id} in ${root} (deleted or pruned since the restore was asked for?)`);
+  return snapshot.path;
 }
 
 async function snapshotFolder(config: LocalConfig, create: boolean): Promise<string> {
