@@ -216,7 +216,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     // The CLI on the box reaches a daemon listening on every address through loopback (plain HTTP is always served there).
     const localUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${listening.port}` : url;
     teardown.push(await startAdminSocket(config.dataDir, { auth, url: localUrl, onPasswordReset: () => loginLimiter.clear() }));
-    log.info(`Cairn ${VERSION} listening on ${httpsUrl ? `${httpsUrl} (and plain HTTP for ${config.plainHttp === 'any' ? 'every address' : 'this box'})` : url}`, {
+    // Plain first: scripts and tests read the URL after "listening on", and plain HTTP is what works on the box.
+    const served = config.plainHttp === 'any' ? '' : ` (plain HTTP for this box only)`;
+    log.info(`Cairn ${VERSION} listening on ${url}${httpsUrl ? ` and ${httpsUrl}` : ''}${served}`, {
       data_dir: config.dataDir,
       ...(certificate ? { certificate: certificate.file, fingerprint_sha256: certificate.fingerprint } : {}),
     });
