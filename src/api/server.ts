@@ -194,6 +194,6 @@ export function openApiPort(server: Hapi.Server, options: ApiPortOptions): Promi
     secureContext,
     admitsPlain: (socket) => options.plainHttp === 'any' || isOpenedOnThisBox(socket.remoteAddress, socket.localAddress),
     refusal,
-    firstByteTimeoutMs: options.limits.headersTimeoutMs,
+    greetingTimeoutMs: options.limits.headersTimeoutMs,
   });
 }

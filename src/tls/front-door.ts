@@ -27,8 +27,11 @@ export interface FrontDoorOptions {
   admitsPlain(socket: net.Socket): boolean;
   /** What the 403 tells a plain client that was not admitted. */
   refusal: string;
-  /** A connection that sends nothing for this long is closed (the HTTP server's deadlines start after it). */
-  firstByteTimeoutMs: number;
+  /**
+   * A connection must send its first byte, and a TLS one finish its handshake, within this long, or
+   * it is closed: the HTTP server's own deadlines only start with the first byte of a request.
+   */
+  greetingTimeoutMs: number;
 }
 
 /** The listening port. */
@@ -50,7 +53,7 @@ export async function openFrontDoor(options: FrontDoorOptions): Promise<FrontDoo
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    socket.setTimeout(options.firstByteTimeoutMs, () => socket.destroy());
+    socket.setTimeout(options.greetingTimeoutMs, () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
       socket.setTimeout(0);
       socket.pause();
@@ -64,6 +67,9 @@ export async function openFrontDoor(options: FrontDoorOptions): Promise<FrontDoo
       // The TLS socket reads what was put back first, then the rest from the connection.
       const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: options.secureContext, ALPNProtocols: ['http/1.1'] });
       secure.on('error', () => secure.destroy());
+      const handshake = setTimeout(() => secure.destroy(), options.greetingTimeoutMs);
+      secure.once('secure', () => clearTimeout(handshake));
+      secure.once('close', () => clearTimeout(handshake));
       options.server.emit('connection', secure);
       return;
     }

@@ -5,7 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -104,6 +105,12 @@ test('the certificate made at first start is ECDSA P-256 naming the box, its key
   } finally {
     await second.stop();
   }
+  // A key others can read is no longer a secret: the daemon refuses it rather than serve it.
+  const keyFile = path.join(dataDir, 'tls', 'private-key.pem');
+  chmodSync(keyFile, 0o644);
+  const refused = await startTestDaemon({ ...HTTPS, dataDir }).catch((error: Error) => error);
+  assert.instance(refused, Error);
+  assert.match((refused as Error).message, `${keyFile} is readable by other users (mode 644); run: chmod 600 ${keyFile}`);
 });
 
 test("the owner's own certificate and key are served when configured; a key of another certificate refuses to start, naming it", async () => {
@@ -227,6 +234,36 @@ test('another computer: plain HTTP (requests and WebSockets) is refused 403 HTTP
     }
   } finally {
     await lan.remove();
+  }
+});
+
+test('over HTTPS too, a client over its connection cap is answered 429, and a connection that stalls before or inside the handshake is closed', async () => {
+  const daemon = await startTestDaemon(HTTPS, { apiLimits: { connectionsPerClient: 2, headersTimeoutMs: 1000, timeoutCheckIntervalMs: 200 } });
+  try {
+    const port = Number(new URL(daemon.httpsUrl!).port);
+    const held = [await pinnedConnection('127.0.0.1', port, daemon.certificate!.fingerprint), await pinnedConnection('127.0.0.1', port, daemon.certificate!.fingerprint)];
+    const third = await pinnedConnection('127.0.0.1', port, daemon.certificate!.fingerprint);
+    let reply = '';
+    third.on('data', (chunk) => (reply += chunk));
+    third.write('GET /api/system/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await waitFor('the 429', () => reply.includes('}'), 10_000);
+    assert.match(reply, /^HTTP\/1\.1 429/);
+    assert.ok(isErrorShape(JSON.parse(reply.slice(reply.indexOf('{'))), 'TOO_MANY_CONNECTIONS'));
+    [...held, third].forEach((socket) => socket.destroy());
+
+    // Silent, and one byte of a handshake then nothing: both are closed by the daemon, not held.
+    for (const bytes of [null, Buffer.from([0x16])]) {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      if (bytes) socket.write(bytes);
+      const closed = await new Promise<boolean>((resolve) => {
+        socket.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), 15_000).unref();
+      });
+      assert.ok(closed, `a connection that sent ${bytes ? 'one handshake byte' : 'nothing'} was closed`);
+    }
+  } finally {
+    await daemon.stop();
   }
 });
 
