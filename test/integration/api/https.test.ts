@@ -113,6 +113,17 @@ test('the certificate made at first start is ECDSA P-256 naming the box, its key
   assert.match((refused as Error).message, `${keyFile} is readable by other users (mode 644); run: chmod 600 ${keyFile}`);
 });
 
+test('cairn fingerprint says why it has nothing to show: no certificate made yet, or HTTPS off', async () => {
+  const dataDir = path.join(tempDir(), 'data');
+  const none = await runCli(['fingerprint'], { env: { CAIRN_DATA_DIR: dataDir } });
+  assert.is(none.code, 1);
+  assert.match(none.stderr, `No certificate in ${dataDir} yet: the daemon makes it at its first start`);
+  assert.not.ok(existsSync(dataDir), 'it made nothing');
+  const off = await runCli(['fingerprint'], { env: { CAIRN_DATA_DIR: dataDir, CAIRN_TLS: 'false' } });
+  assert.is(off.code, 1);
+  assert.match(off.stderr, /HTTPS is off \(CAIRN_TLS=false\)/);
+});
+
 test("the owner's own certificate and key are served when configured; a key of another certificate refuses to start, naming it", async () => {
   const dir = tempDir();
   const [certFile, keyFile, otherCert, otherKey] = ['cert.pem', 'key.pem', 'other-cert.pem', 'other-key.pem'].map((name) => path.join(dir, name));
