@@ -45,7 +45,9 @@ qemu_pid=$!
 started=$(date +%s)
 deadline=$((started + ${CAIRN_BOOT_TEST_TIMEOUT:-1200}))
 while :; do
-  if answer=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/api/system/health" 2>/dev/null); then
+  # HTTPS: QEMU's port forward reaches the daemon from 10.0.2.2, another computer to it, and plain HTTP
+  # is served to the box only. -k: the certificate is the one the box made at first boot (not known here).
+  if answer=$(curl -fsSk --max-time 5 "https://127.0.0.1:$port/api/system/health" 2>/dev/null); then
     echo "healthy after $(( $(date +%s) - started )) s: $answer"
     grep -E "root filesystem grown|Cairn is installed|ssh cairn@|setup code [A-Z2-9]{4}-" "$work/console.log" | head -n 5 || true
     exit 0

@@ -53,7 +53,7 @@ mmdebstrap \
   --architectures=arm64 \
   --components=main,non-free-firmware \
   --variant=important \
-  --include=systemd-sysv,udev,openssh-server,rsync,util-linux,e2fsprogs,dosfstools,exfatprogs,ca-certificates,iproute2,sudo,linux-image-arm64,raspi-firmware,firmware-brcm80211,wpasupplicant \
+  --include=systemd-sysv,udev,openssh-server,rsync,util-linux,openssl,e2fsprogs,dosfstools,exfatprogs,ca-certificates,iproute2,sudo,linux-image-arm64,raspi-firmware,firmware-brcm80211,wpasupplicant \
   --dpkgopt=force-confold \
   --essential-hook="$PWD/appliance/essential.sh \"\$1\"" \
   --customize-hook="$PWD/appliance/customize.sh \"\$1\"" \

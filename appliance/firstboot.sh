@@ -45,7 +45,8 @@ cat <<MSG
   Cairn is installed. Next:
     ssh cairn@${address:-<this box's address>}     (password "cairn"; you will be asked for a new one)
     cairn tui                                      (creates the owner account of the backup service)
-  The API (and a phone app) answers on http://${address:-<address>}:8080
+  The API (and a phone app) answers on https://${address:-<address>}:8080
+  (pin the certificate fingerprint that \`sudo cairn fingerprint\` shows; plain HTTP is for this box only)
   To create the owner account from another computer or the phone app instead, give the
   $code_line
 

@@ -5,7 +5,7 @@
 #
 # Install: the binary to /usr/local/bin/cairn, the unit to /etc/systemd/system/cairn.service,
 # settings to /etc/default/cairn (kept if present; read by the service and by the `cairn` CLI),
-# the data dir /var/lib/cairn (0700), the Debian packages Cairn runs (rsync, util-linux, udev),
+# the data dir /var/lib/cairn (0700), the Debian packages Cairn runs (rsync, util-linux, udev, openssl),
 # and the service enabled and started.
 # Uninstall: stops and removes the service and the binary; the data dir and the settings stay
 # unless --purge (the data holds the backups' history and the key of the stored credentials).
@@ -84,7 +84,7 @@ done
 
 if [ "$apt" = yes ] && [ -z "$root" ]; then
   missing=()
-  for package in rsync util-linux udev; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
+  for package in rsync util-linux udev openssl; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} …"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

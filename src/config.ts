@@ -30,6 +30,20 @@ export interface Config {
    * gets /32 or /128); empty: the header is ignored and the TCP peer is the client.
    */
   trustedProxies: string[];
+  /**
+   * Serve HTTPS on the port (beside plain HTTP, told apart by the first byte a client sends). The
+   * certificate is the owner's (`tlsCertFile` + `tlsKeyFile`) or one the daemon makes at first start.
+   */
+  tls: boolean;
+  /** The owner's certificate (PEM, the server's first, then any chain), or null for the daemon's own. */
+  tlsCertFile: string | null;
+  /** The private key of `tlsCertFile` (PEM); set exactly when `tlsCertFile` is. */
+  tlsKeyFile: string | null;
+  /**
+   * Who is served plain HTTP: `loopback` (connections opened on this box: the TUI, the CLI, a
+   * reverse proxy on the box) or `any` address. Others are answered 403 `HTTPS_REQUIRED`.
+   */
+  plainHttp: PlainHttp;
   /** Where the settings came from, for the start-up banner. */
   configFile: string | null;
   /**
@@ -38,6 +52,9 @@ export interface Config {
    */
   serviceSettings: string | null;
 }
+
+/** Who may use plain HTTP (`Config.plainHttp`). */
+export type PlainHttp = 'loopback' | 'any';
 
 /** A setting that cannot be used; the message names it and what it accepts. */
 export class ConfigError extends Error {
@@ -105,7 +122,7 @@ const settings = {
     file: 'watch_drives',
     accepts: 'true or false',
     fallback: true,
-    parse: (raw) => (raw === true || raw === 'true' || raw === '1' ? true : raw === false || raw === 'false' || raw === '0' ? false : undefined),
+    parse: (raw) => parseBoolean(raw),
   } satisfies Setting<boolean>,
   ledPath: {
     env: 'CAIRN_LED_PATH',
@@ -134,7 +151,40 @@ const settings = {
       return ranges.every((range) => range !== undefined) ? (ranges as string[]) : undefined;
     },
   } satisfies Setting<string[]>,
+  tls: {
+    env: 'CAIRN_TLS',
+    file: 'tls',
+    accepts: 'true or false',
+    fallback: true,
+    parse: (raw) => parseBoolean(raw),
+  } satisfies Setting<boolean>,
+  tlsCertFile: {
+    env: 'CAIRN_TLS_CERT',
+    file: 'tls_cert',
+    accepts: 'an absolute path to a PEM certificate file, or empty for the certificate Cairn makes',
+    fallback: null,
+    parse: (raw) => absolutePathOrNone(raw),
+  } satisfies Setting<string | null>,
+  tlsKeyFile: {
+    env: 'CAIRN_TLS_KEY',
+    file: 'tls_key',
+    accepts: 'an absolute path to the PEM private key of CAIRN_TLS_CERT, or empty',
+    fallback: null,
+    parse: (raw) => absolutePathOrNone(raw),
+  } satisfies Setting<string | null>,
+  plainHttp: {
+    env: 'CAIRN_PLAIN_HTTP',
+    file: 'plain_http',
+    accepts: 'loopback (only connections from this box) or any',
+    fallback: 'loopback',
+    parse: (raw) => (raw === 'loopback' || raw === 'any' ? raw : undefined),
+  } satisfies Setting<PlainHttp>,
 };
+
+/** true/false (or 1/0) as a boolean, undefined (invalid) for anything else. */
+function parseBoolean(raw: unknown): boolean | undefined {
+  return raw === true || raw === 'true' || raw === '1' ? true : raw === false || raw === 'false' || raw === '0' ? false : undefined;
+}
 
 /** `address` or `address/prefix` as `address/prefix`, or undefined when it is neither. */
 function addressRange(text: string): string | undefined {
@@ -189,6 +239,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     return parsed as (typeof settings)[N]['fallback'];
   };
 
+  const tlsCertFile = value('tlsCertFile');
+  const tlsKeyFile = value('tlsKeyFile');
+  // One without the other cannot serve: refuse at start rather than fall back to the made certificate unnoticed.
+  if ((tlsCertFile === null) !== (tlsKeyFile === null)) {
+    throw new ConfigError(
+      `${settings.tlsCertFile.env} and ${settings.tlsKeyFile.env} (${settings.tlsCertFile.file}, ${settings.tlsKeyFile.file}) go together: set both to serve your own certificate, or neither for the one Cairn makes.`,
+    );
+  }
+
   return {
     host: value('host'),
     port: value('port'),
@@ -198,6 +257,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ledPath: value('ledPath'),
     notifyCommand: value('notifyCommand'),
     trustedProxies: value('trustedProxies'),
+    tls: value('tls'),
+    tlsCertFile,
+    tlsKeyFile,
+    plainHttp: value('plainHttp'),
     configFile,
     serviceSettings: fromService ? serviceFile : null,
   };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import { startAdminSocket } from './admin/admin-socket.ts';
 import { ConnectionLimit } from './api/plugins/connection-limit.ts';
-import { createApiServer, DEFAULT_API_LIMITS, type ApiLimits } from './api/server.ts';
+import { createApiServer, DEFAULT_API_LIMITS, openApiPort, type ApiLimits } from './api/server.ts';
 import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
 import { AuthService, RateLimiter, SessionService, SetupCode, type RateLimiterOptions } from './auth/index.ts';
@@ -31,6 +31,7 @@ import { RunHistory, RunManager } from './runs/index.ts';
 import { ScheduleService } from './schedules/index.ts';
 import { SettingsService } from './settings/settings-service.ts';
 import { loadOrCreateKeyFile, openStore, type Store } from './store/index.ts';
+import { loadOrCreateCertificate, serverIdentity, type ServerCertificate, type ServerIdentity } from './tls/index.ts';
 import { openVault } from './vault/index.ts';
 import { VERSION } from './version.ts';
 
@@ -38,8 +39,14 @@ export const SESSION_KEY_FILE = 'session.key';
 export const LOGS_DIR = 'logs';
 
 export interface Daemon {
-  /** Base URL of the API, e.g. http://127.0.0.1:8080. */
+  /** Base URL of the API over plain HTTP, e.g. http://127.0.0.1:8080 (served to this box, or to all with plain_http any). */
   url: string;
+  /** The same port over HTTPS, e.g. https://127.0.0.1:8080; null when HTTPS is off. */
+  httpsUrl: string | null;
+  /** The certificate served over HTTPS; null when HTTPS is off. */
+  certificate: ServerCertificate | null;
+  /** The URLs and fingerprint a phone app connects with and pins (the pairing QR code shows them). */
+  identity(): ServerIdentity;
   server: Hapi.Server;
   store: Store;
   events: EventBus;
@@ -228,12 +235,25 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       void plugIn.handleAttachedDrives().catch((error) => log.warn('could not list drives at start', { error: String(error) }));
     }
 
+    const certificate = config.tls
+      ? await loadOrCreateCertificate({ dataDir: config.dataDir, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile })
+      : null;
+    const listening = { host: config.host, port: config.port };
+    const identity = () => serverIdentity(certificate, listening);
     const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.apiLimits };
     const connections = new ConnectionLimit(limits.connectionsPerClient);
     const server = await createApiServer({
-      host: config.host,
-      port: config.port,
       version: VERSION,
+      systemInfo: () => ({
+        version: VERSION,
+        hostname: os.hostname(),
+        https: certificate !== null,
+        fingerprint_sha256: certificate?.fingerprint ?? null,
+        certificate: certificate?.origin ?? null,
+        certificate_valid_to: certificate?.validTo ?? null,
+        urls: identity().urls,
+        plain_http: config.plainHttp,
+      }),
       log,
       auth,
       sessions,
@@ -255,20 +275,30 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     });
     await server.start();
     teardown.push(() => server.stop({ timeout: 5000 }));
+    const port = await openApiPort(server, { host: config.host, port: config.port, certificate, plainHttp: config.plainHttp, limits });
+    listening.port = port.address().port;
+    teardown.push(() => port.close(5000));
     teardown.push(attachWebSockets(server, { sessions, events, runs: store.runs, logs, connections, limits }));
 
-    const url = `http://${server.info.host.includes(':') ? `[${server.info.host}]` : server.info.host}:${server.info.port}`;
-    // The CLI on the box reaches a daemon listening on every address through loopback.
-    const localUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${server.info.port}` : url;
+    const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${hostInUrl}:${listening.port}`;
+    const httpsUrl = certificate ? `https://${hostInUrl}:${listening.port}` : null;
+    // The CLI on the box reaches a daemon listening on every address through loopback (plain HTTP is always served there).
+    const localUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${listening.port}` : url;
     teardown.push(await startAdminSocket(config.dataDir, { auth, url: localUrl, onPasswordReset: () => loginLimiter.clear() }));
-    log.info(`Cairn ${VERSION} listening on ${url}`, { data_dir: config.dataDir });
+    // Plain first: scripts and tests read the URL after "listening on", and plain HTTP is what works on the box.
+    const served = config.plainHttp === 'any' ? '' : ` (plain HTTP for this box only)`;
+    log.info(`Cairn ${VERSION} listening on ${url}${httpsUrl ? ` and ${httpsUrl}` : ''}${served}`, {
+      data_dir: config.dataDir,
+      ...(certificate ? { certificate: certificate.file, fingerprint_sha256: certificate.fingerprint } : {}),
+    });
     if (setupCode && auth.setupRequired()) {
       log.info(
         `No owner yet. On this box, \`cairn tui\` creates the owner account. From another computer, setup needs the setup code ${setupCode.code} ` +
           `(valid until the owner exists or the daemon restarts; \`sudo CAIRN_DATA_DIR=${config.dataDir} cairn setup-code\` shows it).`,
       );
     }
-    return { url, server, store, events, runManager, stop };
+    return { url, httpsUrl, certificate, identity, server, store, events, runManager, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,5 +1,6 @@
 /** The `cairn` command line: one table of commands, parsed by cli/command-line.ts; no logic of its own. */
 import { parseCommandLine, usageLine, type CommandSpec } from './cli/command-line.ts';
+import { fingerprintCommand } from './cli/fingerprint.ts';
 import { openTuiCommand } from './cli/open-tui.ts';
 import { resetPasswordCommand } from './cli/reset-password.ts';
 import { runJobCommand } from './cli/run-job.ts';
@@ -48,6 +49,12 @@ const COMMANDS: readonly CommandSpec[] = [
     run: async () => setupCodeCommand(loadConfig()),
   },
   {
+    words: ['fingerprint'],
+    summary: "show the HTTPS certificate's SHA-256 fingerprint and the URLs to pin in a phone app",
+    details: 'Reads the certificate the daemon serves (made at its first start, or CAIRN_TLS_CERT); run it as the daemon\'s user (sudo).',
+    run: async () => fingerprintCommand(loadConfig()),
+  },
+  {
     words: ['store', 'reset'],
     summary: 'after a damaged database was moved aside: start with an empty one',
     run: async () => storeReset(loadConfig()),
@@ -67,8 +74,8 @@ const OVERVIEW = `Usage: cairn <command> [options]     (cairn <command> --help f
 Commands:
 ${COMMANDS.map(usageLine).join('\n')}
 
-Configuration comes from CAIRN_HOST, CAIRN_PORT, CAIRN_DATA_DIR, CAIRN_ALLOWED_PATHS
-and an optional JSON file named by CAIRN_CONFIG; when neither CAIRN_DATA_DIR nor CAIRN_CONFIG
+Configuration comes from CAIRN_HOST, CAIRN_PORT, CAIRN_DATA_DIR, CAIRN_ALLOWED_PATHS,
+CAIRN_TLS, CAIRN_TLS_CERT, CAIRN_TLS_KEY, CAIRN_PLAIN_HTTP and an optional JSON file named by CAIRN_CONFIG; when neither CAIRN_DATA_DIR nor CAIRN_CONFIG
 is set, from the installed service's ${SERVICE_SETTINGS_FILE} if it exists (see README.md).
 `;
 

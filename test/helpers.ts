@@ -49,6 +49,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     ledPath: null,
     notifyCommand: null,
     trustedProxies: [],
+    // Plain HTTP for everyone, as before HTTPS: only the TLS tests turn it on.
+    tls: false,
+    tlsCertFile: null,
+    tlsKeyFile: null,
+    plainHttp: 'any',
     configFile: null,
     serviceSettings: null,
     ...overrides,

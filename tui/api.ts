@@ -28,6 +28,7 @@ import type {
   TotpEnabled,
   TotpSetup,
   TotpStatus,
+  SystemInfo,
 } from './wire.ts';
 
 export class ApiError extends Error {
@@ -136,6 +137,8 @@ export class TuiApi {
     return Number(response.headers.get('x-total-count') ?? 0);
   }
   settings = () => this.call<Settings>('GET', '/api/settings');
+  /** The version, and the HTTPS fingerprint and URLs a phone app pins and connects to. */
+  systemInfo = () => this.call<SystemInfo>('GET', '/api/system/info');
   updateSettings = (body: Partial<Record<keyof Settings, unknown>>) => this.call<Settings>('PUT', '/api/settings', body);
   totpStatus = () => this.call<TotpStatus>('GET', '/api/auth/totp/status');
   totpSetup = () => this.call<TotpSetup>('POST', '/api/auth/totp/setup');

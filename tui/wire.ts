@@ -211,6 +211,15 @@ export interface Settings {
   max_concurrent_runs: number;
 }
 
+/** What the daemon says about itself (GET /system/info). */
+export interface SystemInfo {
+  version: string;
+  https: boolean;
+  /** SHA-256 of the HTTPS certificate, colon hex; null when HTTPS is off. */
+  fingerprint_sha256: string | null;
+  urls: string[];
+}
+
 /** The answer to starting a run. */
 export interface RunStarted {
   run_id: number;

@@ -89,6 +89,15 @@ export class ClientAddresses {
     if (forwarded && !isInside(this.trusted, peer)) return false;
     if (FORWARDING_HEADERS.every((name) => request.headers[name] !== undefined)) return false;
     const client = this.of(request);
-    return isInside(LOOPBACK, client) || (!forwarded && client === plainAddress(request.raw.req.socket.localAddress ?? ''));
+    return forwarded ? isInside(LOOPBACK, client) : isOpenedOnThisBox(client, request.raw.req.socket.localAddress);
   }
+}
+
+/**
+ * True when a TCP connection from `remoteAddress` to `localAddress` was opened on this box: from a
+ * loopback address, or from the very address it reached (a forged source cannot complete TCP).
+ */
+export function isOpenedOnThisBox(remoteAddress: string | undefined, localAddress: string | undefined): boolean {
+  const peer = plainAddress(remoteAddress ?? '');
+  return isInside(LOOPBACK, peer) || (peer !== '' && peer === plainAddress(localAddress ?? ''));
 }

@@ -1,8 +1,10 @@
 /**
  * The hapi server: security defaults, the error edge, session auth, and every route under /api.
- * Routes are listed here, in one place; each resource's file builds its own.
+ * Routes are listed here, in one place; each resource's file builds its own. `openApiPort` puts it
+ * on its port, HTTPS and plain HTTP side by side.
  */
 import http from 'node:http';
+import tls from 'node:tls';
 import Hapi from '@hapi/hapi';
 import type { AuthService, RateLimiter, SessionService } from '../auth/index.ts';
 import type { Logger } from '../log.ts';
@@ -16,7 +18,9 @@ import type { AlertHistoryRepository } from '../store/index.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
 import type { ScheduleService } from '../schedules/index.ts';
 import type { SettingsService } from '../settings/settings-service.ts';
-import { ClientAddresses } from './client-address.ts';
+import type { PlainHttp } from '../config.ts';
+import { openFrontDoor, type FrontDoor, type ServerCertificate } from '../tls/index.ts';
+import { ClientAddresses, isOpenedOnThisBox } from './client-address.ts';
 import { connectionLimitPlugin, type ConnectionLimit } from './plugins/connection-limit.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
@@ -28,7 +32,7 @@ import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
-import { systemRoutes } from './routes/system.ts';
+import { systemRoutes, type SystemInfo } from './routes/system.ts';
 import { totpRoutes } from './routes/totp.ts';
 import { failAction } from './validation.ts';
 
@@ -91,9 +95,9 @@ function createListener(limits: ApiLimits): http.Server {
  * these, and shapes the answer; the rules live behind them.
  */
 export interface ApiDependencies {
-  host: string;
-  port: number;
   version: string;
+  /** What `GET /system/info` answers: the version, HTTPS, the fingerprint, the URLs. */
+  systemInfo(): SystemInfo;
   log: Logger;
   auth: AuthService;
   sessions: SessionService;
@@ -124,8 +128,9 @@ export interface ApiDependencies {
 export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Server> {
   const server = Hapi.server({
     listener: createListener(deps.limits),
-    host: deps.host,
-    port: deps.port,
+    // openApiPort listens, gives the listener each connection (decrypted when it is TLS), and closes them at stop.
+    autoListen: false,
+    operations: { cleanStop: false },
     router: { stripTrailingSlash: true },
     routes: {
       security: { hsts: false, xframe: 'deny', noSniff: true, referrer: 'no-referrer', xss: 'disabled' },
@@ -153,7 +158,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
       register(api) {
         const clients = new ClientAddresses(deps.trustedProxies);
         api.route([
-          ...systemRoutes(deps.version, deps.drives, deps.folders),
+          ...systemRoutes(deps.version, deps.systemInfo, deps.drives, deps.folders),
           ...authRoutes(deps.auth, deps.loginLimiter, clients),
           ...totpRoutes(deps.auth, deps.loginLimiter, clients),
           ...settingsRoutes(deps.settings),
@@ -169,4 +174,38 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     { routes: { prefix: API_PREFIX } },
   );
   return server;
+}
+
+/** Where and how the API is served. */
+export interface ApiPortOptions {
+  host: string;
+  port: number;
+  /** The certificate served to TLS clients; null: HTTPS off, plain HTTP only. */
+  certificate: ServerCertificate | null;
+  /** Who is served plain HTTP (`Config.plainHttp`). */
+  plainHttp: PlainHttp;
+  limits: Pick<ApiLimits, 'headersTimeoutMs'>;
+}
+
+/**
+ * Listens on `host:port` for the started `server`: TLS clients get HTTPS with the certificate, plain
+ * clients get HTTP if `plainHttp` admits them (a connection opened on this box always counts as
+ * loopback), and a 403 `HTTPS_REQUIRED` otherwise.
+ */
+export function openApiPort(server: Hapi.Server, options: ApiPortOptions): Promise<FrontDoor> {
+  const secureContext = options.certificate
+    ? tls.createSecureContext({ cert: options.certificate.certificate, key: options.certificate.key, minVersion: 'TLSv1.2' })
+    : null;
+  const refusal = secureContext
+    ? 'This box serves plain HTTP only to itself: connect with https:// on the same port, and pin the certificate fingerprint that `cairn fingerprint` shows on the box.'
+    : 'This box serves the API only to itself (HTTPS is off and plain HTTP is limited to loopback): set CAIRN_PLAIN_HTTP=any, or turn HTTPS on.';
+  return openFrontDoor({
+    host: options.host,
+    port: options.port,
+    server: server.listener,
+    secureContext,
+    admitsPlain: (socket) => options.plainHttp === 'any' || isOpenedOnThisBox(socket.remoteAddress, socket.localAddress),
+    refusal,
+    greetingTimeoutMs: options.limits.headersTimeoutMs,
+  });
 }

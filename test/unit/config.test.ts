@@ -25,6 +25,10 @@ test('with nothing set, the defaults make a local daemon under ./data', () => {
     ledPath: null,
     notifyCommand: null,
     trustedProxies: [],
+    tls: true,
+    tlsCertFile: null,
+    tlsKeyFile: null,
+    plainHttp: 'loopback',
     configFile: null,
     serviceSettings: null,
   });
@@ -44,6 +48,10 @@ test('environment variables set each value', () => {
     ledPath: null,
     notifyCommand: null,
     trustedProxies: [],
+    tls: true,
+    tlsCertFile: null,
+    tlsKeyFile: null,
+    plainHttp: 'loopback',
     configFile: null,
     serviceSettings: null,
   });
@@ -61,6 +69,17 @@ test('a bad value names the setting and what it accepts', () => {
   assert.match(refusal({ CAIRN_DATA_DIR: '' }), /CAIRN_DATA_DIR/);
   assert.match(refusal({ CAIRN_WATCH_DRIVES: 'maybe' }), /CAIRN_WATCH_DRIVES.*true or false/);
   assert.match(refusal({ CAIRN_NOTIFY_COMMAND: 'beep; rm -rf /' }), /CAIRN_NOTIFY_COMMAND.*absolute path/);
+});
+
+test('HTTPS is on by default with plain HTTP for this box only; the owner may name a certificate and key, or open plain HTTP', () => {
+  const own = loadConfig({ CAIRN_TLS_CERT: '/etc/cairn/cert.pem', CAIRN_TLS_KEY: '/etc/cairn/key.pem', CAIRN_PLAIN_HTTP: 'any' }, '/srv');
+  assert.equal([own.tls, own.tlsCertFile, own.tlsKeyFile, own.plainHttp], [true, '/etc/cairn/cert.pem', '/etc/cairn/key.pem', 'any']);
+  assert.is(loadConfig({ CAIRN_TLS: 'false' }, '/srv').tls, false);
+  assert.match(refusal({ CAIRN_TLS_CERT: '/etc/cairn/cert.pem' }), /CAIRN_TLS_CERT and CAIRN_TLS_KEY .* go together/);
+  assert.match(refusal({ CAIRN_TLS_KEY: '/etc/cairn/key.pem' }), /go together/);
+  assert.match(refusal({ CAIRN_TLS_CERT: 'cert.pem', CAIRN_TLS_KEY: '/k.pem' }), /CAIRN_TLS_CERT="cert.pem" is not valid: expected an absolute path/);
+  assert.match(refusal({ CAIRN_PLAIN_HTTP: 'lan' }), /CAIRN_PLAIN_HTTP="lan" is not valid: expected loopback .* or any/);
+  assert.match(refusal({ CAIRN_TLS: 'yes' }), /CAIRN_TLS="yes" is not valid: expected true or false/);
 });
 
 test('a config file supplies values and the environment wins over it', () => {

@@ -3,6 +3,7 @@
  * (HttpOnly, SameSite=Strict, Secure over TLS). It is the default for every route; public routes
  * opt out with `auth: false`.
  */
+import type { TLSSocket } from 'node:tls';
 import Boom from '@hapi/boom';
 import type { Plugin, Request, ResponseObject } from '@hapi/hapi';
 import { SESSION_TTL_SECONDS, type AuthenticatedSession, type SessionService } from '../../auth/index.ts';
@@ -23,8 +24,9 @@ export function sessionOf(request: Request): AuthenticatedSession {
   return request.auth.credentials as unknown as AuthenticatedSession;
 }
 
+/** Whether this request came over TLS: HTTPS and plain HTTP share the port, so it is the connection's, not the server's. */
 function isTls(request: Request): boolean {
-  return request.server.info.protocol === 'https';
+  return (request.raw.req.socket as TLSSocket).encrypted === true;
 }
 
 /** Sets the session cookie on a response. */

@@ -6,10 +6,28 @@ import type { FolderService } from '../../files/folder-service.ts';
 import { queryOf } from '../params.ts';
 import { body } from '../validation.ts';
 
+/** `GET /system/info`: what a client needs to know about the box it talks to. */
+export interface SystemInfo {
+  version: string;
+  hostname: string;
+  /** Whether the port serves HTTPS. */
+  https: boolean;
+  /** SHA-256 of the certificate (colon hex) that an app pins; null when HTTPS is off. */
+  fingerprint_sha256: string | null;
+  /** `self-signed` (made by Cairn) or `owner` (CAIRN_TLS_CERT); null when HTTPS is off. */
+  certificate: 'self-signed' | 'owner' | null;
+  /** ISO-8601 end of the certificate's validity; null when HTTPS is off. */
+  certificate_valid_to: string | null;
+  /** Where the API answers on the LAN. */
+  urls: string[];
+  /** Who is served plain HTTP: `loopback` or `any`. */
+  plain_http: 'loopback' | 'any';
+}
+
 const uuid = Joi.string().pattern(UUID_PATTERN).messages({ 'string.pattern.base': '"uuid" must be a filesystem UUID such as 1234-ABCD' });
 const clientPath = Joi.string().min(1).max(4096);
 
-export function systemRoutes(version: string, drives: DriveService, folders: FolderService): ServerRoute[] {
+export function systemRoutes(version: string, info: () => SystemInfo, drives: DriveService, folders: FolderService): ServerRoute[] {
   return [
     {
       method: 'GET',
@@ -17,6 +35,8 @@ export function systemRoutes(version: string, drives: DriveService, folders: Fol
       options: { auth: false },
       handler: () => ({ status: 'ok', version }),
     },
+    // Behind auth: a fingerprint learnt from an unauthenticated answer over the same connection would prove nothing.
+    { method: 'GET', path: '/system/info', handler: () => info() },
     { method: 'GET', path: '/system/drives', handler: () => drives.listDrives() },
     { method: 'GET', path: '/system/mounts', handler: () => drives.listMounts() },
     {

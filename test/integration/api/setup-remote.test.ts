@@ -1,8 +1,4 @@
-/**
- * Another computer on the LAN cannot claim a new box. The other computer is a network namespace
- * joined to this one by a veth pair on a private /30 (only this machine's own namespaces: nothing
- * else on the network is touched), so its requests arrive from a real non-loopback address.
- */
+/** Another computer on the LAN (a network namespace, test/other-computer.ts) cannot claim a new box. */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,55 +6,9 @@ import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ADMIN, isErrorShape, startTestDaemon } from '../../helpers.ts';
+import { otherComputerOnTheLan } from '../../other-computer.ts';
 
 const run = promisify(execFile);
-
-interface Lan {
-  hostAddress: string;
-  /** Runs `fetch` from the other computer; resolves to the status and parsed body. */
-  request(url: string, method: string, body?: unknown): Promise<{ status: number; body: any }>;
-  remove(): Promise<void>;
-}
-
-/** A namespace "other computer" and a veth link to it; names and the /30 come from this process's pid. */
-async function otherComputerOnTheLan(): Promise<Lan> {
-  const n = process.pid % 16_384;
-  const base = `10.231.${n >> 6}.${(n & 63) * 4}`.split('.').map(Number);
-  const [hostAddress, otherAddress] = [1, 2].map((last) => [...base.slice(0, 3), base[3] + last].join('.'));
-  const namespace = `cairn-lan-${process.pid}`;
-  const [hostEnd, otherEnd] = [`cl${n}h`, `cl${n}o`];
-  const remove = async () => {
-    // Deleting one end of a veth pair deletes both; the namespace goes after.
-    await run('ip', ['link', 'del', hostEnd]).catch(() => {});
-    await run('ip', ['netns', 'del', namespace]).catch(() => {});
-  };
-  try {
-    await run('ip', ['netns', 'add', namespace]);
-    await run('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', otherEnd]);
-    await run('ip', ['link', 'set', otherEnd, 'netns', namespace]);
-    await run('ip', ['addr', 'add', `${hostAddress}/30`, 'dev', hostEnd]);
-    await run('ip', ['link', 'set', hostEnd, 'up']);
-    await run('ip', ['netns', 'exec', namespace, 'ip', 'addr', 'add', `${otherAddress}/30`, 'dev', otherEnd]);
-    await run('ip', ['netns', 'exec', namespace, 'ip', 'link', 'set', otherEnd, 'up']);
-    await run('ip', ['netns', 'exec', namespace, 'ip', 'link', 'set', 'lo', 'up']);
-  } catch (error) {
-    await remove();
-    throw error;
-  }
-  const script = `
-    const [url, method, body] = process.argv.slice(1);
-    const response = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body || undefined });
-    console.log(JSON.stringify({ status: response.status, body: await response.json() }));`;
-  return {
-    hostAddress,
-    async request(url, method, body) {
-      const args = ['netns', 'exec', namespace, process.execPath, '--input-type=module', '-e', script, url, method, body === undefined ? '' : JSON.stringify(body)];
-      const { stdout } = await run('ip', args);
-      return JSON.parse(stdout);
-    },
-    remove,
-  };
-}
 
 test('from another computer: no code 403 with where to find it, a wrong code 403, the code 201; from the box none is needed', async () => {
   const lan = await otherComputerOnTheLan();
