@@ -5,6 +5,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
+import type { ApiKeyScope } from '../domain/api-keys.ts';
 import type { CredentialRecord } from '../domain/credentials.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import { emptyRetentionPolicy } from '../domain/retention.ts';
@@ -37,6 +38,26 @@ export interface SessionRecord {
   user_id: number;
   created_at: string;
   expires_at: string;
+  /** When the session was last used, and the client address it was used from (the login's, at first). */
+  last_seen_at: string;
+  last_seen_from: string | null;
+}
+
+/** An API key as stored: never the key itself, only its SHA-256. */
+export interface ApiKeyRecord {
+  id: number;
+  name: string;
+  scope: ApiKeyScope;
+  /** The user the key acts for (the one who made it). */
+  user_id: number;
+  /** Hex SHA-256 of the whole key. */
+  key_hash: string;
+  /** The key's first characters (`cairn_` and 4 more), so the owner can tell keys apart. */
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  last_used_from: string | null;
 }
 
 export interface StoreData {
@@ -52,9 +73,10 @@ export interface StoreData {
   /** Run records only; their logs are files under logs/. */
   runs: RunRecord[];
   credentials: CredentialRecord[];
+  api_keys: ApiKeyRecord[];
 }
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * migrations[n] turns data of version n-1 into version n. Add one for every change of shape and
@@ -80,6 +102,14 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
     for (const job of data.jobs as Array<Record<string, unknown>>) {
       job.backup_mode ??= 'mirror';
       job.retention ??= emptyRetentionPolicy();
+    }
+  },
+  // API keys arrived, and sessions are listed with where they were last used.
+  5: (data) => {
+    data.api_keys ??= [];
+    for (const session of (data.sessions ?? []) as Array<Record<string, unknown>>) {
+      session.last_seen_at ??= session.created_at;
+      session.last_seen_from ??= null;
     }
   },
 };

@@ -1,11 +1,13 @@
 /** The store: one database file with a repository per resource. */
 import { openDatabase, type Database } from './database.ts';
+import { ApiKeyRepository } from './api-keys.ts';
 import { CredentialRepository } from './credentials.ts';
 import { JobRepository, RunRepository, ScheduleRepository } from './jobs.ts';
 import { SessionRepository, SettingsRepository, UserRepository } from './repositories.ts';
 
 export { StoreUnavailableError, clearBlockedDatabase, DATABASE_FILE } from './database.ts';
-export type { SessionRecord, UserRecord } from './database.ts';
+export type { ApiKeyRecord, SessionRecord, UserRecord } from './database.ts';
+export type { ApiKeyRepository, NewApiKey } from './api-keys.ts';
 export { writeFileDurably, loadOrCreateKeyFile, syncDirectory } from './durable-file.ts';
 export type { UserRepository, SessionRepository, SettingsRepository } from './repositories.ts';
 export type { JobRepository, RunRepository, ScheduleRepository, NewRun } from './jobs.ts';
@@ -19,6 +21,7 @@ export interface Store {
   schedules: ScheduleRepository;
   runs: RunRepository;
   credentials: CredentialRepository;
+  apiKeys: ApiKeyRepository;
   /** Waits for pending writes. */
   close(): Promise<void>;
 }
@@ -34,6 +37,7 @@ export async function openStore(dataDir: string): Promise<Store> {
     schedules: new ScheduleRepository(db),
     runs: new RunRepository(db),
     credentials: new CredentialRepository(db),
+    apiKeys: new ApiKeyRepository(db),
     close: () => db.write(),
   };
 }
