@@ -181,6 +181,9 @@ function openSocket(url: string, headers: Record<string, string>): Promise<{ soc
   });
 }
 
+/** How the socket closed, or null if it is still open after `ms`. */
+const closedWithin = <T>(closed: Promise<T>, ms = 5000) => Promise.race([closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), ms))]);
+
 keys('a key opens the status WebSocket; revoking it refuses the next request and closes the socket at once', async ({ daemon, owner }) => {
   const { id, key } = await makeKey(owner, 'read');
   const statusUrl = daemon.url.replace(/^http/, 'ws') + '/api/ws/status';
@@ -191,8 +194,7 @@ keys('a key opens the status WebSocket; revoking it refuses the next request and
   const revoked = await owner.delete(`/api/keys/${id}`);
   assert.is(revoked.status, 200);
   assert.is(revoked.body.message, 'API key revoked');
-  const closed = await Promise.race([open.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000))]);
-  assert.equal(closed, { code: 1008, reason: 'credentials revoked' });
+  assert.equal(await closedWithin(open.closed), { code: 1008, reason: 'credentials revoked' });
   const after = await client.get('/api/jobs');
   assert.is(after.status, 401);
   assert.ok(isErrorShape(after.body, 'UNAUTHENTICATED'));
@@ -257,7 +259,7 @@ keys('sessions are listed with where they were used, the current one marked, and
   const revoked = await owner.delete(`/api/auth/sessions/${other.id}`);
   assert.is(revoked.status, 200);
   assert.is((await phone.get('/api/jobs')).status, 401);
-  assert.equal(await socket.closed, { code: 1008, reason: 'credentials revoked' });
+  assert.equal(await closedWithin(socket.closed), { code: 1008, reason: 'credentials revoked' });
   assert.is((await owner.get('/api/jobs')).status, 200, 'the owner is still in');
   assert.is((await owner.get('/api/auth/sessions')).body.length, 1);
   const again = await owner.delete(`/api/auth/sessions/${other.id}`);
