@@ -48,6 +48,8 @@ export class AuditLog {
   private entries: AuditEntry[] = [];
   private lastId = 0;
   private linesInFile = 0;
+  /** The file ends in a line torn by a crash: the next append must start a new line. */
+  private endsTorn = false;
   private queue: Promise<void> = Promise.resolve();
 
   /** @param maxEntries how many of the newest entries are kept (a setting, read on every append) */
@@ -61,7 +63,9 @@ export class AuditLog {
   static async open(file: string, maxEntries: () => number, onError: (error: unknown) => void): Promise<AuditLog> {
     const log = new AuditLog(file, maxEntries, onError);
     if (existsSync(file)) {
-      const lines = (await fs.readFile(file, 'utf8')).split('\n').filter((line) => line !== '');
+      const text = await fs.readFile(file, 'utf8');
+      log.endsTorn = text !== '' && !text.endsWith('\n');
+      const lines = text.split('\n').filter((line) => line !== '');
       log.linesInFile = lines.length;
       for (const line of lines) {
         try {
@@ -114,11 +118,13 @@ export class AuditLog {
       const kept = this.entries.filter((recorded) => recorded.id <= entry.id).slice(-max);
       await writeFileDurably(this.file, kept.map((kept) => JSON.stringify(kept) + '\n').join(''));
       this.linesInFile = kept.length;
+      this.endsTorn = false;
       return;
     }
     const handle = await fs.open(this.file, 'a', 0o600);
     try {
-      await handle.appendFile(JSON.stringify(entry) + '\n');
+      await handle.appendFile((this.endsTorn ? '\n' : '') + JSON.stringify(entry) + '\n');
+      this.endsTorn = false;
       await handle.datasync();
     } finally {
       await handle.close();
