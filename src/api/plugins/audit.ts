@@ -1,8 +1,8 @@
 /**
  * Audits requests in one place, after each response: a route's declared (or default) audit action
  * (route-policy.ts), the caller (session user or key name), the client's address and the outcome.
- * Successes are recorded for every audited route; refusals for routes declaring `auditFailures`
- * (logins), and any 403 of an authenticated caller (a key reaching past its scope). Bodies are never
+ * Successes are recorded for every audited route; refusals (401, 403) for routes declaring
+ * `auditFailures` (logins), and any 403 of an authenticated caller (a key reaching past its scope). Bodies are never
  * read, so no secret can reach an entry; only the route's `auditActor` (a username) and ids are.
  */
 import type { Plugin, Request } from '@hapi/hapi';
@@ -47,7 +47,9 @@ export function auditPlugin(audit: AuditLog, clients: ClientAddresses): Plugin<v
         const status = statusOf(request);
         const succeeded = status < 400;
         const refusedCaller = status === 403 && request.auth.isAuthenticated;
-        if (!succeeded && !declaredPolicyOf(request.route).auditFailures && !refusedCaller) return h.continue;
+        // 401/403 only: a locked-out client's 429s would let it flood the bounded log and push real entries out.
+        const refusedAttempt = (status === 401 || status === 403) && declaredPolicyOf(request.route).auditFailures === true;
+        if (!succeeded && !refusedAttempt && !refusedCaller) return h.continue;
         void audit.record({
           action,
           outcome: succeeded ? 'success' : 'failure',
