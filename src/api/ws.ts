@@ -5,7 +5,8 @@
  * The token (query `?token=`, bearer header, or the cookie from the same origin; a session token or
  * an API key of any scope) is checked before the upgrade; a refused handshake gets an HTTP error in
  * the contract's shape. When a session or key is revoked, the sockets it opened are closed at once
- * (1008 "credentials revoked"), so revocation does not wait for a reconnect. A client address holds
+ * (1008 "credentials revoked"), so revocation does not wait for a reconnect; an expired one's
+ * within a heartbeat interval. A client address holds
  * at most `webSocketsPerClient` sockets, and a peer that stops answering pings is dropped, so a
  * phone that vanished from the network does not keep its sockets (and its share of the cap) forever.
  */
@@ -113,12 +114,16 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
   const slots = new ClientSlots(deps.limits.webSocketsPerClient);
   const stopHeartbeat = startHeartbeat(wss, deps.limits.webSocketHeartbeatMs);
   const tokens = new WeakMap<WebSocket, string>();
-  const stopRevocations = deps.revocations.onRevoked(() => {
+  const closeUnauthenticated = () => {
     for (const ws of wss.clients) {
       const token = tokens.get(ws);
       if (token !== undefined && !deps.callers.authenticate(token)) ws.close(1008, 'credentials revoked');
     }
-  });
+  };
+  const stopRevocations = deps.revocations.onRevoked(closeUnauthenticated);
+  // Keys and sessions also expire on their own; their sockets go within a heartbeat of it.
+  const expiryTimer = setInterval(closeUnauthenticated, deps.limits.webSocketHeartbeatMs);
+  expiryTimer.unref();
 
   server.listener.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A client that vanishes mid-handshake must not take the daemon down with an unhandled error.
@@ -157,6 +162,7 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
     new Promise<void>((resolve) => {
       stopHeartbeat();
       stopRevocations();
+      clearInterval(expiryTimer);
       for (const client of wss.clients) client.close(1001, 'daemon stopping');
       wss.close(() => resolve());
     });

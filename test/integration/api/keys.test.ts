@@ -207,6 +207,19 @@ keys('a key opens the status WebSocket; revoking it refuses the next request and
   assert.equal((await owner.get('/api/keys')).body, []);
 });
 
+keys('a WebSocket opened with a key that then expires is closed within a heartbeat', async () => {
+  const daemon = await startTestDaemon({}, { apiLimits: { webSocketHeartbeatMs: 300 } });
+  try {
+    const owner = daemon.client();
+    await owner.setupAdmin();
+    const { key } = await makeKey(owner, 'read', { expires_at: new Date(Date.now() + 1000).toISOString() });
+    const open = await openSocket(daemon.url.replace(/^http/, 'ws') + '/api/ws/status', { authorization: `Bearer ${key}` });
+    assert.equal(await closedWithin(open.closed, 5000), { code: 1008, reason: 'credentials revoked' });
+  } finally {
+    await daemon.stop();
+  }
+});
+
 keys('a key with ?token= opens a run log socket too', async ({ daemon, owner }) => {
   const { key } = await makeKey(owner, 'read');
   const url = daemon.url.replace(/^http/, 'ws') + `/api/ws/status?token=${key}`;
