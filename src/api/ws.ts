@@ -141,7 +141,9 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
     const route = routeOf(url);
     if (!route) return refuse(socket, 404, 'Not found', 'ROUTE_NOT_FOUND', `No such WebSocket: ${url.pathname}`);
     const token = tokenOf(request, url);
-    if (!token || !deps.callers.authenticate(token, request.socket.remoteAddress)) {
+    // The address as the HTTP routes note it: an IPv4 peer of a dual-stack socket without its ::ffff: prefix.
+    const from = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+    if (!token || !deps.callers.authenticate(token, from)) {
       return refuse(socket, 401, 'Unauthorized', 'UNAUTHENTICATED', 'Invalid or expired token');
     }
     if (route.kind === 'logs' && !deps.runs.byId(route.runId)) {
