@@ -11,6 +11,20 @@ import type { AuditLog, NewAuditEntry } from '../../audit/index.ts';
 import type { ClientAddresses } from '../client-address.ts';
 import { auditActionOf, declaredPolicyOf } from './route-policy.ts';
 
+const PLUGIN = 'cairn-audit';
+
+/**
+ * Records this request under `action` instead of its route's, for a handler whose outcome names a
+ * different event (a login whose password was right but whose 2FA step is still to come).
+ */
+export function auditAs(request: Request, action: string): void {
+  (request.plugins as Record<string, unknown>)[PLUGIN] = { action };
+}
+
+function overriddenAction(request: Request): string | undefined {
+  return ((request.plugins as Record<string, unknown>)[PLUGIN] as { action?: string } | undefined)?.action;
+}
+
 function statusOf(request: Request): number {
   const response = request.response as { statusCode?: number; output?: { statusCode: number } } | null;
   return response?.output?.statusCode ?? response?.statusCode ?? 500;
@@ -39,11 +53,12 @@ function actorFieldsOf(request: Request): Pick<NewAuditEntry, 'actor' | 'actor_t
 
 export function auditPlugin(audit: AuditLog, clients: ClientAddresses): Plugin<void> {
   return {
-    name: 'cairn-audit',
+    name: PLUGIN,
     register(server) {
       server.ext('onPostResponse', (request, h) => {
-        const action = auditActionOf(request.route);
-        if (action === null) return h.continue;
+        const routeAction = auditActionOf(request.route);
+        if (routeAction === null) return h.continue;
+        const action = overriddenAction(request) ?? routeAction;
         const status = statusOf(request);
         const succeeded = status < 400;
         const refusedCaller = status === 403 && request.auth.isAuthenticated;

@@ -4,6 +4,7 @@ import Joi from 'joi';
 import { publicUser, type AuthService, type RateLimiter, type SessionService } from '../../auth/index.ts';
 import { givenPasswordSchema, newPasswordSchema, usernameSchema } from '../../domain/users.ts';
 import type { ClientAddresses } from '../client-address.ts';
+import { auditAs } from '../plugins/audit.ts';
 import { rateLimited } from '../plugins/rate-limit.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { callerOf, sessionOf, withoutSessionCookie, withSessionCookie } from '../plugins/session-auth.ts';
@@ -71,7 +72,10 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
         ...rateLimited(limiter, clients, async (request, h) => {
           const { username, password } = request.payload as Credentials;
           const outcome = await auth.login(username, password, clients.of(request));
-          if (outcome.kind === 'totp_required') return { totp_required: true, totp_token: outcome.totpToken };
+          if (outcome.kind === 'totp_required') {
+            auditAs(request, 'auth.login_totp_required');
+            return { totp_required: true, totp_token: outcome.totpToken };
+          }
           return withSessionCookie(h.response(outcome.user), request, outcome.token);
         }),
       },

@@ -51,6 +51,18 @@ audit('logins and failed logins are recorded with the username given and the add
   assert.is((await latest(owner, 'auth.setup')).actor, ADMIN.username);
 });
 
+audit('a login with 2FA is recorded as the password step, then the code step', async ({ daemon, owner }) => {
+  const { recoveryCodes } = await owner.enableTotp();
+  const phone = daemon.client();
+  const step = await phone.login();
+  assert.is(step.body.totp_required, true);
+  assert.is((await phone.post('/api/auth/totp/recovery', { totp_token: step.body.totp_token, recovery_code: recoveryCodes[0] })).status, 200);
+  const [second, first] = await entries(owner, '&actor=admin');
+  assert.equal([first.action, first.outcome, first.actor_type], ['auth.login_totp_required', 'success', 'anonymous']);
+  assert.equal([second.action, second.outcome, second.actor], ['auth.login_recovery', 'success', 'admin']);
+  assert.equal(await entries(owner, '&action=auth.login'), [], 'no completed password-only login');
+});
+
 audit('creating, changing and deleting jobs, schedules, credentials, settings and keys are recorded by whom and on what', async ({ owner }) => {
   const job = await createJob(owner, { name: 'Photos' });
   await owner.put(`/api/jobs/${job.id}`, { name: 'Pictures' });
