@@ -93,8 +93,10 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
       method: 'GET',
       path: '/auth/me',
       handler: (request) => {
-        const { user } = callerOf(request);
-        return { ...publicUser(user), totp_enabled: user.totp_enabled };
+        const caller = callerOf(request);
+        const me = { ...publicUser(caller.user), totp_enabled: caller.user.totp_enabled };
+        // A paired app learns what its key may do.
+        return caller.kind === 'key' ? { ...me, key: { id: caller.key.id, name: caller.key.name, scope: caller.key.scope } } : me;
       },
     },
     {

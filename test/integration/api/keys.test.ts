@@ -72,6 +72,10 @@ keys('a key works as a bearer token and its last use (time and address) is liste
   assert.is(before.last_used_at, null);
   const response = await clientWith(daemon, key).get('/api/jobs');
   assert.is(response.status, 200);
+  const me = await clientWith(daemon, key).get('/api/auth/me');
+  assert.equal(me.body.key, { id, name: before.name, scope: 'read' });
+  assert.is(me.body.username, 'admin');
+  assert.is((await owner.get('/api/auth/me')).body.key, undefined);
   const after = (await owner.get('/api/keys')).body.find((k: any) => k.id === id);
   assert.ok(after.last_used_at !== null && Date.parse(after.last_used_at) > Date.now() - 60_000);
   assert.is(after.last_used_from, '127.0.0.1');
