@@ -11,7 +11,8 @@ import { ConnectionLimit } from './api/plugins/connection-limit.ts';
 import { createApiServer, DEFAULT_API_LIMITS, openApiPort, type ApiLimits } from './api/server.ts';
 import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
-import { AuthService, RateLimiter, SessionService, SetupCode, type RateLimiterOptions } from './auth/index.ts';
+import { ApiKeyService, AuthService, Callers, RateLimiter, Revocations, SessionService, SetupCode, type RateLimiterOptions } from './auth/index.ts';
+import { AUDIT_FILE, AuditLog } from './audit/index.ts';
 import { ALLOWED_PATHS_SETTING, type Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -86,11 +87,21 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const store = await openStore(config.dataDir);
     teardown.push(() => store.close());
     const vault = await openVault(config.dataDir);
+    const revocations = new Revocations();
     const sessions = new SessionService(
       store.sessions,
       store.users,
       await loadOrCreateKeyFile(path.join(config.dataDir, SESSION_KEY_FILE), 32),
+      revocations,
     );
+    const keys = new ApiKeyService(store.apiKeys, store.users, revocations);
+    const callers = new Callers(sessions, keys);
+    const audit = await AuditLog.open(
+      path.join(config.dataDir, AUDIT_FILE),
+      () => store.settings.get().audit_max_entries,
+      (error) => log.error('could not write the audit log', { error: String(error) }),
+    );
+    teardown.push(() => audit.flush());
     const auth = new AuthService(store.users, sessions, vault);
     const setupCode = await armSetupCode(config.dataDir, auth);
     if (setupCode) teardown.push(() => setupCode.retire());
@@ -257,6 +268,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       log,
       auth,
       sessions,
+      keys,
+      callers,
+      audit,
       loginLimiter,
       trustedProxies: config.trustedProxies,
       settings: new SettingsService(store.settings, () => schedules.refresh(), (ids) => channels.checkExist(ids)),
@@ -278,7 +292,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const port = await openApiPort(server, { host: config.host, port: config.port, certificate, plainHttp: config.plainHttp, limits });
     listening.port = port.address().port;
     teardown.push(() => port.close(5000));
-    teardown.push(attachWebSockets(server, { sessions, events, runs: store.runs, logs, connections, limits }));
+    teardown.push(attachWebSockets(server, { callers, revocations, events, runs: store.runs, logs, connections, limits }));
 
     const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${hostInUrl}:${listening.port}`;

@@ -6,7 +6,8 @@
 import http from 'node:http';
 import tls from 'node:tls';
 import Hapi from '@hapi/hapi';
-import type { AuthService, RateLimiter, SessionService } from '../auth/index.ts';
+import type { ApiKeyService, AuthService, Callers, RateLimiter, SessionService } from '../auth/index.ts';
+import type { AuditLog } from '../audit/index.ts';
 import type { Logger } from '../log.ts';
 import type { DriveService } from '../devices/index.ts';
 import type { CredentialService } from '../credentials/credential-service.ts';
@@ -21,13 +22,17 @@ import type { SettingsService } from '../settings/settings-service.ts';
 import type { PlainHttp } from '../config.ts';
 import { openFrontDoor, type FrontDoor, type ServerCertificate } from '../tls/index.ts';
 import { ClientAddresses, isOpenedOnThisBox } from './client-address.ts';
+import { auditPlugin } from './plugins/audit.ts';
 import { connectionLimitPlugin, type ConnectionLimit } from './plugins/connection-limit.ts';
+import { corsPlugin } from './plugins/cors.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { notificationRoutes } from './routes/notifications.ts';
+import { keyRoutes } from './routes/keys.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { settingsRoutes } from './routes/settings.ts';
@@ -101,6 +106,12 @@ export interface ApiDependencies {
   log: Logger;
   auth: AuthService;
   sessions: SessionService;
+  /** API keys: made, listed and revoked by the owner; checked with sessions by `callers`. */
+  keys: ApiKeyService;
+  /** Reads a bearer token or cookie as a session or a key. */
+  callers: Callers;
+  /** Where audited requests are recorded. */
+  audit: AuditLog;
   loginLimiter: RateLimiter;
   /** Reverse proxies whose forwarding headers are believed (`Config.trustedProxies`). */
   trustedProxies: readonly string[];
@@ -141,9 +152,13 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     },
   });
 
+  const clients = new ClientAddresses(deps.trustedProxies);
   await server.register(connectionLimitPlugin(deps.connections));
   await server.register(errorsPlugin(deps.log));
-  await server.register(sessionAuthPlugin(deps.sessions));
+  // After the errors plugin, so its headers also go on errors already in the contract's shape.
+  await server.register(corsPlugin(() => deps.settings.get().cors_origins));
+  await server.register(sessionAuthPlugin(deps.callers, clients));
+  await server.register(auditPlugin(deps.audit, clients));
   server.ext('onPreResponse', (request, h) => {
     const response = request.response;
     if ('isBoom' in response) return h.continue;
@@ -156,10 +171,9 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     {
       name: 'cairn-api',
       register(api) {
-        const clients = new ClientAddresses(deps.trustedProxies);
         api.route([
           ...systemRoutes(deps.version, deps.systemInfo, deps.drives, deps.folders),
-          ...authRoutes(deps.auth, deps.loginLimiter, clients),
+          ...authRoutes(deps.auth, deps.sessions, deps.loginLimiter, clients),
           ...totpRoutes(deps.auth, deps.loginLimiter, clients),
           ...settingsRoutes(deps.settings),
           ...jobRoutes(deps.jobs, deps.runManager),
@@ -168,6 +182,8 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...credentialRoutes(deps.credentials),
           ...scheduleRoutes(deps.schedules),
           ...notificationRoutes(deps.channels, deps.alertHistory),
+          ...keyRoutes(deps.keys),
+          ...auditRoutes(deps.audit),
         ]);
       },
     },

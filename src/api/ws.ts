@@ -2,8 +2,11 @@
  * WebSockets on the API's listener (contract: WebSocket), under /api/ws/… and /ws/…:
  * - logs/:run_id sends the run's recent lines, then each new `log` line and `status` changes;
  * - status sends `job_started`, `job_progress` and `job_completed` for every job.
- * The token (query `?token=`, bearer header, or the cookie from the same origin) is checked before
- * the upgrade; a refused handshake gets an HTTP error in the contract's shape. A client address holds
+ * The token (query `?token=`, bearer header, or the cookie from the same origin; a session token or
+ * an API key of any scope) is checked before the upgrade; a refused handshake gets an HTTP error in
+ * the contract's shape. When a session or key is revoked, the sockets it opened are closed at once
+ * (1008 "credentials revoked"), so revocation does not wait for a reconnect; an expired one's
+ * within a heartbeat interval. A client address holds
  * at most `webSocketsPerClient` sockets, and a peer that stops answering pings is dropped, so a
  * phone that vanished from the network does not keep its sockets (and its share of the cap) forever.
  */
@@ -11,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Hapi from '@hapi/hapi';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { SessionService } from '../auth/index.ts';
+import type { Callers, Revocations } from '../auth/index.ts';
 import { isFinished, type LogEntry, type RunRecord } from '../domain/runs.ts';
 import type { EventBus } from '../events.ts';
 import type { RunLogs } from '../logs/index.ts';
@@ -26,7 +29,10 @@ export const LOG_BACKLOG_LINES = 200;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export interface WebSocketDependencies {
-  sessions: SessionService;
+  /** Reads the token as a session or an API key. */
+  callers: Callers;
+  /** Says when a session or key has been revoked, so open sockets are checked again. */
+  revocations: Revocations;
   events: EventBus;
   runs: RunRepository;
   logs: RunLogs;
@@ -107,6 +113,17 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const slots = new ClientSlots(deps.limits.webSocketsPerClient);
   const stopHeartbeat = startHeartbeat(wss, deps.limits.webSocketHeartbeatMs);
+  const tokens = new WeakMap<WebSocket, string>();
+  const closeUnauthenticated = () => {
+    for (const ws of wss.clients) {
+      const token = tokens.get(ws);
+      if (token !== undefined && !deps.callers.authenticate(token)) ws.close(1008, 'credentials revoked');
+    }
+  };
+  const stopRevocations = deps.revocations.onRevoked(closeUnauthenticated);
+  // Keys and sessions also expire on their own; their sockets go within a heartbeat of it.
+  const expiryTimer = setInterval(closeUnauthenticated, deps.limits.webSocketHeartbeatMs);
+  expiryTimer.unref();
 
   server.listener.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A client that vanishes mid-handshake must not take the daemon down with an unhandled error.
@@ -124,7 +141,9 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
     const route = routeOf(url);
     if (!route) return refuse(socket, 404, 'Not found', 'ROUTE_NOT_FOUND', `No such WebSocket: ${url.pathname}`);
     const token = tokenOf(request, url);
-    if (!token || !deps.sessions.authenticate(token)) {
+    // The address as the HTTP routes note it: an IPv4 peer of a dual-stack socket without its ::ffff: prefix.
+    const from = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+    if (!token || !deps.callers.authenticate(token, from)) {
       return refuse(socket, 401, 'Unauthorized', 'UNAUTHENTICATED', 'Invalid or expired token');
     }
     if (route.kind === 'logs' && !deps.runs.byId(route.runId)) {
@@ -134,6 +153,7 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
     const address = request.socket.remoteAddress ?? 'unknown';
     if (!slots.holdUntilClosed(address, socket)) return refuseTooMany(socket, tooMany('TOO_MANY_WEBSOCKETS', 'WebSockets', slots.limit));
     wss.handleUpgrade(request, socket, head, (ws) => {
+      tokens.set(ws, token);
       wss.emit('connection', ws, request);
       if (route.kind === 'logs') void serveRunLog(ws, route.runId, deps).catch(() => ws.close(1011, 'log unavailable'));
       else serveStatus(ws, deps);
@@ -143,6 +163,8 @@ export function attachWebSockets(server: Hapi.Server, deps: WebSocketDependencie
   return () =>
     new Promise<void>((resolve) => {
       stopHeartbeat();
+      stopRevocations();
+      clearInterval(expiryTimer);
       for (const client of wss.clients) client.close(1001, 'daemon stopping');
       wss.close(() => resolve());
     });

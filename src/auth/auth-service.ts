@@ -24,6 +24,8 @@ export type LoginOutcome =
 export interface SetupAccess {
   local: boolean;
   setupCode?: string;
+  /** The client's address, noted on the session it starts. */
+  from?: string;
 }
 
 export interface TotpSetup {
@@ -81,15 +83,16 @@ export class AuthService {
     const user = await this.users.create(username, hash);
     await this.setupCode?.retire();
     this.setupCode = null;
-    return { user: publicUser(user), token: await this.sessions.start(user.id) };
+    return { user: publicUser(user), token: await this.sessions.start(user.id, access.from) };
   }
 
-  async login(username: string, password: string): Promise<LoginOutcome> {
+  /** Checks the password; `from` (the client's address) is noted on the session it starts. */
+  async login(username: string, password: string, from?: string): Promise<LoginOutcome> {
     const user = this.users.byUsername(username);
     const passwordMatches = await verifyPassword(password, user?.password_hash ?? (await DUMMY_HASH_PROMISE));
     if (!user || !passwordMatches) throw badCredentials();
     if (!user.totp_enabled) {
-      return { kind: 'session', user: publicUser(user), token: await this.sessions.start(user.id) };
+      return { kind: 'session', user: publicUser(user), token: await this.sessions.start(user.id, from) };
     }
     this.dropExpiredLogins();
     const totpToken = randomBytes(24).toString('base64url');
@@ -98,17 +101,18 @@ export class AuthService {
   }
 
   /** Second login step with an authenticator code; the totp_token works once. */
-  async completeLoginWithCode(totpToken: string, code: string): Promise<{ user: PublicUser; token: string }> {
+  async completeLoginWithCode(totpToken: string, code: string, from?: string): Promise<{ user: PublicUser; token: string }> {
     const user = this.pendingUser(totpToken);
     await this.acceptTotpCode(user, code);
     this.pendingLogins.delete(totpToken);
-    return { user: publicUser(user), token: await this.sessions.start(user.id) };
+    return { user: publicUser(user), token: await this.sessions.start(user.id, from) };
   }
 
   /** Second login step with a recovery code; each recovery code works once. */
   async completeLoginWithRecoveryCode(
     totpToken: string,
     recoveryCode: string,
+    from?: string,
   ): Promise<{ user: PublicUser; token: string; remaining: number }> {
     const user = this.pendingUser(totpToken);
     const hash = hashRecoveryCode(recoveryCode);
@@ -118,7 +122,7 @@ export class AuthService {
     const remaining = user.recovery_code_hashes.filter((h) => h !== hash);
     await this.users.update(user.id, { recovery_code_hashes: remaining });
     this.pendingLogins.delete(totpToken);
-    return { user: publicUser(user), token: await this.sessions.start(user.id), remaining: remaining.length };
+    return { user: publicUser(user), token: await this.sessions.start(user.id, from), remaining: remaining.length };
   }
 
   /** Ends the caller's session; its token stops working at once. */
@@ -127,11 +131,11 @@ export class AuthService {
   }
 
   /** Changes the password, ends every session of the user, and returns a fresh session for the caller. */
-  async changePassword(user: UserRecord, currentPassword: string, newPassword: string): Promise<string> {
+  async changePassword(user: UserRecord, currentPassword: string, newPassword: string, from?: string): Promise<string> {
     if (!(await verifyPassword(currentPassword, user.password_hash))) throw wrongPassword();
     await this.users.update(user.id, { password_hash: await hashPassword(newPassword) });
     await this.sessions.endAll(user.id);
-    return this.sessions.start(user.id);
+    return this.sessions.start(user.id, from);
   }
 
   /** A new secret to scan; nothing changes until it is confirmed with enableTotp. */

@@ -13,6 +13,10 @@ export interface Settings {
   max_concurrent_runs: number;
   /** Default alert rules for every job; a job's `notify` overrides any of them. */
   notify: NotifyRules;
+  /** Web origins (`https://app.example`) allowed to call the API from a browser (CORS); none by default. */
+  cors_origins: string[];
+  /** How many of the newest audit entries are kept. */
+  audit_max_entries: number;
 }
 
 export const THEMES = ['dark', 'light'] as const;
@@ -23,7 +27,7 @@ export function systemTimezone(): string {
 }
 
 export function defaultSettings(): Settings {
-  return { max_runs_per_job: 10, theme: 'dark', timezone: systemTimezone(), max_concurrent_runs: 2, notify: defaultNotifyRules() };
+  return { max_runs_per_job: 10, theme: 'dark', timezone: systemTimezone(), max_concurrent_runs: 2, notify: defaultNotifyRules(), cors_origins: [], audit_max_entries: 10_000 };
 }
 
 /** True when `name` is a time zone this Node knows (IANA names such as Europe/Berlin, or UTC). */
@@ -41,6 +45,21 @@ const timezone = Joi.string()
   .custom((value: string, helpers) => (isKnownTimezone(value) ? value : helpers.error('any.invalid')))
   .messages({ 'any.invalid': '"timezone" must be an IANA time zone name such as Europe/Berlin or UTC' });
 
+/** True when `value` is a bare web origin: http(s), a host, maybe a port, and nothing after it. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+const origin = Joi.string()
+  .max(256)
+  .custom((value: string, helpers) => (isOrigin(value) ? value : helpers.error('any.invalid')))
+  .messages({ 'any.invalid': 'each of "cors_origins" must be an origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash)' });
+
 /** A settings change: every key optional, unknown keys refused. */
 export const settingsUpdateSchema = Joi.object({
   max_runs_per_job: Joi.number().integer().min(1).max(1000),
@@ -49,6 +68,9 @@ export const settingsUpdateSchema = Joi.object({
   max_concurrent_runs: Joi.number().integer().min(1).max(16),
   // Merged key by key into the stored defaults.
   notify: notifyDefaultsChangeSchema,
+  cors_origins: Joi.array().items(origin).max(32).unique(),
+  // Entries are held in memory for queries: 100,000 took 26 MB of heap here, the most a Pi should give it.
+  audit_max_entries: Joi.number().integer().min(100).max(100_000),
 });
 
 /** A validated settings change: `notify` may hold any subset of the rules. */

@@ -11,10 +11,11 @@ export class RunHistory {
     private readonly logs: RunLogs,
   ) {}
 
-  /** The job's runs, newest first. */
-  ofJob(jobId: number, page: { limit: number; offset: number }): RunRecord[] {
+  /** A page of the job's runs, newest first, and how many runs the job has in all. */
+  pageOfJob(jobId: number, page: { limit: number; offset: number }): { runs: RunRecord[]; total: number } {
     if (!this.jobs.byId(jobId)) throw notFound('JOB_NOT_FOUND', 'Job not found');
-    return this.runs.ofJob(jobId).slice(page.offset, page.offset + page.limit).map(runView);
+    const all = this.runs.ofJob(jobId);
+    return { runs: all.slice(page.offset, page.offset + page.limit).map(runView), total: all.length };
   }
 
   get(runId: number): RunRecord {

@@ -5,6 +5,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
+import type { ApiKeyScope } from '../domain/api-keys.ts';
 import type { CredentialRecord } from '../domain/credentials.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import type { AlertRecord, AlertState, ChannelRecord } from '../domain/notifications.ts';
@@ -38,6 +39,26 @@ export interface SessionRecord {
   user_id: number;
   created_at: string;
   expires_at: string;
+  /** When the session was last used, and the client address it was used from (the login's, at first). */
+  last_seen_at: string;
+  last_seen_from: string | null;
+}
+
+/** An API key as stored: never the key itself, only its SHA-256. */
+export interface ApiKeyRecord {
+  id: number;
+  name: string;
+  scope: ApiKeyScope;
+  /** The user the key acts for (the one who made it). */
+  user_id: number;
+  /** Hex SHA-256 of the whole key. */
+  key_hash: string;
+  /** The key's first characters (`cairn_` and 4 more), so the owner can tell keys apart. */
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  last_used_from: string | null;
 }
 
 export interface StoreData {
@@ -60,6 +81,7 @@ export interface StoreData {
   alert_states: AlertState[];
   /** Per snapshots job, what its backup folder held when last read (shown while the drive is away). */
   snapshot_tallies: SnapshotTally[];
+  api_keys: ApiKeyRecord[];
 }
 
 /** What a job's backup folder held when the daemon last listed it. */
@@ -73,7 +95,7 @@ export interface SnapshotTally {
   folder: string;
 }
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * migrations[n] turns data of version n-1 into version n. Add one for every change of shape and
@@ -111,6 +133,14 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
   // Snapshot counts are kept per job, so they show while the drive is unplugged.
   6: (data) => {
     data.snapshot_tallies ??= [];
+  },
+  // API keys arrived, and sessions are listed with where they were last used.
+  7: (data) => {
+    data.api_keys ??= [];
+    for (const session of (data.sessions ?? []) as Array<Record<string, unknown>>) {
+      session.last_seen_at ??= session.created_at;
+      session.last_seen_from ??= null;
+    }
   },
 };
 

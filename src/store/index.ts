@@ -1,5 +1,6 @@
 /** The store: one database file with a repository per resource. */
 import { openDatabase, type Database } from './database.ts';
+import { ApiKeyRepository } from './api-keys.ts';
 import { CredentialRepository } from './credentials.ts';
 import { JobRepository, RunRepository, ScheduleRepository } from './jobs.ts';
 import { AlertHistoryRepository, AlertStateRepository, ChannelRepository } from './notifications.ts';
@@ -7,7 +8,8 @@ import { SessionRepository, SettingsRepository, UserRepository } from './reposit
 import { SnapshotTallyRepository } from './snapshot-tallies.ts';
 
 export { StoreUnavailableError, clearBlockedDatabase, DATABASE_FILE } from './database.ts';
-export type { SessionRecord, SnapshotTally, UserRecord } from './database.ts';
+export type { ApiKeyRecord, SessionRecord, SnapshotTally, UserRecord } from './database.ts';
+export type { ApiKeyRepository, NewApiKey } from './api-keys.ts';
 export { writeFileDurably, loadOrCreateKeyFile, syncDirectory } from './durable-file.ts';
 export type { UserRepository, SessionRepository, SettingsRepository } from './repositories.ts';
 export type { JobRepository, RunRepository, ScheduleRepository, NewRun } from './jobs.ts';
@@ -28,6 +30,7 @@ export interface Store {
   alertHistory: AlertHistoryRepository;
   alertStates: AlertStateRepository;
   snapshotTallies: SnapshotTallyRepository;
+  apiKeys: ApiKeyRepository;
   /** Waits for pending writes. */
   close(): Promise<void>;
 }
@@ -47,6 +50,7 @@ export async function openStore(dataDir: string): Promise<Store> {
     alertHistory: new AlertHistoryRepository(db),
     alertStates: new AlertStateRepository(db),
     snapshotTallies: new SnapshotTallyRepository(db),
+    apiKeys: new ApiKeyRepository(db),
     close: () => db.write(),
   };
 }

@@ -14,6 +14,30 @@ export function nextId(data: StoreData, collection: string): number {
 
 export const now = () => new Date().toISOString();
 
+/**
+ * A record's "last used" time and address change on every request; writing the whole database for
+ * each would cost a durable write per request. The change is made in memory at once (what the API
+ * shows), and saved when the address changes or this long after the last save.
+ */
+export const LAST_USED_SAVE_INTERVAL_MS = 60_000;
+
+/** Remembers when each record's "last used" was last saved, and says whether a new one must be. */
+export class LastUsedSaves<Id> {
+  private readonly savedAt = new Map<Id, number>();
+
+  /** True when a use of `id` at `at` (from a new address or not) should be written now. */
+  due(id: Id, at: number, addressChanged: boolean): boolean {
+    const last = this.savedAt.get(id);
+    if (!addressChanged && last !== undefined && at - last < LAST_USED_SAVE_INTERVAL_MS) return false;
+    this.savedAt.set(id, at);
+    return true;
+  }
+
+  forget(id: Id): void {
+    this.savedAt.delete(id);
+  }
+}
+
 export class UserRepository {
   constructor(private readonly db: Database) {}
 
@@ -62,7 +86,23 @@ export class UserRepository {
 }
 
 export class SessionRepository {
+  private readonly saves = new LastUsedSaves<string>();
+
   constructor(private readonly db: Database) {}
+
+  /** The sessions of a user that have not expired, oldest first. */
+  activeOf(userId: number, at = new Date()): SessionRecord[] {
+    return this.db.data.sessions.filter((s) => s.user_id === userId && new Date(s.expires_at) > at);
+  }
+
+  /** Notes that the session was used now from `from`; saved at most once a minute per session unless the address changes. */
+  async touch(session: SessionRecord, from: string | null): Promise<void> {
+    const at = new Date();
+    const addressChanged = from !== null && from !== session.last_seen_from;
+    session.last_seen_at = at.toISOString();
+    if (from !== null) session.last_seen_from = from;
+    if (this.saves.due(session.id, at.getTime(), addressChanged)) await this.db.write();
+  }
 
   /** The session if it exists and has not expired. */
   active(id: string, at = new Date()): SessionRecord | undefined {
@@ -80,6 +120,7 @@ export class SessionRepository {
 
   async remove(id: string): Promise<void> {
     this.db.data.sessions = this.db.data.sessions.filter((s) => s.id !== id);
+    this.saves.forget(id);
     await this.db.write();
   }
 

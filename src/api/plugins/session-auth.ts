@@ -1,16 +1,21 @@
 /**
- * The `session` auth scheme: a session JWT from `Authorization: Bearer …` or the `token` cookie
- * (HttpOnly, SameSite=Strict, Secure over TLS). It is the default for every route; public routes
- * opt out with `auth: false`.
+ * The `session` auth scheme: a session JWT (from `Authorization: Bearer …` or the `token` cookie,
+ * HttpOnly, SameSite=Strict, Secure over TLS) or an API key (bearer only). It is the default for
+ * every route; public routes opt out with `auth: false`. A key is then held to the route's scope
+ * (route-policy.ts): too small a scope is a 403 `SCOPE_TOO_SMALL` naming the scope needed.
  */
 import type { TLSSocket } from 'node:tls';
 import Boom from '@hapi/boom';
 import type { Plugin, Request, ResponseObject } from '@hapi/hapi';
-import { SESSION_TTL_SECONDS, type AuthenticatedSession, type SessionService } from '../../auth/index.ts';
+import { SESSION_TTL_SECONDS, type AuthenticatedSession, type Caller, type Callers } from '../../auth/index.ts';
+import { scopeAllows } from '../../domain/api-keys.ts';
+import { CairnError } from '../../domain/errors.ts';
+import type { ClientAddresses } from '../client-address.ts';
+import { scopeOf } from './route-policy.ts';
 
 export const SESSION_COOKIE = 'token';
 
-/** The session token a request carries, bearer first. */
+/** The bearer token or session cookie a request carries, bearer first. */
 export function tokenOf(request: Request): string | undefined {
   const header: unknown = request.headers.authorization;
   const bearer = typeof header === 'string' ? header.match(/^Bearer\s+(\S+)$/i)?.[1] : undefined;
@@ -19,9 +24,19 @@ export function tokenOf(request: Request): string | undefined {
   return typeof cookie === 'string' && cookie !== '' ? cookie : undefined;
 }
 
-/** The authenticated session of a route that requires auth. */
+/** Who made a request to a route that requires auth: a session or an API key. */
+export function callerOf(request: Request): Caller {
+  return request.auth.credentials as unknown as Caller;
+}
+
+/**
+ * The authenticated session of a route declared `scope: 'session'` (which no key reaches). Called on
+ * any other route with a key, it throws: that route's declaration is wrong.
+ */
 export function sessionOf(request: Request): AuthenticatedSession {
-  return request.auth.credentials as unknown as AuthenticatedSession;
+  const caller = callerOf(request);
+  if (caller.kind !== 'session') throw new Error(`${request.method} ${request.path} reads a session but does not declare scope 'session'`);
+  return caller;
 }
 
 /** Whether this request came over TLS: HTTPS and plain HTTP share the port, so it is the connection's, not the server's. */
@@ -38,7 +53,16 @@ export function withoutSessionCookie(response: ResponseObject, request: Request)
   return response.unstate(SESSION_COOKIE, { isSecure: isTls(request) });
 }
 
-export function sessionAuthPlugin(sessions: SessionService): Plugin<void> {
+function scopeTooSmall(caller: Extract<Caller, { kind: 'key' }>, needed: ReturnType<typeof scopeOf>, request: Request): CairnError {
+  const what = `${request.method.toUpperCase()} ${request.route.path}`;
+  const message =
+    needed === 'session'
+      ? `${what} needs a logged-in session; API keys cannot manage keys, sessions, the password or 2FA`
+      : `This API key has scope "${caller.key.scope}"; ${what} needs scope "${needed}"`;
+  return new CairnError('forbidden', 'SCOPE_TOO_SMALL', message, { details: { required_scope: needed, key_scope: caller.key.scope } });
+}
+
+export function sessionAuthPlugin(callers: Callers, clients: ClientAddresses): Plugin<void> {
   return {
     name: 'cairn-session-auth',
     register(server) {
@@ -57,13 +81,21 @@ export function sessionAuthPlugin(sessions: SessionService): Plugin<void> {
         authenticate(request, h) {
           const token = tokenOf(request);
           if (!token) throw Boom.unauthorized('Authentication required: log in first', 'Bearer');
-          const session = sessions.authenticate(token);
-          if (!session) throw Boom.unauthorized('Invalid or expired token', 'Bearer');
-          return h.authenticated({ credentials: session as unknown as Record<string, unknown> });
+          const caller = callers.authenticate(token, clients.of(request));
+          if (!caller) throw Boom.unauthorized('Invalid or expired token', 'Bearer');
+          return h.authenticated({ credentials: caller as unknown as Record<string, unknown> });
         },
       }));
       server.auth.strategy('session', 'session');
       server.auth.default('session');
+      // After auth, before validation: a key too weak for the route learns nothing about its input.
+      server.ext('onPostAuth', (request, h) => {
+        if (!request.auth.isAuthenticated) return h.continue;
+        const caller = callerOf(request);
+        const needed = scopeOf(request.route);
+        if (caller.kind === 'key' && !scopeAllows(caller.key.scope, needed)) throw scopeTooSmall(caller, needed, request);
+        return h.continue;
+      });
     },
   };
 }

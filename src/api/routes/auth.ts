@@ -1,11 +1,13 @@
-/** /auth: setup, login, logout, me, token, change-password (contract: Authentication). */
-import type { ServerRoute } from '@hapi/hapi';
+/** /auth: setup, login, logout, me, token, change-password (contract: Authentication), and sessions (issue 16). */
+import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { publicUser, type AuthService, type RateLimiter } from '../../auth/index.ts';
+import { publicUser, type AuthService, type RateLimiter, type SessionService } from '../../auth/index.ts';
 import { givenPasswordSchema, newPasswordSchema, usernameSchema } from '../../domain/users.ts';
 import type { ClientAddresses } from '../client-address.ts';
+import { auditAs } from '../plugins/audit.ts';
 import { rateLimited } from '../plugins/rate-limit.ts';
-import { sessionOf, withoutSessionCookie, withSessionCookie } from '../plugins/session-auth.ts';
+import { policy } from '../plugins/route-policy.ts';
+import { callerOf, sessionOf, withoutSessionCookie, withSessionCookie } from '../plugins/session-auth.ts';
 import { body } from '../validation.ts';
 
 interface Credentials {
@@ -13,7 +15,15 @@ interface Credentials {
   password: string;
 }
 
-export function authRoutes(auth: AuthService, limiter: RateLimiter, clients: ClientAddresses): ServerRoute[] {
+/** The username a login or setup request gives: the audit's actor for a request without a session. */
+export const givenUsername = (request: Request): string | null => {
+  const username = (request.payload as { username?: unknown } | null)?.username;
+  return typeof username === 'string' ? username : null;
+};
+
+const sessionIdParam = Joi.object({ id: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).required() });
+
+export function authRoutes(auth: AuthService, sessions: SessionService, limiter: RateLimiter, clients: ClientAddresses): ServerRoute[] {
   return [
     {
       method: 'GET',
@@ -29,6 +39,7 @@ export function authRoutes(auth: AuthService, limiter: RateLimiter, clients: Cli
       path: '/auth/setup',
       options: {
         auth: false,
+        ...policy({ audit: 'auth.setup', auditFailures: true, auditActor: givenUsername }),
         validate: {
           payload: body(
             Joi.object({
@@ -44,7 +55,7 @@ export function authRoutes(auth: AuthService, limiter: RateLimiter, clients: Cli
           clients,
           async (request, h) => {
             const { username, password, setup_code } = request.payload as Credentials & { setup_code?: string };
-            const { user, token } = await auth.setup(username, password, { local: clients.isLocal(request), setupCode: setup_code });
+            const { user, token } = await auth.setup(username, password, { local: clients.isLocal(request), setupCode: setup_code, from: clients.of(request) });
             return withSessionCookie(h.response(user).code(201), request, token);
           },
           (error) => error.code === 'SETUP_CODE_INVALID',
@@ -56,11 +67,15 @@ export function authRoutes(auth: AuthService, limiter: RateLimiter, clients: Cli
       path: '/auth/login',
       options: {
         auth: false,
+        ...policy({ audit: 'auth.login', auditFailures: true, auditActor: givenUsername }),
         validate: { payload: body(Joi.object({ username: Joi.string().max(64).required(), password: givenPasswordSchema.required() })) },
         ...rateLimited(limiter, clients, async (request, h) => {
           const { username, password } = request.payload as Credentials;
-          const outcome = await auth.login(username, password);
-          if (outcome.kind === 'totp_required') return { totp_required: true, totp_token: outcome.totpToken };
+          const outcome = await auth.login(username, password, clients.of(request));
+          if (outcome.kind === 'totp_required') {
+            auditAs(request, 'auth.login_totp_required');
+            return { totp_required: true, totp_token: outcome.totpToken };
+          }
           return withSessionCookie(h.response(outcome.user), request, outcome.token);
         }),
       },
@@ -68,6 +83,7 @@ export function authRoutes(auth: AuthService, limiter: RateLimiter, clients: Cli
     {
       method: 'POST',
       path: '/auth/logout',
+      options: policy({ scope: 'session', audit: 'auth.logout' }),
       async handler(request, h) {
         await auth.logout(sessionOf(request).sessionId);
         return withoutSessionCookie(h.response({ message: 'Logged out' }), request);
@@ -77,27 +93,50 @@ export function authRoutes(auth: AuthService, limiter: RateLimiter, clients: Cli
       method: 'GET',
       path: '/auth/me',
       handler: (request) => {
-        const { user } = sessionOf(request);
-        return { ...publicUser(user), totp_enabled: user.totp_enabled };
+        const caller = callerOf(request);
+        const me = { ...publicUser(caller.user), totp_enabled: caller.user.totp_enabled };
+        // A paired app learns what its key may do.
+        return caller.kind === 'key' ? { ...me, key: { id: caller.key.id, name: caller.key.name, scope: caller.key.scope } } : me;
       },
     },
     {
       method: 'GET',
       path: '/auth/token',
+      // A key must not turn itself into a session token, which can do everything.
+      options: policy({ scope: 'session' }),
       handler: (request) => ({ token: sessionOf(request).token }),
     },
     {
       method: 'POST',
       path: '/auth/change-password',
       options: {
+        ...policy({ scope: 'session', audit: 'auth.change_password' }),
         validate: {
           payload: body(Joi.object({ current_password: givenPasswordSchema.required(), new_password: newPasswordSchema.required() })),
         },
       },
       async handler(request, h) {
         const { current_password, new_password } = request.payload as { current_password: string; new_password: string };
-        const token = await auth.changePassword(sessionOf(request).user, current_password, new_password);
+        const token = await auth.changePassword(sessionOf(request).user, current_password, new_password, clients.of(request));
         return withSessionCookie(h.response({ message: 'Password changed' }), request, token);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/auth/sessions',
+      options: policy({ scope: 'session' }),
+      handler: (request) => {
+        const { user, sessionId } = sessionOf(request);
+        return sessions.list(user.id, sessionId);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/auth/sessions/{id}',
+      options: { ...policy({ scope: 'session', audit: 'session.revoke' }), validate: { params: sessionIdParam } },
+      async handler(request) {
+        await sessions.revoke(sessionOf(request).user.id, (request.params as { id: string }).id);
+        return { message: 'Session revoked' };
       },
     },
   ];

@@ -5,6 +5,7 @@ import type { ConnectionTestInput, CredentialService } from '../../credentials/c
 import { capabilitiesOf, providerCatalogue } from '../../destinations/index.ts';
 import { credentialCreateSchema, credentialUpdateSchema } from '../../domain/credentials.ts';
 import { idOf, idParam, queryOf } from '../params.ts';
+import { policy } from '../plugins/route-policy.ts';
 import { body } from '../validation.ts';
 
 const providerTestSchema = Joi.object({
@@ -28,19 +29,19 @@ export function credentialRoutes(credentials: CredentialService): ServerRoute[] 
     {
       method: 'POST',
       path: '/credentials',
-      options: { validate: { payload: body(credentialCreateSchema) } },
+      options: { ...policy({ audit: 'credential.create' }), validate: { payload: body(credentialCreateSchema) } },
       handler: async (request, h) => h.response(await credentials.create(request.payload as never)).code(201),
     },
     {
       method: 'PUT',
       path: '/credentials/{id}',
-      options: { validate: { params, payload: body(credentialUpdateSchema) } },
+      options: { ...policy({ audit: 'credential.update' }), validate: { params, payload: body(credentialUpdateSchema) } },
       handler: (request) => credentials.update(idOf(request), request.payload as never),
     },
     {
       method: 'DELETE',
       path: '/credentials/{id}',
-      options: { validate: { params } },
+      options: { ...policy({ audit: 'credential.delete' }), validate: { params } },
       async handler(request) {
         await credentials.delete(idOf(request));
         return { message: 'Credential deleted' };
@@ -60,7 +61,8 @@ export function credentialRoutes(credentials: CredentialService): ServerRoute[] 
     {
       method: 'POST',
       path: '/providers/test',
-      options: { validate: { payload: body(providerTestSchema) } },
+      // Changes nothing; admin all the same, as it reaches out with saved credentials.
+      options: { ...policy({ audit: false }), validate: { payload: body(providerTestSchema) } },
       handler: (request) => credentials.testConnection(request.payload as ConnectionTestInput),
     },
   ];

@@ -6,6 +6,7 @@ import type { JobService } from '../../jobs/job-service.ts';
 import { restoreInputSchema, type RestoreInput } from '../../jobs/restore-target.ts';
 import type { RunManager } from '../../runs/index.ts';
 import { idOf, idParam } from '../params.ts';
+import { policy } from '../plugins/route-policy.ts';
 import { body } from '../validation.ts';
 
 export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute[] {
@@ -21,19 +22,19 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs',
-      options: { validate: { payload: body(jobInputSchema) } },
+      options: { ...policy({ audit: 'job.create' }), validate: { payload: body(jobInputSchema) } },
       handler: async (request, h) => h.response(await jobs.create(request.payload as JobInput)).code(201),
     },
     {
       method: 'PUT',
       path: '/jobs/{id}',
-      options: { validate: { params, payload: body(jobChangeSchema) } },
+      options: { ...policy({ audit: 'job.update' }), validate: { params, payload: body(jobChangeSchema) } },
       handler: (request) => jobs.update(idOf(request), request.payload as JobChange),
     },
     {
       method: 'DELETE',
       path: '/jobs/{id}',
-      options: { validate: { params } },
+      options: { ...policy({ audit: 'job.delete' }), validate: { params } },
       async handler(request) {
         await jobs.delete(idOf(request));
         return { message: 'Job deleted' };
@@ -42,7 +43,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/run',
-      options: { validate: { params } },
+      options: { ...policy({ scope: 'operate', audit: 'run.start' }), validate: { params } },
       async handler(request) {
         const run = await runManager.request(idOf(request), { trigger: 'manual' });
         return { run_id: run.id, message: 'Job started' };
@@ -51,7 +52,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/restore',
-      options: { validate: { params, payload: body(restoreInputSchema) } },
+      options: { ...policy({ scope: 'operate', audit: 'restore.start' }), validate: { params, payload: body(restoreInputSchema) } },
       async handler(request, h) {
         const started = await jobs.restore(idOf(request), request.payload as RestoreInput);
         return h.response({ ...started, message: 'Restore started' }).code(202);
@@ -60,7 +61,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/cancel',
-      options: { validate: { params } },
+      options: { ...policy({ scope: 'operate', audit: 'run.cancel' }), validate: { params } },
       async handler(request) {
         const run = await runManager.cancel(idOf(request));
         return { message: 'Job cancelled', run_id: run.id };
@@ -69,7 +70,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/clone',
-      options: { validate: { params } },
+      options: { ...policy({ audit: 'job.clone' }), validate: { params } },
       handler: async (request, h) => h.response(await jobs.clone(idOf(request))).code(201),
     },
   ];

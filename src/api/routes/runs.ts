@@ -4,6 +4,7 @@ import Joi from 'joi';
 import { LOG_LEVELS, type LogLevel } from '../../domain/runs.ts';
 import type { RunHistory } from '../../runs/index.ts';
 import { idOf, idParam, paging, queryOf } from '../params.ts';
+import { policy } from '../plugins/route-policy.ts';
 
 interface Page {
   limit: number;
@@ -17,12 +18,16 @@ export function runRoutes(history: RunHistory): ServerRoute[] {
       method: 'GET',
       path: '/jobs/{id}/runs',
       options: { validate: { params, query: Joi.object(paging(20, 1000)) } },
-      handler: (request) => history.ofJob(idOf(request), queryOf<Page>(request)),
+      handler: (request, h) => {
+        const { runs, total } = history.pageOfJob(idOf(request), queryOf<Page>(request));
+        // The contract's body is the bare list, so the total rides in a header, as for logs.
+        return h.response(runs).header('x-total-count', String(total));
+      },
     },
     {
       method: 'DELETE',
       path: '/jobs/{id}/runs',
-      options: { validate: { params } },
+      options: { ...policy({ audit: 'runs.delete_of_job' }), validate: { params } },
       handler: async (request) => ({ message: 'Runs deleted', count: await history.deleteOfJob(idOf(request)) }),
     },
     {
@@ -46,7 +51,7 @@ export function runRoutes(history: RunHistory): ServerRoute[] {
     {
       method: 'DELETE',
       path: '/runs/{id}',
-      options: { validate: { params } },
+      options: { ...policy({ audit: 'run.delete' }), validate: { params } },
       async handler(request) {
         await history.delete(idOf(request));
         return { message: 'Run deleted' };
@@ -55,6 +60,7 @@ export function runRoutes(history: RunHistory): ServerRoute[] {
     {
       method: 'DELETE',
       path: '/runs',
+      options: policy({ audit: 'runs.delete_all' }),
       handler: async () => ({ message: 'All runs deleted', count: await history.deleteAll() }),
     },
   ];

@@ -3,6 +3,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import { scheduleInputSchema, type ScheduleInput } from '../../domain/schedules.ts';
 import type { ScheduleService } from '../../schedules/index.ts';
 import { idOf, idParam } from '../params.ts';
+import { policy } from '../plugins/route-policy.ts';
 import { body } from '../validation.ts';
 
 export function scheduleRoutes(schedules: ScheduleService): ServerRoute[] {
@@ -17,19 +18,19 @@ export function scheduleRoutes(schedules: ScheduleService): ServerRoute[] {
     {
       method: 'POST',
       path: '/jobs/{id}/schedules',
-      options: { validate: { params, payload: body(scheduleInputSchema) } },
+      options: { ...policy({ audit: 'schedule.create' }), validate: { params, payload: body(scheduleInputSchema) } },
       handler: async (request, h) => h.response(await schedules.create(idOf(request), request.payload as ScheduleInput)).code(201),
     },
     {
       method: 'PUT',
       path: '/schedules/{id}',
-      options: { validate: { params, payload: body(scheduleInputSchema) } },
+      options: { ...policy({ audit: 'schedule.update' }), validate: { params, payload: body(scheduleInputSchema) } },
       handler: (request) => schedules.update(idOf(request), request.payload as ScheduleInput),
     },
     {
       method: 'DELETE',
       path: '/schedules/{id}',
-      options: { validate: { params } },
+      options: { ...policy({ audit: 'schedule.delete' }), validate: { params } },
       async handler(request) {
         await schedules.delete(idOf(request));
         return { message: 'Schedule deleted' };

@@ -3,6 +3,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import { settingsUpdateSchema, type SettingsChange } from '../../domain/settings.ts';
 import type { SettingsService } from '../../settings/settings-service.ts';
 import { body } from '../validation.ts';
+import { policy } from '../plugins/route-policy.ts';
 
 export function settingsRoutes(settings: SettingsService): ServerRoute[] {
   return [
@@ -10,7 +11,7 @@ export function settingsRoutes(settings: SettingsService): ServerRoute[] {
     {
       method: 'PUT',
       path: '/settings',
-      options: { validate: { payload: body(settingsUpdateSchema) } },
+      options: { ...policy({ audit: 'settings.update' }), validate: { payload: body(settingsUpdateSchema) } },
       handler: (request) => settings.update(request.payload as SettingsChange),
     },
   ];

@@ -4,6 +4,7 @@ import Joi from 'joi';
 import { UUID_PATTERN, type DriveService } from '../../devices/index.ts';
 import type { FolderService } from '../../files/folder-service.ts';
 import { queryOf } from '../params.ts';
+import { policy } from '../plugins/route-policy.ts';
 import { body } from '../validation.ts';
 
 /** `GET /system/info`: what a client needs to know about the box it talks to. */
@@ -42,7 +43,8 @@ export function systemRoutes(version: string, info: () => SystemInfo, drives: Dr
     {
       method: 'POST',
       path: '/system/mount',
-      options: { validate: { payload: body(Joi.object({ uuid: uuid.required(), mount_point: clientPath.required() })) } },
+      // Mounting and safely removing a drive are day-to-day operation, as running a job is.
+      options: { ...policy({ scope: 'operate', audit: 'drive.mount' }), validate: { payload: body(Joi.object({ uuid: uuid.required(), mount_point: clientPath.required() })) } },
       async handler(request) {
         const { uuid: id, mount_point } = request.payload as { uuid: string; mount_point: string };
         return { message: 'Drive mounted', mount_point: await drives.mount(id, mount_point) };
@@ -51,7 +53,7 @@ export function systemRoutes(version: string, info: () => SystemInfo, drives: Dr
     {
       method: 'POST',
       path: '/system/unmount',
-      options: { validate: { payload: body(Joi.object({ mount_point: clientPath.required() })) } },
+      options: { ...policy({ scope: 'operate', audit: 'drive.unmount' }), validate: { payload: body(Joi.object({ mount_point: clientPath.required() })) } },
       handler: async (request) => ({ message: 'Drive unmounted', mount_point: await drives.unmount((request.payload as { mount_point: string }).mount_point) }),
     },
     {
@@ -63,7 +65,7 @@ export function systemRoutes(version: string, info: () => SystemInfo, drives: Dr
     {
       method: 'POST',
       path: '/system/mkdir',
-      options: { validate: { payload: body(Joi.object({ path: clientPath.required() })) } },
+      options: { ...policy({ audit: 'folder.create' }), validate: { payload: body(Joi.object({ path: clientPath.required() })) } },
       handler: async (request, h) => h.response({ message: 'Directory created', path: await folders.makeDirectory((request.payload as { path: string }).path) }).code(201),
     },
     { method: 'GET', path: '/system/allowed-paths', handler: () => ({ paths: folders.roots() }) },
