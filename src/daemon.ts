@@ -11,8 +11,9 @@ import { createApiServer, DEFAULT_API_LIMITS, type ApiLimits } from './api/serve
 import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
 import { AuthService, RateLimiter, SessionService, SetupCode, type RateLimiterOptions } from './auth/index.ts';
-import { ALLOWED_PATHS_SETTING, type Config } from './config.ts';
+import { ALLOWED_PATHS_SETTING, journaldRequested, type Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
+import { DashboardService, FreeSpaceCache, scheduleOverdueRule, type OverdueRule } from './dashboard/index.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { destinationOf } from './destinations/index.ts';
 import { DriveListings, driveOperations, DriveService, monitorBlockEvents, OutcomeSignal, PlugInPolicy } from './devices/index.ts';
@@ -53,11 +54,13 @@ export interface DaemonOptions {
   plugInDebounceMs?: number;
   /** Per-client caps and request timeouts over DEFAULT_API_LIMITS; tests shorten or widen them. */
   apiLimits?: Partial<ApiLimits>;
+  /** How long a job may go without a success before it is overdue (default: from its schedules, see dashboard/overdue.ts). */
+  overdueAfterMs?: OverdueRule;
 }
 
 /** Starts the daemon; throws with a message for the owner when it cannot. */
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
-  const log = options.log ?? createLogger();
+  const log = options.log ?? createLogger({ journald: journaldRequested() });
   const teardown: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const step of teardown.reverse()) await step().catch((error) => log.error('stop step failed', { error: String(error) }));
@@ -92,13 +95,15 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       hostKeys,
       checkDestinationFolders: (type, destinationConfig) => checkDestinationFolders(allowedPaths, destinationOf(type), destinationConfig),
     });
+    const secretOf = async (job: { credential_id: number | null }) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id));
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,
       settings: store.settings,
+      stats: store.runStats,
       logs,
       destinationOf,
-      secretOf: async (job) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id)),
+      secretOf,
       hostKeys,
       paths: jobPaths,
       stateFileOf: (job) => sentFilesOf(job.id),
@@ -160,6 +165,24 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       void plugIn.handleAttachedDrives().catch((error) => log.warn('could not list drives at start', { error: String(error) }));
     }
 
+    const freeSpace = new FreeSpaceCache({ destinationOf, secretOf, hostKeys });
+    // A run changes what is free at its destination: read it again then, not on the next dashboard call.
+    const stopSpaceRefresh = events.on('run:finished', (run) => {
+      const job = store.jobs.byId(run.job_id);
+      if (job) freeSpace.refresh(job);
+    });
+    teardown.push(async () => stopSpaceRefresh());
+    const dashboard = new DashboardService({
+      jobs: store.jobs,
+      runs: store.runs,
+      stats: store.runStats,
+      nextRunOf: (jobId) => earliest(schedules.viewsOf(jobId).map((schedule) => schedule.next_run)),
+      overdueAfterMs:
+        options.overdueAfterMs ?? scheduleOverdueRule({ schedulesOf: (jobId) => store.schedules.ofJob(jobId), timezone: () => store.settings.get().timezone }),
+      space: freeSpace,
+      drives: driveListings,
+    });
+
     const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.apiLimits };
     const connections = new ConnectionLimit(limits.connectionsPerClient);
     const server = await createApiServer({
@@ -179,6 +202,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       credentials,
       drives: new DriveService({ allowed: allowedPaths, drives, listings: driveListings }),
       folders: new FolderService(allowedPaths),
+      dashboard,
       limits,
       connections,
     });
@@ -202,6 +226,11 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     await stop();
     throw error;
   }
+}
+
+/** The earliest of ISO times (which sort as text), or null when there is none. */
+function earliest(times: Array<string | null>): string | null {
+  return times.filter((time): time is string => time !== null).sort()[0] ?? null;
 }
 
 /**

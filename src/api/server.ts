@@ -8,6 +8,7 @@ import type { AuthService, RateLimiter, SessionService } from '../auth/index.ts'
 import type { Logger } from '../log.ts';
 import type { DriveService } from '../devices/index.ts';
 import type { CredentialService } from '../credentials/credential-service.ts';
+import type { DashboardService } from '../dashboard/index.ts';
 import type { FolderService } from '../files/folder-service.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
@@ -19,7 +20,9 @@ import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
 import { authRoutes } from './routes/auth.ts';
 import { credentialRoutes } from './routes/credentials.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { settingsRoutes } from './routes/settings.ts';
@@ -106,6 +109,8 @@ export interface ApiDependencies {
   drives: DriveService;
   /** Browse, mkdir and the allowed roots. */
   folders: FolderService;
+  /** Job states, drives and destination space: the dashboard, health and metrics. */
+  dashboard: DashboardService;
   limits: ApiLimits;
   /** Counts each client's connections (built with `limits.connectionsPerClient`); ws.ts consults it too. */
   connections: ConnectionLimit;
@@ -143,7 +148,8 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
       register(api) {
         const clients = new ClientAddresses(deps.trustedProxies);
         api.route([
-          ...systemRoutes(deps.version, deps.drives, deps.folders),
+          ...systemRoutes(deps.version, deps.drives, deps.folders, deps.dashboard),
+          ...dashboardRoutes(deps.dashboard),
           ...authRoutes(deps.auth, deps.loginLimiter, clients),
           ...totpRoutes(deps.auth, deps.loginLimiter, clients),
           ...settingsRoutes(deps.settings),
@@ -156,5 +162,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     },
     { routes: { prefix: API_PREFIX } },
   );
+  // Prometheus scrapes /metrics by convention: the one route outside /api.
+  server.route(metricsRoutes(deps.version, deps.dashboard));
   return server;
 }

@@ -8,9 +8,10 @@ import { Low, type Adapter } from 'lowdb';
 import type { CredentialRecord } from '../domain/credentials.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import { emptyRetentionPolicy } from '../domain/retention.ts';
+import { emptyRunStats, recordOutcome, type RunStatsData } from '../domain/run-stats.ts';
 import type { RunRecord } from '../domain/runs.ts';
 import type { StoredSchedule } from '../domain/schedules.ts';
-import type { Settings } from '../domain/settings.ts';
+import { defaultSettings, type Settings } from '../domain/settings.ts';
 import { removeStaleTempFiles, writeFileDurably } from './durable-file.ts';
 
 export const DATABASE_FILE = 'cairn-db.json';
@@ -52,9 +53,11 @@ export interface StoreData {
   /** Run records only; their logs are files under logs/. */
   runs: RunRecord[];
   credentials: CredentialRecord[];
+  /** Counters, last outcomes and the daily series, kept when runs are pruned (domain/run-stats.ts). */
+  run_stats: RunStatsData;
 }
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 6;
 
 /**
  * migrations[n] turns data of version n-1 into version n. Add one for every change of shape and
@@ -81,6 +84,16 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
       job.backup_mode ??= 'mirror';
       job.retention ??= emptyRetentionPolicy();
     }
+  },
+  // Reserved for a migration of a branch developed alongside (renumbered when the branches merge).
+  5: () => undefined,
+  // Run statistics begin with the runs still on record.
+  6: (data) => {
+    const stats = emptyRunStats();
+    const timezone = (data.settings as Partial<Settings>).timezone ?? defaultSettings().timezone;
+    const runs = [...(data.runs as RunRecord[])].sort((a, b) => a.id - b.id);
+    for (const run of runs) recordOutcome(stats, run, timezone);
+    data.run_stats ??= stats;
   },
 };
 

@@ -3,6 +3,7 @@ import { openDatabase, type Database } from './database.ts';
 import { CredentialRepository } from './credentials.ts';
 import { JobRepository, RunRepository, ScheduleRepository } from './jobs.ts';
 import { SessionRepository, SettingsRepository, UserRepository } from './repositories.ts';
+import { RunStatsRepository } from './run-stats.ts';
 
 export { StoreUnavailableError, clearBlockedDatabase, DATABASE_FILE } from './database.ts';
 export type { SessionRecord, UserRecord } from './database.ts';
@@ -10,6 +11,7 @@ export { writeFileDurably, loadOrCreateKeyFile, syncDirectory } from './durable-
 export type { UserRepository, SessionRepository, SettingsRepository } from './repositories.ts';
 export type { JobRepository, RunRepository, ScheduleRepository, NewRun } from './jobs.ts';
 export type { CredentialRepository } from './credentials.ts';
+export type { RunStatsRepository } from './run-stats.ts';
 
 export interface Store {
   users: UserRepository;
@@ -19,6 +21,7 @@ export interface Store {
   schedules: ScheduleRepository;
   runs: RunRepository;
   credentials: CredentialRepository;
+  runStats: RunStatsRepository;
   /** Waits for pending writes. */
   close(): Promise<void>;
 }
@@ -34,6 +37,7 @@ export async function openStore(dataDir: string): Promise<Store> {
     schedules: new ScheduleRepository(db),
     runs: new RunRepository(db),
     credentials: new CredentialRepository(db),
+    runStats: new RunStatsRepository(db),
     close: () => db.write(),
   };
 }

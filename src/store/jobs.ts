@@ -36,13 +36,17 @@ export class JobRepository {
     return job;
   }
 
-  /** Deletes the job with its schedules and run records (the caller removes run logs). */
+  /**
+   * Deletes the job with its schedules, run records and run counters (the caller removes run logs);
+   * the daily series keeps what its runs did.
+   */
   async delete(id: number): Promise<RunRecord[]> {
     const data = this.db.data;
     const runs = data.runs.filter((run) => run.job_id === id);
     data.jobs = data.jobs.filter((job) => job.id !== id);
     data.schedules = data.schedules.filter((schedule) => schedule.job_id !== id);
     data.runs = data.runs.filter((run) => run.job_id !== id);
+    data.run_stats.jobs = data.run_stats.jobs.filter((entry) => entry.job_id !== id);
     await this.db.write();
     return runs;
   }
@@ -91,6 +95,11 @@ export class RunRepository {
 
   byId(id: number): RunRecord | undefined {
     return this.db.data.runs.find((run) => run.id === id);
+  }
+
+  /** Every run record, in the order they were made. */
+  all(): readonly RunRecord[] {
+    return this.db.data.runs;
   }
 
   /** Runs of a job, newest first. */
