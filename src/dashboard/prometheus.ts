@@ -80,7 +80,7 @@ export function cairnMetrics(version: string, jobs: readonly JobStatus[], drives
       name: 'cairn_job_last_run_duration_seconds',
       help: 'How long the last finished backup run of the job took, whatever its outcome.',
       type: 'gauge',
-      samples: perJob((job) => (job.last_run?.started_at ? seconds(job.last_run.completed_at) - seconds(job.last_run.started_at) : null)),
+      samples: perJob((job) => (job.last_run?.started_at ? (Date.parse(job.last_run.completed_at) - Date.parse(job.last_run.started_at)) / 1000 : null)),
     },
     {
       name: 'cairn_job_last_run_bytes',
