@@ -90,8 +90,8 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
   // Run statistics begin with the runs still on record.
   6: (data) => {
     const stats = emptyRunStats();
-    const timezone = (data.settings as Partial<Settings>).timezone ?? defaultSettings().timezone;
-    const runs = [...(data.runs as RunRecord[])].sort((a, b) => a.id - b.id);
+    const timezone = (data.settings as Partial<Settings> | undefined)?.timezone ?? defaultSettings().timezone;
+    const runs = [...((data.runs as RunRecord[] | undefined) ?? [])].sort((a, b) => a.id - b.id);
     for (const run of runs) recordOutcome(stats, run, timezone);
     data.run_stats ??= stats;
   },

@@ -79,7 +79,7 @@ space('SFTP: the dashboard opens one session for its space, not one per call', a
     });
     const logins = () => readFileSync(path.join(server.dir, 'sshd.log'), 'utf8').split('\n').filter((line) => line.includes('Accepted password')).length;
     const before = logins();
-    const answers = [];
+    const answers: any[] = [];
     for (let call = 0; call < 4; call++) answers.push((await client.get('/api/dashboard')).body.jobs.find((entry: any) => entry.job_id === job.id).destination_space);
     assert.is(logins() - before, 1, 'one SSH login for four dashboard calls');
     const expected = await df(server.root);
