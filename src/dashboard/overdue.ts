@@ -16,6 +16,9 @@ export type OverdueRule = (job: JobRecord, now: Date) => number | null;
 /** Added to twice the longest gap, so a run that takes a while is not overdue the minute it is due. */
 export const OVERDUE_SLACK_MS = 60 * 60 * 1000;
 
+/** How long a computed gap is reused (a daylight-saving change moves it by an hour at most). */
+const REMEMBER_GAP_MS = 60 * 60 * 1000;
+
 /** Coming runs of each schedule looked at to find the longest gap. */
 const RUNS_LOOKED_AT = 8;
 
@@ -27,9 +30,20 @@ const RUNS_LOOKED_AT = 8;
  * should run.
  */
 export function scheduleOverdueRule(deps: { schedulesOf(jobId: number): readonly ScheduleRecord[]; timezone(): string }): OverdueRule {
+  // Health is open to anonymous callers: the gaps are remembered per set of rules for an hour
+  // instead of asking croner for eight runs of every schedule on every call.
+  const remembered = new Map<string, { gap: number | null; until: number }>();
   return (job, now) => {
-    const gap = longestGap(deps.schedulesOf(job.id), deps.timezone(), now);
-    return gap === null ? null : 2 * gap + OVERDUE_SLACK_MS;
+    const schedules = deps.schedulesOf(job.id).filter((schedule) => schedule.enabled);
+    const timezone = deps.timezone();
+    const key = JSON.stringify([timezone, schedules.map(({ schedule_type, hour, minute, day_of_week, day_of_month, cron_expression }) => [schedule_type, hour, minute, day_of_week, day_of_month, cron_expression])]);
+    let entry = remembered.get(key);
+    if (!entry || entry.until <= now.getTime()) {
+      if (remembered.size > 1000) remembered.clear();
+      entry = { gap: longestGap(schedules, timezone, now), until: now.getTime() + REMEMBER_GAP_MS };
+      remembered.set(key, entry);
+    }
+    return entry.gap === null ? null : 2 * entry.gap + OVERDUE_SLACK_MS;
   };
 }
 
