@@ -10,6 +10,7 @@ import { drivesWithSpace, fullness, type DriveSpace } from './drive-space.ts';
 import type { FreeSpaceCache, SpaceReading } from './free-space.ts';
 import type { OverdueRule } from './overdue.ts';
 
+/** A job's state on the home screen, in no particular order (see `JobStatus.state` for precedence). */
 export const JOB_STATES = ['ok', 'failing', 'overdue', 'running', 'never_run'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
@@ -47,6 +48,7 @@ export interface JobStatus {
   runs: JobRunStats['runs'];
 }
 
+/** `GET /dashboard`: jobs, drives, totals and the daily series, all as of `generated_at`. */
 export interface Dashboard {
   generated_at: string;
   jobs: JobStatus[];
@@ -70,11 +72,13 @@ export interface HealthReason {
   uuid?: string;
 }
 
+/** The health verdict: `degraded` exactly when there is a reason. */
 export interface Health {
   status: 'ok' | 'degraded';
   reasons: HealthReason[];
 }
 
+/** What the dashboard reads; it changes nothing. */
 export interface DashboardDependencies {
   jobs: { all(): readonly JobRecord[] };
   /** Runs as stored: the pending and running ones. */
@@ -89,6 +93,7 @@ export interface DashboardDependencies {
   now?: () => Date;
 }
 
+/** Computes job states once for the dashboard, health and metrics; read-only. */
 export class DashboardService {
   constructor(private readonly deps: DashboardDependencies) {}
 

@@ -14,6 +14,7 @@ export interface SpaceReading {
   checked_at: string | null;
 }
 
+/** Space never read, or a destination that cannot tell. */
 export const UNKNOWN_SPACE: SpaceReading = { free_bytes: null, total_bytes: null, checked_at: null };
 
 /** How long a reading is reused. */
@@ -21,6 +22,7 @@ export const SPACE_MAX_AGE_MS = 5 * 60 * 1000;
 /** How long a dashboard call waits for a reading before answering with the last one (or unknown). */
 export const SPACE_WAIT_MS = 5000;
 
+/** How to reach a job's destination to ask it. */
 export interface FreeSpaceDependencies {
   destinationOf(type: string): Destination;
   /** The decrypted credential data of the job's destination, or null. */
@@ -38,6 +40,7 @@ interface Entry {
   reading$: Promise<SpaceReading> | null;
 }
 
+/** Per-job readings of destination space; never rejects, a failure reads as unknown. */
 export class FreeSpaceCache {
   private readonly entries = new Map<number, Entry>();
   private readonly maxAgeMs: number;

@@ -6,13 +6,16 @@
 import type { DriveSpace } from './drive-space.ts';
 import type { JobStatus } from './dashboard-service.ts';
 
+/** The Content-Type of format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+/** One line of a family: its labels (written in this order) and value. */
 export interface Sample {
   labels?: Record<string, string>;
   value: number;
 }
 
+/** A metric family: name, HELP text, TYPE and its samples (no two with the same labels). */
 export interface MetricFamily {
   name: string;
   help: string;

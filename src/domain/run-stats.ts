@@ -41,12 +41,14 @@ export interface DailyRunStats {
   bytes: number;
 }
 
+/** Everything the statistics keep, as stored (`run_stats` in the database). */
 export interface RunStatsData {
   jobs: JobRunStats[];
   /** Oldest first; only days with runs are stored, at most DAYS_KEPT days back. */
   days: DailyRunStats[];
 }
 
+/** Statistics before any run finished. */
 export function emptyRunStats(): RunStatsData {
   return { jobs: [], days: [] };
 }

@@ -4,6 +4,7 @@ import { defaultSettings } from '../domain/settings.ts';
 import type { RunRecord } from '../domain/runs.ts';
 import type { Database } from './database.ts';
 
+/** The database's `run_stats`; see domain/run-stats.ts for what each field means. */
 export class RunStatsRepository {
   constructor(private readonly db: Database) {}
 

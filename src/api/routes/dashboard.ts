@@ -2,6 +2,7 @@
 import type { ServerRoute } from '@hapi/hapi';
 import type { DashboardService } from '../../dashboard/index.ts';
 
+/** `GET /dashboard`, behind the default authentication. */
 export function dashboardRoutes(dashboard: DashboardService): ServerRoute[] {
   return [{ method: 'GET', path: '/dashboard', handler: () => dashboard.dashboard() }];
 }

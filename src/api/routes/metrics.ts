@@ -6,6 +6,7 @@
 import type { ServerRoute } from '@hapi/hapi';
 import { cairnMetrics, PROMETHEUS_CONTENT_TYPE, renderPrometheus, type DashboardService } from '../../dashboard/index.ts';
 
+/** `GET /metrics`, to be registered outside the /api prefix. */
 export function metricsRoutes(version: string, dashboard: DashboardService): ServerRoute[] {
   return [
     {
