@@ -9,6 +9,7 @@ import type { RunRecord } from '../domain/runs.ts';
 import { drivesWithSpace, fullness, type DriveSpace } from './drive-space.ts';
 import type { FreeSpaceCache, SpaceReading } from './free-space.ts';
 import type { OverdueRule } from './overdue.ts';
+import { within } from './within.ts';
 
 /** A job's state on the home screen, in no particular order (see `JobStatus.state` for precedence). */
 export const JOB_STATES = ['ok', 'failing', 'overdue', 'running', 'never_run'] as const;
@@ -18,6 +19,8 @@ export type JobState = (typeof JOB_STATES)[number];
 export const SERIES_DAYS = 30;
 /** A drive or destination this full (or fuller) makes the daemon `degraded`. */
 export const NEARLY_FULL = 0.9;
+/** How long health waits for the drive listing (a hung lsblk may take 15 s) before judging without drives. */
+export const HEALTH_DRIVES_WAIT_MS = 1000;
 
 /** One job on the home screen. */
 export interface JobStatus {
@@ -121,12 +124,12 @@ export class DashboardService {
 
   /**
    * `degraded` when an enabled job fails or is overdue, or a drive or a destination is 90% full or
-   * more. Reads no destination (only cached space) and only the shared drive listing, so an
-   * anonymous caller cannot make the daemon open connections.
+   * more. Reads no destination (only cached space) and only the shared drive listing, waited for at
+   * most a second, so an anonymous caller cannot make the daemon open connections or hang on lsblk.
    */
   async health(): Promise<Health> {
     const now = this.now();
-    const [jobs, drives] = await Promise.all([this.jobStatuses(now, 'cached'), this.drives()]);
+    const [jobs, drives] = await Promise.all([this.jobStatuses(now, 'cached'), within(this.drives(), HEALTH_DRIVES_WAIT_MS, [])]);
     const reasons: HealthReason[] = [];
     for (const job of jobs.filter((entry) => entry.enabled)) {
       if (job.consecutive_failures > 0) {

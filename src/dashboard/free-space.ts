@@ -5,6 +5,7 @@
  */
 import type { JobRecord } from '../domain/jobs.ts';
 import type { Destination, HostKeyPins } from '../destinations/types.ts';
+import { within } from './within.ts';
 
 /** What the dashboard shows of a destination's space; nulls mean unknown. */
 export interface SpaceReading {
@@ -64,9 +65,9 @@ export class FreeSpaceCache {
   async get(job: JobRecord): Promise<SpaceReading> {
     const entry = this.entries.get(job.id);
     if (entry && entry.key === keyOf(job) && (entry.reading$ || Date.now() - entry.readAt < this.maxAgeMs)) {
-      return entry.reading$ ? this.waitFor(entry.reading$, entry.reading) : entry.reading;
+      return entry.reading$ ? within(entry.reading$, this.waitMs, entry.reading) : entry.reading;
     }
-    return this.waitFor(this.read(job), this.cached(job));
+    return within(this.read(job), this.waitMs, this.cached(job));
   }
 
   /** Reads the job's destination again now (after a run), not waiting for it. */
@@ -100,18 +101,6 @@ export class FreeSpaceCache {
       return space ? { free_bytes: space.free_bytes, total_bytes: space.total_bytes, checked_at } : { ...UNKNOWN_SPACE, checked_at };
     } catch {
       return { ...UNKNOWN_SPACE, checked_at: new Date().toISOString() };
-    }
-  }
-
-  private async waitFor(reading$: Promise<SpaceReading>, fallback: SpaceReading): Promise<SpaceReading> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<SpaceReading>((resolve) => {
-      timer = setTimeout(() => resolve(fallback), this.waitMs);
-    });
-    try {
-      return await Promise.race([reading$, late]);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

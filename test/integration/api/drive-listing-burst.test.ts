@@ -60,6 +60,23 @@ test(`${BURST} concurrent GET /api/system/drives share a few lsblk runs, all ans
   }
 });
 
+test('the dashboard, metrics and health read drives from the shared listing: a burst of them starts a few lsblk, not one each', async () => {
+  const lsblk = countLsblk();
+  const daemon = await startTestDaemon({}, { apiLimits: { connectionsPerClient: BURST * 2 } });
+  try {
+    const client = daemon.client();
+    await client.setupAdmin();
+    const paths = ['/api/dashboard', '/metrics', '/api/system/health'];
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, index) => client.get(paths[index % paths.length])));
+    assert.equal(answers.filter((answer) => answer.status !== 200).map((answer) => answer.body), []);
+    const starts = lsblk.starts();
+    assert.ok(starts >= 1 && starts <= 10, `60 requests started lsblk ${starts} times`);
+  } finally {
+    lsblk.restore();
+    await daemon.stop();
+  }
+});
+
 test('a mount through the API clears the shared listing, so the next one reads again', async () => {
   const lsblk = countLsblk();
   const daemon = await startTestDaemon();
