@@ -124,6 +124,8 @@ async function freeSpace(config: LocalConfig): Promise<DestinationSpace | null> 
   if (!mount) return null;
   const root = await resolveInside(mount.path, config.backup_subdir, false);
   const space = await fs.statfs(root.deepestExisting);
+  // Unmounted meanwhile (a plug-in session ends right after its run): that was the bare mount point.
+  if ((await fs.stat(mount.path).catch(() => null))?.dev !== mount.device) return null;
   return { free_bytes: space.bavail * space.bsize, total_bytes: space.blocks * space.bsize };
 }
 
