@@ -13,7 +13,7 @@ import { attachWebSockets } from './api/ws.ts';
 import { AuthService, RateLimiter, SessionService, SetupCode, type RateLimiterOptions } from './auth/index.ts';
 import { ALLOWED_PATHS_SETTING, journaldRequested, type Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
-import { DashboardService, FreeSpaceCache, scheduleOverdueRule, type OverdueRule } from './dashboard/index.ts';
+import { DashboardService, FreeSpaceCache, rememberedNextRuns, scheduleOverdueRule, type OverdueRule } from './dashboard/index.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { destinationOf } from './destinations/index.ts';
 import { DriveListings, driveOperations, DriveService, monitorBlockEvents, OutcomeSignal, PlugInPolicy } from './devices/index.ts';
@@ -172,13 +172,13 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       if (job) freeSpace.refresh(job);
     });
     teardown.push(async () => stopSpaceRefresh());
+    const jobSchedules = { schedulesOf: (jobId: number) => store.schedules.ofJob(jobId), timezone: () => store.settings.get().timezone };
     const dashboard = new DashboardService({
       jobs: store.jobs,
       runs: store.runs,
       stats: store.runStats,
-      nextRunOf: (jobId) => earliest(schedules.viewsOf(jobId).map((schedule) => schedule.next_run)),
-      overdueAfterMs:
-        options.overdueAfterMs ?? scheduleOverdueRule({ schedulesOf: (jobId) => store.schedules.ofJob(jobId), timezone: () => store.settings.get().timezone }),
+      nextRunOf: rememberedNextRuns(jobSchedules),
+      overdueAfterMs: options.overdueAfterMs ?? scheduleOverdueRule(jobSchedules),
       space: freeSpace,
       drives: driveListings,
     });
@@ -226,11 +226,6 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     await stop();
     throw error;
   }
-}
-
-/** The earliest of ISO times (which sort as text), or null when there is none. */
-function earliest(times: Array<string | null>): string | null {
-  return times.filter((time): time is string => time !== null).sort()[0] ?? null;
 }
 
 /**

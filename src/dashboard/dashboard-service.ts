@@ -8,6 +8,7 @@ import type { DailyRunStats, FinishedRunSummary, JobRunStats } from '../domain/r
 import type { RunRecord } from '../domain/runs.ts';
 import { drivesWithSpace, fullness, type DriveSpace } from './drive-space.ts';
 import type { FreeSpaceCache, SpaceReading } from './free-space.ts';
+import type { NextRunOf } from './next-runs.ts';
 import type { OverdueRule } from './overdue.ts';
 import { within } from './within.ts';
 
@@ -87,8 +88,8 @@ export interface DashboardDependencies {
   /** Runs as stored: the pending and running ones. */
   runs: { inStatus(...statuses: RunRecord['status'][]): RunRecord[] };
   stats: { ofJob(jobId: number): JobRunStats | null; lastDays(days: number, now?: Date): DailyRunStats[] };
-  /** The job's earliest next scheduled run (ISO), or null. */
-  nextRunOf(jobId: number): string | null;
+  /** The job's earliest next scheduled run (ISO) after `now`, or null. */
+  nextRunOf: NextRunOf;
   overdueAfterMs: OverdueRule;
   space: FreeSpaceCache;
   /** The shared, briefly cached drive listing (devices/DriveListings). */
@@ -103,7 +104,7 @@ export class DashboardService {
   /** The home screen: every job, drive, the totals and the 30-day series. Destination space may be read (cached per job). */
   async dashboard(): Promise<Dashboard> {
     const now = this.now();
-    const [jobs, drives] = await Promise.all([this.jobStatuses(now, 'read'), this.drives()]);
+    const [jobs, drives] = await Promise.all([this.jobStatuses(now, 'full'), this.drives()]);
     const series = this.deps.stats.lastDays(SERIES_DAYS, now);
     const by_state = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>;
     for (const job of jobs) by_state[job.state] += 1;
@@ -129,7 +130,7 @@ export class DashboardService {
    */
   async health(): Promise<Health> {
     const now = this.now();
-    const [jobs, drives] = await Promise.all([this.jobStatuses(now, 'cached'), within(this.drives(), HEALTH_DRIVES_WAIT_MS, [])]);
+    const [jobs, drives] = await Promise.all([this.jobStatuses(now, 'cheap'), within(this.drives(), HEALTH_DRIVES_WAIT_MS, [])]);
     const reasons: HealthReason[] = [];
     for (const job of jobs.filter((entry) => entry.enabled)) {
       if (job.consecutive_failures > 0) {
@@ -154,9 +155,9 @@ export class DashboardService {
     return { status: reasons.length > 0 ? 'degraded' : 'ok', reasons };
   }
 
-  /** Every job's status with the cached destination space only (for metrics). */
+  /** Every job's status with the cached destination space only and no next run (for metrics). */
   jobsNow(): Promise<JobStatus[]> {
-    return this.jobStatuses(this.now(), 'cached');
+    return this.jobStatuses(this.now(), 'cheap');
   }
 
   /** The attached drives with their free space (shared listing). */
@@ -166,7 +167,11 @@ export class DashboardService {
     return drivesWithSpace(drives);
   }
 
-  private async jobStatuses(now: Date, space: 'read' | 'cached'): Promise<JobStatus[]> {
+  /**
+   * `full` (the dashboard): destination space read when the cache is old, and next runs computed.
+   * `cheap` (health, metrics): cached space only and no next runs, since those are asked often.
+   */
+  private async jobStatuses(now: Date, detail: 'full' | 'cheap'): Promise<JobStatus[]> {
     const active = new Map(this.deps.runs.inStatus('pending', 'running').map((run) => [run.job_id, run]));
     return Promise.all(
       this.deps.jobs.all().map(async (job) => {
@@ -191,8 +196,8 @@ export class DashboardService {
           last_success: stats?.last_success ?? null,
           last_run: stats?.last_run ?? null,
           active_run: run ? { id: run.id, status: run.status, trigger: run.trigger, started_at: run.started_at } : null,
-          next_run: job.enabled ? this.deps.nextRunOf(job.id) : null,
-          destination_space: space === 'read' ? await this.deps.space.get(job) : this.deps.space.cached(job),
+          next_run: job.enabled && detail === 'full' ? this.deps.nextRunOf(job.id, now) : null,
+          destination_space: detail === 'full' ? await this.deps.space.get(job) : this.deps.space.cached(job),
           runs: stats?.runs ?? { completed: 0, failed: 0, cancelled: 0 },
         };
       }),
