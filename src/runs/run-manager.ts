@@ -281,10 +281,6 @@ export class RunManager {
     return this.finish(run, { status: 'failed', error_message: message });
   }
 
-  /**
-   * Ends a run. Its new status and the pruning of runs beyond `max_runs_per_job` change the store in
-   * the same tick, so no client ever sees a finished run next to runs that should be gone.
-   */
   /** One line in the daemon's log per run outcome: info when it completed, warning when cancelled, error when it failed. */
   private logOutcome(run: RunRecord): void {
     const line = describeRunOutcome(run);
@@ -293,10 +289,14 @@ export class RunManager {
     else this.deps.log.info(line);
   }
 
+  /**
+   * Ends a run. Its new status, its statistics and the pruning of runs beyond `max_runs_per_job`
+   * change the store in the same tick, so no client ever sees a finished run next to runs that
+   * should be gone, and the counters never miss one.
+   */
   private async finish(run: RunRecord, change: Partial<RunRecord>): Promise<void> {
     this.restores.delete(run.id);
     const saved = this.deps.runs.update(run, { ...change, completed_at: new Date().toISOString() });
-    // Recorded in the same tick as the status, so the counters never miss a run the store says finished.
     const recorded = this.deps.stats.record(run);
     const doomed = runsBeyondRetention(run.job_id, this.deps.settings.get().max_runs_per_job, this.deps.runs);
     await Promise.all([saved, recorded, this.deps.runs.deleteMany(doomed)]);
