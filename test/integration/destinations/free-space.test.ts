@@ -86,6 +86,9 @@ space('SFTP: the dashboard opens one session for its space, not one per call', a
     assert.ok(Math.abs(answers[3].free_bytes - expected.avail) < FREE_SPACE_SLACK);
     assert.is(answers[3].total_bytes, expected.size);
     assert.ok(answers.every((answer) => answer.checked_at === answers[0].checked_at), 'the same cached reading');
+    const everything = [JSON.stringify((await client.get('/api/dashboard')).body), (await client.get('/metrics')).body, JSON.stringify((await client.get('/api/system/health')).body)];
+    assert.ok(everything.every((text) => !text.includes(server.password)), 'the credential appears in no answer');
+    assert.ok(!daemon.logLines.join('').includes(server.password), 'nor in the daemon log');
   } finally {
     await daemon.stop();
     await server.stop();
