@@ -181,6 +181,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       overdueAfterMs: options.overdueAfterMs ?? scheduleOverdueRule(jobSchedules),
       space: freeSpace,
       drives: driveListings,
+      driveUuidOf: (job) => destinationOf(job.destination_type).removableDrive?.(job.destination_config)?.uuid ?? null,
     });
 
     const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.apiLimits };

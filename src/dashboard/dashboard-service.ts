@@ -94,6 +94,8 @@ export interface DashboardDependencies {
   space: FreeSpaceCache;
   /** The shared, briefly cached drive listing (devices/DriveListings). */
   drives: { listDrives(): Promise<Drive[]> };
+  /** The filesystem UUID of the removable drive the job backs up to, or null (from its destination). */
+  driveUuidOf(job: JobRecord): string | null;
   now?: () => Date;
 }
 
@@ -124,8 +126,8 @@ export class DashboardService {
   }
 
   /**
-   * `degraded` when an enabled job fails or is overdue, or a drive or a destination is 90% full or
-   * more. Reads no destination (only cached space) and only the shared drive listing, waited for at
+   * `degraded` when an enabled job fails or is overdue, or its destination or the drive it backs up
+   * to is 90% full or more. Reads no destination (only cached space) and only the shared drive listing, waited for at
    * most a second, so an anonymous caller cannot make the daemon open connections or hang on lsblk.
    */
   async health(): Promise<Health> {
@@ -146,7 +148,9 @@ export class DashboardService {
         reasons.push({ code: 'DESTINATION_NEARLY_FULL', job_id: job.job_id, message: `The destination of job "${job.name}" is ${Math.floor(used * 100)}% full` });
       }
     }
-    for (const drive of drives) {
+    // Only drives Cairn backs up to: a full stick plugged in for something else is not Cairn's business.
+    const backupDrives = new Set(this.deps.jobs.all().filter((job) => job.enabled).map((job) => this.deps.driveUuidOf(job)?.toLowerCase()));
+    for (const drive of drives.filter((entry) => backupDrives.has(entry.uuid.toLowerCase()))) {
       const used = fullness(drive.free_bytes, drive.filesystem_bytes);
       if (used !== null && used >= NEARLY_FULL) {
         reasons.push({ code: 'DRIVE_NEARLY_FULL', uuid: drive.uuid, message: `Drive ${drive.label ?? drive.name} (${drive.uuid}) is ${Math.floor(used * 100)}% full` });
