@@ -310,3 +310,12 @@ export const ALLOWED_PATHS_SETTING = `${settings.allowedPaths.file} (${settings.
 export function noColorRequested(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.NO_COLOR);
 }
+
+/**
+ * True when the daemon's output goes to the systemd journal: systemd sets `JOURNAL_STREAM` when
+ * stdout/stderr are connected to it, and `INVOCATION_ID` for every service it starts. The log then
+ * carries `<N>` priority prefixes and no timestamps of its own (journald adds them).
+ */
+export function journaldRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.JOURNAL_STREAM || env.INVOCATION_ID);
+}

@@ -13,8 +13,9 @@ import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
 import { ApiKeyService, AuthService, Callers, RateLimiter, Revocations, SessionService, SetupCode, type RateLimiterOptions } from './auth/index.ts';
 import { AUDIT_FILE, AuditLog } from './audit/index.ts';
-import { ALLOWED_PATHS_SETTING, type Config } from './config.ts';
+import { ALLOWED_PATHS_SETTING, journaldRequested, type Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
+import { DashboardService, FreeSpaceCache, rememberedNextRuns, scheduleOverdueRule, type OverdueRule } from './dashboard/index.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { JobRecord } from './domain/jobs.ts';
 import { destinationOf } from './destinations/index.ts';
@@ -28,6 +29,7 @@ import { JobService } from './jobs/job-service.ts';
 import { createLogger, type Logger } from './log.ts';
 import { RunLogs } from './logs/index.ts';
 import { AlertMonitor, AlertSender, ChannelService } from './notifications/index.ts';
+import { effectiveRules, type NotifyRules } from './domain/notifications.ts';
 import { RunHistory, RunManager } from './runs/index.ts';
 import { ScheduleService } from './schedules/index.ts';
 import { SettingsService } from './settings/settings-service.ts';
@@ -69,11 +71,13 @@ export interface DaemonOptions {
   alertClock?: () => Date;
   /** How often the overdue check runs (default OVERDUE_CHECK_MS); tests shorten it. */
   overdueCheckMs?: number;
+  /** How long a job may go without a success before it is overdue (default: from its schedules, see dashboard/overdue.ts). */
+  overdueAfterMs?: OverdueRule;
 }
 
 /** Starts the daemon; throws with a message for the owner when it cannot. */
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
-  const log = options.log ?? createLogger();
+  const log = options.log ?? createLogger({ journald: journaldRequested() });
   const teardown: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const step of teardown.reverse()) await step().catch((error) => log.error('stop step failed', { error: String(error) }));
@@ -118,13 +122,15 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       hostKeys,
       checkDestinationFolders: (type, destinationConfig) => checkDestinationFolders(allowedPaths, destinationOf(type), destinationConfig),
     });
+    const secretOf = async (job: { credential_id: number | null }) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id));
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,
       settings: store.settings,
+      stats: store.runStats,
       logs,
       destinationOf,
-      secretOf: async (job) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id)),
+      secretOf,
       hostKeys,
       paths: jobPaths,
       stateFileOf: (job) => sentFilesOf(job.id),
@@ -251,6 +257,25 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       : null;
     const listening = { host: config.host, port: config.port };
     const identity = () => serverIdentity(certificate, listening);
+    const freeSpace = new FreeSpaceCache({ destinationOf, secretOf, hostKeys });
+    // A run changes what is free at its destination: read it again then, not on the next dashboard call.
+    const stopSpaceRefresh = events.on('run:finished', (run) => {
+      const job = store.jobs.byId(run.job_id);
+      if (job) freeSpace.refresh(job);
+    });
+    teardown.push(async () => stopSpaceRefresh());
+    const jobSchedules = { schedulesOf: (jobId: number) => store.schedules.ofJob(jobId), timezone: () => store.settings.get().timezone };
+    const dashboard = new DashboardService({
+      jobs: store.jobs,
+      runs: store.runs,
+      stats: store.runStats,
+      nextRunOf: rememberedNextRuns(jobSchedules),
+      overdueAfterMs: options.overdueAfterMs ?? overdueRuleWith(() => store.settings.get().notify, scheduleOverdueRule(jobSchedules)),
+      space: freeSpace,
+      drives: driveListings,
+      driveUuidOf: (job) => destinationOf(job.destination_type).removableDrive?.(job.destination_config)?.uuid ?? null,
+    });
+
     const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.apiLimits };
     const connections = new ConnectionLimit(limits.connectionsPerClient);
     const server = await createApiServer({
@@ -284,6 +309,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       alertHistory: store.alertHistory,
       drives: new DriveService({ allowed: allowedPaths, drives, listings: driveListings }),
       folders: new FolderService(allowedPaths),
+      dashboard,
       limits,
       connections,
     });
@@ -331,4 +357,15 @@ async function armSetupCode(dataDir: string, auth: AuthService): Promise<SetupCo
   const code = await SetupCode.create(dataDir);
   auth.requireSetupCode(code);
   return code;
+}
+
+/**
+ * One meaning of "overdue" for the dashboard, health and metrics and for the alerts: the owner's
+ * `overdue_hours` rule (the job's, else the default) when set, else the schedules' own rhythm.
+ */
+function overdueRuleWith(defaults: () => NotifyRules, fromSchedules: OverdueRule): OverdueRule {
+  return (job, now) => {
+    const hours = effectiveRules(defaults(), job.notify).overdue_hours;
+    return hours === null ? fromSchedules(job, now) : hours * 60 * 60 * 1000;
+  };
 }

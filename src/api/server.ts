@@ -11,6 +11,7 @@ import type { AuditLog } from '../audit/index.ts';
 import type { Logger } from '../log.ts';
 import type { DriveService } from '../devices/index.ts';
 import type { CredentialService } from '../credentials/credential-service.ts';
+import type { DashboardService } from '../dashboard/index.ts';
 import type { FolderService } from '../files/folder-service.ts';
 import type { SnapshotService } from '../history/index.ts';
 import type { JobService } from '../jobs/job-service.ts';
@@ -30,9 +31,11 @@ import { sessionAuthPlugin } from './plugins/session-auth.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { credentialRoutes } from './routes/credentials.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { keyRoutes } from './routes/keys.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { settingsRoutes } from './routes/settings.ts';
@@ -131,6 +134,8 @@ export interface ApiDependencies {
   drives: DriveService;
   /** Browse, mkdir and the allowed roots. */
   folders: FolderService;
+  /** Job states, drives and destination space: the dashboard, health and metrics. */
+  dashboard: DashboardService;
   limits: ApiLimits;
   /** Counts each client's connections (built with `limits.connectionsPerClient`); ws.ts consults it too. */
   connections: ConnectionLimit;
@@ -172,7 +177,8 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
       name: 'cairn-api',
       register(api) {
         api.route([
-          ...systemRoutes(deps.version, deps.systemInfo, deps.drives, deps.folders),
+          ...systemRoutes(deps.version, deps.systemInfo, deps.drives, deps.folders, deps.dashboard),
+          ...dashboardRoutes(deps.dashboard),
           ...authRoutes(deps.auth, deps.sessions, deps.loginLimiter, clients),
           ...totpRoutes(deps.auth, deps.loginLimiter, clients),
           ...settingsRoutes(deps.settings),
@@ -189,6 +195,8 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     },
     { routes: { prefix: API_PREFIX } },
   );
+  // Prometheus scrapes /metrics by convention: the one route outside /api.
+  server.route(metricsRoutes(deps.version, deps.dashboard));
   return server;
 }
 

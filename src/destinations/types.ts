@@ -151,6 +151,14 @@ export interface RestoreContext<Config> {
   progress(totals: TransferTotals): void;
 }
 
+/** Space at a destination as its protocol reports it. */
+export interface DestinationSpace {
+  /** Bytes a backup can still write there (for the user Cairn logs in as, where the protocol says). */
+  free_bytes: number;
+  /** The size of the filesystem or quota; null when the protocol does not say. */
+  total_bytes: number | null;
+}
+
 export interface ConnectionTestResult {
   message: string;
   details: Record<string, unknown> | null;
@@ -202,6 +210,13 @@ export interface Destination<Config = Record<string, unknown>> {
    * what is accepted, never quoting the secret. Connects to nothing.
    */
   checkSecret?(secret: Record<string, string>): Promise<void>;
+  /**
+   * Free space at the destination where its protocol can tell (optional; absent: unknown, as for
+   * S3). Resolves null when the server does not report it (a WebDAV server without RFC 4331 quota
+   * properties) or the folder cannot be reached now (a drive not mounted); throws CairnError when the
+   * connection fails. Writes nothing. Each call may open a connection: callers cache the answer.
+   */
+  freeSpace?(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins): Promise<DestinationSpace | null>;
   /** Checks that the destination is reachable and writable; throws CairnError saying what is wrong. */
   test(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins): Promise<ConnectionTestResult>;
   /**

@@ -4,7 +4,20 @@ export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'cance
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What started a run: the API or CLI, a schedule, a USB drive being plugged in, or a restore. */
-export type RunTrigger = 'manual' | 'scheduled' | 'device' | 'restore';
+export const RUN_TRIGGERS = ['manual', 'scheduled', 'device', 'restore'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+/**
+ * Triggers of runs that back up (copy sources to the destination): only these count as a job's
+ * successes and failures in its statistics, the dashboard and the metrics. A restore that worked is
+ * not a backup, and one that failed does not mean the backups fail.
+ */
+export const BACKUP_TRIGGERS: readonly RunTrigger[] = ['manual', 'scheduled', 'device'];
+
+/** True when the run is a backup (see BACKUP_TRIGGERS). */
+export function isBackupRun(run: Pick<RunRecord, 'trigger'>): boolean {
+  return BACKUP_TRIGGERS.includes(run.trigger);
+}
 
 export const LOG_LEVELS = ['info', 'warning', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

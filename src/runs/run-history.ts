@@ -1,8 +1,25 @@
 /** Reading and deleting run history: run records and their logs, never an active run. */
 import { conflict, notFound } from '../domain/errors.ts';
-import { isFinished, type LogEntry, type LogLevel, type RunRecord } from '../domain/runs.ts';
+import { isFinished, type LogEntry, type LogLevel, type RunRecord, type RunStatus, type RunTrigger } from '../domain/runs.ts';
 import type { RunLogs } from '../logs/index.ts';
 import type { JobRepository, RunRepository } from '../store/index.ts';
+
+/** Which runs `GET /runs` lists: every given field must match; `since` ≤ created_at < `until`. */
+export interface RunFilter {
+  job_id?: number;
+  status?: RunStatus;
+  trigger?: RunTrigger;
+  since?: Date;
+  until?: Date;
+}
+
+/** A page of runs across jobs and how many match in all. */
+export interface RunPage {
+  runs: RunRecord[];
+  total: number;
+  limit: number;
+  offset: number;
+}
 
 export class RunHistory {
   constructor(
@@ -16,6 +33,23 @@ export class RunHistory {
     if (!this.jobs.byId(jobId)) throw notFound('JOB_NOT_FOUND', 'Job not found');
     const all = this.runs.ofJob(jobId);
     return { runs: all.slice(page.offset, page.offset + page.limit).map(runView), total: all.length };
+  }
+
+  /** Runs of every job matching `filter`, newest first, one page of them with the total. */
+  list(filter: RunFilter, page: { limit: number; offset: number }): RunPage {
+    const since = filter.since?.getTime() ?? -Infinity;
+    const until = filter.until?.getTime() ?? Infinity;
+    const matching = this.runs
+      .all()
+      .filter((run) => {
+        if (filter.job_id !== undefined && run.job_id !== filter.job_id) return false;
+        if (filter.status !== undefined && run.status !== filter.status) return false;
+        if (filter.trigger !== undefined && run.trigger !== filter.trigger) return false;
+        const created = Date.parse(run.created_at);
+        return created >= since && created < until;
+      })
+      .sort((a, b) => b.id - a.id);
+    return { runs: matching.slice(page.offset, page.offset + page.limit).map(runView), total: matching.length, limit: page.limit, offset: page.offset };
   }
 
   get(runId: number): RunRecord {

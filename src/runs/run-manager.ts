@@ -13,8 +13,9 @@ import type { Destination, HostKeyPins } from '../destinations/types.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { RunLogs, RunLogWriter } from '../logs/index.ts';
-import type { JobRepository, RunRepository, SettingsRepository } from '../store/index.ts';
+import type { JobRepository, RunRepository, RunStatsRepository, SettingsRepository } from '../store/index.ts';
 import { runsBeyondRetention } from './retention.ts';
+import { describeRunOutcome } from './run-outcome.ts';
 
 /** How often progress is announced while a run transfers. */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -25,6 +26,8 @@ export interface RunManagerDependencies {
   runs: RunRepository;
   jobs: JobRepository;
   settings: SettingsRepository;
+  /** Counters and last outcomes that outlive pruned runs; a finished run is recorded with its status. */
+  stats: Pick<RunStatsRepository, 'record'>;
   logs: RunLogs;
   destinationOf(type: string): Destination;
   /** The decrypted credential data a job's destination needs, or null. */
@@ -82,13 +85,15 @@ export class RunManager {
     const interrupted = this.deps.runs.inStatus('pending', 'running');
     for (const run of interrupted) {
       const wasRunning = run.status === 'running';
-      await this.deps.runs.update(run, {
+      const saved = this.deps.runs.update(run, {
         status: 'failed',
         completed_at: new Date().toISOString(),
         error_message: wasRunning
           ? 'Interrupted: the daemon stopped while this run was in progress; the destination may hold a partial copy'
           : 'Interrupted: the daemon stopped before this run could start',
       });
+      await Promise.all([saved, this.deps.stats.record(run)]);
+      this.logOutcome(run);
       const writer = await this.deps.logs.open(run.id);
       writer.append('error', run.error_message!);
       await writer.close();
@@ -279,15 +284,26 @@ export class RunManager {
     return this.finish(run, { status: 'failed', error_message: message });
   }
 
+  /** One line in the daemon's log per run outcome: info when it completed, warning when cancelled, error when it failed. */
+  private logOutcome(run: RunRecord): void {
+    const line = describeRunOutcome(run);
+    if (run.status === 'failed') this.deps.log.error(line);
+    else if (run.status === 'cancelled') this.deps.log.warn(line);
+    else this.deps.log.info(line);
+  }
+
   /**
-   * Ends a run. Its new status and the pruning of runs beyond `max_runs_per_job` change the store in
-   * the same tick, so no client ever sees a finished run next to runs that should be gone.
+   * Ends a run. Its new status, its statistics and the pruning of runs beyond `max_runs_per_job`
+   * change the store in the same tick, so no client ever sees a finished run next to runs that
+   * should be gone, and the counters never miss one.
    */
   private async finish(run: RunRecord, change: Partial<RunRecord>): Promise<void> {
     this.restores.delete(run.id);
     const saved = this.deps.runs.update(run, { ...change, completed_at: new Date().toISOString() });
+    const recorded = this.deps.stats.record(run);
     const doomed = runsBeyondRetention(run.job_id, this.deps.settings.get().max_runs_per_job, this.deps.runs);
-    await Promise.all([saved, this.deps.runs.deleteMany(doomed)]);
+    await Promise.all([saved, recorded, this.deps.runs.deleteMany(doomed)]);
+    this.logOutcome(run);
     const writer = this.writers.get(run.id);
     this.writers.delete(run.id);
     // The backup's outcome stands even when its log could not be fully written (a full data disk).

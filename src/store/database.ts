@@ -10,9 +10,10 @@ import type { CredentialRecord } from '../domain/credentials.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import type { AlertRecord, AlertState, ChannelRecord } from '../domain/notifications.ts';
 import { emptyRetentionPolicy } from '../domain/retention.ts';
+import { emptyRunStats, recordOutcome, type RunStatsData } from '../domain/run-stats.ts';
 import type { RunRecord } from '../domain/runs.ts';
 import type { StoredSchedule } from '../domain/schedules.ts';
-import type { SettingsChange } from '../domain/settings.ts';
+import { defaultSettings, type Settings, type SettingsChange } from '../domain/settings.ts';
 import { removeStaleTempFiles, writeFileDurably } from './durable-file.ts';
 
 export const DATABASE_FILE = 'cairn-db.json';
@@ -82,6 +83,8 @@ export interface StoreData {
   /** Per snapshots job, what its backup folder held when last read (shown while the drive is away). */
   snapshot_tallies: SnapshotTally[];
   api_keys: ApiKeyRecord[];
+  /** Counters, last outcomes and the daily series, kept when runs are pruned (domain/run-stats.ts). */
+  run_stats: RunStatsData;
 }
 
 /** What a job's backup folder held when the daemon last listed it. */
@@ -95,7 +98,7 @@ export interface SnapshotTally {
   folder: string;
 }
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /**
  * migrations[n] turns data of version n-1 into version n. Add one for every change of shape and
@@ -141,6 +144,14 @@ const migrations: Record<number, (data: Record<string, unknown>) => void> = {
       session.last_seen_at ??= session.created_at;
       session.last_seen_from ??= null;
     }
+  },
+  // Run statistics begin with the runs still on record.
+  8: (data) => {
+    const stats = emptyRunStats();
+    const timezone = (data.settings as Partial<Settings> | undefined)?.timezone ?? defaultSettings().timezone;
+    const runs = [...((data.runs as RunRecord[] | undefined) ?? [])].sort((a, b) => a.id - b.id);
+    for (const run of runs) recordOutcome(stats, run, timezone);
+    data.run_stats ??= stats;
   },
 };
 

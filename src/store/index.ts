@@ -6,6 +6,7 @@ import { JobRepository, RunRepository, ScheduleRepository } from './jobs.ts';
 import { AlertHistoryRepository, AlertStateRepository, ChannelRepository } from './notifications.ts';
 import { SessionRepository, SettingsRepository, UserRepository } from './repositories.ts';
 import { SnapshotTallyRepository } from './snapshot-tallies.ts';
+import { RunStatsRepository } from './run-stats.ts';
 
 export { StoreUnavailableError, clearBlockedDatabase, DATABASE_FILE } from './database.ts';
 export type { ApiKeyRecord, SessionRecord, SnapshotTally, UserRecord } from './database.ts';
@@ -17,6 +18,7 @@ export type { CredentialRepository } from './credentials.ts';
 export type { AlertHistoryRepository, AlertStateRepository, ChannelRepository } from './notifications.ts';
 export { ALERT_HISTORY_LIMIT } from './notifications.ts';
 export type { SnapshotTallyRepository } from './snapshot-tallies.ts';
+export type { RunStatsRepository } from './run-stats.ts';
 
 export interface Store {
   users: UserRepository;
@@ -31,6 +33,7 @@ export interface Store {
   alertStates: AlertStateRepository;
   snapshotTallies: SnapshotTallyRepository;
   apiKeys: ApiKeyRepository;
+  runStats: RunStatsRepository;
   /** Waits for pending writes. */
   close(): Promise<void>;
 }
@@ -51,6 +54,7 @@ export async function openStore(dataDir: string): Promise<Store> {
     alertStates: new AlertStateRepository(db),
     snapshotTallies: new SnapshotTallyRepository(db),
     apiKeys: new ApiKeyRepository(db),
+    runStats: new RunStatsRepository(db),
     close: () => db.write(),
   };
 }

@@ -36,7 +36,10 @@ export class JobRepository {
     return job;
   }
 
-  /** Deletes the job with its schedules, run records and snapshot tally (the caller removes run logs). */
+  /**
+   * Deletes the job with its schedules, run records, snapshot tally and run counters (the caller
+   * removes run logs); the daily series keeps what its runs did.
+   */
   async delete(id: number): Promise<RunRecord[]> {
     const data = this.db.data;
     const runs = data.runs.filter((run) => run.job_id === id);
@@ -44,6 +47,7 @@ export class JobRepository {
     data.schedules = data.schedules.filter((schedule) => schedule.job_id !== id);
     data.runs = data.runs.filter((run) => run.job_id !== id);
     data.snapshot_tallies = data.snapshot_tallies.filter((tally) => tally.job_id !== id);
+    data.run_stats.jobs = data.run_stats.jobs.filter((entry) => entry.job_id !== id);
     await this.db.write();
     return runs;
   }
@@ -92,6 +96,11 @@ export class RunRepository {
 
   byId(id: number): RunRecord | undefined {
     return this.db.data.runs.find((run) => run.id === id);
+  }
+
+  /** Every run record, in the order they were made. */
+  all(): readonly RunRecord[] {
+    return this.db.data.runs;
   }
 
   /** Runs of a job, newest first. */

@@ -1,8 +1,8 @@
 /** Runs and logs (contract: Runs & Logs). */
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { LOG_LEVELS, type LogLevel } from '../../domain/runs.ts';
-import type { RunHistory } from '../../runs/index.ts';
+import { LOG_LEVELS, RUN_STATUSES, RUN_TRIGGERS, type LogLevel } from '../../domain/runs.ts';
+import type { RunFilter, RunHistory } from '../../runs/index.ts';
 import { idOf, idParam, paging, queryOf } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 
@@ -11,9 +11,28 @@ interface Page {
   offset: number;
 }
 
+/** `GET /runs` filters: each optional; `until` must come after `since`. */
+const runFilter = Joi.object({
+  ...paging(50, 1000),
+  job_id: Joi.number().integer().min(1).max(2 ** 31 - 1),
+  status: Joi.string().valid(...RUN_STATUSES),
+  trigger: Joi.string().valid(...RUN_TRIGGERS),
+  since: Joi.date().iso(),
+  until: Joi.date().iso().when('since', { is: Joi.exist(), then: Joi.date().greater(Joi.ref('since')) }),
+});
+
 export function runRoutes(history: RunHistory): ServerRoute[] {
   const params = idParam;
   return [
+    {
+      method: 'GET',
+      path: '/runs',
+      options: { validate: { query: runFilter } },
+      handler: (request) => {
+        const { limit, offset, ...filter } = queryOf<Page & RunFilter>(request);
+        return history.list(filter, { limit, offset });
+      },
+    },
     {
       method: 'GET',
       path: '/jobs/{id}/runs',

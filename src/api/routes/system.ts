@@ -1,5 +1,6 @@
 /** /system: health, drives, mounts, mount, unmount, browse, mkdir, allowed paths (contract: System). */
 import type { ServerRoute } from '@hapi/hapi';
+import type { DashboardService } from '../../dashboard/index.ts';
 import Joi from 'joi';
 import { UUID_PATTERN, type DriveService } from '../../devices/index.ts';
 import type { FolderService } from '../../files/folder-service.ts';
@@ -28,13 +29,19 @@ export interface SystemInfo {
 const uuid = Joi.string().pattern(UUID_PATTERN).messages({ 'string.pattern.base': '"uuid" must be a filesystem UUID such as 1234-ABCD' });
 const clientPath = Joi.string().min(1).max(4096);
 
-export function systemRoutes(version: string, info: () => SystemInfo, drives: DriveService, folders: FolderService): ServerRoute[] {
+export function systemRoutes(version: string, info: () => SystemInfo, drives: DriveService, folders: FolderService, dashboard: DashboardService): ServerRoute[] {
   return [
     {
       method: 'GET',
       path: '/system/health',
-      options: { auth: false },
-      handler: () => ({ status: 'ok', version }),
+      // Anyone on the LAN may ask whether the box is well, but only a logged-in client learns why
+      // not: the reasons name jobs and drives.
+      options: { auth: { mode: 'try' } },
+      async handler(request) {
+        const health = await dashboard.health();
+        if (!request.auth.isAuthenticated) return { status: health.status, version };
+        return { status: health.status, version, reasons: health.reasons };
+      },
     },
     // Behind auth: a fingerprint learnt from an unauthenticated answer over the same connection would prove nothing.
     { method: 'GET', path: '/system/info', handler: () => info() },

@@ -12,7 +12,7 @@ import type { TransferTotals } from '../../domain/runs.ts';
 import { folderNamesOf } from '../source-names.ts';
 import { describeErrno } from '../../files/fs-errors.ts';
 import { restoreFromStore } from '../remote/sync-engine.ts';
-import type { ConnectionTestResult, Destination, RestoreContext, SyncContext } from '../types.ts';
+import type { ConnectionTestResult, Destination, DestinationSpace, RestoreContext, SyncContext } from '../types.ts';
 import { localBackupReader } from './backup-reader.ts';
 import { copySource } from './copy-source.ts';
 import { checkMount, resolveInside, type CheckedMount } from './destination-root.ts';
@@ -123,6 +123,21 @@ async function test(config: LocalConfig): Promise<ConnectionTestResult> {
   return { message: 'Destination is writable', details: { path: root.path, free_bytes: space.bavail * space.bsize } };
 }
 
+/**
+ * statfs of the backup folder (or its deepest existing folder) as `df` shows it: only while the
+ * drive is mounted or the folder exists now, else null. A drive that is not plugged in has no free
+ * space to speak of, and the empty mount point on the root filesystem must not be taken for it.
+ */
+async function freeSpace(config: LocalConfig): Promise<DestinationSpace | null> {
+  const mount = await checkMount(config).catch(() => null);
+  if (!mount) return null;
+  const root = await resolveInside(mount.path, config.backup_subdir, false);
+  const space = await fs.statfs(root.deepestExisting);
+  // Unmounted meanwhile (a plug-in session ends right after its run): that was the bare mount point.
+  if ((await fs.stat(mount.path).catch(() => null))?.dev !== mount.device) return null;
+  return { free_bytes: space.bavail * space.bsize, total_bytes: space.blocks * space.bsize };
+}
+
 export { copySource, type SourceCopy } from './copy-source.ts';
 export { SomeNames } from './rsync-errors.ts';
 export type { ParsedItem } from './rsync-output.ts';
@@ -169,6 +184,7 @@ export const localDestination: Destination<LocalConfig> = {
   localFolders: (config) => [config.mount_point, path.join(config.mount_point, config.backup_subdir)],
   identity: (config) => `local:${path.resolve(config.mount_point, config.backup_subdir)}`,
   snapshotFolder,
+  freeSpace,
   test,
   sync,
   restore,

@@ -55,4 +55,12 @@ export const sftpDestination: Destination<SftpTarget> = {
   checkSecret: async (secret) => {
     if (secret.private_key) (await import('./private-key.ts')).checkPrivateKey(secret.private_key, secret.passphrase);
   },
+  freeSpace: async (config, secret, hostKeys) => {
+    const store = await (await import('./sftp-store.ts')).openSftpStore(config, secret, hostKeys);
+    try {
+      return await store.freeSpace();
+    } finally {
+      await store.close();
+    }
+  },
 };

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Client, type SFTPWrapper, type FileEntry } from 'ssh2';
 import { CairnError } from '../../domain/errors.ts';
-import type { HostKeyPins } from '../types.ts';
+import type { DestinationSpace, HostKeyPins } from '../types.ts';
 import { connectionError } from '../remote/connection-errors.ts';
 import { checkPrivateKey } from './private-key.ts';
 import { walkSorted, type ListedChild } from '../remote/walk-sorted.ts';
@@ -339,6 +339,26 @@ export class SftpStore implements RemoteStore {
     this.client.end();
   }
 
+  /**
+   * Free space of the backup folder's filesystem (OpenSSH's statvfs@openssh.com), asked of the
+   * nearest folder that exists (before the first run, the backup folder may not); null when the
+   * server does not offer the extension.
+   */
+  async freeSpace(): Promise<DestinationSpace | null> {
+    for (let folder = this.full(''); ; folder = parentFolder(folder)) {
+      try {
+        const info = await this.call<Record<string, number | bigint>>((done) => this.sftp.ext_openssh_statvfs(folder, done));
+        const unit = Number(info.f_frsize) || Number(info.f_bsize);
+        return { free_bytes: Number(info.f_bavail) * unit, total_bytes: Number(info.f_blocks) * unit };
+      } catch (error) {
+        if (/does not support/i.test((error as Error).message ?? '')) return null;
+        const parent = parentFolder(folder);
+        if ((error as { code?: number }).code === NO_SUCH_FILE && parent !== folder) continue;
+        throw this.failure(error, `reading the free space of ${this.where('')}`);
+      }
+    }
+  }
+
   private readonly watched = new WeakSet<AbortSignal>();
 
   /**
@@ -388,4 +408,12 @@ export class SftpStore implements RemoteStore {
     if (code === NO_SUCH_FILE) return new CairnError('not_found', 'REMOTE_PATH_MISSING', `No such file or folder ${doing}`);
     return connectionError(error, where) ?? new CairnError('unavailable', 'SFTP_FAILED', `SFTP error ${doing}: ${(error as Error).message}`, { retryable: true });
   }
+}
+
+/** The folder above a server path: /a/b → /a → /; a/b → a → . (and those stay). */
+function parentFolder(folder: string): string {
+  const slash = folder.lastIndexOf('/');
+  if (slash > 0) return folder.slice(0, slash);
+  if (slash === 0) return '/';
+  return '.';
 }

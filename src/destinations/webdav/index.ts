@@ -1,6 +1,7 @@
 /** `webdav`: a folder on a WebDAV server (Nextcloud, ownCloud, generic); user name and password (basic auth). */
 import Joi from 'joi';
 import { remoteDestination } from '../remote/remote-destination.ts';
+import type { Destination } from '../types.ts';
 import type { WebdavStore, WebdavTarget } from './webdav-store.ts';
 
 export const configSchema = Joi.object({
@@ -23,7 +24,7 @@ export const configSchema = Joi.object({
     .messages({ 'string.pattern.invert.base': '"remote_path" must not contain ".." segments' }),
 });
 
-export const webdavDestination = remoteDestination<WebdavTarget, WebdavStore>({
+const remote = remoteDestination<WebdavTarget, WebdavStore>({
   type: 'webdav',
   name: 'WebDAV',
   description: 'Nextcloud, ownCloud, generic WebDAV',
@@ -45,3 +46,8 @@ export const webdavDestination = remoteDestination<WebdavTarget, WebdavStore>({
   identity: (config) => `webdav:${config.url}/${config.remote_path}`,
   details: (config) => ({ url: config.url, remote_path: config.remote_path }),
 });
+
+export const webdavDestination: Destination<WebdavTarget> = {
+  ...remote,
+  freeSpace: async (config, secret) => (await (await import('./webdav-store.ts')).openWebdavStore(config, secret)).freeSpace(),
+};

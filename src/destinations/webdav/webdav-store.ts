@@ -11,6 +11,7 @@ import { CairnError } from '../../domain/errors.ts';
 import { connectionError } from '../remote/connection-errors.ts';
 import { walkSorted } from '../remote/walk-sorted.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
+import type { DestinationSpace } from '../types.ts';
 
 export interface WebdavTarget {
   /** The WebDAV root, e.g. https://cloud.example.com/remote.php/dav/files/alice (no credentials in it). */
@@ -25,6 +26,10 @@ const CLEANUP_TIMEOUT_MS = 5_000;
 /** Only what a listing needs: asking for less spares servers that compute the rest (Nextcloud). */
 const PROPFIND_BODY =
   '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/><d:getcontentlength/></d:prop></d:propfind>';
+
+/** RFC 4331's quota properties. */
+const QUOTA_BODY =
+  '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:quota-available-bytes/><d:quota-used-bytes/></d:prop></d:propfind>';
 
 /** undici's own codes for a connection that ended or stalled (fetch puts them on `error.cause.code`). */
 const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_ABORTED']);
@@ -162,6 +167,23 @@ export class WebdavStore implements RemoteStore {
       throw this.statusFailure(response, 'GET', full, doing);
     }
     return Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>);
+  }
+
+  /**
+   * RFC 4331 quota of the backup folder (or, before the first run, of the root): available bytes,
+   * and the size as available + used. Null when the server does not report them (rclone 1.60, Apache
+   * mod_dav_fs) or reports a negative value (Nextcloud's -3: no quota set, space unknown).
+   */
+  async freeSpace(): Promise<DestinationSpace | null> {
+    for (const folder of new Set([joinRemote(this.target.remote_path), ''])) {
+      const doing = `reading the quota of ${this.show(folder)}`;
+      const response = await this.request('PROPFIND', folder, { collection: true, headers: { Depth: '0', 'Content-Type': 'application/xml; charset=utf-8' }, body: QUOTA_BODY }, doing);
+      const text = await response.text().catch(() => '');
+      if (response.status === 404) continue;
+      if (response.status !== 207) throw this.statusFailure(response, 'PROPFIND', folder, doing);
+      return quotaOf(text);
+    }
+    return null;
   }
 
   async close(): Promise<void> {
@@ -359,6 +381,28 @@ function parseMultistatus(text: string): MultistatusEntry[] | null {
     entries.push({ segments: segmentsOf(pathOfHref(response.href.trim())), collection, size: Number.isFinite(length) ? length : -1 });
   }
   return entries;
+}
+
+/** The quota properties of the first response of a 207 body, found (2xx) ones only. */
+function quotaOf(text: string): DestinationSpace | null {
+  let document: any;
+  try {
+    document = parser.parse(text);
+  } catch {
+    return null;
+  }
+  const response = document?.multistatus?.response?.[0];
+  const prop: Record<string, unknown> = {};
+  for (const propstat of Array.isArray(response?.propstat) ? response.propstat : []) {
+    const status = typeof propstat?.status === 'string' ? propstat.status : '';
+    if (status && !/\s2\d\d(\s|$)/.test(status)) continue;
+    if (propstat?.prop && typeof propstat.prop === 'object') Object.assign(prop, propstat.prop);
+  }
+  const bytes = (value: unknown) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : null);
+  const available = bytes(prop['quota-available-bytes']);
+  if (available === null) return null;
+  const used = bytes(prop['quota-used-bytes']);
+  return { free_bytes: available, total_bytes: used === null ? null : available + used };
 }
 
 /** The path part of an href, which may be an absolute path or a full URL. */

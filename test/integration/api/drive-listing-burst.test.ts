@@ -12,13 +12,13 @@ import { startTestDaemon, tempDir } from '../../helpers.ts';
 
 const BURST = 200;
 
-/** Puts a recording `lsblk` first on PATH; returns how many times it has run so far. */
-function countLsblk(): { starts(): number; restore(): void } {
+/** Puts a recording `lsblk` first on PATH (taking `delaySeconds` before it answers); returns how many times it has run so far. */
+function countLsblk(delaySeconds = 0): { starts(): number; restore(): void } {
   const dir = tempDir('cairn-lsblk-');
   const log = path.join(dir, 'starts.log');
   writeFileSync(log, '');
   const wrapper = path.join(dir, 'lsblk');
-  writeFileSync(wrapper, `#!/bin/sh\necho "$$" >> '${log}'\nexec /usr/bin/lsblk "$@"\n`);
+  writeFileSync(wrapper, `#!/bin/sh\necho "$$" >> '${log}'\nsleep ${delaySeconds}\nexec /usr/bin/lsblk "$@"\n`);
   chmodSync(wrapper, 0o755);
   const original = process.env.PATH;
   process.env.PATH = `${dir}:${original}`;
@@ -54,6 +54,41 @@ test(`${BURST} concurrent GET /api/system/drives share a few lsblk runs, all ans
     const starts = lsblk.starts();
     // One shared run per 2 s listing age at most; 10 leaves room for a very slow machine.
     assert.ok(starts >= 1 && starts <= 10, `${BURST} requests started lsblk ${starts} times`);
+  } finally {
+    lsblk.restore();
+    await daemon.stop();
+  }
+});
+
+test('the dashboard, metrics and health read drives from the shared listing: a burst of them starts a few lsblk, not one each', async () => {
+  const lsblk = countLsblk();
+  const daemon = await startTestDaemon({}, { apiLimits: { connectionsPerClient: BURST * 2 } });
+  try {
+    const client = daemon.client();
+    await client.setupAdmin();
+    const paths = ['/api/dashboard', '/metrics', '/api/system/health'];
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, index) => client.get(paths[index % paths.length])));
+    assert.equal(answers.filter((answer) => answer.status !== 200).map((answer) => answer.body), []);
+    const starts = lsblk.starts();
+    assert.ok(starts >= 1 && starts <= 10, `60 requests started lsblk ${starts} times`);
+  } finally {
+    lsblk.restore();
+    await daemon.stop();
+  }
+});
+
+test('health does not hang on a drive listing that hangs (a dying disk can stall lsblk)', async () => {
+  const lsblk = countLsblk(8);
+  const daemon = await startTestDaemon();
+  try {
+    const started = Date.now();
+    const health = await daemon.client().get('/api/system/health');
+    const took = Date.now() - started;
+    assert.is(health.status, 200);
+    assert.is(health.body.status, 'ok');
+    assert.is(lsblk.starts(), 1);
+    // It gives the listing a second; the generous margin is for a loaded machine, not a speed target.
+    assert.ok(took < 6000, `health took ${took} ms while lsblk hung for 8 s`);
   } finally {
     lsblk.restore();
     await daemon.stop();

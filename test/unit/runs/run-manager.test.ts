@@ -63,6 +63,7 @@ async function setup(maxConcurrent = 2) {
     runs: store.runs,
     jobs: store.jobs,
     settings: store.settings,
+    stats: store.runStats,
     logs,
     destinationOf: () => steered.destination,
     secretOf: async () => null,
