@@ -1,7 +1,8 @@
 /**
  * WebSockets on the API's listener (contract: WebSocket), under /api/ws/… and /ws/…:
  * - logs/:run_id sends the run's recent lines, then each new `log` line and `status` changes;
- * - status sends `job_started`, `job_progress` and `job_completed` for every job.
+ * - status sends `job_started`, `job_progress` and `job_completed` for every job, the drive events,
+ *   and `snapshot_created` / `snapshot_removed` as a job's history changes.
  * The token (query `?token=`, bearer header, or the cookie from the same origin) is checked before
  * the upgrade; a refused handshake gets an HTTP error in the contract's shape. A client address holds
  * at most `webSocketsPerClient` sockets, and a peer that stops answering pings is dropped, so a
@@ -238,6 +239,22 @@ function serveStatus(ws: WebSocket, deps: WebSocketDependencies): void {
         error_message: run.error_message,
       }),
     ),
+    deps.events.on('snapshot:created', ({ job_id, snapshot }) =>
+      send(ws, {
+        type: 'snapshot_created',
+        job_id,
+        // Picked field by field: the snapshot's path on the box is not the client's business.
+        snapshot: {
+          id: snapshot.id,
+          time: snapshot.time,
+          run_id: snapshot.run_id,
+          files: snapshot.files,
+          total_size: snapshot.total_size,
+          bytes_added: snapshot.bytes_added,
+        },
+      }),
+    ),
+    deps.events.on('snapshot:removed', ({ job_id, snapshot_id }) => send(ws, { type: 'snapshot_removed', job_id, snapshot_id })),
     ...(['drive:connected', 'drive:mounted', 'drive:safe_to_remove', 'drive:removed'] as const).map((event) =>
       deps.events.on(event, (payload) => send(ws, { type: event.replace(':', '_'), ...payload })),
     ),

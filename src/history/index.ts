@@ -11,3 +11,4 @@ export {
 } from './retention.ts';
 export { retentionPreviewOf, type RetentionPreview } from './retention-preview.ts';
 export * from './drive-snapshots/index.ts';
+export { checkSnapshotFolderNow } from './snapshot-folder-check.ts';
