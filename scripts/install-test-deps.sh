@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests start for real (sshd and rclone are the SFTP and WebDAV test servers,
 # started on their own ports by scripts/sftp-server.sh and scripts/webdav-server.sh; iproute2's
 # `ip netns` and veth pairs make "another computer on the LAN" for the setup-code test).
-apt_packages=(rsync udev util-linux e2fsprogs dosfstools psmisc procps tmux openssh-server openssh-client rclone iproute2)
+apt_packages=(rsync udev util-linux e2fsprogs dosfstools exfatprogs exfat-fuse psmisc procps tmux openssh-server openssh-client rclone iproute2)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   missing=()
   for package in "${apt_packages[@]}"; do
