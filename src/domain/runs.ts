@@ -82,7 +82,7 @@ export interface VerifyInput {
   percent: number;
 }
 
-/** Body of `POST /jobs/:id/verify`; a missing body means the newest snapshot, all of it. */
+/** Body of `POST /jobs/:id/verify`; `{}` means the newest snapshot, all of it. */
 export const verifyInputSchema = Joi.object({
   snapshot_id: Joi.string().min(1).max(200),
   percent: Joi.number().min(1).max(100).default(100),

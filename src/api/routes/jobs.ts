@@ -61,11 +61,10 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/verify',
-      // No body: the newest snapshot, every file.
-      options: { validate: { params, payload: body(verifyInputSchema).allow(null) } },
+      // `{}`: the newest snapshot, every file.
+      options: { validate: { params, payload: body(verifyInputSchema) } },
       async handler(request, h) {
-        const input = (request.payload ?? verifyInputSchema.validate({}).value) as VerifyInput;
-        const { run, snapshot_id } = await runManager.requestVerify(idOf(request), input);
+        const { run, snapshot_id } = await runManager.requestVerify(idOf(request), request.payload as VerifyInput);
         return h.response({ run_id: run.id, snapshot_id, message: `Verify of snapshot ${snapshot_id} started` }).code(202);
       },
     },

@@ -179,7 +179,7 @@ test('a mirror job has no history to verify or prune: 409 NOT_A_SNAPSHOT_JOB; un
     const answer = await client.post(`/api/jobs/${mirror.id}/${route}`, route === 'verify' ? {} : undefined);
     assert.is(answer.status, 409, route);
     assert.ok(isErrorShape(answer.body, 'NOT_A_SNAPSHOT_JOB'), JSON.stringify(answer.body));
-    assert.ok(isErrorShape((await client.post(`/api/jobs/999999/${route}`)).body, 'JOB_NOT_FOUND'));
+    assert.ok(isErrorShape((await client.post(`/api/jobs/999999/${route}`, route === 'verify' ? {} : undefined)).body, 'JOB_NOT_FOUND'));
   }
   assert.equal((await client.get(`/api/jobs/${mirror.id}/runs`)).body, [], 'nothing started');
 });
@@ -206,7 +206,7 @@ test('verify: a clean snapshot completes with its figures; flipped bytes fail th
   await runOnce(job.id);
   const [newest, older] = await listSnapshots(root);
 
-  const clean = await client.post(`/api/jobs/${job.id}/verify`);
+  const clean = await client.post(`/api/jobs/${job.id}/verify`, {});
   assert.is(clean.status, 202, JSON.stringify(clean.body));
   assert.is(clean.body.snapshot_id, newest.id, 'the newest by default');
   const passed = await finishedRun(client, clean.body.run_id);
@@ -235,7 +235,7 @@ test('verify: bad bodies are 400 and an unknown snapshot 404, in the error shape
   assert.is(none.status, 404, 'no snapshot yet');
   assert.ok(isErrorShape(none.body, 'SNAPSHOT_NOT_FOUND'));
   await runOnce(job.id);
-  const bad: unknown[] = [{ percent: 0 }, { percent: 101 }, { percent: '50' }, { percent: null }, { snapshot_id: 5 }, { snapshot_id: '' }, { other: 1 }, [], 'x'];
+  const bad: unknown[] = [null, { percent: 0 }, { percent: 101 }, { percent: '50' }, { percent: null }, { snapshot_id: 5 }, { snapshot_id: '' }, { other: 1 }, [], 'x'];
   for (const body of bad) {
     const answer = await client.post(`/api/jobs/${job.id}/verify`, body);
     assert.is(answer.status, 400, JSON.stringify(body));
