@@ -5,6 +5,7 @@
  * verify, and the status WebSocket announces what appears and goes.
  */
 import { copyFileSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, readSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -182,6 +183,40 @@ test('a mirror job has no history to verify or prune: 409 NOT_A_SNAPSHOT_JOB; un
     assert.ok(isErrorShape((await client.post(`/api/jobs/999999/${route}`, route === 'verify' ? {} : undefined)).body, 'JOB_NOT_FOUND'));
   }
   assert.equal((await client.get(`/api/jobs/${mirror.id}/runs`)).body, [], 'nothing started');
+});
+
+test('a prune that fails after a good snapshot leaves the run completed with a warning naming what stayed; applying later removes it', async () => {
+  const { job, source, root } = await snapshotJob({ 'a.txt': Buffer.from('one') }, { retention: { keep_last: 1 } });
+  await runOnce(job.id);
+  const [stuck] = await listSnapshots(root);
+  // An immutable folder cannot be renamed: the crash-safe delete fails at its first step.
+  execFileSync('chattr', ['+i', stuck.path]);
+  try {
+    writeFileSync(path.join(source, 'a.txt'), 'two!');
+    const run = await runOnce(job.id);
+    assert.is(run.error_message, null);
+    const warnings = await logOf(run.id, 'warning');
+    assert.is(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /^Snapshot \S+ is complete, but applying the retention policy failed: EPERM/);
+    assert.ok(warnings[0].endsWith(`; not removed: ${stuck.id}`), warnings[0]);
+    assert.is((await listSnapshots(root)).length, 2, 'the new snapshot is there and the old one stayed whole');
+  } finally {
+    execFileSync('chattr', ['-i', stuck.path]);
+  }
+  const applied = await finishedRun(client, (await client.post(`/api/jobs/${job.id}/retention/apply`)).body.run_id);
+  assert.is(applied.status, 'completed');
+  assert.is((await listSnapshots(root)).length, 1);
+  assert.ok((await logOf(applied.id)).includes(`Removed snapshot ${stuck.id}: no retention rule keeps it`));
+});
+
+test('two jobs cannot share a backup folder of snapshots: the run fails with DESTINATION_SHARED, whatever the source names', async () => {
+  const { job } = await snapshotJob({ 'a.txt': Buffer.from('a') });
+  const other = await createJob(client, { source_dirs: [tempDir()], destination_config: job.destination_config, backup_mode: 'snapshots' });
+  const run = await finishedRun(client, (await client.post(`/api/jobs/${job.id}/run`)).body.run_id);
+  assert.is(run.status, 'failed');
+  assert.match(run.error_message, new RegExp(`Job "${other.name}" uses the same backup folder`));
+  await client.delete(`/api/jobs/${other.id}`);
+  await runOnce(job.id);
 });
 
 /** Flips one byte of `file` in place, keeping its size and its times (what bit rot looks like). */
