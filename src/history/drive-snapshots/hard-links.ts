@@ -76,7 +76,7 @@ export async function requireHardLinks(folder: string): Promise<void> {
   throw new CairnError(
     'invalid',
     'FILESYSTEM_NO_HARD_LINKS',
-    `${folder} is on a ${filesystem} filesystem, which cannot make hard links; snapshots need a Linux filesystem such as ext4, btrfs or xfs (or use backup mode "mirror")`,
+    `${folder} is on ${filesystem}, a filesystem that cannot make hard links; snapshots need a Linux filesystem such as ext4, btrfs or xfs (or use backup mode "mirror")`,
     { details: { filesystem } },
   );
 }

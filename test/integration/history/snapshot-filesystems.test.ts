@@ -61,7 +61,7 @@ test('a snapshots job on a mounted exFAT drive is refused when saved (400 FILESY
   const refused = await client.post('/api/jobs', body);
   assert.is(refused.status, 400);
   assert.ok(isErrorShape(refused.body, 'FILESYSTEM_NO_HARD_LINKS'), JSON.stringify(refused.body));
-  assert.match(refused.body.message, /exfat \(FUSE\) filesystem, which cannot make hard links/);
+  assert.match(refused.body.message, /is on exfat \(FUSE\), a filesystem that cannot make hard links/);
   assert.equal((await client.get('/api/jobs')).body, [], 'nothing saved');
   assert.equal(readdirSync(mountPoint), [], 'no folder made and no probe left on the stick');
 
@@ -82,7 +82,7 @@ test('a USB snapshots job saved while its exFAT drive is away is accepted; its f
   drive.mount(mountPoint);
   const failed = await finishedRun(client, (await client.post(`/api/jobs/${job.id}/run`)).body.run_id);
   assert.is(failed.status, 'failed');
-  assert.match(failed.error_message, /is on a exfat \(FUSE\) filesystem, which cannot make hard links; snapshots need a Linux filesystem/);
+  assert.match(failed.error_message, /is on exfat \(FUSE\), a filesystem that cannot make hard links; snapshots need a Linux filesystem/);
   assert.ok(!existsSync(path.join(mountPoint, 'history')) || readdirSync(path.join(mountPoint, 'history')).length === 0, 'nothing half-made on the stick');
 });
 
