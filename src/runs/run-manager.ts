@@ -238,62 +238,65 @@ export class RunManager {
       this.writers.set(run.id, await this.deps.logs.open(run.id));
       await this.deps.runs.update(run, { status: 'running', started_at: new Date().toISOString() });
       this.deps.events.emit('run:started', run);
-      const destination = this.deps.destinationOf(job.destination_type);
-      const restore = this.restores.get(run.id);
-      const common = {
-        config: job.destination_config,
-        secret: await this.deps.secretOf(job),
-        sources: job.source_dirs,
-        hostKeys: this.deps.hostKeys,
-        signal,
-        log,
-        progress: (current: TransferTotals) => {
-          Object.assign(run, pickTotals(current));
-          announce();
-        },
-      };
-      const verify = this.verifies.get(run.id);
-      const history: SnapshotRunContext = {
-        job,
-        runId: run.id,
-        destination,
-        timezone: this.deps.settings.get().timezone,
-        events: this.deps.events,
-        signal,
-        log,
-      };
-      let totals: TransferTotals = ZERO;
-      if (verify) {
-        await this.deps.paths.forHistory(job);
-        await verifyRun(history, verify, (figures) => {
-          run.verify = figures;
-          announce();
-        });
-      } else if (run.trigger === 'prune') {
-        log('info', `Applying the retention policy of "${job.name}"`);
-        await this.deps.paths.forHistory(job);
-        await pruneRun(history);
-      } else if (restore) {
-        log('info', `Restoring "${job.name}" from ${destination.describe().name} into ${restore.target}${restore.paths ? ` (${restore.paths.join(', ')})` : ''}`);
-        const target = await this.deps.paths.forRestore(job, restore.target);
-        signal.throwIfAborted();
-        totals = await destination.restore({ ...common, target, paths: restore.paths, verbosity: job.sync_options.verbosity });
-      } else {
-        const kind = job.backup_mode === 'snapshots' ? ' (a new snapshot)' : job.sync_options.dry_run ? ' (dry run: nothing is written)' : '';
-        log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${kind}`);
-        this.refuseSharedDestination(job, destination);
-        const realSources = await this.deps.paths.forSync(job);
-        signal.throwIfAborted();
-        const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job) };
-        totals = job.backup_mode === 'snapshots' ? await snapshotRun(history, sync, new Date(run.started_at!)) : await destination.sync(sync);
-      }
+      const totals = await this.work(run, job, signal, log, announce);
       announce.cancel();
-      if (!verify && run.trigger !== 'prune') log('info', `Completed: ${describeTotals(totals)}`);
-      await this.finish(run, { status: 'completed', ...pickTotals(totals) });
+      if (totals) log('info', `Completed: ${describeTotals(totals)}`);
+      await this.finish(run, { status: 'completed', ...pickTotals(totals ?? ZERO) });
     } catch (error) {
       announce.cancel();
       await this.finishAfterError(run, error, signal, log);
     }
+  }
+
+  /**
+   * What the run does, by its kind: verify or prune a snapshots job's history (null: nothing was
+   * transferred), restore, or back up (a mirror's sync or a new snapshot); the totals it moved.
+   */
+  private async work(run: RunRecord, job: JobRecord, signal: AbortSignal, log: (level: LogLevel, message: string) => void, announce: () => void): Promise<TransferTotals | null> {
+    const destination = this.deps.destinationOf(job.destination_type);
+    const history: SnapshotRunContext = { job, runId: run.id, destination, timezone: this.deps.settings.get().timezone, events: this.deps.events, signal, log };
+    const verify = this.verifies.get(run.id);
+    if (verify) {
+      await this.deps.paths.forHistory(job);
+      await verifyRun(history, verify, (figures) => {
+        run.verify = figures;
+        announce();
+      });
+      return null;
+    }
+    if (run.trigger === 'prune') {
+      log('info', `Applying the retention policy of "${job.name}"`);
+      await this.deps.paths.forHistory(job);
+      await pruneRun(history);
+      return null;
+    }
+    const common = {
+      config: job.destination_config,
+      secret: await this.deps.secretOf(job),
+      sources: job.source_dirs,
+      hostKeys: this.deps.hostKeys,
+      signal,
+      log,
+      progress: (current: TransferTotals) => {
+        Object.assign(run, pickTotals(current));
+        announce();
+      },
+    };
+    const restore = this.restores.get(run.id);
+    if (restore) {
+      log('info', `Restoring "${job.name}" from ${destination.describe().name} into ${restore.target}${restore.paths ? ` (${restore.paths.join(', ')})` : ''}`);
+      const target = await this.deps.paths.forRestore(job, restore.target);
+      signal.throwIfAborted();
+      return destination.restore({ ...common, target, paths: restore.paths, verbosity: job.sync_options.verbosity });
+    }
+    const kind = job.backup_mode === 'snapshots' ? ' (a new snapshot)' : job.sync_options.dry_run ? ' (dry run: nothing is written)' : '';
+    log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${kind}`);
+    this.refuseSharedDestination(job, destination);
+    const realSources = await this.deps.paths.forSync(job);
+    signal.throwIfAborted();
+    const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job) };
+    // The snapshot is named for the run's start, not for whenever rsync began.
+    return job.backup_mode === 'snapshots' ? snapshotRun(history, sync, new Date(run.started_at!)) : destination.sync(sync);
   }
 
   /**
