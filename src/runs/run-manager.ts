@@ -134,11 +134,15 @@ export class RunManager {
   /**
    * Queues a `verify` run of one of the job's snapshots (the newest by default), found now so the
    * answer can name it. 409 NOT_A_SNAPSHOT_JOB for a mirror job, 404 SNAPSHOT_NOT_FOUND, 409
-   * RUN_IN_PROGRESS while the job has a run, the destination's error when its drive is not there.
+   * RUN_IN_PROGRESS while the job has a run, 403 PATH_NOT_ALLOWED, the destination's error when
+   * its drive is not there.
    */
   async requestVerify(jobId: number, input: VerifyInput, scheduleId: number | null = null): Promise<{ run: RunRecord; snapshot_id: string }> {
     const job = this.requireJob(jobId);
     this.refuseBusy(job);
+    requireSnapshotJob(job, this.deps.destinationOf(job.destination_type));
+    // The snapshot is looked up now, so the folder is checked against the allowed paths now too.
+    await this.deps.paths.forHistory(job);
     const snapshot = await snapshotToVerify(job, this.deps.destinationOf(job.destination_type), input.snapshot_id);
     const run = await this.request(jobId, { trigger: 'verify', scheduleId, verify: { snapshot_id: snapshot.id, percent: input.percent } });
     return { run, snapshot_id: snapshot.id };

@@ -219,6 +219,21 @@ test('two jobs cannot share a backup folder of snapshots: the run fails with DES
   await runOnce(job.id);
 });
 
+test('a USB snapshots job whose drive is away: verify answers 503 DRIVE_NOT_MOUNTED; a prune run fails saying so', async () => {
+  const job = await createJob(client, {
+    destination_config: { mount_point: tempDir('cairn-away-'), backup_subdir: 'history', usb_uuid: 'ABCD-1234', auto_mount: false, auto_unmount: false },
+    backup_mode: 'snapshots',
+  });
+  const verify = await client.post(`/api/jobs/${job.id}/verify`, {});
+  assert.is(verify.status, 503);
+  assert.ok(isErrorShape(verify.body, 'DRIVE_NOT_MOUNTED'), JSON.stringify(verify.body));
+  const prune = await client.post(`/api/jobs/${job.id}/retention/apply`);
+  assert.is(prune.status, 202);
+  const run = await finishedRun(client, prune.body.run_id);
+  assert.equal([run.trigger, run.status], ['prune', 'failed']);
+  assert.match(run.error_message, /The drive ABCD-1234 is not mounted/);
+});
+
 /** Flips one byte of `file` in place, keeping its size and its times (what bit rot looks like). */
 function flipByte(file: string, offset: number): void {
   const { atime, mtime, size } = statSync(file);
