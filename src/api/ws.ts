@@ -93,6 +93,9 @@ const logMessage = (entry: LogEntry) => ({
   message: entry.message,
 });
 
+/** A verify run's figures (`verify`), added to its progress and status frames; other runs' frames are unchanged. */
+const verifyFigures = (run: RunRecord) => (run.verify ? { verify: { ...run.verify } } : {});
+
 const statusMessage = (run: RunRecord) => ({
   type: 'status',
   run_id: run.id,
@@ -101,6 +104,7 @@ const statusMessage = (run: RunRecord) => ({
   bytes_transferred: run.bytes_transferred,
   files_deleted: run.files_deleted,
   error_message: run.error_message,
+  ...verifyFigures(run),
 });
 
 /** Serves the WebSockets on `server`'s listener; returns a function that closes every socket. */
@@ -224,6 +228,7 @@ function serveStatus(ws: WebSocket, deps: WebSocketDependencies): void {
         files_transferred: run.files_transferred,
         bytes_transferred: run.bytes_transferred,
         files_deleted: run.files_deleted,
+        ...verifyFigures(run),
       }),
     ),
     deps.events.on('run:finished', (run) =>
@@ -237,6 +242,7 @@ function serveStatus(ws: WebSocket, deps: WebSocketDependencies): void {
         bytes_transferred: run.bytes_transferred,
         files_deleted: run.files_deleted,
         error_message: run.error_message,
+        ...verifyFigures(run),
       }),
     ),
     deps.events.on('snapshot:created', ({ job_id, snapshot }) =>

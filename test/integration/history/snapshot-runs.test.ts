@@ -263,6 +263,15 @@ test('verify: a clean snapshot completes with its figures; flipped bytes fail th
   assert.equal([passed.trigger, passed.status, passed.error_message], ['verify', 'completed', null]);
   assert.equal(passed.verify, { snapshot_id: newest.id, files_checked: 201, bytes_read: 250_100, mismatched: 0, missing: 0, unreadable: 0 });
   assert.ok((await logOf(passed.id)).some((line) => /201 file\(s\), 250100 byte\(s\) read, all match/.test(line)));
+  const token = (await client.get('/api/auth/token')).body.token;
+  const frames = await new Promise<any[]>((resolve, reject) => {
+    const received: any[] = [];
+    const socket = new WebSocket(`${daemon.url.replace(/^http/, 'ws')}/api/ws/logs/${passed.id}?token=${token}`);
+    socket.on('message', (data) => received.push(JSON.parse(String(data))));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+  assert.equal(frames.at(-1).verify, passed.verify, 'the final status frame of the log socket carries the figures');
 
   flipByte(path.join(older.path, 'photos/a.jpg'), 1234);
   const damaged = await client.post(`/api/jobs/${job.id}/verify`, { snapshot_id: older.id });
