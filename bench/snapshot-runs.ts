@@ -46,7 +46,9 @@ function changeOnePercent(round: number): number {
 /** Starts a run (or another POST that answers a run id) and waits for it: seconds taken and the run. */
 async function timedRun(client: ApiClient, url: string): Promise<{ seconds: number; run: any }> {
   const started = process.hrtime.bigint();
-  const runId = (await client.post(url)).body.run_id;
+  // After a long idle stretch (rsync's turn) the pooled connection may have been closed under us; try once more.
+  const start = () => client.post(url);
+  const runId = (await start().catch(start)).body.run_id;
   for (;;) {
     const run = (await client.get(`/api/runs/${runId}`)).body;
     if (['completed', 'failed', 'cancelled'].includes(run.status)) {

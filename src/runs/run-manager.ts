@@ -137,15 +137,26 @@ export class RunManager {
    * RUN_IN_PROGRESS while the job has a run, 403 PATH_NOT_ALLOWED, the destination's error when
    * its drive is not there.
    */
-  async requestVerify(jobId: number, input: VerifyInput, scheduleId: number | null = null): Promise<{ run: RunRecord; snapshot_id: string }> {
+  async requestVerify(jobId: number, input: VerifyInput): Promise<{ run: RunRecord; snapshot_id: string }> {
     const job = this.requireJob(jobId);
     this.refuseBusy(job);
     requireSnapshotJob(job, this.deps.destinationOf(job.destination_type));
     // The snapshot is looked up now, so the folder is checked against the allowed paths now too.
     await this.deps.paths.forHistory(job);
     const snapshot = await snapshotToVerify(job, this.deps.destinationOf(job.destination_type), input.snapshot_id);
-    const run = await this.request(jobId, { trigger: 'verify', scheduleId, verify: { snapshot_id: snapshot.id, percent: input.percent } });
+    const run = await this.request(jobId, { trigger: 'verify', verify: { snapshot_id: snapshot.id, percent: input.percent } });
     return { run, snapshot_id: snapshot.id };
+  }
+
+  /**
+   * Queues a `verify` run for a schedule: of the snapshot that is newest when it starts, so that a
+   * drive away or no snapshot yet fails the run, where the owner sees it, rather than only the
+   * daemon's log. 409 NOT_A_SNAPSHOT_JOB for a mirror job, 409 RUN_IN_PROGRESS.
+   */
+  async requestScheduledVerify(jobId: number, percent: number, scheduleId: number): Promise<RunRecord> {
+    const job = this.requireJob(jobId);
+    requireSnapshotJob(job, this.deps.destinationOf(job.destination_type));
+    return this.request(jobId, { trigger: 'verify', scheduleId, verify: { snapshot_id: null, percent } });
   }
 
   /** Queues a `prune` run: the job's retention policy applied now. 409 NOT_A_SNAPSHOT_JOB for a mirror job. */

@@ -23,9 +23,10 @@ export interface SnapshotRunContext {
   log(level: LogLevel, message: string): void;
 }
 
-/** What a verify run checks (the snapshot was found when the run was asked for). */
+/** What a verify run checks. */
 export interface VerifyRequest {
-  snapshot_id: string;
+  /** Found when the run was asked for (the API); null: the newest when the run starts (a schedule). */
+  snapshot_id: string | null;
   percent: number;
 }
 
@@ -135,10 +136,11 @@ function describeReason(reason: KeepReason): string {
  * each file with the manifest. `report` receives the figures as they grow and at the end. Every
  * damaged file is named in the log at error level (the first VERIFY_NAMED_MAX, then the count).
  * @throws CairnError `SNAPSHOT_DAMAGED` naming how many files of which snapshot are damaged, and
- *   the first of them; `SNAPSHOT_NOT_FOUND` when the snapshot went away before the run started.
+ *   the first of them; `SNAPSHOT_NOT_FOUND` when the snapshot went away before the run started (or
+ *   there is none); the destination's errors when the drive is not there.
  */
 export async function verifyRun(run: SnapshotRunContext, request: VerifyRequest, report: (figures: RunVerify) => void): Promise<void> {
-  const snapshot = await snapshotToVerify(run.job, run.destination, request.snapshot_id);
+  const snapshot = await snapshotToVerify(run.job, run.destination, request.snapshot_id ?? undefined);
   const share = request.percent === 100 ? 'every file' : `${request.percent}% of its files, chosen at random`;
   run.log('info', `Verifying snapshot ${snapshot.id} (${snapshot.files} file(s)): reading ${share}`);
   const figures: RunVerify = { snapshot_id: snapshot.id, files_checked: 0, bytes_read: 0, mismatched: 0, missing: 0, unreadable: 0 };

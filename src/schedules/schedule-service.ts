@@ -22,8 +22,8 @@ export interface ScheduledRuns {
   noteOnActiveRun(jobId: number, level: LogLevel, message: string): void;
   /** Starts a run; rejects with a CairnError when it cannot. */
   request(jobId: number, request: { trigger: 'scheduled'; scheduleId: number }): Promise<unknown>;
-  /** Starts a verify run of the job's newest snapshot; rejects with a CairnError when it cannot. */
-  requestVerify(jobId: number, input: { percent: number }, scheduleId: number): Promise<unknown>;
+  /** Starts a verify run of the job's newest snapshot (as of when it starts); rejects with a CairnError when it cannot. */
+  requestScheduledVerify(jobId: number, percent: number, scheduleId: number): Promise<unknown>;
 }
 
 export interface ScheduleServiceDependencies {
@@ -120,7 +120,7 @@ export class ScheduleService {
     }
     const started =
       (schedule.action ?? 'backup') === 'verify'
-        ? this.deps.runs.requestVerify(job.id, { percent: schedule.verify_percent ?? 100 }, schedule.id)
+        ? this.deps.runs.requestScheduledVerify(job.id, schedule.verify_percent ?? 100, schedule.id)
         : this.deps.runs.request(job.id, { trigger: 'scheduled', scheduleId: schedule.id });
     started.catch((error) => this.deps.log.error('scheduled run could not start', { job_id: job.id, error: String(error) }));
   }

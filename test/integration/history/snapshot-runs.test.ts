@@ -310,18 +310,26 @@ test('verify: bad bodies are 400 and an unknown snapshot 404, in the error shape
   assert.equal((await client.get(`/api/jobs/${job.id}/runs`)).body.map((run: any) => run.trigger), ['manual'], 'no verify run started');
 });
 
-test('a schedule with action verify starts a verify run of the newest snapshot; on a mirror job it is refused', async () => {
+test('a schedule with action verify starts a verify run of the newest snapshot (none yet: the run fails saying so); on a mirror job it is refused', async () => {
   const { job } = await snapshotJob({ 'a.txt': Buffer.from('scheduled') });
-  await runOnce(job.id);
+  const verifyRuns = async () => (await client.get(`/api/jobs/${job.id}/runs`)).body.filter((r: any) => r.trigger === 'verify');
   // 03:00 in Berlin is 02:00 UTC in January.
   setClock('2026-01-05T01:59:58.800Z');
   try {
     const schedule = await createSchedule(client, job.id, { hour: 3, minute: 0, action: 'verify', verify_percent: 100 });
     assert.equal([schedule.action, schedule.verify_percent], ['verify', 100]);
-    const run = await waitFor('the verify run', async () => (await client.get(`/api/jobs/${job.id}/runs`)).body.find((r: any) => r.trigger === 'verify'), 10_000);
-    assert.is(run.schedule_id, schedule.id);
-    const finished = await finishedRun(client, run.id);
-    assert.is(finished.status, 'completed');
+    const early = await waitFor('the first verify run', async () => (await verifyRuns())[0], 10_000);
+    const nothing = await finishedRun(client, early.id);
+    assert.equal([nothing.status, nothing.schedule_id], ['failed', schedule.id]);
+    assert.match(nothing.error_message, /has no snapshot yet/);
+
+    await runOnce(job.id);
+    setClock('2026-01-06T01:59:58.800Z');
+    // Saving the schedule again makes the scheduler look at the moved clock now.
+    assert.is((await client.put(`/api/schedules/${schedule.id}`, { schedule_type: 'daily', hour: 3, minute: 0, action: 'verify' })).status, 200);
+    const next = await waitFor('the next verify run', async () => (await verifyRuns()).find((r: any) => r.id !== early.id), 10_000);
+    const finished = await finishedRun(client, next.id);
+    assert.equal([finished.status, finished.schedule_id], ['completed', schedule.id]);
     assert.is(finished.verify.files_checked, 1);
     await client.delete(`/api/schedules/${schedule.id}`);
   } finally {

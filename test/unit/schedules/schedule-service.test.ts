@@ -30,7 +30,7 @@ async function setup(options: { enabled?: boolean; busy?: RunRecord['status']; b
     activeRunOf: () => (options.busy ? ({ id: 7, job_id: job.id, status: options.busy } as RunRecord) : undefined),
     noteOnActiveRun: (jobId, level, message) => void calls.push(`note ${jobId} ${level} ${message}`),
     request: async (jobId, request) => void calls.push(`run ${jobId} ${request.trigger} ${request.scheduleId}`),
-    requestVerify: async (jobId, input, scheduleId) => void calls.push(`verify ${jobId} ${input.percent}% ${scheduleId}`),
+    requestScheduledVerify: async (jobId, percent, scheduleId) => void calls.push(`verify ${jobId} ${percent}% ${scheduleId}`),
   };
   const log = createMemoryLogger();
   const service = new ScheduleService({ schedules: store.schedules, jobs: store.jobs, runs, timezone: () => 'UTC', log });
