@@ -160,7 +160,7 @@ export async function verifyRun(run: SnapshotRunContext, request: VerifyRequest,
   };
   report(final);
   const damaged = [
-    ...result.mismatched.list().map((name) => `${name}: its bytes no longer match`),
+    ...result.mismatched.list().map((name) => `${name}: its size or bytes no longer match`),
     ...result.missing.list().map((name) => `${name}: missing`),
     ...result.unreadable.list().map((name) => `${name}: unreadable`),
   ];
