@@ -23,7 +23,7 @@ for (let index = 0; index < JOBS; index++) {
     const at = new Date(Date.now() - day * DAY_MS).toISOString();
     const run = await daemon.store.runs.create({
       job_id: job.id, job_name: job.name, status: day % 5 === 0 ? 'failed' : 'completed', trigger: 'scheduled', schedule_id: null,
-      started_at: at, completed_at: at, error_message: day % 5 === 0 ? 'boom' : null, files_transferred: 3, bytes_transferred: 1000, files_deleted: 0,
+      started_at: at, completed_at: at, error_message: day % 5 === 0 ? 'boom' : null, files_transferred: 3, bytes_transferred: 1000, files_deleted: 0, verify: null,
     });
     await daemon.store.runStats.record(run);
   }

@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests start for real (sshd and rclone are the SFTP and WebDAV test servers,
 # started on their own ports by scripts/sftp-server.sh and scripts/webdav-server.sh; iproute2's
 # `ip netns` and veth pairs make "another computer on the LAN" for the setup-code and HTTPS tests;
-# openssl makes the HTTPS certificate and judges its fingerprint in the tests; the stock restic
+# openssl makes the HTTPS certificate and judges its fingerprint in the tests; exFAT through FUSE is the filesystem without hard links
+# the snapshot tests refuse (this kernel may have no vfat); the stock restic
 # judges the repositories Cairn writes: `restic check --read-data` and `restic restore`).
-apt_packages=(rsync udev util-linux e2fsprogs dosfstools psmisc procps tmux openssh-server openssh-client rclone iproute2 openssl restic)
+apt_packages=(rsync udev util-linux e2fsprogs dosfstools exfatprogs exfat-fuse psmisc procps tmux openssh-server openssh-client rclone iproute2 openssl restic)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   missing=()
   for package in "${apt_packages[@]}"; do

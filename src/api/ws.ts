@@ -1,7 +1,8 @@
 /**
  * WebSockets on the API's listener (contract: WebSocket), under /api/ws/… and /ws/…:
  * - logs/:run_id sends the run's recent lines, then each new `log` line and `status` changes;
- * - status sends `job_started`, `job_progress` and `job_completed` for every job.
+ * - status sends `job_started`, `job_progress` and `job_completed` for every job, the drive events,
+ *   and `snapshot_created` / `snapshot_removed` as a job's history changes.
  * The token (query `?token=`, bearer header, or the cookie from the same origin; a session token or
  * an API key of any scope) is checked before the upgrade; a refused handshake gets an HTTP error in
  * the contract's shape. When a session or key is revoked, the sockets it opened are closed at once
@@ -98,6 +99,9 @@ const logMessage = (entry: LogEntry) => ({
   message: entry.message,
 });
 
+/** A verify run's figures (`verify`), added to its progress and status frames; other runs' frames are unchanged. */
+const verifyFigures = (run: RunRecord) => (run.verify ? { verify: { ...run.verify } } : {});
+
 const statusMessage = (run: RunRecord) => ({
   type: 'status',
   run_id: run.id,
@@ -106,6 +110,7 @@ const statusMessage = (run: RunRecord) => ({
   bytes_transferred: run.bytes_transferred,
   files_deleted: run.files_deleted,
   error_message: run.error_message,
+  ...verifyFigures(run),
 });
 
 /** Serves the WebSockets on `server`'s listener; returns a function that closes every socket. */
@@ -245,6 +250,7 @@ function serveStatus(ws: WebSocket, deps: WebSocketDependencies): void {
         files_transferred: run.files_transferred,
         bytes_transferred: run.bytes_transferred,
         files_deleted: run.files_deleted,
+        ...verifyFigures(run),
       }),
     ),
     deps.events.on('run:finished', (run) =>
@@ -258,8 +264,25 @@ function serveStatus(ws: WebSocket, deps: WebSocketDependencies): void {
         bytes_transferred: run.bytes_transferred,
         files_deleted: run.files_deleted,
         error_message: run.error_message,
+        ...verifyFigures(run),
       }),
     ),
+    deps.events.on('snapshot:created', ({ job_id, snapshot }) =>
+      send(ws, {
+        type: 'snapshot_created',
+        job_id,
+        // Picked field by field: the snapshot's path on the box is not the client's business.
+        snapshot: {
+          id: snapshot.id,
+          time: snapshot.time,
+          run_id: snapshot.run_id,
+          files: snapshot.files,
+          total_size: snapshot.total_size,
+          bytes_added: snapshot.bytes_added,
+        },
+      }),
+    ),
+    deps.events.on('snapshot:removed', ({ job_id, snapshot_id }) => send(ws, { type: 'snapshot_removed', job_id, snapshot_id })),
     ...(['drive:connected', 'drive:mounted', 'drive:safe_to_remove', 'drive:removed'] as const).map((event) =>
       deps.events.on(event, (payload) => send(ws, { type: event.replace(':', '_'), ...payload })),
     ),

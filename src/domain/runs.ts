@@ -1,10 +1,16 @@
 /** Runs and their log entries, as the contract names them. */
+import Joi from 'joi';
+import { conflict } from './errors.ts';
 
 export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** What started a run: the API or CLI, a schedule, a USB drive being plugged in, or a restore. */
-export const RUN_TRIGGERS = ['manual', 'scheduled', 'device', 'restore'] as const;
+/**
+ * What started a run: the API or CLI, a schedule, a USB drive being plugged in, or a restore; a
+ * `verify` re-reads a snapshot (from the API or a schedule with `action: "verify"`, whose id is then
+ * the run's schedule_id), a `prune` applies the job's retention policy on demand.
+ */
+export const RUN_TRIGGERS = ['manual', 'scheduled', 'device', 'restore', 'verify', 'prune'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 /**
@@ -63,7 +69,45 @@ export interface RunRecord extends TransferTotals {
   completed_at: string | null;
   /** Why it failed or was cancelled; null when it completed. */
   error_message: string | null;
+  /** For a `verify` run: what it checked and found so far (final once the run ended); null otherwise. */
+  verify: RunVerify | null;
 }
+
+/** The figures of a verify run. */
+export interface RunVerify {
+  snapshot_id: string;
+  /** Files read and compared with the snapshot's manifest. */
+  files_checked: number;
+  bytes_read: number;
+  /** Files whose size or bytes differ from the manifest. */
+  mismatched: number;
+  /** Files in the manifest that are gone. */
+  missing: number;
+  /** Files that could not be read (I/O errors). */
+  unreadable: number;
+}
+
+/** What a verify run checks: one snapshot, all of it or a random share of its files. */
+export interface VerifyInput {
+  /** The snapshot's id; the newest complete snapshot when absent. */
+  snapshot_id?: string;
+  /** Share of the files to read, 1–100 (default 100). */
+  percent: number;
+}
+
+/** Body of `POST /jobs/:id/verify`; `{}` means the newest snapshot, all of it. */
+export const verifyInputSchema = Joi.object({
+  snapshot_id: Joi.string().min(1).max(200),
+  percent: Joi.number().min(1).max(100).default(100),
+});
 
 /** The summary of a job's latest run, as `last_run` in a job. */
 export type RunSummary = Pick<RunRecord, 'id' | 'status' | 'started_at' | 'completed_at'>;
+
+/**
+ * Refuses what only a job that keeps history can do (verify, prune, a verify schedule).
+ * @throws CairnError 409 `NOT_A_SNAPSHOT_JOB` for a job with `backup_mode: "mirror"`.
+ */
+export function requireSnapshotMode(job: { backup_mode: string }): void {
+  if (job.backup_mode !== 'snapshots') throw conflict('NOT_A_SNAPSHOT_JOB', 'this job keeps a mirror; set backup_mode to snapshots to keep history');
+}

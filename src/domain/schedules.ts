@@ -8,6 +8,10 @@ import Joi from 'joi';
 export const SCHEDULE_TYPES = ['daily', 'weekly', 'monthly', 'custom'] as const;
 export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
 
+/** What a schedule starts: a backup run of its job, or a verify run of the job's newest snapshot. */
+export const SCHEDULE_ACTIONS = ['backup', 'verify'] as const;
+export type ScheduleAction = (typeof SCHEDULE_ACTIONS)[number];
+
 /** When a schedule runs. The fields its type uses are set; every other one is null. */
 export interface ScheduleRule {
   schedule_type: ScheduleType;
@@ -26,6 +30,10 @@ export interface ScheduleRule {
 /** A validated create or update body, with the fields its type does not use set to null. */
 export interface ScheduleInput extends ScheduleRule {
   enabled: boolean;
+  /** `backup` (absent: backup, as in schedules stored before it existed) or `verify` (a snapshots job only). */
+  action?: ScheduleAction;
+  /** For `verify`: the share of the snapshot's files read, 1–100 (absent or null: 100); null for `backup`. */
+  verify_percent?: number | null;
 }
 
 /**
@@ -44,6 +52,8 @@ export type StoredSchedule = ScheduleRecord;
 
 /** A schedule as the API shows it: the record plus its next run (ISO-8601 UTC; null when disabled). */
 export interface ScheduleView extends ScheduleRecord {
+  action: ScheduleAction;
+  verify_percent: number | null;
   next_run: string | null;
 }
 
@@ -180,6 +190,12 @@ export const scheduleInputSchema = Joi.object({
     .valid(...SCHEDULE_TYPES)
     .required(),
   enabled: Joi.boolean().default(true),
+  action: Joi.string().valid(...SCHEDULE_ACTIONS),
+  verify_percent: Joi.when('action', {
+    is: 'verify',
+    then: Joi.number().min(1).max(100).allow(null),
+    otherwise: Joi.valid(null).messages({ 'any.only': '{{#label}} applies only to a schedule with "action": "verify"; leave it out or send null' }),
+  }),
   ...Object.fromEntries(TIMING_FIELDS.map((field) => [field, timingField(field)])),
   id: Joi.any().strip(),
   job_id: Joi.any().strip(),
@@ -187,12 +203,18 @@ export const scheduleInputSchema = Joi.object({
   created_at: Joi.any().strip(),
 });
 
-/** A validated body in its stored shape: `enabled` defaulted, fields the type does not use null. */
+/**
+ * A validated body in its stored shape: `enabled` and `action` defaulted, fields the type or the
+ * action does not use null. Also reads records stored before `action` existed (backups).
+ */
 export function normalizeScheduleInput(input: Partial<ScheduleInput> & { schedule_type: ScheduleType }): ScheduleInput {
   const used = FIELDS_OF[input.schedule_type];
   const pick = <K extends TimingField>(field: K) => (used.includes(field) ? (input[field] ?? null) : null) as ScheduleRule[K];
+  const action = input.action ?? 'backup';
   return {
     enabled: input.enabled ?? true,
+    action,
+    verify_percent: action === 'verify' ? (input.verify_percent ?? 100) : null,
     schedule_type: input.schedule_type,
     hour: pick('hour'),
     minute: pick('minute'),

@@ -20,3 +20,4 @@ export {
   type SnapshotView,
 } from './snapshot-service.ts';
 export { snapshotPathParts, type TreeEntry, type TreeEntryType, type TreePage, type TreeQuery } from './snapshot-tree.ts';
+export { checkSnapshotFolderNow } from './snapshot-folder-check.ts';

@@ -65,6 +65,11 @@ export class JobPaths {
     return real;
   }
 
+  /** For a run that reads or prunes the backup's history (verify, prune): the local destination folders only. */
+  async forHistory(job: JobPlaces): Promise<void> {
+    await this.checkLocalFolders(job);
+  }
+
   private checkLocalFolders(job: JobPlaces): Promise<void> {
     return checkDestinationFolders(this.allowed, this.destinationOf(job.destination_type), job.destination_config);
   }

@@ -9,6 +9,7 @@ import type { ScheduleView } from '../domain/schedules.ts';
 import type { JobSnapshotFields } from '../history/index.ts';
 import { destinationOf, validateDestinationConfig } from '../destinations/index.ts';
 import type { AllowedPaths } from '../files/allowed-paths.ts';
+import { checkSnapshotFolderNow } from '../history/index.ts';
 import type { RunLogs } from '../logs/index.ts';
 import type { RunManager } from '../runs/index.ts';
 import type { JobRepository, RunRepository, ScheduleRepository } from '../store/index.ts';
@@ -162,10 +163,15 @@ export class JobService {
       );
     }
     if (input.notify?.channel_ids) this.deps.checkChannels(input.notify.channel_ids);
+    if (input.backup_mode === 'snapshots' && input.sync_options.dry_run) {
+      throw invalid('SNAPSHOT_DRY_RUN', '"sync_options.dry_run" cannot be used with "backup_mode": "snapshots": a dry run makes no snapshot; set dry_run to false, or use backup_mode "mirror" to see what would change');
+    }
     if (input.credential_id !== null && !this.deps.credentialExists(input.credential_id)) {
       throw invalid('CREDENTIAL_NOT_FOUND', `Credential ${input.credential_id} does not exist`);
     }
     await this.deps.checkPaths({ ...input, destination_config });
+    // After the paths check: the probe writes a file in the folder.
+    if (input.backup_mode === 'snapshots') await checkSnapshotFolderNow(destinationOf(input.destination_type), destination_config);
     return { ...input, destination_config };
   }
 

@@ -108,5 +108,7 @@ export function runView(run: RunRecord): RunRecord {
     bytes_transferred: run.bytes_transferred,
     files_deleted: run.files_deleted,
     error_message: run.error_message,
+    // Runs stored before verify runs existed have no field.
+    verify: run.verify ? { ...run.verify } : null,
   };
 }

@@ -7,7 +7,7 @@
  */
 import { CairnError, conflict, isCairnError, notFound } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
-import { DRIVE_REMOVED_MESSAGE, type LogLevel, type RunRecord, type RunTrigger, type TransferTotals } from '../domain/runs.ts';
+import { DRIVE_REMOVED_MESSAGE, type LogLevel, type RunRecord, type RunTrigger, type TransferTotals, type VerifyInput } from '../domain/runs.ts';
 import { folderNamesOf } from '../destinations/source-names.ts';
 import type { Destination, HostKeyPins } from '../destinations/types.ts';
 import type { EventBus } from '../events.ts';
@@ -16,6 +16,7 @@ import type { RunLogs, RunLogWriter } from '../logs/index.ts';
 import type { JobRepository, RunRepository, RunStatsRepository, SettingsRepository } from '../store/index.ts';
 import { runsBeyondRetention } from './retention.ts';
 import { describeRunOutcome } from './run-outcome.ts';
+import { pruneRun, requireSnapshotJob, snapshotRun, snapshotToVerify, verifyRun, type SnapshotRunContext, type VerifyRequest } from './snapshot-runs.ts';
 
 /** How often progress is announced while a run transfers. */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -51,6 +52,8 @@ export interface RunPaths {
   forSync(job: JobRecord): Promise<string[]>;
   /** The real path of the restore target. */
   forRestore(job: JobRecord, target: string): Promise<string>;
+  /** Checks the local destination folders only, for runs that read or prune history and no source. */
+  forHistory(job: JobRecord): Promise<void>;
 }
 
 export interface RunRequest {
@@ -58,6 +61,8 @@ export interface RunRequest {
   scheduleId?: number | null;
   /** For trigger `restore`: where the backup goes (a checked real path) and which parts of it. */
   restore?: RestoreRequest;
+  /** For trigger `verify`: which snapshot, and how much of it. */
+  verify?: VerifyRequest;
 }
 
 export interface RestoreRequest {
@@ -75,6 +80,8 @@ export class RunManager {
   private readonly active = new Map<number, AbortController>();
   /** What each pending or running restore run restores. */
   private readonly restores = new Map<number, RestoreRequest>();
+  /** What each pending or running verify run checks. */
+  private readonly verifies = new Map<number, VerifyRequest>();
   private readonly executions = new Set<Promise<void>>();
   private stopping = false;
 
@@ -108,14 +115,11 @@ export class RunManager {
 
   /** Queues a run of the job; it starts as soon as a slot is free. */
   async request(jobId: number, request: RunRequest): Promise<RunRecord> {
-    const job = this.deps.jobs.byId(jobId);
-    if (!job) throw notFound('JOB_NOT_FOUND', 'Job not found');
+    const job = this.requireJob(jobId);
     if (this.stopping) throw new CairnError('unavailable', 'DAEMON_STOPPING', 'The daemon is stopping; try again when it is back');
-    const busy = this.activeRunOf(jobId);
-    if (busy) {
-      throw conflict('RUN_IN_PROGRESS', `Job "${job.name}" already has a ${busy.status} run (${busy.id})`, { details: { run_id: busy.id } });
-    }
+    this.refuseBusy(job);
     if ((request.trigger === 'restore') !== (request.restore !== undefined)) throw new Error('a restore run needs its restore request, and only it');
+    if ((request.trigger === 'verify') !== (request.verify !== undefined)) throw new Error('a verify run needs its verify request, and only it');
     const run = await this.deps.runs.create({
       job_id: job.id,
       job_name: job.name,
@@ -125,11 +129,48 @@ export class RunManager {
       started_at: null,
       completed_at: null,
       error_message: null,
+      verify: null,
       ...ZERO,
     });
     if (request.restore) this.restores.set(run.id, request.restore);
+    if (request.verify) this.verifies.set(run.id, request.verify);
     this.startWaitingRuns();
     return run;
+  }
+
+  /**
+   * Queues a `verify` run of one of the job's snapshots (the newest by default), found now so the
+   * answer can name it. 409 NOT_A_SNAPSHOT_JOB for a mirror job, 404 SNAPSHOT_NOT_FOUND, 409
+   * RUN_IN_PROGRESS while the job has a run, 403 PATH_NOT_ALLOWED, the destination's error when
+   * its drive is not there.
+   */
+  async requestVerify(jobId: number, input: VerifyInput): Promise<{ run: RunRecord; snapshot_id: string }> {
+    const job = this.requireJob(jobId);
+    this.refuseBusy(job);
+    requireSnapshotJob(job, this.deps.destinationOf(job.destination_type));
+    // The snapshot is looked up now, so the folder is checked against the allowed paths now too.
+    await this.deps.paths.forHistory(job);
+    const snapshot = await snapshotToVerify(job, this.deps.destinationOf(job.destination_type), input.snapshot_id);
+    const run = await this.request(jobId, { trigger: 'verify', verify: { snapshot_id: snapshot.id, percent: input.percent } });
+    return { run, snapshot_id: snapshot.id };
+  }
+
+  /**
+   * Queues a `verify` run for a schedule: of the snapshot that is newest when it starts, so that a
+   * drive away or no snapshot yet fails the run, where the owner sees it, rather than only the
+   * daemon's log. 409 NOT_A_SNAPSHOT_JOB for a mirror job, 409 RUN_IN_PROGRESS.
+   */
+  async requestScheduledVerify(jobId: number, percent: number, scheduleId: number): Promise<RunRecord> {
+    const job = this.requireJob(jobId);
+    requireSnapshotJob(job, this.deps.destinationOf(job.destination_type));
+    return this.request(jobId, { trigger: 'verify', scheduleId, verify: { snapshot_id: null, percent } });
+  }
+
+  /** Queues a `prune` run: the job's retention policy applied now. 409 NOT_A_SNAPSHOT_JOB for a mirror job. */
+  async requestPrune(jobId: number): Promise<RunRecord> {
+    const job = this.requireJob(jobId);
+    requireSnapshotJob(job, this.deps.destinationOf(job.destination_type));
+    return this.request(jobId, { trigger: 'prune' });
   }
 
   /** Cancels the job's pending or running run. */
@@ -171,6 +212,19 @@ export class RunManager {
     await this.deps.logs.close();
   }
 
+  private requireJob(jobId: number): JobRecord {
+    const job = this.deps.jobs.byId(jobId);
+    if (!job) throw notFound('JOB_NOT_FOUND', 'Job not found');
+    return job;
+  }
+
+  private refuseBusy(job: JobRecord): void {
+    const busy = this.activeRunOf(job.id);
+    if (busy) {
+      throw conflict('RUN_IN_PROGRESS', `Job "${job.name}" already has a ${busy.status} run (${busy.id})`, { details: { run_id: busy.id } });
+    }
+  }
+
   /** Log writers of the runs that are running. */
   private readonly writers = new Map<number, RunLogWriter>();
 
@@ -206,37 +260,10 @@ export class RunManager {
       this.writers.set(run.id, await this.deps.logs.open(run.id));
       await this.deps.runs.update(run, { status: 'running', started_at: new Date().toISOString() });
       this.deps.events.emit('run:started', run);
-      const destination = this.deps.destinationOf(job.destination_type);
-      const restore = this.restores.get(run.id);
-      const common = {
-        config: job.destination_config,
-        secret: await this.deps.secretOf(job),
-        sources: job.source_dirs,
-        hostKeys: this.deps.hostKeys,
-        signal,
-        log,
-        progress: (current: TransferTotals) => {
-          Object.assign(run, pickTotals(current));
-          announce();
-        },
-      };
-      let totals: TransferTotals;
-      if (restore) {
-        const from = `${destination.describe().name}${restore.snapshot ? ` (snapshot ${restore.snapshot})` : ''}`;
-        log('info', `Restoring "${job.name}" from ${from} into ${restore.target}${restore.paths ? ` (${restore.paths.join(', ')})` : ''}`);
-        const target = await this.deps.paths.forRestore(job, restore.target);
-        signal.throwIfAborted();
-        totals = await destination.restore({ ...common, target, paths: restore.paths, snapshot: restore.snapshot, verbosity: job.sync_options.verbosity });
-      } else {
-        log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${job.sync_options.dry_run ? ' (dry run: nothing is written)' : ''}`);
-        this.refuseSharedDestination(job, destination);
-        const realSources = await this.deps.paths.forSync(job);
-        signal.throwIfAborted();
-        totals = await destination.sync({ ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job) });
-      }
+      const totals = await this.work(run, job, signal, log, announce);
       announce.cancel();
-      log('info', `Completed: ${describeTotals(totals)}`);
-      await this.finish(run, { status: 'completed', ...pickTotals(totals) });
+      if (totals) log('info', `Completed: ${describeTotals(totals)}`);
+      await this.finish(run, { status: 'completed', ...pickTotals(totals ?? ZERO) });
     } catch (error) {
       announce.cancel();
       await this.finishAfterError(run, error, signal, log);
@@ -244,9 +271,62 @@ export class RunManager {
   }
 
   /**
+   * What the run does, by its kind: verify or prune a snapshots job's history (null: nothing was
+   * transferred), restore, or back up (a mirror's sync or a new snapshot); the totals it moved.
+   */
+  private async work(run: RunRecord, job: JobRecord, signal: AbortSignal, log: (level: LogLevel, message: string) => void, announce: () => void): Promise<TransferTotals | null> {
+    const destination = this.deps.destinationOf(job.destination_type);
+    const history: SnapshotRunContext = { job, runId: run.id, destination, timezone: this.deps.settings.get().timezone, events: this.deps.events, signal, log };
+    const verify = this.verifies.get(run.id);
+    if (verify) {
+      await this.deps.paths.forHistory(job);
+      await verifyRun(history, verify, (figures) => {
+        run.verify = figures;
+        announce();
+      });
+      return null;
+    }
+    if (run.trigger === 'prune') {
+      log('info', `Applying the retention policy of "${job.name}"`);
+      await this.deps.paths.forHistory(job);
+      await pruneRun(history);
+      return null;
+    }
+    const common = {
+      config: job.destination_config,
+      secret: await this.deps.secretOf(job),
+      sources: job.source_dirs,
+      hostKeys: this.deps.hostKeys,
+      signal,
+      log,
+      progress: (current: TransferTotals) => {
+        Object.assign(run, pickTotals(current));
+        announce();
+      },
+    };
+    const restore = this.restores.get(run.id);
+    if (restore) {
+      const from = `${destination.describe().name}${restore.snapshot ? ` (snapshot ${restore.snapshot})` : ''}`;
+      log('info', `Restoring "${job.name}" from ${from} into ${restore.target}${restore.paths ? ` (${restore.paths.join(', ')})` : ''}`);
+      const target = await this.deps.paths.forRestore(job, restore.target);
+      signal.throwIfAborted();
+      return destination.restore({ ...common, target, paths: restore.paths, snapshot: restore.snapshot, verbosity: job.sync_options.verbosity });
+    }
+    const kind = job.backup_mode === 'snapshots' ? ' (a new snapshot)' : job.sync_options.dry_run ? ' (dry run: nothing is written)' : '';
+    log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${kind}`);
+    this.refuseSharedDestination(job, destination);
+    const realSources = await this.deps.paths.forSync(job);
+    signal.throwIfAborted();
+    const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job) };
+    // The snapshot is named for the run's start, not for whenever rsync began.
+    return job.backup_mode === 'snapshots' ? snapshotRun(history, sync, new Date(run.started_at!)) : destination.sync(sync);
+  }
+
+  /**
    * Two jobs writing the same folder at the same place would overwrite, and with delete_extraneous
    * delete, each other's files. A run is refused while an enabled job (a clone starts disabled)
-   * writes a source of the same name to the same place.
+   * writes a source of the same name to the same place, and a snapshots job's backup folder is
+   * its alone.
    */
   private refuseSharedDestination(job: JobRecord, destination: Destination): void {
     const identity = destination.identity(job.destination_config);
@@ -254,6 +334,14 @@ export class RunManager {
     for (const other of this.deps.jobs.all()) {
       if (other.id === job.id || !other.enabled || other.destination_type !== job.destination_type) continue;
       if (this.deps.destinationOf(other.destination_type).identity(other.destination_config) !== identity) continue;
+      if (job.backup_mode === 'snapshots' || other.backup_mode === 'snapshots') {
+        // A backup folder of snapshots is one job's: another's retention would prune them, its runs discard their work folder.
+        throw new CairnError(
+          'conflict',
+          'DESTINATION_SHARED',
+          `Job "${other.name}" uses the same backup folder, which holds ${job.backup_mode === 'snapshots' ? "this job's" : 'its'} snapshots; each snapshots job needs a backup folder of its own (another backup_subdir)`,
+        );
+      }
       const shared = folderNamesOf(other.source_dirs).find((name) => names.has(name));
       if (shared === undefined) continue;
       throw new CairnError(
@@ -299,6 +387,7 @@ export class RunManager {
    */
   private async finish(run: RunRecord, change: Partial<RunRecord>): Promise<void> {
     this.restores.delete(run.id);
+    this.verifies.delete(run.id);
     const saved = this.deps.runs.update(run, { ...change, completed_at: new Date().toISOString() });
     const recorded = this.deps.stats.record(run);
     const doomed = runsBeyondRetention(run.job_id, this.deps.settings.get().max_runs_per_job, this.deps.runs);

@@ -6,7 +6,7 @@
  */
 import { notFound } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
-import type { LogLevel, RunRecord } from '../domain/runs.ts';
+import { requireSnapshotMode, type LogLevel, type RunRecord } from '../domain/runs.ts';
 import { normalizeScheduleInput, type ScheduleInput, type ScheduleRecord, type ScheduleView } from '../domain/schedules.ts';
 import type { Logger } from '../log.ts';
 import type { ScheduleRepository } from '../store/index.ts';
@@ -22,6 +22,8 @@ export interface ScheduledRuns {
   noteOnActiveRun(jobId: number, level: LogLevel, message: string): void;
   /** Starts a run; rejects with a CairnError when it cannot. */
   request(jobId: number, request: { trigger: 'scheduled'; scheduleId: number }): Promise<unknown>;
+  /** Starts a verify run of the job's newest snapshot (as of when it starts); rejects with a CairnError when it cannot. */
+  requestScheduledVerify(jobId: number, percent: number, scheduleId: number): Promise<unknown>;
 }
 
 export interface ScheduleServiceDependencies {
@@ -80,16 +82,16 @@ export class ScheduleService {
 
   /** Adds a schedule to a job (404 for an unknown job, 400 for a rule that cannot run). */
   async create(jobId: number, input: ScheduleInput): Promise<ScheduleView> {
-    this.requireJob(jobId);
-    const schedule = await this.deps.schedules.create(jobId, checkedInput(input));
+    const checked = this.checkedFor(this.requireJob(jobId), input);
+    const schedule = await this.deps.schedules.create(jobId, checked);
     this.scheduler.refresh();
     return this.view(schedule);
   }
 
   /** Replaces a schedule's rule (404 SCHEDULE_NOT_FOUND, 400 for a rule that cannot run). */
   async update(id: number, input: ScheduleInput): Promise<ScheduleView> {
-    this.require(id);
-    const schedule = await this.deps.schedules.update(id, checkedInput(input));
+    const checked = this.checkedFor(this.requireJob(this.require(id).job_id), input);
+    const schedule = await this.deps.schedules.update(id, checked);
     this.scheduler.refresh();
     return this.view(schedule);
   }
@@ -116,9 +118,11 @@ export class ScheduleService {
       this.deps.runs.noteOnActiveRun(job.id, 'warning', message);
       return;
     }
-    this.deps.runs
-      .request(job.id, { trigger: 'scheduled', scheduleId: schedule.id })
-      .catch((error) => this.deps.log.error('scheduled run could not start', { job_id: job.id, error: String(error) }));
+    const started =
+      (schedule.action ?? 'backup') === 'verify'
+        ? this.deps.runs.requestScheduledVerify(job.id, schedule.verify_percent ?? 100, schedule.id)
+        : this.deps.runs.request(job.id, { trigger: 'scheduled', scheduleId: schedule.id });
+    started.catch((error) => this.deps.log.error('scheduled run could not start', { job_id: job.id, error: String(error) }));
   }
 
   private view(schedule: ScheduleRecord): ScheduleView {
@@ -131,8 +135,16 @@ export class ScheduleService {
     return schedule;
   }
 
-  private requireJob(jobId: number): void {
-    if (!this.deps.jobs.byId(jobId)) throw notFound('JOB_NOT_FOUND', 'Job not found');
+  private requireJob(jobId: number): JobRecord {
+    const job = this.deps.jobs.byId(jobId);
+    if (!job) throw notFound('JOB_NOT_FOUND', 'Job not found');
+    return job;
+  }
+
+  private checkedFor(job: JobRecord, input: ScheduleInput): ScheduleInput {
+    const checked = checkedInput(input);
+    if (checked.action === 'verify') requireSnapshotMode(job);
+    return checked;
   }
 }
 

@@ -14,6 +14,9 @@ export function scheduleViewOf(schedule: ScheduleRecord, timezone: string, now =
     day_of_week: schedule.day_of_week,
     day_of_month: schedule.day_of_month,
     cron_expression: schedule.cron_expression,
+    // Schedules stored before `action` existed are backups.
+    action: schedule.action ?? 'backup',
+    verify_percent: schedule.verify_percent ?? null,
     next_run: nextRunOf(schedule, timezone, now)?.toISOString() ?? null,
     created_at: schedule.created_at,
   };

@@ -1,6 +1,7 @@
-/** /jobs: list, get, create, update, delete, run, cancel, clone (contract: Jobs). */
+/** /jobs: list, get, create, update, delete, run, cancel, clone (contract: Jobs); verify and prune runs of a snapshots job. */
 import type { ServerRoute } from '@hapi/hapi';
 import { jobInputSchema, type JobInput } from '../../domain/jobs.ts';
+import { verifyInputSchema, type VerifyInput } from '../../domain/runs.ts';
 import { jobChangeSchema, type JobChange } from '../../jobs/job-change.ts';
 import type { JobService } from '../../jobs/job-service.ts';
 import { restoreInputSchema, type RestoreInput } from '../../jobs/restore-target.ts';
@@ -56,6 +57,26 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
       async handler(request, h) {
         const started = await jobs.restore(idOf(request), request.payload as RestoreInput);
         return h.response({ ...started, message: 'Restore started' }).code(202);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/jobs/{id}/verify',
+      // `{}`: the newest snapshot, every file.
+      options: { ...policy({ scope: 'operate', audit: 'verify.start' }), validate: { params, payload: body(verifyInputSchema) } },
+      async handler(request, h) {
+        const { run, snapshot_id } = await runManager.requestVerify(idOf(request), request.payload as VerifyInput);
+        return h.response({ run_id: run.id, snapshot_id, message: `Verify of snapshot ${snapshot_id} started` }).code(202);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/jobs/{id}/retention/apply',
+      // Removes snapshots: configuring, not operating (an operate key may run and verify, not prune).
+      options: { ...policy({ scope: 'admin', audit: 'retention.apply' }), validate: { params } },
+      async handler(request, h) {
+        const run = await runManager.requestPrune(idOf(request));
+        return h.response({ run_id: run.id, message: 'Applying the retention policy' }).code(202);
       },
     },
     {

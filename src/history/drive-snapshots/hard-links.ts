@@ -3,9 +3,11 @@
  * the kernel's NTFS drivers cannot make. Answered from the filesystem's statfs magic number when it
  * is one of those, and otherwise by making a link in a temporary name (a FUSE mount says only "fuse").
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { CairnError } from '../../domain/errors.ts';
 
 /** statfs `f_type` magic numbers (linux/magic.h) of filesystems a drive may carry; name and whether it links. */
@@ -54,7 +56,9 @@ export async function hardLinkSupport(folder: string): Promise<HardLinkSupport> 
     return { supported: nlink === 2, filesystem: name };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return { supported: false, filesystem: name };
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
+      return { supported: false, filesystem: name === 'fuse' ? await fuseFilesystemName(folder) : name };
+    }
     throw error;
   } finally {
     await Promise.all([fs.rm(probe, { force: true }), fs.rm(`${probe}.link`, { force: true })]).catch(() => undefined);
@@ -72,7 +76,25 @@ export async function requireHardLinks(folder: string): Promise<void> {
   throw new CairnError(
     'invalid',
     'FILESYSTEM_NO_HARD_LINKS',
-    `${folder} is on a ${filesystem} filesystem, which cannot make hard links; snapshots need a Linux filesystem such as ext4, btrfs or xfs (or use backup mode "mirror")`,
+    `${folder} is on ${filesystem}, a filesystem that cannot make hard links; snapshots need a Linux filesystem such as ext4, btrfs or xfs (or use backup mode "mirror")`,
     { details: { filesystem } },
   );
+}
+
+const run = promisify(execFile);
+
+/**
+ * What a FUSE mount really is, for the owner to recognise: statfs says only "fuse", so the device
+ * under it is probed (`exfat (FUSE)` for exfat-fuse on a USB stick); `fuse` when it cannot tell.
+ */
+async function fuseFilesystemName(folder: string): Promise<string> {
+  try {
+    const { stdout: source } = await run('findmnt', ['-n', '-r', '-o', 'SOURCE', '--target', folder]);
+    const device = source.trim().split('\n').at(-1) ?? '';
+    if (!device.startsWith('/dev/')) return 'fuse';
+    const { stdout: type } = await run('blkid', ['-p', '-s', 'TYPE', '-o', 'value', '--', device]);
+    return type.trim() ? `${type.trim()} (FUSE)` : 'fuse';
+  } catch {
+    return 'fuse';
+  }
 }

@@ -72,6 +72,7 @@ dashboard.before(async (context) => {
     files_transferred: 2,
     bytes_transferred: 500,
     files_deleted: 0,
+    verify: null,
   });
   await context.daemon.store.runStats.record(old);
 

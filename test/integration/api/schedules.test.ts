@@ -41,7 +41,7 @@ schedules('a schedule is created, listed with its next run, updated and deleted'
   const created = await client.post(`/api/jobs/${jobId}/schedules`, { schedule_type: 'daily', hour: 2, minute: 0 });
   assert.is(created.status, 201);
   const { next_run, created_at, ...rest } = created.body;
-  assert.equal(rest, { id: 1, job_id: jobId, enabled: true, schedule_type: 'daily', hour: 2, minute: 0, day_of_week: null, day_of_month: null, cron_expression: null });
+  assert.equal(rest, { id: 1, job_id: jobId, enabled: true, schedule_type: 'daily', hour: 2, minute: 0, day_of_week: null, day_of_month: null, cron_expression: null, action: 'backup', verify_percent: null });
   assert.ok(new Date(next_run) > new Date(), 'next_run lies ahead');
   assert.match(next_run, /T02:00:00\.000Z$/);
   assert.ok(created_at);

@@ -132,6 +132,8 @@ test('checkCronExpression makes the same check as a 400 INVALID_CRON', () => {
 test('a valid body is stored with the fields its type does not use set to null', () => {
   assert.equal(normalizeScheduleInput({ schedule_type: 'weekly', hour: 2, minute: 0, day_of_week: 3 }), {
     enabled: true,
+    action: 'backup',
+    verify_percent: null,
     schedule_type: 'weekly',
     hour: 2,
     minute: 0,

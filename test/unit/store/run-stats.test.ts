@@ -23,8 +23,9 @@ function run(id: number, fields: Partial<RunRecord>): RunRecord {
     files_transferred: 1,
     bytes_transferred: 100,
     files_deleted: 0,
+    verify: null,
     ...fields,
-  };
+  } as RunRecord;
 }
 
 test('a store of schema 4 gains statistics made from the runs it holds', async () => {

@@ -1,0 +1,152 @@
+/**
+ * Benchmark of snapshot runs through the daemon's API (issue 13): a generated tree (default 100,000
+ * files, ~400 MB) with 1% of its files changed, snapshotted by a `snapshots` job's run and by bare
+ * `rsync -a --link-dest` in the same run, side by side; the space the new snapshot takes; the
+ * daemon's peak RSS; and a prune run (`POST /jobs/:id/retention/apply`) removing 99 of 100 snapshots.
+ *
+ *   node --import tsx bench/snapshot-runs.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm] [--prune-files 1000]
+ * A run is timed from the POST that starts it to the answer that shows it finished (polled every
+ * 50 ms, so up to 50 ms of the figure is polling); both sides alternate which goes first. Removes
+ * what it made.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { listSnapshots } from '../src/history/index.ts';
+import { ApiClient, spawnDaemonProcess, type DaemonProcess } from '../test/helpers.ts';
+import { peakRssMb } from '../test/process-memory.ts';
+import { median, numberOption, textOption } from './options.ts';
+import { generateTree } from './tree.ts';
+
+const FILES = numberOption('--files', 100_000);
+const BYTES = numberOption('--bytes', 400_000_000);
+const ROUNDS = numberOption('--rounds', 3);
+const PRUNE_FILES = numberOption('--prune-files', 1000);
+const work = path.join(textOption('--dir', '/dev/shm'), `cairn-bench-snapshot-runs-${process.pid}`);
+const source = path.join(work, 'source', 'data');
+/** The jobs' mount point: beside the daemon's data dir, which no job may hold. */
+const destination = path.join(work, 'dest');
+const cairnRoot = path.join(destination, 'cairn');
+const rsyncRoot = path.join(work, 'rsync');
+
+/** Changes 1% of the files generateTree made (same size, new bytes, new mtime); returns the bytes changed. */
+function changeOnePercent(round: number): number {
+  let bytes = 0;
+  for (let i = round; i < FILES; i += 100) {
+    const file = path.join(source, `d${Math.floor(i / 1000)}`, `e${Math.floor(i / 100) % 10}`, `file-${i}.dat`);
+    const size = statSync(file).size;
+    writeFileSync(file, Buffer.alloc(size, `changed in round ${round} `));
+    utimesSync(file, new Date(), new Date(Date.now() + round * 1000));
+    bytes += size;
+  }
+  return bytes;
+}
+
+/** Starts a run (or another POST that answers a run id) and waits for it: seconds taken and the run. */
+async function timedRun(client: ApiClient, url: string): Promise<{ seconds: number; run: any }> {
+  const started = process.hrtime.bigint();
+  // After a long idle stretch (rsync's turn) the pooled connection may have been closed under us; try once more.
+  const start = () => client.post(url);
+  const runId = (await start().catch(start)).body.run_id;
+  for (;;) {
+    const run = (await client.get(`/api/runs/${runId}`)).body;
+    if (['completed', 'failed', 'cancelled'].includes(run.status)) {
+      if (run.status !== 'completed') throw new Error(`run ${run.status}: ${run.error_message}`);
+      return { seconds: Number(process.hrtime.bigint() - started) / 1e9, run };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Bytes `dir` uses that `shared` does not already hold (du counts a hard-linked file once). */
+function ownBytes(shared: string, dir: string, apparent: boolean): number {
+  const du = (paths: string[]) => Number(execFileSync('du', ['-s', '-c', apparent ? '-b' : '--block-size=1', ...paths], { encoding: 'utf8' }).trim().split('\n').at(-1)!.split('\t')[0]);
+  return du([shared, dir]) - du([shared]);
+}
+
+async function createSnapshotsJob(client: ApiClient, name: string, from: string, subdir: string, retention = {}): Promise<number> {
+  const job = await client.post('/api/jobs', {
+    name,
+    source_dirs: [from],
+    destination_type: 'local',
+    destination_config: { mount_point: destination, backup_subdir: subdir },
+    backup_mode: 'snapshots',
+    retention,
+  });
+  if (job.status !== 201) throw new Error(`job not created: ${JSON.stringify(job.body)}`);
+  return job.body.id;
+}
+
+async function snapshotRace(client: ApiClient, daemon: DaemonProcess) {
+  const jobId = await createSnapshotsJob(client, 'bench', source, 'cairn');
+  const first = await timedRun(client, `/api/jobs/${jobId}/run`);
+  mkdirSync(path.join(rsyncRoot, 'r0'), { recursive: true });
+  execFileSync('rsync', ['-a', `${source}/`, path.join(rsyncRoot, 'r0', 'data/')]);
+  console.log(`first snapshot (everything new) through the API: ${first.seconds.toFixed(2)} s`);
+
+  const cairnTimes: number[] = [];
+  const rsyncTimes: number[] = [];
+  let changed = 0;
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    changed = changeOnePercent(round);
+    execFileSync('sync');
+    mkdirSync(path.join(rsyncRoot, `r${round}`));
+    const runRsync = async () => {
+      const started = process.hrtime.bigint();
+      execFileSync('rsync', ['-a', `--link-dest=${path.join(rsyncRoot, `r${round - 1}`, 'data/')}`, `${source}/`, path.join(rsyncRoot, `r${round}`, 'data/')]);
+      rsyncTimes.push(Number(process.hrtime.bigint() - started) / 1e9);
+    };
+    const runCairn = async () => cairnTimes.push((await timedRun(client, `/api/jobs/${jobId}/run`)).seconds);
+    for (const side of round % 2 ? [runRsync, runCairn] : [runCairn, runRsync]) await side();
+  }
+  return { cairnTimes, rsyncTimes, changed, rss: peakRssMb(daemon.child.pid!) };
+}
+
+/** 100 snapshots of a small tree through the API, then keep_last 1 applied by a prune run. */
+async function pruneBench(client: ApiClient): Promise<{ seconds: number; removed: number }> {
+  const small = path.join(work, 'small', 'data');
+  mkdirSync(small, { recursive: true });
+  generateTree(small, PRUNE_FILES, PRUNE_FILES * 4000);
+  const jobId = await createSnapshotsJob(client, 'prune bench', small, 'prune');
+  for (let i = 0; i < 100; i += 1) await timedRun(client, `/api/jobs/${jobId}/run`);
+  const before = (await listSnapshots(path.join(destination, 'prune'))).length;
+  await client.put(`/api/jobs/${jobId}`, { retention: { keep_last: 1 } });
+  const { seconds } = await timedRun(client, `/api/jobs/${jobId}/retention/apply`);
+  return { seconds, removed: before - (await listSnapshots(path.join(destination, 'prune'))).length };
+}
+
+async function main() {
+  mkdirSync(source, { recursive: true });
+  mkdirSync(destination);
+  console.log(`generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${work} …`);
+  generateTree(source, FILES, BYTES);
+  // The tree sits outside the test root (/dev/shm): the daemon is told it may read and write there.
+  const daemon = await spawnDaemonProcess(path.join(work, 'data-dir'), { CAIRN_ALLOWED_PATHS: work });
+  try {
+    const client = new ApiClient(daemon.url);
+    await client.setupAdmin();
+    const { cairnTimes, rsyncTimes, changed, rss } = await snapshotRace(client, daemon);
+    const [newest, previous] = await listSnapshots(cairnRoot);
+    const fmt = (values: number[]) => values.map((value) => value.toFixed(2)).join(' / ');
+    console.log(`\nnew snapshot, ${FILES} files, 1% (${FILES / 100} files, ${changed} bytes) changed, ${ROUNDS} rounds, ${os.cpus().length} cores:`);
+    console.log(`  cairn run (API)         ${fmt(cairnTimes)} s   median ${median(cairnTimes).toFixed(2)} s   (target ≤ 3 s)`);
+    console.log(`  rsync -a --link-dest    ${fmt(rsyncTimes)} s   median ${median(rsyncTimes).toFixed(2)} s`);
+    console.log(`  ratio cairn / rsync     ${(median(cairnTimes) / median(rsyncTimes)).toFixed(2)}×   (target ≤ 1.1×)`);
+    console.log(`  daemon peak RSS         ${rss.toFixed(0)} MB`);
+    console.log(`space of the newest snapshot beyond the one before it:`);
+    console.log(`  recorded bytes_added    ${newest.bytes_added} (changed bytes ${changed})`);
+    console.log(`  du --apparent (-b)      ${ownBytes(previous.path, newest.path, true)} bytes`);
+    console.log(`  du on disk              ${ownBytes(previous.path, newest.path, false)} bytes (changed files' blocks + directories + manifest + summary)`);
+    const prune = await pruneBench(client);
+    console.log(`prune run: ${prune.removed} of 100 snapshots of ${PRUNE_FILES} files removed in ${prune.seconds.toFixed(2)} s (keep_last 1, POST …/retention/apply to finished)`);
+  } finally {
+    await daemon.kill();
+  }
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
