@@ -6,3 +6,7 @@ export type { RepositoryBackend, BackendEntry, RepositoryFolder } from './backen
 export { LocalBackend } from './local-backend.ts';
 export { initRepository, openRepository, Repository, type RepositoryConfig } from './repository.ts';
 export { BlobIndex } from './blob-index.ts';
+export { backup, type BackupOptions, type BackupProgress, type BackupResult } from './backup.ts';
+export { restore, type RestoreOptions, type RestoreResult } from './restore.ts';
+export { listSnapshots, findSnapshot, type Snapshot } from './snapshots.ts';
+export { acquireLock, withLock, type HeldLock } from './locks.ts';
