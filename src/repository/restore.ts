@@ -3,6 +3,7 @@
  * symlinks, modes, owners (when running as root) and times. Every blob's MAC and SHA-256 are
  * checked before its bytes are written; a bad one stops the restore with an error naming the file.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../domain/errors.ts';
@@ -91,17 +92,25 @@ class RestoreRun {
     }
   }
 
+  /** Writes the file under a temp name and renames it when every blob checked out, so a file with a bad blob never appears under its name. */
   private async restoreFile(node: TreeNode, snapshotPath: string, target: string): Promise<void> {
-    await fs.rm(target, { force: true });
-    const handle = await fs.open(target, 'wx', 0o600);
+    const temp = path.join(path.dirname(target), `.${path.basename(target).slice(0, 200)}.cairn-restore-${randomBytes(4).toString('hex')}`);
+    const handle = await fs.open(temp, 'wx', 0o600);
     try {
-      for (const id of node.content ?? []) {
-        const data = await this.repo.loadBlob(Buffer.from(id, 'hex'), `file ${snapshotPath}`);
-        await handle.write(data);
-        this.counts.bytes += data.length;
+      try {
+        for (const id of node.content ?? []) {
+          const data = await this.repo.loadBlob(Buffer.from(id, 'hex'), `file ${snapshotPath}`);
+          await handle.write(data);
+          this.counts.bytes += data.length;
+        }
+      } finally {
+        await handle.close();
       }
-    } finally {
-      await handle.close();
+      await fs.rm(target, { force: true }); // a folder in the way is an error, never removed with its content
+      await fs.rename(temp, target);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw error;
     }
   }
 
