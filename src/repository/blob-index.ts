@@ -13,8 +13,8 @@ export interface BlobLocation {
   offset: number;
   /** Stored (sealed) length in the pack. */
   length: number;
-  /** The plaintext length; for uncompressed blobs `length` minus the 32-byte seal overhead. */
-  uncompressedLength: number;
+  /** zstd-compressed (format version 2): its plaintext length is not `length` minus the seal overhead. */
+  compressed: boolean;
 }
 
 const ID = 32;
@@ -25,7 +25,6 @@ export class BlobIndex {
   private pack = new Uint32Array(0);
   private offset = new Uint32Array(0);
   private length = new Uint32Array(0);
-  private rawLength = new Uint32Array(0);
   private type = new Uint8Array(0);
   private slots = new Int32Array(0);
   private count = 0;
@@ -47,8 +46,7 @@ export class BlobIndex {
     this.pack[n] = this.packNumber(location.packId);
     this.offset[n] = location.offset;
     this.length[n] = location.length;
-    this.rawLength[n] = location.uncompressedLength;
-    this.type[n] = location.type === 'tree' ? 1 : 0;
+    this.type[n] = (location.type === 'tree' ? 1 : 0) | (location.compressed ? 2 : 0);
     this.insertSlot(n);
     return true;
   }
@@ -65,16 +63,16 @@ export class BlobIndex {
     const p = this.pack[n];
     return {
       packId: this.packIds.toString('hex', p * ID, p * ID + ID),
-      type: this.type[n] === 1 ? 'tree' : 'data',
+      type: (this.type[n] & 1) === 1 ? 'tree' : 'data',
       offset: this.offset[n],
       length: this.length[n],
-      uncompressedLength: this.rawLength[n],
+      compressed: (this.type[n] & 2) === 2,
     };
   }
 
   /** Bytes held by the index's arrays (what `size` blobs cost). */
   get bytes(): number {
-    return this.ids.length + this.pack.byteLength + this.offset.byteLength + this.length.byteLength + this.rawLength.byteLength + this.type.byteLength + this.slots.byteLength + this.packIds.length;
+    return this.ids.length + this.pack.byteLength + this.offset.byteLength + this.length.byteLength + this.type.byteLength + this.slots.byteLength + this.packIds.length;
   }
 
   private packNumber(hex: string): number {
@@ -116,7 +114,6 @@ export class BlobIndex {
     this.pack = copyInto(new Uint32Array(capacity), this.pack);
     this.offset = copyInto(new Uint32Array(capacity), this.offset);
     this.length = copyInto(new Uint32Array(capacity), this.length);
-    this.rawLength = copyInto(new Uint32Array(capacity), this.rawLength);
     this.type = copyInto(new Uint8Array(capacity), this.type);
     // A table twice the capacity keeps probes short; it is rebuilt from the ids.
     this.slots = new Int32Array(capacity * 2);

@@ -100,9 +100,12 @@ export class Repository {
       const json = (await this.readUnpacked('index', entry.name)) as IndexJSON;
       if (!Array.isArray(json?.packs)) throw malformed(this.backend.where(filePath('index', entry.name)), 'no packs');
       for (const pack of json.packs) {
-        for (const blob of pack.blobs ?? []) {
-          const uncompressed = blob.uncompressed_length ?? blob.length - 32;
-          this.index.add(Buffer.from(blob.id, 'hex'), { packId: pack.id, type: blob.type, offset: blob.offset, length: blob.length, uncompressedLength: uncompressed, });
+        if (!isHexId(pack?.id) || !Array.isArray(pack.blobs) || !pack.blobs.every(isIndexBlob)) {
+          throw malformed(this.backend.where(filePath('index', entry.name)), 'a pack entry has a bad id, type, offset or length');
+        }
+        for (const blob of pack.blobs) {
+          const compressed = blob.uncompressed_length !== undefined;
+          this.index.add(Buffer.from(blob.id, 'hex'), { packId: pack.id, type: blob.type, offset: blob.offset, length: blob.length, compressed });
         }
       }
     }
@@ -170,7 +173,7 @@ export class Repository {
     this.packWrite = this.backend.write(filePath('data', id), bytes).then(() => {
       this.packBytesWritten += bytes.length;
       for (const blob of pack.blobs) {
-        this.index.add(blob.id, { packId: id, type: blob.type, offset: blob.offset, length: blob.length, uncompressedLength: blob.length - 32 });
+        this.index.add(blob.id, { packId: id, type: blob.type, offset: blob.offset, length: blob.length, compressed: false });
         this.unwritten.delete(blob.id.toString('hex'));
       }
       this.pendingIndex.push({ id, blobs: pack.blobs.map((b) => ({ id: b.id.toString('hex'), type: b.type, offset: b.offset, length: b.length })) });
@@ -207,7 +210,7 @@ export class Repository {
 
   private async readLocated(id: Buffer, location: BlobLocation, what: string): Promise<Buffer> {
     const path = filePath('data', location.packId);
-    if (location.uncompressedLength !== location.length - 32) {
+    if (location.compressed) {
       throw unsupported(`${what}: blob ${id.toString('hex').slice(0, 12)} in ${this.backend.where(path)} is zstd-compressed; this Cairn cannot read compressed repositories.`);
     }
     let bytes: Buffer;
@@ -229,3 +232,12 @@ export class Repository {
   }
 }
 
+
+function isHexId(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
+}
+
+function isIndexBlob(blob: IndexJSON['packs'][number]['blobs'][number]): boolean {
+  const uint32 = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
+  return isHexId(blob?.id) && (blob.type === 'data' || blob.type === 'tree') && uint32(blob.offset) && uint32(blob.length);
+}
