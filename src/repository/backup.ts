@@ -3,9 +3,14 @@
  * memory at a time), cut files into chunks as restic does, store chunks not yet in the index, then
  * the folder's tree, and last the snapshot. A file unchanged since the parent snapshot (same type,
  * size, mtime and inode) keeps its content list without being read.
+ *
+ * The sources are read with synchronous calls: on a 2-core box, 10,000 small files read through
+ * Node's thread pool took 7.4 s against 0.8 s synchronously (measured, see bench/repository.ts).
+ * So the engine must run off the daemon's event loop, in a worker thread or child process, as the
+ * drive snapshot engine does; the repository store itself is still written asynchronously.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { invalid } from '../domain/errors.ts';
@@ -140,7 +145,7 @@ class BackupRun {
         if (node) nodes.push(node);
         continue;
       }
-      const stat = await fs.lstat(full, { bigint: true });
+      const stat = lstatSync(full, { bigint: true });
       const node = nodeFromStat(name, stat, this.names);
       node.subtree = await this.saveVirtualDir(full, child, await this.parentSubtree(parent, name, full));
       nodes.push(node);
@@ -158,7 +163,7 @@ class BackupRun {
     this.options.signal?.throwIfAborted();
     let stat;
     try {
-      stat = await fs.lstat(full, { bigint: true });
+      stat = lstatSync(full, { bigint: true });
     } catch (error) {
       this.warnings.push(`${full}: ${(error as Error).message}`);
       return null;
@@ -166,7 +171,7 @@ class BackupRun {
     const node = nodeFromStat(name, stat, this.names);
     try {
       if (node.type === 'dir') await this.saveDir(full, node, await this.parentSubtree(parent, name, full));
-      else if (node.type === 'symlink') node.linktarget = await fs.readlink(full);
+      else if (node.type === 'symlink') node.linktarget = readlinkSync(full);
       else if (node.type === 'file') await this.saveFile(full, node, parent?.get(name));
     } catch (error) {
       if ((error as { name?: string }).name === 'AbortError' || (error as { code?: string }).code?.startsWith('REPOSITORY_')) throw error;
@@ -177,7 +182,7 @@ class BackupRun {
   }
 
   private async saveDir(dir: string, node: TreeNode, parent: Map<string, TreeNode> | null): Promise<void> {
-    const names = (await fs.readdir(dir)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const names = readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const nodes: TreeNode[] = [];
     for (const name of names) {
       const child = await this.saveEntry(path.join(dir, name), name, parent);
@@ -197,14 +202,14 @@ class BackupRun {
     }
     node.content = [];
     let size = 0;
-    const handle = await fs.open(file, 'r');
+    const fd = openSync(file, 'r');
     try {
       const chunker = new Chunker(this.repo.config.chunkerPolynomial);
       const chunk = this.chunk;
       let filled = 0;
       let scanned = 0;
       for (;;) {
-        const { bytesRead } = await handle.read(chunk, filled, Math.min(READ_SIZE, MAX_CHUNK - filled), null);
+        const bytesRead = readSync(fd, chunk, filled, Math.min(READ_SIZE, MAX_CHUNK - filled), null);
         if (bytesRead === 0) break;
         filled += bytesRead;
         size += bytesRead;
@@ -225,7 +230,7 @@ class BackupRun {
       }
       if (filled > 0) await this.saveChunk(chunk.subarray(0, filled), node.content);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     // What was read is what the snapshot holds, even if the file grew or shrank meanwhile.
     node.size = size;

@@ -47,18 +47,48 @@ function maskR(r: Buffer): Buffer {
   return out;
 }
 
+// ECB keeps no state between blocks, so one cipher per MAC key serves every message (creating one
+// per blob showed in profiles).
+const ecbCiphers = new WeakMap<Buffer, ReturnType<typeof createCipheriv>>();
+
+function aes128(key: Buffer, block: Buffer): Buffer {
+  let ecb = ecbCiphers.get(key);
+  if (!ecb) {
+    ecb = createCipheriv('aes-128-ecb', key, null);
+    ecb.setAutoPadding(false);
+    ecbCiphers.set(key, ecb);
+  }
+  return ecb.update(block);
+}
+
+// IVs come from a pool refilled a few kilobytes at a time: one call to the system's generator per
+// blob showed in profiles. Every IV is still fresh random bytes, used once.
+let ivPool = Buffer.alloc(0);
+let ivUsed = 0;
+
+function randomIv(): Buffer {
+  if (ivUsed + IV_SIZE > ivPool.length) {
+    ivPool = randomBytes(4096);
+    ivUsed = 0;
+  }
+  ivUsed += IV_SIZE;
+  return ivPool.subarray(ivUsed - IV_SIZE, ivUsed);
+}
+
 function mac(key: CryptoKey, iv: Buffer, ciphertext: Uint8Array): Uint8Array {
-  const ecb = createCipheriv('aes-128-ecb', key.macK, null);
-  ecb.setAutoPadding(false);
-  const s = ecb.update(iv);
+  const s = aes128(key.macK, iv);
   const oneTimeKey = Buffer.concat([key.macR, s]);
   return poly1305(ciphertext, oneTimeKey);
 }
 
 /** Encrypts `plaintext` with a fresh random IV: IV ‖ ciphertext ‖ MAC. */
 export function seal(key: CryptoKey, plaintext: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(plaintext.length + SEAL_OVERHEAD);
-  const iv = randomBytes(IV_SIZE);
+  return sealInto(key, plaintext, Buffer.allocUnsafe(plaintext.length + SEAL_OVERHEAD));
+}
+
+/** Like `seal`, written into `out` (exactly `plaintext.length + SEAL_OVERHEAD` bytes), which it returns. */
+export function sealInto(key: CryptoKey, plaintext: Uint8Array, out: Buffer): Buffer {
+  const iv = randomIv();
   iv.copy(out, 0);
   const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
   const written = cipher.update(plaintext).copy(out, IV_SIZE);

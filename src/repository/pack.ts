@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BlobType } from './blob-index.ts';
-import { open, seal, type CryptoKey } from './crypto.ts';
+import { open, SEAL_OVERHEAD, sealInto, type CryptoKey } from './crypto.ts';
 
 /** One blob in a pack, as the header and the index describe it. */
 export interface PackedBlob {
@@ -22,9 +22,13 @@ const COMPRESSED_ENTRY_SIZE = 41;
 
 /** Collects sealed blobs until the pack is big enough, then yields the finished file. */
 export class PackBuilder {
-  private readonly parts: Buffer[] = [];
+  /** The pack so far, in one buffer that grows by doubling, so finishing copies nothing. */
+  private buffer = Buffer.allocUnsafe(0);
   readonly blobs: PackedBlob[] = [];
   private bytes = 0;
+
+  /** @param capacity the most the buffer grows to by doubling: the pack target plus a largest blob. */
+  constructor(private readonly capacity = 25 * 1024 * 1024) {}
 
   /** Sealed bytes so far. */
   get size(): number {
@@ -33,10 +37,19 @@ export class PackBuilder {
 
   /** Seals `plaintext` (whose SHA-256 is `id`) and appends it. */
   add(key: CryptoKey, type: BlobType, id: Buffer, plaintext: Uint8Array): void {
-    const sealed = seal(key, plaintext);
-    this.blobs.push({ id, type, offset: this.bytes, length: sealed.length });
-    this.parts.push(sealed);
-    this.bytes += sealed.length;
+    const length = plaintext.length + SEAL_OVERHEAD;
+    this.reserve(length);
+    sealInto(key, plaintext, this.buffer.subarray(this.bytes, this.bytes + length));
+    this.blobs.push({ id, type, offset: this.bytes, length });
+    this.bytes += length;
+  }
+
+  private reserve(more: number): void {
+    if (this.bytes + more <= this.buffer.length) return;
+    // Doubling, but never past what a full pack needs, which is what the engine's memory is made of.
+    const bigger = Buffer.allocUnsafe(Math.max(this.bytes + more, Math.min(this.buffer.length * 2 || 64 * 1024, this.capacity)));
+    this.buffer.copy(bigger, 0, 0, this.bytes);
+    this.buffer = bigger;
   }
 
   /** The pack file and its id: blobs, sealed header, header length. */
@@ -48,10 +61,11 @@ export class PackBuilder {
       header.writeUInt32LE(blob.length, at + 1);
       blob.id.copy(header, at + 5);
     });
-    const sealedHeader = seal(key, header);
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(sealedHeader.length);
-    const bytes = Buffer.concat([...this.parts, sealedHeader, length]);
+    const sealedLength = header.length + SEAL_OVERHEAD;
+    this.reserve(sealedLength + 4);
+    sealInto(key, header, this.buffer.subarray(this.bytes, this.bytes + sealedLength));
+    this.buffer.writeUInt32LE(sealedLength, this.bytes + sealedLength);
+    const bytes = this.buffer.subarray(0, this.bytes + sealedLength + 4);
     return { id: createHash('sha256').update(bytes).digest('hex'), bytes };
   }
 }

@@ -4,7 +4,7 @@
  * checked before its bytes are written; a bad one stops the restore with an error naming the file.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs, writeSync } from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
@@ -95,16 +95,16 @@ class RestoreRun {
   /** Writes the file under a temp name and renames it when every blob checked out, so a file with a bad blob never appears under its name. */
   private async restoreFile(node: TreeNode, snapshotPath: string, target: string): Promise<void> {
     const temp = path.join(path.dirname(target), `.${path.basename(target).slice(0, 200)}.cairn-restore-${randomBytes(4).toString('hex')}`);
-    const handle = await fs.open(temp, 'wx', 0o600);
+    const fd = openSync(temp, 'wx', 0o600);
     try {
       try {
         for (const id of node.content ?? []) {
           const data = await this.repo.loadBlob(Buffer.from(id, 'hex'), `file ${snapshotPath}`);
-          await handle.write(data);
+          writeAll(fd, data);
           this.counts.bytes += data.length;
         }
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
       await fs.rm(target, { force: true }); // a folder in the way is an error, never removed with its content
       await fs.rename(temp, target);
@@ -122,6 +122,11 @@ class RestoreRun {
     const atime = node.atime ? toSeconds(node.atime) : mtime;
     await (link ? fs.lutimes : fs.utimes)(target, atime, mtime);
   }
+}
+
+/** Target files are written synchronously, for the reason backup.ts reads sources so. */
+function writeAll(fd: number, data: Buffer): void {
+  for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
 }
 
 function toSeconds(time: string): number {
