@@ -23,12 +23,22 @@ const COMPRESSED_ENTRY_SIZE = 41;
 /** Collects sealed blobs until the pack is big enough, then yields the finished file. */
 export class PackBuilder {
   /** The pack so far, in one buffer that grows by doubling, so finishing copies nothing. */
-  private buffer = Buffer.allocUnsafe(0);
+  private buffer: Buffer = Buffer.allocUnsafe(0);
   readonly blobs: PackedBlob[] = [];
   private bytes = 0;
 
-  /** @param capacity the most the buffer grows to by doubling: the pack target plus a largest blob. */
-  constructor(private readonly capacity = 25 * 1024 * 1024) {}
+  /**
+   * @param reuse a buffer to build in (a written pack's), so packs do not each allocate their own
+   * @param capacity the most the buffer grows to by doubling: the pack target plus a largest blob
+   */
+  constructor(reuse?: Buffer, private readonly capacity = 25 * 1024 * 1024) {
+    if (reuse) this.buffer = reuse;
+  }
+
+  /** The buffer the pack is built in (valid until the next `add`). */
+  get storage(): Buffer {
+    return this.buffer;
+  }
 
   /** Sealed bytes so far. */
   get size(): number {

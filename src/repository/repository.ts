@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
 import { filePath, type RepositoryBackend, type RepositoryFolder } from './backend.ts';
 import { MacMismatch, newKey, open, seal, type CryptoKey } from './crypto.ts';
+import { conflict } from '../domain/errors.ts';
 import { damaged, malformed, missing, unsupported } from './errors.ts';
 import { addKey, openMasterKey, parseJSON, DEFAULT_SCRYPT } from './keys.ts';
 import { PackBuilder } from './pack.ts';
@@ -36,7 +37,7 @@ interface IndexJSON {
  * `password`. Refuses a store that already has a config.
  */
 export async function initRepository(backend: RepositoryBackend, password: string, options: { scrypt?: typeof DEFAULT_SCRYPT } = {}): Promise<Repository> {
-  if (await backend.stat('config')) throw unsupported(`${backend.where()} already holds a repository.`);
+  if (await backend.stat('config')) throw conflict('REPOSITORY_EXISTS', `${backend.where()} already holds a repository; open it with its password instead.`);
   await backend.prepare?.();
   const key = newKey();
   const config: RepositoryConfig = { version: 1, id: randomBytes(32).toString('hex'), chunkerPolynomial: randomPolynomial() };
@@ -79,6 +80,9 @@ export class Repository {
   private pendingIndex: IndexJSON['packs'] = [];
   private pendingBlobs = 0;
   private packWrite: Promise<void> = Promise.resolve();
+  private packWriteError: unknown = null;
+  /** The buffer of the last pack written, for the next pack instead of allocating another 25 MB. */
+  private spareBuffer: Buffer | null = null;
   /** Bytes of packs written by this instance (what a run added to the repository). */
   packBytesWritten = 0;
 
@@ -165,21 +169,35 @@ export class Repository {
 
   private async writePack(type: BlobType): Promise<void> {
     const pack = this.packs[type];
-    this.packs[type] = new PackBuilder();
     if (pack.blobs.length === 0) return;
     const { id, bytes } = pack.finish(this.key);
-    // One pack in flight: the next one is built while this one is written, and memory stays at two packs.
+    // One pack in flight: the next one is built while this one is written (and fsynced), so memory
+    // holds two packs, and the buffer of a written pack is reused for the next.
+    await this.waitForPackWrite();
+    this.packs[type] = new PackBuilder(this.spareBuffer ?? undefined);
+    this.spareBuffer = null;
+    this.packWrite = this.backend.write(filePath('data', id), bytes).then(
+      () => {
+        this.packBytesWritten += bytes.length;
+        for (const blob of pack.blobs) {
+          this.index.add(blob.id, { packId: id, type: blob.type, offset: blob.offset, length: blob.length, compressed: false });
+          this.unwritten.delete(blob.id.toString('hex'));
+        }
+        this.pendingIndex.push({ id, blobs: pack.blobs.map((b) => ({ id: b.id.toString('hex'), type: b.type, offset: b.offset, length: b.length })) });
+        this.pendingBlobs += pack.blobs.length;
+        this.spareBuffer = pack.storage;
+      },
+      // Kept until the next pack or `flush` reports it, so it is never an unhandled rejection.
+      (error: unknown) => {
+        this.packWriteError = error;
+      },
+    );
+    if (this.pendingBlobs >= INDEX_FILE_BLOBS) await this.writeIndex();
+  }
+
+  private async waitForPackWrite(): Promise<void> {
     await this.packWrite;
-    this.packWrite = this.backend.write(filePath('data', id), bytes).then(() => {
-      this.packBytesWritten += bytes.length;
-      for (const blob of pack.blobs) {
-        this.index.add(blob.id, { packId: id, type: blob.type, offset: blob.offset, length: blob.length, compressed: false });
-        this.unwritten.delete(blob.id.toString('hex'));
-      }
-      this.pendingIndex.push({ id, blobs: pack.blobs.map((b) => ({ id: b.id.toString('hex'), type: b.type, offset: b.offset, length: b.length })) });
-      this.pendingBlobs += pack.blobs.length;
-    });
-    await this.packWrite.catch(() => undefined).then(() => (this.pendingBlobs >= INDEX_FILE_BLOBS ? this.writeIndex() : undefined));
+    if (this.packWriteError) throw this.packWriteError;
   }
 
   private async writeIndex(): Promise<void> {
@@ -194,7 +212,7 @@ export class Repository {
   async flush(): Promise<void> {
     await this.writePack('data');
     await this.writePack('tree');
-    await this.packWrite;
+    await this.waitForPackWrite();
     await this.writeIndex();
   }
 

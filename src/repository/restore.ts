@@ -4,7 +4,7 @@
  * checked before its bytes are written; a bad one stops the restore with an error naming the file.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, promises as fs, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, lchownSync, lutimesSync, openSync, promises as fs, utimesSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
@@ -116,11 +116,17 @@ class RestoreRun {
 
   private async applyMetadata(target: string, node: TreeNode): Promise<void> {
     const link = node.type === 'symlink';
-    if (this.asRoot) await (link ? fs.lchown : fs.chown)(target, node.uid, node.gid).catch(() => undefined);
-    if (!link && node.mode !== undefined) await fs.chmod(target, unixPermissions(node.mode));
+    if (this.asRoot) {
+      try {
+        (link ? lchownSync : chownSync)(target, node.uid, node.gid);
+      } catch {
+        // An owner the target filesystem cannot hold (e.g. FAT on a USB stick) is not a failed restore.
+      }
+    }
+    if (!link && node.mode !== undefined) chmodSync(target, unixPermissions(node.mode));
     const mtime = node.mtime ? toSeconds(node.mtime) : Date.now() / 1000;
     const atime = node.atime ? toSeconds(node.atime) : mtime;
-    await (link ? fs.lutimes : fs.utimes)(target, atime, mtime);
+    (link ? lutimesSync : utimesSync)(target, atime, mtime);
   }
 }
 
