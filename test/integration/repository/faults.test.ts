@@ -1,0 +1,58 @@
+/**
+ * Failures of the store mid-backup, through a wrapper that fails the nth pack write (as restic's
+ * tests wrap a backend): the backup rejects, no snapshot and no index names a pack that is not
+ * there, restic checks the repository clean, and the next backup succeeds.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { backup, initRepository, LocalBackend, openRepository, type RepositoryBackend } from '../../../src/repository/index.ts';
+import { tempDir } from '../../helpers.ts';
+import { makeSourceTree } from './fixtures.ts';
+import { resticOk } from './restic.ts';
+
+const PASSWORD = 'faults';
+
+/** A local backend whose `failAt`-th write of a pack fails, like a disk that fills up. */
+function failingBackend(root: string, failAt: number): RepositoryBackend {
+  const inner = new LocalBackend(root);
+  let packs = 0;
+  return {
+    list: (folder) => inner.list(folder),
+    read: (file, range) => inner.read(file, range),
+    remove: (file) => inner.remove(file),
+    stat: (file) => inner.stat(file),
+    where: (file) => inner.where(file),
+    prepare: () => inner.prepare(),
+    async write(file, data) {
+      if (file.startsWith('data/') && ++packs === failAt) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
+      return inner.write(file, data);
+    },
+  };
+}
+
+test('a pack write failing mid-backup fails the backup, leaves a repository restic checks clean, and the next run succeeds', async () => {
+  const work = tempDir('cairn-faults-');
+  const source = path.join(work, 'source');
+  const repoDir = path.join(work, 'repo');
+  await makeSourceTree(source, 40 * 1024 * 1024);
+  await initRepository(new LocalBackend(repoDir), PASSWORD);
+  const repo = await openRepository(failingBackend(repoDir, 2), PASSWORD);
+  await repo.loadIndex();
+  const error = await backup(repo, { paths: [source] }).catch((e) => e);
+  assert.instance(error, Error);
+  assert.match(error.message, 'No space left');
+  assert.equal(await fs.readdir(path.join(repoDir, 'snapshots')), []);
+  assert.equal(await fs.readdir(path.join(repoDir, 'locks')), [], 'the lock is released');
+  await resticOk(repoDir, PASSWORD, ['check']);
+
+  const again = await openRepository(new LocalBackend(repoDir), PASSWORD);
+  await again.loadIndex();
+  const result = await backup(again, { paths: [source] });
+  await resticOk(repoDir, PASSWORD, ['check', '--read-data']);
+  const snapshots = JSON.parse(await resticOk(repoDir, PASSWORD, ['snapshots', '--json']));
+  assert.equal(snapshots.map((s: { id: string }) => s.id), [result.snapshotId]);
+});
+
+test.run();
