@@ -60,6 +60,11 @@ const READ_SIZE = 1024 * 1024;
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   const paths = [...new Set(options.paths.map((p) => path.resolve(p)))].sort();
   if (paths.length === 0 || options.paths.some((p) => !path.isAbsolute(p))) throw invalid('REPOSITORY_BACKUP_PATHS', 'Give one or more absolute paths to back up.');
+  // A source that is gone (an unplugged drive, a renamed folder) must fail the run: a snapshot
+  // without it would look like a good backup, and retention could then forget the ones that hold it.
+  for (const source of paths) {
+    if (!lstatOrNull(source)) throw invalid('REPOSITORY_SOURCE_MISSING', `The source ${source} does not exist; nothing was backed up.`);
+  }
   return withLock(repo, false, async () => {
     const hostname = options.hostname ?? os.hostname();
     const parent = await findParent(repo, options.parent, hostname, paths);
@@ -241,6 +246,14 @@ class BackupRun {
     const id = createHash('sha256').update(data).digest();
     await this.repo.saveBlob('data', data, id);
     content.push(id.toString('hex'));
+  }
+}
+
+function lstatOrNull(file: string) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
   }
 }
 

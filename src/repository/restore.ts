@@ -2,9 +2,10 @@
  * Restoring a snapshot (or some of its paths) into a folder: folders, files byte for byte,
  * symlinks, modes, owners (when running as root) and times. Every blob's MAC and SHA-256 are
  * checked before its bytes are written; a bad one stops the restore with an error naming the file.
+ * Filesystem calls are synchronous, for the reason given in backup.ts: run it off the event loop.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, lchownSync, lutimesSync, openSync, promises as fs, utimesSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
@@ -33,7 +34,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
   if (options.include?.some((p) => !path.isAbsolute(p))) throw invalid('REPOSITORY_RESTORE_PATHS', 'Paths to restore must be absolute, as the snapshot lists them.');
   const snapshot = await findSnapshot(repo, options.snapshot);
   const run = new RestoreRun(repo, options);
-  await fs.mkdir(options.target, { recursive: true });
+  mkdirSync(options.target, { recursive: true });
   await run.restoreTree(snapshot.tree, '/', options.target);
   return { snapshotId: snapshot.id, ...run.counts };
 }
@@ -73,9 +74,9 @@ class RestoreRun {
       if (!want || (want === 'way' && node.type !== 'dir')) continue;
       const target = path.join(targetDir, node.name);
       if (node.type === 'dir') {
-        const existing = await fs.lstat(target).catch(() => null);
-        if (existing && !existing.isDirectory()) await fs.rm(target, { force: true });
-        await fs.mkdir(target, { recursive: true });
+        const existing = lstatOrNull(target);
+        if (existing && !existing.isDirectory()) rmSync(target, { force: true });
+        mkdirSync(target, { recursive: true });
         if (node.subtree) await this.restoreTree(node.subtree, snapshotPath, target);
         await this.applyMetadata(target, node);
         this.counts.dirs++;
@@ -84,8 +85,8 @@ class RestoreRun {
         await this.applyMetadata(target, node);
         this.counts.files++;
       } else if (node.type === 'symlink') {
-        await fs.rm(target, { force: true });
-        await fs.symlink(node.linktarget ?? '', target);
+        rmSync(target, { force: true });
+        symlinkSync(node.linktarget ?? '', target);
         await this.applyMetadata(target, node);
       }
       // Devices, fifos and sockets are not recreated: a backup daemon restoring them helps nobody.
@@ -106,10 +107,10 @@ class RestoreRun {
       } finally {
         closeSync(fd);
       }
-      await fs.rm(target, { force: true }); // a folder in the way is an error, never removed with its content
-      await fs.rename(temp, target);
+      rmSync(target, { force: true }); // a folder in the way is an error, never removed with its content
+      renameSync(temp, target);
     } catch (error) {
-      await fs.rm(temp, { force: true });
+      rmSync(temp, { force: true });
       throw error;
     }
   }
@@ -133,6 +134,14 @@ class RestoreRun {
 /** Target files are written synchronously, for the reason backup.ts reads sources so. */
 function writeAll(fd: number, data: Buffer): void {
   for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
+}
+
+function lstatOrNull(file: string) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
+  }
 }
 
 function toSeconds(time: string): number {

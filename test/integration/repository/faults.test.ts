@@ -55,4 +55,18 @@ test('a pack write failing mid-backup fails the backup, leaves a repository rest
   assert.equal(snapshots.map((s: { id: string }) => s.id), [result.snapshotId]);
 });
 
+test('a missing source fails the backup before anything is written', async () => {
+  const work = tempDir('cairn-faults-');
+  const repoDir = path.join(work, 'repo');
+  await initRepository(new LocalBackend(repoDir), PASSWORD);
+  const repo = await openRepository(new LocalBackend(repoDir), PASSWORD);
+  await repo.loadIndex();
+  await fs.mkdir(path.join(work, 'here'));
+  const error = await backup(repo, { paths: [path.join(work, 'here'), path.join(work, 'unplugged')] }).catch((e) => e);
+  assert.is(error.code, 'REPOSITORY_SOURCE_MISSING');
+  assert.match(error.message, path.join(work, 'unplugged'));
+  assert.equal(await fs.readdir(path.join(repoDir, 'snapshots')), []);
+  assert.equal(await fs.readdir(path.join(repoDir, 'locks')), []);
+});
+
 test.run();
