@@ -75,10 +75,17 @@ function randomIv(): Buffer {
   return ivPool.subarray(ivUsed - IV_SIZE, ivUsed);
 }
 
+/**
+ * Large messages go through the ciphers in pieces: the MAC library copies what it is given and
+ * Node's cipher returns new buffers, so whole 8 MiB chunks left megabytes of garbage per blob.
+ */
+const PIECE = 64 * 1024;
+
 function mac(key: CryptoKey, iv: Buffer, ciphertext: Uint8Array): Uint8Array {
   const s = aes128(key.macK, iv);
-  const oneTimeKey = Buffer.concat([key.macR, s]);
-  return poly1305(ciphertext, oneTimeKey);
+  const hash = poly1305.create(Buffer.concat([key.macR, s]));
+  for (let at = 0; at < ciphertext.length; at += PIECE) hash.update(ciphertext.subarray(at, at + PIECE));
+  return hash.digest();
 }
 
 /** Encrypts `plaintext` with a fresh random IV: IV ‖ ciphertext ‖ MAC. */
@@ -91,7 +98,8 @@ export function sealInto(key: CryptoKey, plaintext: Uint8Array, out: Buffer): Bu
   const iv = randomIv();
   iv.copy(out, 0);
   const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
-  const written = cipher.update(plaintext).copy(out, IV_SIZE);
+  let written = 0;
+  for (let at = 0; at < plaintext.length; at += PIECE) written += cipher.update(plaintext.subarray(at, at + PIECE)).copy(out, IV_SIZE + written);
   cipher.final();
   const ciphertext = out.subarray(IV_SIZE, IV_SIZE + written);
   Buffer.from(mac(key, iv, ciphertext)).copy(out, IV_SIZE + written);
@@ -107,7 +115,11 @@ export function open(key: CryptoKey, sealed: Uint8Array): Buffer {
   const expected = buffer.subarray(buffer.length - MAC_SIZE);
   if (!timingSafeEqual(Buffer.from(mac(key, iv, ciphertext)), expected)) throw new MacMismatch();
   const decipher = createDecipheriv('aes-256-ctr', key.encrypt, iv);
-  return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  const plain = Buffer.allocUnsafe(ciphertext.length);
+  let written = 0;
+  for (let at = 0; at < ciphertext.length; at += PIECE) written += decipher.update(ciphertext.subarray(at, at + PIECE)).copy(plain, written);
+  decipher.final();
+  return plain;
 }
 
 /** The master key as restic stores it inside a key file: {"mac":{"k","r"},"encrypt"} in base64. */
