@@ -69,9 +69,15 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     const hostname = options.hostname ?? os.hostname();
     const parent = await findParent(repo, options.parent, hostname, paths);
     const run = new BackupRun(repo, options);
-    const parentTree = parent ? await run.loadTree(parent.tree, 'the parent snapshot') : null;
-    const root = await run.saveVirtualDir('/', buildTrie(paths), parentTree);
-    await repo.flush();
+    let root: string;
+    try {
+      const parentTree = parent ? await run.loadTree(parent.tree, 'the parent snapshot') : null;
+      root = await run.saveVirtualDir('/', buildTrie(paths), parentTree);
+      await repo.flush();
+    } catch (error) {
+      await repo.discardUnwritten();
+      throw error;
+    }
     const user = os.userInfo();
     const snapshot = {
       time: (options.time ?? new Date()).toISOString(),

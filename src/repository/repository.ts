@@ -74,7 +74,7 @@ export async function openRepository(backend: RepositoryBackend, password: strin
 /** See the module comment. One backup or restore at a time per instance. */
 export class Repository {
   readonly index = new BlobIndex();
-  private readonly packs: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
+  private packs: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
   /** Ids in the packs not yet written, so a blob seen twice in one run is stored once. */
   private readonly unwritten = new Set<string>();
   private pendingIndex: IndexJSON['packs'] = [];
@@ -214,6 +214,17 @@ export class Repository {
     await this.writePack('tree');
     await this.waitForPackWrite();
     await this.writeIndex();
+  }
+
+  /**
+   * After a failed or cancelled run: waits for the pack being written and forgets the blobs not yet
+   * written, so the next run on this instance stores them again instead of trusting lost packs.
+   */
+  async discardUnwritten(): Promise<void> {
+    await this.packWrite;
+    this.packWriteError = null;
+    this.packs = { data: new PackBuilder(), tree: new PackBuilder() };
+    this.unwritten.clear();
   }
 
   /**

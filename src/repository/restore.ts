@@ -9,6 +9,7 @@ import { chmodSync, chownSync, closeSync, lchownSync, lstatSync, lutimesSync, mk
 import path from 'node:path';
 import { invalid } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
+import { withLock } from './locks.ts';
 import { findSnapshot } from './snapshots.ts';
 import { decodeTree, parseTime, unixPermissions, type TreeNode } from './tree.ts';
 
@@ -29,14 +30,17 @@ export interface RestoreResult {
   bytes: number;
 }
 
-/** Restores as described above; the repository's index must be loaded. */
+/** Restores as described above under a shared lock; the repository's index must be loaded. */
 export async function restore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
   if (options.include?.some((p) => !path.isAbsolute(p))) throw invalid('REPOSITORY_RESTORE_PATHS', 'Paths to restore must be absolute, as the snapshot lists them.');
-  const snapshot = await findSnapshot(repo, options.snapshot);
-  const run = new RestoreRun(repo, options);
-  mkdirSync(options.target, { recursive: true });
-  await run.restoreTree(snapshot.tree, '/', options.target);
-  return { snapshotId: snapshot.id, ...run.counts };
+  // A shared lock, as restic's restore takes: a prune (exclusive) cannot remove packs underneath us.
+  return withLock(repo, false, async () => {
+    const snapshot = await findSnapshot(repo, options.snapshot);
+    const run = new RestoreRun(repo, options);
+    mkdirSync(options.target, { recursive: true });
+    await run.restoreTree(snapshot.tree, '/', options.target);
+    return { snapshotId: snapshot.id, ...run.counts };
+  });
 }
 
 class RestoreRun {

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { backup, initRepository, LocalBackend, openRepository, type RepositoryBackend } from '../../../src/repository/index.ts';
 import { tempDir } from '../../helpers.ts';
-import { makeSourceTree } from './fixtures.ts';
+import { makeSourceTree, summarize } from './fixtures.ts';
 import { resticOk } from './restic.ts';
 
 const PASSWORD = 'faults';
@@ -47,12 +47,40 @@ test('a pack write failing mid-backup fails the backup, leaves a repository rest
   assert.equal(await fs.readdir(path.join(repoDir, 'locks')), [], 'the lock is released');
   await resticOk(repoDir, PASSWORD, ['check']);
 
-  const again = await openRepository(new LocalBackend(repoDir), PASSWORD);
-  await again.loadIndex();
-  const result = await backup(again, { paths: [source] });
+  // The same open repository (as a daemon keeps it) backs up again: blobs of the pack that failed
+  // are stored again, not trusted as written.
+  const result = await backup(repo, { paths: [source] });
   await resticOk(repoDir, PASSWORD, ['check', '--read-data']);
   const snapshots = JSON.parse(await resticOk(repoDir, PASSWORD, ['snapshots', '--json']));
   assert.equal(snapshots.map((s: { id: string }) => s.id), [result.snapshotId]);
+});
+
+test('cancelling mid-backup rejects, releases the lock, and leaves a repository restic checks clean', async () => {
+  const work = tempDir('cairn-faults-');
+  const source = path.join(work, 'source');
+  const repoDir = path.join(work, 'repo');
+  await makeSourceTree(source, 40 * 1024 * 1024);
+  await initRepository(new LocalBackend(repoDir), PASSWORD);
+  const repo = await openRepository(new LocalBackend(repoDir), PASSWORD);
+  await repo.loadIndex();
+  const controller = new AbortController();
+  const error = await backup(repo, {
+    paths: [source],
+    signal: controller.signal,
+    onProgress: (progress) => {
+      if (progress.bytesRead > 20 * 1024 * 1024) controller.abort();
+    },
+  }).catch((e) => e);
+  assert.is(error.name, 'AbortError');
+  assert.equal(await fs.readdir(path.join(repoDir, 'snapshots')), []);
+  assert.equal(await fs.readdir(path.join(repoDir, 'locks')), []);
+  await resticOk(repoDir, PASSWORD, ['check']);
+  // The same open repository backs up again, storing what the cancelled run had not written yet.
+  const result = await backup(repo, { paths: [source] });
+  await resticOk(repoDir, PASSWORD, ['check', '--read-data']);
+  const target = path.join(work, 'restored');
+  await resticOk(repoDir, PASSWORD, ['restore', result.snapshotId, '--target', target]);
+  assert.equal(await summarize(path.join(target, source)), await summarize(source));
 });
 
 test('a missing source fails the backup before anything is written', async () => {
