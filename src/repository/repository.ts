@@ -67,7 +67,9 @@ export async function openRepository(backend: RepositoryBackend, password: strin
     throw malformed(backend.where('config'), 'id or chunker_polynomial missing');
   }
   const polynomial = BigInt(`0x${json.chunker_polynomial}`);
-  if (degree(polynomial) > 53 || degree(polynomial) < 9 || !isIrreducible(polynomial)) throw malformed(backend.where('config'), 'the chunker polynomial is not irreducible of degree ≤ 53');
+  if (degree(polynomial) > 53 || !isIrreducible(polynomial)) throw malformed(backend.where('config'), 'the chunker polynomial is not irreducible of degree ≤ 53');
+  // restic only ever makes degree 53; the chunker's integer loop needs at least 40.
+  if (degree(polynomial) < 40) throw unsupported(`${backend.where()} uses a chunker polynomial of degree ${degree(polynomial)}; Cairn supports 40–53.`);
   return new Repository(backend, key, { version: json.version, id: json.id, chunkerPolynomial: polynomial });
 }
 
