@@ -4,12 +4,14 @@
  * exclusive lock; and the failures a user must see clearly: wrong password, a changed byte in a
  * pack, a missing pack, a compressed (format 2) repository.
  */
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acquireLock, backup, LocalBackend, openRepository, restore, type Repository } from '../../../src/repository/index.ts';
 import { tempDir } from '../../helpers.ts';
+import { waitFor } from '../../trees.ts';
 import { makeSourceTree, summarize } from './fixtures.ts';
 import { restic, resticOk } from './restic.ts';
 
@@ -90,6 +92,28 @@ test('Cairn refuses to back up while another holds an exclusive lock, and restic
   await held.release();
   assert.is.not(prune.code, 0);
   assert.match(prune.stderr, /lock/i);
+});
+
+test('restic`s own lock, held by a running `restic backup --stdin`: Cairn shares it for a backup and is refused an exclusive lock', async () => {
+  const child = spawn('restic', ['-r', repoDir, '--no-cache', 'backup', '--stdin', '--stdin-filename', 'stream.txt'], {
+    env: { ...process.env, RESTIC_PASSWORD: PASSWORD },
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+  try {
+    child.stdin.write('streamed while Cairn works\n');
+    await waitFor('restic`s lock file', async () => (await fs.readdir(path.join(repoDir, 'locks'))).length === 1 || null, 30_000);
+    const repo = await opened();
+    const error = await acquireLock(repo, true).catch((e) => e);
+    assert.is(error.code, 'REPOSITORY_LOCKED');
+    assert.match(error.message, String(child.pid));
+    const result = await backup(repo, { paths: [source] });
+    assert.ok(result.snapshotId);
+  } finally {
+    child.stdin.end();
+  }
+  assert.is(await done, 0);
+  await resticOk(repoDir, PASSWORD, ['check']);
 });
 
 test('a changed byte in a pack: the restore fails naming the file, and writes none of the bad bytes', async () => {
