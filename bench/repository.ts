@@ -1,0 +1,125 @@
+/**
+ * Benchmark of the restic-format repository engine (src/repository) against Debian's `restic` on
+ * the same generated tree, same machine, both to a local repository, in one run: initial backup,
+ * no-change rerun, rerun with 1% of the files changed, full restore; wall time, peak RSS and the
+ * bytes each repository holds. restic gets a format-1 repository (no compression, as Cairn writes)
+ * and its cache in the work folder, as a user's restic has.
+ *
+ *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp]
+ * Cairn runs in a child process (as it will in a daemon run), bundled by esbuild and run by plain
+ * Node as the built binary runs it (tsx alone holds ~55 MB more); its time is measured inside the
+ * child ("engine") and around it ("process", which adds Node's start-up). "1% changed" rewrites
+ * every hundredth small file. Removes what it made.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { numberOption, textOption } from './options.ts';
+
+const PASSWORD = 'benchmark password';
+const SELF = new URL(import.meta.url).pathname;
+const IS_CHILD = process.argv[2] === '--child';
+
+
+/** In the child: one Cairn operation, then its own time and peak RSS as JSON on stdout. */
+async function child(operation: string, args: string[]): Promise<void> {
+  const { backup, initRepository, LocalBackend, openRepository, restore } = await import('../src/repository/index.ts');
+  const started = process.hrtime.bigint();
+  const [repoDir, other] = args;
+  const backend = new LocalBackend(repoDir);
+  const repo = operation === 'init' ? await initRepository(backend, PASSWORD) : await openRepository(backend, PASSWORD);
+  if (operation === 'backup') {
+    await repo.loadIndex();
+    await backup(repo, { paths: [other] });
+  } else if (operation === 'restore') {
+    await repo.loadIndex();
+    await restore(repo, { snapshot: 'latest', target: other });
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  process.stdout.write(JSON.stringify({ seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+interface Measured {
+  seconds: number;
+  peakRssMb: number;
+  engineSeconds?: number;
+}
+
+function timed(program: string, args: string[], env: NodeJS.ProcessEnv): Measured {
+  const started = process.hrtime.bigint();
+  const result = spawnSync('/usr/bin/time', ['-f', 'peak-rss-kb=%M', program, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) throw new Error(`${program} ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
+  const peak = Number(result.stderr.match(/peak-rss-kb=(\d+)/)?.[1] ?? NaN) / 1024;
+  const inner = result.stdout.startsWith('{"seconds"') ? (JSON.parse(result.stdout) as { seconds: number }).seconds : undefined;
+  return { seconds, peakRssMb: peak, engineSeconds: inner };
+}
+
+let bundle = '';
+const cairn = (operation: string, ...args: string[]) => timed(process.execPath, [bundle, '--child', operation, ...args], process.env);
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += statSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
+
+/** FILES files of random bytes, ~BYTES in all: mostly small files and a few large ones, 100 per folder. */
+function generate(root: string, files: number, bytes: number): string[] {
+  const large = Math.max(1, Math.floor(files / 500));
+  const largeSize = Math.floor(bytes / 2 / large);
+  const smallSize = Math.floor(bytes / 2 / (files - large));
+  const names: string[] = [];
+  for (let i = 0; i < files; i++) {
+    const dir = path.join(root, `d${Math.floor(i / 1000)}`, `e${Math.floor(i / 100) % 10}`);
+    if (i % 100 === 0) mkdirSync(dir, { recursive: true });
+    const size = i % 500 === 0 ? largeSize : (i * 7919) % (smallSize * 2);
+    const name = path.join(dir, `file-${i}.dat`);
+    writeFileSync(name, randomBytes(size));
+    names.push(name);
+  }
+  return names;
+}
+
+async function main(): Promise<void> {
+  const FILES = numberOption('--files', 10_000);
+  const BYTES = numberOption('--bytes', 200_000_000);
+  const work = path.join(textOption('--dir', '/var/tmp'), `cairn-bench-repository-${process.pid}`);
+  const source = path.join(work, 'source');
+  const cairnRepo = path.join(work, 'cairn-repo');
+  const resticRepo = path.join(work, 'restic-repo');
+  const resticEnv = { ...process.env, RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: path.join(work, 'restic-cache') };
+  const restic = (...args: string[]) => timed('restic', ['-r', resticRepo, '-q', ...args], resticEnv);
+  try {
+    mkdirSync(work, { recursive: true });
+    bundle = path.join(work, 'cairn-bench.mjs');
+    const esbuild = await import('esbuild');
+    // The CommonJS packages the store pulls in need `require` inside an ES module bundle.
+    const banner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+    esbuild.buildSync({ entryPoints: [SELF], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error', banner: { js: banner } });
+    const names = generate(source, FILES, BYTES);
+    console.log(`tree: ${FILES} files, ${(dirBytes(source) / 1e6).toFixed(1)} MB in ${source}`);
+    cairn('init', cairnRepo);
+    restic('init', '--repository-version', '1');
+    const rows: Array<[string, Measured, Measured]> = [];
+    rows.push(['initial backup', cairn('backup', cairnRepo, source), restic('backup', source)]);
+    rows.push(['no-change rerun', cairn('backup', cairnRepo, source), restic('backup', source)]);
+    for (let i = 50; i < names.length; i += 100) writeFileSync(names[i], randomBytes(statSync(names[i]).size || 1000));
+    rows.push(['1% changed', cairn('backup', cairnRepo, source), restic('backup', source)]);
+    rows.push(['full restore', cairn('restore', cairnRepo, path.join(work, 'cairn-out')), restic('restore', 'latest', '--target', path.join(work, 'restic-out'))]);
+    console.log('\n| step | Cairn engine s | Cairn process s | restic s | ratio (process) | Cairn peak RSS MB | restic peak RSS MB |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const [step, c, r] of rows) {
+      console.log(`| ${step} | ${c.engineSeconds?.toFixed(2)} | ${c.seconds.toFixed(2)} | ${r.seconds.toFixed(2)} | ${(c.seconds / r.seconds).toFixed(2)}× | ${c.peakRssMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} |`);
+    }
+    console.log(`\nbytes stored: Cairn ${(dirBytes(cairnRepo) / 1e6).toFixed(1)} MB, restic ${(dirBytes(resticRepo) / 1e6).toFixed(1)} MB (source ${(dirBytes(source) / 1e6).toFixed(1)} MB)`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (IS_CHILD) await child(process.argv[3], process.argv.slice(4));
+else await main();

@@ -1,0 +1,43 @@
+/**
+ * Where a repository's files live. Paths are restic's layout, '/'-separated and relative to the
+ * repository: `config`, `keys/<id>`, `data/<id[0:2]>/<id>`, `index/<id>`, `snapshots/<id>`,
+ * `locks/<id>`. One engine writes through this interface to every destination.
+ *
+ * Adapting a remote destination's `RemoteStore` (destinations/remote/remote-store.ts) later:
+ * list = walk(folder), write = put (already whole-or-nothing), remove = remove, read = get (whole
+ * file). The gap is `read` of a range, which packs need: S3 has `Range` on GetObject, WebDAV has
+ * HTTP `Range` (most servers honour it), SFTP opens the file and reads at an offset; RemoteStore's
+ * `get` would grow an optional `{ offset, length }`. `stat` is a HEAD (S3, WebDAV) or `stat` (SFTP).
+ */
+export type RepositoryFolder = 'keys' | 'data' | 'index' | 'snapshots' | 'locks';
+
+export interface BackendEntry {
+  /** The file's name (for data: the pack id, without the two-letter folder). */
+  name: string;
+  size: number;
+}
+
+export interface RepositoryBackend {
+  /** Every file in `folder` (data: across its 256 sub-folders); a missing folder lists nothing. Order is unspecified. */
+  list(folder: RepositoryFolder): AsyncIterable<BackendEntry>;
+  /**
+   * The bytes of one file, or `length` bytes from `offset` when given. Throws a CairnError with code
+   * `REPOSITORY_FILE_MISSING` when the file is not there, and when it is shorter than the range asks.
+   */
+  read(path: string, range?: { offset: number; length: number }): Promise<Buffer>;
+  /** Stores `data` at `path`: afterwards the file is complete and durable, or absent. Existing files are replaced. */
+  write(path: string, data: Buffer): Promise<void>;
+  /** Removes one file; one already gone is not an error. */
+  remove(path: string): Promise<void>;
+  /** The file's size, or null when it is not there. */
+  stat(path: string): Promise<{ size: number } | null>;
+  /** Creates the empty layout (folders) for a new repository, where the store has folders. */
+  prepare?(): Promise<void>;
+  /** The repository (or one of its files) as a user would name it in a message; no secrets. */
+  where(path?: string): string;
+}
+
+/** The path of the file of `type` named `id` in restic's layout. */
+export function filePath(folder: RepositoryFolder, id: string): string {
+  return folder === 'data' ? `data/${id.slice(0, 2)}/${id}` : `${folder}/${id}`;
+}

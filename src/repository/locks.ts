@@ -1,0 +1,105 @@
+/**
+ * Repository locks (`locks/<id>`), restic's protocol: a sealed JSON file saying who holds it and
+ * whether it is exclusive. Backups take a shared lock, prune and the like an exclusive one. A lock
+ * older than 30 minutes, or from a process on this host that is gone, is stale and ignored; a held
+ * lock is refreshed every 5 minutes, as restic does, so that it never looks stale while in use.
+ */
+import os from 'node:os';
+import { filePath } from './backend.ts';
+import { locked } from './errors.ts';
+import type { Repository } from './repository.ts';
+
+const STALE_MS = 30 * 60_000;
+const REFRESH_MS = 5 * 60_000;
+
+interface LockJSON {
+  time: string;
+  exclusive: boolean;
+  hostname: string;
+  username: string;
+  pid: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** A lock this process holds; `release` removes it (safe to call more than once). */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Takes a lock: writes ours, then looks at everyone else's. Another live exclusive lock (or any
+ * live lock when we want exclusive) removes ours again and throws REPOSITORY_LOCKED.
+ */
+export async function acquireLock(repo: Repository, exclusive: boolean): Promise<HeldLock> {
+  let id = await repo.writeUnpacked('locks', lockJSON(exclusive));
+  try {
+    await checkOthers(repo, id, exclusive);
+  } catch (error) {
+    await repo.backend.remove(filePath('locks', id));
+    throw error;
+  }
+  let released = false;
+  const timer = setInterval(() => {
+    void (async () => {
+      const fresh = await repo.writeUnpacked('locks', lockJSON(exclusive));
+      const old = id;
+      id = fresh;
+      await repo.backend.remove(filePath('locks', old));
+      if (released) await repo.backend.remove(filePath('locks', fresh));
+    })().catch(() => undefined);
+  }, REFRESH_MS);
+  timer.unref();
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      await repo.backend.remove(filePath('locks', id));
+    },
+  };
+}
+
+/** Runs `work` under a lock, released however `work` ends. */
+export async function withLock<T>(repo: Repository, exclusive: boolean, work: () => Promise<T>): Promise<T> {
+  const lock = await acquireLock(repo, exclusive);
+  try {
+    return await work();
+  } finally {
+    await lock.release();
+  }
+}
+
+function lockJSON(exclusive: boolean): LockJSON {
+  const user = os.userInfo();
+  return { time: new Date().toISOString(), exclusive, hostname: os.hostname(), username: user.username, pid: process.pid, uid: user.uid, gid: user.gid };
+}
+
+async function checkOthers(repo: Repository, ours: string, exclusive: boolean): Promise<void> {
+  for (const id of await repo.list('locks')) {
+    if (id === ours) continue;
+    let lock: LockJSON;
+    try {
+      lock = (await repo.readUnpacked('locks', id)) as LockJSON;
+    } catch (error) {
+      // A lock removed while we listed is no lock; one we cannot read is not ours to judge.
+      if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') continue;
+      throw error;
+    }
+    if (isStale(lock)) continue;
+    if (lock.exclusive || exclusive) {
+      throw locked(`${repo.backend.where()} is locked${lock.exclusive ? ' exclusively' : ''} by ${lock.username}@${lock.hostname} (pid ${lock.pid}) since ${lock.time}; try again when it is done.`);
+    }
+  }
+}
+
+function isStale(lock: LockJSON): boolean {
+  if (Date.now() - Date.parse(lock.time) > STALE_MS) return true;
+  if (lock.hostname !== os.hostname()) return false;
+  try {
+    process.kill(lock.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

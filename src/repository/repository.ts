@@ -1,0 +1,274 @@
+/**
+ * An open repository: its config and master key, the blob index, and the reads and writes every
+ * operation needs: unpacked files (config, index, snapshots, locks: each sealed JSON, named by the
+ * SHA-256 of its stored bytes) and blobs (in packs). New blobs are gathered into packs; a pack is
+ * written before the index file that names it, and the index before any snapshot that needs it,
+ * so an interrupted run leaves only unreferenced packs behind.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
+import { filePath, type RepositoryBackend, type RepositoryFolder } from './backend.ts';
+import { MacMismatch, newKey, open, seal, type CryptoKey } from './crypto.ts';
+import { conflict } from '../domain/errors.ts';
+import { damaged, malformed, missing, unsupported } from './errors.ts';
+import { addKey, openMasterKey, parseJSON, DEFAULT_SCRYPT } from './keys.ts';
+import { PackBuilder } from './pack.ts';
+import { degree, isIrreducible, randomPolynomial } from './polynomial.ts';
+
+/** What `config` holds. */
+export interface RepositoryConfig {
+  version: number;
+  id: string;
+  chunkerPolynomial: bigint;
+}
+
+/** Pack size at which a pack is written: restic's default 16 MiB is a good size for every store. */
+export const PACK_TARGET = 16 * 1024 * 1024;
+/** Blobs per index file, as restic splits them. */
+const INDEX_FILE_BLOBS = 50_000;
+
+interface IndexJSON {
+  supersedes?: string[];
+  packs: Array<{ id: string; blobs: Array<{ id: string; type: BlobType; offset: number; length: number; uncompressed_length?: number }> }>;
+}
+
+/**
+ * Creates a repository (format version 1: no compression) in an empty store, sealed with
+ * `password`. Refuses a store that already has a config.
+ */
+export async function initRepository(backend: RepositoryBackend, password: string, options: { scrypt?: typeof DEFAULT_SCRYPT } = {}): Promise<Repository> {
+  if (await backend.stat('config')) throw conflict('REPOSITORY_EXISTS', `${backend.where()} already holds a repository; open it with its password instead.`);
+  await backend.prepare?.();
+  const key = newKey();
+  const config: RepositoryConfig = { version: 1, id: randomBytes(32).toString('hex'), chunkerPolynomial: randomPolynomial() };
+  await addKey(backend, key, password, options.scrypt);
+  const json = { version: config.version, id: config.id, chunker_polynomial: config.chunkerPolynomial.toString(16) };
+  await backend.write('config', seal(key, Buffer.from(JSON.stringify(json))));
+  return new Repository(backend, key, config);
+}
+
+/**
+ * Opens the repository in `backend` with `password` (REPOSITORY_WRONG_PASSWORD when it opens no
+ * key) and reads its config. The index is not loaded: call `loadIndex`.
+ */
+export async function openRepository(backend: RepositoryBackend, password: string): Promise<Repository> {
+  const { key } = await openMasterKey(backend, password);
+  const sealed = await backend.read('config');
+  let plain: Buffer;
+  try {
+    plain = open(key, sealed);
+  } catch (error) {
+    if (error instanceof MacMismatch) throw damaged(backend.where('config'));
+    throw error;
+  }
+  const json = parseJSON(plain, backend.where('config')) as { version?: unknown; id?: unknown; chunker_polynomial?: unknown };
+  if (json.version !== 1 && json.version !== 2) throw unsupported(`${backend.where()} is repository format version ${String(json.version)}; Cairn reads versions 1 and 2.`);
+  if (typeof json.id !== 'string' || typeof json.chunker_polynomial !== 'string' || !/^[0-9a-f]{1,16}$/.test(json.chunker_polynomial)) {
+    throw malformed(backend.where('config'), 'id or chunker_polynomial missing');
+  }
+  const polynomial = BigInt(`0x${json.chunker_polynomial}`);
+  if (degree(polynomial) > 53 || !isIrreducible(polynomial)) throw malformed(backend.where('config'), 'the chunker polynomial is not irreducible of degree ≤ 53');
+  // restic only ever makes degree 53; the chunker's integer loop needs at least 40.
+  if (degree(polynomial) < 40) throw unsupported(`${backend.where()} uses a chunker polynomial of degree ${degree(polynomial)}; Cairn supports 40–53.`);
+  return new Repository(backend, key, { version: json.version, id: json.id, chunkerPolynomial: polynomial });
+}
+
+/** See the module comment. One backup or restore at a time per instance. */
+export class Repository {
+  readonly index = new BlobIndex();
+  private packs: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
+  /** Ids in the packs not yet written, so a blob seen twice in one run is stored once. */
+  private readonly unwritten = new Set<string>();
+  private pendingIndex: IndexJSON['packs'] = [];
+  private pendingBlobs = 0;
+  private packWrite: Promise<void> = Promise.resolve();
+  private packWriteError: unknown = null;
+  /** The buffer of the last pack written, for the next pack instead of allocating another 25 MB. */
+  private spareBuffer: Buffer | null = null;
+  /** Bytes of packs written by this instance (what a run added to the repository). */
+  packBytesWritten = 0;
+
+  constructor(
+    readonly backend: RepositoryBackend,
+    private readonly key: CryptoKey,
+    readonly config: RepositoryConfig,
+  ) {}
+
+  /** Adds another key file that `password` opens (e.g. for a recovery kit); returns its id. */
+  addKey(password: string): Promise<string> {
+    return addKey(this.backend, this.key, password);
+  }
+
+  /** Reads every index file into `index`. */
+  async loadIndex(): Promise<void> {
+    for await (const entry of this.backend.list('index')) {
+      if (!/^[0-9a-f]{64}$/.test(entry.name)) continue;
+      const json = (await this.readUnpacked('index', entry.name)) as IndexJSON;
+      if (!Array.isArray(json?.packs)) throw malformed(this.backend.where(filePath('index', entry.name)), 'no packs');
+      for (const pack of json.packs) {
+        if (!isHexId(pack?.id) || !Array.isArray(pack.blobs) || !pack.blobs.every(isIndexBlob)) {
+          throw malformed(this.backend.where(filePath('index', entry.name)), 'a pack entry has a bad id, type, offset or length');
+        }
+        for (const blob of pack.blobs) {
+          const compressed = blob.uncompressed_length !== undefined;
+          this.index.add(Buffer.from(blob.id, 'hex'), { packId: pack.id, type: blob.type, offset: blob.offset, length: blob.length, compressed });
+        }
+      }
+    }
+  }
+
+  /** The ids of the files in `folder` (snapshots, index, locks, keys). */
+  async list(folder: RepositoryFolder): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const entry of this.backend.list(folder)) if (/^[0-9a-f]{64}$/.test(entry.name)) ids.push(entry.name);
+    return ids;
+  }
+
+  /** Reads and opens one unpacked file; checks that its name is its hash and its MAC. */
+  async readUnpacked(folder: RepositoryFolder, id: string): Promise<unknown> {
+    const path = filePath(folder, id);
+    const where = this.backend.where(path);
+    const bytes = await this.backend.read(path);
+    if (createHash('sha256').update(bytes).digest('hex') !== id) throw damaged(where);
+    let plain: Buffer;
+    try {
+      plain = open(this.key, bytes);
+    } catch (error) {
+      if (error instanceof MacMismatch) throw damaged(where);
+      throw error;
+    }
+    // Format version 2 may store a version byte and zstd data instead of plain JSON.
+    if (plain[0] === 2) throw unsupported(`${where} is zstd-compressed (repository format 2); this Cairn writes and reads uncompressed repositories only.`);
+    return parseJSON(plain, where);
+  }
+
+  /** Seals `value` as JSON and writes it under the SHA-256 of the stored bytes; returns that id. */
+  async writeUnpacked(folder: RepositoryFolder, value: unknown): Promise<string> {
+    const bytes = seal(this.key, Buffer.from(JSON.stringify(value)));
+    const id = createHash('sha256').update(bytes).digest('hex');
+    await this.backend.write(filePath(folder, id), bytes);
+    return id;
+  }
+
+  /** Whether a blob with this id is stored or about to be. */
+  hasBlob(id: Buffer): boolean {
+    return this.index.has(id) || this.unwritten.has(id.toString('hex'));
+  }
+
+  /**
+   * Stores `plaintext` as a blob of `type` unless one with its id exists; returns the id
+   * (SHA-256 of the plaintext) and whether it was new. Full packs are written as they fill.
+   */
+  async saveBlob(type: BlobType, plaintext: Uint8Array, knownId?: Buffer): Promise<{ id: Buffer; added: boolean }> {
+    const id = knownId ?? createHash('sha256').update(plaintext).digest();
+    if (this.hasBlob(id)) return { id, added: false };
+    this.unwritten.add(id.toString('hex'));
+    const pack = this.packs[type];
+    pack.add(this.key, type, id, plaintext);
+    if (pack.size >= PACK_TARGET) await this.writePack(type);
+    return { id, added: true };
+  }
+
+  private async writePack(type: BlobType): Promise<void> {
+    const pack = this.packs[type];
+    if (pack.blobs.length === 0) return;
+    const { id, bytes } = pack.finish(this.key);
+    // One pack in flight: the next one is built while this one is written (and fsynced), so memory
+    // holds two packs, and the buffer of a written pack is reused for the next.
+    await this.waitForPackWrite();
+    this.packs[type] = new PackBuilder(this.spareBuffer ?? undefined);
+    this.spareBuffer = null;
+    this.packWrite = this.backend.write(filePath('data', id), bytes).then(
+      () => {
+        this.packBytesWritten += bytes.length;
+        for (const blob of pack.blobs) {
+          this.index.add(blob.id, { packId: id, type: blob.type, offset: blob.offset, length: blob.length, compressed: false });
+          this.unwritten.delete(blob.id.toString('hex'));
+        }
+        this.pendingIndex.push({ id, blobs: pack.blobs.map((b) => ({ id: b.id.toString('hex'), type: b.type, offset: b.offset, length: b.length })) });
+        this.pendingBlobs += pack.blobs.length;
+        this.spareBuffer = pack.storage;
+      },
+      // Kept until the next pack or `flush` reports it, so it is never an unhandled rejection.
+      (error: unknown) => {
+        this.packWriteError = error;
+      },
+    );
+    if (this.pendingBlobs >= INDEX_FILE_BLOBS) await this.writeIndex();
+  }
+
+  private async waitForPackWrite(): Promise<void> {
+    await this.packWrite;
+    if (this.packWriteError) throw this.packWriteError;
+  }
+
+  private async writeIndex(): Promise<void> {
+    if (this.pendingIndex.length === 0) return;
+    const packs = this.pendingIndex;
+    this.pendingIndex = [];
+    this.pendingBlobs = 0;
+    await this.writeUnpacked('index', { packs } satisfies IndexJSON);
+  }
+
+  /** Writes the packs being filled and then the index naming every pack written since the last index. */
+  async flush(): Promise<void> {
+    await this.writePack('data');
+    await this.writePack('tree');
+    await this.waitForPackWrite();
+    await this.writeIndex();
+  }
+
+  /**
+   * After a failed or cancelled run: waits for the pack being written and forgets the blobs not yet
+   * written, so the next run on this instance stores them again instead of trusting lost packs.
+   */
+  async discardUnwritten(): Promise<void> {
+    await this.packWrite;
+    this.packWriteError = null;
+    this.packs = { data: new PackBuilder(), tree: new PackBuilder() };
+    this.unwritten.clear();
+  }
+
+  /**
+   * The plaintext of a blob, checked: the pack range's MAC, then the SHA-256 against the id.
+   * `what` names the file or tree it belongs to in errors (REPOSITORY_DAMAGED, _FILE_MISSING).
+   */
+  async loadBlob(id: Buffer, what: string): Promise<Buffer> {
+    const location = this.index.get(id);
+    if (!location) throw damaged(`${what}: blob ${id.toString('hex').slice(0, 12)} is in no index, so it`);
+    return this.readLocated(id, location, what);
+  }
+
+  private async readLocated(id: Buffer, location: BlobLocation, what: string): Promise<Buffer> {
+    const path = filePath('data', location.packId);
+    if (location.compressed) {
+      throw unsupported(`${what}: blob ${id.toString('hex').slice(0, 12)} in ${this.backend.where(path)} is zstd-compressed; this Cairn cannot read compressed repositories.`);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await this.backend.read(path, { offset: location.offset, length: location.length });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') throw missing(`${what}: its pack ${this.backend.where(path)}`);
+      throw error;
+    }
+    let plain: Buffer;
+    try {
+      plain = open(this.key, bytes);
+    } catch (error) {
+      if (error instanceof MacMismatch) throw damaged(`${what} (pack ${this.backend.where(path)})`);
+      throw error;
+    }
+    if (!createHash('sha256').update(plain).digest().equals(id)) throw damaged(`${what} (pack ${this.backend.where(path)})`);
+    return plain;
+  }
+}
+
+
+function isHexId(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
+}
+
+function isIndexBlob(blob: IndexJSON['packs'][number]['blobs'][number]): boolean {
+  const uint32 = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
+  return isHexId(blob?.id) && (blob.type === 'data' || blob.type === 'tree') && uint32(blob.offset) && uint32(blob.length);
+}

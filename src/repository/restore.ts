@@ -1,0 +1,154 @@
+/**
+ * Restoring a snapshot (or some of its paths) into a folder: folders, files byte for byte,
+ * symlinks, modes, owners (when running as root) and times. Every blob's MAC and SHA-256 are
+ * checked before its bytes are written; a bad one stops the restore with an error naming the file.
+ * Filesystem calls are synchronous, for the reason given in backup.ts: run it off the event loop.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, closeSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { invalid } from '../domain/errors.ts';
+import type { Repository } from './repository.ts';
+import { withLock } from './locks.ts';
+import { findSnapshot } from './snapshots.ts';
+import { decodeTree, parseTime, unixPermissions, type TreeNode } from './tree.ts';
+
+export interface RestoreOptions {
+  /** Snapshot id, unique prefix, or `latest`. */
+  snapshot: string;
+  /** The folder to restore into; the snapshot's absolute paths are recreated below it. */
+  target: string;
+  /** Only these absolute paths (and what is below them); default everything. */
+  include?: string[];
+  signal?: AbortSignal;
+}
+
+export interface RestoreResult {
+  snapshotId: string;
+  files: number;
+  dirs: number;
+  bytes: number;
+}
+
+/** Restores as described above under a shared lock; the repository's index must be loaded. */
+export async function restore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
+  if (options.include?.some((p) => !path.isAbsolute(p))) throw invalid('REPOSITORY_RESTORE_PATHS', 'Paths to restore must be absolute, as the snapshot lists them.');
+  // A shared lock, as restic's restore takes: a prune (exclusive) cannot remove packs underneath us.
+  return withLock(repo, false, async () => {
+    const snapshot = await findSnapshot(repo, options.snapshot);
+    const run = new RestoreRun(repo, options);
+    mkdirSync(options.target, { recursive: true });
+    await run.restoreTree(snapshot.tree, '/', options.target);
+    return { snapshotId: snapshot.id, ...run.counts };
+  });
+}
+
+class RestoreRun {
+  readonly counts = { files: 0, dirs: 0, bytes: 0 };
+  private readonly asRoot = process.getuid?.() === 0;
+  private readonly include: string[] | null;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly options: RestoreOptions,
+  ) {
+    this.include = options.include?.map((p) => path.resolve(p)) ?? null;
+  }
+
+  /** Whether `snapshotPath` is wanted itself (`whole`) or only as a way to something wanted. */
+  private wanted(snapshotPath: string): 'whole' | 'way' | null {
+    if (!this.include) return 'whole';
+    if (this.include.some((p) => snapshotPath === p || snapshotPath.startsWith(`${p}/`) || p === '/')) return 'whole';
+    return this.include.some((p) => p.startsWith(`${snapshotPath}/`)) ? 'way' : null;
+  }
+
+  async restoreTree(treeId: string, snapshotDir: string, targetDir: string): Promise<void> {
+    const nodes = decodeTree(await this.repo.loadBlob(Buffer.from(treeId, 'hex'), `folder ${snapshotDir}`));
+    const seen = new Set<string>();
+    for (const node of nodes) {
+      this.options.signal?.throwIfAborted();
+      // A damaged or hostile tree must not make us write outside the target: no path separators,
+      // no dot names, and no name twice (a symlink then a folder of the same name would be followed).
+      if (node.name === '' || node.name === '.' || node.name === '..' || node.name.includes('/') || node.name.includes('\0') || seen.has(node.name)) {
+        throw invalid('REPOSITORY_BAD_NAME', `The snapshot's folder ${snapshotDir} holds an entry named ${JSON.stringify(node.name)}, which would leave the restore target.`);
+      }
+      const snapshotPath = path.posix.join(snapshotDir, node.name);
+      const want = this.wanted(snapshotPath);
+      seen.add(node.name);
+      if (!want || (want === 'way' && node.type !== 'dir')) continue;
+      const target = path.join(targetDir, node.name);
+      if (node.type === 'dir') {
+        const existing = lstatOrNull(target);
+        if (existing && !existing.isDirectory()) rmSync(target, { force: true });
+        mkdirSync(target, { recursive: true });
+        if (node.subtree) await this.restoreTree(node.subtree, snapshotPath, target);
+        await this.applyMetadata(target, node);
+        this.counts.dirs++;
+      } else if (node.type === 'file') {
+        await this.restoreFile(node, snapshotPath, target);
+        await this.applyMetadata(target, node);
+        this.counts.files++;
+      } else if (node.type === 'symlink') {
+        rmSync(target, { force: true });
+        symlinkSync(node.linktarget ?? '', target);
+        await this.applyMetadata(target, node);
+      }
+      // Devices, fifos and sockets are not recreated: a backup daemon restoring them helps nobody.
+    }
+  }
+
+  /** Writes the file under a temp name and renames it when every blob checked out, so a file with a bad blob never appears under its name. */
+  private async restoreFile(node: TreeNode, snapshotPath: string, target: string): Promise<void> {
+    const temp = path.join(path.dirname(target), `.${path.basename(target).slice(0, 200)}.cairn-restore-${randomBytes(4).toString('hex')}`);
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      try {
+        for (const id of node.content ?? []) {
+          const data = await this.repo.loadBlob(Buffer.from(id, 'hex'), `file ${snapshotPath}`);
+          writeAll(fd, data);
+          this.counts.bytes += data.length;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      rmSync(target, { force: true }); // a folder in the way is an error, never removed with its content
+      renameSync(temp, target);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
+    }
+  }
+
+  private async applyMetadata(target: string, node: TreeNode): Promise<void> {
+    const link = node.type === 'symlink';
+    if (this.asRoot) {
+      try {
+        (link ? lchownSync : chownSync)(target, node.uid, node.gid);
+      } catch {
+        // An owner the target filesystem cannot hold (e.g. FAT on a USB stick) is not a failed restore.
+      }
+    }
+    if (!link && node.mode !== undefined) chmodSync(target, unixPermissions(node.mode));
+    const mtime = node.mtime ? toSeconds(node.mtime) : Date.now() / 1000;
+    const atime = node.atime ? toSeconds(node.atime) : mtime;
+    (link ? lutimesSync : utimesSync)(target, atime, mtime);
+  }
+}
+
+/** Target files are written synchronously, for the reason backup.ts reads sources so. */
+function writeAll(fd: number, data: Buffer): void {
+  for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
+}
+
+function lstatOrNull(file: string) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
+  }
+}
+
+function toSeconds(time: string): number {
+  const ns = parseTime(time);
+  return Number(ns / 1000n) / 1e6;
+}

@@ -1,0 +1,55 @@
+/**
+ * Crypto and key files against restic itself: Cairn opens what `restic init` wrote, restic opens
+ * what Cairn wrote, and a wrong password or a changed byte is a clear error.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { initRepository, LocalBackend, openRepository } from '../../../src/repository/index.ts';
+import { tempDir } from '../../helpers.ts';
+import { resticOk } from './restic.ts';
+
+const PASSWORD = 'correct horse ✓ battery';
+
+test('Cairn opens a repository restic made and reads its config', async () => {
+  const repo = path.join(tempDir(), 'repo');
+  await resticOk(repo, PASSWORD, ['init', '--repository-version', '1']);
+  const config = JSON.parse(await resticOk(repo, PASSWORD, ['cat', 'config']));
+  const opened = await openRepository(new LocalBackend(repo), PASSWORD);
+  assert.is(opened.config.id, config.id);
+  assert.is(opened.config.version, 1);
+  assert.is(opened.config.chunkerPolynomial.toString(16), config.chunker_polynomial);
+});
+
+test('restic opens a repository Cairn made and reads the same config', async () => {
+  const repo = path.join(tempDir(), 'repo');
+  const made = await initRepository(new LocalBackend(repo), PASSWORD);
+  const config = JSON.parse(await resticOk(repo, PASSWORD, ['cat', 'config']));
+  assert.equal(config, { version: 1, id: made.config.id, chunker_polynomial: made.config.chunkerPolynomial.toString(16) });
+  await resticOk(repo, PASSWORD, ['check']);
+  const again = await openRepository(new LocalBackend(repo), PASSWORD);
+  assert.is(again.config.id, made.config.id);
+});
+
+test('a wrong password is REPOSITORY_WRONG_PASSWORD, naming the repository', async () => {
+  const repo = path.join(tempDir(), 'repo');
+  await resticOk(repo, PASSWORD, ['init', '--repository-version', '1']);
+  const error = await openRepository(new LocalBackend(repo), 'not it').catch((e) => e);
+  assert.is(error.code, 'REPOSITORY_WRONG_PASSWORD');
+  assert.match(error.message, repo);
+});
+
+test('a changed byte in the sealed config is REPOSITORY_DAMAGED, never a config', async () => {
+  const repo = path.join(tempDir(), 'repo');
+  await initRepository(new LocalBackend(repo), PASSWORD);
+  const file = path.join(repo, 'config');
+  const bytes = await fs.readFile(file);
+  bytes[20] ^= 0x01;
+  await fs.writeFile(file, bytes);
+  const error = await openRepository(new LocalBackend(repo), PASSWORD).catch((e) => e);
+  assert.is(error.code, 'REPOSITORY_DAMAGED');
+  assert.match(error.message, 'config');
+});
+
+test.run();
