@@ -6,8 +6,8 @@
  *   runs left pending/running by a crash are marked failed at the next start.
  */
 import { CairnError, conflict, isCairnError, notFound } from '../domain/errors.ts';
-import type { JobRecord } from '../domain/jobs.ts';
-import { DRIVE_REMOVED_MESSAGE, type LogLevel, type RunRecord, type RunTrigger, type TransferTotals, type VerifyInput } from '../domain/runs.ts';
+import { withRetryDefaults, type JobRecord } from '../domain/jobs.ts';
+import { DRIVE_REMOVED_MESSAGE, isBackupRun, type LogLevel, type RunRecord, type RunTrigger, type TransferTotals, type VerifyInput } from '../domain/runs.ts';
 import { folderNamesOf } from '../destinations/source-names.ts';
 import type { Destination, HostKeyPins } from '../destinations/types.ts';
 import type { EventBus } from '../events.ts';
@@ -16,6 +16,7 @@ import type { RunLogs, RunLogWriter } from '../logs/index.ts';
 import type { JobRepository, RunRepository, RunStatsRepository, SettingsRepository } from '../store/index.ts';
 import { runsBeyondRetention } from './retention.ts';
 import { describeRunOutcome } from './run-outcome.ts';
+import { retryPolicyOf, withRetries, type RetryPolicy } from './run-retries.ts';
 import { pruneRun, requireSnapshotJob, snapshotRun, snapshotToVerify, verifyRun, type SnapshotRunContext, type VerifyRequest } from './snapshot-runs.ts';
 
 /** How often progress is announced while a run transfers. */
@@ -260,7 +261,11 @@ export class RunManager {
       this.writers.set(run.id, await this.deps.logs.open(run.id));
       await this.deps.runs.update(run, { status: 'running', started_at: new Date().toISOString() });
       this.deps.events.emit('run:started', run);
-      const totals = await this.work(run, job, signal, log, announce);
+      const totals = await withRetries(retryPolicyFor(run, job), signal, log, () => {
+        // Each attempt counts what it sends; the run's totals are those of the attempt that worked.
+        Object.assign(run, ZERO);
+        return this.work(run, job, signal, log, announce);
+      });
       announce.cancel();
       if (totals) log('info', `Completed: ${describeTotals(totals)}`);
       await this.finish(run, { status: 'completed', ...pickTotals(totals ?? ZERO) });
@@ -402,6 +407,15 @@ export class RunManager {
       await this.deps.logs.remove(id).catch((error) => this.deps.log.error('removing an old run log failed', { run_id: id, error: String(error) }));
     }
   }
+}
+
+/**
+ * Backups and restores are tried again after a transient failure, as the job's options say; verify
+ * never (a damaged file is not transient) and prune never (it removes; the next run prunes again).
+ */
+function retryPolicyFor(run: RunRecord, job: JobRecord): RetryPolicy {
+  if (!isBackupRun(run) && run.trigger !== 'restore') return { retries: 0, delaysMs: [] };
+  return retryPolicyOf(withRetryDefaults(job.sync_options));
 }
 
 function pickTotals(totals: TransferTotals): TransferTotals {

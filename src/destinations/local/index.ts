@@ -84,9 +84,8 @@ async function sync(context: SyncContext<LocalConfig>): Promise<TransferTotals> 
 async function checkStillOnDrive(mount: CheckedMount, config: LocalConfig): Promise<void> {
   const stat = await fs.stat(mount.path).catch(() => null);
   if (stat?.dev === mount.device) return;
-  throw new CairnError('unavailable', 'DRIVE_NOT_MOUNTED', `The drive ${config.usb_uuid} is no longer mounted at ${config.mount_point}; stopped before copying`, {
-    retryable: true,
-  });
+  // Not retryable: a drive does not come back by itself within minutes, and plugging it in starts a run.
+  throw new CairnError('unavailable', 'DRIVE_NOT_MOUNTED', `The drive ${config.usb_uuid} is no longer mounted at ${config.mount_point}; stopped before copying`);
 }
 
 async function restore(context: RestoreContext<LocalConfig>): Promise<TransferTotals> {
