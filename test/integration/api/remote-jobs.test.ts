@@ -185,7 +185,8 @@ remote('the server going away mid-run fails the run with a clear error, and the 
   const source = path.join(context.allowed, 'photos');
   mkdirSync(source);
   writeFileSync(path.join(source, 'big.bin'), fileContent('big', 8 * 1024 * 1024));
-  const jobId = await sftpJob(context, source, { bandwidth_limit_kbps: 1024 });
+  // No retries: this is about the failure itself (retries: test/integration/run-retries.test.ts).
+  const jobId = await sftpJob(context, source, { bandwidth_limit_kbps: 1024, retry_attempts: 0 });
   const runId = (await client.post(`/api/jobs/${jobId}/run`)).body.run_id;
   await waitFor('the run to start', async () => (await client.get(`/api/runs/${runId}`)).body.status === 'running');
   await new Promise((resolve) => setTimeout(resolve, 1000));
