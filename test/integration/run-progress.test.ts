@@ -9,6 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
 import { createJob, finishedRun, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
+import { startSftpServer } from '../servers.ts';
 import { fileContent, waitFor } from '../trees.ts';
 
 interface Context {
@@ -101,6 +102,35 @@ progress('a snapshot run gets the same progress', async (context) => {
   const second = await runWatched(context, job.id);
   assertHonest(second.run, second.frames);
   assert.is(second.frames.at(-1).bytes_total, 50 * 1024, 'unchanged files are linked, not counted');
+});
+
+progress('an SFTP run: the remote engine compares first, then sends; 100 % with what was sent', async (context) => {
+  const server = await startSftpServer();
+  try {
+    const source = path.join(tempDir(), 'letters');
+    mkdirSync(path.join(source, 'old'), { recursive: true });
+    for (let i = 0; i < 12; i++) writeFileSync(path.join(source, i % 2 ? 'old' : '', `letter-${i}.txt`), fileContent(`l${i}`, 120 * 1024));
+    const credential = await context.client.post('/api/credentials', { name: 'NAS', provider_type: 'sftp', data: { password: server.password } });
+    const job = await createJob(context.client, {
+      source_dirs: [source],
+      destination_type: 'sftp',
+      destination_config: { host: server.host, port: server.port, username: server.username, remote_path: path.join(server.root, 'backups'), key_based_auth: false },
+      credential_id: credential.body.id,
+      sync_options: { bandwidth_limit_kbps: 1000 },
+    });
+    const first = await runWatched(context, job.id);
+    assertHonest(first.run, first.frames);
+    assert.is(first.frames[0].bytes_total, 12 * 120 * 1024, 'the first frame already knows the total');
+    assert.ok(first.frames.some((frame) => frame.percent > 0 && frame.percent < 100), 'a share on the way');
+
+    writeFileSync(path.join(source, 'old', 'letter-1.txt'), fileContent('rewritten', 60 * 1024));
+    const second = await runWatched(context, job.id);
+    assertHonest(second.run, second.frames);
+    assert.is(second.frames.at(-1).bytes_total, 60 * 1024);
+    assert.is(second.frames.at(-1).files_total, 1);
+  } finally {
+    await server.stop();
+  }
 });
 
 progress.run();
