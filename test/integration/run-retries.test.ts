@@ -136,4 +136,22 @@ retries('no retries when the job asks for none: the first failure is the run\'s'
   assert.not.ok(messages.some((message) => message.startsWith('Attempt')), messages.join('\n'));
 });
 
+retries('a USB drive that is not plugged in fails the run at once, with no pauses (plugging it in starts a run)', async (context) => {
+  const { client } = context;
+  const source = path.join(context.allowed, 'photos');
+  mkdirSync(source);
+  const mountPoint = path.join(context.allowed, 'usb');
+  mkdirSync(mountPoint);
+  const job = await createJob(client, {
+    source_dirs: [source],
+    destination_config: { mount_point: mountPoint, backup_subdir: '', usb_uuid: '1234-ABCD', auto_mount: false, auto_unmount: false },
+  });
+  assert.is(job.sync_options.retry_attempts, 2, 'the default: retries are on');
+  const run = await finishedRun(client, (await client.post(`/api/jobs/${job.id}/run`)).body.run_id, 20_000);
+  assert.is(run.status, 'failed');
+  assert.match(run.error_message, /not mounted/);
+  const messages = (await logOf(client, run.id)).map((entry) => entry.message);
+  assert.not.ok(messages.some((message) => message.startsWith('Attempt')), messages.join('\n'));
+});
+
 retries.run();
