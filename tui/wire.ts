@@ -104,6 +104,20 @@ export interface Run {
   files_deleted: number;
   /** Why it failed or was cancelled; null when it completed. */
   error_message: string | null;
+  /** A backup's or restore's progress against its plan; null before it transfers (absent from older daemons). */
+  progress?: RunProgress | null;
+}
+
+/** How far a transfer is (docs/API.md, Runs): null fields are not known (no plan, no rate yet). */
+export interface RunProgress {
+  /** 0–100; never goes backwards within an attempt. */
+  percent: number | null;
+  bytes_done: number;
+  bytes_total: number | null;
+  files_done: number;
+  files_total: number | null;
+  rate_bytes_per_s: number | null;
+  eta_seconds: number | null;
 }
 
 /** One line of a run's log (GET /runs/:id/logs, and the log socket's `log` messages). */
@@ -298,7 +312,7 @@ export interface DriveEventMessage {
 /** A message of the status socket (/api/ws/status). */
 export type StatusMessage =
   | { type: 'job_started'; job_id: number; run_id: number; job_name: string; trigger: RunTrigger }
-  | { type: 'job_progress'; job_id: number; run_id: number; files_transferred: number; bytes_transferred: number; files_deleted: number }
+  | { type: 'job_progress'; job_id: number; run_id: number; files_transferred: number; bytes_transferred: number; files_deleted: number; progress?: RunProgress | null }
   | {
       type: 'job_completed';
       job_id: number;

@@ -110,6 +110,7 @@ const statusMessage = (run: RunRecord) => ({
   bytes_transferred: run.bytes_transferred,
   files_deleted: run.files_deleted,
   error_message: run.error_message,
+  progress: run.progress ? { ...run.progress } : null,
   ...verifyFigures(run),
 });
 
@@ -250,6 +251,7 @@ function serveStatus(ws: WebSocket, deps: WebSocketDependencies): void {
         files_transferred: run.files_transferred,
         bytes_transferred: run.bytes_transferred,
         files_deleted: run.files_deleted,
+        progress: run.progress ? { ...run.progress } : null,
         ...verifyFigures(run),
       }),
     ),

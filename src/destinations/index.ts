@@ -1,7 +1,8 @@
 /**
  * The destination registry: the only place that knows which destination types exist, in the order
  * `GET /providers` lists them. Adding a destination means adding its folder and one line to
- * `destinations`, nothing else. Every destination handed out is wrapped for retries and redaction.
+ * `destinations`, nothing else. Every destination handed out is wrapped for redaction (a run's
+ * retries are the run manager's: runs/run-retries.ts).
  */
 import { invalid, notFound } from '../domain/errors.ts';
 import { credentialFieldsOf } from './credential-fields.ts';
@@ -10,7 +11,6 @@ import { localDestination } from './local/index.ts';
 import { onedriveDestination } from './onedrive/index.ts';
 import { rcloneGenericDestination } from './rclone/index.ts';
 import { redacting } from './redaction.ts';
-import { retrying } from './retry.ts';
 import { s3Destination } from './s3/index.ts';
 import { sftpDestination } from './sftp/index.ts';
 import type { AddressFormat, CredentialField, Destination, DestinationCapabilities } from './types.ts';
@@ -28,9 +28,9 @@ const destinations: readonly Destination<any>[] = [
   rcloneGenericDestination,
 ];
 
-const byType = new Map(destinations.map((destination) => [destination.type, redacting(retrying(destination))]));
+const byType = new Map(destinations.map((destination) => [destination.type, redacting(destination)]));
 
-/** Every registered destination, in display order, as the daemon uses them (retrying, redacting). */
+/** Every registered destination, in display order, as the daemon uses them (redacting). */
 export function allDestinations(): readonly Destination[] {
   return [...byType.values()];
 }

@@ -4,7 +4,7 @@
  */
 import type Joi from 'joi';
 import type { SyncOptions, Verbosity } from '../domain/jobs.ts';
-import type { LogLevel, TransferTotals } from '../domain/runs.ts';
+import type { LogLevel, TransferPlan, TransferTotals } from '../domain/runs.ts';
 
 /** What a destination can really do; the API's provider capabilities are exactly these. */
 export interface DestinationCapabilities {
@@ -117,6 +117,12 @@ export interface SyncContext<Config> {
   log(level: LogLevel, message: string): void;
   /** Reports cumulative totals so far; may be called often (the run manager throttles). */
   progress(totals: TransferTotals): void;
+  /**
+   * Tells what this sync will send (files and bytes of content, counted the way its totals count
+   * them), once, before it sends anything, so progress can be shown as a share of it. Optional on
+   * both sides: a destination that cannot know leaves progress without a percent.
+   */
+  plan?(plan: TransferPlan): void;
 }
 
 /**

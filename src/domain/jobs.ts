@@ -27,6 +27,24 @@ export interface SyncOptions {
   dry_run: boolean;
   /** quiet: summary and problems only; normal: one line per changed file; verbose: also the tool's detail. */
   verbosity: Verbosity;
+  /**
+   * Times a backup or restore that failed with a transient error (a network or server failure) is
+   * tried again, 0–10. A drive that is not plugged in is not transient: its run fails at once.
+   * Absent on jobs stored before retries existed (and in code that builds options by hand): the default.
+   */
+  retry_attempts?: number;
+  /** Seconds before the first retry, 1–3600; each next pause is four times longer (at most an hour). Absent: the default. */
+  retry_delay_seconds?: number;
+}
+
+/** Retries when a job does not say (also for jobs stored before the options existed). */
+export const DEFAULT_RETRY_ATTEMPTS = 2;
+/** The first pause when a job does not say: 30 s, then 2 min. */
+export const DEFAULT_RETRY_DELAY_SECONDS = 30;
+
+/** The job's options with the retry fields a job stored before them lacks filled with the defaults. */
+export function withRetryDefaults(options: SyncOptions): SyncOptions & Required<Pick<SyncOptions, 'retry_attempts' | 'retry_delay_seconds'>> {
+  return { ...options, retry_attempts: options.retry_attempts ?? DEFAULT_RETRY_ATTEMPTS, retry_delay_seconds: options.retry_delay_seconds ?? DEFAULT_RETRY_DELAY_SECONDS };
 }
 
 export interface JobRecord {
@@ -100,6 +118,8 @@ export const syncOptionsSchema = Joi.object({
   verbosity: Joi.string()
     .valid(...VERBOSITIES)
     .default('normal'),
+  retry_attempts: Joi.number().integer().min(0).max(10).default(DEFAULT_RETRY_ATTEMPTS),
+  retry_delay_seconds: Joi.number().integer().min(1).max(3600).default(DEFAULT_RETRY_DELAY_SECONDS),
 }).default();
 
 /** Fields of a job read from a stored record that a client may send back but cannot change. */

@@ -38,6 +38,30 @@ export interface TransferTotals {
   files_deleted: number;
 }
 
+/**
+ * How far a running transfer is, against what it will send (its plan, known before copying: rsync's
+ * counting pass, the remote engine's comparison). Fields that are not known (no plan yet, a restore,
+ * no rate measured yet) are null. `percent` never goes backwards within one attempt.
+ */
+export interface RunProgress {
+  /** 0–100, one decimal, by bytes (by files when nothing but empty files is sent); null without a plan. */
+  percent: number | null;
+  bytes_done: number;
+  bytes_total: number | null;
+  files_done: number;
+  files_total: number | null;
+  /** Bytes per second over the last seconds; null until measured. */
+  rate_bytes_per_s: number | null;
+  /** Seconds left at that rate; null when unknown. */
+  eta_seconds: number | null;
+}
+
+/** What an attempt will send, told by the destination before it copies (see SyncContext.plan). */
+export interface TransferPlan {
+  files: number;
+  bytes: number;
+}
+
 export interface LogEntry {
   /** 1-based position in the run's log; stable, so clients can page and resume. */
   id: number;
@@ -71,6 +95,8 @@ export interface RunRecord extends TransferTotals {
   error_message: string | null;
   /** For a `verify` run: what it checked and found so far (final once the run ended); null otherwise. */
   verify: RunVerify | null;
+  /** A backup's or restore's progress against its plan (the last one once it ended); null before it transfers, and for verify and prune runs. Absent on older records. */
+  progress?: RunProgress | null;
 }
 
 /** The figures of a verify run. */

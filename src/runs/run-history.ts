@@ -110,5 +110,7 @@ export function runView(run: RunRecord): RunRecord {
     error_message: run.error_message,
     // Runs stored before verify runs existed have no field.
     verify: run.verify ? { ...run.verify } : null,
+    // Runs stored before progress existed have no field.
+    progress: run.progress ? { ...run.progress } : null,
   };
 }

@@ -6,8 +6,8 @@
  *   runs left pending/running by a crash are marked failed at the next start.
  */
 import { CairnError, conflict, isCairnError, notFound } from '../domain/errors.ts';
-import type { JobRecord } from '../domain/jobs.ts';
-import { DRIVE_REMOVED_MESSAGE, type LogLevel, type RunRecord, type RunTrigger, type TransferTotals, type VerifyInput } from '../domain/runs.ts';
+import { withRetryDefaults, type JobRecord } from '../domain/jobs.ts';
+import { DRIVE_REMOVED_MESSAGE, isBackupRun, type LogLevel, type RunRecord, type RunTrigger, type TransferPlan, type TransferTotals, type VerifyInput } from '../domain/runs.ts';
 import { folderNamesOf } from '../destinations/source-names.ts';
 import type { Destination, HostKeyPins } from '../destinations/types.ts';
 import type { EventBus } from '../events.ts';
@@ -16,6 +16,8 @@ import type { RunLogs, RunLogWriter } from '../logs/index.ts';
 import type { JobRepository, RunRepository, RunStatsRepository, SettingsRepository } from '../store/index.ts';
 import { runsBeyondRetention } from './retention.ts';
 import { describeRunOutcome } from './run-outcome.ts';
+import { ProgressMeter } from './run-progress.ts';
+import { retryPolicyOf, withRetries, type RetryPolicy } from './run-retries.ts';
 import { pruneRun, requireSnapshotJob, snapshotRun, snapshotToVerify, verifyRun, type SnapshotRunContext, type VerifyRequest } from './snapshot-runs.ts';
 
 /** How often progress is announced while a run transfers. */
@@ -260,8 +262,19 @@ export class RunManager {
       this.writers.set(run.id, await this.deps.logs.open(run.id));
       await this.deps.runs.update(run, { status: 'running', started_at: new Date().toISOString() });
       this.deps.events.emit('run:started', run);
-      const totals = await this.work(run, job, signal, log, announce);
+      let meter = new ProgressMeter();
+      const totals = await withRetries(retryPolicyFor(run, job), signal, log, () => {
+        // Each attempt counts what it sends and plans again; the run's totals are those of the attempt that worked.
+        Object.assign(run, ZERO, { progress: null });
+        meter = new ProgressMeter();
+        return this.work(run, job, signal, log, announce, meter);
+      });
       announce.cancel();
+      if (run.progress) {
+        // The last progress frame of a completed transfer says 100 %, whatever the throttle held back.
+        run.progress = meter.view(true);
+        this.deps.events.emit('run:progress', run);
+      }
       if (totals) log('info', `Completed: ${describeTotals(totals)}`);
       await this.finish(run, { status: 'completed', ...pickTotals(totals ?? ZERO) });
     } catch (error) {
@@ -274,7 +287,7 @@ export class RunManager {
    * What the run does, by its kind: verify or prune a snapshots job's history (null: nothing was
    * transferred), restore, or back up (a mirror's sync or a new snapshot); the totals it moved.
    */
-  private async work(run: RunRecord, job: JobRecord, signal: AbortSignal, log: (level: LogLevel, message: string) => void, announce: () => void): Promise<TransferTotals | null> {
+  private async work(run: RunRecord, job: JobRecord, signal: AbortSignal, log: (level: LogLevel, message: string) => void, announce: () => void, meter: ProgressMeter): Promise<TransferTotals | null> {
     const destination = this.deps.destinationOf(job.destination_type);
     const history: SnapshotRunContext = { job, runId: run.id, destination, timezone: this.deps.settings.get().timezone, events: this.deps.events, signal, log };
     const verify = this.verifies.get(run.id);
@@ -301,6 +314,8 @@ export class RunManager {
       log,
       progress: (current: TransferTotals) => {
         Object.assign(run, pickTotals(current));
+        meter.moved(current);
+        run.progress = meter.view();
         announce();
       },
     };
@@ -317,7 +332,12 @@ export class RunManager {
     this.refuseSharedDestination(job, destination);
     const realSources = await this.deps.paths.forSync(job);
     signal.throwIfAborted();
-    const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job) };
+    const plan = (planned: TransferPlan) => {
+      meter.planned(planned);
+      run.progress = meter.view();
+      announce();
+    };
+    const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job), plan };
     // The snapshot is named for the run's start, not for whenever rsync began.
     return job.backup_mode === 'snapshots' ? snapshotRun(history, sync, new Date(run.started_at!)) : destination.sync(sync);
   }
@@ -402,6 +422,15 @@ export class RunManager {
       await this.deps.logs.remove(id).catch((error) => this.deps.log.error('removing an old run log failed', { run_id: id, error: String(error) }));
     }
   }
+}
+
+/**
+ * Backups and restores are tried again after a transient failure, as the job's options say; verify
+ * never (a damaged file is not transient) and prune never (it removes; the next run prunes again).
+ */
+function retryPolicyFor(run: RunRecord, job: JobRecord): RetryPolicy {
+  if (!isBackupRun(run) && run.trigger !== 'restore') return { retries: 0, delaysMs: [] };
+  return retryPolicyOf(withRetryDefaults(job.sync_options));
 }
 
 function pickTotals(totals: TransferTotals): TransferTotals {

@@ -1,5 +1,5 @@
 /** Jobs and runs → rows of the dashboard table. */
-import type { Provider } from '../wire.ts';
+import type { Provider, RunProgress } from '../wire.ts';
 import { addressSummary } from './address.ts';
 import { formatAge, formatBytes, formatIn, progressBar } from './format.ts';
 
@@ -20,6 +20,8 @@ export interface LiveRun {
   bytes_transferred: number;
   /** Bytes per second over the last updates. */
   rate: number;
+  /** The daemon's progress against the run's plan, when it sent one. */
+  progress?: RunProgress | null;
 }
 
 export const JOB_COLUMNS = ['Name', 'Destination', 'Status', 'Last run', 'Next run'];
@@ -30,13 +32,27 @@ export function describeDestination(job: JobSummary, providers: readonly Provide
 }
 
 /**
- * The status cell: while running, an activity bar (rsync does not say how much is left, so it moves
- * rather than fills) with files, bytes and rate; else the last run's outcome.
+ * The status cell: while running, a progress bar with the percent, bytes of the total, rate and time
+ * left when the daemon knows the total; else an activity bar (it moves rather than fills) with files,
+ * bytes and rate. Not running: the last run's outcome.
  */
 export function statusOf(job: JobSummary, live: LiveRun | undefined, tick = 0): string {
+  const progress = live?.progress;
+  if (live && progress && progress.percent !== null && progress.bytes_total !== null) {
+    const rate = progress.rate_bytes_per_s ?? live.rate;
+    const left = progress.eta_seconds === null ? '' : ` ${formatSeconds(progress.eta_seconds)} left`;
+    return `${progressBar(progress.percent / 100, 5)} ${Math.floor(progress.percent)}% ${formatBytes(progress.bytes_done)}/${formatBytes(progress.bytes_total)} ${formatBytes(rate)}/s${left}`;
+  }
   if (live) return `${progressBar(null, 5, tick)} running ${live.files_transferred} files ${formatBytes(live.bytes_transferred)} ${formatBytes(live.rate)}/s`;
   if (!job.enabled) return 'disabled';
   return job.last_run?.status ?? 'never run';
+}
+
+/** A time left: `45s`, `12m`, `3h 20m`. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)}m`;
+  return `${Math.floor(seconds / 3600)}h ${Math.round((seconds % 3600) / 60)}m`;
 }
 
 /** The earliest next run of the job's schedules. */

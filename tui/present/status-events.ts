@@ -35,7 +35,8 @@ export function applyStatusMessage(state: LiveState, message: StatusMessage): St
       const bytes = message.type === 'job_progress' ? message.bytes_transferred : 0;
       const files = message.type === 'job_progress' ? message.files_transferred : 0;
       const rate = previous ? Math.max(0, (bytes - previous.bytes_transferred) * 4) : 0;
-      state.live.set(message.job_id, { run_id: message.run_id, files_transferred: files, bytes_transferred: bytes, rate });
+      const progress = message.type === 'job_progress' ? message.progress ?? null : null;
+      state.live.set(message.job_id, { run_id: message.run_id, files_transferred: files, bytes_transferred: bytes, rate, ...(progress ? { progress } : {}) });
       return { notice: null, reloadJobs: message.type === 'job_started', reloadDrives: false };
     }
     case 'job_completed':

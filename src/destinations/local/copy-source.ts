@@ -75,7 +75,8 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
 async function failIfDriveWentAway(config: MountRequirement, exit: RsyncExit): Promise<void> {
   if (exit.code === 0 || !config.usb_uuid) return;
   if (await driveStillThere(config.usb_uuid, config.mount_point)) return;
-  throw new CairnError('unavailable', 'DRIVE_REMOVED', DRIVE_REMOVED_MESSAGE, { retryable: true });
+  // Not retryable: the drive was pulled out; plugging it in again starts a run of its own.
+  throw new CairnError('unavailable', 'DRIVE_REMOVED', DRIVE_REMOVED_MESSAGE);
 }
 
 /** rsync's --stats are the reference; if the itemized lines told another story, trust rsync and say so. */

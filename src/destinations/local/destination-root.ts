@@ -47,9 +47,9 @@ async function checkDriveAt(real: string | null, mountPoint: string, uuid: strin
         ? `${mountPoint} does not exist`
         : `nothing is mounted at ${mountPoint}`
       : `${mountPoint} holds another filesystem (${mounted.source}, UUID ${mounted.uuid || 'unknown'})`;
-  throw new CairnError('unavailable', 'DRIVE_NOT_MOUNTED', `The drive ${uuid} is not mounted at ${mountPoint} (${found}); nothing was written`, {
-    retryable: true,
-  });
+  // Not retryable: a drive left in a drawer would keep the run (and its job) busy through every
+  // pause for nothing, and plugging the drive in starts a run of its own.
+  throw new CairnError('unavailable', 'DRIVE_NOT_MOUNTED', `The drive ${uuid} is not mounted at ${mountPoint} (${found}); nothing was written`);
 }
 
 /** A folder below the mount point: its path (real as far as it exists) and its deepest existing folder. */

@@ -14,7 +14,8 @@ import { describeErrno } from '../../files/fs-errors.ts';
 import { restoreFromStore } from '../remote/sync-engine.ts';
 import type { ConnectionTestResult, Destination, DestinationSpace, RestoreContext, SyncContext } from '../types.ts';
 import { localBackupReader } from './backup-reader.ts';
-import { copySource } from './copy-source.ts';
+import { copySource, type SourceCopy } from './copy-source.ts';
+import { planCopies } from './copy-plan.ts';
 import { checkMount, resolveInside, type CheckedMount } from './destination-root.ts';
 import { filesystemTypeOf, isFatLike } from './mounts.ts';
 // The listing alone, not history/index.ts: the snapshot engine there imports this destination back.
@@ -70,12 +71,20 @@ async function sync(context: SyncContext<LocalConfig>): Promise<TransferTotals> 
     context.log('info', `${root.path} is on a FAT/exFAT/NTFS filesystem: owners and permissions are not kept, times are compared to within 1 s`);
   }
   const totals: TransferTotals = { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
+  const copies: SourceCopy[] = [];
   for (const index of context.sources.keys()) {
     signal.throwIfAborted();
     const name = names[index];
     if (writing && config.usb_uuid) await checkStillOnDrive(mount, config);
     const target = (await resolveInside(mount.path, path.join(config.backup_subdir, name), writing)).path;
-    await copySource(context, { name, source: context.realSources[index], target, fatLike }, totals);
+    copies.push({ name, source: context.realSources[index], target, fatLike });
+  }
+  // Every source is counted before the first is copied, so the total never grows under a percent.
+  await planCopies(context, copies);
+  for (const copy of copies) {
+    signal.throwIfAborted();
+    if (writing && config.usb_uuid) await checkStillOnDrive(mount, config);
+    await copySource(context, copy, totals);
   }
   return totals;
 }
@@ -84,9 +93,8 @@ async function sync(context: SyncContext<LocalConfig>): Promise<TransferTotals> 
 async function checkStillOnDrive(mount: CheckedMount, config: LocalConfig): Promise<void> {
   const stat = await fs.stat(mount.path).catch(() => null);
   if (stat?.dev === mount.device) return;
-  throw new CairnError('unavailable', 'DRIVE_NOT_MOUNTED', `The drive ${config.usb_uuid} is no longer mounted at ${config.mount_point}; stopped before copying`, {
-    retryable: true,
-  });
+  // Not retryable: a drive does not come back by itself within minutes, and plugging it in starts a run.
+  throw new CairnError('unavailable', 'DRIVE_NOT_MOUNTED', `The drive ${config.usb_uuid} is no longer mounted at ${config.mount_point}; stopped before copying`);
 }
 
 async function restore(context: RestoreContext<LocalConfig>): Promise<TransferTotals> {
@@ -139,6 +147,7 @@ async function freeSpace(config: LocalConfig): Promise<DestinationSpace | null> 
 }
 
 export { copySource, type SourceCopy } from './copy-source.ts';
+export { planCopies } from './copy-plan.ts';
 export { SomeNames } from './rsync-errors.ts';
 export type { ParsedItem } from './rsync-output.ts';
 export { checkMount, resolveInside } from './destination-root.ts';

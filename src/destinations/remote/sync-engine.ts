@@ -26,6 +26,7 @@ import { PathSpool } from './line-files.ts';
 import { emptyProblems, LocalSpellings, NameSample, walkLocalTree, type LocalFile, type LocalProblems } from './local-tree.ts';
 import { joinSorted } from './merge-join.ts';
 import { isPartialName, partialNameFor, type RemoteEntry, type RemoteStore } from './remote-store.ts';
+import { isUnchanged, planSend } from './send-plan.ts';
 import { SentFiles, type Sent, type SentSection } from './sent-files.ts';
 
 /**
@@ -68,6 +69,8 @@ export async function syncToStore(context: SyncContext<unknown>, { store, identi
     totals: { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 },
     problems: new NameSample(),
   };
+  // Every source is compared before the first file goes, so the total never grows under a percent.
+  await planSend(context, { store, identity, excludes: run.excludes, names });
   const sent = await SentFiles.open(context.stateFile, identity);
   try {
     for (const [index, realSource] of context.realSources.entries()) {
@@ -242,17 +245,6 @@ export class TaskSlots {
   private throwIfFailed(): void {
     if (this.failure) throw this.failure.error;
   }
-}
-
-/**
- * The record of what was sent knows mtimes to the millisecond, so it decides when it has the file:
- * an edit within the same second as the last backup is still seen. Without it (a first run against
- * an existing copy), a remote that keeps mtimes is compared like rsync does, to the second.
- */
-function isUnchanged(file: LocalFile, remote: RemoteEntry | undefined, sent: Sent | undefined): boolean {
-  if (!remote || remote.size !== file.size) return false;
-  if (sent) return sent[0] === file.size && sent[1] === file.mtimeMs;
-  return remote.mtimeMs !== undefined && Math.floor(remote.mtimeMs / 1000) === Math.floor(file.mtimeMs / 1000);
 }
 
 interface SendOutcome {

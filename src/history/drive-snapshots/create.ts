@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { invalid } from '../../domain/errors.ts';
 import type { TransferTotals } from '../../domain/runs.ts';
-import { copySource, type ParsedItem } from '../../destinations/local/index.ts';
+import { copySource, planCopies, type ParsedItem } from '../../destinations/local/index.ts';
 import { folderNamesOf } from '../../destinations/source-names.ts';
 import type { SyncContext } from '../../destinations/types.ts';
 import { syncDirectory, writeFileDurably } from '../../store/index.ts';
@@ -70,11 +70,15 @@ export async function createSnapshot(context: SyncContext<{ mount_point: string;
   const options = { ...context.options, delete_extraneous: true };
   // In a fresh work folder, what rsync did not itemize it hard-linked from the previous snapshot.
   const changed = resumable || !previous ? null : new ChangedFiles();
+  const copies = [];
   for (const [index, name] of names.entries()) {
-    signal.throwIfAborted();
     const linkDest = previous ? await existingFolder(path.join(previous.path, name)) : undefined;
-    const copy = { name, source: context.realSources[index], target: path.join(work, name), fatLike: false, linkDest };
-    await copySource({ ...context, options }, { ...copy, onItem: (item) => changed?.add(name, item) }, totals);
+    copies.push({ name, source: context.realSources[index], target: path.join(work, name), fatLike: false, linkDest });
+  }
+  await planCopies({ ...context, options }, copies);
+  for (const copy of copies) {
+    signal.throwIfAborted();
+    await copySource({ ...context, options }, { ...copy, onItem: (item) => changed?.add(copy.name, item) }, totals);
   }
 
   const manifest = await buildManifest(work, previous?.path ?? null, signal, changed?.paths() ?? null);

@@ -180,12 +180,13 @@ remote('test connection says what is wrong: a name that does not resolve, a port
   assert.is(bad.status, 400, 'a host name with spaces or shell characters is refused before anything runs');
 });
 
-remote('the server going away mid-run fails the run with a clear error, and the daemon stays healthy', async (context) => {
+remote('the server going away mid-run fails the run with a clear error; the daemon keeps answering and health names the failing job', async (context) => {
   const { client } = context;
   const source = path.join(context.allowed, 'photos');
   mkdirSync(source);
   writeFileSync(path.join(source, 'big.bin'), fileContent('big', 8 * 1024 * 1024));
-  const jobId = await sftpJob(context, source, { bandwidth_limit_kbps: 1024 });
+  // No retries: this is about the failure itself (retries: test/integration/run-retries.test.ts).
+  const jobId = await sftpJob(context, source, { bandwidth_limit_kbps: 1024, retry_attempts: 0 });
   const runId = (await client.post(`/api/jobs/${jobId}/run`)).body.run_id;
   await waitFor('the run to start', async () => (await client.get(`/api/runs/${runId}`)).body.status === 'running');
   await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -193,7 +194,12 @@ remote('the server going away mid-run fails the run with a clear error, and the 
   const run = await finishedRun(client, runId);
   assert.is(run.status, 'failed');
   assert.match(run.error_message, /connection|lost|closed|reset/i);
-  assert.is((await client.get('/api/system/health')).body.status, 'ok');
+  const health = (await client.get('/api/system/health')).body;
+  assert.is(health.status, 'degraded');
+  assert.equal(
+    health.reasons.map((reason: { code: string; job_id?: number }) => [reason.code, reason.job_id]),
+    [['JOB_FAILING', jobId]],
+  );
 });
 
 remote.run();

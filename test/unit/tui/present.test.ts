@@ -40,6 +40,17 @@ test('a job row shows where it goes, its last outcome and its next run', () => {
   assert.is(jobRows([job], live, PROVIDERS, now, 2)[0][2].slice(0, 5), '░░█░░', 'the activity bar moves');
 });
 
+test('a running job with a known total shows a filling bar, the percent, bytes of the total, rate and time left', () => {
+  const progress = { percent: 42.5, bytes_done: 3 * 1024 * 1024, bytes_total: 7 * 1024 * 1024, files_done: 12, files_total: 20, rate_bytes_per_s: 1024 * 1024, eta_seconds: 4 };
+  const live = new Map([[1, { run_id: 4, files_transferred: 12, bytes_transferred: 3 * 1024 * 1024, rate: 0, progress }]]);
+  assert.is(jobRows([job], live, PROVIDERS, now)[0][2], '██░░░ 42% 3.0 MB/7.0 MB 1.0 MB/s 4s left');
+  assert.is(jobRows([job], live, PROVIDERS, now, 2)[0][2], '██░░░ 42% 3.0 MB/7.0 MB 1.0 MB/s 4s left', 'a known share does not move with the tick');
+  const noRateYet = new Map([[1, { ...live.get(1)!, progress: { ...progress, rate_bytes_per_s: null, eta_seconds: null } }]]);
+  assert.is(jobRows([job], noRateYet, PROVIDERS, now)[0][2], '██░░░ 42% 3.0 MB/7.0 MB 0 B/s');
+  const unknown = new Map([[1, { ...live.get(1)!, progress: { ...progress, percent: null, bytes_total: null, files_total: null } }]]);
+  assert.match(jobRows([job], unknown, PROVIDERS, now)[0][2], /^█░░░░ running 12 files/, 'no total: the activity bar');
+});
+
 test('log lines filter by level and search, and braces in file names are not taken as markup', () => {
   const lines: LogLine[] = [
     { id: 1, timestamp: '2026-01-05T02:00:01.000Z', level: 'info', message: 'photos/{draft}.jpg' },
