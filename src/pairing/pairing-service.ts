@@ -53,7 +53,9 @@ interface Pairing {
   name: string | null;
   createdAt: number;
   expiresAt: number;
-  /** Set the moment a claim begins, so a second claim of the same code cannot race the first. */
+  /** True from the moment a claim begins until it ends, so a second claim of the same code cannot race the first. */
+  claiming: boolean;
+  /** Set once the key is made (claimed) or the owner called it off; a pairing reads claimed only with its key. */
   ended: { state: Exclude<PairingState, 'pending' | 'expired'>; at: number } | null;
   key: { id: number; name: string } | null;
 }
@@ -82,6 +84,7 @@ export class PairingService {
       name: input.name ?? null,
       createdAt,
       expiresAt: createdAt + PAIRING_TTL_MS,
+      claiming: false,
       ended: null,
       key: null,
     };
@@ -99,16 +102,16 @@ export class PairingService {
   async claim(code: string, deviceName: string): Promise<ClaimedPairing> {
     const pairing = this.byCode(code);
     if (!pairing) throw unauthorized('PAIRING_CODE_INVALID', 'That pairing code is not right; scan the QR code again');
-    const state = this.stateOf(pairing);
+    const state = pairing.claiming ? 'claimed' : this.stateOf(pairing);
     if (state !== 'pending') throw endedCode(state);
-    pairing.ended = { state: 'claimed', at: this.now() };
+    pairing.claiming = true;
     try {
       const key = await this.issueUniquelyNamed(pairing.name ?? deviceName.trim(), pairing.scope);
       pairing.key = { id: key.id, name: key.name };
+      pairing.ended = { state: 'claimed', at: this.now() };
       return { ...key, fingerprint_sha256: this.deps.identity().fingerprint_sha256 };
-    } catch (error) {
-      pairing.ended = null;
-      throw error;
+    } finally {
+      pairing.claiming = false;
     }
   }
 
@@ -127,6 +130,7 @@ export class PairingService {
     const pairing = this.require(id);
     const state = this.stateOf(pairing);
     if (state !== 'pending') throw conflict('PAIRING_ENDED', `This pairing is ${state} already`);
+    if (pairing.claiming) throw conflict('PAIRING_ENDED', 'An app is claiming this pairing right now');
     pairing.ended = { state: 'cancelled', at: this.now() };
     return this.viewOf(pairing);
   }
@@ -181,7 +185,7 @@ export class PairingService {
       state: this.stateOf(pairing),
       created_at: new Date(pairing.createdAt).toISOString(),
       expires_at: new Date(pairing.expiresAt).toISOString(),
-      claimed_at: pairing.ended?.state === 'claimed' && pairing.key ? new Date(pairing.ended.at).toISOString() : null,
+      claimed_at: pairing.ended?.state === 'claimed' ? new Date(pairing.ended.at).toISOString() : null,
       key: pairing.key,
     };
   }
