@@ -32,11 +32,13 @@ export async function pairCommand(loadConfig: () => Config, scopeText: string | 
       return started.status === 400 ? EXIT.usage : EXIT.ended;
     }
     const pairing = started.body;
+    // The details first and one line after the QR code, so the code stays whole on an 80×24 terminal.
     process.stdout.write(
-      `Scan this with the Cairn app to give it a key of scope "${scope}":\n\n${await terminalQr(pairing.qr_payload)}\n` +
+      `Pairing a phone app with a key of scope "${scope}".\n` +
         `Code ${pairing.code}, valid until ${new Date(pairing.expires_at).toLocaleTimeString()} (10 minutes, once).\n` +
         `The app should show the fingerprint ${pairing.fingerprint_sha256 ?? '(none: HTTPS is off)'}\n` +
-        `Waiting for the app… (Ctrl-C cancels)\n`,
+        `${await terminalQr(pairing.qr_payload)}` +
+        `Scan it with the Cairn app. Waiting for the app… (Ctrl-C cancels)\n`,
     );
     const ended = await waitUntilEnded(pairing.id, (path, method = 'GET') => callApi<PairingView>(session, method, path));
     return report(ended);

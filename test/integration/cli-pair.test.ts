@@ -58,6 +58,7 @@ pair('prints the QR code of the URLs, fingerprint and code, and says so when the
     const qr = await terminalQr(encodePairingPayload(code, daemon.identity()));
     assert.ok(running.output().includes(qr), `the QR code of the payload is printed:\n${running.output()}`);
     assert.match(running.output(), /scope "operate"/);
+    assert.ok(running.output().trimEnd().split('\n').slice(-24).join('\n').includes(qr.trimEnd()), 'the QR code is whole in the last 24 lines of the terminal');
 
     const claimed = await daemon.client().post('/api/pairing/claim', { code, device_name: 'Pixel' });
     assert.is(claimed.status, 201);

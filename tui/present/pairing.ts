@@ -20,24 +20,40 @@ export function scopeQuestion(): string {
   ].join('\n');
 }
 
-/** The QR code (drawn text) with the code, its expiry, the fingerprint to compare and the URLs. */
-export function pairingText(started: StartedPairing, qr: string): string {
-  const until = started.expires_at.slice(11, 19);
+/**
+ * What stands beside the QR code: the scope, the code and until when it works, the fingerprint the
+ * app should show and the URLs. Beside, not under: the QR code alone takes 21–23 of a 24-line terminal.
+ */
+export function pairingDetails(started: StartedPairing): string {
   return [
-    `Scan this with the Cairn app (scope ${started.scope}):`,
-    qr.replace(/\n+$/, ''),
-    `Code ${started.code} · works once, until ${until} UTC`,
-    `Fingerprint ${started.fingerprint_sha256 ?? '— (HTTPS is off)'}`,
+    'Scan this with the Cairn app.',
+    '',
+    `Scope: ${started.scope}`,
+    `Code: ${started.code}`,
+    `Works once, until ${started.expires_at.slice(11, 19)} UTC.`,
+    '',
+    'The app should show the fingerprint',
+    started.fingerprint_sha256 ?? '— (HTTPS is off)',
+    '',
+    'It connects to',
     ...started.urls.map((url) => `  ${url}`),
-    'Waiting for the app…   Esc: cancel the code',
+    '',
+    'Waiting for the app…',
+    'Esc: cancel the code',
   ].join('\n');
+}
+
+/** How many columns a drawn QR code takes (its widest line, colour codes aside). */
+export function qrWidth(qr: string): number {
+  // eslint-disable-next-line no-control-regex
+  return Math.max(...qr.split('\n').map((line) => [...line.replace(/\x1b\[[0-9;]*m/g, '')].length));
 }
 
 /** What the dashboard says once the pairing is over. */
 export function pairingOutcome(pairing: Pairing): string {
   switch (pairing.state) {
     case 'claimed':
-      return `paired: the app has the key "${pairing.key?.name ?? '?'}" (${pairing.scope})`;
+      return `paired: key "${pairing.key?.name ?? '?'}" (${pairing.scope})`;
     case 'expired':
       return 'the pairing code expired before an app claimed it';
     case 'cancelled':

@@ -6,7 +6,7 @@
 import blessed from 'blessed';
 import QRCode from 'qrcode';
 import type { TuiApi } from '../api.ts';
-import { pairingOutcome, pairingText, SCOPE_CHOICES, scopeQuestion } from '../present/pairing.ts';
+import { pairingDetails, pairingOutcome, qrWidth, SCOPE_CHOICES, scopeQuestion } from '../present/pairing.ts';
 import type { KeyScope, Pairing } from '../wire.ts';
 
 const POLL_MS = 1000;
@@ -53,7 +53,8 @@ function waitForEnd(screen: blessed.Widgets.Screen, api: TuiApi, id: number): Pr
 
 /** Resolves with a sentence for the dashboard saying how the pairing ended, or null when none started. */
 export async function pairPhone(screen: blessed.Widgets.Screen, api: TuiApi): Promise<string | null> {
-  const box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%', border: 'line', label: ' Pair a phone ', tags: false, scrollable: true });
+  // No border: the QR code needs every line of an 80×24 terminal.
+  const box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%', tags: false });
   try {
     box.setContent(scopeQuestion());
     screen.render();
@@ -61,7 +62,10 @@ export async function pairPhone(screen: blessed.Widgets.Screen, api: TuiApi): Pr
     if (scope === null) return null;
     const started = await api.startPairing(scope);
     const qr = await QRCode.toString(started.qr_payload, { type: 'terminal', small: true, errorCorrectionLevel: 'L' });
-    box.setContent(pairingText(started, qr));
+    box.setContent('');
+    const width = qrWidth(qr);
+    blessed.box({ parent: box, top: 0, left: 0, width, height: '100%', tags: false, content: qr.replace(/\n+$/, '') });
+    blessed.box({ parent: box, top: 1, left: width + 2, width: `100%-${width + 2}`, height: '100%-1', tags: false, content: pairingDetails(started) });
     screen.render();
     return pairingOutcome(await waitForEnd(screen, api, started.id));
   } finally {

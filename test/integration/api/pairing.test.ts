@@ -195,8 +195,7 @@ https('the QR payload holds the URLs, the fingerprint and the code; an app that 
     await owner.setupAdmin();
     const started = (await owner.post('/api/pairing', { scope: 'operate' })).body;
     const info = (await owner.get('/api/system/info')).body;
-    assert.ok(started.qr_payload.length < 300, `${started.qr_payload.length} characters`);
-
+    
     const payload = decodePairingPayload(started.qr_payload);
     assert.equal(payload, { code: started.code.replace(/-/g, ''), fingerprint_sha256: daemon.certificate!.fingerprint, urls: info.urls });
     assert.equal(payload.urls, [daemon.httpsUrl]);

@@ -90,12 +90,17 @@ service('at most 10 pairings wait at once', () => {
   assert.throws(() => pairing.start({ scope: 'read' }), (error: Error) => isCairnError(error) && error.code === 'PAIRING_LIMIT');
 });
 
-service('the QR payload carries the code, the pin and the URLs, and decodes back to them', () => {
+service('the QR payload carries the code, the pin and the URLs in upper case, and decodes back to them', () => {
   const { service: pairing } = harness();
   const started = pairing.start({ scope: 'read' });
-  assert.equal(JSON.parse(started.qr_payload), { cairn: 1, code: started.code.replace(/-/g, ''), fp: IDENTITY.fingerprint_sha256.replace(/:/g, ''), urls: IDENTITY.urls });
-  assert.equal(decodePairingPayload(started.qr_payload), { code: started.code.replace(/-/g, ''), fingerprint_sha256: IDENTITY.fingerprint_sha256, urls: IDENTITY.urls });
-  assert.throws(() => decodePairingPayload(JSON.stringify({ cairn: 2, code: 'X', fp: null, urls: [] })), /version 1/);
+  const code = started.code.replace(/-/g, '');
+  assert.is(started.qr_payload, `CAIRN1 ${code} ${IDENTITY.fingerprint_sha256.replace(/:/g, '')} HTTPS://BOX.LOCAL:8080 HTTPS://192.168.1.20:8080`);
+  assert.match(started.qr_payload, /^[0-9A-Z $%*+\-./:]+$/, "only QR's alphanumeric characters");
+  assert.equal(decodePairingPayload(started.qr_payload), { code, fingerprint_sha256: IDENTITY.fingerprint_sha256, urls: IDENTITY.urls });
+  const plain = new PairingService({ issueKey: async () => ({}) as CreatedApiKey, keyNames: () => [], identity: () => ({ fingerprint_sha256: null, urls: ['http://[fd00::1]:8080'] }) });
+  const decoded = decodePairingPayload(plain.start({ scope: 'read' }).qr_payload);
+  assert.equal([decoded.fingerprint_sha256, decoded.urls], [null, ['http://[fd00::1]:8080']]);
+  assert.throws(() => decodePairingPayload(`CAIRN2 ${code} - HTTPS://BOX:1`), /CAIRN1/);
 });
 
 service.run();

@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TuiApi } from '../../../tui/api.ts';
 import { footerFor, helpText, KEYS, keysOf } from '../../../tui/keys.ts';
-import { pairingOutcome, pairingText, scopeQuestion } from '../../../tui/present/pairing.ts';
+import { pairingDetails, pairingOutcome, qrWidth, scopeQuestion } from '../../../tui/present/pairing.ts';
 import { ADMIN, startTestDaemon, type TestDaemon } from '../../helpers.ts';
 
 const pairing = suite<{ daemon: TestDaemon; api: TuiApi }>('tui pairing');
@@ -30,14 +30,16 @@ pairing('p on the dashboard pairs a phone, in the help and not clashing with ano
   assert.match(scopeQuestion(), /r\s+read.*\n.*o\s+operate.*\n.*a\s+admin/);
 });
 
-pairing('the screen shows the QR code of the payload with the code and URLs, and says who got a key', async ({ daemon, api }) => {
+pairing('the screen shows the QR code of the payload beside the code and URLs, within 80×24, and says who got a key', async ({ daemon, api }) => {
   const started = await api.startPairing('operate');
   const qr = await QRCode.toString(started.qr_payload, { type: 'terminal', small: true, errorCorrectionLevel: 'L' });
-  const text = pairingText(started, qr);
-  assert.ok(text.includes(qr.trimEnd()), 'the QR code is drawn');
-  assert.ok(text.includes(`Code ${started.code}`));
-  assert.ok(text.includes(`  ${daemon.url}`), 'the URL to connect to');
-  assert.match(text, /HTTPS is off/);
+  const details = pairingDetails(started);
+  assert.ok(details.includes(`Code: ${started.code}`));
+  assert.ok(details.includes('Scope: operate'));
+  assert.ok(details.includes(`  ${daemon.url}`), 'the URL to connect to');
+  assert.match(details, /HTTPS is off/);
+  assert.ok(qr.trimEnd().split('\n').length <= 24, `${qr.split('\n').length} lines`);
+  assert.ok(qrWidth(qr) + 2 + 30 <= 80, `the QR code is ${qrWidth(qr)} columns`);
   assert.is(pairingOutcome(await api.pairing(started.id)), 'pairing still waiting');
 
   const claim = await fetch(`${daemon.url}/api/pairing/claim`, {
@@ -46,7 +48,7 @@ pairing('the screen shows the QR code of the payload with the code and URLs, and
     body: JSON.stringify({ code: started.code, device_name: 'Pixel' }),
   });
   assert.is(claim.status, 201);
-  assert.is(pairingOutcome(await api.pairing(started.id)), 'paired: the app has the key "Pixel" (operate)');
+  assert.is(pairingOutcome(await api.pairing(started.id)), 'paired: key "Pixel" (operate)');
 });
 
 pairing('Esc cancels the code: the daemon refuses it afterwards', async ({ daemon, api }) => {
