@@ -30,6 +30,7 @@ import { createLogger, type Logger } from './log.ts';
 import { RunLogs } from './logs/index.ts';
 import { AlertMonitor, AlertSender, ChannelService } from './notifications/index.ts';
 import { effectiveRules, type NotifyRules } from './domain/notifications.ts';
+import { PairingService } from './pairing/index.ts';
 import { RunHistory, RunManager } from './runs/index.ts';
 import { ScheduleService } from './schedules/index.ts';
 import { SettingsService } from './settings/settings-service.ts';
@@ -73,6 +74,8 @@ export interface DaemonOptions {
   overdueCheckMs?: number;
   /** How long a job may go without a success before it is overdue (default: from its schedules, see dashboard/overdue.ts). */
   overdueAfterMs?: OverdueRule;
+  /** The clock pairing codes expire by (ms since the epoch); tests move it past 10 minutes. */
+  pairingClock?: () => number;
 }
 
 /** Starts the daemon; throws with a message for the owner when it cannot. */
@@ -294,6 +297,12 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       auth,
       sessions,
       keys,
+      pairing: new PairingService({
+        issueKey: (name, scope) => keys.issue(name, scope),
+        keyNames: () => keys.list().map((key) => key.name),
+        identity,
+        now: options.pairingClock,
+      }),
       callers,
       audit,
       loginLimiter,

@@ -2,6 +2,7 @@
 import { parseCommandLine, usageLine, type CommandSpec } from './cli/command-line.ts';
 import { fingerprintCommand } from './cli/fingerprint.ts';
 import { openTuiCommand } from './cli/open-tui.ts';
+import { pairCommand } from './cli/pair.ts';
 import { resetPasswordCommand } from './cli/reset-password.ts';
 import { runJobCommand } from './cli/run-job.ts';
 import { setupCodeCommand } from './cli/setup-code.ts';
@@ -53,6 +54,17 @@ const COMMANDS: readonly CommandSpec[] = [
     summary: "show the HTTPS certificate's SHA-256 fingerprint and the URLs to pin in a phone app",
     details: 'Reads the certificate the daemon serves (made at its first start, or CAIRN_TLS_CERT); run it as the daemon\'s user (sudo).',
     run: async () => fingerprintCommand(loadConfig()),
+  },
+  {
+    words: ['pair'],
+    summary: 'pair a phone app: print a QR code it scans to get an API key, and wait until it does',
+    details:
+      'The code works once, for 10 minutes; Ctrl-C cancels it. Exits 0 when an app claimed it, 1 when it expired or was cancelled. Run it as the daemon\'s user (sudo).',
+    options: {
+      '--scope': { value: 'SCOPE', help: 'what the app may do: read (default), operate (also run, cancel, restore, mount) or admin' },
+      '--name': { value: 'NAME', help: "the key's name (default: the name the phone gives)" },
+    },
+    run: async ({ options }) => pairCommand(loadConfig, options.scope as string | undefined, options.name as string | undefined),
   },
   {
     words: ['store', 'reset'],

@@ -15,6 +15,7 @@ import type {
   LoginAnswer,
   LogSocketMessage,
   Message,
+  Pairing,
   Provider,
   RestoreBody,
   RestoreStarted,
@@ -24,7 +25,9 @@ import type {
   ScheduleBody,
   SetupRequired,
   Settings,
+  StartedPairing,
   StatusMessage,
+  KeyScope,
   TotpEnabled,
   TotpSetup,
   TotpStatus,
@@ -148,6 +151,10 @@ export class TuiApi {
   createCredential = (body: CredentialBody) => this.call<Credential>('POST', '/api/credentials', body);
   updateCredential = (id: number, body: CredentialBody) => this.call<Credential>('PUT', `/api/credentials/${id}`, body);
   deleteCredential = (id: number) => this.call<Message>('DELETE', `/api/credentials/${id}`);
+  /** Starts pairing a phone app: a one-time code (10 minutes) and the QR code's text. */
+  startPairing = (scope: KeyScope) => this.call<StartedPairing>('POST', '/api/pairing', { scope });
+  pairing = (id: number) => this.call<Pairing>('GET', `/api/pairing/${id}`);
+  cancelPairing = (id: number) => this.call<Pairing>('DELETE', `/api/pairing/${id}`);
   logout = () => this.call<Message>('POST', '/api/auth/logout').catch(() => undefined);
 
   /**

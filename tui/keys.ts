@@ -20,6 +20,7 @@ export const DASHBOARD_ACTIONS = [
   'settings',
   'two-factor',
   'credentials',
+  'pair',
   'help',
   'quit',
 ] as const;
@@ -83,6 +84,7 @@ export const KEYS: readonly KeyAction[] = [
   { action: 'settings', keys: ['s'], label: 'settings', screens: ['dashboard'], inFooter: false },
   { action: 'two-factor', keys: ['a'], label: '2FA', screens: ['dashboard'], inFooter: false },
   { action: 'credentials', keys: ['k'], label: 'credentials', screens: ['dashboard'], inFooter: false },
+  { action: 'pair', keys: ['p'], label: 'pair phone', screens: ['dashboard'], inFooter: false },
   { action: 'new-credential', keys: ['n'], label: 'new', screens: ['credentials'] },
   { action: 'edit-credential', keys: ['e'], label: 'edit', screens: ['credentials'] },
   { action: 'delete-credential', keys: ['d'], label: 'delete', screens: ['credentials'] },

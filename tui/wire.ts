@@ -330,3 +330,26 @@ export type StatusMessage =
 export type LogSocketMessage =
   | ({ type: 'log' } & LogEntry)
   | { type: 'status'; run_id: number; status: RunStatus; files_transferred: number; bytes_transferred: number; files_deleted: number; error_message: string | null };
+
+/** The scopes a paired app's key may get, weakest first. */
+export type KeyScope = 'read' | 'operate' | 'admin';
+
+/** GET /pairing/:id: a pairing's state; its code is only in the answer that started it. */
+export interface Pairing {
+  id: number;
+  scope: KeyScope;
+  name: string | null;
+  state: 'pending' | 'claimed' | 'expired' | 'cancelled';
+  created_at: string;
+  expires_at: string;
+  claimed_at: string | null;
+  key: { id: number; name: string } | null;
+}
+
+/** POST /pairing: the pairing, its one-time code and what the QR code holds. */
+export interface StartedPairing extends Pairing {
+  code: string;
+  qr_payload: string;
+  fingerprint_sha256: string | null;
+  urls: string[];
+}

@@ -16,6 +16,7 @@ import type { FolderService } from '../files/folder-service.ts';
 import type { SnapshotService } from '../history/index.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { ChannelService } from '../notifications/index.ts';
+import type { PairingService } from '../pairing/index.ts';
 import type { AlertHistoryRepository } from '../store/index.ts';
 import type { RunHistory, RunManager } from '../runs/index.ts';
 import type { ScheduleService } from '../schedules/index.ts';
@@ -34,6 +35,7 @@ import { credentialRoutes } from './routes/credentials.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { notificationRoutes } from './routes/notifications.ts';
+import { pairingRoutes } from './routes/pairing.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -111,6 +113,8 @@ export interface ApiDependencies {
   sessions: SessionService;
   /** API keys: made, listed and revoked by the owner; checked with sessions by `callers`. */
   keys: ApiKeyService;
+  /** Pairing a phone: one-time codes traded for a key (`POST /pairing/claim` shares `loginLimiter`). */
+  pairing: PairingService;
   /** Reads a bearer token or cookie as a session or a key. */
   callers: Callers;
   /** Where audited requests are recorded. */
@@ -189,6 +193,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...scheduleRoutes(deps.schedules),
           ...notificationRoutes(deps.channels, deps.alertHistory),
           ...keyRoutes(deps.keys),
+          ...pairingRoutes(deps.pairing, deps.loginLimiter, clients),
           ...auditRoutes(deps.audit),
         ]);
       },

@@ -6,4 +6,5 @@ export { ApiKeyService, API_KEY_PREFIX, looksLikeApiKey, type AuthenticatedKey, 
 export { Callers, actorOf, type Caller } from './callers.ts';
 export { Revocations } from './revocations.ts';
 export { RateLimiter, LOGIN_RATE_LIMIT, type RateLimiterOptions } from './rate-limiter.ts';
+export { generateTypableCode, hashRecoveryCode } from './recovery-codes.ts';
 export { currentTotpCode, TOTP_STEP_MS } from './totp.ts';

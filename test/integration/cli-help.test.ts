@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, createJob, runCli, spawnDaemonProcess, tempDir } from '../helpers.ts';
 
-const COMMANDS = [['daemon'], ['run'], ['tui'], ['user', 'reset-password'], ['setup-code'], ['fingerprint'], ['store', 'reset'], ['version']];
+const COMMANDS = [['daemon'], ['run'], ['tui'], ['user', 'reset-password'], ['setup-code'], ['fingerprint'], ['pair'], ['store', 'reset'], ['version']];
 /** Generous: a command that answers help takes well under a second; one that starts a daemon never ends. */
 const PATIENCE_MS = 20_000;
 /** The escape sequence by which blessed switches to the alternate screen: a TUI was opened. */

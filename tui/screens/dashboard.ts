@@ -21,6 +21,7 @@ import { showLog } from './log-view.ts';
 import { restoreJob } from './restore-form.ts';
 import { editSettings } from './settings.ts';
 import { manageTwoFactor } from './two-factor.ts';
+import { pairPhone } from './pairing.ts';
 
 /** Shows the dashboard until the owner quits. */
 export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi, color: boolean): Promise<void> {
@@ -155,6 +156,7 @@ class Dashboard {
       refresh: { handle: () => void this.refresh() },
       settings: { handle: () => this.overlay(async () => ((await editSettings(this.screen, api, this.color)) ? 'settings saved' : null)) },
       'two-factor': { handle: () => this.overlay(() => manageTwoFactor(this.screen, api)) },
+      pair: { handle: () => this.overlay(() => pairPhone(this.screen, api)) },
       credentials: { handle: () => this.overlay(() => this.replacedBy(() => showCredentials(this.screen, api, this.color)).then(() => null)) },
       help: { handle: () => this.showHelp() },
       quit: { handle: quit },

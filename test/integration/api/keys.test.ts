@@ -117,8 +117,8 @@ keys('an operate key may change nothing but runs, restores and drives; an admin 
 
   const admin = await answersTo(daemon, (await makeKey(owner, 'admin')).key);
   const adminRefused = [...admin].filter(([, answer]) => refusedForScope(answer)).map(([route]) => nameOf(route)).sort();
-  for (const name of adminRefused) assert.match(name, / \/api\/(keys|auth)(\/|$)/, name);
-  for (const expected of ['GET /api/keys', 'POST /api/keys', 'DELETE /api/keys/{id}', 'GET /api/auth/sessions', 'DELETE /api/auth/sessions/{id}', 'GET /api/auth/token', 'POST /api/auth/change-password']) {
+  for (const name of adminRefused) assert.match(name, / \/api\/(keys|auth|pairing)(\/|$)/, name);
+  for (const expected of ['GET /api/keys', 'POST /api/keys', 'DELETE /api/keys/{id}', 'GET /api/auth/sessions', 'DELETE /api/auth/sessions/{id}', 'GET /api/auth/token', 'POST /api/auth/change-password', 'POST /api/pairing', 'GET /api/pairing', 'DELETE /api/pairing/{id}']) {
     assert.ok(adminRefused.includes(expected), `${expected} must need a session`);
   }
 });

@@ -68,6 +68,7 @@ routes('the public routes are exactly the ones a logged-out client needs', ({ ta
     'POST /api/auth/setup',
     'POST /api/auth/totp/recovery',
     'POST /api/auth/totp/validate',
+    'POST /api/pairing/claim',
   ]);
 });
 
