@@ -24,6 +24,7 @@ import type { PlainHttp } from '../config.ts';
 import { openFrontDoor, type FrontDoor, type ServerCertificate } from '../tls/index.ts';
 import { ClientAddresses, isOpenedOnThisBox } from './client-address.ts';
 import { auditPlugin } from './plugins/audit.ts';
+import { buildOpenApiDocument, openApiRoutes, responseFailAction, type ResponseCheck } from './openapi/index.ts';
 import { connectionLimitPlugin, type ConnectionLimit } from './plugins/connection-limit.ts';
 import { corsPlugin } from './plugins/cors.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -139,6 +140,8 @@ export interface ApiDependencies {
   limits: ApiLimits;
   /** Counts each client's connections (built with `limits.connectionsPerClient`); ws.ts consults it too. */
   connections: ConnectionLimit;
+  /** What an answer that does not match its declared schema does (default `log`; tests use `error`). */
+  responseCheck?: ResponseCheck;
 }
 
 export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Server> {
@@ -153,6 +156,8 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
       cache: { otherwise: 'no-store' },
       payload: { maxBytes: MAX_BODY_BYTES, allow: ['application/json'] },
       validate: { failAction },
+      // Answers are checked as sent: a "5" is not a number there either.
+      response: { failAction: responseFailAction(deps.responseCheck ?? 'log', deps.log), options: { convert: false } },
       state: { parse: true, failAction: 'ignore' },
     },
   });
@@ -172,6 +177,8 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     return h.continue;
   });
 
+  // Built from the route table once every route is in it, before the first request (onPreStart below).
+  let openApiDocument: Record<string, unknown> = {};
   await server.register(
     {
       name: 'cairn-api',
@@ -190,6 +197,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...notificationRoutes(deps.channels, deps.alertHistory),
           ...keyRoutes(deps.keys),
           ...auditRoutes(deps.audit),
+          ...openApiRoutes(() => openApiDocument),
         ]);
       },
     },
@@ -197,6 +205,9 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
   );
   // Prometheus scrapes /metrics by convention: the one route outside /api.
   server.route(metricsRoutes(deps.version, deps.dashboard));
+  server.ext('onPreStart', () => {
+    openApiDocument = buildOpenApiDocument(server.table(), deps.version);
+  });
   return server;
 }
 

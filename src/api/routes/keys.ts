@@ -2,6 +2,7 @@
 import type { ServerRoute } from '@hapi/hapi';
 import type { ApiKeyService } from '../../auth/index.ts';
 import { apiKeyInputSchema, type ApiKeyInput } from '../../domain/api-keys.ts';
+import { answers, apiKeySchema, listOf } from '../openapi/index.ts';
 import { idOf, idParam } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { sessionOf } from '../plugins/session-auth.ts';
@@ -10,7 +11,7 @@ import { body } from '../validation.ts';
 export function keyRoutes(keys: ApiKeyService): ServerRoute[] {
   const params = idParam;
   return [
-    { method: 'GET', path: '/keys', options: policy({ scope: 'session' }), handler: () => keys.list() },
+    { method: 'GET', path: '/keys', options: { ...policy({ scope: 'session' }), ...answers(200, listOf(apiKeySchema)) }, handler: () => keys.list() },
     {
       method: 'POST',
       path: '/keys',
