@@ -161,6 +161,27 @@ export function listOf(schema: Joi.Schema): Joi.ArraySchema {
   return Joi.array().items(schema);
 }
 
+/** `GET /system/health`: `reasons` only for a logged-in caller. */
+export const healthSchema = Joi.object({
+  status: Joi.string().valid('ok', 'degraded').required(),
+  version: Joi.string().required(),
+  reasons: Joi.array().items(Joi.object({ code: Joi.string().required(), message: Joi.string().required() }).unknown(true)),
+})
+  .unknown(true)
+  .label('Health');
+
+/** `GET /system/info`: what an app needs to know about the box, the certificate fingerprint to pin among it. */
+export const systemInfoSchema = record({
+  version: Joi.string(),
+  hostname: Joi.string(),
+  https: Joi.boolean(),
+  fingerprint_sha256: nullable(Joi.string()),
+  certificate: nullable(Joi.string().valid('self-signed', 'owner')),
+  certificate_valid_to: nullable(timestamp),
+  urls: Joi.array().items(Joi.string()),
+  plain_http: Joi.string().valid('loopback', 'any'),
+}).label('SystemInfo');
+
 /**
  * Route options declaring what a route answers with `status` (200 unless it creates or accepts):
  * hapi checks the answer, the OpenAPI document shows it. Spread into a route's `options`.
