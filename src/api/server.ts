@@ -24,7 +24,7 @@ import type { PlainHttp } from '../config.ts';
 import { openFrontDoor, type FrontDoor, type ServerCertificate } from '../tls/index.ts';
 import { ClientAddresses, isOpenedOnThisBox } from './client-address.ts';
 import { auditPlugin } from './plugins/audit.ts';
-import { buildOpenApiDocument, openApiRoutes, responseFailAction, type ResponseCheck } from './openapi/index.ts';
+import { buildOpenApiDocument, openApiRoutes, responseCheckOptions, type ResponseCheck } from './openapi/index.ts';
 import { connectionLimitPlugin, type ConnectionLimit } from './plugins/connection-limit.ts';
 import { corsPlugin } from './plugins/cors.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -156,8 +156,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
       cache: { otherwise: 'no-store' },
       payload: { maxBytes: MAX_BODY_BYTES, allow: ['application/json'] },
       validate: { failAction },
-      // Answers are checked as sent: a "5" is not a number there either.
-      response: { failAction: responseFailAction(deps.responseCheck ?? 'log', deps.log), options: { convert: false } },
+      response: responseCheckOptions(deps.responseCheck ?? 'log', deps.log),
       state: { parse: true, failAction: 'ignore' },
     },
   });

@@ -6,15 +6,15 @@
 import Hapi from '@hapi/hapi';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { answers, jobSchema, responseFailAction, runStartedSchema, type ResponseCheck } from '../../../src/api/openapi/index.ts';
+import { answers, jobSchema, LOGGED_CHECK_PERCENT, responseCheckOptions, runStartedSchema, type ResponseCheck } from '../../../src/api/openapi/index.ts';
 import { createMemoryLogger } from '../../../src/log.ts';
 
 const check = suite('response check');
 
 /** A real hapi server with one route that answers a job without most of its fields. */
-async function serverWith(mode: ResponseCheck) {
+async function serverWith(mode: ResponseCheck, samplePercent = 100) {
   const log = createMemoryLogger();
-  const server = Hapi.server({ routes: { response: { failAction: responseFailAction(mode, log), options: { convert: false } } } });
+  const server = Hapi.server({ routes: { response: responseCheckOptions(mode, log, samplePercent) } });
   server.route({ method: 'GET', path: '/api/jobs/{id}', options: answers(200, jobSchema), handler: () => ({ id: '7', name: 'half a job' }) });
   server.route({ method: 'POST', path: '/api/jobs/{id}/run', options: answers(200, runStartedSchema), handler: (request) => ({ run_id: request.query.as_text ? '3' : 3, message: 'Job started' }) });
   await server.initialize();
@@ -49,6 +49,18 @@ check('a matching answer passes; a number sent as text does not (answers are not
   const asText = await server.inject({ method: 'POST', url: '/api/jobs/7/run?as_text=1' });
   assert.is(asText.statusCode, 500);
   await server.stop();
+});
+
+check('in production only a sample of answers is checked, in the test mode every one', async () => {
+  const { server, log } = await serverWith('log', LOGGED_CHECK_PERCENT);
+  for (let i = 0; i < 400; i++) await server.inject('/api/jobs/7');
+  const warnings = log.lines.filter((line) => line.includes('does not match')).length;
+  // 5 % of 400 is 20; the bounds are loose enough never to fail by chance (p < 1e-6).
+  assert.ok(warnings >= 3 && warnings <= 50, `${warnings} of 400 answers checked`);
+  const strict = await serverWith('error', LOGGED_CHECK_PERCENT);
+  for (let i = 0; i < 20; i++) assert.is((await strict.server.inject('/api/jobs/7')).statusCode, 500);
+  await server.stop();
+  await strict.server.stop();
 });
 
 check.run();
