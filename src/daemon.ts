@@ -8,6 +8,7 @@ import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import { startAdminSocket } from './admin/admin-socket.ts';
 import { ConnectionLimit } from './api/plugins/connection-limit.ts';
+import type { ResponseCheck } from './api/openapi/index.ts';
 import { createApiServer, DEFAULT_API_LIMITS, openApiPort, type ApiLimits } from './api/server.ts';
 import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
@@ -76,6 +77,8 @@ export interface DaemonOptions {
   overdueAfterMs?: OverdueRule;
   /** The clock pairing codes expire by (ms since the epoch); tests move it past 10 minutes. */
   pairingClock?: () => number;
+  /** What an answer that does not match its documented schema does (default `log`); tests use `error`. */
+  responseCheck?: ResponseCheck;
 }
 
 /** Starts the daemon; throws with a message for the owner when it cannot. */
@@ -321,6 +324,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       dashboard,
       limits,
       connections,
+      responseCheck: options.responseCheck,
     });
     await server.start();
     teardown.push(() => server.stop({ timeout: 5000 }));

@@ -67,11 +67,17 @@ export interface TestDaemon extends Daemon {
   client(): ApiClient;
 }
 
+/**
+ * `CAIRN_TEST_RESPONSE_CHECK=error`: every test daemon answers 500 where an answer does not match the
+ * schema its route documents (docs/API.md, OpenAPI), so a whole suite run checks every answer it gets.
+ */
+const RESPONSE_CHECK = process.env.CAIRN_TEST_RESPONSE_CHECK === 'error' ? 'error' : 'log';
+
 /** Starts a real daemon (store, auth, API) on 127.0.0.1 with an ephemeral port. */
 export async function startTestDaemon(overrides: Partial<Config> = {}, options: DaemonOptions = {}): Promise<TestDaemon> {
   const config = testConfig(overrides);
   const log = createMemoryLogger();
-  const daemon = await startDaemon(config, { log, ...options });
+  const daemon = await startDaemon(config, { log, responseCheck: RESPONSE_CHECK, ...options });
   return { ...daemon, config, logLines: log.lines, client: () => new ApiClient(daemon.url) };
 }
 

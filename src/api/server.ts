@@ -25,6 +25,7 @@ import type { PlainHttp } from '../config.ts';
 import { openFrontDoor, type FrontDoor, type ServerCertificate } from '../tls/index.ts';
 import { ClientAddresses, isOpenedOnThisBox } from './client-address.ts';
 import { auditPlugin } from './plugins/audit.ts';
+import { buildOpenApiDocument, openApiRoutes, responseCheckOptions, type ResponseCheck } from './openapi/index.ts';
 import { connectionLimitPlugin, type ConnectionLimit } from './plugins/connection-limit.ts';
 import { corsPlugin } from './plugins/cors.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -143,6 +144,8 @@ export interface ApiDependencies {
   limits: ApiLimits;
   /** Counts each client's connections (built with `limits.connectionsPerClient`); ws.ts consults it too. */
   connections: ConnectionLimit;
+  /** What an answer that does not match its declared schema does (default `log`; tests use `error`). */
+  responseCheck?: ResponseCheck;
 }
 
 export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Server> {
@@ -157,6 +160,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
       cache: { otherwise: 'no-store' },
       payload: { maxBytes: MAX_BODY_BYTES, allow: ['application/json'] },
       validate: { failAction },
+      response: responseCheckOptions(deps.responseCheck ?? 'log', deps.log),
       state: { parse: true, failAction: 'ignore' },
     },
   });
@@ -176,6 +180,8 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     return h.continue;
   });
 
+  // Built from the route table once every route is in it, before the first request (onPreStart below).
+  let openApiDocument: Record<string, unknown> = {};
   await server.register(
     {
       name: 'cairn-api',
@@ -195,6 +201,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...keyRoutes(deps.keys),
           ...pairingRoutes(deps.pairing, deps.loginLimiter, clients),
           ...auditRoutes(deps.audit),
+          ...openApiRoutes(() => openApiDocument),
         ]);
       },
     },
@@ -202,6 +209,9 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
   );
   // Prometheus scrapes /metrics by convention: the one route outside /api.
   server.route(metricsRoutes(deps.version, deps.dashboard));
+  server.ext('onPreStart', () => {
+    openApiDocument = buildOpenApiDocument(server.table(), deps.version);
+  });
   return server;
 }
 

@@ -4,6 +4,7 @@ import Joi from 'joi';
 import { publicUser, type AuthService, type RateLimiter, type SessionService } from '../../auth/index.ts';
 import { givenPasswordSchema, newPasswordSchema, usernameSchema } from '../../domain/users.ts';
 import type { ClientAddresses } from '../client-address.ts';
+import { answers, messageSchema } from '../openapi/index.ts';
 import { auditAs } from '../plugins/audit.ts';
 import { rateLimited } from '../plugins/rate-limit.ts';
 import { policy } from '../plugins/route-policy.ts';
@@ -28,7 +29,7 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
     {
       method: 'GET',
       path: '/auth/setup-required',
-      options: { auth: false },
+      options: { auth: false, ...answers(200, Joi.object({ setup_required: Joi.boolean().required(), setup_code_required: Joi.boolean().required() })) },
       handler: (request) => {
         const required = auth.setupRequired();
         return { setup_required: required, setup_code_required: required && !clients.isLocal(request) };
@@ -83,7 +84,7 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
     {
       method: 'POST',
       path: '/auth/logout',
-      options: policy({ scope: 'session', audit: 'auth.logout' }),
+      options: { ...policy({ scope: 'session', audit: 'auth.logout' }), ...answers(200, messageSchema) },
       async handler(request, h) {
         await auth.logout(sessionOf(request).sessionId);
         return withoutSessionCookie(h.response({ message: 'Logged out' }), request);
@@ -103,7 +104,7 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
       method: 'GET',
       path: '/auth/token',
       // A key must not turn itself into a session token, which can do everything.
-      options: policy({ scope: 'session' }),
+      options: { ...policy({ scope: 'session' }), ...answers(200, Joi.object({ token: Joi.string().required() })) },
       handler: (request) => ({ token: sessionOf(request).token }),
     },
     {
@@ -111,6 +112,7 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
       path: '/auth/change-password',
       options: {
         ...policy({ scope: 'session', audit: 'auth.change_password' }),
+        ...answers(200, messageSchema),
         validate: {
           payload: body(Joi.object({ current_password: givenPasswordSchema.required(), new_password: newPasswordSchema.required() })),
         },
@@ -133,7 +135,7 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
     {
       method: 'DELETE',
       path: '/auth/sessions/{id}',
-      options: { ...policy({ scope: 'session', audit: 'session.revoke' }), validate: { params: sessionIdParam } },
+      options: { ...policy({ scope: 'session', audit: 'session.revoke' }), ...answers(200, messageSchema), validate: { params: sessionIdParam } },
       async handler(request) {
         await sessions.revoke(sessionOf(request).user.id, (request.params as { id: string }).id);
         return { message: 'Session revoked' };

@@ -4,6 +4,7 @@ import Joi from 'joi';
 import type { ConnectionTestInput, CredentialService } from '../../credentials/credential-service.ts';
 import { capabilitiesOf, providerCatalogue } from '../../destinations/index.ts';
 import { credentialCreateSchema, credentialUpdateSchema } from '../../domain/credentials.ts';
+import { answers, credentialSchema, listOf, messageSchema } from '../openapi/index.ts';
 import { idOf, idParam, queryOf } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { body } from '../validation.ts';
@@ -22,26 +23,26 @@ export function credentialRoutes(credentials: CredentialService): ServerRoute[] 
     {
       method: 'GET',
       path: '/credentials',
-      options: { validate: { query: Joi.object({ provider: Joi.string().max(50) }) } },
+      options: { ...answers(200, listOf(credentialSchema)), validate: { query: Joi.object({ provider: Joi.string().max(50) }) } },
       handler: (request) => credentials.list(queryOf<{ provider?: string }>(request).provider),
     },
-    { method: 'GET', path: '/credentials/{id}', options: { validate: { params } }, handler: (request) => credentials.get(idOf(request)) },
+    { method: 'GET', path: '/credentials/{id}', options: { ...answers(200, credentialSchema), validate: { params } }, handler: (request) => credentials.get(idOf(request)) },
     {
       method: 'POST',
       path: '/credentials',
-      options: { ...policy({ audit: 'credential.create' }), validate: { payload: body(credentialCreateSchema) } },
+      options: { ...policy({ audit: 'credential.create' }), ...answers(201, credentialSchema), validate: { payload: body(credentialCreateSchema) } },
       handler: async (request, h) => h.response(await credentials.create(request.payload as never)).code(201),
     },
     {
       method: 'PUT',
       path: '/credentials/{id}',
-      options: { ...policy({ audit: 'credential.update' }), validate: { params, payload: body(credentialUpdateSchema) } },
+      options: { ...policy({ audit: 'credential.update' }), ...answers(200, credentialSchema), validate: { params, payload: body(credentialUpdateSchema) } },
       handler: (request) => credentials.update(idOf(request), request.payload as never),
     },
     {
       method: 'DELETE',
       path: '/credentials/{id}',
-      options: { ...policy({ audit: 'credential.delete' }), validate: { params } },
+      options: { ...policy({ audit: 'credential.delete' }), ...answers(200, messageSchema), validate: { params } },
       async handler(request) {
         await credentials.delete(idOf(request));
         return { message: 'Credential deleted' };

@@ -6,6 +6,7 @@ import { jobChangeSchema, type JobChange } from '../../jobs/job-change.ts';
 import type { JobService } from '../../jobs/job-service.ts';
 import { restoreInputSchema, type RestoreInput } from '../../jobs/restore-target.ts';
 import type { RunManager } from '../../runs/index.ts';
+import { answers, jobSchema, listOf, messageSchema, restoreStartedSchema, runStartedSchema, verifyStartedSchema } from '../openapi/index.ts';
 import { idOf, idParam } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { body } from '../validation.ts';
@@ -13,29 +14,29 @@ import { body } from '../validation.ts';
 export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute[] {
   const params = idParam;
   return [
-    { method: 'GET', path: '/jobs', handler: () => jobs.list() },
+    { method: 'GET', path: '/jobs', options: answers(200, listOf(jobSchema)), handler: () => jobs.list() },
     {
       method: 'GET',
       path: '/jobs/{id}',
-      options: { validate: { params } },
+      options: { ...answers(200, jobSchema), validate: { params } },
       handler: (request) => jobs.get(idOf(request)),
     },
     {
       method: 'POST',
       path: '/jobs',
-      options: { ...policy({ audit: 'job.create' }), validate: { payload: body(jobInputSchema) } },
+      options: { ...policy({ audit: 'job.create' }), ...answers(201, jobSchema), validate: { payload: body(jobInputSchema) } },
       handler: async (request, h) => h.response(await jobs.create(request.payload as JobInput)).code(201),
     },
     {
       method: 'PUT',
       path: '/jobs/{id}',
-      options: { ...policy({ audit: 'job.update' }), validate: { params, payload: body(jobChangeSchema) } },
+      options: { ...policy({ audit: 'job.update' }), ...answers(200, jobSchema), validate: { params, payload: body(jobChangeSchema) } },
       handler: (request) => jobs.update(idOf(request), request.payload as JobChange),
     },
     {
       method: 'DELETE',
       path: '/jobs/{id}',
-      options: { ...policy({ audit: 'job.delete' }), validate: { params } },
+      options: { ...policy({ audit: 'job.delete' }), ...answers(200, messageSchema), validate: { params } },
       async handler(request) {
         await jobs.delete(idOf(request));
         return { message: 'Job deleted' };
@@ -44,7 +45,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/run',
-      options: { ...policy({ scope: 'operate', audit: 'run.start' }), validate: { params } },
+      options: { ...policy({ scope: 'operate', audit: 'run.start' }), ...answers(200, runStartedSchema), validate: { params } },
       async handler(request) {
         const run = await runManager.request(idOf(request), { trigger: 'manual' });
         return { run_id: run.id, message: 'Job started' };
@@ -53,7 +54,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/restore',
-      options: { ...policy({ scope: 'operate', audit: 'restore.start' }), validate: { params, payload: body(restoreInputSchema) } },
+      options: { ...policy({ scope: 'operate', audit: 'restore.start' }), ...answers(202, restoreStartedSchema), validate: { params, payload: body(restoreInputSchema) } },
       async handler(request, h) {
         const started = await jobs.restore(idOf(request), request.payload as RestoreInput);
         return h.response({ ...started, message: 'Restore started' }).code(202);
@@ -63,7 +64,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
       method: 'POST',
       path: '/jobs/{id}/verify',
       // `{}`: the newest snapshot, every file.
-      options: { ...policy({ scope: 'operate', audit: 'verify.start' }), validate: { params, payload: body(verifyInputSchema) } },
+      options: { ...policy({ scope: 'operate', audit: 'verify.start' }), ...answers(202, verifyStartedSchema), validate: { params, payload: body(verifyInputSchema) } },
       async handler(request, h) {
         const { run, snapshot_id } = await runManager.requestVerify(idOf(request), request.payload as VerifyInput);
         return h.response({ run_id: run.id, snapshot_id, message: `Verify of snapshot ${snapshot_id} started` }).code(202);
@@ -73,7 +74,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
       method: 'POST',
       path: '/jobs/{id}/retention/apply',
       // Removes snapshots: configuring, not operating (an operate key may run and verify, not prune).
-      options: { ...policy({ scope: 'admin', audit: 'retention.apply' }), validate: { params } },
+      options: { ...policy({ scope: 'admin', audit: 'retention.apply' }), ...answers(202, runStartedSchema), validate: { params } },
       async handler(request, h) {
         const run = await runManager.requestPrune(idOf(request));
         return h.response({ run_id: run.id, message: 'Applying the retention policy' }).code(202);
@@ -82,7 +83,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/cancel',
-      options: { ...policy({ scope: 'operate', audit: 'run.cancel' }), validate: { params } },
+      options: { ...policy({ scope: 'operate', audit: 'run.cancel' }), ...answers(200, runStartedSchema), validate: { params } },
       async handler(request) {
         const run = await runManager.cancel(idOf(request));
         return { message: 'Job cancelled', run_id: run.id };
@@ -91,7 +92,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/clone',
-      options: { ...policy({ audit: 'job.clone' }), validate: { params } },
+      options: { ...policy({ audit: 'job.clone' }), ...answers(201, jobSchema), validate: { params } },
       handler: async (request, h) => h.response(await jobs.clone(idOf(request))).code(201),
     },
   ];

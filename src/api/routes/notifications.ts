@@ -4,6 +4,7 @@ import Joi from 'joi';
 import { channelCreateSchema, channelUpdateSchema } from '../../domain/notifications.ts';
 import { channelCatalogue, type ChannelService } from '../../notifications/index.ts';
 import type { AlertHistoryRepository } from '../../store/index.ts';
+import { answers, messageSchema } from '../openapi/index.ts';
 import { idOf, idParam, paging, queryOf } from '../params.ts';
 import { body } from '../validation.ts';
 
@@ -28,7 +29,7 @@ export function notificationRoutes(channels: ChannelService, history: AlertHisto
     {
       method: 'DELETE',
       path: '/notifications/channels/{id}',
-      options: { validate: { params } },
+      options: { ...answers(200, messageSchema), validate: { params } },
       async handler(request) {
         await channels.delete(idOf(request));
         return { message: 'Notification channel deleted' };

@@ -3,6 +3,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { LOG_LEVELS, RUN_STATUSES, RUN_TRIGGERS, type LogLevel } from '../../domain/runs.ts';
 import type { RunFilter, RunHistory } from '../../runs/index.ts';
+import { answers, deletedCountSchema, listOf, logEntrySchema, messageSchema, runPageSchema, runSchema } from '../openapi/index.ts';
 import { idOf, idParam, paging, queryOf } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 
@@ -27,7 +28,7 @@ export function runRoutes(history: RunHistory): ServerRoute[] {
     {
       method: 'GET',
       path: '/runs',
-      options: { validate: { query: runFilter } },
+      options: { ...answers(200, runPageSchema), validate: { query: runFilter } },
       handler: (request) => {
         const { limit, offset, ...filter } = queryOf<Page & RunFilter>(request);
         return history.list(filter, { limit, offset });
@@ -36,7 +37,7 @@ export function runRoutes(history: RunHistory): ServerRoute[] {
     {
       method: 'GET',
       path: '/jobs/{id}/runs',
-      options: { validate: { params, query: Joi.object(paging(20, 1000)) } },
+      options: { ...answers(200, listOf(runSchema)), validate: { params, query: Joi.object(paging(20, 1000)) } },
       handler: (request, h) => {
         const { runs, total } = history.pageOfJob(idOf(request), queryOf<Page>(request));
         // The contract's body is the bare list, so the total rides in a header, as for logs.
@@ -46,19 +47,20 @@ export function runRoutes(history: RunHistory): ServerRoute[] {
     {
       method: 'DELETE',
       path: '/jobs/{id}/runs',
-      options: { ...policy({ audit: 'runs.delete_of_job' }), validate: { params } },
+      options: { ...policy({ audit: 'runs.delete_of_job' }), ...answers(200, deletedCountSchema), validate: { params } },
       handler: async (request) => ({ message: 'Runs deleted', count: await history.deleteOfJob(idOf(request)) }),
     },
     {
       method: 'GET',
       path: '/runs/{id}',
-      options: { validate: { params } },
+      options: { ...answers(200, runSchema), validate: { params } },
       handler: (request) => history.get(idOf(request)),
     },
     {
       method: 'GET',
       path: '/runs/{id}/logs',
       options: {
+        ...answers(200, listOf(logEntrySchema)),
         validate: { params, query: Joi.object({ ...paging(1000, 10_000), level: Joi.string().valid(...LOG_LEVELS) }) },
       },
       async handler(request, h) {
@@ -70,7 +72,7 @@ export function runRoutes(history: RunHistory): ServerRoute[] {
     {
       method: 'DELETE',
       path: '/runs/{id}',
-      options: { ...policy({ audit: 'run.delete' }), validate: { params } },
+      options: { ...policy({ audit: 'run.delete' }), ...answers(200, messageSchema), validate: { params } },
       async handler(request) {
         await history.delete(idOf(request));
         return { message: 'Run deleted' };
@@ -79,7 +81,7 @@ export function runRoutes(history: RunHistory): ServerRoute[] {
     {
       method: 'DELETE',
       path: '/runs',
-      options: policy({ audit: 'runs.delete_all' }),
+      options: { ...policy({ audit: 'runs.delete_all' }), ...answers(200, deletedCountSchema) },
       handler: async () => ({ message: 'All runs deleted', count: await history.deleteAll() }),
     },
   ];

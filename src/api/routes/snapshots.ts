@@ -7,6 +7,7 @@ import Joi from 'joi';
 import { retentionPolicySchema, type RetentionPolicy } from '../../domain/retention.ts';
 import type { SnapshotService, TreeQuery } from '../../history/index.ts';
 import type { JobService } from '../../jobs/job-service.ts';
+import { answers, messageSchema, snapshotListSchema, snapshotSchema } from '../openapi/index.ts';
 import { idOf, idParam, paging, queryOf } from '../params.ts';
 import { body } from '../validation.ts';
 
@@ -33,19 +34,19 @@ export function snapshotRoutes(snapshots: SnapshotService, jobs: JobService): Se
     {
       method: 'GET',
       path: '/jobs/{id}/snapshots',
-      options: { validate: { params } },
+      options: { ...answers(200, snapshotListSchema), validate: { params } },
       handler: (request) => snapshots.list(idOf(request)),
     },
     {
       method: 'GET',
       path: '/jobs/{id}/snapshots/{snapshot_id}',
-      options: { validate: { params: snapshotParams } },
+      options: { ...answers(200, snapshotSchema), validate: { params: snapshotParams } },
       handler: (request) => snapshots.get(idOf(request), snapshotIdOf(request)),
     },
     {
       method: 'DELETE',
       path: '/jobs/{id}/snapshots/{snapshot_id}',
-      options: { validate: { params: snapshotParams } },
+      options: { ...answers(200, messageSchema), validate: { params: snapshotParams } },
       async handler(request) {
         await snapshots.remove(idOf(request), snapshotIdOf(request));
         return { message: 'Snapshot deleted' };
@@ -66,13 +67,13 @@ export function snapshotRoutes(snapshots: SnapshotService, jobs: JobService): Se
     {
       method: 'GET',
       path: '/jobs/{id}/retention',
-      options: { validate: { params } },
+      options: { ...answers(200, retentionPolicySchema), validate: { params } },
       handler: (request) => jobs.get(idOf(request)).retention,
     },
     {
       method: 'PUT',
       path: '/jobs/{id}/retention',
-      options: { validate: { params, payload: body(retentionPolicySchema) } },
+      options: { ...answers(200, retentionPolicySchema), validate: { params, payload: body(retentionPolicySchema) } },
       handler: async (request) => (await jobs.update(idOf(request), { retention: request.payload as RetentionPolicy })).retention,
     },
     {

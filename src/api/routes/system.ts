@@ -4,6 +4,7 @@ import type { DashboardService } from '../../dashboard/index.ts';
 import Joi from 'joi';
 import { UUID_PATTERN, type DriveService } from '../../devices/index.ts';
 import type { FolderService } from '../../files/folder-service.ts';
+import { answers, healthSchema, listOf, systemInfoSchema } from '../openapi/index.ts';
 import { queryOf } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { body } from '../validation.ts';
@@ -36,7 +37,7 @@ export function systemRoutes(version: string, info: () => SystemInfo, drives: Dr
       path: '/system/health',
       // Anyone on the LAN may ask whether the box is well, but only a logged-in client learns why
       // not: the reasons name jobs and drives.
-      options: { auth: { mode: 'try' } },
+      options: { auth: { mode: 'try' }, ...answers(200, healthSchema) },
       async handler(request) {
         const health = await dashboard.health();
         if (!request.auth.isAuthenticated) return { status: health.status, version };
@@ -44,7 +45,7 @@ export function systemRoutes(version: string, info: () => SystemInfo, drives: Dr
       },
     },
     // Behind auth: a fingerprint learnt from an unauthenticated answer over the same connection would prove nothing.
-    { method: 'GET', path: '/system/info', handler: () => info() },
+    { method: 'GET', path: '/system/info', options: answers(200, systemInfoSchema), handler: () => info() },
     { method: 'GET', path: '/system/drives', handler: () => drives.listDrives() },
     { method: 'GET', path: '/system/mounts', handler: () => drives.listMounts() },
     {
@@ -75,6 +76,6 @@ export function systemRoutes(version: string, info: () => SystemInfo, drives: Dr
       options: { ...policy({ audit: 'folder.create' }), validate: { payload: body(Joi.object({ path: clientPath.required() })) } },
       handler: async (request, h) => h.response({ message: 'Directory created', path: await folders.makeDirectory((request.payload as { path: string }).path) }).code(201),
     },
-    { method: 'GET', path: '/system/allowed-paths', handler: () => ({ paths: folders.roots() }) },
+    { method: 'GET', path: '/system/allowed-paths', options: answers(200, Joi.object({ paths: listOf(Joi.string()).required() })), handler: () => ({ paths: folders.roots() }) },
   ];
 }

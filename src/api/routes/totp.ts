@@ -4,6 +4,7 @@ import Joi from 'joi';
 import type { AuthService, RateLimiter } from '../../auth/index.ts';
 import { givenPasswordSchema } from '../../domain/users.ts';
 import type { ClientAddresses } from '../client-address.ts';
+import { answers } from '../openapi/index.ts';
 import { rateLimited } from '../plugins/rate-limit.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { sessionOf, withSessionCookie } from '../plugins/session-auth.ts';
@@ -23,7 +24,7 @@ export function totpRoutes(auth: AuthService, limiter: RateLimiter, clients: Cli
     {
       method: 'GET',
       path: '/auth/totp/status',
-      options: policy({ scope: 'session' }),
+      options: { ...policy({ scope: 'session' }), ...answers(200, Joi.object({ enabled: Joi.boolean().required() })) },
       handler: (request) => ({ enabled: sessionOf(request).user.totp_enabled }),
     },
     {
