@@ -55,6 +55,8 @@ class SnapshotsScreen {
   private snapshots: Snapshot[] = [];
   private total = 0;
   private loaded = false;
+  /** Why the list could not be read (the drive is away …), shown in its place until a read works. */
+  private loadError = '';
   private timezone = 'UTC';
   private policy: RetentionPolicy;
   private view: View = { kind: 'snapshots' };
@@ -95,8 +97,9 @@ class SnapshotsScreen {
         this.snapshots = answer.snapshots;
         this.total = answer.total;
         this.loaded = true;
+        this.loadError = '';
       } catch (error) {
-        this.notice = this.errorText(error);
+        this.loadError = this.errorText(error);
       }
       this.draw();
     });
@@ -369,7 +372,7 @@ class SnapshotsScreen {
     let items: string[];
     if (this.view.kind === 'snapshots') {
       this.list.setLabel(` ${SNAPSHOT_HEADER} `);
-      items = !this.loaded ? ['loading…'] : this.snapshots.length === 0 ? ['no snapshots yet: run the job (r on the dashboard)'] : this.snapshots.map((snapshot) => snapshotLine(snapshot, this.timezone, this.paint));
+      items = this.loadError !== '' ? [this.loadError] : !this.loaded ? ['loading…'] : this.snapshots.length === 0 ? ['no snapshots yet: run the job (r on the dashboard)'] : this.snapshots.map((snapshot) => snapshotLine(snapshot, this.timezone, this.paint));
     } else {
       const { snapshot, page } = this.view;
       this.list.setLabel(` ${blessed.escape(treeTitle(localTime(snapshot.time, this.timezone), page))} `);
