@@ -3,13 +3,14 @@
  * the list, browsing into a snapshot, a keep policy previewed before it is saved, a verify followed
  * to its result; and at rest the snapshots screen asks the daemon for nothing (issue 13 item 5).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startCountingProxy, type CountingProxy } from '../counting-proxy.ts';
 import { ApiClient, createJob, finishedRun, spawnDaemonProcess, tempDir, type DaemonProcess } from '../helpers.ts';
 import { act, fillField, killSession, launchTui, logIn, newSessionName, press, screenOf, shows, type } from '../tmux-tui.ts';
+import { waitFor } from '../trees.ts';
 
 interface Context {
   daemon: DaemonProcess;
@@ -114,6 +115,27 @@ history('the history of a job with two snapshots: browse one, preview a keep pol
   await shows(context, /Verified snapshot .*all match/);
   act(context, 'back');
   await shows(context, /Diary · 2 snapshots/);
+
+  // Restore one file from the older snapshot: chosen in its folder, it is offered as the path.
+  press(context, 'Down');
+  act(context, 'browse');
+  await shows(context, /\/ · 1–1 of 1/);
+  act(context, 'browse');
+  await shows(context, /\/documents · 1–2 of 2/);
+  assert.match(screenOf(context), /notes\.txt\s+5 B/, 'the older snapshot holds the first text');
+  press(context, 'Down');
+  act(context, 'restore-snapshot');
+  await shows(context, /Restore Diary from \d{4}-\d\d-\d\d \d\d:\d\d/);
+  const target = path.join(tempDir(), 'restored');
+  await fillField(context, 'Into folder', target);
+  await shows(context, /Only \(paths\):\s+documents\/notes\.txt/);
+  await fillField(context, 'Only (paths)', '');
+  await fillField(context, 'Over sources', '');
+  await shows(context, /restoring Diary from .* into /);
+  await waitFor('the restored file', () => existsSync(path.join(target, 'documents', 'notes.txt')));
+  await waitFor('the restore to end', async () => (await context.api.get(`/api/jobs/${context.jobId}/runs?limit=1`)).body[0].status === 'completed');
+  assert.is(readFileSync(path.join(target, 'documents', 'notes.txt'), 'utf8'), 'first', 'the older snapshot’s bytes');
+  assert.not.ok(existsSync(path.join(target, 'documents', 'letters')), 'only the chosen path');
 });
 
 history('a verify that finds a damaged file says so in red letters and names it in its log', async (context) => {

@@ -27,9 +27,9 @@ const AFTER: JobFormField[] = [
   { key: 'bandwidth', label: 'Limit KiB/s' },
   { key: 'dry_run', label: 'Dry run (y/n)' },
   { key: 'verbosity', label: 'Log detail' },
-  { key: 'schedule', label: 'Schedule' },
   { key: 'history', label: 'History' },
   { key: 'retention', label: 'Keep' },
+  { key: 'schedule', label: 'Schedule' },
 ];
 
 /**

@@ -203,9 +203,10 @@ test('the job form offers snapshots for local folders only and sends the mode an
   assert.ok(keepsSnapshots(local));
   assert.not.ok(keepsSnapshots(sftp));
   assert.match(historyHelp(PROVIDERS), /snapshots: .*\(Local \/ USB only\)/);
-  assert.equal(jobFormFields(PROVIDERS).slice(-2), [
+  assert.equal(jobFormFields(PROVIDERS).slice(-3), [
     { key: 'history', label: 'History' },
     { key: 'retention', label: 'Keep' },
+    { key: 'schedule', label: 'Schedule' },
   ]);
   assert.is(backupModeOf('', local), 'mirror');
   assert.is(backupModeOf(' Snap', local), 'snapshots');

@@ -74,7 +74,7 @@ test('the job form round-trips a job and points API errors at their field', () =
 });
 
 test('the job form\'s fields come from the providers: the fields set beside an address follow the credential', () => {
-  assert.equal(jobFormFields(PROVIDERS).map((field) => field.label), ['Name', 'Sources', 'Destination', 'Credential', 'Backup subdir', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule', 'History', 'Keep']);
+  assert.equal(jobFormFields(PROVIDERS).map((field) => field.label), ['Name', 'Sources', 'Destination', 'Credential', 'Backup subdir', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'History', 'Keep', 'Schedule']);
   const help = destinationHelp(PROVIDERS.map((provider) => (provider.type === 'onedrive' ? { ...provider, available: false, reason: 'rclone is not installed' } : provider)));
   assert.match(help, /^Local \/ USB\s+\/mnt\/backup$/m);
   assert.match(help, /^rclone remote\s+rclone:\/\/b2\/my-bucket/m);
