@@ -131,7 +131,7 @@ history('the history of a job with two snapshots: browse one, preview a keep pol
   await shows(context, /Only \(paths\):\s+documents\/notes\.txt/);
   await fillField(context, 'Only (paths)', '');
   await fillField(context, 'Over sources', '');
-  await shows(context, /restoring Diary from .* into /);
+  await shows(context, /restoring Diary from \d{4}-\d\d-\d\d \d\d:\d\d into/);
   await waitFor('the restored file', () => existsSync(path.join(target, 'documents', 'notes.txt')));
   await waitFor('the restore to end', async () => (await context.api.get(`/api/jobs/${context.jobId}/runs?limit=1`)).body[0].status === 'completed');
   assert.is(readFileSync(path.join(target, 'documents', 'notes.txt'), 'utf8'), 'first', 'the older snapshot’s bytes');

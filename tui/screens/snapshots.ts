@@ -81,7 +81,7 @@ class SnapshotsScreen {
       top: 1,
       left: 0,
       width: '100%',
-      height: '100%-3',
+      height: '100%-4',
       border: 'line',
       keys: true,
       vi: true,
@@ -89,7 +89,7 @@ class SnapshotsScreen {
       tags: true,
       style: color ? { selected: { bg: 'blue' } } : { selected: { inverse: true } },
     });
-    this.status = blessed.box({ parent: screen, bottom: 1, left: 0, width: '100%', height: 1, tags: true });
+    this.status = blessed.box({ parent: screen, bottom: 1, left: 0, width: '100%', height: 2, tags: true });
     this.footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, content: footerFor('snapshots') });
     this.loadSnapshots = singleFlight(async () => {
       try {
@@ -362,7 +362,8 @@ class SnapshotsScreen {
 
   private drawStatus(): void {
     const verify = this.verifying ? verifyStatusText(this.verifying, this.paint) : '';
-    this.status.setContent([verify, this.notice].filter((part) => part !== '').join('  ·  '));
+    // A line each: a long notice (a restore's target) would cut the verify's result off.
+    this.status.setContent([verify, this.notice].filter((part) => part !== '').join('\n'));
   }
 
   /** Redraws the list for the view; `select` moves the selection (else it stays where it is). */
