@@ -19,6 +19,8 @@ import type {
   Provider,
   RestoreBody,
   RestoreStarted,
+  RetentionPolicy,
+  RetentionPreview,
   Run,
   RunStarted,
   Schedule,
@@ -26,12 +28,16 @@ import type {
   SetupRequired,
   Settings,
   StartedPairing,
+  SnapshotList,
   StatusMessage,
   KeyScope,
   TotpEnabled,
   TotpSetup,
   TotpStatus,
   SystemInfo,
+  TreePage,
+  VerifyBody,
+  VerifyStarted,
 } from './wire.ts';
 
 export class ApiError extends Error {
@@ -139,6 +145,17 @@ export class TuiApi {
     const response = await fetch(`${this.baseUrl}/api/runs/${runId}/logs?limit=1`, { headers: { authorization: `Bearer ${this.token ?? ''}` } });
     return Number(response.headers.get('x-total-count') ?? 0);
   }
+  /** A snapshots job's history, newest first. */
+  snapshots = (jobId: number) => this.call<SnapshotList>('GET', `/api/jobs/${jobId}/snapshots`);
+  /** One page of a folder in a snapshot (`path` relative to its top, "" for the top). */
+  snapshotTree = (jobId: number, snapshotId: string, path: string, offset: number, limit: number) =>
+    this.call<TreePage>('GET', `/api/jobs/${jobId}/snapshots/${encodeURIComponent(snapshotId)}/tree?path=${encodeURIComponent(path)}&offset=${offset}&limit=${limit}`);
+  deleteSnapshot = (jobId: number, snapshotId: string) => this.call<Message>('DELETE', `/api/jobs/${jobId}/snapshots/${encodeURIComponent(snapshotId)}`);
+  retention = (jobId: number) => this.call<RetentionPolicy>('GET', `/api/jobs/${jobId}/retention`);
+  saveRetention = (jobId: number, policy: RetentionPolicy) => this.call<RetentionPolicy>('PUT', `/api/jobs/${jobId}/retention`, policy);
+  /** What `policy` would keep and remove of the job's snapshots now; changes nothing. */
+  previewRetention = (jobId: number, policy: RetentionPolicy) => this.call<RetentionPreview>('POST', `/api/jobs/${jobId}/retention/preview`, policy);
+  verify = (jobId: number, body: VerifyBody) => this.call<VerifyStarted>('POST', `/api/jobs/${jobId}/verify`, body);
   settings = () => this.call<Settings>('GET', '/api/settings');
   /** The version, and the HTTPS fingerprint and URLs a phone app pins and connects to. */
   systemInfo = () => this.call<SystemInfo>('GET', '/api/system/info');

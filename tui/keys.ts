@@ -3,7 +3,7 @@
  * and the tmux tests press keys by action name. A screen answers its actions with a table of
  * handlers (`ActionHandlers`), each able to say why it cannot act now.
  */
-export type Screen = 'dashboard' | 'log' | 'credentials';
+export type Screen = 'dashboard' | 'log' | 'credentials' | 'snapshots';
 
 /** The dashboard's actions: its handler table must answer each one (see DASHBOARD_ACTIONS). */
 export const DASHBOARD_ACTIONS = [
@@ -21,10 +21,15 @@ export const DASHBOARD_ACTIONS = [
   'two-factor',
   'credentials',
   'pair',
+  'snapshots',
   'help',
   'quit',
 ] as const;
 export type DashboardAction = (typeof DASHBOARD_ACTIONS)[number];
+
+/** The snapshots screen's actions (a job's history, and browsing one snapshot's folders). */
+export const SNAPSHOTS_ACTIONS = ['browse', 'restore-snapshot', 'delete-snapshot', 'retention', 'verify', 'verify-log', 'back', 'help'] as const;
+export type SnapshotsAction = (typeof SNAPSHOTS_ACTIONS)[number];
 
 /** What a screen does for one action. */
 export interface ActionHandler {
@@ -85,14 +90,21 @@ export const KEYS: readonly KeyAction[] = [
   { action: 'two-factor', keys: ['a'], label: '2FA', screens: ['dashboard'], inFooter: false },
   { action: 'credentials', keys: ['k'], label: 'credentials', screens: ['dashboard'], inFooter: false },
   { action: 'pair', keys: ['p'], label: 'pair phone', screens: ['dashboard'], inFooter: false },
+  { action: 'snapshots', keys: ['h'], label: 'history', screens: ['dashboard'], inFooter: false },
+  { action: 'browse', keys: ['enter'], label: 'open', screens: ['snapshots'] },
+  { action: 'restore-snapshot', keys: ['S-r'], label: 'restore', screens: ['snapshots'] },
+  { action: 'delete-snapshot', keys: ['d'], label: 'delete', screens: ['snapshots'] },
+  { action: 'retention', keys: ['p'], label: 'keep', screens: ['snapshots'] },
+  { action: 'verify', keys: ['v'], label: 'verify', screens: ['snapshots'] },
+  { action: 'verify-log', keys: ['l'], label: 'log', screens: ['snapshots'] },
   { action: 'new-credential', keys: ['n'], label: 'new', screens: ['credentials'] },
   { action: 'edit-credential', keys: ['e'], label: 'edit', screens: ['credentials'] },
   { action: 'delete-credential', keys: ['d'], label: 'delete', screens: ['credentials'] },
   { action: 'follow', keys: ['f'], label: 'follow', screens: ['log'] },
   { action: 'level', keys: ['v'], label: 'level', screens: ['log'] },
   { action: 'search', keys: ['/'], label: 'search', screens: ['log'] },
-  { action: 'back', keys: ['escape', 'backspace'], label: 'back', screens: ['log', 'credentials'] },
-  { action: 'help', keys: ['?'], label: 'help', screens: ['dashboard', 'log'] },
+  { action: 'back', keys: ['escape', 'backspace'], label: 'back', screens: ['log', 'credentials', 'snapshots'] },
+  { action: 'help', keys: ['?'], label: 'help', screens: ['dashboard', 'log', 'snapshots'] },
   { action: 'quit', keys: ['q', 'C-c'], label: 'quit', screens: ['dashboard', 'log'] },
 ];
 
@@ -102,16 +114,17 @@ export function keysOf(action: string): string[] {
   return entry.keys;
 }
 
+/** A key as people call it: blessed names a capital letter S-x, people call it X. */
+const shown = (name: string) => (/^S-[a-z]$/.test(name) ? name.slice(2).toUpperCase() : name);
+
 /** The footer line for a screen: "r run now  c cancel  …". */
 export function footerFor(screen: Screen): string {
   return KEYS.filter((key) => key.screens.includes(screen) && key.inFooter !== false)
-    .map((key) => `${key.keys[0] === 'enter' ? '⏎' : key.keys[0]} ${key.label}`)
+    .map((key) => `${key.keys[0] === 'enter' ? '⏎' : shown(key.keys[0])} ${key.label}`)
     .join('  ');
 }
 
 /** The help text: every key of every screen. */
 export function helpText(): string {
-  // blessed names a capital letter S-x; people call it X.
-  const shown = (name: string) => (/^S-[a-z]$/.test(name) ? name.slice(2).toUpperCase() : name);
   return KEYS.map((key) => `${key.keys.map(shown).join(', ').padEnd(18)} ${key.label.padEnd(10)} (${key.screens.join(', ')})`).join('\n');
 }

@@ -9,10 +9,14 @@
 export type Timestamp = string;
 
 export type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type RunTrigger = 'manual' | 'scheduled' | 'device' | 'restore';
+export type RunTrigger = 'manual' | 'scheduled' | 'device' | 'restore' | 'verify' | 'prune';
 export type LogLevel = 'info' | 'warning' | 'error';
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
 export type ScheduleType = 'daily' | 'weekly' | 'monthly' | 'custom';
+/** What a job's runs leave: one mirror, or dated hard-link snapshots (local/USB destinations). */
+export type BackupMode = 'mirror' | 'snapshots';
+/** What a schedule starts: a backup, or a verify of the job's newest snapshot. */
+export type ScheduleAction = 'backup' | 'verify';
 
 /** A job's sync options (GET /jobs/:id → sync_options). */
 export interface SyncOptions {
@@ -37,6 +41,9 @@ export interface Schedule {
   /** Null when disabled or never again. */
   next_run: Timestamp | null;
   created_at: Timestamp;
+  action: ScheduleAction;
+  /** 1–100 for a verify schedule; null for a backup. */
+  verify_percent: number | null;
 }
 
 /** What a schedule create or update sends; the type is any word the owner typed, for the API to judge. */
@@ -48,6 +55,8 @@ export interface ScheduleBody {
   day_of_month?: number | null;
   cron_expression?: string | null;
   enabled?: boolean;
+  action?: ScheduleAction;
+  verify_percent?: number | null;
 }
 
 /** A job's latest run, in the job's `last_run`. */
@@ -74,6 +83,12 @@ export interface Job {
   updated_at: Timestamp;
   last_run: RunSummary | null;
   schedules: Schedule[];
+  backup_mode: BackupMode;
+  retention: RetentionPolicy;
+  /** Null for a mirror job, and until the job's folder has been read once. */
+  snapshot_count: number | null;
+  /** Null for a mirror job or one with no snapshot yet. */
+  latest_snapshot_at: Timestamp | null;
 }
 
 /** What a job create or update sends (an update may send any subset). */
@@ -86,6 +101,8 @@ export interface JobBody {
   destination_config?: Record<string, unknown>;
   sync_options?: Partial<SyncOptions>;
   credential_id?: number | null;
+  backup_mode?: BackupMode;
+  retention?: RetentionPolicy;
 }
 
 /** A run (GET /jobs/:id/runs, GET /runs/:id). */
@@ -106,6 +123,104 @@ export interface Run {
   error_message: string | null;
   /** A backup's or restore's progress against its plan; null before it transfers (absent from older daemons). */
   progress?: RunProgress | null;
+  /** A verify run's figures (growing while it runs); null for every other run. */
+  verify: VerifyFigures | null;
+}
+
+/** What a verify run checked and found (a run's `verify`). */
+export interface VerifyFigures {
+  snapshot_id: string;
+  files_checked: number;
+  bytes_read: number;
+  mismatched: number;
+  missing: number;
+  unreadable: number;
+}
+
+/**
+ * A job's retention policy (GET /jobs/:id/retention, a job's `retention`): counts are 0 (off), a
+ * positive number, or -1 (unlimited); durations restic's notation ("30d", "1y6m") or null.
+ */
+export interface RetentionPolicy {
+  keep_last: number;
+  keep_hourly: number;
+  keep_daily: number;
+  keep_weekly: number;
+  keep_monthly: number;
+  keep_yearly: number;
+  keep_within: string | null;
+  keep_within_hourly: string | null;
+  keep_within_daily: string | null;
+  keep_within_weekly: string | null;
+  keep_within_monthly: string | null;
+  keep_within_yearly: string | null;
+  /** Each entry: tags separated by commas, all required; "" matches snapshots without tags. */
+  keep_tags: string[];
+}
+
+/** Why a policy keeps a snapshot: a policy field, `newest_successful` or `no_policy`. */
+export interface KeepReason {
+  rule: string;
+  /** With `keep_tags`: the entry that matched. */
+  tags?: string;
+  /** A count rule that reached the oldest snapshot with buckets to spare. */
+  oldest?: boolean;
+}
+
+/** A snapshot of a snapshots job (GET /jobs/:id/snapshots). */
+export interface Snapshot {
+  /** Its folder's name: the local time it was taken, with the offset ("2026-12-05T031500+0100"). */
+  id: string;
+  time: Timestamp;
+  run_id: number | null;
+  files: number;
+  total_size: number;
+  bytes_added: number;
+  /** The reasons the job's current policy keeps it; [] when the next prune removes it. */
+  kept_by: KeepReason[];
+}
+
+/** GET /jobs/:id/snapshots. */
+export interface SnapshotList {
+  snapshots: Snapshot[];
+  total: number;
+}
+
+/** One entry of a snapshot's folder. */
+export interface TreeEntry {
+  name: string;
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  /** Bytes of a file; null for the others. */
+  size: number | null;
+  mtime: Timestamp;
+}
+
+/** GET /jobs/:id/snapshots/:snapshot_id/tree: one page of a folder. */
+export interface TreePage {
+  path: string;
+  entries: TreeEntry[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** POST /jobs/:id/retention/preview: what a policy keeps (newest first) and removes, changing nothing. */
+export interface RetentionPreview {
+  keep: Array<{ id: string; time: Timestamp; reasons: KeepReason[] }>;
+  remove: Array<{ id: string; time: Timestamp }>;
+}
+
+/** What a verify sends: `{}` is the newest snapshot, every file. */
+export interface VerifyBody {
+  snapshot_id?: string;
+  percent?: number;
+}
+
+/** The answer to starting a verify. */
+export interface VerifyStarted {
+  run_id: number;
+  snapshot_id: string;
+  message: string;
 }
 
 /** How far a transfer is (docs/API.md, Runs): null fields are not known (no plan, no rate yet). */
@@ -221,6 +336,7 @@ export interface Provider {
 export interface Settings {
   max_runs_per_job: number;
   theme: 'dark' | 'light';
+  /** IANA name; snapshot times are shown in it. */
   timezone: string;
   max_concurrent_runs: number;
 }
@@ -251,6 +367,8 @@ export interface RestoreBody {
   target_dir: string;
   paths?: string[];
   overwrite_sources?: boolean;
+  /** A snapshots job's snapshot to restore from (default: the newest). */
+  snapshot_id?: string;
 }
 
 /** The answer to a delete or another action with nothing else to say. */
@@ -312,7 +430,7 @@ export interface DriveEventMessage {
 /** A message of the status socket (/api/ws/status). */
 export type StatusMessage =
   | { type: 'job_started'; job_id: number; run_id: number; job_name: string; trigger: RunTrigger }
-  | { type: 'job_progress'; job_id: number; run_id: number; files_transferred: number; bytes_transferred: number; files_deleted: number; progress?: RunProgress | null }
+  | { type: 'job_progress'; job_id: number; run_id: number; files_transferred: number; bytes_transferred: number; files_deleted: number; progress?: RunProgress | null; verify?: VerifyFigures }
   | {
       type: 'job_completed';
       job_id: number;
@@ -323,13 +441,17 @@ export type StatusMessage =
       bytes_transferred: number;
       files_deleted: number;
       error_message: string | null;
+      /** A verify run's final figures. */
+      verify?: VerifyFigures;
     }
+  | { type: 'snapshot_created'; job_id: number; snapshot: Omit<Snapshot, 'kept_by'> }
+  | { type: 'snapshot_removed'; job_id: number; snapshot_id: string }
   | DriveEventMessage;
 
 /** A message of a run's log socket (/api/ws/logs/:run_id). */
 export type LogSocketMessage =
   | ({ type: 'log' } & LogEntry)
-  | { type: 'status'; run_id: number; status: RunStatus; files_transferred: number; bytes_transferred: number; files_deleted: number; error_message: string | null };
+  | { type: 'status'; run_id: number; status: RunStatus; files_transferred: number; bytes_transferred: number; files_deleted: number; error_message: string | null; verify?: VerifyFigures };
 
 /** The scopes a paired app's key may get, weakest first. */
 export type KeyScope = 'read' | 'operate' | 'admin';

@@ -21,8 +21,8 @@ interface Context {
 
 const tui = suite<Context>('tui');
 
-/** The job form's fields in the order they are filled (the two after Credential are the local folder's, from GET /providers). */
-const FORM_LABELS = ['Name', 'Sources', 'Destination', 'Credential', 'Backup subdir', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule'];
+/** The job form's fields in the order they are filled (the two after Credential are the local folder's, from GET /providers; History and Keep before Schedule). */
+const FORM_LABELS = ['Name', 'Sources', 'Destination', 'Credential', 'Backup subdir', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'History', 'Keep', 'Schedule'];
 
 const startTui = (context: Context, size?: { width: number; height: number }, env?: Record<string, string>) => launchTui(context.session, context.daemon.url, size, env);
 
@@ -153,7 +153,7 @@ tui('a new job through the form: the API’s validation message stands next to t
   act(context, 'new');
   await shows(context, 'New job');
   const labels = FORM_LABELS;
-  const first = ['Music', 'relative/music', target, '', 'cairn', '', '*.tmp', '', '2048', '', '', 'daily 25:00'];
+  const first = ['Music', 'relative/music', target, '', 'cairn', '', '*.tmp', '', '2048', '', '', '', '', 'daily 25:00'];
   for (const [i, label] of labels.entries()) await fillField(context, label, first[i]);
   await shows(context, /Sources: .*absolute path/);
   await fillField(context, 'Sources', source, 'relative/music'.length);
@@ -294,7 +294,7 @@ tui('a job to an SFTP server is set up by its address, run, and restored, all fr
     await shows(context, 'Documents');
     act(context, 'new');
     const address = `sftp://${server.username}@127.0.0.1:${server.port}${server.root}/pi`;
-    const values = ['Photos', source, address, 'NAS', '', '', '', '', '', '', '', ''];
+    const values = ['Photos', source, address, 'NAS', '', '', '', '', '', '', '', '', '', ''];
     for (const [i, label] of FORM_LABELS.entries()) {
       await fillField(context, label, values[i]);
     }

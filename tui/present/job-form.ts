@@ -3,9 +3,10 @@
  * The destination is one address line and the fields set beside it (a local folder's subfolder and
  * USB UUID), all read from the providers' address formats, so no destination type is named here.
  */
-import type { Job, Provider, SyncOptions } from '../wire.ts';
+import type { BackupMode, Job, Provider, RetentionPolicy, SyncOptions } from '../wire.ts';
 import { AddressError, formatAddress, parseAddress } from './address.ts';
 import type { JobSummary } from './jobs.ts';
+import { parseRetentionText, RetentionTextError, retentionText } from './retention.ts';
 import { scheduleText } from './schedule-text.ts';
 
 /** A field of the form: `key` names it in the values, errors and the body it becomes. */
@@ -26,8 +27,44 @@ const AFTER: JobFormField[] = [
   { key: 'bandwidth', label: 'Limit KiB/s' },
   { key: 'dry_run', label: 'Dry run (y/n)' },
   { key: 'verbosity', label: 'Log detail' },
+  { key: 'history', label: 'History' },
+  { key: 'retention', label: 'Keep' },
   { key: 'schedule', label: 'Schedule' },
 ];
+
+/**
+ * True when jobs to this provider may keep snapshots. GET /providers does not say which types can
+ * (the daemon refuses the others with BACKUP_MODE_UNSUPPORTED), so the form offers them for local
+ * folders and USB drives only, the one type the daemon keeps them on.
+ */
+export function keepsSnapshots(provider: Pick<Provider, 'type'> | undefined): boolean {
+  return provider?.type === 'local';
+}
+
+/** The History field's help: what each mode does, and which destinations offer snapshots. */
+export function historyHelp(providers: readonly Provider[]): string {
+  const where = providers.filter(keepsSnapshots).map((provider) => provider.name);
+  return (
+    'mirror: one copy kept in step with the sources (a deleted file goes at the next run).\n' +
+    `snapshots: a dated copy per run, unchanged files hard-linked, old ones removed by Keep (${where.length > 0 ? where.join(', ') : 'no destination here'} only).`
+  );
+}
+
+/** The backup mode typed in the History field ("" is mirror); FormValueError for anything else or snapshots where the destination cannot keep them. */
+export function backupModeOf(text: string, provider: Provider | undefined): BackupMode {
+  const typed = text.trim().toLowerCase();
+  const mode: BackupMode | null = typed === '' || 'mirror'.startsWith(typed) ? 'mirror' : 'snapshots'.startsWith(typed) ? 'snapshots' : null;
+  if (mode === null) throw new FormValueError('history', `"${text.trim()}" is not a history mode: type mirror or snapshots`);
+  if (mode === 'snapshots' && !keepsSnapshots(provider)) {
+    throw new FormValueError('history', `${provider?.name ?? 'this destination'} keeps a mirror only; snapshots are kept on a local folder or USB drive`);
+  }
+  return mode;
+}
+
+/** A job's first backup schedule, the one the form edits (verify schedules are left as they are). */
+export function backupScheduleOf<S>(schedules: readonly S[] | undefined): S | undefined {
+  return schedules?.find((schedule) => (schedule as { action?: string }).action !== 'verify');
+}
 
 /** A config field's name as a label: "backup_subdir" → "Backup subdir", "usb_uuid" → "USB UUID". */
 function labelOf(field: string): string {
@@ -62,7 +99,14 @@ export interface CredentialName {
 }
 
 /** A job as the form reads it. */
-export type FormJob = JobSummary & { source_dirs?: string[]; sync_options?: Partial<SyncOptions>; credential_id?: number | null; schedules?: Job['schedules'] | JobSummary['schedules'] };
+export type FormJob = JobSummary & {
+  source_dirs?: string[];
+  sync_options?: Partial<SyncOptions>;
+  credential_id?: number | null;
+  schedules?: Job['schedules'] | JobSummary['schedules'];
+  backup_mode?: BackupMode;
+  retention?: RetentionPolicy;
+};
 
 /** What the form shows for a job (empty fields for a new one). */
 export function formValuesOf(job: FormJob | null, providers: readonly Provider[], credentials: CredentialName[] = []): FormValues {
@@ -81,8 +125,10 @@ export function formValuesOf(job: FormJob | null, providers: readonly Provider[]
     bandwidth: job?.sync_options?.bandwidth_limit_kbps ? String(job.sync_options.bandwidth_limit_kbps) : '',
     dry_run: job?.sync_options?.dry_run ? 'y' : 'n',
     verbosity: job?.sync_options?.verbosity ?? 'normal',
-    // The form edits the job's first schedule; more can be added through the API.
-    schedule: job?.schedules?.[0] ? scheduleText(job.schedules[0] as never) : '',
+    // The form edits the job's first backup schedule; more can be added through the API.
+    schedule: backupScheduleOf(job?.schedules) ? scheduleText(backupScheduleOf(job?.schedules) as never) : '',
+    history: job?.backup_mode ?? 'mirror',
+    retention: job?.retention ? retentionText(job.retention) : '',
   };
 }
 
@@ -120,11 +166,22 @@ export function jobBodyOf(values: FormValues, providers: readonly Provider[], cr
   if (credentialName !== '' && !credential) {
     throw new FormValueError('credential', `no saved credential is called "${credentialName}" (add it on the credentials screen, key k)`);
   }
+  const provider = providers.find((candidate) => candidate.type === destination.destination_type);
+  const backup_mode = backupModeOf(values.history ?? '', provider);
+  let retention: RetentionPolicy;
+  try {
+    retention = parseRetentionText(values.retention ?? '');
+  } catch (error) {
+    if (!(error instanceof RetentionTextError)) throw error;
+    throw new FormValueError('retention', error.message);
+  }
   return {
     name: values.name.trim(),
     source_dirs: list(values.sources),
     ...destination,
     credential_id: credential?.id ?? null,
+    backup_mode,
+    retention,
     sync_options: {
       exclude_patterns: list(values.excludes),
       delete_extraneous: /^y/i.test(values.delete.trim()),
@@ -141,6 +198,9 @@ export function fieldOfError(code: string, message: string, providers: readonly 
   if (code === 'JOB_NAME_TAKEN') return 'name';
   if (code === 'SCHEDULE' || /schedule_type|cron_expression|"hour"|"minute"|day_of_week|day_of_month/.test(message)) return 'schedule';
   if (code === 'SOURCE_NAMES_CLASH') return 'sources';
+  if (code === 'SNAPSHOT_DRY_RUN') return 'dry_run';
+  if (code === 'BACKUP_MODE_UNSUPPORTED' || code === 'FILESYSTEM_NO_HARD_LINKS' || /backup_mode/.test(message)) return 'history';
+  if (code.startsWith('RETENTION') || /"?(retention|keep_\w+)"?/.test(message)) return 'retention';
   const beside = besideFields(providers).find((field) => message.includes(`"${field}"`));
   if (beside) return beside;
   const named: Array<[RegExp, string]> = [

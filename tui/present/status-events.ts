@@ -17,7 +17,7 @@ export interface LiveState {
 export interface StatusEffect {
   /** A line for the header (drive events), or null to leave it. */
   notice: string | null;
-  /** A job started or ended: the jobs table (and the runs) changed. */
+  /** A job started or ended, or its snapshots changed: the jobs table (and the runs) changed. */
   reloadJobs: boolean;
   /** A drive event: the drive list changed. */
   reloadDrives: boolean;
@@ -41,6 +41,10 @@ export function applyStatusMessage(state: LiveState, message: StatusMessage): St
     }
     case 'job_completed':
       state.live.delete(message.job_id);
+      return { notice: null, reloadJobs: true, reloadDrives: false };
+    case 'snapshot_created':
+    case 'snapshot_removed':
+      // The job's snapshot count and newest snapshot changed: the jobs carry them.
       return { notice: null, reloadJobs: true, reloadDrives: false };
     case 'drive_connected':
       state.driveStates.set(message.uuid, message.registered ? 'connected: backup starting' : 'connected');

@@ -13,6 +13,7 @@ import { headerText, jobTable } from '../present/dashboard.ts';
 import { drivesText } from '../present/drives.ts';
 import { plain, tagged, type Paint } from '../present/paint.ts';
 import { runsText } from '../present/runs.ts';
+import { historyLine } from '../present/snapshots.ts';
 import { applyStatusMessage, type LiveState } from '../present/status-events.ts';
 import type { Drive, Job, Provider, Run, StatusMessage } from '../wire.ts';
 import { showCredentials } from './credentials.ts';
@@ -20,6 +21,7 @@ import { editJob } from './job-form.ts';
 import { showLog } from './log-view.ts';
 import { restoreJob } from './restore-form.ts';
 import { editSettings } from './settings.ts';
+import { showSnapshots } from './snapshots.ts';
 import { manageTwoFactor } from './two-factor.ts';
 import { pairPhone } from './pairing.ts';
 
@@ -66,6 +68,8 @@ class Dashboard {
   private readonly loadDrives: () => Promise<void>;
   private readonly selectionSettled: Deferred;
   private socket: LiveSocket | null = null;
+  /** Screens opened over the dashboard that follow the status socket too (the snapshots screen). */
+  private readonly statusListeners = new Set<(message: StatusMessage) => void>();
 
   constructor(
     private readonly screen: blessed.Widgets.Screen,
@@ -158,6 +162,17 @@ class Dashboard {
       'two-factor': { handle: () => this.overlay(() => manageTwoFactor(this.screen, api)) },
       pair: { handle: () => this.overlay(() => pairPhone(this.screen, api)) },
       credentials: { handle: () => this.overlay(() => this.replacedBy(() => showCredentials(this.screen, api, this.color)).then(() => null)) },
+      snapshots: {
+        disabledReason: () => {
+          const job = this.selectedJob();
+          if (!job) return NO_JOB;
+          return job.backup_mode === 'snapshots' ? null : `${job.name} keeps a mirror, no history: edit it (e) and set History to snapshots`;
+        },
+        handle: () => {
+          const job = this.selectedJob()!;
+          this.overlay(() => this.replacedBy(() => showSnapshots(this.screen, api, job, this.color, (listener) => this.listen(listener))).then(() => null));
+        },
+      },
       help: { handle: () => this.showHelp() },
       quit: { handle: quit },
     };
@@ -255,7 +270,14 @@ class Dashboard {
 
   // ── what the daemon says ────────────────────────────────────────────────────────────────────
 
+  /** Hands the status socket's messages to `listener` too, until the returned function is called. */
+  private listen(listener: (message: StatusMessage) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
   private onStatus(message: StatusMessage): void {
+    for (const listener of this.statusListeners) listener(message);
     const effect = applyStatusMessage(this.liveState, message);
     if (effect.notice !== null) this.notice = effect.notice;
     this.animate();
@@ -337,10 +359,12 @@ class Dashboard {
     return this.jobs[Math.max(0, this.selectedRow() - 1)];
   }
 
-  /** The Runs box, or "loading…" while the selected job's runs are on their way. */
+  /** The Runs box (headed by the job's history for a snapshots job), or "loading…" while the selected job's runs are on their way. */
   private drawRuns(): void {
-    if (this.runsJobId !== (this.selectedJob()?.id ?? null)) this.runsBox.setContent('loading…');
-    else this.runsBox.setContent(runsText(this.runs, this.paint));
+    const job = this.selectedJob();
+    const history = job ? historyLine(job) : '';
+    const runs = this.runsJobId !== (job?.id ?? null) ? 'loading…' : runsText(this.runs, this.paint);
+    this.runsBox.setContent(history === '' ? runs : `${history}  (h: history)\n${runs}`);
   }
 
   private draw(): void {

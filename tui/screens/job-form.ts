@@ -1,7 +1,8 @@
 /** Creating or editing a job through the form; the destination's address and fields come from GET /providers. */
 import type blessed from 'blessed';
 import { ApiError, type TuiApi } from '../api.ts';
-import { destinationHelp, fieldOfError, FormValueError, formValuesOf, jobBodyOf, jobFormFields, type FormJob } from '../present/job-form.ts';
+import { backupScheduleOf, destinationHelp, fieldOfError, FormValueError, formValuesOf, historyHelp, jobBodyOf, jobFormFields, type FormJob } from '../present/job-form.ts';
+import { RETENTION_HELP } from '../present/retention.ts';
 import { parseScheduleText } from '../present/schedule-text.ts';
 import { runForm } from './form.ts';
 
@@ -10,13 +11,13 @@ export async function editJob(screen: blessed.Widgets.Screen, api: TuiApi, job: 
   // Asked once when the form opens; without the providers no address can be read, so that error shows.
   const [providers, credentials] = await Promise.all([api.providers(), api.credentials().catch(() => [])]);
   const values = formValuesOf(job, providers, credentials);
-  const help = destinationHelp(providers);
+  const help: Record<string, string> = { destination: destinationHelp(providers), history: historyHelp(providers), retention: RETENTION_HELP };
   let saved: FormJob | null = job;
   return runForm(
     screen,
     {
       title: job ? `Edit ${job.name}` : 'New job',
-      fields: jobFormFields(providers).map((field) => ({ key: field.key, label: field.label, value: values[field.key], ...(field.key === 'destination' ? { help } : {}) })),
+      fields: jobFormFields(providers).map((field) => ({ key: field.key, label: field.label, value: values[field.key], ...(help[field.key] ? { help: help[field.key] } : {}) })),
       async submit(entered) {
         let body;
         try {
@@ -29,7 +30,7 @@ export async function editJob(screen: blessed.Widgets.Screen, api: TuiApi, job: 
         const answer = saved ? await api.updateJob(saved.id, body) : await api.createJob(body);
         saved = answer;
         const schedule = parseScheduleText(entered.schedule);
-        const existing = answer.schedules?.[0];
+        const existing = backupScheduleOf(answer.schedules);
         if (schedule && existing) await api.updateSchedule(existing.id, schedule);
         else if (schedule) await api.createSchedule(answer.id, schedule);
         else if (existing && entered.schedule.trim() === '') await api.deleteSchedule(existing.id);

@@ -159,6 +159,8 @@ const NOT_YET_DESCRIBED = [
   'POST /api/jobs/{id}/retention/preview',
   'POST /api/notifications/channels',
   'POST /api/notifications/channels/{id}/test',
+  'POST /api/pairing',
+  'POST /api/pairing/claim',
   'POST /api/providers/test',
   'POST /api/system/mkdir',
   'POST /api/system/mount',

@@ -101,8 +101,7 @@ addresses('lines no provider takes are refused, saying what a valid one looks li
 });
 
 addresses('an address of a type the daemon cannot run here is refused with its reason', async () => {
-  // The daemon's own answer without rclone on its PATH.
-  // HTTPS off: making its certificate needs openssl, which is not on that PATH either.
+  // The daemon's own answer without rclone on its PATH (nor openssl, so HTTPS, which needs it for its certificate, is off).
   const daemon = await spawnDaemonProcess(tempDir(), { PATH: '/nonexistent', CAIRN_TLS: 'false' });
   try {
     const providers = await providersOf(daemon.url);

@@ -27,6 +27,7 @@ function run(id: number, overrides: Partial<Run> = {}): Run {
     bytes_transferred: 2048,
     files_deleted: 0,
     error_message: null,
+    verify: null,
     ...overrides,
   };
 }
@@ -45,6 +46,10 @@ const job: Job = {
   updated_at: '2026-01-01T00:00:00Z',
   last_run: { id: 4, status: 'failed', started_at: '2026-01-05T10:00:00Z', completed_at: '2026-01-05T11:00:00Z' },
   schedules: [],
+  backup_mode: 'mirror',
+  retention: { keep_last: 0, keep_hourly: 0, keep_daily: 0, keep_weekly: 0, keep_monthly: 0, keep_yearly: 0, keep_within: null, keep_within_hourly: null, keep_within_daily: null, keep_within_weekly: null, keep_within_monthly: null, keep_within_yearly: null, keep_tags: [] },
+  snapshot_count: null,
+  latest_snapshot_at: null,
 };
 
 const drive = (overrides: Partial<Drive> = {}): Drive => ({

@@ -67,7 +67,7 @@ test('log lines filter by level and search, and braces in file names are not tak
 test('the job form round-trips a job and points API errors at their field', () => {
   const previous = { ...job, destination_config: { ...job.destination_config, auto_mount: true, auto_unmount: true }, schedules: [] };
   const values = formValuesOf(previous, PROVIDERS);
-  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', destination: '/mnt/usb', credential: '', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y', bandwidth: '', dry_run: 'n', verbosity: 'normal', schedule: '' });
+  assert.equal(values, { name: 'Photos', sources: '/home/me/photos, /home/me/videos', destination: '/mnt/usb', credential: '', backup_subdir: 'cairn', usb_uuid: '1234-ABCD', excludes: '*.tmp, .cache', delete: 'y', bandwidth: '', dry_run: 'n', verbosity: 'normal', schedule: '', history: 'mirror', retention: '' });
   const body = jobBodyOf(values, PROVIDERS, [], previous) as any;
   assert.equal(body.source_dirs, job.source_dirs);
   assert.equal(body.destination_type, 'local');
@@ -85,7 +85,7 @@ test('the job form round-trips a job and points API errors at their field', () =
 });
 
 test('the job form\'s fields come from the providers: the fields set beside an address follow the credential', () => {
-  assert.equal(jobFormFields(PROVIDERS).map((field) => field.label), ['Name', 'Sources', 'Destination', 'Credential', 'Backup subdir', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'Schedule']);
+  assert.equal(jobFormFields(PROVIDERS).map((field) => field.label), ['Name', 'Sources', 'Destination', 'Credential', 'Backup subdir', 'USB UUID', 'Excludes', 'Mirror (y/n)', 'Limit KiB/s', 'Dry run (y/n)', 'Log detail', 'History', 'Keep', 'Schedule']);
   const help = destinationHelp(PROVIDERS.map((provider) => (provider.type === 'onedrive' ? { ...provider, available: false, reason: 'rclone is not installed' } : provider)));
   assert.match(help, /^Local \/ USB\s+\/mnt\/backup$/m);
   assert.match(help, /^rclone remote\s+rclone:\/\/b2\/my-bucket/m);
