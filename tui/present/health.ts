@@ -3,13 +3,14 @@
  * free-space gauges for drives and destinations. Pure, no blessed.
  */
 import type { DashboardDrive, DashboardJob, DestinationSpace, Drive } from '../wire.ts';
-import { fit, formatBytes, progressBar } from './format.ts';
+import { formatBytes, progressBar } from './format.ts';
 import { plain, type Paint } from './paint.ts';
 
 /** Used space from this fraction on is yellow, and red from the second: the alert rule's default is 90 %. */
 const WARN_USED = 0.75;
 const FULL_USED = 0.9;
-const GAUGE_WIDTH = 10;
+/** Cells of the bar: with the text it fits the dashboard's Drives box on an 80-column terminal. */
+const GAUGE_WIDTH = 8;
 
 /**
  * The badge a job's status cell carries: "FAILING" (with "×N" from the second failure in a row) in
@@ -36,14 +37,14 @@ export function withBadges(table: readonly string[][], jobs: ReadonlyArray<{ id:
 }
 
 /**
- * A free-space gauge: "███████░░░ 70% used · 3.0 GB free of 10 GB", yellow from 75 % used and red from
+ * A free-space gauge: "██████░░ 70% full · 3.0 GB free", yellow from 75 % used and red from
  * 90 %; "space unknown" when the free bytes are unknown, and just "3.0 GB free" without a total.
  */
 export function spaceGauge(freeBytes: number | null, totalBytes: number | null, paint: Paint = plain): string {
   if (freeBytes === null) return 'space unknown';
   if (totalBytes === null || totalBytes <= 0) return `${formatBytes(freeBytes)} free`;
   const used = Math.min(1, Math.max(0, (totalBytes - freeBytes) / totalBytes));
-  const text = `${progressBar(used, GAUGE_WIDTH)} ${Math.round(used * 100)}% used · ${formatBytes(freeBytes)} free of ${formatBytes(totalBytes)}`;
+  const text = `${progressBar(used, GAUGE_WIDTH)} ${Math.round(used * 100)}% full · ${formatBytes(freeBytes)} free`;
   return used >= FULL_USED ? paint(text, 'red') : used >= WARN_USED ? paint(text, 'yellow') : text;
 }
 
@@ -55,11 +56,12 @@ export function driveGauge(drive: Pick<Drive, 'uuid'>, dashboardDrives: readonly
 }
 
 /**
- * The destinations' space, one line per job whose destination's protocol can tell ("Photos ███░ …");
- * jobs whose space is unknown (S3, a drive not plugged in) are left out rather than listed as unknown.
+ * The destinations' space: per job whose destination's protocol can tell, its name, then its gauge
+ * indented below (as drives show); jobs whose space is unknown (S3, a drive not plugged in) are left
+ * out rather than listed as unknown.
  */
-export function destinationGauges(jobs: readonly DashboardJob[], paint: Paint = plain, nameWidth = 12): string[] {
+export function destinationGauges(jobs: readonly DashboardJob[], paint: Paint = plain): string[] {
   return jobs
     .filter((job): job is DashboardJob & { destination_space: DestinationSpace } => job.destination_space !== null && job.destination_space.free_bytes !== null)
-    .map((job) => `${fit(job.name, nameWidth)} ${spaceGauge(job.destination_space.free_bytes, job.destination_space.total_bytes, paint)}`);
+    .flatMap((job) => [job.name, `  ${spaceGauge(job.destination_space.free_bytes, job.destination_space.total_bytes, paint)}`]);
 }

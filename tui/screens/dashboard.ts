@@ -8,14 +8,17 @@
 import blessed from 'blessed';
 import { ApiError, type LiveSocket, type TuiApi } from '../api.ts';
 import { bindKeys, footerFor, helpText, type ActionHandler, type ActionHandlers, type DashboardAction } from '../keys.ts';
-import { debounced, retrying, singleFlight, type Deferred, type Retrying } from '../pacing.ts';
+import { debounced, retrying, singleFlight, throttled, type Deferred, type Retrying } from '../pacing.ts';
 import { headerText, jobTable } from '../present/dashboard.ts';
 import { drivesText } from '../present/drives.ts';
+import { destinationGauges, driveGauge, withBadges } from '../present/health.ts';
 import { plain, tagged, type Paint } from '../present/paint.ts';
 import { runsText } from '../present/runs.ts';
 import { applyStatusMessage, type LiveState } from '../present/status-events.ts';
-import type { Drive, Job, Provider, Run, StatusMessage } from '../wire.ts';
+import type { Dashboard as Health, Drive, Job, Provider, Run, StatusMessage } from '../wire.ts';
+import { showChannels } from './channels.ts';
 import { showCredentials } from './credentials.ts';
+import { showHistory } from './history.ts';
 import { editJob } from './job-form.ts';
 import { showLog } from './log-view.ts';
 import { restoreJob } from './restore-form.ts';
@@ -29,6 +32,9 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
 
 /** The reason a job action gives when no job is selected (an empty table). */
 const NO_JOB = 'no job selected';
+
+/** The dashboard call (job states, space) at most this often, however many runs start and end. */
+const HEALTH_EVERY_MS = 3000;
 
 /** Work done after the key press that asked for it is handled, so the key does not land in what it opens. */
 const afterThisKey = () => new Promise((resolve) => setImmediate(resolve));
@@ -48,6 +54,8 @@ class Dashboard {
   /** Which job `runs` belongs to: the selection can move while a refresh is on its way. */
   private runsJobId: number | null = null;
   private drives: Drive[] = [];
+  /** GET /dashboard's answer: badges for the jobs, space for drives and destinations; null until it comes. */
+  private health: Health | null = null;
   private readonly liveState: LiveState = { live: new Map(), driveStates: new Map() };
   private connected = false;
   /** Moves the activity bars of running jobs on each redraw. */
@@ -63,6 +71,7 @@ class Dashboard {
   private readonly loadRuns: () => Promise<void>;
   private readonly loadJobs: Retrying;
   private readonly loadDrives: () => Promise<void>;
+  private readonly loadHealth: Deferred;
   private readonly selectionSettled: Deferred;
   private socket: LiveSocket | null = null;
 
@@ -103,6 +112,17 @@ class Dashboard {
       this.drives = await api.drives().catch(() => this.drives);
       this.draw();
     });
+    // Asked with the jobs (on events, actions and keys), throttled: a burst of runs ending costs one call per interval.
+    const fetchHealth = singleFlight(async () => {
+      try {
+        this.health = await api.dashboard();
+      } catch {
+        // Badges and gauges are extras: the table and drives stand without them until the next ask.
+        return;
+      }
+      this.draw();
+    });
+    this.loadHealth = throttled(() => void fetchHealth(), HEALTH_EVERY_MS);
     // Holding ↓ over twenty jobs asks for the runs of the one it stops on, not of every one passed.
     this.selectionSettled = debounced(() => {
       if (this.selectedJob()?.id !== this.runsJobId) void this.loadRuns();
@@ -134,6 +154,7 @@ class Dashboard {
     this.socket.close();
     this.loadJobs.stop();
     this.selectionSettled.cancel();
+    this.loadHealth.cancel();
     if (this.activityTimer !== null) clearInterval(this.activityTimer);
   }
 
@@ -156,6 +177,8 @@ class Dashboard {
       settings: { handle: () => this.overlay(async () => ((await editSettings(this.screen, api, this.color)) ? 'settings saved' : null)) },
       'two-factor': { handle: () => this.overlay(() => manageTwoFactor(this.screen, api)) },
       credentials: { handle: () => this.overlay(() => this.replacedBy(() => showCredentials(this.screen, api, this.color)).then(() => null)) },
+      'run-history': { handle: () => this.overlay(() => this.replacedBy(() => showHistory(this.screen, api, this.color)).then(() => null)) },
+      alerts: { handle: () => this.overlay(() => this.replacedBy(() => showChannels(this.screen, api, this.color)).then(() => null)) },
       help: { handle: () => this.showHelp() },
       quit: { handle: quit },
     };
@@ -247,7 +270,7 @@ class Dashboard {
   }
 
   private showHelp(): void {
-    const help = blessed.message({ parent: this.screen, top: 'center', left: 'center', width: 70, height: 16, border: 'line', label: ' Keys ' });
+    const help = blessed.message({ parent: this.screen, top: 'center', left: 'center', width: 70, height: '90%', border: 'line', label: ' Keys ' });
     help.display(helpText(), 0, () => this.table.focus());
   }
 
@@ -288,6 +311,7 @@ class Dashboard {
     // The daemon answers (F5 after an outage): the status socket need not sit out its backoff.
     if (!this.connected) this.socket?.retryNow();
     this.draw();
+    this.loadHealth();
     await this.loadRuns();
   }
 
@@ -341,11 +365,19 @@ class Dashboard {
     else this.runsBox.setContent(runsText(this.runs, this.paint));
   }
 
+  /** Drives with their free-space gauges, then the destinations whose space is known. */
+  private drivesContent(): string {
+    const health = this.health;
+    const drives = drivesText(this.drives, this.liveState.driveStates, this.paint, (drive) => (health ? driveGauge(drive, health.drives, this.paint) : null));
+    const destinations = health ? destinationGauges(health.jobs, this.paint) : [];
+    return destinations.length > 0 ? `${drives}\n\nDestinations\n${destinations.join('\n')}` : drives;
+  }
+
   private draw(): void {
     this.header.setContent(headerText(this.api.baseUrl, this.connected, this.notice, this.paint));
     const selected = this.selectedRow();
     this.tick += 1;
-    const table = jobTable(this.jobs, this.liveState.live, this.providers ?? [], this.paint, Date.now(), this.tick);
+    const table = withBadges(jobTable(this.jobs, this.liveState.live, this.providers ?? [], this.paint, Date.now(), this.tick), this.jobs, this.health?.jobs ?? [], this.paint);
     this.drawing = true;
     try {
       this.table.setData(table);
@@ -354,7 +386,7 @@ class Dashboard {
       this.drawing = false;
     }
     this.drawRuns();
-    this.drivesBox.setContent(drivesText(this.drives, this.liveState.driveStates, this.paint));
+    this.drivesBox.setContent(this.drivesContent());
     this.screen.render();
   }
 }

@@ -5,6 +5,7 @@ import { alertLines, channelConfigOf, channelFieldOfError, channelFormFields, ch
 import { drivesText } from '../../../tui/present/drives.ts';
 import { destinationGauges, driveGauge, spaceGauge, stateBadge, withBadges } from '../../../tui/present/health.ts';
 import { columnChart, historyChartText, historyRunLine, nextStatusFilter, runsPageText, seriesCharts, seriesTotals } from '../../../tui/present/history.ts';
+import { KEYS, type Screen } from '../../../tui/keys.ts';
 import { tagged } from '../../../tui/present/paint.ts';
 import type { AlertRecord, Channel, ChannelKind, DashboardDrive, DashboardJob, Run, SeriesDay } from '../../../tui/wire.ts';
 
@@ -62,14 +63,15 @@ test('badges land in the status cell of the right job row; the header and unknow
 
 // ── gauges ────────────────────────────────────────────────────────────────────────────────────
 
-test('a gauge shows used space as a bar, the percentage, and what is free of the total', () => {
-  assert.is(spaceGauge(7 * GB, 10 * GB), '███░░░░░░░ 30% used · 7.0 GB free of 10 GB');
-  assert.is(spaceGauge(0, 10 * GB), '██████████ 100% used · 0 B free of 10 GB');
+test('a gauge shows used space as a bar and a percentage, then what is free', () => {
+  assert.is(spaceGauge(7 * GB, 10 * GB), '██░░░░░░ 30% full · 7.0 GB free');
+  assert.is(spaceGauge(0, 10 * GB), '████████ 100% full · 0 B free');
+  assert.is(spaceGauge(20 * GB, 10 * GB), '░░░░░░░░ 0% full · 20 GB free', 'a reading that does not add up stays in range');
 });
 
 test('a gauge turns yellow from 75 % used and red from 90 %', () => {
-  assert.match(spaceGauge(2 * GB, 10 * GB, tagged), /^\{yellow-fg\}.*80% used/);
-  assert.match(spaceGauge(0.5 * GB, 10 * GB, tagged), /^\{red-fg\}.*95% used/);
+  assert.match(spaceGauge(2 * GB, 10 * GB, tagged), /^\{yellow-fg\}.*80% full/);
+  assert.match(spaceGauge(0.5 * GB, 10 * GB, tagged), /^\{red-fg\}.*95% full/);
   assert.not.match(spaceGauge(5 * GB, 10 * GB, tagged), /-fg\}/);
 });
 
@@ -83,20 +85,20 @@ test('a drive gets its gauge from the dashboard while mounted, and none otherwis
     { name: 'sdb1', device: '/dev/sdb1', label: 'BACKUP', uuid: 'U1', fstype: 'ext4', size: '10G', size_bytes: 10 * GB, mountpoint: '/mnt/b', free_bytes: 1 * GB, filesystem_bytes: 10 * GB },
     { name: 'sdc1', device: '/dev/sdc1', label: 'AWAY', uuid: 'U2', fstype: 'ext4', size: '10G', size_bytes: 10 * GB, mountpoint: null, free_bytes: null, filesystem_bytes: null },
   ];
-  assert.is(driveGauge({ uuid: 'U1' }, drives), '█████████░ 90% used · 1.0 GB free of 10 GB');
+  assert.is(driveGauge({ uuid: 'U1' }, drives), '███████░ 90% full · 1.0 GB free');
   assert.is(driveGauge({ uuid: 'U2' }, drives), null);
   assert.is(driveGauge({ uuid: 'U3' }, drives), null);
   const text = drivesText(drives, new Map(), undefined, (drive) => driveGauge(drive, drives));
-  assert.equal(text.split('\n'), ['BACKUP 10G mounted /mnt/b', '  █████████░ 90% used · 1.0 GB free of 10 GB', 'AWAY 10G not mounted']);
+  assert.equal(text.split('\n'), ['BACKUP 10G mounted /mnt/b', '  ███████░ 90% full · 1.0 GB free', 'AWAY 10G not mounted']);
 });
 
-test('destinations whose space is known get a gauge line each; unknown ones are left out', () => {
+test('destinations whose space is known get their name and a gauge line; unknown ones are left out', () => {
   const jobs = [
     dashboardJob({ name: 'Photos', destination_space: { free_bytes: 5 * GB, total_bytes: 10 * GB, checked_at: null } }),
     dashboardJob({ job_id: 2, name: 'Cloud', destination_space: { free_bytes: null, total_bytes: null, checked_at: null } }),
     dashboardJob({ job_id: 3, name: 'Never' }),
   ];
-  assert.equal(destinationGauges(jobs, undefined, 8), ['Photos   █████░░░░░ 50% used · 5.0 GB free of 10 GB']);
+  assert.equal(destinationGauges(jobs), ['Photos', '  ████░░░░ 50% full · 5.0 GB free']);
 });
 
 // ── history charts ────────────────────────────────────────────────────────────────────────────
@@ -280,6 +282,22 @@ test('the alert history shows when, what, for which job, to which channel and th
   assert.is(sent, '3h ago   failure       Photos         → Phone          ok 200');
   assert.is(refused, '{red-fg}3h ago   failure       Photos         → Phone          FAILED 500 boom{/red-fg}');
   assert.match(test, /^just now test {10}— {14}→ Phone/, "a test has no job");
+});
+
+// ── keys ──────────────────────────────────────────────────────────────────────────────────────
+
+test('no key does two things on one screen (the history and channels screens’ keys included)', () => {
+  const screens = new Set(KEYS.flatMap((key) => key.screens));
+  for (const screen of screens as Set<Screen>) {
+    const seen = new Map<string, string>();
+    for (const entry of KEYS.filter((key) => key.screens.includes(screen))) {
+      for (const name of entry.keys) {
+        assert.is(seen.get(name), undefined, `on ${screen}, ${name} is both ${seen.get(name)} and ${entry.action}`);
+        seen.set(name, entry.action);
+      }
+    }
+  }
+  assert.ok(screens.has('history') && screens.has('channels'));
 });
 
 test.run();
