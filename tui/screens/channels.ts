@@ -27,15 +27,17 @@ export async function showChannels(screen: blessed.Widgets.Screen, api: TuiApi, 
   let notice = '';
 
   const list = blessed.list({ parent: screen, top: 0, left: 0, width: '100%', height: '40%', border: 'line', label: ' Notification channels ', keys: true, vi: true, mouse: true, tags: true, style: color ? { selected: { bg: 'blue' } } : { selected: { inverse: true } } });
-  const history = blessed.box({ parent: screen, top: '40%', left: 0, width: '100%', height: '60%-1', border: 'line', label: ' Alerts sent ', tags: true, scrollable: true });
-  const footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true });
+  const history = blessed.box({ parent: screen, top: '40%', left: 0, width: '100%', height: '60%-3', border: 'line', label: ' Alerts sent ', tags: true, scrollable: true });
+  // A line of its own: a service's answer to a test is what the owner came for, so it is not cut short by the keys.
+  const noticeLine = blessed.box({ parent: screen, bottom: 1, left: 0, width: '100%', height: 2, tags: true });
+  const footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, content: footerFor('channels') });
 
   const selected = (): Channel | undefined => channels[(list as unknown as { selected: number }).selected ?? 0];
   const draw = () => {
     list.setItems((channels.length > 0 ? channelLines(channels).map((line) => blessed.escape(line)) : [`no channels yet: ${keysOf('new-channel')[0]} adds one`]) as never);
     history.setLabel(` Alerts sent · ${alerts.length} of ${alertTotal} `);
     history.setContent(alerts.length > 0 ? alertLines(alerts.map((alert) => ({ ...alert, detail: escapeTags(alert.detail), job_name: alert.job_name && escapeTags(alert.job_name), channel_name: escapeTags(alert.channel_name) })), paint).join('\n') : 'no alerts sent yet');
-    footer.setContent(`${blessed.escape(footerFor('channels'))}${notice ? `  · ${notice}` : ''}`);
+    noticeLine.setContent(notice);
     screen.render();
   };
   const errorText = (error: unknown) => paint(escapeTags(error instanceof ApiError ? error.message : String(error)), 'red');
@@ -122,7 +124,9 @@ export async function showChannels(screen: blessed.Widgets.Screen, api: TuiApi, 
           notice = `sending a test to ${escapeTags(channel.name)}…`;
           draw();
           later(async () => {
-            notice = testAnswerText(escapeTags(channel.name), await api.testChannel(channel.id), paint);
+            const answer = await api.testChannel(channel.id);
+            // The service's words may hold braces, which blessed would read as markup.
+            notice = testAnswerText(escapeTags(channel.name), { ...answer, detail: escapeTags(answer.detail) }, paint);
           });
         },
       ],
@@ -153,5 +157,5 @@ export async function showChannels(screen: blessed.Widgets.Screen, api: TuiApi, 
     ];
     for (const [action, handler] of bindings) list.key(keysOf(action), handler);
   });
-  for (const element of [list, history, footer]) element.destroy();
+  for (const element of [list, history, noticeLine, footer]) element.destroy();
 }
