@@ -71,7 +71,8 @@ class Dashboard {
   private readonly loadRuns: () => Promise<void>;
   private readonly loadJobs: Retrying;
   private readonly loadDrives: () => Promise<void>;
-  private readonly loadHealth: Deferred;
+  private readonly fetchHealth: () => Promise<void>;
+  private readonly throttledHealth: Deferred;
   private readonly selectionSettled: Deferred;
   private socket: LiveSocket | null = null;
 
@@ -112,8 +113,8 @@ class Dashboard {
       this.drives = await api.drives().catch(() => this.drives);
       this.draw();
     });
-    // Asked with the jobs (on events, actions and keys), throttled: a burst of runs ending costs one call per interval.
-    const fetchHealth = singleFlight(async () => {
+    // Asked with the jobs (on events, actions and keys); see loadHealth for the pace.
+    this.fetchHealth = singleFlight(async () => {
       try {
         this.health = await api.dashboard();
       } catch {
@@ -122,7 +123,7 @@ class Dashboard {
       }
       this.draw();
     });
-    this.loadHealth = throttled(() => void fetchHealth(), HEALTH_EVERY_MS);
+    this.throttledHealth = throttled(() => void this.fetchHealth(), HEALTH_EVERY_MS);
     // Holding ↓ over twenty jobs asks for the runs of the one it stops on, not of every one passed.
     this.selectionSettled = debounced(() => {
       if (this.selectedJob()?.id !== this.runsJobId) void this.loadRuns();
@@ -154,7 +155,7 @@ class Dashboard {
     this.socket.close();
     this.loadJobs.stop();
     this.selectionSettled.cancel();
-    this.loadHealth.cancel();
+    this.throttledHealth.cancel();
     if (this.activityTimer !== null) clearInterval(this.activityTimer);
   }
 
@@ -292,6 +293,19 @@ class Dashboard {
     // Back after a restart: what changed meanwhile came with no events.
     if (connected) void this.refresh();
     this.draw();
+  }
+
+  /**
+   * The dashboard call (badges, space). While runs are live, at most once per HEALTH_EVERY_MS, so many
+   * runs starting and ending cost one call per interval; at rest, at once (a single flight), so a key
+   * or the arrival leaves no call pending that would fire later by itself.
+   */
+  private loadHealth(): void {
+    if (this.liveState.live.size > 0) this.throttledHealth();
+    else {
+      this.throttledHealth.cancel();
+      void this.fetchHealth();
+    }
   }
 
   /** Everything, for the refresh key and a reconnect. */
