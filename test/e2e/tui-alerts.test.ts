@@ -90,6 +90,11 @@ alerts('a failing job is badged, the history charts the days and opens an older 
   act(context, 'close-screen');
   await shows(context, /Camera .*FAILING ×2/);
 
+  // The form sends typed text as the JSON type each field's kind names.
+  const email = (await context.api.get('/api/notifications/kinds')).body.find((kind: any) => kind.kind === 'email');
+  assert.equal(Object.fromEntries(email.fields.map((field: any) => [field.name, field.type])), {
+    host: 'text', port: 'number', security: 'text', allow_invalid_certificate: 'boolean', username: 'text', password: 'text', from: 'text', to: 'list',
+  });
   act(context, 'alerts');
   await shows(context, 'no channels yet');
   act(context, 'new-channel');

@@ -47,8 +47,9 @@ export function seriesCharts(series: readonly SeriesDay[], height = 3): SeriesCh
 }
 
 /**
- * The charts as text, side by side when `width` allows (else one under another), each under its title
- * and above a date axis ("11-06 … 12-05"); "no runs in 30 days" over an empty series.
+ * The charts as text, side by side, each under its title and above a date axis ("11-06 … 12-05"): as
+ * many as fit in `width`, in the order runs, failures, bytes (at 80 columns the bytes chart gives way;
+ * the totals line still says them), at least the first; "no history yet" over an empty series.
  */
 export function historyChartText(series: readonly SeriesDay[], width: number, height = 3, paint: Paint = plain): string {
   if (series.length === 0) return 'no history yet';
@@ -61,11 +62,9 @@ export function historyChartText(series: readonly SeriesDay[], width: number, he
     return [chart.title, ...chart.lines.map(colour), axis];
   });
   const pad = (line: string, raw: string) => line + ' '.repeat(Math.max(0, blockWidth - raw.length));
-  if (blockWidth * blocks.length <= width) {
-    const raws = charts.map((chart) => [chart.title, ...chart.lines, axis]);
-    return blocks[0].map((_, row) => blocks.map((block, index) => pad(block[row], raws[index][row])).join('').trimEnd()).join('\n');
-  }
-  return blocks.map((block) => block.join('\n')).join('\n');
+  const shown = blocks.slice(0, Math.max(1, Math.floor(width / blockWidth)));
+  const raws = charts.map((chart) => [chart.title, ...chart.lines, axis]);
+  return shown[0].map((_, row) => shown.map((block, index) => pad(block[row], raws[index][row])).join('').trimEnd()).join('\n');
 }
 
 /** The 30 days' totals in one line: "30 days: 43 runs, 2 failed, 82 MB". */

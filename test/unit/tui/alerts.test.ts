@@ -128,13 +128,16 @@ test('the series charts are one column per day, titled with their largest day', 
   assert.is(charts[1].lines[0].at(-1), '█', 'today has the top failure count');
 });
 
-test('the charts sit side by side when the screen is wide, one under another when not, over a date axis', () => {
+test('the charts sit side by side over a date axis, as many as the width takes', () => {
   const wide = historyChartText(series, 120).split('\n');
   assert.is(wide.length, 5);
   assert.match(wide[0], /runs\/day \(top 4\)\s+failures\/day \(top 1\)\s+bytes\/day/);
   assert.match(wide[4], /^11-06\s+12-05\s+11-06/);
-  const narrow = historyChartText(series, 60).split('\n');
-  assert.is(narrow.length, 15);
+  const narrow = historyChartText(series, 76).split('\n');
+  assert.is(narrow.length, 5, 'the charts keep their height');
+  assert.match(narrow[0], /runs\/day \(top 4\)\s+failures\/day \(top 1\)$/, 'at 80 columns: runs and failures');
+  assert.ok(narrow.every((line) => line.length <= 76));
+  assert.match(historyChartText(series, 20), /^runs\/day/, 'at least the runs chart');
   assert.is(historyChartText([], 80), 'no history yet');
   assert.match(historyChartText(series, 120, 3, tagged), /\{red-fg\}/, 'failures in red');
 });
