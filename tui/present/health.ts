@@ -9,8 +9,8 @@ import { plain, type Paint } from './paint.ts';
 /** Used space from this fraction on is yellow, and red from the second: the alert rule's default is 90 %. */
 const WARN_USED = 0.75;
 const FULL_USED = 0.9;
-/** Cells of the bar: with the text it fits the dashboard's Drives box on an 80-column terminal. */
-const GAUGE_WIDTH = 8;
+/** Cells of the bar: with the text it fits the dashboard's Drives box (30 columns inside on an 80-column terminal). */
+const GAUGE_WIDTH = 6;
 
 /**
  * The badge a job's status cell carries: "FAILING" (with "×N" from the second failure in a row) in
@@ -37,14 +37,14 @@ export function withBadges(table: readonly string[][], jobs: ReadonlyArray<{ id:
 }
 
 /**
- * A free-space gauge: "██████░░ 70% full · 3.0 GB free", yellow from 75 % used and red from
+ * A free-space gauge: how full as a bar and a percentage, then what is free ("████░░ 70% · 3.0 GB free"), yellow from 75 % used and red from
  * 90 %; "space unknown" when the free bytes are unknown, and just "3.0 GB free" without a total.
  */
 export function spaceGauge(freeBytes: number | null, totalBytes: number | null, paint: Paint = plain): string {
   if (freeBytes === null) return 'space unknown';
   if (totalBytes === null || totalBytes <= 0) return `${formatBytes(freeBytes)} free`;
   const used = Math.min(1, Math.max(0, (totalBytes - freeBytes) / totalBytes));
-  const text = `${progressBar(used, GAUGE_WIDTH)} ${Math.round(used * 100)}% full · ${formatBytes(freeBytes)} free`;
+  const text = `${progressBar(used, GAUGE_WIDTH)} ${Math.round(used * 100)}% · ${formatBytes(freeBytes)} free`;
   return used >= FULL_USED ? paint(text, 'red') : used >= WARN_USED ? paint(text, 'yellow') : text;
 }
 

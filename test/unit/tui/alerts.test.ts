@@ -63,15 +63,16 @@ test('badges land in the status cell of the right job row; the header and unknow
 
 // ── gauges ────────────────────────────────────────────────────────────────────────────────────
 
-test('a gauge shows used space as a bar and a percentage, then what is free', () => {
-  assert.is(spaceGauge(7 * GB, 10 * GB), '██░░░░░░ 30% full · 7.0 GB free');
-  assert.is(spaceGauge(0, 10 * GB), '████████ 100% full · 0 B free');
-  assert.is(spaceGauge(20 * GB, 10 * GB), '░░░░░░░░ 0% full · 20 GB free', 'a reading that does not add up stays in range');
+test('a gauge shows how full as a bar and a percentage, then what is free, in 28 columns at most', () => {
+  assert.ok(spaceGauge(1023 * GB, 1024 * GB).length <= 26, 'with the indent, it fits the Drives box at 80 columns');
+  assert.is(spaceGauge(7 * GB, 10 * GB), '██░░░░ 30% · 7.0 GB free');
+  assert.is(spaceGauge(0, 10 * GB), '██████ 100% · 0 B free');
+  assert.is(spaceGauge(20 * GB, 10 * GB), '░░░░░░ 0% · 20 GB free', 'a reading that does not add up stays in range');
 });
 
 test('a gauge turns yellow from 75 % used and red from 90 %', () => {
-  assert.match(spaceGauge(2 * GB, 10 * GB, tagged), /^\{yellow-fg\}.*80% full/);
-  assert.match(spaceGauge(0.5 * GB, 10 * GB, tagged), /^\{red-fg\}.*95% full/);
+  assert.match(spaceGauge(2 * GB, 10 * GB, tagged), /^\{yellow-fg\}.*80% ·/);
+  assert.match(spaceGauge(0.5 * GB, 10 * GB, tagged), /^\{red-fg\}.*95% ·/);
   assert.not.match(spaceGauge(5 * GB, 10 * GB, tagged), /-fg\}/);
 });
 
@@ -85,11 +86,11 @@ test('a drive gets its gauge from the dashboard while mounted, and none otherwis
     { name: 'sdb1', device: '/dev/sdb1', label: 'BACKUP', uuid: 'U1', fstype: 'ext4', size: '10G', size_bytes: 10 * GB, mountpoint: '/mnt/b', free_bytes: 1 * GB, filesystem_bytes: 10 * GB },
     { name: 'sdc1', device: '/dev/sdc1', label: 'AWAY', uuid: 'U2', fstype: 'ext4', size: '10G', size_bytes: 10 * GB, mountpoint: null, free_bytes: null, filesystem_bytes: null },
   ];
-  assert.is(driveGauge({ uuid: 'U1' }, drives), '███████░ 90% full · 1.0 GB free');
+  assert.is(driveGauge({ uuid: 'U1' }, drives), '█████░ 90% · 1.0 GB free');
   assert.is(driveGauge({ uuid: 'U2' }, drives), null);
   assert.is(driveGauge({ uuid: 'U3' }, drives), null);
   const text = drivesText(drives, new Map(), undefined, (drive) => driveGauge(drive, drives));
-  assert.equal(text.split('\n'), ['BACKUP 10G mounted /mnt/b', '  ███████░ 90% full · 1.0 GB free', 'AWAY 10G not mounted']);
+  assert.equal(text.split('\n'), ['BACKUP 10G mounted /mnt/b', '  █████░ 90% · 1.0 GB free', 'AWAY 10G not mounted']);
 });
 
 test('destinations whose space is known get their name and a gauge line; unknown ones are left out', () => {
@@ -98,7 +99,7 @@ test('destinations whose space is known get their name and a gauge line; unknown
     dashboardJob({ job_id: 2, name: 'Cloud', destination_space: { free_bytes: null, total_bytes: null, checked_at: null } }),
     dashboardJob({ job_id: 3, name: 'Never' }),
   ];
-  assert.equal(destinationGauges(jobs), ['Photos', '  ████░░░░ 50% full · 5.0 GB free']);
+  assert.equal(destinationGauges(jobs), ['Photos', '  ███░░░ 50% · 5.0 GB free']);
 });
 
 // ── history charts ────────────────────────────────────────────────────────────────────────────
