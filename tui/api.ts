@@ -5,7 +5,13 @@
 import WebSocket from 'ws';
 import { Backoff } from './pacing.ts';
 import type {
+  AlertHistoryPage,
+  Channel,
+  ChannelBody,
+  ChannelKind,
+  ChannelTestAnswer,
   Credential,
+  Dashboard,
   CredentialBody,
   Drive,
   ErrorBody,
@@ -23,6 +29,8 @@ import type {
   RetentionPreview,
   Run,
   RunStarted,
+  RunsPage,
+  RunStatus,
   Schedule,
   ScheduleBody,
   SetupRequired,
@@ -173,6 +181,21 @@ export class TuiApi {
   pairing = (id: number) => this.call<Pairing>('GET', `/api/pairing/${id}`);
   cancelPairing = (id: number) => this.call<Pairing>('DELETE', `/api/pairing/${id}`);
   logout = () => this.call<Message>('POST', '/api/auth/logout').catch(() => undefined);
+
+  /** The home screen in one call: job states, drive and destination space, totals, the 30-day series. */
+  dashboard = () => this.call<Dashboard>('GET', '/api/dashboard');
+  /** A page of every job's runs, newest first; `status` narrows it. */
+  allRuns = (page: { limit: number; offset: number; status?: RunStatus }) =>
+    this.call<RunsPage>('GET', `/api/runs?limit=${page.limit}&offset=${page.offset}${page.status ? `&status=${page.status}` : ''}`);
+  /** The channel kinds with their config fields; a screen asks once when it opens. */
+  channelKinds = () => this.call<ChannelKind[]>('GET', '/api/notifications/kinds');
+  channels = () => this.call<Channel[]>('GET', '/api/notifications/channels');
+  createChannel = (body: ChannelBody) => this.call<Channel>('POST', '/api/notifications/channels', body);
+  updateChannel = (id: number, body: ChannelBody) => this.call<Channel>('PUT', `/api/notifications/channels/${id}`, body);
+  deleteChannel = (id: number) => this.call<Message>('DELETE', `/api/notifications/channels/${id}`);
+  /** Really sends a test message; the service's answer, whether it accepted or not. */
+  testChannel = (id: number) => this.call<ChannelTestAnswer>('POST', `/api/notifications/channels/${id}/test`);
+  alertHistory = (page: { limit: number; offset: number }) => this.call<AlertHistoryPage>('GET', `/api/notifications/history?limit=${page.limit}&offset=${page.offset}`);
 
   /**
    * A WebSocket to `path` that reconnects by itself, waiting longer after each failed attempt (1 s

@@ -3,7 +3,7 @@
  * and the tmux tests press keys by action name. A screen answers its actions with a table of
  * handlers (`ActionHandlers`), each able to say why it cannot act now.
  */
-export type Screen = 'dashboard' | 'log' | 'credentials' | 'snapshots';
+export type Screen = 'dashboard' | 'log' | 'credentials' | 'snapshots' | 'history' | 'channels';
 
 /** The dashboard's actions: its handler table must answer each one (see DASHBOARD_ACTIONS). */
 export const DASHBOARD_ACTIONS = [
@@ -22,6 +22,8 @@ export const DASHBOARD_ACTIONS = [
   'credentials',
   'pair',
   'snapshots',
+  'run-history',
+  'alerts',
   'help',
   'quit',
 ] as const;
@@ -97,6 +99,19 @@ export const KEYS: readonly KeyAction[] = [
   { action: 'retention', keys: ['p'], label: 'keep', screens: ['snapshots'] },
   { action: 'verify', keys: ['v'], label: 'verify', screens: ['snapshots'] },
   { action: 'verify-log', keys: ['l'], label: 'log', screens: ['snapshots'] },
+  { action: 'run-history', keys: ['g'], label: 'run history', screens: ['dashboard'], inFooter: false },
+  { action: 'alerts', keys: ['m'], label: 'alerts', screens: ['dashboard'], inFooter: false },
+  { action: 'open-run-log', keys: ['enter', 'l'], label: 'log', screens: ['history'] },
+  { action: 'filter-status', keys: ['f'], label: 'status', screens: ['history'] },
+  { action: 'next-page', keys: ['pagedown', ']'], label: 'older', screens: ['history'] },
+  { action: 'previous-page', keys: ['pageup', '['], label: 'newer', screens: ['history'] },
+  { action: 'new-channel', keys: ['n'], label: 'new', screens: ['channels'] },
+  { action: 'edit-channel', keys: ['e'], label: 'edit', screens: ['channels'] },
+  { action: 'test-channel', keys: ['t'], label: 'send test', screens: ['channels'] },
+  { action: 'toggle-channel', keys: ['o'], label: 'on/off', screens: ['channels'] },
+  { action: 'delete-channel', keys: ['d'], label: 'delete', screens: ['channels'] },
+  { action: 'reload-screen', keys: ['f5', 'C-r'], label: 'reload', screens: ['history', 'channels'] },
+  { action: 'close-screen', keys: ['escape', 'backspace'], label: 'back', screens: ['history', 'channels'] },
   { action: 'new-credential', keys: ['n'], label: 'new', screens: ['credentials'] },
   { action: 'edit-credential', keys: ['e'], label: 'edit', screens: ['credentials'] },
   { action: 'delete-credential', keys: ['d'], label: 'delete', screens: ['credentials'] },

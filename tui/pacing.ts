@@ -148,3 +148,29 @@ export function retrying(task: () => Promise<void>, options: RetryOptions): Retr
   };
   return call;
 }
+
+/**
+ * `fn` at most once per `ms`: a call when the last run was `ms` or longer ago runs at once; calls
+ * sooner than that share one run at the end of the interval (so the last call is never lost, and a
+ * burst of events costs one run per interval).
+ */
+export function throttled(fn: () => void, ms: number, timers: Timers = realTimers, now: () => number = Date.now): Deferred {
+  let last = -Infinity;
+  let pending: unknown = null;
+  const run = () => {
+    pending = null;
+    last = now();
+    fn();
+  };
+  const call = () => {
+    if (pending !== null) return;
+    const wait = last + ms - now();
+    if (wait <= 0) run();
+    else pending = timers.setTimeout(run, wait);
+  };
+  call.cancel = () => {
+    if (pending !== null) timers.clearTimeout(pending);
+    pending = null;
+  };
+  return call;
+}

@@ -475,3 +475,146 @@ export interface StartedPairing extends Pairing {
   fingerprint_sha256: string | null;
   urls: string[];
 }
+
+// ── dashboard, cross-job runs and notifications (issue 15) ────────────────────────────────────
+
+/** A job's state on the dashboard, first that applies (docs/API.md "Dashboard"). */
+export type JobState = 'running' | 'failing' | 'overdue' | 'never_run' | 'ok';
+
+/** A run as the dashboard summarises it (`last_success`, `last_run`). */
+export interface DashboardRun {
+  run_id: number;
+  status: RunStatus;
+  started_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  error_message: string | null;
+  bytes_transferred: number;
+}
+
+/** Free space where the destination's protocol says; `free_bytes` null when unknown. */
+export interface DestinationSpace {
+  free_bytes: number | null;
+  total_bytes: number | null;
+  checked_at: Timestamp | null;
+}
+
+/** One job on the dashboard (GET /dashboard → jobs). */
+export interface DashboardJob {
+  job_id: number;
+  name: string;
+  enabled: boolean;
+  state: JobState;
+  /** Given on its own too: a failing job can be overdue as well. */
+  overdue: boolean;
+  consecutive_failures: number;
+  last_success: DashboardRun | null;
+  last_run: DashboardRun | null;
+  next_run: Timestamp | null;
+  destination_space: DestinationSpace | null;
+}
+
+/** A drive on the dashboard: the drive listing with its filesystem's space while mounted. */
+export interface DashboardDrive extends Drive {
+  free_bytes: number | null;
+  filesystem_bytes: number | null;
+}
+
+/** One calendar day of the 30-day series, oldest first, today last. */
+export interface SeriesDay {
+  date: string;
+  runs: number;
+  failures: number;
+  bytes: number;
+}
+
+/** GET /dashboard: the home screen in one call. */
+export interface Dashboard {
+  generated_at: Timestamp;
+  jobs: DashboardJob[];
+  drives: DashboardDrive[];
+  totals: { jobs: number; by_state: Record<JobState, number>; runs_30d: number; failures_30d: number; bytes_30d: number };
+  series: SeriesDay[];
+}
+
+/** GET /runs: a page of every job's runs, newest first, with how many match in all. */
+export interface RunsPage {
+  runs: Run[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** A config field of a notification channel kind (GET /notifications/kinds). */
+export interface ChannelField {
+  name: string;
+  required: boolean;
+  /** Write-only: accepted, never returned; `secrets_set` says whether it is set. */
+  secret: boolean;
+  /** The JSON type to send (a daemon before this field had none: read as `text`). */
+  type?: 'text' | 'number' | 'boolean' | 'list' | 'number_or_text';
+}
+
+/** A notification channel kind (GET /notifications/kinds). */
+export interface ChannelKind {
+  kind: string;
+  name: string;
+  description: string;
+  fields: ChannelField[];
+}
+
+/** A notification channel, without its secrets (GET /notifications/channels). */
+export interface Channel {
+  id: number;
+  name: string;
+  kind: string;
+  enabled: boolean;
+  /** The non-secret fields, defaults filled in. */
+  config: Record<string, unknown>;
+  /** The secret fields that are set. */
+  secrets_set: string[];
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** What a channel create or update sends; on update `config` merges, `null` removes a key. */
+export interface ChannelBody {
+  name?: string;
+  kind?: string;
+  enabled?: boolean;
+  config?: Record<string, unknown>;
+}
+
+/** The answer to "send test": what the service said (a refusal is an answer, not an error). */
+export interface ChannelTestAnswer {
+  ok: boolean;
+  /** The service's HTTP status or SMTP reply code; null when it could not be reached. */
+  status: number | null;
+  detail: string;
+}
+
+/** One alert sent or tried (GET /notifications/history → items). */
+export interface AlertRecord {
+  id: number;
+  event: string;
+  channel_id: number;
+  channel_name: string;
+  channel_kind: string;
+  job_id: number | null;
+  job_name: string | null;
+  /** True when the service accepted it. */
+  ok: boolean;
+  status: number | null;
+  /** The service's answer (an excerpt) or why there was none. */
+  detail: string;
+  /** The alert's one-line summary. */
+  title: string;
+  sent_at: Timestamp;
+}
+
+/** GET /notifications/history. */
+export interface AlertHistoryPage {
+  items: AlertRecord[];
+  total: number;
+  limit: number;
+  offset: number;
+}

@@ -8,15 +8,18 @@
 import blessed from 'blessed';
 import { ApiError, type LiveSocket, type TuiApi } from '../api.ts';
 import { bindKeys, footerFor, helpText, type ActionHandler, type ActionHandlers, type DashboardAction } from '../keys.ts';
-import { debounced, retrying, singleFlight, type Deferred, type Retrying } from '../pacing.ts';
+import { debounced, retrying, singleFlight, throttled, type Deferred, type Retrying } from '../pacing.ts';
 import { headerText, jobTable } from '../present/dashboard.ts';
 import { drivesText } from '../present/drives.ts';
+import { destinationGauges, driveGauge, withBadges } from '../present/health.ts';
 import { plain, tagged, type Paint } from '../present/paint.ts';
 import { runsText } from '../present/runs.ts';
 import { historyLine } from '../present/snapshots.ts';
 import { applyStatusMessage, type LiveState } from '../present/status-events.ts';
-import type { Drive, Job, Provider, Run, StatusMessage } from '../wire.ts';
+import type { Dashboard as Health, Drive, Job, Provider, Run, StatusMessage } from '../wire.ts';
+import { showChannels } from './channels.ts';
 import { showCredentials } from './credentials.ts';
+import { showHistory } from './history.ts';
 import { editJob } from './job-form.ts';
 import { showLog } from './log-view.ts';
 import { restoreJob } from './restore-form.ts';
@@ -32,6 +35,9 @@ export async function showDashboard(screen: blessed.Widgets.Screen, api: TuiApi,
 
 /** The reason a job action gives when no job is selected (an empty table). */
 const NO_JOB = 'no job selected';
+
+/** The dashboard call (job states, space) at most this often, however many runs start and end. */
+const HEALTH_EVERY_MS = 3000;
 
 /** Work done after the key press that asked for it is handled, so the key does not land in what it opens. */
 const afterThisKey = () => new Promise((resolve) => setImmediate(resolve));
@@ -51,6 +57,8 @@ class Dashboard {
   /** Which job `runs` belongs to: the selection can move while a refresh is on its way. */
   private runsJobId: number | null = null;
   private drives: Drive[] = [];
+  /** GET /dashboard's answer: badges for the jobs, space for drives and destinations; null until it comes. */
+  private health: Health | null = null;
   private readonly liveState: LiveState = { live: new Map(), driveStates: new Map() };
   private connected = false;
   /** Moves the activity bars of running jobs on each redraw. */
@@ -66,6 +74,8 @@ class Dashboard {
   private readonly loadRuns: () => Promise<void>;
   private readonly loadJobs: Retrying;
   private readonly loadDrives: () => Promise<void>;
+  private readonly fetchHealth: () => Promise<void>;
+  private readonly throttledHealth: Deferred;
   private readonly selectionSettled: Deferred;
   private socket: LiveSocket | null = null;
   /** Screens opened over the dashboard that follow the status socket too (the snapshots screen). */
@@ -108,6 +118,17 @@ class Dashboard {
       this.drives = await api.drives().catch(() => this.drives);
       this.draw();
     });
+    // Asked with the jobs (on events, actions and keys); see loadHealth for the pace.
+    this.fetchHealth = singleFlight(async () => {
+      try {
+        this.health = await api.dashboard();
+      } catch {
+        // Badges and gauges are extras: the table and drives stand without them until the next ask.
+        return;
+      }
+      this.draw();
+    });
+    this.throttledHealth = throttled(() => void this.fetchHealth(), HEALTH_EVERY_MS);
     // Holding ↓ over twenty jobs asks for the runs of the one it stops on, not of every one passed.
     this.selectionSettled = debounced(() => {
       if (this.selectedJob()?.id !== this.runsJobId) void this.loadRuns();
@@ -139,6 +160,7 @@ class Dashboard {
     this.socket.close();
     this.loadJobs.stop();
     this.selectionSettled.cancel();
+    this.throttledHealth.cancel();
     if (this.activityTimer !== null) clearInterval(this.activityTimer);
   }
 
@@ -173,6 +195,8 @@ class Dashboard {
           this.overlay(() => this.replacedBy(() => showSnapshots(this.screen, api, job, this.color, (listener) => this.listen(listener))).then(() => null));
         },
       },
+      'run-history': { handle: () => this.overlay(() => this.replacedBy(() => showHistory(this.screen, api, this.color)).then(() => null)) },
+      alerts: { handle: () => this.overlay(() => this.replacedBy(() => showChannels(this.screen, api, this.color)).then(() => null)) },
       help: { handle: () => this.showHelp() },
       quit: { handle: quit },
     };
@@ -264,7 +288,7 @@ class Dashboard {
   }
 
   private showHelp(): void {
-    const help = blessed.message({ parent: this.screen, top: 'center', left: 'center', width: 70, height: 16, border: 'line', label: ' Keys ' });
+    const help = blessed.message({ parent: this.screen, top: 'center', left: 'center', width: 70, height: '90%', border: 'line', label: ' Keys ' });
     help.display(helpText(), 0, () => this.table.focus());
   }
 
@@ -295,6 +319,19 @@ class Dashboard {
     this.draw();
   }
 
+  /**
+   * The dashboard call (badges, space). While runs are live, at most once per HEALTH_EVERY_MS, so many
+   * runs starting and ending cost one call per interval; at rest, at once (a single flight), so a key
+   * or the arrival leaves no call pending that would fire later by itself.
+   */
+  private loadHealth(): void {
+    if (this.liveState.live.size > 0) this.throttledHealth();
+    else {
+      this.throttledHealth.cancel();
+      void this.fetchHealth();
+    }
+  }
+
   /** Everything, for the refresh key and a reconnect. */
   private refresh(): Promise<unknown> {
     return Promise.all([this.loadJobs(), this.loadDrives()]);
@@ -312,6 +349,7 @@ class Dashboard {
     // The daemon answers (F5 after an outage): the status socket need not sit out its backoff.
     if (!this.connected) this.socket?.retryNow();
     this.draw();
+    this.loadHealth();
     await this.loadRuns();
   }
 
@@ -367,11 +405,19 @@ class Dashboard {
     this.runsBox.setContent(history === '' ? runs : `${history}  (h: history)\n${runs}`);
   }
 
+  /** Drives with their free-space gauges, then the destinations whose space is known. */
+  private drivesContent(): string {
+    const health = this.health;
+    const drives = drivesText(this.drives, this.liveState.driveStates, this.paint, (drive) => (health ? driveGauge(drive, health.drives, this.paint) : null));
+    const destinations = health ? destinationGauges(health.jobs, this.paint) : [];
+    return destinations.length > 0 ? `${drives}\n\nDestinations\n${destinations.join('\n')}` : drives;
+  }
+
   private draw(): void {
     this.header.setContent(headerText(this.api.baseUrl, this.connected, this.notice, this.paint));
     const selected = this.selectedRow();
     this.tick += 1;
-    const table = jobTable(this.jobs, this.liveState.live, this.providers ?? [], this.paint, Date.now(), this.tick);
+    const table = withBadges(jobTable(this.jobs, this.liveState.live, this.providers ?? [], this.paint, Date.now(), this.tick), this.jobs, this.health?.jobs ?? [], this.paint);
     this.drawing = true;
     try {
       this.table.setData(table);
@@ -380,7 +426,7 @@ class Dashboard {
       this.drawing = false;
     }
     this.drawRuns();
-    this.drivesBox.setContent(drivesText(this.drives, this.liveState.driveStates, this.paint));
+    this.drivesBox.setContent(this.drivesContent());
     this.screen.render();
   }
 }

@@ -31,18 +31,26 @@ export interface ChannelKindEntry {
   kind: string;
   name: string;
   description: string;
-  fields: Array<{ name: string; required: boolean; secret: boolean }>;
+  fields: Array<{ name: string; required: boolean; secret: boolean; type: ChannelFieldType }>;
 }
+
+/**
+ * What a field's value is, so a client's form can send typed text as the right JSON (the API does
+ * not coerce): `text`, `number`, `boolean`, `list` (an array of text) or `number_or_text`.
+ */
+export type ChannelFieldType = 'text' | 'number' | 'boolean' | 'list' | 'number_or_text';
+
+const FIELD_TYPES: Record<string, ChannelFieldType> = { number: 'number', boolean: 'boolean', array: 'list', alternatives: 'number_or_text' };
 
 /** Every kind, in the registry's order. */
 export function channelCatalogue(): ChannelKindEntry[] {
   return kinds.map((kind) => {
-    const described = kind.configSchema.describe() as { keys?: Record<string, { flags?: { presence?: string } }> };
+    const described = kind.configSchema.describe() as { keys?: Record<string, { type?: string; flags?: { presence?: string } }> };
     return {
       kind: kind.kind,
       name: kind.name,
       description: kind.description,
-      fields: Object.entries(described.keys ?? {}).map(([name, key]) => ({ name, required: key.flags?.presence === 'required', secret: kind.secretFields.includes(name) })),
+      fields: Object.entries(described.keys ?? {}).map(([name, key]) => ({ name, required: key.flags?.presence === 'required', secret: kind.secretFields.includes(name), type: FIELD_TYPES[key.type ?? ''] ?? 'text' })),
     };
   });
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Backoff, debounced, retrying, singleFlight, type Timers } from '../../../tui/pacing.ts';
+import { Backoff, debounced, retrying, singleFlight, throttled, type Timers } from '../../../tui/pacing.ts';
 
 /** A clock that moves only when the test says so. */
 function fakeClock() {
@@ -29,7 +29,7 @@ function fakeClock() {
     }
     now = end;
   }
-  return { timers, advance, pending: () => due.size, waits: () => [...due.values()].map((timer) => timer.at - now) };
+  return { timers, advance, now: () => now, pending: () => due.size, waits: () => [...due.values()].map((timer) => timer.at - now) };
 }
 
 const settle = async () => {
@@ -168,6 +168,38 @@ test('an error no retry can mend (a lost session) is not retried', async () => {
   await load();
   await clock.advance(60_000);
   assert.is(attempts, 1);
+});
+
+test('a throttled function runs at once, then at most once per interval however many calls come', async () => {
+  const clock = fakeClock();
+  let runs = 0;
+  const call = throttled(() => (runs += 1), 3000, clock.timers, clock.now);
+  call();
+  assert.is(runs, 1, 'the first call runs at once');
+  // A job_progress-like burst: ten calls a second for five seconds.
+  for (let i = 0; i < 50; i++) {
+    call();
+    await clock.advance(100);
+  }
+  assert.is(runs, 2, 'one more run in the five seconds (at 3 s)');
+  await clock.advance(3000);
+  assert.is(runs, 3, 'the last call of the burst is not lost');
+  assert.is(clock.pending(), 0);
+  await clock.advance(10_000);
+  assert.is(runs, 3, 'nothing runs by itself once the calls stop');
+  call();
+  assert.is(runs, 4, 'a call after a quiet interval runs at once');
+});
+
+test('a throttled call waiting for its turn can be cancelled', async () => {
+  const clock = fakeClock();
+  let runs = 0;
+  const call = throttled(() => (runs += 1), 1000, clock.timers, clock.now);
+  call();
+  call();
+  call.cancel();
+  await clock.advance(5000);
+  assert.is(runs, 1);
 });
 
 test.run();
