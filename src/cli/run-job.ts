@@ -4,45 +4,15 @@
  * Uses the public API with a session obtained through the admin socket, like any other client.
  */
 import WebSocket from 'ws';
-import { requestSession } from '../admin/admin-socket.ts';
 import type { Config } from '../config.ts';
-import { startDaemonAdvice } from './daemon-advice.ts';
+import { openDaemonSession } from './daemon-session.ts';
 
 const EXIT = { completed: 0, failed: 1, usage: 2, cancelled: 3 } as const;
 
-interface Api {
-  call<T = any>(method: string, path: string): Promise<{ status: number; body: T }>;
-}
-
-function apiClient(url: string, token: string): Api {
-  return {
-    async call(method, path) {
-      const response = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}` } });
-      return { status: response.status, body: await response.json().catch(() => null) };
-    },
-  };
-}
-
 /** Runs the job named (or numbered) `jobRef` on the running daemon; resolves to the exit code above. */
 export async function runJobCommand(config: Config, jobRef: string): Promise<number> {
-  const session = await requestSession(config.dataDir).catch((error: NodeJS.ErrnoException) => {
-    // The service's data dir is root's (0700): an owner who forgot sudo is told so.
-    if (error.code === 'EACCES') return 'forbidden' as const;
-    throw error;
-  });
-  if (session === 'forbidden') {
-    process.stderr.write(`This user may not reach the daemon's admin socket in ${config.dataDir}; run the command as root (sudo cairn run …).\n`);
-    return EXIT.failed;
-  }
-  if (!session) {
-    process.stderr.write(`No Cairn daemon is running with data dir ${config.dataDir}. ${startDaemonAdvice(config)}\n`);
-    return EXIT.failed;
-  }
-  if (!session.ok) {
-    process.stderr.write(`The daemon refused: ${session.message}\n`);
-    return EXIT.failed;
-  }
-  const api = apiClient(session.url, session.token);
+  const api = await openDaemonSession(config, 'cairn run …');
+  if (!api) return EXIT.failed;
   try {
     const jobs = (await api.call<Array<{ id: number; name: string }>>('GET', '/api/jobs')).body ?? [];
     const job = jobs.find((candidate) => String(candidate.id) === jobRef) ?? jobs.find((candidate) => candidate.name === jobRef);
@@ -56,10 +26,10 @@ export async function runJobCommand(config: Config, jobRef: string): Promise<num
       return EXIT.failed;
     }
     process.stdout.write(`Run ${started.body.run_id} of "${job.name}" started.\n`);
-    const status = await followRun(session.url, session.token, started.body.run_id, () => api.call('POST', `/api/jobs/${job.id}/cancel`));
+    const status = await followRun(api.url, api.token, started.body.run_id, () => api.call('POST', `/api/jobs/${job.id}/cancel`));
     return EXIT[status as keyof typeof EXIT] ?? EXIT.failed;
   } finally {
-    await api.call('POST', '/api/auth/logout').catch(() => undefined);
+    await api.close();
   }
 }
 
