@@ -19,7 +19,14 @@ export const SEALED_VERSION = 1;
  * scrypt's cost for new files: N = 2^17, r = 8, p = 1 takes 128 MiB and about a second on a Pi 4,
  * the parameters OWASP recommends for scrypt; each guess at a stolen file costs an attacker the same.
  */
-export const SCRYPT_COST = { n: 2 ** 17, r: 8, p: 1 } as const;
+export const SCRYPT_COST: ScryptCost = { n: 2 ** 17, r: 8, p: 1 };
+
+/** scrypt's N (a power of two), r and p. */
+export interface ScryptCost {
+  n: number;
+  r: number;
+  p: number;
+}
 
 /**
  * What a file may ask of this box when opened: 256 MiB of scrypt memory at most (128·N·r), so a
@@ -67,7 +74,7 @@ export interface SealOrigin {
 }
 
 /** Encrypts `plaintext` under `passphrase`; the whole file's text. */
-export async function seal(plaintext: Buffer, passphrase: string, origin: SealOrigin, cost = SCRYPT_COST): Promise<string> {
+export async function seal(plaintext: Buffer, passphrase: string, origin: SealOrigin, cost: ScryptCost = SCRYPT_COST): Promise<string> {
   const salt = randomBytes(16);
   const iv = randomBytes(12);
   const header: SealedHeader = {
@@ -136,7 +143,7 @@ function parse(text: string): { header: SealedHeader; headerLine: string; body: 
   return { header, headerLine, body };
 }
 
-function deriveKey(passphrase: string, salt: Buffer, cost: { n: number; r: number; p: number }): Promise<Buffer> {
+function deriveKey(passphrase: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(passphrase.normalize('NFC'), salt, 32, { N: cost.n, r: cost.r, p: cost.p, maxmem: MAX_SCRYPT_MEMORY + 1024 * 1024 }, (error, key) => {
       if (error) reject(new CairnError('internal', 'EXPORT_KDF_FAILED', `scrypt failed: ${error.message}`));
