@@ -75,6 +75,9 @@ interface Prepared {
 }
 
 export class BoxExportService {
+  /** One import at a time: two would both find the box empty and then collide halfway. */
+  private importing = false;
+
   constructor(private readonly deps: BoxExportDependencies) {}
 
   /** The sealed export of the box's state under `passphrase` (the file's text); 400 for a passphrase too short. */
@@ -87,9 +90,20 @@ export class BoxExportService {
    * Opens `file` with `passphrase` and recreates its state here. Refused (409 BOX_NOT_EMPTY) on a box
    * that has jobs, credentials or channels unless `replace`: then those are first sealed into a copy
    * in the data dir and deleted (409 RUN_IN_PROGRESS while any job runs). Everything is checked
-   * before anything changes; a create that still fails undoes the ones before it.
+   * before anything changes; a create that still fails undoes the ones before it. 409
+   * IMPORT_IN_PROGRESS while another import runs.
    */
   async import(file: string, passphrase: string, options: { replace: boolean }): Promise<ImportSummary> {
+    if (this.importing) throw conflict('IMPORT_IN_PROGRESS', 'Another import is under way; wait for it to finish');
+    this.importing = true;
+    try {
+      return await this.importOnce(file, passphrase, options);
+    } finally {
+      this.importing = false;
+    }
+  }
+
+  private async importOnce(file: string, passphrase: string, options: { replace: boolean }): Promise<ImportSummary> {
     const state = parseState(await open(file, passphrase));
     const prepared = prepare(state);
     const replacedCopy = await this.makeRoom(passphrase, options.replace);
