@@ -132,7 +132,10 @@ export class BoxExportService {
     const folder = this.deps.destinationOf(job.destination_type).localFolders?.(job.destination_config).at(-1);
     if (!folder) return null;
     const file = path.join(folder, BOX_EXPORT_FILE);
-    await writeFileDurably(file, await this.export(passphrase));
+    const sealed = await this.export(passphrase);
+    await writeFileDurably(file, sealed).catch((error: Error) => {
+      throw new Error(`the box export could not be written to ${file} (${error.message}); the backup itself is complete`);
+    });
     return file;
   }
 

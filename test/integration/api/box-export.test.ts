@@ -2,12 +2,12 @@
  * The box's own export over the API: sealed, secret-free in the clear, refused with a wrong
  * passphrase, never merged into a box that has jobs, and only for a logged-in owner.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { open } from '../../../src/box-export/index.ts';
-import { allFileText, createJob, createSchedule, isErrorShape, recordBodies, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
+import { allFileText, createJob, createSchedule, finishedRun, isErrorShape, recordBodies, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 
 const SFTP_PASSWORD = 'sftp-pa55word-never-in-clear';
 const NTFY_TOKEN = 'tk_ntfy-token-never-in-clear';
@@ -197,6 +197,20 @@ box('the export passphrase is a write-only setting: set, shown only as set, seal
     await again.stop();
   }
   // The suite's after.each stops the first daemon again: a second stop is harmless.
+});
+
+box('a backup whose export cannot be written still completes, with a warning saying so', async ({ client }) => {
+  const target = tempDir('cairn-target-');
+  const job = await createJob(client, { destination_config: { mount_point: target, backup_subdir: '' } });
+  await client.put('/api/settings', { export_passphrase: PASSPHRASE });
+  // A folder where the file should go: the rename onto it fails.
+  mkdirSync(path.join(target, '.cairn-box-export'));
+  const started = await client.post(`/api/jobs/${job.id}/run`);
+  const run = await finishedRun(client, started.body.run_id);
+  assert.is(run.status, 'completed');
+  const warnings = (await client.get(`/api/runs/${run.id}/logs?level=warning`)).body.map((entry: any) => entry.message);
+  assert.equal(warnings.length, 1, JSON.stringify(warnings));
+  assert.match(warnings[0], /^After the backup: the box export could not be written to .*\.cairn-box-export \(.*\); the backup itself is complete$/);
 });
 
 box.run();
