@@ -63,6 +63,8 @@ export interface ImportSummary {
   replaced_copy: string | null;
   /** True when the box now writes an export after each backup (the file's box did). */
   automatic_export: boolean;
+  /** Jobs enabled on the exported box, imported disabled (see `import`): the owner enables them after restoring. */
+  disabled_jobs: string[];
 }
 
 /** A part of the file checked and ready to create, with the id it had in the file. */
@@ -91,7 +93,9 @@ export class BoxExportService {
    * that has jobs, credentials or channels unless `replace`: then those are first sealed into a copy
    * in the data dir and deleted (409 RUN_IN_PROGRESS while any job runs). Everything is checked
    * before anything changes; a create that still fails undoes the ones before it. 409
-   * IMPORT_IN_PROGRESS while another import runs.
+   * IMPORT_IN_PROGRESS while another import runs. Every job arrives disabled: on a box rebuilt after
+   * a disaster its sources are empty or missing until restored, and a scheduled or plug-in backup
+   * of an empty source with deletes on would wipe the very backup being restored from.
    */
   async import(file: string, passphrase: string, options: { replace: boolean }): Promise<ImportSummary> {
     if (this.importing) throw conflict('IMPORT_IN_PROGRESS', 'Another import is under way; wait for it to finish');
@@ -111,11 +115,14 @@ export class BoxExportService {
     await this.deps.settings.update(remapSettings(prepared.settings, imported.channelIds));
     if (state.automatic_export) await this.deps.passphrase.set(passphrase);
     const counts = { jobs: prepared.jobs.length, schedules: prepared.schedules.length, credentials: prepared.credentials.length, channels: prepared.channels.length };
+    const disabled = prepared.jobs.filter((job) => job.input.enabled).map((job) => job.input.name);
+    const advice = disabled.length > 0 ? `; the jobs are disabled until you enable them: restore their files first, so that no backup of an empty folder replaces a backup` : '';
     return {
-      message: `Imported ${counts.jobs} job(s), ${counts.schedules} schedule(s), ${counts.credentials} credential(s) and ${counts.channels} channel(s)`,
+      message: `Imported ${counts.jobs} job(s), ${counts.schedules} schedule(s), ${counts.credentials} credential(s) and ${counts.channels} channel(s)${advice}`,
       imported: counts,
       replaced_copy: replacedCopy,
       automatic_export: this.deps.passphrase.isSet(),
+      disabled_jobs: disabled,
     };
   }
 
@@ -225,7 +232,7 @@ export class BoxExportService {
       }
       for (const { id, input } of prepared.jobs) {
         part = `job "${input.name}"`;
-        const created = await deps.jobs.create(remapJob(input, credentialIds, channelIds));
+        const created = await deps.jobs.create({ ...remapJob(input, credentialIds, channelIds), enabled: false });
         jobIds.set(id, created.id);
         undo.push(() => deps.jobs.delete(created.id));
       }

@@ -96,10 +96,12 @@ disaster('box A dies; box B imports from the drive with the passphrase, its SFTP
     const imported = await runCli(['import', '--from-drive', drive], { env, input: `${PASSPHRASE}\n` });
     assert.is(imported.code, 0, imported.stderr);
     assert.match(imported.stdout, new RegExp(`Found the export of .* in ${exportFile}`));
-    assert.match(imported.stdout, /Imported 2 job\(s\), 0 schedule\(s\), 1 credential\(s\) and 0 channel\(s\)/);
+    assert.match(imported.stdout, /Imported 2 job\(s\), 0 schedule\(s\), 1 credential\(s\) and 0 channel\(s\); the jobs are disabled until you enable them: restore/);
 
     const jobs = (await b.get('/api/jobs')).body;
     assert.equal(jobs.map((job: any) => job.name).sort(), ['Documents to USB', 'Photos to the NAS']);
+    // Nothing backs up the now empty places on its own before the owner has restored.
+    assert.equal(jobs.map((job: any) => job.enabled), [false, false]);
     const nas = jobs.find((job: any) => job.name === 'Photos to the NAS');
     const [credential] = (await b.get('/api/credentials')).body;
     assert.equal([credential.name, nas.credential_id], ['NAS', credential.id]);

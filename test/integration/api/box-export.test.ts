@@ -124,6 +124,8 @@ box('an import into a box with jobs is refused 409 and changes nothing; with rep
   assert.equal(jobs[0].notify.channel_ids, [channel.id]);
   assert.equal((await client.get('/api/settings')).body.notify.channel_ids, [channel.id]);
   assert.is(jobs[0].schedules.length, 1);
+  assert.is(jobs[0].enabled, false, 'imported jobs wait for the owner');
+  assert.equal(replaced.body.disabled_jobs, ['Photos to the NAS']);
 
   // What was replaced is not lost: sealed with the same passphrase in the data dir.
   const copy = replaced.body.replaced_copy as string;
