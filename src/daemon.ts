@@ -14,6 +14,7 @@ import { FileHostKeyPins } from './destinations/host-key-pins.ts';
 import { attachWebSockets } from './api/ws.ts';
 import { ApiKeyService, AuthService, Callers, RateLimiter, Revocations, SessionService, SetupCode, type RateLimiterOptions } from './auth/index.ts';
 import { AUDIT_FILE, AuditLog } from './audit/index.ts';
+import { BoxExportService, EXPORT_PASSPHRASE_FILE, ExportPassphrase } from './box-export/index.ts';
 import { ALLOWED_PATHS_SETTING, journaldRequested, type Config } from './config.ts';
 import { CredentialService } from './credentials/credential-service.ts';
 import { DashboardService, FreeSpaceCache, rememberedNextRuns, scheduleOverdueRule, type OverdueRule } from './dashboard/index.ts';
@@ -29,7 +30,7 @@ import { checkDestinationFolders, JobPaths } from './jobs/job-paths.ts';
 import { JobService } from './jobs/job-service.ts';
 import { createLogger, type Logger } from './log.ts';
 import { RunLogs } from './logs/index.ts';
-import { AlertMonitor, AlertSender, ChannelService } from './notifications/index.ts';
+import { AlertMonitor, AlertSender, ChannelService, fullConfigOf } from './notifications/index.ts';
 import { effectiveRules, type NotifyRules } from './domain/notifications.ts';
 import { PairingService } from './pairing/index.ts';
 import { RunHistory, RunManager } from './runs/index.ts';
@@ -129,6 +130,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       checkDestinationFolders: (type, destinationConfig) => checkDestinationFolders(allowedPaths, destinationOf(type), destinationConfig),
     });
     const secretOf = async (job: { credential_id: number | null }) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id));
+    // Built below with the services it uses; runs reach it only after the daemon has started.
+    let boxExport: BoxExportService | null = null;
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,
@@ -142,6 +145,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       stateFileOf: (job) => sentFilesOf(job.id),
       events,
       log,
+      afterBackup: async (job, runLog) => {
+        const written = await boxExport?.writeBesideBackup(job);
+        if (written) runLog('info', `Box export written to ${written} (cairn import opens it with the export passphrase)`);
+      },
     });
     const interrupted = await runManager.failInterruptedRuns();
     if (interrupted > 0) log.warn(`${interrupted} run(s) interrupted by the last stop were marked failed`);
@@ -282,6 +289,22 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       driveUuidOf: (job) => destinationOf(job.destination_type).removableDrive?.(job.destination_config)?.uuid ?? null,
     });
 
+    const exportPassphrase = await ExportPassphrase.open(path.join(config.dataDir, EXPORT_PASSPHRASE_FILE), vault);
+    const settings = new SettingsService(store.settings, () => schedules.refresh(), (ids) => channels.checkExist(ids), exportPassphrase);
+    boxExport = new BoxExportService({
+      jobs: { all: () => store.jobs.all(), create: (input) => jobs.create(input), delete: (id) => jobs.delete(id), activeRunOf: (id) => runManager.activeRunOf(id) },
+      schedules: { all: () => store.schedules.all(), create: (jobId, input) => schedules.create(jobId, input) },
+      credentials,
+      channels: { all: () => store.channels.all(), fullConfigOf: (channel) => fullConfigOf(channel, vault), create: (input) => channels.create(input), delete: (id) => channels.delete(id) },
+      // The store's settings, not the service's view: the file holds settings, not whether a passphrase is set.
+      settings: { get: () => store.settings.get(), update: (change) => settings.update(change) },
+      passphrase: exportPassphrase,
+      destinationOf,
+      dataDir: config.dataDir,
+      box,
+      version: VERSION,
+    });
+
     const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.apiLimits };
     const connections = new ConnectionLimit(limits.connectionsPerClient);
     const server = await createApiServer({
@@ -310,7 +333,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       audit,
       loginLimiter,
       trustedProxies: config.trustedProxies,
-      settings: new SettingsService(store.settings, () => schedules.refresh(), (ids) => channels.checkExist(ids)),
+      settings,
+      boxExport,
       jobs,
       snapshots,
       runManager,

@@ -1,4 +1,5 @@
 /** The `cairn` command line: one table of commands, parsed by cli/command-line.ts; no logic of its own. */
+import { exportCommand, importCommand } from './cli/box-export.ts';
 import { parseCommandLine, usageLine, type CommandSpec } from './cli/command-line.ts';
 import { fingerprintCommand } from './cli/fingerprint.ts';
 import { openTuiCommand } from './cli/open-tui.ts';
@@ -65,6 +66,24 @@ const COMMANDS: readonly CommandSpec[] = [
       '--name': { value: 'NAME', help: "the key's name (default: the name the phone gives)" },
     },
     run: async ({ options }) => pairCommand(loadConfig, options.scope as string | undefined, options.name as string | undefined),
+  },
+  {
+    words: ['export'],
+    summary: "seal the box's jobs, schedules, settings, channels and credentials into a file (asks a passphrase)",
+    details: 'Through the running daemon. The file holds every secret, encrypted with the passphrase (scrypt + AES-256-GCM, docs/BOX-EXPORT.md); API keys and users are not in it.',
+    options: { '--out': { value: 'FILE', help: 'where to write it (default: ./cairn-<host>-<date>.cairn-box-export; never overwritten)' } },
+    run: async ({ options }) => exportCommand(loadConfig(), options.out as string | undefined),
+  },
+  {
+    words: ['import'],
+    summary: 'recreate the jobs, credentials and settings of a box export on this box (asks its passphrase)',
+    details: 'Refused on a box that already has jobs, credentials or channels unless --replace (what is replaced is kept sealed in the data dir). With --from-drive, the newest .cairn-box-export Cairn wrote beside a backup there is used.',
+    args: [{ name: 'file', required: false }],
+    options: {
+      '--from-drive': { value: 'PATH', help: 'a mount point or backup folder to look for the export in' },
+      '--replace': { help: "replace this box's jobs, credentials and channels" },
+    },
+    run: async ({ args, options }) => importCommand(loadConfig(), args[0], options['from-drive'] as string | undefined, options.replace === true),
   },
   {
     words: ['store', 'reset'],

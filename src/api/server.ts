@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import Hapi from '@hapi/hapi';
 import type { ApiKeyService, AuthService, Callers, RateLimiter, SessionService } from '../auth/index.ts';
 import type { AuditLog } from '../audit/index.ts';
+import type { BoxExportService } from '../box-export/index.ts';
 import type { Logger } from '../log.ts';
 import type { DriveService } from '../devices/index.ts';
 import type { CredentialService } from '../credentials/credential-service.ts';
@@ -31,6 +32,7 @@ import { corsPlugin } from './plugins/cors.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { sessionAuthPlugin } from './plugins/session-auth.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { boxExportRoutes } from './routes/box-export.ts';
 import { authRoutes } from './routes/auth.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -141,6 +143,8 @@ export interface ApiDependencies {
   folders: FolderService;
   /** Job states, drives and destination space: the dashboard, health and metrics. */
   dashboard: DashboardService;
+  /** The box's own sealed export and its import. */
+  boxExport: BoxExportService;
   limits: ApiLimits;
   /** Counts each client's connections (built with `limits.connectionsPerClient`); ws.ts consults it too. */
   connections: ConnectionLimit;
@@ -202,6 +206,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...pairingRoutes(deps.pairing, deps.loginLimiter, clients),
           ...auditRoutes(deps.audit),
           ...openApiRoutes(() => openApiDocument),
+          ...boxExportRoutes(deps.boxExport, () => deps.systemInfo().hostname),
         ]);
       },
     },

@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../domain/api-keys.ts';
 import type { PairingView } from '../domain/pairing.ts';
 import { terminalQr, type StartedPairing } from '../pairing/index.ts';
-import { callApi, openOwnerSession } from './owner-session.ts';
+import { openDaemonSession } from './daemon-session.ts';
 
 const POLL_MS = 1000;
 const EXIT = { claimed: 0, ended: 1, usage: 2 } as const;
@@ -23,10 +23,10 @@ export async function pairCommand(loadConfig: () => Config, scopeText: string | 
     process.stderr.write(`--scope must be one of ${API_KEY_SCOPES.join(', ')}\n`);
     return EXIT.usage;
   }
-  const session = await openOwnerSession(loadConfig(), 'pair');
+  const session = await openDaemonSession(loadConfig(), 'cairn pair');
   if (!session) return EXIT.ended;
   try {
-    const started = await callApi<StartedPairing & { message?: string }>(session, 'POST', '/api/pairing', name === undefined ? { scope } : { scope, name });
+    const started = await session.call<StartedPairing & { message?: string }>('POST', '/api/pairing', name === undefined ? { scope } : { scope, name });
     if (started.status !== 201) {
       process.stderr.write(`Could not start pairing: ${started.body?.message ?? started.status}\n`);
       return started.status === 400 ? EXIT.usage : EXIT.ended;
@@ -40,10 +40,10 @@ export async function pairCommand(loadConfig: () => Config, scopeText: string | 
         `${await terminalQr(pairing.qr_payload)}` +
         `Scan it with the Cairn app. Waiting for the app… (Ctrl-C cancels)\n`,
     );
-    const ended = await waitUntilEnded(pairing.id, (path, method = 'GET') => callApi<PairingView>(session, method, path));
+    const ended = await waitUntilEnded(pairing.id, (path, method = 'GET') => session.call<PairingView>(method, path));
     return report(ended);
   } finally {
-    await callApi(session, 'POST', '/api/auth/logout').catch(() => undefined);
+    await session.close();
   }
 }
 

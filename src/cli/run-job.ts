@@ -5,19 +5,14 @@
  */
 import WebSocket from 'ws';
 import type { Config } from '../config.ts';
-import { callApi, openOwnerSession } from './owner-session.ts';
+import { openDaemonSession } from './daemon-session.ts';
 
 const EXIT = { completed: 0, failed: 1, usage: 2, cancelled: 3 } as const;
 
-interface Api {
-  call<T = any>(method: string, path: string): Promise<{ status: number; body: T }>;
-}
-
 /** Runs the job named (or numbered) `jobRef` on the running daemon; resolves to the exit code above. */
 export async function runJobCommand(config: Config, jobRef: string): Promise<number> {
-  const session = await openOwnerSession(config, 'run');
-  if (!session) return EXIT.failed;
-  const api: Api = { call: (method, path) => callApi(session, method, path) };
+  const api = await openDaemonSession(config, 'cairn run …');
+  if (!api) return EXIT.failed;
   try {
     const jobs = (await api.call<Array<{ id: number; name: string }>>('GET', '/api/jobs')).body ?? [];
     const job = jobs.find((candidate) => String(candidate.id) === jobRef) ?? jobs.find((candidate) => candidate.name === jobRef);
@@ -31,10 +26,10 @@ export async function runJobCommand(config: Config, jobRef: string): Promise<num
       return EXIT.failed;
     }
     process.stdout.write(`Run ${started.body.run_id} of "${job.name}" started.\n`);
-    const status = await followRun(session.url, session.token, started.body.run_id, () => api.call('POST', `/api/jobs/${job.id}/cancel`));
+    const status = await followRun(api.url, api.token, started.body.run_id, () => api.call('POST', `/api/jobs/${job.id}/cancel`));
     return EXIT[status as keyof typeof EXIT] ?? EXIT.failed;
   } finally {
-    await api.call('POST', '/api/auth/logout').catch(() => undefined);
+    await api.close();
   }
 }
 

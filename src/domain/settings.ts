@@ -71,7 +71,18 @@ export const settingsUpdateSchema = Joi.object({
   cors_origins: Joi.array().items(origin).max(32).unique(),
   // Entries are held in memory for queries: 100,000 took 26 MB of heap here, the most a Pi should give it.
   audit_max_entries: Joi.number().integer().min(100).max(100_000),
+  // Write-only: kept sealed by the vault, never answered (GET shows export_passphrase_set); null removes it.
+  export_passphrase: Joi.string().min(12).max(1024).allow(null),
 });
 
 /** A validated settings change: `notify` may hold any subset of the rules. */
 export type SettingsChange = Partial<Omit<Settings, 'notify'>> & { notify?: Partial<NotifyRules> };
+
+/** A `PUT /settings` body: a change, plus the write-only export passphrase (a string sets it, null removes it). */
+export type SettingsUpdate = SettingsChange & { export_passphrase?: string | null };
+
+/** The settings as the API shows them: the export passphrase only as whether one is set. */
+export type SettingsView = Settings & {
+  /** True when the owner set an export passphrase: an export is then written beside each local backup. */
+  export_passphrase_set: boolean;
+};

@@ -42,6 +42,12 @@ export interface RunManagerDependencies {
   paths: RunPaths;
   events: EventBus;
   log: Logger;
+  /**
+   * Called when a backup's work succeeded (not a dry run, restore, verify or prune), before the run
+   * is marked completed, so a USB drive is still mounted for it (plug-in unmounts on `run:finished`).
+   * It may log to the run; a throw is logged as a warning and the run still completes: the backup worked.
+   */
+  afterBackup?(job: JobRecord, log: (level: LogLevel, message: string) => void): Promise<void>;
 }
 
 /**
@@ -339,7 +345,11 @@ export class RunManager {
     };
     const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job), plan };
     // The snapshot is named for the run's start, not for whenever rsync began.
-    return job.backup_mode === 'snapshots' ? snapshotRun(history, sync, new Date(run.started_at!)) : destination.sync(sync);
+    const totals = job.backup_mode === 'snapshots' ? await snapshotRun(history, sync, new Date(run.started_at!)) : await destination.sync(sync);
+    if (!job.sync_options.dry_run && !signal.aborted && this.deps.afterBackup) {
+      await this.deps.afterBackup(job, log).catch((error: unknown) => log('warning', `After the backup: ${(error as Error).message}`));
+    }
+    return totals;
   }
 
   /**

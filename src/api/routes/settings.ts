@@ -1,6 +1,6 @@
 /** /settings (contract: Settings). */
 import type { ServerRoute } from '@hapi/hapi';
-import { settingsUpdateSchema, type SettingsChange } from '../../domain/settings.ts';
+import { settingsUpdateSchema, type SettingsUpdate } from '../../domain/settings.ts';
 import type { SettingsService } from '../../settings/settings-service.ts';
 import { answers, settingsSchema } from '../openapi/index.ts';
 import { body } from '../validation.ts';
@@ -13,7 +13,7 @@ export function settingsRoutes(settings: SettingsService): ServerRoute[] {
       method: 'PUT',
       path: '/settings',
       options: { ...policy({ audit: 'settings.update' }), ...answers(200, settingsSchema), validate: { payload: body(settingsUpdateSchema) } },
-      handler: (request) => settings.update(request.payload as SettingsChange),
+      handler: (request) => settings.update(request.payload as SettingsUpdate),
     },
   ];
 }

@@ -108,7 +108,7 @@ keys('every key is answered on every route exactly as the route declares its sco
   }
 });
 
-keys('an operate key may change nothing but runs, restores and drives; an admin key is refused only on account and key routes', async ({ daemon, owner }) => {
+keys('an operate key may change nothing but runs, restores and drives; an admin key is refused only on account, key and box-export routes', async ({ daemon, owner }) => {
   const operating = /\/(run|cancel|restore|verify|mount|unmount)$/;
   const operate = await answersTo(daemon, (await makeKey(owner, 'operate')).key);
   const operateChanges = [...operate].filter(([route, answer]) => route.method !== 'get' && !refusedForScope(answer)).map(([route]) => route);
@@ -117,8 +117,9 @@ keys('an operate key may change nothing but runs, restores and drives; an admin 
 
   const admin = await answersTo(daemon, (await makeKey(owner, 'admin')).key);
   const adminRefused = [...admin].filter(([, answer]) => refusedForScope(answer)).map(([route]) => nameOf(route)).sort();
-  for (const name of adminRefused) assert.match(name, / \/api\/(keys|auth|pairing)(\/|$)/, name);
-  for (const expected of ['GET /api/keys', 'POST /api/keys', 'DELETE /api/keys/{id}', 'GET /api/auth/sessions', 'DELETE /api/auth/sessions/{id}', 'GET /api/auth/token', 'POST /api/auth/change-password', 'POST /api/pairing', 'GET /api/pairing', 'DELETE /api/pairing/{id}']) {
+  // The box export too: a key must not carry every secret away, nor replace every job.
+  for (const name of adminRefused) assert.match(name, / \/api\/((keys|auth|pairing)(\/|$)|system\/(export|import)$)/, name);
+  for (const expected of ['GET /api/keys', 'POST /api/keys', 'DELETE /api/keys/{id}', 'GET /api/auth/sessions', 'DELETE /api/auth/sessions/{id}', 'GET /api/auth/token', 'POST /api/auth/change-password', 'POST /api/pairing', 'GET /api/pairing', 'DELETE /api/pairing/{id}', 'POST /api/system/export', 'POST /api/system/import']) {
     assert.ok(adminRefused.includes(expected), `${expected} must need a session`);
   }
 });

@@ -18,15 +18,15 @@ settings.after.each(async ({ daemon }) => {
 settings('a fresh box has the documented defaults, in the system time zone', async ({ client }) => {
   const response = await client.get('/api/settings');
   assert.is(response.status, 200);
-  assert.equal(response.body, { max_runs_per_job: 10, theme: 'dark', timezone: systemTimezone(), max_concurrent_runs: 2, notify: defaultNotifyRules(), cors_origins: [], audit_max_entries: 10_000 });
+  assert.equal(response.body, { max_runs_per_job: 10, theme: 'dark', timezone: systemTimezone(), max_concurrent_runs: 2, notify: defaultNotifyRules(), cors_origins: [], audit_max_entries: 10_000, export_passphrase_set: false });
 });
 
 settings('a PUT changes what it names and leaves the rest unchanged', async ({ client }) => {
   const first = await client.put('/api/settings', { max_runs_per_job: 20 });
   assert.is(first.status, 200);
-  assert.equal(first.body, { max_runs_per_job: 20, theme: 'dark', timezone: systemTimezone(), max_concurrent_runs: 2, notify: defaultNotifyRules(), cors_origins: [], audit_max_entries: 10_000 });
+  assert.equal(first.body, { max_runs_per_job: 20, theme: 'dark', timezone: systemTimezone(), max_concurrent_runs: 2, notify: defaultNotifyRules(), cors_origins: [], audit_max_entries: 10_000, export_passphrase_set: false });
   const second = await client.put('/api/settings', { timezone: 'Europe/Berlin', theme: 'light', max_concurrent_runs: 16, notify: defaultNotifyRules() });
-  assert.equal(second.body, { max_runs_per_job: 20, theme: 'light', timezone: 'Europe/Berlin', max_concurrent_runs: 16, notify: defaultNotifyRules(), cors_origins: [], audit_max_entries: 10_000 });
+  assert.equal(second.body, { max_runs_per_job: 20, theme: 'light', timezone: 'Europe/Berlin', max_concurrent_runs: 16, notify: defaultNotifyRules(), cors_origins: [], audit_max_entries: 10_000, export_passphrase_set: false });
   assert.equal((await client.get('/api/settings')).body, second.body);
 });
 
