@@ -165,6 +165,8 @@ const NOT_YET_DESCRIBED = [
   'POST /api/pairing',
   'POST /api/pairing/claim',
   'POST /api/providers/test',
+  'POST /api/system/export',
+  'POST /api/system/import',
   'POST /api/system/mkdir',
   'POST /api/system/mount',
   'POST /api/system/unmount',
