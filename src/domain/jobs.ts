@@ -35,6 +35,13 @@ export interface SyncOptions {
   retry_attempts?: number;
   /** Seconds before the first retry, 1–3600; each next pause is four times longer (at most an hour). Absent: the default. */
   retry_delay_seconds?: number;
+  /**
+   * Local/USB jobs: count what will be sent (an rsync dry pass) before copying, so progress has a
+   * percent and time left. Off by default: the pass reads both trees' metadata again, which nearly
+   * doubles a nightly run that changes little (bench/copy-plan.ts, bench/snapshot-runs.ts). Remote
+   * jobs always count: their plan costs a listing they mostly have already. Absent: false.
+   */
+  count_first?: boolean;
 }
 
 /** Retries when a job does not say (also for jobs stored before the options existed). */
@@ -42,9 +49,14 @@ export const DEFAULT_RETRY_ATTEMPTS = 2;
 /** The first pause when a job does not say: 30 s, then 2 min. */
 export const DEFAULT_RETRY_DELAY_SECONDS = 30;
 
-/** The job's options with the retry fields a job stored before them lacks filled with the defaults. */
-export function withRetryDefaults(options: SyncOptions): SyncOptions & Required<Pick<SyncOptions, 'retry_attempts' | 'retry_delay_seconds'>> {
-  return { ...options, retry_attempts: options.retry_attempts ?? DEFAULT_RETRY_ATTEMPTS, retry_delay_seconds: options.retry_delay_seconds ?? DEFAULT_RETRY_DELAY_SECONDS };
+/** The job's options with the fields a job stored before them lacks (retries, count_first) filled with the defaults. */
+export function withOptionDefaults(options: SyncOptions): SyncOptions & Required<Pick<SyncOptions, 'retry_attempts' | 'retry_delay_seconds' | 'count_first'>> {
+  return {
+    ...options,
+    retry_attempts: options.retry_attempts ?? DEFAULT_RETRY_ATTEMPTS,
+    retry_delay_seconds: options.retry_delay_seconds ?? DEFAULT_RETRY_DELAY_SECONDS,
+    count_first: options.count_first ?? false,
+  };
 }
 
 export interface JobRecord {
@@ -120,6 +132,7 @@ export const syncOptionsSchema = Joi.object({
     .default('normal'),
   retry_attempts: Joi.number().integer().min(0).max(10).default(DEFAULT_RETRY_ATTEMPTS),
   retry_delay_seconds: Joi.number().integer().min(1).max(3600).default(DEFAULT_RETRY_DELAY_SECONDS),
+  count_first: Joi.boolean().default(false),
 }).default();
 
 /** Fields of a job read from a stored record that a client may send back but cannot change. */

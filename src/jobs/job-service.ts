@@ -3,7 +3,7 @@
  * the contract and the destination types impose. Serializes jobs with `last_run` and `schedules`.
  */
 import { conflict, invalid, notFound } from '../domain/errors.ts';
-import { duplicateBasenames, JOB_NAME_MAX, type JobInput, type JobRecord, withRetryDefaults } from '../domain/jobs.ts';
+import { duplicateBasenames, JOB_NAME_MAX, type JobInput, type JobRecord, withOptionDefaults } from '../domain/jobs.ts';
 import type { RunSummary } from '../domain/runs.ts';
 import type { ScheduleView } from '../domain/schedules.ts';
 import type { JobSnapshotFields } from '../history/index.ts';
@@ -130,7 +130,7 @@ export class JobService {
       source_dirs: [...job.source_dirs],
       destination_type: job.destination_type,
       destination_config: structuredClone(job.destination_config),
-      sync_options: withRetryDefaults(structuredClone(job.sync_options)),
+      sync_options: withOptionDefaults(structuredClone(job.sync_options)),
       credential_id: job.credential_id,
       backup_mode: job.backup_mode,
       retention: structuredClone(job.retention),

@@ -6,7 +6,7 @@
  *   runs left pending/running by a crash are marked failed at the next start.
  */
 import { CairnError, conflict, isCairnError, notFound } from '../domain/errors.ts';
-import { withRetryDefaults, type JobRecord } from '../domain/jobs.ts';
+import { withOptionDefaults, type JobRecord } from '../domain/jobs.ts';
 import { DRIVE_REMOVED_MESSAGE, isBackupRun, type LogLevel, type RunRecord, type RunTrigger, type TransferPlan, type TransferTotals, type VerifyInput } from '../domain/runs.ts';
 import { folderNamesOf } from '../destinations/source-names.ts';
 import type { Destination, HostKeyPins } from '../destinations/types.ts';
@@ -440,7 +440,7 @@ export class RunManager {
  */
 function retryPolicyFor(run: RunRecord, job: JobRecord): RetryPolicy {
   if (!isBackupRun(run) && run.trigger !== 'restore') return { retries: 0, delaysMs: [] };
-  return retryPolicyOf(withRetryDefaults(job.sync_options));
+  return retryPolicyOf(withOptionDefaults(job.sync_options));
 }
 
 function pickTotals(totals: TransferTotals): TransferTotals {

@@ -71,7 +71,7 @@ progress('a local run: totals before copying, a rate and time left on the way, 1
   const source = path.join(tempDir(), 'documents');
   mkdirSync(source);
   for (let i = 0; i < 20; i++) writeFileSync(path.join(source, `file-${i}.bin`), fileContent(`f${i}`, 200 * 1024));
-  const job = await createJob(context.client, { source_dirs: [source], sync_options: { bandwidth_limit_kbps: 2000 } });
+  const job = await createJob(context.client, { source_dirs: [source], sync_options: { bandwidth_limit_kbps: 2000, count_first: true } });
 
   const first = await runWatched(context, job.id);
   assertHonest(first.run, first.frames);
@@ -93,7 +93,7 @@ progress('a snapshot run gets the same progress', async (context) => {
   const source = path.join(tempDir(), 'photos');
   mkdirSync(source);
   for (let i = 0; i < 10; i++) writeFileSync(path.join(source, `photo-${i}.jpg`), fileContent(`p${i}`, 150 * 1024));
-  const job = await createJob(context.client, { source_dirs: [source], backup_mode: 'snapshots', sync_options: { bandwidth_limit_kbps: 2000 } });
+  const job = await createJob(context.client, { source_dirs: [source], backup_mode: 'snapshots', sync_options: { bandwidth_limit_kbps: 2000, count_first: true } });
   const first = await runWatched(context, job.id);
   assertHonest(first.run, first.frames);
   assert.is(first.frames.at(-1).bytes_total, 10 * 150 * 1024);
@@ -131,6 +131,21 @@ progress('an SFTP run: the remote engine compares first, then sends; 100 % with 
   } finally {
     await server.stop();
   }
+});
+
+progress('a local job that does not ask to count first copies in one pass: no total, no percent, no dry pass in its log', async (context) => {
+  const source = path.join(tempDir(), 'music');
+  mkdirSync(source);
+  for (let i = 0; i < 5; i++) writeFileSync(path.join(source, `track-${i}.bin`), fileContent(`t${i}`, 64 * 1024));
+  const job = await createJob(context.client, { source_dirs: [source] });
+  assert.is(job.sync_options.count_first, false);
+  const { run } = await runWatched(context, job.id);
+  assert.is(run.status, 'completed');
+  assert.is(run.files_transferred, 5);
+  assert.ok(run.progress === null || run.progress.percent === null || run.progress.percent === 100, JSON.stringify(run.progress));
+  assert.ok(run.progress === null || run.progress.bytes_total === null, 'no total was counted');
+  const log = (await context.client.get(`/api/runs/${run.id}/logs`)).body.map((entry: { message: string }) => entry.message);
+  assert.not.ok(log.some((line: string) => line.startsWith('To send:')), log.join('\n'));
 });
 
 progress.run();

@@ -13,12 +13,12 @@ import type { SourceCopy } from './copy-source.ts';
 
 /**
  * Counts what `copies` will send and tells it through `context.plan`, before any copy starts. Says
- * nothing (progress then has no percent) when the job is itself a dry run, the context takes no
- * plan, or a count fails: the copy that follows reports the failure properly. Rejects with
+ * nothing (progress then has no percent) when the job does not ask to count first
+ * (`sync_options.count_first`), is itself a dry run, the context takes no plan, or a count fails: the copy that follows reports the failure properly. Rejects with
  * `signal.reason` when cancelled.
  */
 export async function planCopies(context: SyncContext<unknown>, copies: ReadonlyArray<Pick<SourceCopy, 'source' | 'target' | 'fatLike' | 'linkDest'>>): Promise<void> {
-  if (!context.plan || context.options.dry_run) return;
+  if (!context.plan || context.options.dry_run || !context.options.count_first) return;
   const started = Date.now();
   const plan: TransferPlan = { files: 0, bytes: 0 };
   for (const copy of copies) {

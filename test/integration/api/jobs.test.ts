@@ -38,7 +38,7 @@ jobs('a created job answers 201 with defaults filled in, and is listed and reada
   assert.is(job.name, 'Daily Backup');
   assert.is(job.enabled, true);
   assert.equal(job.source_dirs, context.sources);
-  assert.equal(job.sync_options, { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal', retry_attempts: 2, retry_delay_seconds: 30 });
+  assert.equal(job.sync_options, { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal', retry_attempts: 2, retry_delay_seconds: 30, count_first: false });
   assert.equal(job.destination_config.usb_uuid, null);
   assert.is(job.credential_id, null);
   assert.is(job.backup_mode, 'mirror');

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CairnError } from '../../../src/domain/errors.ts';
-import { withRetryDefaults } from '../../../src/domain/jobs.ts';
+import { withOptionDefaults } from '../../../src/domain/jobs.ts';
 import type { LogLevel } from '../../../src/domain/runs.ts';
 import { MAX_RETRY_DELAY_MS, retryPolicyOf, withRetries } from '../../../src/runs/run-retries.ts';
 
@@ -31,7 +31,7 @@ function recorder() {
 
 test('by default a run is tried twice more, after 30 s and then 2 min; jobs stored before the options get the same', () => {
   const stored = { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' as const };
-  assert.equal(retryPolicyOf(withRetryDefaults(stored)), { retries: 2, delaysMs: [30_000, 120_000] });
+  assert.equal(retryPolicyOf(withOptionDefaults(stored)), { retries: 2, delaysMs: [30_000, 120_000] });
   assert.equal(retryPolicyOf({ retry_attempts: 0, retry_delay_seconds: 30 }), { retries: 0, delaysMs: [] });
   const many = retryPolicyOf({ retry_attempts: 10, retry_delay_seconds: 600 });
   assert.is(many.delaysMs.length, 10);
