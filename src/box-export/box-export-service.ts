@@ -300,7 +300,9 @@ function prepare(state: BoxState): Prepared {
     if (!jobIds.has(job_id)) throw refuse(`has a schedule of job ${job_id}, which it does not hold`);
     return { jobId: job_id, input: check<ScheduleInput>(scheduleInputSchema, schedule, `schedule of job ${job_id}`) };
   });
-  const settings = check<SettingsChange>(settingsUpdateSchema, state.settings, 'settings');
+  // A file's settings never choose the export passphrase: the one an import may set is the passphrase
+  // that opened it (see `importOnce`), or a crafted file could seal this box's later secrets under its own.
+  const settings = check<SettingsChange>(settingsUpdateSchema.fork('export_passphrase', (key) => key.forbidden()), state.settings, 'settings');
   checkChannels(settings.notify?.channel_ids, 'the default alert rules');
   return {
     credentials: state.credentials.map(({ id, ...credential }) => ({ id, input: check(credentialCreateSchema, credential, `credential "${credential.name}"`) })),
