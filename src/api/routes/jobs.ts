@@ -1,5 +1,6 @@
 /** /jobs: list, get, create, update, delete, run, cancel, clone (contract: Jobs); verify and prune runs of a snapshots job. */
 import type { ServerRoute } from '@hapi/hapi';
+import { CairnError } from '../../domain/errors.ts';
 import { jobInputSchema, type JobInput } from '../../domain/jobs.ts';
 import { verifyInputSchema, type VerifyInput } from '../../domain/runs.ts';
 import { jobChangeSchema, type JobChange } from '../../jobs/job-change.ts';
@@ -9,6 +10,7 @@ import type { RunManager } from '../../runs/index.ts';
 import { answers, jobSchema, listOf, messageSchema, restoreStartedSchema, runStartedSchema, verifyStartedSchema } from '../openapi/index.ts';
 import { idOf, idParam } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
+import { callerOf } from '../plugins/session-auth.ts';
 import { body } from '../validation.ts';
 
 export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute[] {
@@ -56,7 +58,16 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
       path: '/jobs/{id}/restore',
       options: { ...policy({ scope: 'operate', audit: 'restore.start' }), ...answers(202, restoreStartedSchema), validate: { params, payload: body(restoreInputSchema) } },
       async handler(request, h) {
-        const started = await jobs.restore(idOf(request), request.payload as RestoreInput);
+        const input = request.payload as RestoreInput;
+        // Writing over the sources replaces the owner's live files with old ones: as destructive as
+        // pruning, so it takes what pruning takes (admin), not the operate scope a restore needs.
+        const caller = callerOf(request);
+        if (input.overwrite_sources && caller.kind === 'key' && caller.key.scope !== 'admin') {
+          throw new CairnError('forbidden', 'SCOPE_TOO_SMALL', '"overwrite_sources": true writes over the job\'s sources and needs an admin key (or a session)', {
+            details: { required_scope: 'admin', key_scope: caller.key.scope },
+          });
+        }
+        const started = await jobs.restore(idOf(request), input);
         return h.response({ ...started, message: 'Restore started' }).code(202);
       },
     },
