@@ -18,6 +18,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Callers, Revocations } from '../auth/index.ts';
 import { isFinished, type LogEntry, type RunRecord } from '../domain/runs.ts';
 import type { EventBus } from '../events.ts';
+import { snapshotFieldsOf } from '../history/index.ts';
 import type { RunLogs } from '../logs/index.ts';
 import type { RunRepository } from '../store/index.ts';
 import { ClientSlots } from './client-slots.ts';
@@ -273,15 +274,8 @@ function serveStatus(ws: WebSocket, deps: WebSocketDependencies): void {
       send(ws, {
         type: 'snapshot_created',
         job_id,
-        // Picked field by field: the snapshot's path on the box is not the client's business.
-        snapshot: {
-          id: snapshot.id,
-          time: snapshot.time,
-          run_id: snapshot.run_id,
-          files: snapshot.files,
-          total_size: snapshot.total_size,
-          bytes_added: snapshot.bytes_added,
-        },
+        // The snapshot's path on the box is not the client's business.
+        snapshot: snapshotFieldsOf(snapshot),
       }),
     ),
     deps.events.on('snapshot:removed', ({ job_id, snapshot_id }) => send(ws, { type: 'snapshot_removed', job_id, snapshot_id })),

@@ -14,6 +14,7 @@ export { retentionPreviewOf, type RetentionPreview } from './retention-preview.t
 export * from './drive-snapshots/index.ts';
 export {
   SnapshotService,
+  snapshotFieldsOf,
   type JobSnapshotFields,
   type RetentionPreviewView,
   type SnapshotServiceDependencies,

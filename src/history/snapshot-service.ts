@@ -257,8 +257,11 @@ function findIn(snapshots: SnapshotInfo[], snapshotId: string): SnapshotInfo {
   return snapshot;
 }
 
-/** The one serializer of a snapshot: picks each field (the folder's path on the drive stays inside). */
-function viewOf(snapshot: SnapshotInfo, keptBy: KeepReason[]): SnapshotView {
+/**
+ * The one serializer of a snapshot's own fields (routes and the status socket alike): picks each
+ * field, so the folder's path on the drive stays inside.
+ */
+export function snapshotFieldsOf(snapshot: SnapshotInfo): Omit<SnapshotView, 'kept_by'> {
   return {
     id: snapshot.id,
     time: snapshot.time,
@@ -266,8 +269,11 @@ function viewOf(snapshot: SnapshotInfo, keptBy: KeepReason[]): SnapshotView {
     files: snapshot.files,
     total_size: snapshot.total_size,
     bytes_added: snapshot.bytes_added,
-    kept_by: keptBy.map((reason) => ({ ...reason })),
   };
+}
+
+function viewOf(snapshot: SnapshotInfo, keptBy: KeepReason[]): SnapshotView {
+  return { ...snapshotFieldsOf(snapshot), kept_by: keptBy.map((reason) => ({ ...reason })) };
 }
 
 /** A filesystem failure on the drive as a 4xx naming what was read (CairnErrors pass through). */
