@@ -250,6 +250,17 @@ history('the tree refuses "..", absolute paths, NUL and links that lead out of t
   }
 });
 
+history('a tree path the filesystem refuses (a name too long, a file in the middle, a link loop) is a 4xx in the error shape', async (context) => {
+  const { admin, made } = context;
+  symlinkSync('loop', path.join(made[2].path, 'photos', 'loop'));
+  const tree = (query: string) => admin.get(url(context, `${snap(made[2].id)}/tree${query}`));
+  for (const bad of [`photos/${'n'.repeat(300)}`, 'photos/keep.txt/inside', 'photos/loop', 'photos/loop/deeper']) {
+    const response = await tree(`?path=${encodeURIComponent(bad)}`);
+    assert.ok(response.status >= 400 && response.status < 500, `${bad}: ${response.status} ${JSON.stringify(response.body)}`);
+    assert.ok(isErrorShape(response.body), `${bad}: ${JSON.stringify(response.body)}`);
+  }
+});
+
 history('retention: PUT stores a policy, GET reads it back, kept_by follows it; bad bodies are 400 and change nothing', async (context) => {
   const { admin } = context;
   const initial = await admin.get(url(context, '/retention'));
