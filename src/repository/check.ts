@@ -71,9 +71,15 @@ interface IndexedPack {
 export async function check(repo: Repository, options: CheckOptions = {}): Promise<CheckResult> {
   const percent = options.readDataPercent ?? 0;
   if (!(percent >= 0 && percent <= 100)) throw new RangeError('readDataPercent is a percentage, 0 to 100');
+  // An unplugged drive leaves an empty mount point: every file "missing", or (nothing listed at
+  // all) a check with nothing wrong. Neither is a verdict, so the config must be there before and after.
+  const present = async () => {
+    if (!(await repo.backend.stat('config'))) throw unreachable(repo.backend.where(), new Error('its config file is gone'));
+  };
   try {
+    await present();
     const result = await withLock(repo, false, () => new Checker(repo, options).run(percent));
-    if (result.errors.length > 0 && !(await repo.backend.stat('config'))) throw unreachable(repo.backend.where(), new Error('its config file is gone'));
+    await present();
     return result;
   } catch (error) {
     if (isRepositoryFault(error) || (error as { code?: unknown }).code === 'REPOSITORY_UNREACHABLE' || (error as Error).name === 'AbortError') throw error;
