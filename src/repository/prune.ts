@@ -15,7 +15,7 @@
  */
 import { filePath } from './backend.ts';
 import { BlobIndex, type BlobType } from './blob-index.ts';
-import { damaged, missing, unsupported } from './errors.ts';
+import { damaged, missing, unreachable, unsupported } from './errors.ts';
 import { withLock } from './locks.ts';
 import { PACK_TARGET, type IndexPack, type Repository } from './repository.ts';
 import { listSnapshots } from './snapshots.ts';
@@ -74,6 +74,8 @@ const HEADER_FIXED = 32 + 4;
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
   const maxUnusedPercent = options.maxUnusedPercent ?? 5;
   if (!(maxUnusedPercent >= 0 && maxUnusedPercent <= 100)) throw new RangeError('maxUnusedPercent is a percentage, 0 to 100');
+  // An unplugged drive's empty mount point is no repository to prune (nor to leave a lock in).
+  if (!(await repo.backend.stat('config'))) throw unreachable(repo.backend.where(), new Error('its config file is gone'));
   return withLock(repo, true, async () => {
     // What other clients wrote since this instance loaded its index counts too.
     await repo.reloadIndex();
