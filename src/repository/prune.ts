@@ -17,7 +17,7 @@ import { filePath } from './backend.ts';
 import { BlobIndex, type BlobType } from './blob-index.ts';
 import { damaged, missing, unreachable, unsupported } from './errors.ts';
 import { withLock } from './locks.ts';
-import { PACK_TARGET, type IndexPack, type Repository } from './repository.ts';
+import { PACK_TARGET, type IndexPack, type PackWriter, type Repository } from './repository.ts';
 import { listSnapshots } from './snapshots.ts';
 import { decodeTree } from './tree.ts';
 
@@ -59,6 +59,8 @@ export interface PruneResult {
   bytesFreed: number;
 }
 
+/** A repack pack's buffer: the pack target plus the largest blob (8 MiB chunk) and header room. */
+const PACK_BUFFER = PACK_TARGET + 9 * 1024 * 1024;
 /** Blobs per index file, as restic splits them. */
 const INDEX_FILE_BLOBS = 50_000;
 /** The bytes a pack spends on each header entry (uncompressed), and on the header's seal and length. */
@@ -272,18 +274,15 @@ function planPacks(repo: Repository, used: Bitmap, stored: Map<string, number>, 
 async function repack(repo: Repository, plan: PackPlan, used: Bitmap, next: BlobIndex, options: PruneOptions) {
   const index = repo.index;
   const written = Object.assign([] as string[], { sizes: new Map<string, number>() });
-  const batches: Record<BlobType, { blobs: Array<{ type: BlobType; id: Buffer; plaintext: Buffer }>; bytes: number }> = {
-    data: { blobs: [], bytes: 0 },
-    tree: { blobs: [], bytes: 0 },
-  };
+  // Data packs get a full pack's buffer at once (growing one by doubling cost a second of copies
+  // per 60 MB repacked); tree packs are small and grow as needed.
+  const writers: Record<BlobType, PackWriter> = { data: repo.packWriter(PACK_BUFFER), tree: repo.packWriter() };
   const flush = async (type: BlobType) => {
-    const batch = batches[type];
-    if (batch.blobs.length === 0) return;
-    const pack = await repo.writePackFile(batch.blobs);
+    const pack = await writers[type].write();
+    if (!pack) return;
     for (const blob of pack.blobs) next.add(blob.id, { packId: pack.id, type: blob.type, offset: blob.offset, length: blob.length, compressed: false });
     written.push(pack.id);
     written.sizes.set(pack.id, pack.size);
-    batches[type] = { blobs: [], bytes: 0 };
   };
   for (const [i, p] of plan.repack.entries()) {
     options.onProgress?.({ step: 'repack', done: i, total: plan.repack.length });
@@ -297,10 +296,10 @@ async function repack(repo: Repository, plan: PackPlan, used: Bitmap, next: Blob
       const id = Buffer.from(index.idAt(n));
       if (location.offset + location.length > bytes.length) throw missing(`blob ${id.toString('hex').slice(0, 12)} of pack ${repo.backend.where(path)} (the pack is shorter than the index says; nothing was pruned)`);
       const plaintext = repo.openBlob(bytes.subarray(location.offset, location.offset + location.length), id, `blob ${id.toString('hex').slice(0, 12)} in pack ${repo.backend.where(path)} (nothing was pruned)`);
-      const batch = batches[location.type];
-      batch.blobs.push({ type: location.type, id, plaintext });
-      batch.bytes += plaintext.length;
-      if (batch.bytes >= PACK_TARGET) await flush(location.type);
+      // Sealed at once, so no plaintext waits for its pack; a pack is written when it is full.
+      if (writers[location.type].size() + plaintext.length + 32 > PACK_BUFFER) await flush(location.type);
+      writers[location.type].add(location.type, id, plaintext);
+      if (writers[location.type].size() >= PACK_TARGET) await flush(location.type);
     }
   }
   await flush('data');

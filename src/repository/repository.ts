@@ -27,6 +27,16 @@ export const PACK_TARGET = 16 * 1024 * 1024;
 /** Blobs per index file, as restic splits them. */
 const INDEX_FILE_BLOBS = 50_000;
 
+/** See `Repository.packWriter`. */
+export interface PackWriter {
+  /** Seals `plaintext` (whose SHA-256 is `id`) into the pack. */
+  add(type: BlobType, id: Buffer, plaintext: Uint8Array): void;
+  /** Sealed bytes in the pack so far. */
+  size(): number;
+  /** Writes the pack (whole or not at all) and starts an empty one; null when it was empty. */
+  write(): Promise<{ id: string; size: number; blobs: PackedBlob[] } | null>;
+}
+
 /** What `loadIndex` shows a caller that looks at every index file (check). */
 export interface IndexVisitor {
   pack?(pack: IndexPack, indexFile: string): void;
@@ -164,16 +174,26 @@ export class Repository {
   }
 
   /**
-   * Writes one pack holding `blobs` (sealed afresh, in this order) outside the run's own packing,
-   * for prune's copies of blobs the index already names elsewhere; returns the pack's id, size and
-   * entries. Nothing is added to the index: the caller writes the index that names the pack.
+   * A pack filled outside the run's own packing, for prune's copies of blobs the index already
+   * names elsewhere: each blob is sealed as it is added (no plaintext is held), and `write` stores
+   * the pack and starts the next one in the same buffer. Nothing is added to the index: the caller
+   * writes the index that names the pack. `bufferBytes` sizes the buffer up front (a full pack's
+   * worth saves the copies of growing it); without it the buffer grows by doubling.
    */
-  async writePackFile(blobs: Array<{ type: BlobType; id: Buffer; plaintext: Uint8Array }>): Promise<{ id: string; size: number; blobs: PackedBlob[] }> {
-    const pack = new PackBuilder();
-    for (const blob of blobs) pack.add(this.key, blob.type, blob.id, blob.plaintext);
-    const { id, bytes } = pack.finish(this.key);
-    await this.backend.write(filePath('data', id), bytes);
-    return { id, size: bytes.length, blobs: pack.blobs };
+  packWriter(bufferBytes?: number): PackWriter {
+    let builder = new PackBuilder(bufferBytes ? Buffer.allocUnsafe(bufferBytes) : undefined);
+    return {
+      add: (type, id, plaintext) => builder.add(this.key, type, id, plaintext),
+      size: () => builder.size,
+      write: async () => {
+        if (builder.blobs.length === 0) return null;
+        const { id, bytes } = builder.finish(this.key);
+        await this.backend.write(filePath('data', id), bytes);
+        const written = { id, size: bytes.length, blobs: builder.blobs };
+        builder = new PackBuilder(builder.storage);
+        return written;
+      },
+    };
   }
 
   /**

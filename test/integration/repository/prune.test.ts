@@ -221,4 +221,16 @@ test('a snapshot whose blob is in no index: prune refuses and changes nothing', 
   assert.equal(await fs.readdir(path.join(repoDir, 'locks')), []);
 });
 
+test('a repository that vanished (an unplugged drive`s empty mount point) is REPOSITORY_UNREACHABLE, and nothing is written there', async () => {
+  const work = tempDir('cairn-prune-');
+  const repoDir = path.join(work, 'repo');
+  await initRepository(new LocalBackend(repoDir), PASSWORD);
+  const repo = await opened(repoDir);
+  await fs.rename(repoDir, `${repoDir}-unplugged`);
+  await fs.mkdir(repoDir);
+  const error = await prune(repo).catch((e) => e);
+  assert.is(error.code, 'REPOSITORY_UNREACHABLE');
+  assert.equal(await fs.readdir(repoDir), []);
+});
+
 test.run();
