@@ -82,8 +82,9 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
     await present();
     return result;
   } catch (error) {
-    if (isRepositoryFault(error) || (error as { code?: unknown }).code === 'REPOSITORY_UNREACHABLE' || (error as Error).name === 'AbortError') throw error;
-    if ((error as { code?: unknown }).code === 'REPOSITORY_LOCKED') throw error;
+    // Ours (a fault of the repository, a lock, unreachable, a cancel) as it is; anything else is the store failing.
+    const code = (error as { code?: unknown }).code;
+    if (isRepositoryFault(error) || code === 'REPOSITORY_UNREACHABLE' || code === 'REPOSITORY_LOCKED' || (error as Error).name === 'AbortError') throw error;
     throw unreachable(repo.backend.where(), error);
   }
 }
@@ -132,7 +133,10 @@ class Checker {
         known.indexFiles.add(indexFile);
         indexed.set(pack.id, known);
       },
-      badFile: (indexFile, error) => this.problem('index', indexFile, 'unreadable', `Index file ${this.repo.backend.where(filePath('index', indexFile))}: ${(error as Error).message}`),
+      badFile: (indexFile, error) => {
+        if (!isDamage(error)) throw error;
+        this.problem('index', indexFile, 'unreadable', `Index file ${this.repo.backend.where(filePath('index', indexFile))}: ${(error as Error).message}`);
+      },
     });
     return indexed;
   }
@@ -169,7 +173,7 @@ class Checker {
     try {
       blobs = await this.repo.readPackHeader(packId, size);
     } catch (error) {
-      if (!isRepositoryFault(error)) throw error;
+      if (!isDamage(error)) throw error;
       this.problem('pack', packId, 'header', `Pack ${where}: its header cannot be read (${(error as Error).message}).`);
       return false;
     }
@@ -200,7 +204,7 @@ class Checker {
       try {
         snapshot = (await this.repo.readUnpacked('snapshots', snapshotId)) as { tree?: unknown };
       } catch (error) {
-        if (!isRepositoryFault(error)) throw error;
+        if (!isDamage(error)) throw error;
         this.problem('snapshot', snapshotId, 'unreadable', `Snapshot ${this.repo.backend.where(filePath('snapshots', snapshotId))} cannot be read: ${faultOf(error)}.`);
         continue;
       }
@@ -222,7 +226,7 @@ class Checker {
         try {
           nodes = decodeTree(await this.repo.loadBlob(Buffer.from(tree, 'hex'), `Snapshot ${snapshotId}: the tree of ${path}`));
         } catch (error) {
-          if (!isRepositoryFault(error) && !(error instanceof SyntaxError)) throw error;
+          if (!isDamage(error) && !(error instanceof SyntaxError)) throw error;
           const problem = error instanceof SyntaxError ? 'unreadable' : (error as { code?: unknown }).code === 'REPOSITORY_FILE_MISSING' ? 'missing' : 'damaged';
           this.problem('blob', tree, problem, `Snapshot ${snapshotId}: the tree of ${path} (blob ${tree}) cannot be read: ${error instanceof SyntaxError ? 'it is not a tree' : faultOf(error)}.`);
           continue;
@@ -251,7 +255,7 @@ class Checker {
     try {
       blobs = await this.repo.readPackHeader(packId, bytes.length);
     } catch (error) {
-      if (!isRepositoryFault(error)) throw error;
+      if (!isDamage(error)) throw error;
       this.problem('pack', packId, 'header', `Pack ${where}: its header cannot be read (${(error as Error).message}).`);
       return;
     }
@@ -264,11 +268,19 @@ class Checker {
       try {
         this.repo.openBlob(bytes.subarray(blob.offset, blob.offset + blob.length), blob.id, `Blob ${hex} in pack ${where}`);
       } catch (error) {
-        if (!isRepositoryFault(error)) throw error;
+        if (!isDamage(error)) throw error;
         this.problem('blob', hex, 'damaged', `Blob ${hex} in pack ${where} is damaged: ${faultOf(error)}.`);
       }
     }
   }
+}
+
+/**
+ * Whether `error` is damage to report (and go on), rather than something to throw: a compressed
+ * file (REPOSITORY_UNSUPPORTED) is no damage, only beyond this Cairn, so the check cannot judge.
+ */
+function isDamage(error: unknown): boolean {
+  return isRepositoryFault(error) && (error as { code?: unknown }).code !== 'REPOSITORY_UNSUPPORTED';
 }
 
 /** What a repository fault says, in a few words for a problem's message. */
@@ -276,7 +288,6 @@ function faultOf(error: unknown): string {
   switch ((error as { code?: unknown }).code) {
     case 'REPOSITORY_DAMAGED': return 'its authentication code or hash does not match';
     case 'REPOSITORY_FILE_MISSING': return 'its file is missing';
-    case 'REPOSITORY_UNSUPPORTED': return 'it is compressed, which this Cairn cannot read';
     default: return (error as Error).message;
   }
 }
