@@ -121,17 +121,22 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     result.blobsRemoved = index.size - next.size;
 
     // 3. The old index files, then the packs no index names any more.
-    for (const id of indexFiles) {
-      if (newIndexFiles.has(id)) continue;
-      await repo.backend.remove(filePath('index', id));
-      result.indexFilesRemoved++;
+    try {
+      for (const id of indexFiles) {
+        if (newIndexFiles.has(id)) continue;
+        await repo.backend.remove(filePath('index', id));
+        result.indexFilesRemoved++;
+      }
+      const goners = [...plan.remove, ...plan.repack.map((p) => index.packIdAt(p))];
+      for (const [i, id] of goners.entries()) {
+        options.onProgress?.({ step: 'remove', done: i, total: goners.length });
+        await repo.backend.remove(filePath('data', id));
+      }
+    } catch (error) {
+      // The index in memory must not go on naming packs that may be gone (a restore would miss them).
+      await repo.reloadIndex().catch(() => undefined);
+      throw error;
     }
-    const goners = [...plan.remove, ...plan.repack.map((p) => index.packIdAt(p))];
-    for (const [i, id] of goners.entries()) {
-      options.onProgress?.({ step: 'remove', done: i, total: goners.length });
-      await repo.backend.remove(filePath('data', id));
-    }
-
     await repo.reloadIndex();
     result.bytesAfter = sum(plan.keep.map((p) => stored.get(index.packIdAt(p)) ?? 0)) + sum(written.sizes.values());
     result.bytesFreed = result.bytesBefore - result.bytesAfter;
