@@ -221,6 +221,44 @@ test('a snapshot whose blob is in no index: prune refuses and changes nothing', 
   assert.equal(await fs.readdir(path.join(repoDir, 'locks')), []);
 });
 
+test('a removal that fails after the new index is written: the same open repository still restores (its index is the new one)', async () => {
+  const work = tempDir('cairn-prune-');
+  const source = path.join(work, 'source');
+  const repoDir = path.join(work, 'repo');
+  await makeSourceTree(source, 2 * 1024 * 1024);
+  await initRepository(new LocalBackend(repoDir), PASSWORD);
+  await backup(await opened(repoDir), { paths: [source], time: new Date(Date.UTC(2026, 4, 1)) });
+  await editSource(source, 1);
+  await backup(await opened(repoDir), { paths: [source], time: new Date(Date.UTC(2026, 4, 2)) });
+  await forget(await opened(repoDir), keepLast(1), context);
+  // A copy pruned first tells how many packs go; the real prune fails on the last one, after
+  // removing it (a connection lost once the server acted), so every old pack is gone.
+  await fs.cp(repoDir, `${repoDir}-copy`, { recursive: true });
+  const trial = await prune(await opened(`${repoDir}-copy`), { maxUnusedPercent: 0 });
+  const goners = trial.packsRemoved + trial.packsRepacked;
+  assert.ok(trial.packsRepacked >= 1);
+  const inner = new LocalBackend(repoDir);
+  let removals = 0;
+  const failing: RepositoryBackend = {
+    list: (folder) => inner.list(folder),
+    read: (file, range) => inner.read(file, range),
+    stat: (file) => inner.stat(file),
+    where: (file) => inner.where(file),
+    write: (file, data) => inner.write(file, data),
+    async remove(file) {
+      await inner.remove(file);
+      if (file.startsWith('data/') && ++removals === goners) throw Object.assign(new Error('Connection reset'), { code: 'ECONNRESET' });
+    },
+  };
+  const repo = await opened(repoDir, failing);
+  const error = await prune(repo, { maxUnusedPercent: 0 }).catch((e) => e);
+  assert.match(error.message, 'Connection reset');
+  const target = path.join(work, 'restored');
+  await restore(repo, { snapshot: 'latest', target });
+  assert.equal(await summarize(path.join(target, source)), await summarize(source));
+  await resticOk(repoDir, PASSWORD, ['check', '--read-data']);
+});
+
 test('a repository that vanished (an unplugged drive`s empty mount point) is REPOSITORY_UNREACHABLE, and nothing is written there', async () => {
   const work = tempDir('cairn-prune-');
   const repoDir = path.join(work, 'repo');
