@@ -10,6 +10,10 @@
  * Node as the built binary runs it (tsx alone holds ~55 MB more); its time is measured inside the
  * child ("engine") and around it ("process", which adds Node's start-up). "1% changed" rewrites
  * every hundredth small file. Removes what it made.
+ *
+ * Then the repository's upkeep (issue 14's forget, prune, check): a third of the files deleted and
+ * another backup, `forget --keep-last 1` on both repositories, then `prune` (both at 5% unused
+ * tolerated, restic's default) and a structure `check`, timed with peak RSS the same way.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +28,8 @@ const IS_CHILD = process.argv[2] === '--child';
 
 /** In the child: one Cairn operation, then its own time and peak RSS as JSON on stdout. */
 async function child(operation: string, args: string[]): Promise<void> {
-  const { backup, initRepository, LocalBackend, openRepository, restore } = await import('../src/repository/index.ts');
+  const { backup, check, forget, initRepository, LocalBackend, openRepository, prune, restore } = await import('../src/repository/index.ts');
+  const { emptyRetentionPolicy } = await import('../src/domain/retention.ts');
   const started = process.hrtime.bigint();
   const [repoDir, other] = args;
   const backend = new LocalBackend(repoDir);
@@ -35,6 +40,14 @@ async function child(operation: string, args: string[]): Promise<void> {
   } else if (operation === 'restore') {
     await repo.loadIndex();
     await restore(repo, { snapshot: 'latest', target: other });
+  } else if (operation === 'forget') {
+    await forget(repo, { ...emptyRetentionPolicy(), keep_last: 1 }, { now: new Date(), timeZone: 'UTC' });
+  } else if (operation === 'prune') {
+    await repo.loadIndex();
+    await prune(repo);
+  } else if (operation === 'check') {
+    const { errors } = await check(repo);
+    if (errors.length > 0) throw new Error(`check found ${errors.length} errors`);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   process.stdout.write(JSON.stringify({ seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
@@ -110,11 +123,19 @@ async function main(): Promise<void> {
     for (let i = 50; i < names.length; i += 100) writeFileSync(names[i], randomBytes(statSync(names[i]).size || 1000));
     rows.push(['1% changed', cairn('backup', cairnRepo, source), restic('backup', source)]);
     rows.push(['full restore', cairn('restore', cairnRepo, path.join(work, 'cairn-out')), restic('restore', 'latest', '--target', path.join(work, 'restic-out'))]);
+    for (let i = 0; i < names.length; i += 3) rmSync(names[i]);
+    rows.push(['backup, a third deleted', cairn('backup', cairnRepo, source), restic('backup', source)]);
+    rows.push(['forget --keep-last 1', cairn('forget', cairnRepo), restic('forget', '--keep-last', '1')]);
+    const beforePrune = [dirBytes(cairnRepo), dirBytes(resticRepo)];
+    rows.push(['prune (5% unused)', cairn('prune', cairnRepo), restic('prune')]);
+    const freed = [beforePrune[0] - dirBytes(cairnRepo), beforePrune[1] - dirBytes(resticRepo)];
+    rows.push(['check (structure)', cairn('check', cairnRepo), restic('check')]);
     console.log('\n| step | Cairn engine s | Cairn process s | restic s | ratio (process) | Cairn peak RSS MB | restic peak RSS MB |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const [step, c, r] of rows) {
       console.log(`| ${step} | ${c.engineSeconds?.toFixed(2)} | ${c.seconds.toFixed(2)} | ${r.seconds.toFixed(2)} | ${(c.seconds / r.seconds).toFixed(2)}× | ${c.peakRssMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} |`);
     }
+    console.log(`\nprune freed: Cairn ${(freed[0] / 1e6).toFixed(1)} MB, restic ${(freed[1] / 1e6).toFixed(1)} MB`);
     console.log(`\nbytes stored: Cairn ${(dirBytes(cairnRepo) / 1e6).toFixed(1)} MB, restic ${(dirBytes(resticRepo) / 1e6).toFixed(1)} MB (source ${(dirBytes(source) / 1e6).toFixed(1)} MB)`);
   } finally {
     rmSync(work, { recursive: true, force: true });

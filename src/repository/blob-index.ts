@@ -59,7 +59,25 @@ export class BlobIndex {
   /** Where the blob is, or null. */
   get(id: Buffer): BlobLocation | null {
     const n = this.find(id);
-    if (n < 0) return null;
+    return n < 0 ? null : this.locationAt(n);
+  }
+
+  /**
+   * The entry number of a blob (0 … size-1, stable while the index lives), or -1. Callers that
+   * need a set of blobs (prune's reachable blobs, check's seen ones) keep a bitmap over these
+   * numbers instead of an object per blob.
+   */
+  position(id: Buffer): number {
+    return this.find(id);
+  }
+
+  /** The id of entry `n` (a view into the index: copy it to keep it). */
+  idAt(n: number): Buffer {
+    return this.ids.subarray(n * ID, n * ID + ID);
+  }
+
+  /** The location of entry `n`. */
+  locationAt(n: number): BlobLocation {
     const p = this.pack[n];
     return {
       packId: this.packIds.toString('hex', p * ID, p * ID + ID),
@@ -68,6 +86,31 @@ export class BlobIndex {
       length: this.length[n],
       compressed: (this.type[n] & 2) === 2,
     };
+  }
+
+  /** The stored length of entry `n`, without making a location object. */
+  lengthAt(n: number): number {
+    return this.length[n];
+  }
+
+  /** Whether entry `n` is zstd-compressed, without making a location object. */
+  isCompressedAt(n: number): boolean {
+    return (this.type[n] & 2) === 2;
+  }
+
+  /** The pack number of entry `n` (0 … packs-1), to group entries by pack without strings. */
+  packNumberAt(n: number): number {
+    return this.pack[n];
+  }
+
+  /** Number of packs the entries point into. */
+  get packs(): number {
+    return this.packCount;
+  }
+
+  /** The id of pack number `p`. */
+  packIdAt(p: number): string {
+    return this.packIds.toString('hex', p * ID, p * ID + ID);
   }
 
   /** Bytes held by the index's arrays (what `size` blobs cost). */

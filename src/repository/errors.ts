@@ -28,3 +28,7 @@ export const locked = (message: string) => new CairnError('conflict', 'REPOSITOR
 /** The repository's structure is not what the format says (bad JSON, bad header, bad config). */
 export const malformed = (what: string, detail: string) =>
   new CairnError('conflict', 'REPOSITORY_MALFORMED', `${what} is not a valid restic repository file: ${detail}.`);
+
+/** The store cannot be reached or read (a drive unplugged, a server down): nothing is known about the repository's health. */
+export const unreachable = (where: string, cause?: unknown) =>
+  new CairnError('unavailable', 'REPOSITORY_UNREACHABLE', `The repository at ${where} cannot be reached${cause instanceof Error ? ` (${cause.message})` : ''}; the operation could not finish. Try again when it is back.`, { cause, retryable: true });

@@ -1,6 +1,7 @@
 /**
  * The restic-format repository engine: open or create a repository on any store behind
- * `RepositoryBackend`, back up folders into it, restore snapshots from it.
+ * `RepositoryBackend`, back up folders into it, restore snapshots from it, forget snapshots by a
+ * retention policy, prune what no snapshot uses, and check that it is whole.
  */
 export type { RepositoryBackend, BackendEntry, RepositoryFolder } from './backend.ts';
 export { LocalBackend } from './local-backend.ts';
@@ -9,4 +10,7 @@ export { BlobIndex } from './blob-index.ts';
 export { backup, type BackupOptions, type BackupProgress, type BackupResult } from './backup.ts';
 export { restore, type RestoreOptions, type RestoreResult } from './restore.ts';
 export { listSnapshots, findSnapshot, type Snapshot } from './snapshots.ts';
+export { forget, type ForgetOptions, type ForgetResult } from './forget.ts';
+export { prune, type PruneOptions, type PruneProgress, type PruneResult } from './prune.ts';
+export { check, type CheckOptions, type CheckProblem, type CheckProgress, type CheckResult } from './check.ts';
 export { acquireLock, withLock, type HeldLock } from './locks.ts';

@@ -12,7 +12,7 @@ import { MacMismatch, newKey, open, seal, type CryptoKey } from './crypto.ts';
 import { conflict } from '../domain/errors.ts';
 import { damaged, malformed, missing, unsupported } from './errors.ts';
 import { addKey, openMasterKey, parseJSON, DEFAULT_SCRYPT } from './keys.ts';
-import { PackBuilder } from './pack.ts';
+import { PackBuilder, parsePackHeader, type PackedBlob } from './pack.ts';
 import { degree, isIrreducible, randomPolynomial } from './polynomial.ts';
 
 /** What `config` holds. */
@@ -27,9 +27,32 @@ export const PACK_TARGET = 16 * 1024 * 1024;
 /** Blobs per index file, as restic splits them. */
 const INDEX_FILE_BLOBS = 50_000;
 
-interface IndexJSON {
+/** See `Repository.packWriter`. */
+export interface PackWriter {
+  /** Seals `plaintext` (whose SHA-256 is `id`) into the pack. */
+  add(type: BlobType, id: Buffer, plaintext: Uint8Array): void;
+  /** Sealed bytes in the pack so far. */
+  size(): number;
+  /** Writes the pack (whole or not at all) and starts an empty one; null when it was empty. */
+  write(): Promise<{ id: string; size: number; blobs: PackedBlob[] } | null>;
+}
+
+/** What `loadIndex` shows a caller that looks at every index file (check). */
+export interface IndexVisitor {
+  pack?(pack: IndexPack, indexFile: string): void;
+  badFile?(indexFile: string, error: unknown): void;
+}
+
+/** An index file's content, as restic writes it. */
+export interface IndexJSON {
   supersedes?: string[];
-  packs: Array<{ id: string; blobs: Array<{ id: string; type: BlobType; offset: number; length: number; uncompressed_length?: number }> }>;
+  packs: IndexPack[];
+}
+
+/** One pack in an index file: its blobs, in the order they are stored. */
+export interface IndexPack {
+  id: string;
+  blobs: Array<{ id: string; type: BlobType; offset: number; length: number; uncompressed_length?: number }>;
 }
 
 /**
@@ -75,7 +98,7 @@ export async function openRepository(backend: RepositoryBackend, password: strin
 
 /** See the module comment. One backup or restore at a time per instance. */
 export class Repository {
-  readonly index = new BlobIndex();
+  private blobIndex = new BlobIndex();
   private packs: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
   /** Ids in the packs not yet written, so a blob seen twice in one run is stored once. */
   private readonly unwritten = new Set<string>();
@@ -99,21 +122,97 @@ export class Repository {
     return addKey(this.backend, this.key, password);
   }
 
-  /** Reads every index file into `index`. */
-  async loadIndex(): Promise<void> {
-    for await (const entry of this.backend.list('index')) {
-      if (!/^[0-9a-f]{64}$/.test(entry.name)) continue;
-      const json = (await this.readUnpacked('index', entry.name)) as IndexJSON;
-      if (!Array.isArray(json?.packs)) throw malformed(this.backend.where(filePath('index', entry.name)), 'no packs');
-      for (const pack of json.packs) {
-        if (!isHexId(pack?.id) || !Array.isArray(pack.blobs) || !pack.blobs.every(isIndexBlob)) {
-          throw malformed(this.backend.where(filePath('index', entry.name)), 'a pack entry has a bad id, type, offset or length');
-        }
+  /** The blob index (what `loadIndex` read, plus the packs this instance wrote since). */
+  get index(): BlobIndex {
+    return this.blobIndex;
+  }
+
+  /**
+   * Reads every index file into `index`. With `visit`, each pack entry of each file is shown to
+   * `visit.pack` (duplicates included, which the index itself drops), and a file that cannot be
+   * read or is malformed goes to `visit.badFile` and is skipped instead of failing the load.
+   */
+  async loadIndex(visit?: IndexVisitor): Promise<void> {
+    for (const id of await this.list('index')) {
+      let packs: IndexPack[];
+      try {
+        packs = await this.readIndexFile(id);
+      } catch (error) {
+        if (!visit?.badFile || !isRepositoryFault(error)) throw error;
+        visit.badFile(id, error);
+        continue;
+      }
+      for (const pack of packs) {
+        visit?.pack?.(pack, id);
         for (const blob of pack.blobs) {
           const compressed = blob.uncompressed_length !== undefined;
           this.index.add(Buffer.from(blob.id, 'hex'), { packId: pack.id, type: blob.type, offset: blob.offset, length: blob.length, compressed });
         }
       }
+    }
+  }
+
+  /**
+   * Forgets the index in memory and reads the index files again: after a prune replaced them, the
+   * old entries would name packs that are gone.
+   */
+  async reloadIndex(visit?: IndexVisitor): Promise<void> {
+    this.blobIndex = new BlobIndex();
+    await this.loadIndex(visit);
+  }
+
+  /** The packs one index file lists, checked for shape (REPOSITORY_MALFORMED names the file). */
+  async readIndexFile(id: string): Promise<IndexPack[]> {
+    const json = (await this.readUnpacked('index', id)) as IndexJSON;
+    if (!Array.isArray(json?.packs)) throw malformed(this.backend.where(filePath('index', id)), 'no packs');
+    for (const pack of json.packs) {
+      if (!isHexId(pack?.id) || !Array.isArray(pack.blobs) || !pack.blobs.every(isIndexBlob)) {
+        throw malformed(this.backend.where(filePath('index', id)), 'a pack entry has a bad id, type, offset or length');
+      }
+    }
+    return json.packs;
+  }
+
+  /**
+   * A pack filled outside the run's own packing, for prune's copies of blobs the index already
+   * names elsewhere: each blob is sealed as it is added (no plaintext is held), and `write` stores
+   * the pack and starts the next one in the same buffer. Nothing is added to the index: the caller
+   * writes the index that names the pack. `bufferBytes` sizes the buffer up front (a full pack's
+   * worth saves the copies of growing it); without it the buffer grows by doubling.
+   */
+  packWriter(bufferBytes?: number): PackWriter {
+    let builder = new PackBuilder(bufferBytes ? Buffer.allocUnsafe(bufferBytes) : undefined);
+    return {
+      add: (type, id, plaintext) => builder.add(this.key, type, id, plaintext),
+      size: () => builder.size,
+      write: async () => {
+        if (builder.blobs.length === 0) return null;
+        const { id, bytes } = builder.finish(this.key);
+        await this.backend.write(filePath('data', id), bytes);
+        const written = { id, size: bytes.length, blobs: builder.blobs };
+        builder = new PackBuilder(builder.storage);
+        return written;
+      },
+    };
+  }
+
+  /**
+   * The blobs a pack's own header lists (REPOSITORY_DAMAGED when its MAC fails or the lengths do
+   * not add up to `size`, the pack's size in the store).
+   */
+  async readPackHeader(packId: string, size: number): Promise<PackedBlob[]> {
+    const path = filePath('data', packId);
+    const where = this.backend.where(path);
+    if (size < 4 + 32) throw damaged(`the header of pack ${where} (the file is ${size} bytes)`);
+    const lengthBytes = await this.backend.read(path, { offset: size - 4, length: 4 });
+    const headerLength = lengthBytes.readUInt32LE(0);
+    if (headerLength + 4 > size) throw damaged(`the header of pack ${where} (it claims ${headerLength} bytes)`);
+    const tail = await this.backend.read(path, { offset: size - 4 - headerLength, length: headerLength + 4 });
+    try {
+      return parsePackHeader(this.key, tail, size);
+    } catch (error) {
+      if (error instanceof MacMismatch || error instanceof RangeError) throw damaged(`the header of pack ${where}`, error);
+      throw error;
     }
   }
 
@@ -251,18 +350,32 @@ export class Repository {
       if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') throw missing(`${what}: its pack ${this.backend.where(path)}`);
       throw error;
     }
+    return this.openBlob(bytes, id, `${what} (pack ${this.backend.where(path)})`);
+  }
+
+  /**
+   * The plaintext of a sealed blob read from a pack, after its MAC and then its SHA-256 against
+   * `id` are checked; REPOSITORY_DAMAGED naming `what` otherwise. Compressed blobs are not opened here.
+   */
+  openBlob(sealed: Buffer, id: Buffer, what: string): Buffer {
     let plain: Buffer;
     try {
-      plain = open(this.key, bytes);
+      plain = open(this.key, sealed);
     } catch (error) {
-      if (error instanceof MacMismatch) throw damaged(`${what} (pack ${this.backend.where(path)})`);
+      if (error instanceof MacMismatch) throw damaged(what);
       throw error;
     }
-    if (!createHash('sha256').update(plain).digest().equals(id)) throw damaged(`${what} (pack ${this.backend.where(path)})`);
+    if (!createHash('sha256').update(plain).digest().equals(id)) throw damaged(what);
     return plain;
   }
 }
 
+
+/** Whether `error` says the repository's content is wrong (damaged, missing, malformed, unsupported) rather than the store failing. */
+export function isRepositoryFault(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'REPOSITORY_DAMAGED' || code === 'REPOSITORY_FILE_MISSING' || code === 'REPOSITORY_MALFORMED' || code === 'REPOSITORY_UNSUPPORTED';
+}
 
 function isHexId(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
