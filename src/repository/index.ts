@@ -2,8 +2,9 @@
  * The restic-format repository engine: open or create a repository on any store behind
  * `RepositoryBackend`, back up folders into it, restore snapshots from it.
  */
-export type { RepositoryBackend, BackendEntry, RepositoryFolder } from './backend.ts';
+export type { RepositoryBackend, ClosableRepositoryBackend, BackendEntry, RepositoryFolder } from './backend.ts';
 export { LocalBackend } from './local-backend.ts';
+export { RemoteBackend, type RepositoryStore } from './remote-backend.ts';
 export { initRepository, openRepository, Repository, type RepositoryConfig } from './repository.ts';
 export { BlobIndex } from './blob-index.ts';
 export { backup, type BackupOptions, type BackupProgress, type BackupResult } from './backup.ts';
