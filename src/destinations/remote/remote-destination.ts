@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type Joi from 'joi';
 import type { TransferTotals } from '../../domain/runs.ts';
-import { RemoteBackend } from '../../repository/index.ts';
 import { secretFieldsOf } from '../credential-fields.ts';
 import type { AddressFormat, ConnectionTestResult, Destination, DestinationCapabilities, DestinationGuarantees, HostKeyPins } from '../types.ts';
 import type { RemoteStore } from './remote-store.ts';
@@ -76,6 +75,10 @@ export function remoteDestination<Config, Store extends RemoteStore>(spec: Remot
       withStore(context.config, context.secret, context.hostKeys, (store) => syncToStore(context, { store, identity: spec.identity(context.config) })),
     restore: (context): Promise<TransferTotals> => withStore(context.config, context.secret, context.hostKeys, (store) => restoreFromStore(context, store)),
     // The repository sits directly in the job's folder, so restic pointed at that folder reads it.
-    repositoryBackend: async (config, secret, hostKeys) => new RemoteBackend(await spec.open(config, secret, hostKeys)),
+    // The engine loads on first use, as the protocols' libraries do.
+    repositoryBackend: async (config, secret, hostKeys) => {
+      const { RemoteBackend } = await import('../../repository/index.ts');
+      return new RemoteBackend(await spec.open(config, secret, hostKeys));
+    },
   };
 }
