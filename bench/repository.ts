@@ -127,7 +127,8 @@ async function main(): Promise<void> {
     bundle = path.join(work, 'cairn-bench.mjs');
     const esbuild = await import('esbuild');
     // The CommonJS packages the store pulls in need `require` inside an ES module bundle.
-    const banner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+    // ssh2 also reads __dirname (for a Windows helper it never runs here).
+    const banner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); const __dirname = new URL('.', import.meta.url).pathname;";
     // ssh2's optional native speed-ups stay outside the bundle (it runs without them when absent).
     esbuild.buildSync({ entryPoints: [SELF], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error', banner: { js: banner }, external: ['cpu-features', '*.node'] });
     const names = generate(source, FILES, BYTES);
