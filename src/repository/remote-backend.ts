@@ -19,10 +19,31 @@ const NOT_THERE = new Set(['REMOTE_FILE_MISSING', 'REMOTE_FILE_SHORT']);
 const ID = /^[0-9a-f]{64}$/;
 const DATA_FOLDER = /^[0-9a-f]{2}$/;
 
+/**
+ * A read of a small range in a pack fetches this much from its offset, kept for the next reads: a
+ * restore asks for one blob after another, mostly in the order they were packed, and each request
+ * costs a round trip (two on SFTP) whatever its size. Packs never change (their name is their
+ * hash), so what was read stays true.
+ */
+const WINDOW_BYTES = 4 * 1024 * 1024;
+/** Windows kept (a tree pack and a data pack are read in turn): at most 16 MiB held. */
+const WINDOWS = 4;
+/** Pack sizes remembered, so a window never asks past a pack's end; forgotten all at once beyond this. */
+const SIZES_KEPT = 4096;
+
+interface Window {
+  path: string;
+  offset: number;
+  bytes: Buffer;
+}
+
 /** A `RepositoryBackend` over `store`, whose root is the repository; `close` ends the store's connection. */
 export class RemoteBackend implements ClosableRepositoryBackend {
   /** Never aborted: the engine has no signal per write, and a cancelled run closes the store instead. */
   private readonly signal = new AbortController().signal;
+  /** Most recently used first. */
+  private windows: Window[] = [];
+  private readonly packSizes = new Map<string, number>();
 
   constructor(private readonly store: RepositoryStore) {}
 
@@ -44,6 +65,7 @@ export class RemoteBackend implements ClosableRepositoryBackend {
         if (!stat || stat.size < range.offset) throw missing(where);
         return Buffer.alloc(0);
       }
+      if (range && path.startsWith('data/') && range.length < WINDOW_BYTES) return await this.readThroughWindow(path, range, where);
       return await this.store.read(path, range);
     } catch (error) {
       if (NOT_THERE.has((error as { code?: string }).code ?? '')) throw missing(where);
@@ -51,11 +73,37 @@ export class RemoteBackend implements ClosableRepositoryBackend {
     }
   }
 
+  /** `range` of a pack from a kept window, or from a new window read at the range's offset. */
+  private async readThroughWindow(path: string, range: { offset: number; length: number }, where: string): Promise<Buffer> {
+    const end = range.offset + range.length;
+    const index = this.windows.findIndex((w) => w.path === path && w.offset <= range.offset && end <= w.offset + w.bytes.length);
+    if (index !== -1) {
+      const [hit] = this.windows.splice(index, 1);
+      this.windows.unshift(hit);
+      return hit.bytes.subarray(range.offset - hit.offset, end - hit.offset);
+    }
+    let size = this.packSizes.get(path);
+    if (size === undefined) {
+      size = (await this.store.stat(path))?.size;
+      if (size === undefined) throw missing(where);
+      if (this.packSizes.size >= SIZES_KEPT) this.packSizes.clear();
+      this.packSizes.set(path, size);
+    }
+    if (end > size) throw missing(where);
+    const bytes = await this.store.read(path, { offset: range.offset, length: Math.min(WINDOW_BYTES, size - range.offset) });
+    this.windows.unshift({ path, offset: range.offset, bytes });
+    if (this.windows.length > WINDOWS) this.windows.pop();
+    return bytes.subarray(0, range.length);
+  }
+
   async write(path: string, data: Buffer): Promise<void> {
     await this.store.put({ path, body: Readable.from([data]), size: data.length, mtimeMs: Date.now(), signal: this.signal });
   }
 
   remove(path: string): Promise<void> {
+    // A pack removed (by a prune) and never written again under its name: nothing kept of it may answer.
+    this.windows = this.windows.filter((w) => w.path !== path);
+    this.packSizes.delete(path);
     return this.store.remove(path);
   }
 

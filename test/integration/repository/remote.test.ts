@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -23,6 +24,10 @@ import { s3Destination } from '../../../src/destinations/s3/index.ts';
 import { sftpDestination } from '../../../src/destinations/sftp/index.ts';
 import type { Destination } from '../../../src/destinations/types.ts';
 import { webdavDestination } from '../../../src/destinations/webdav/index.ts';
+import type { RemoteStore } from '../../../src/destinations/remote/remote-store.ts';
+import { openS3Store } from '../../../src/destinations/s3/s3-store.ts';
+import { openSftpStore } from '../../../src/destinations/sftp/sftp-store.ts';
+import { openWebdavStore } from '../../../src/destinations/webdav/webdav-store.ts';
 import { backup, initRepository, openRepository, restore, type ClosableRepositoryBackend } from '../../../src/repository/index.ts';
 import { tempDir } from '../../helpers.ts';
 import { startS3Server, startSftpServer, startWebdavServer } from '../../servers.ts';
@@ -42,6 +47,8 @@ const hostKeys = new FileHostKeyPins(path.join(work, 'host-keys.json'));
 interface Place {
   /** Opens the repository folder `folder` on the server through the destination, as a job will. */
   open(folder: string): Promise<ClosableRepositoryBackend>;
+  /** The destination's own store at `folder`. */
+  store(folder: string): Promise<RemoteStore>;
   /** restic's `-r` for that folder, and the options that make it reach the test server. */
   restic(folder: string): { repo: string; options: string[] };
   stop(): Promise<void>;
@@ -118,23 +125,43 @@ function repositorySuite(name: string, start: () => Promise<Place>) {
     }
   });
 
-  it('range reads give exactly the asked bytes; a missing file or one shorter than the range is REPOSITORY_FILE_MISSING', async () => {
+  it('the store reads exactly the asked bytes at any offset; a missing file is REMOTE_FILE_MISSING, one shorter than the range REMOTE_FILE_SHORT', async () => {
+    const store = await place.store('store-ranges');
+    try {
+      const bytes = randomBytes(300 * 1024 + 7);
+      await store.put({ path: 'blob.bin', body: Readable.from([bytes]), size: bytes.length, mtimeMs: Date.now(), signal: new AbortController().signal });
+      assert.equal(await store.stat('blob.bin'), { size: bytes.length });
+      assert.is(await store.stat('nothing.bin'), null);
+      assert.ok((await store.read('blob.bin')).equals(bytes), 'the whole file');
+      for (const [offset, length] of [[0, 1], [0, 100], [12_345, 200_000], [bytes.length - 1, 1], [70_000, bytes.length - 70_000]]) {
+        const got = await store.read('blob.bin', { offset, length });
+        assert.ok(got.equals(bytes.subarray(offset, offset + length)), `bytes ${offset}+${length}: got ${got.length} bytes`);
+      }
+      for (const range of [{ offset: bytes.length - 10, length: 11 }, { offset: bytes.length + 5, length: 10 }]) {
+        const short = await store.read('blob.bin', range).catch((error) => error);
+        assert.is(short.code, 'REMOTE_FILE_SHORT', JSON.stringify(range));
+        assert.match(short.message, 'blob.bin');
+      }
+      for (const range of [undefined, { offset: 0, length: 10 }]) {
+        const error = await store.read('nothing.bin', range).catch((e) => e);
+        assert.is(error.code, 'REMOTE_FILE_MISSING');
+        assert.match(error.message, 'nothing.bin');
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the repository reads exact ranges of a pack (read ahead in windows); a missing pack or one shorter than the range is REPOSITORY_FILE_MISSING', async () => {
     const backend = await place.open('ranges');
     try {
       const id = randomBytes(32).toString('hex');
       const file = `data/${id.slice(0, 2)}/${id}`;
-      const bytes = randomBytes(300 * 1024 + 7);
+      const bytes = randomBytes(5 * 1024 * 1024 + 3);
       await backend.write(file, bytes);
       assert.equal(await backend.stat(file), { size: bytes.length });
-      assert.is(await backend.stat(`data/${id.slice(0, 2)}/${'0'.repeat(64)}`), null);
-      assert.ok((await backend.read(file)).equals(bytes), 'the whole file');
-      for (const [offset, length] of [
-        [0, 1],
-        [0, 100],
-        [12_345, 200_000],
-        [bytes.length - 1, 1],
-        [70_000, bytes.length - 70_000],
-      ]) {
+      const window = 4 * 1024 * 1024;
+      for (const [offset, length] of [[0, 100], [100, 5_000], [window - 10, 20], [window + 5, 1_000], [bytes.length - 1, 1], [3, 0], [0, bytes.length]]) {
         const got = await backend.read(file, { offset, length });
         assert.ok(got.equals(bytes.subarray(offset, offset + length)), `bytes ${offset}+${length}: got ${got.length} bytes`);
       }
@@ -142,17 +169,20 @@ function repositorySuite(name: string, start: () => Promise<Place>) {
       for await (const entry of backend.list('data')) listed.push(entry);
       assert.equal(listed, [{ name: id, size: bytes.length }]);
 
-      const short = await backend.read(file, { offset: bytes.length - 10, length: 11 }).catch((error) => error);
-      assert.is(short.code, 'REPOSITORY_FILE_MISSING', 'one byte past the end');
-      assert.match(short.message, id);
-      const beyond = await backend.read(file, { offset: bytes.length + 5, length: 10 }).catch((error) => error);
-      assert.is(beyond.code, 'REPOSITORY_FILE_MISSING', 'wholly past the end');
-      const gone = `index/${'ab'.repeat(32)}`;
-      for (const range of [undefined, { offset: 0, length: 10 }]) {
+      for (const range of [{ offset: bytes.length - 10, length: 11 }, { offset: bytes.length + 5, length: 10 }]) {
+        const short = await backend.read(file, range).catch((error) => error);
+        assert.is(short.code, 'REPOSITORY_FILE_MISSING', JSON.stringify(range));
+        assert.match(short.message, id);
+      }
+      const gone = `data/ab/${'ab'.repeat(32)}`;
+      for (const range of [undefined, { offset: 0, length: 10 }, { offset: 0, length: 0 }]) {
         const error = await backend.read(gone, range).catch((e) => e);
-        assert.is(error.code, 'REPOSITORY_FILE_MISSING');
+        assert.is(error.code, 'REPOSITORY_FILE_MISSING', JSON.stringify(range));
         assert.match(error.message, gone);
       }
+      await backend.remove(file);
+      const removed = await backend.read(file, { offset: 0, length: 100 }).catch((e) => e);
+      assert.is(removed.code, 'REPOSITORY_FILE_MISSING', 'a removed pack is not read from what was kept of it');
     } finally {
       await backend.close();
     }
@@ -161,9 +191,12 @@ function repositorySuite(name: string, start: () => Promise<Place>) {
   return it;
 }
 
-/** Opens `folder` through `destination` with `config(folder)` and `secret`. */
-function opener<C>(destination: Destination<C>, config: (folder: string) => C, secret: Record<string, string>) {
-  return (folder: string) => destination.repositoryBackend!(config(folder), secret, hostKeys);
+/** Opens `folder` through `destination` (its repository) and through `openStore` (its store) with `config(folder)` and `secret`. */
+function openers<C>(destination: Destination<C>, openStore: (config: C, secret: Record<string, string>, hostKeys: FileHostKeyPins) => Promise<RemoteStore>, config: (folder: string) => C, secret: Record<string, string>) {
+  return {
+    open: (folder: string) => destination.repositoryBackend!(config(folder), secret, hostKeys),
+    store: (folder: string) => openStore(config(folder), secret, hostKeys),
+  };
 }
 
 const sftp = repositorySuite('SFTP', async () => {
@@ -172,7 +205,7 @@ const sftp = repositorySuite('SFTP', async () => {
   // restic starts ssh itself: the test server's port and key, and no known_hosts to consult.
   const ssh = `ssh -p ${server.port} -i ${key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR ${server.username}@127.0.0.1 -s sftp`;
   return {
-    open: opener(sftpDestination, (folder) => ({ host: server.host, port: server.port, username: server.username, remote_path: path.join(server.root, folder), key_based_auth: false }), {
+    ...openers(sftpDestination, openSftpStore, (folder) => ({ host: server.host, port: server.port, username: server.username, remote_path: path.join(server.root, folder), key_based_auth: false }), {
       password: server.password,
     }),
     restic: (folder) => ({ repo: `sftp:${server.username}@127.0.0.1:${path.join(server.root, folder)}`, options: ['-o', `sftp.command=${ssh}`] }),
@@ -210,7 +243,7 @@ const s3 = repositorySuite('S3', async () => {
   process.env.AWS_ACCESS_KEY_ID = server.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = server.secretAccessKey;
   return {
-    open: opener(s3Destination, (folder) => ({ bucket: server.bucket, prefix: `backups/${folder}`, region: server.region, endpoint: server.endpoint, storage_class: null }), {
+    ...openers(s3Destination, openS3Store, (folder) => ({ bucket: server.bucket, prefix: `backups/${folder}`, region: server.region, endpoint: server.endpoint, storage_class: null }), {
       access_key_id: server.accessKeyId,
       secret_access_key: server.secretAccessKey,
     }),
@@ -226,7 +259,7 @@ const webdav = repositorySuite('WebDAV', async () => {
   const server = await startWebdavServer();
   const obscured = execFileSync('rclone', ['obscure', server.password], { encoding: 'utf8' }).trim();
   return {
-    open: opener(webdavDestination, (folder) => ({ url: server.url, remote_path: `backups/${folder}` }), { username: server.username, password: server.password }),
+    ...openers(webdavDestination, openWebdavStore, (folder) => ({ url: server.url, remote_path: `backups/${folder}` }), { username: server.username, password: server.password }),
     // restic's rclone backend runs `rclone serve restic --stdio` on an on-the-fly webdav remote.
     restic: (folder) => ({ repo: `rclone::webdav,url='${server.url}',user=${server.username},pass=${obscured}:backups/${folder}`, options: [] }),
     stop: () => server.stop(),
