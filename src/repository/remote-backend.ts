@@ -20,10 +20,11 @@ const ID = /^[0-9a-f]{64}$/;
 const DATA_FOLDER = /^[0-9a-f]{2}$/;
 
 /**
- * A read of a small range in a pack fetches this much from its offset, kept for the next reads: a
- * restore asks for one blob after another, mostly in the order they were packed, and each request
- * costs a round trip (two on SFTP) whatever its size. Packs never change (their name is their
- * hash), so what was read stays true.
+ * A read of a small range in a pack fetches the whole aligned window of this size around it, kept
+ * for the next reads: a restore asks for one blob after another and a backup for the parent's trees
+ * (a folder's tree before those of its subfolders, which were packed before it), and each request
+ * costs a round trip (two on SFTP) whatever its size. Aligned, so the order of reads does not
+ * matter. Packs never change (their name is their hash), so what was read stays true.
  */
 const WINDOW_BYTES = 4 * 1024 * 1024;
 /** Windows kept (a tree pack and a data pack are read in turn): at most 16 MiB held. */
@@ -65,7 +66,8 @@ export class RemoteBackend implements ClosableRepositoryBackend {
         if (!stat || stat.size < range.offset) throw missing(where);
         return Buffer.alloc(0);
       }
-      if (range && path.startsWith('data/') && range.length < WINDOW_BYTES) return await this.readThroughWindow(path, range, where);
+      const start = range ? range.offset - (range.offset % WINDOW_BYTES) : 0;
+      if (range && path.startsWith('data/') && range.offset + range.length <= start + WINDOW_BYTES) return await this.readThroughWindow(path, range, start, where);
       return await this.store.read(path, range);
     } catch (error) {
       if (NOT_THERE.has((error as { code?: string }).code ?? '')) throw missing(where);
@@ -73,13 +75,14 @@ export class RemoteBackend implements ClosableRepositoryBackend {
     }
   }
 
-  /** `range` of a pack from a kept window, or from a new window read at the range's offset. */
-  private async readThroughWindow(path: string, range: { offset: number; length: number }, where: string): Promise<Buffer> {
+  /** `range` of a pack from the kept window starting at `start`, or from that window read now. */
+  private async readThroughWindow(path: string, range: { offset: number; length: number }, start: number, where: string): Promise<Buffer> {
     const end = range.offset + range.length;
-    const index = this.windows.findIndex((w) => w.path === path && w.offset <= range.offset && end <= w.offset + w.bytes.length);
+    const index = this.windows.findIndex((w) => w.path === path && w.offset === start);
     if (index !== -1) {
       const [hit] = this.windows.splice(index, 1);
       this.windows.unshift(hit);
+      if (end > hit.offset + hit.bytes.length) throw missing(where);
       return hit.bytes.subarray(range.offset - hit.offset, end - hit.offset);
     }
     let size = this.packSizes.get(path);
@@ -90,10 +93,10 @@ export class RemoteBackend implements ClosableRepositoryBackend {
       this.packSizes.set(path, size);
     }
     if (end > size) throw missing(where);
-    const bytes = await this.store.read(path, { offset: range.offset, length: Math.min(WINDOW_BYTES, size - range.offset) });
-    this.windows.unshift({ path, offset: range.offset, bytes });
+    const bytes = await this.store.read(path, { offset: start, length: Math.min(WINDOW_BYTES, size - start) });
+    this.windows.unshift({ path, offset: start, bytes });
     if (this.windows.length > WINDOWS) this.windows.pop();
-    return bytes.subarray(0, range.length);
+    return bytes.subarray(range.offset - start, end - start);
   }
 
   async write(path: string, data: Buffer): Promise<void> {

@@ -97,7 +97,7 @@ function repositorySuite(name: string, start: () => Promise<Place>) {
     }
   });
 
-  it('restic checks every byte of the repository Cairn wrote there, lists the snapshot and restores it byte for byte', async () => {
+  it('restic checks every byte of the repository Cairn wrote there, lists the snapshot, restores it byte for byte and backs up into it', async () => {
     await resticRun('cairn-repo', ['check', '--read-data']);
     const snapshots = JSON.parse(await resticRun('cairn-repo', ['snapshots', '--json']));
     assert.is(snapshots.length, 1);
@@ -107,6 +107,9 @@ function repositorySuite(name: string, start: () => Promise<Place>) {
     const target = path.join(work, `${name}-restic-restore`);
     await resticRun('cairn-repo', ['restore', 'latest', '--target', target]);
     assert.equal(await summarize(path.join(target, source)), sourceSummary);
+    // And restic can add to it there (its folders made as it needs them), leaving it clean.
+    await resticRun('cairn-repo', ['backup', '--host', 'laptop', path.join(source, 'docs')]);
+    await resticRun('cairn-repo', ['check']);
   });
 
   it('Cairn restores byte for byte what `restic backup` wrote into a repository on the same server', async () => {
