@@ -1,11 +1,13 @@
 /**
  * Benchmark of the restic-format repository engine (src/repository) against Debian's `restic` on
- * the same generated tree, same machine, both to a local repository, in one run: initial backup,
+ * the same generated tree, same machine, both to a local repository (or, with `--sftp`, both to the
+ * same OpenSSH test server: Cairn through the sftp destination's `repositoryBackend`, restic
+ * through `ssh`), in one run: initial backup,
  * no-change rerun, rerun with 1% of the files changed, full restore; wall time, peak RSS and the
  * bytes each repository holds. restic gets a format-1 repository (no compression, as Cairn writes)
  * and its cache in the work folder, as a user's restic has.
  *
- *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp]
+ *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp] [--sftp]
  * Cairn runs in a child process (as it will in a daemon run), bundled by esbuild and run by plain
  * Node as the built binary runs it (tsx alone holds ~55 MB more); its time is measured inside the
  * child ("engine") and around it ("process", which adds Node's start-up). "1% changed" rewrites
@@ -26,13 +28,24 @@ const SELF = new URL(import.meta.url).pathname;
 const IS_CHILD = process.argv[2] === '--child';
 
 
+/** The repository as the child gets it: a local folder, or `{"sftp": <config>, "password": …}` (JSON) for one on an SFTP server. */
+async function openBackend(where: string) {
+  const { LocalBackend } = await import('../src/repository/index.ts');
+  if (!where.startsWith('{')) return { backend: new LocalBackend(where), close: async () => undefined };
+  const { sftp, password } = JSON.parse(where);
+  const { sftpDestination } = await import('../src/destinations/sftp/index.ts');
+  // The bench's own server: its host key is taken as it comes.
+  const backend = await sftpDestination.repositoryBackend!(sftp, { password }, { check: async () => 'matched' });
+  return { backend, close: () => backend.close() };
+}
+
 /** In the child: one Cairn operation, then its own time and peak RSS as JSON on stdout. */
 async function child(operation: string, args: string[]): Promise<void> {
-  const { backup, check, forget, initRepository, LocalBackend, openRepository, prune, restore } = await import('../src/repository/index.ts');
+  const { backup, check, forget, initRepository, openRepository, prune, restore } = await import('../src/repository/index.ts');
   const { emptyRetentionPolicy } = await import('../src/domain/retention.ts');
   const started = process.hrtime.bigint();
-  const [repoDir, other] = args;
-  const backend = new LocalBackend(repoDir);
+  const [repoWhere, other] = args;
+  const { backend, close } = await openBackend(repoWhere);
   const repo = operation === 'init' ? await initRepository(backend, PASSWORD) : await openRepository(backend, PASSWORD);
   if (operation === 'backup') {
     await repo.loadIndex();
@@ -49,6 +62,7 @@ async function child(operation: string, args: string[]): Promise<void> {
     const { errors } = await check(repo);
     if (errors.length > 0) throw new Error(`check found ${errors.length} errors`);
   }
+  await close();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   process.stdout.write(JSON.stringify({ seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
 }
@@ -102,34 +116,51 @@ async function main(): Promise<void> {
   const BYTES = numberOption('--bytes', 200_000_000);
   const work = path.join(textOption('--dir', '/var/tmp'), `cairn-bench-repository-${process.pid}`);
   const source = path.join(work, 'source');
-  const cairnRepo = path.join(work, 'cairn-repo');
-  const resticRepo = path.join(work, 'restic-repo');
+  // Not a literal: esbuild must not bundle the test servers into the child's bundle.
+  const servers = '../test/servers.ts';
+  const server = process.argv.includes('--sftp') ? await (import(servers) as Promise<typeof import('../test/servers.ts')>).then((m) => m.startSftpServer()) : null;
+  const reposRoot = server ? server.root : work;
+  const cairnRepo = path.join(reposRoot, 'cairn-repo');
+  const resticRepo = path.join(reposRoot, 'restic-repo');
+  const cairnWhere = server
+    ? JSON.stringify({ sftp: { host: server.host, port: server.port, username: server.username, remote_path: cairnRepo, key_based_auth: false }, password: server.password })
+    : cairnRepo;
+  const resticWhere = server
+    ? [
+        '-r',
+        `sftp:${server.username}@127.0.0.1:${resticRepo}`,
+        '-o',
+        `sftp.command=ssh -p ${server.port} -i ${path.join(server.dir, 'client_key')} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes ${server.username}@127.0.0.1 -s sftp`,
+      ]
+    : ['-r', resticRepo];
   const resticEnv = { ...process.env, RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: path.join(work, 'restic-cache') };
-  const restic = (...args: string[]) => timed('restic', ['-r', resticRepo, '-q', ...args], resticEnv);
+  const restic = (...args: string[]) => timed('restic', [...resticWhere, '-q', ...args], resticEnv);
   try {
     mkdirSync(work, { recursive: true });
     bundle = path.join(work, 'cairn-bench.mjs');
     const esbuild = await import('esbuild');
     // The CommonJS packages the store pulls in need `require` inside an ES module bundle.
-    const banner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
-    esbuild.buildSync({ entryPoints: [SELF], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error', banner: { js: banner } });
+    // ssh2 also reads __dirname (for a Windows helper it never runs here).
+    const banner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); const __dirname = new URL('.', import.meta.url).pathname;";
+    // ssh2's optional native speed-ups stay outside the bundle (it runs without them when absent).
+    esbuild.buildSync({ entryPoints: [SELF], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error', banner: { js: banner }, external: ['cpu-features', '*.node'] });
     const names = generate(source, FILES, BYTES);
-    console.log(`tree: ${FILES} files, ${(dirBytes(source) / 1e6).toFixed(1)} MB in ${source}`);
-    cairn('init', cairnRepo);
+    console.log(`tree: ${FILES} files, ${(dirBytes(source) / 1e6).toFixed(1)} MB in ${source}; repositories ${server ? `on the SFTP server at 127.0.0.1:${server.port}` : 'local'}`);
+    cairn('init', cairnWhere);
     restic('init', '--repository-version', '1');
     const rows: Array<[string, Measured, Measured]> = [];
-    rows.push(['initial backup', cairn('backup', cairnRepo, source), restic('backup', source)]);
-    rows.push(['no-change rerun', cairn('backup', cairnRepo, source), restic('backup', source)]);
+    rows.push(['initial backup', cairn('backup', cairnWhere, source), restic('backup', source)]);
+    rows.push(['no-change rerun', cairn('backup', cairnWhere, source), restic('backup', source)]);
     for (let i = 50; i < names.length; i += 100) writeFileSync(names[i], randomBytes(statSync(names[i]).size || 1000));
-    rows.push(['1% changed', cairn('backup', cairnRepo, source), restic('backup', source)]);
-    rows.push(['full restore', cairn('restore', cairnRepo, path.join(work, 'cairn-out')), restic('restore', 'latest', '--target', path.join(work, 'restic-out'))]);
+    rows.push(['1% changed', cairn('backup', cairnWhere, source), restic('backup', source)]);
+    rows.push(['full restore', cairn('restore', cairnWhere, path.join(work, 'cairn-out')), restic('restore', 'latest', '--target', path.join(work, 'restic-out'))]);
     for (let i = 0; i < names.length; i += 3) rmSync(names[i]);
-    rows.push(['backup, a third deleted', cairn('backup', cairnRepo, source), restic('backup', source)]);
-    rows.push(['forget --keep-last 1', cairn('forget', cairnRepo), restic('forget', '--keep-last', '1')]);
+    rows.push(['backup, a third deleted', cairn('backup', cairnWhere, source), restic('backup', source)]);
+    rows.push(['forget --keep-last 1', cairn('forget', cairnWhere), restic('forget', '--keep-last', '1')]);
     const beforePrune = [dirBytes(cairnRepo), dirBytes(resticRepo)];
-    rows.push(['prune (5% unused)', cairn('prune', cairnRepo), restic('prune')]);
+    rows.push(['prune (5% unused)', cairn('prune', cairnWhere), restic('prune')]);
     const freed = [beforePrune[0] - dirBytes(cairnRepo), beforePrune[1] - dirBytes(resticRepo)];
-    rows.push(['check (structure)', cairn('check', cairnRepo), restic('check')]);
+    rows.push(['check (structure)', cairn('check', cairnWhere), restic('check')]);
     console.log('\n| step | Cairn engine s | Cairn process s | restic s | ratio (process) | Cairn peak RSS MB | restic peak RSS MB |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const [step, c, r] of rows) {
@@ -139,6 +170,10 @@ async function main(): Promise<void> {
     console.log(`\nbytes stored: Cairn ${(dirBytes(cairnRepo) / 1e6).toFixed(1)} MB, restic ${(dirBytes(resticRepo) / 1e6).toFixed(1)} MB (source ${(dirBytes(source) / 1e6).toFixed(1)} MB)`);
   } finally {
     rmSync(work, { recursive: true, force: true });
+    if (server) {
+      await server.stop();
+      rmSync(server.dir, { recursive: true, force: true });
+    }
   }
 }
 

@@ -3,11 +3,8 @@
  * repository: `config`, `keys/<id>`, `data/<id[0:2]>/<id>`, `index/<id>`, `snapshots/<id>`,
  * `locks/<id>`. One engine writes through this interface to every destination.
  *
- * Adapting a remote destination's `RemoteStore` (destinations/remote/remote-store.ts) later:
- * list = walk(folder), write = put (already whole-or-nothing), remove = remove, read = get (whole
- * file). The gap is `read` of a range, which packs need: S3 has `Range` on GetObject, WebDAV has
- * HTTP `Range` (most servers honour it), SFTP opens the file and reads at an offset; RemoteStore's
- * `get` would grow an optional `{ offset, length }`. `stat` is a HEAD (S3, WebDAV) or `stat` (SFTP).
+ * `LocalBackend` keeps one in a local folder; `RemoteBackend` (remote-backend.ts) in a remote
+ * destination's folder through its `RemoteStore`.
  */
 export type RepositoryFolder = 'keys' | 'data' | 'index' | 'snapshots' | 'locks';
 
@@ -36,6 +33,9 @@ export interface RepositoryBackend {
   /** The repository (or one of its files) as a user would name it in a message; no secrets. */
   where(path?: string): string;
 }
+
+/** A backend holding a connection (a remote store's): whoever opened it closes it when done. */
+export type ClosableRepositoryBackend = RepositoryBackend & { close(): Promise<void> };
 
 /** The path of the file of `type` named `id` in restic's layout. */
 export function filePath(folder: RepositoryFolder, id: string): string {

@@ -3,8 +3,9 @@
  * `RepositoryBackend`, back up folders into it, restore snapshots from it, forget snapshots by a
  * retention policy, prune what no snapshot uses, and check that it is whole.
  */
-export type { RepositoryBackend, BackendEntry, RepositoryFolder } from './backend.ts';
+export type { RepositoryBackend, ClosableRepositoryBackend, BackendEntry, RepositoryFolder } from './backend.ts';
 export { LocalBackend } from './local-backend.ts';
+export { RemoteBackend, type RepositoryStore } from './remote-backend.ts';
 export { initRepository, openRepository, Repository, type RepositoryConfig } from './repository.ts';
 export { BlobIndex } from './blob-index.ts';
 export { backup, type BackupOptions, type BackupProgress, type BackupResult } from './backup.ts';

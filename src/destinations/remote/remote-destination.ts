@@ -74,5 +74,11 @@ export function remoteDestination<Config, Store extends RemoteStore>(spec: Remot
     sync: (context): Promise<TransferTotals> =>
       withStore(context.config, context.secret, context.hostKeys, (store) => syncToStore(context, { store, identity: spec.identity(context.config) })),
     restore: (context): Promise<TransferTotals> => withStore(context.config, context.secret, context.hostKeys, (store) => restoreFromStore(context, store)),
+    // The repository sits directly in the job's folder, so restic pointed at that folder reads it.
+    // The engine loads on first use, as the protocols' libraries do.
+    repositoryBackend: async (config, secret, hostKeys) => {
+      const { RemoteBackend } = await import('../../repository/index.ts');
+      return new RemoteBackend(await spec.open(config, secret, hostKeys));
+    },
   };
 }

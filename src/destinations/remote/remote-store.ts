@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { ByteRange } from './read-range.ts';
 
 export interface RemoteEntry {
   size: number;
@@ -36,6 +37,15 @@ export interface RemoteStore {
   remove(path: string): Promise<void>;
   /** The content of one file, streamed. */
   get(path: string, signal: AbortSignal): Promise<Readable>;
+  /**
+   * The bytes of one file in one Buffer: the whole file, or exactly `range.length` (≥ 1) bytes from
+   * `range.offset`, read at that offset (SFTP) or with an HTTP `Range` (S3, WebDAV; a server that
+   * ignores it is read only as far as needed, never taken as the range). Throws a CairnError
+   * REMOTE_FILE_MISSING when the file is not there and REMOTE_FILE_SHORT when it ends before the range.
+   */
+  read(path: string, range?: ByteRange): Promise<Buffer>;
+  /** The file's size, or null when no file is there. */
+  stat(path: string): Promise<{ size: number } | null>;
   /** The folder or file as a user would name it in a log line, e.g. sftp://backup@nas:22/backups/photos (no secrets). */
   where(path: string): string;
   /** Ends the connection; safe to call more than once. */

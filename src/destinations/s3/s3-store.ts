@@ -4,11 +4,12 @@
  * Listings carry no source mtime: the engine's record of sent files tells what changed.
  */
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, S3Client, type StorageClass } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, S3Client, type StorageClass } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { CairnError } from '../../domain/errors.ts';
 import { connectionError } from '../remote/connection-errors.ts';
 import { joinRemote, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
+import { fileMissing, fileShort, partialBodyStart, rangeHeader, takeRange, takeWhole, type ByteRange } from '../remote/read-range.ts';
 
 export interface S3Target {
   bucket: string;
@@ -118,6 +119,39 @@ export class S3Store implements RemoteStore {
       throw this.failure(error, `reading ${this.where(path)}`, signal);
     });
     return object.Body as Readable;
+  }
+
+  /** One GetObject, with `Range` when a range is asked: a 206 is read from its Content-Range, a 200 (no range support) from byte 0. */
+  async read(path: string, range?: ByteRange): Promise<Buffer> {
+    const where = this.where(path);
+    const object = await this.client.send(new GetObjectCommand({ Bucket: this.target.bucket, Key: this.root + path, ...(range ? { Range: rangeHeader(range) } : {}) })).catch((error) => {
+      const name = (error as { Code?: string; name?: string }).Code ?? (error as Error).name;
+      if (name === 'NoSuchKey') throw fileMissing(where);
+      if (range && (name === 'InvalidRange' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416)) throw fileShort(where, range);
+      throw this.failure(error, `reading ${where}`);
+    });
+    const body = object.Body as Readable;
+    try {
+      if (!range) return await takeWhole(body, object.ContentLength ?? null, where);
+      const start = object.$metadata.httpStatusCode === 206 ? partialBodyStart(object.ContentRange, range, where) : 0;
+      return await takeRange(body, start, range, where);
+    } catch (error) {
+      throw this.failure(error, `reading ${where}`);
+    } finally {
+      body.destroy();
+    }
+  }
+
+  async stat(path: string): Promise<{ size: number } | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.target.bucket, Key: this.root + path }));
+      return { size: head.ContentLength ?? 0 };
+    } catch (error) {
+      // A HEAD has no body, so a missing key comes back as a bare 404 (`NotFound`), not `NoSuchKey`.
+      const name = (error as { name?: string }).name;
+      if (name === 'NotFound' || name === 'NoSuchKey') return null;
+      throw this.failure(error, `reading the size of ${this.where(path)}`);
+    }
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,7 @@ import { connectionError } from '../remote/connection-errors.ts';
 import { walkSorted } from '../remote/walk-sorted.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 import type { DestinationSpace } from '../types.ts';
+import { fileMissing, fileShort, partialBodyStart, rangeHeader, takeRange, takeWhole, type ByteRange } from '../remote/read-range.ts';
 
 export interface WebdavTarget {
   /** The WebDAV root, e.g. https://cloud.example.com/remote.php/dav/files/alice (no credentials in it). */
@@ -167,6 +168,44 @@ export class WebdavStore implements RemoteStore {
       throw this.statusFailure(response, 'GET', full, doing);
     }
     return Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>);
+  }
+
+  /** One GET, with `Range` when a range is asked: a 206 is read from its Content-Range, a 200 (the server ignores ranges) from byte 0. */
+  async read(path: string, range?: ByteRange): Promise<Buffer> {
+    const full = joinRemote(this.target.remote_path, path);
+    const where = this.where(path);
+    const doing = `reading ${where}`;
+    const abort = new AbortController();
+    const response = await this.request('GET', full, { headers: range ? { Range: rangeHeader(range) } : {}, signal: abort.signal }, doing);
+    try {
+      if (response.status === 404) throw fileMissing(where);
+      if (range && response.status === 416) throw fileShort(where, range);
+      if ((response.status !== 200 && response.status !== 206) || !response.body) throw this.statusFailure(response, 'GET', full, doing);
+      const body = response.body as unknown as AsyncIterable<Uint8Array>;
+      if (!range) {
+        const announced = response.headers.get('content-length');
+        return await takeWhole(body, response.status === 200 && announced !== null ? Number(announced) : null, where);
+      }
+      const start = response.status === 206 ? partialBodyStart(response.headers.get('content-range'), range, where) : 0;
+      return await takeRange(body, start, range, where);
+    } catch (error) {
+      throw this.networkFailure(error, doing);
+    } finally {
+      // The rest of a body not read (a server that sent the whole file) is not downloaded.
+      abort.abort();
+    }
+  }
+
+  async stat(path: string): Promise<{ size: number } | null> {
+    const full = joinRemote(this.target.remote_path, path);
+    const doing = `reading the size of ${this.where(path)}`;
+    const response = await this.request('HEAD', full, {}, doing);
+    await drain(response);
+    if (response.status === 404) return null;
+    if (!response.ok) throw this.statusFailure(response, 'HEAD', full, doing);
+    const length = Number(response.headers.get('content-length'));
+    if (!Number.isInteger(length) || length < 0) throw new CairnError('unavailable', 'WEBDAV_FAILED', `The server gave no size while ${doing}`, { retryable: true });
+    return { size: length };
   }
 
   /**

@@ -87,6 +87,14 @@ class MemoryStore implements RemoteStore {
     throw new Error('not used');
   }
 
+  async read(): Promise<never> {
+    throw new Error('not used');
+  }
+
+  async stat(): Promise<never> {
+    throw new Error('not used');
+  }
+
   where = (file: string) => `memory:${file}`;
   async close() {}
 }

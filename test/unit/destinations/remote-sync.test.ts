@@ -105,6 +105,12 @@ test('a server that spells names its own way (Unicode normal form, case) never l
     async get(): Promise<never> {
       throw new Error('not used');
     },
+    async read(): Promise<never> {
+      throw new Error('not used');
+    },
+    async stat(): Promise<never> {
+      throw new Error('not used');
+    },
     where: (file: string) => `memory:${file}`,
     async close() {},
   };
@@ -229,6 +235,12 @@ test('small files are sent eight at once, large ones four at once (what they hol
     },
     async remove() {},
     async get(): Promise<never> {
+      throw new Error('not used');
+    },
+    async read(): Promise<never> {
+      throw new Error('not used');
+    },
+    async stat(): Promise<never> {
       throw new Error('not used');
     },
     where: (file: string) => `memory:${file}`,
