@@ -2,8 +2,8 @@
  * The box backs itself up (issue 16 item 7): Cairn's own state sealed with the owner's passphrase
  * (`export`), opened on a box into the same jobs, credentials, channels, schedules and settings
  * (`import`, or `importFromDestination` straight from where a backup is), and written next to the
- * backup after each successful run (`writeBesideBackup`). Every imported part goes through the same service and rules as an API create, with its ids
- * renumbered on the new box.
+ * backup after each successful run (`writeBesideBackup`). Every imported part goes through the
+ * same service and rules as an API create, with its ids renumbered on the new box.
  */
 import path from 'node:path';
 import type Joi from 'joi';
