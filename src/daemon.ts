@@ -145,8 +145,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       stateFileOf: (job) => sentFilesOf(job.id),
       events,
       log,
-      afterBackup: async (job, runLog) => {
-        const written = await boxExport?.writeBesideBackup(job);
+      afterBackup: async (job, runLog, signal) => {
+        const written = await boxExport?.writeBesideBackup(job, signal);
         if (written) runLog('info', `Box export written to ${written} (cairn import opens it with the export passphrase)`);
       },
     });

@@ -155,9 +155,10 @@ export class BoxExportService {
    * beside the backup as `.cairn-box-export`: in the backup folder for a destination on this machine
    * (local, USB), at the destination's root for one that can keep a file there (`putBeside`: S3,
    * SFTP, WebDAV), whole or not at all. Where it went, or null when there is nothing to do. Throws
-   * when the write fails (the caller logs it as a warning; the backup itself stands).
+   * when the write fails (the caller logs it as a warning; the backup itself stands), and gives up
+   * when `signal` aborts (the run cancelled, the daemon stopping) or after two minutes.
    */
-  async writeBesideBackup(job: JobRecord): Promise<string | null> {
+  async writeBesideBackup(job: JobRecord, signal: AbortSignal = new AbortController().signal): Promise<string | null> {
     const passphrase = this.deps.passphrase.reveal();
     if (passphrase === null) return null;
     const destination = this.deps.destinationOf(job.destination_type);
@@ -178,8 +179,8 @@ export class BoxExportService {
     }
     const content = Buffer.from(await this.export(passphrase), 'utf8');
     const secret = await this.deps.secretOf(job);
-    const signal = AbortSignal.timeout(REMOTE_TIMEOUT_MS);
-    return destination.putBeside(job.destination_config, secret, this.deps.hostKeys, { name: BOX_EXPORT_FILE, content, signal }).catch((error: Error) => {
+    const within = AbortSignal.any([signal, AbortSignal.timeout(REMOTE_TIMEOUT_MS)]);
+    return destination.putBeside(job.destination_config, secret, this.deps.hostKeys, { name: BOX_EXPORT_FILE, content, signal: within }).catch((error: Error) => {
       throw new Error(`the box export could not be written beside the backup (${error.message}); the backup itself is complete`);
     });
   }
