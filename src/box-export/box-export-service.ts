@@ -194,10 +194,11 @@ export class BoxExportService {
    */
   async importFromDestination(from: DestinationToImport, passphrase: string, options: { replace: boolean }): Promise<RemoteImportSummary> {
     const destination = this.deps.destinationOf(from.destination_type);
-    if (!destination.getBeside) {
-      throw invalid('IMPORT_SOURCE_UNSUPPORTED', `A ${from.destination_type} backup is on this machine or a drive: import its ${BOX_EXPORT_FILE} file (cairn import FILE, or cairn import --from-drive PLACE)`);
-    }
     const config = validateDestinationConfig(from.destination_type, from.destination_config);
+    // A backup on this machine is read as a file, where the allowed paths and the drive search apply.
+    if (!destination.getBeside || (destination.localFolders?.(config).length ?? 0) > 0) {
+      throw invalid('IMPORT_SOURCE_UNSUPPORTED', `That ${from.destination_type} backup is on this machine or a drive: import its ${BOX_EXPORT_FILE} file (cairn import FILE, or cairn import --from-drive PLACE)`);
+    }
     const secret = from.credential_data === null ? null : await this.deps.checkedSecret(from.destination_type, from.credential_data);
     const signal = AbortSignal.timeout(REMOTE_TIMEOUT_MS);
     const content = await destination.getBeside(config, secret, this.deps.hostKeys, { name: BOX_EXPORT_FILE, maxBytes: EXPORT_MAX_BYTES, signal }).catch((error: unknown) => {

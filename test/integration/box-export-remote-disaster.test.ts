@@ -252,6 +252,10 @@ disaster('an rclone remote gets the export beside its backup too, and a new box 
   try {
     const b = boxB.client();
     await b.setupAdmin();
+    // rclone's local backend is a folder on this box: read as a file, where the allowed paths apply.
+    const onThisBox = await b.post('/api/system/import/destination', { destination_type: 'rclone', destination_config: { remote_type: 'local', options: {}, path: tempDir() }, credential_data: null, passphrase: PASSPHRASE });
+    assert.is(onThisBox.status, 400);
+    assert.ok(isErrorShape(onThisBox.body, 'IMPORT_SOURCE_UNSUPPORTED'), JSON.stringify(onThisBox.body));
     const imported = await b.post('/api/system/import/destination', { destination_type: 'rclone', destination_config, credential_data: { pass: sftp.password }, passphrase: PASSPHRASE });
     assert.is(imported.status, 200, JSON.stringify(imported.body));
     assert.equal(imported.body.disabled_jobs, ['Letters via rclone']);
