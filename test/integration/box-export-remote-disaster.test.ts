@@ -11,7 +11,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createJob, finishedRun, isErrorShape, runCli, startTestDaemon, tempDir, type ApiClient } from '../helpers.ts';
-import { startS3Server, startSftpServer, type S3Server, type SftpServer } from '../servers.ts';
+import { startS3Server, startSftpServer, startWebdavServer, type S3Server, type SftpServer } from '../servers.ts';
 import { makeSampleTree, snapshotTree } from '../trees.ts';
 
 const PASSPHRASE = 'the shed, behind the paint tins';
@@ -222,6 +222,43 @@ disaster('a backup whose export cannot be written beside it still completes, wit
     assert.not.ok(warnings.some((line) => line.includes(sftp.password)));
   } finally {
     await box.stop();
+  }
+});
+
+disaster('a WebDAV folder gets the export beside its backup, and a new box imports from it', async () => {
+  const webdav = await startWebdavServer();
+  const { source } = sampleSource('Recipes');
+  const destination_config = { url: webdav.url, remote_path: 'pi' };
+  const credential_data = { username: webdav.username, password: webdav.password };
+  try {
+    const boxA = await startTestDaemon();
+    try {
+      const a = boxA.client();
+      await a.setupAdmin();
+      const credential = await a.post('/api/credentials', { name: 'DAV', provider_type: 'webdav', data: credential_data });
+      const job = await createJob(a, { name: 'Recipes to WebDAV', source_dirs: [source], destination_type: 'webdav', destination_config, credential_id: credential.body.id });
+      assert.is((await a.put('/api/settings', { export_passphrase: PASSPHRASE })).status, 200);
+      const run = await runJob(a, job.id);
+      assert.is(run.status, 'completed', run.error_message);
+      const sealed = readFileSync(path.join(webdav.root, 'pi', '.cairn-box-export'), 'latin1');
+      assert.not.ok(sealed.includes(webdav.password), 'the WebDAV password is not in the file in the clear');
+    } finally {
+      await boxA.stop();
+    }
+    rmSync(boxA.config.dataDir, { recursive: true, force: true });
+
+    const boxB = await startTestDaemon();
+    try {
+      const b = boxB.client();
+      await b.setupAdmin();
+      const imported = await b.post('/api/system/import/destination', { destination_type: 'webdav', destination_config, credential_data, passphrase: PASSPHRASE });
+      assert.is(imported.status, 200, JSON.stringify(imported.body));
+      assert.equal(imported.body.disabled_jobs, ['Recipes to WebDAV']);
+    } finally {
+      await boxB.stop();
+    }
+  } finally {
+    await webdav.stop();
   }
 });
 
