@@ -16,7 +16,7 @@ import { ApiKeyService, AuthService, Callers, RateLimiter, Revocations, SessionS
 import { AUDIT_FILE, AuditLog } from './audit/index.ts';
 import { BoxExportService, EXPORT_PASSPHRASE_FILE, ExportPassphrase } from './box-export/index.ts';
 import { ALLOWED_PATHS_SETTING, journaldRequested, type Config } from './config.ts';
-import { CredentialService } from './credentials/credential-service.ts';
+import { checkedSecret, CredentialService } from './credentials/credential-service.ts';
 import { DashboardService, FreeSpaceCache, rememberedNextRuns, scheduleOverdueRule, type OverdueRule } from './dashboard/index.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { JobRecord } from './domain/jobs.ts';
@@ -145,8 +145,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       stateFileOf: (job) => sentFilesOf(job.id),
       events,
       log,
-      afterBackup: async (job, runLog) => {
-        const written = await boxExport?.writeBesideBackup(job);
+      afterBackup: async (job, runLog, signal) => {
+        const written = await boxExport?.writeBesideBackup(job, signal);
         if (written) runLog('info', `Box export written to ${written} (cairn import opens it with the export passphrase)`);
       },
     });
@@ -300,6 +300,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       settings: { get: () => store.settings.get(), update: (change) => settings.update(change) },
       passphrase: exportPassphrase,
       destinationOf,
+      secretOf,
+      checkedSecret,
+      hostKeys,
       dataDir: config.dataDir,
       box,
       version: VERSION,

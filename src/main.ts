@@ -1,5 +1,6 @@
 /** The `cairn` command line: one table of commands, parsed by cli/command-line.ts; no logic of its own. */
-import { exportCommand, importCommand } from './cli/box-export.ts';
+import { exportCommand, importCommand, importPlaceOf } from './cli/box-export.ts';
+import { LOCATION_FLAGS } from './cli/import-from-destination.ts';
 import { parseCommandLine, usageLine, type CommandSpec } from './cli/command-line.ts';
 import { fingerprintCommand } from './cli/fingerprint.ts';
 import { openTuiCommand } from './cli/open-tui.ts';
@@ -77,13 +78,19 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     words: ['import'],
     summary: 'recreate the jobs, credentials and settings of a box export on this box (asks its passphrase)',
-    details: 'Refused on a box that already has jobs, credentials or channels unless --replace (what is replaced is kept sealed in the data dir). With --from-drive, the newest .cairn-box-export Cairn wrote beside a backup there is used.',
+    details:
+      'Refused on a box that already has jobs, credentials or channels unless --replace (what is replaced is kept sealed in the data dir). With --from-drive, the newest .cairn-box-export Cairn wrote beside a backup there is used. ' +
+      'With --from TYPE (sftp, s3, webdav), the .cairn-box-export a box wrote beside its backup there is read: name the place with the flags below, e.g. --from sftp --host nas --user backup --path /srv/backups, or --from s3 --bucket b --prefix pi --endpoint http://minio:9000; the credential is asked (a key with --key --key-file FILE), never given on the command line.',
     args: [{ name: 'file', required: false }],
     options: {
       '--from-drive': { value: 'PATH', help: 'a mount point or backup folder to look for the export in' },
+      '--from': { value: 'TYPE', help: 'the type of remote destination the backup went to (sftp, s3, webdav …)' },
+      ...Object.fromEntries(Object.entries(LOCATION_FLAGS).map(([flag, help]) => [flag, { value: flag.slice(2).toUpperCase(), help: `with --from: ${help}` }])),
+      '--key': { help: 'with --from sftp: log in with a key (give it with --key-file)' },
+      '--key-file': { value: 'FILE', help: 'with --from: the file holding the private key' },
       '--replace': { help: "replace this box's jobs, credentials and channels" },
     },
-    run: async ({ args, options }) => importCommand(loadConfig(), args[0], options['from-drive'] as string | undefined, options.replace === true),
+    run: async ({ args, options }) => importCommand(loadConfig(), importPlaceOf(args[0], options), options.replace === true),
   },
   {
     words: ['store', 'reset'],

@@ -1,9 +1,9 @@
 /**
  * The box backs itself up (issue 16 item 7): Cairn's own state sealed with the owner's passphrase
  * (`export`), opened on a box into the same jobs, credentials, channels, schedules and settings
- * (`import`), and written next to a local backup after each successful run (`writeBesideBackup`).
- * Every imported part goes through the same service and rules as an API create, with its ids
- * renumbered on the new box.
+ * (`import`, or `importFromDestination` straight from where a backup is), and written next to the
+ * backup after each successful run (`writeBesideBackup`). Every imported part goes through the
+ * same service and rules as an API create, with its ids renumbered on the new box.
  */
 import path from 'node:path';
 import type Joi from 'joi';
@@ -14,16 +14,22 @@ import { channelCreateSchema, type ChannelRecord } from '../domain/notifications
 import type { RunRecord } from '../domain/runs.ts';
 import { scheduleInputSchema, type ScheduleInput, type ScheduleRecord } from '../domain/schedules.ts';
 import { settingsUpdateSchema, type Settings, type SettingsChange } from '../domain/settings.ts';
-import type { Destination } from '../destinations/types.ts';
+import { validateDestinationConfig } from '../destinations/index.ts';
+import { folderNamesOf } from '../destinations/source-names.ts';
+import type { Destination, HostKeyPins } from '../destinations/types.ts';
 import { writeFileDurably } from '../store/index.ts';
 import { BOX_STATE_FORMAT, BOX_STATE_VERSION, boxStateSchema, type BoxState } from './box-state.ts';
 import type { ExportPassphrase } from './export-passphrase.ts';
-import { open, seal } from './sealed-file.ts';
+import { open, readHeader, seal } from './sealed-file.ts';
 
-/** The name of the export written in a local backup folder after each successful backup. */
+/** The name of the export written beside a backup (in its folder, or at a remote destination's root) after each successful backup. */
 export const BOX_EXPORT_FILE = '.cairn-box-export';
 /** What an owner-chosen passphrase must be: long enough that scrypt's cost matters. */
 export const PASSPHRASE_MIN_LENGTH = 12;
+/** The largest export read or accepted: a box with hundreds of jobs is well under it. */
+export const EXPORT_MAX_BYTES = 16 * 1024 * 1024;
+/** How long writing or reading the export at a remote destination may take before it is given up. */
+const REMOTE_TIMEOUT_MS = 120_000;
 
 export interface BoxExportDependencies {
   jobs: {
@@ -49,6 +55,11 @@ export interface BoxExportDependencies {
   settings: { get(): Settings; update(change: SettingsChange): Promise<unknown> };
   passphrase: ExportPassphrase;
   destinationOf(type: string): Destination;
+  /** The decrypted credential a job uses, or null. */
+  secretOf(job: JobRecord): Promise<Record<string, string> | null>;
+  /** Credential data typed for an import checked as a create would check it (400 naming what is wrong). */
+  checkedSecret(type: string, data: unknown): Promise<Record<string, string>>;
+  hostKeys: HostKeyPins;
   /** Where `import` with `replace` keeps a sealed copy of what it replaced. */
   dataDir: string;
   box: string;
@@ -65,6 +76,19 @@ export interface ImportSummary {
   automatic_export: boolean;
   /** Jobs enabled on the exported box, imported disabled (see `import`): the owner enables them after restoring. */
   disabled_jobs: string[];
+}
+
+/** Where `importFromDestination` reads the export: a destination as a job names it, and the credential data to reach it. */
+export interface DestinationToImport {
+  destination_type: string;
+  destination_config: Record<string, unknown>;
+  /** The credential's data, as a credential create takes it (used for this read, never stored as such). */
+  credential_data: Record<string, unknown> | null;
+}
+
+/** What an import from a destination did, and which export it opened. */
+export interface RemoteImportSummary extends ImportSummary {
+  source: { where: string; box: string; created_at: string };
 }
 
 /** A part of the file checked and ready to create, with the id it had in the file. */
@@ -127,23 +151,64 @@ export class BoxExportService {
   }
 
   /**
-   * After a successful backup: when the owner set an export passphrase and the job's destination
-   * keeps its backup in a folder on this machine (local, USB), writes the latest export there as
-   * `.cairn-box-export`; the path written, or null when there is nothing to do. Remote destinations
-   * get none yet. Throws when the write fails (the caller logs it; the backup itself stands).
+   * After a successful backup: when the owner set an export passphrase, writes the latest export
+   * beside the backup as `.cairn-box-export`: in the backup folder for a destination on this machine
+   * (local, USB), at the destination's root for one that can keep a file there (`putBeside`: S3,
+   * SFTP, WebDAV), whole or not at all. Where it went, or null when there is nothing to do. Throws
+   * when the write fails (the caller logs it as a warning; the backup itself stands), and gives up
+   * when `signal` aborts (the run cancelled, the daemon stopping) or after two minutes.
    */
-  async writeBesideBackup(job: JobRecord): Promise<string | null> {
+  async writeBesideBackup(job: JobRecord, signal: AbortSignal = new AbortController().signal): Promise<string | null> {
     const passphrase = this.deps.passphrase.reveal();
     if (passphrase === null) return null;
+    const destination = this.deps.destinationOf(job.destination_type);
     // The last local folder is the backup folder itself (the mount point comes first; see Destination.localFolders).
-    const folder = this.deps.destinationOf(job.destination_type).localFolders?.(job.destination_config).at(-1);
-    if (!folder) return null;
-    const file = path.join(folder, BOX_EXPORT_FILE);
-    const sealed = await this.export(passphrase);
-    await writeFileDurably(file, sealed).catch((error: Error) => {
-      throw new Error(`the box export could not be written to ${file} (${error.message}); the backup itself is complete`);
+    const folder = destination.localFolders?.(job.destination_config).at(-1);
+    if (folder) {
+      const file = path.join(folder, BOX_EXPORT_FILE);
+      const sealed = await this.export(passphrase);
+      await writeFileDurably(file, sealed).catch((error: Error) => {
+        throw new Error(`the box export could not be written to ${file} (${error.message}); the backup itself is complete`);
+      });
+      return file;
+    }
+    if (!destination.putBeside) return null;
+    // A source of that name is backed up at `<root>/.cairn-box-export/`: the export must not land over it.
+    if (folderNamesOf(job.source_dirs).includes(BOX_EXPORT_FILE)) {
+      throw new Error(`the box export was not written: a source folder of this job is named ${BOX_EXPORT_FILE}; the backup itself is complete`);
+    }
+    const content = Buffer.from(await this.export(passphrase), 'utf8');
+    const secret = await this.deps.secretOf(job);
+    const within = AbortSignal.any([signal, AbortSignal.timeout(REMOTE_TIMEOUT_MS)]);
+    return destination.putBeside(job.destination_config, secret, this.deps.hostKeys, { name: BOX_EXPORT_FILE, content, signal: within }).catch((error: Error) => {
+      throw new Error(`the box export could not be written beside the backup (${error.message}); the backup itself is complete`);
     });
-    return file;
+  }
+
+  /**
+   * `cairn import --from TYPE …` on a new box: reads the `.cairn-box-export` a box wrote at the
+   * destination's root and imports it as `import` does (the passphrase checked before anything
+   * changes). 400 IMPORT_SOURCE_UNSUPPORTED for a destination that keeps its backup on this machine
+   * (import its file, or `--from-drive`); 400 when the config or credential data is not valid, or
+   * when the server refuses the credential; 404 EXPORT_NOT_FOUND when no export can be read there.
+   */
+  async importFromDestination(from: DestinationToImport, passphrase: string, options: { replace: boolean }): Promise<RemoteImportSummary> {
+    const destination = this.deps.destinationOf(from.destination_type);
+    const config = validateDestinationConfig(from.destination_type, from.destination_config);
+    // A backup on this machine is read as a file, where the allowed paths and the drive search apply.
+    if (!destination.getBeside || (destination.localFolders?.(config).length ?? 0) > 0) {
+      throw invalid('IMPORT_SOURCE_UNSUPPORTED', `That ${from.destination_type} backup is on this machine or a drive: import its ${BOX_EXPORT_FILE} file (cairn import FILE, or cairn import --from-drive PLACE)`);
+    }
+    const secret = from.credential_data === null ? null : await this.deps.checkedSecret(from.destination_type, from.credential_data);
+    const signal = AbortSignal.timeout(REMOTE_TIMEOUT_MS);
+    const content = await destination.getBeside(config, secret, this.deps.hostKeys, { name: BOX_EXPORT_FILE, maxBytes: EXPORT_MAX_BYTES, signal }).catch((error: unknown) => {
+      throw unreadableExport(error, from.destination_type);
+    });
+    const text = content.toString('utf8');
+    const header = readHeader(text);
+    const summary = await this.import(text, passphrase, options);
+    const where = destination.identity(config);
+    return { ...summary, source: { where, box: header.box, created_at: header.created_at } };
   }
 
   /** The state as the file holds it: each part picked field by field, secrets decrypted. */
@@ -249,6 +314,20 @@ export class BoxExportService {
     }
     return { channelIds };
   }
+}
+
+/**
+ * Why the export at a destination could not be read, for the person who typed its address and
+ * credential: their mistakes (a refused credential, a wrong folder) are 400/404, never a 401 that a
+ * client would take for its own session ending.
+ */
+function unreadableExport(error: unknown, type: string): unknown {
+  if (!isCairnError(error)) return new CairnError('unavailable', 'EXPORT_NOT_READ', `No box export could be read there: ${(error as Error).message}`);
+  if (error.kind === 'unauthorized' || error.kind === 'forbidden') return new CairnError('invalid', error.code, `The ${type} server refused the credential: ${error.message}`);
+  if (error.kind === 'not_found' || error.kind === 'unavailable') {
+    return new CairnError(error.kind === 'not_found' ? 'not_found' : 'unavailable', error.kind === 'not_found' ? 'EXPORT_NOT_FOUND' : error.code, `No box export could be read there: ${error.message}`, { retryable: error.retryable });
+  }
+  return error;
 }
 
 /** 400 PASSPHRASE_TOO_SHORT under PASSPHRASE_MIN_LENGTH characters. */

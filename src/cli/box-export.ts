@@ -1,14 +1,16 @@
 /**
- * `cairn export [--out FILE]` and `cairn import FILE | --from-drive PLACE [--replace]`: the box's own
- * state through the running daemon's API (`POST /api/system/export`, `/api/system/import`), the
- * passphrase read from the terminal (or standard input's lines when piped).
+ * `cairn export [--out FILE]` and `cairn import FILE | --from-drive PLACE | --from TYPE … [--replace]`:
+ * the box's own state through the running daemon's API (`POST /api/system/export`,
+ * `/api/system/import`, `/api/system/import/destination`), the passphrase read from the terminal
+ * (or standard input's lines when piped).
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findExports, PASSPHRASE_MIN_LENGTH } from '../box-export/index.ts';
 import type { Config } from '../config.ts';
-import { openDaemonSession } from './daemon-session.ts';
+import { openDaemonSession, type ApiAnswer } from './daemon-session.ts';
+import { destinationToImport, LOCATION_FLAGS, type ImportSource } from './import-from-destination.ts';
 import { readSecret } from './prompt.ts';
 
 /** Seals the box's state into `out` (default: ./cairn-<host>-<date>.cairn-box-export, mode 0600); 0 when written. */
@@ -36,31 +38,86 @@ export async function exportCommand(config: Config, out: string | undefined): Pr
   }
 }
 
-/** Imports the export in `file`, or the newest found under `fromDrive`; 0 when imported, 1 when refused. */
-export async function importCommand(config: Config, file: string | undefined, fromDrive: string | undefined, replace: boolean): Promise<number> {
-  if ((file === undefined) === (fromDrive === undefined)) {
-    process.stderr.write('Name the export file, or --from-drive with the mount point (or folder) that holds one; not both.\n');
+/** Where `cairn import` takes the export from: exactly one of a file, a drive, a remote destination. */
+export interface ImportPlace {
+  file?: string;
+  fromDrive?: string;
+  from?: ImportSource;
+  /** A flag given that only --from takes, without --from. */
+  stray?: string;
+}
+
+/** The place `cairn import`'s arguments name (the location flags and the key belong to --from only). */
+export function importPlaceOf(file: string | undefined, options: Record<string, string | true>): ImportPlace {
+  const location = Object.fromEntries(Object.keys(LOCATION_FLAGS).flatMap((flag) => {
+    const value = options[flag.slice(2)];
+    return typeof value === 'string' ? [[flag.slice(2), value]] : [];
+  }));
+  const type = options.from;
+  const keyFile = typeof options['key-file'] === 'string' ? { keyFile: options['key-file'] } : {};
+  const from = typeof type === 'string' ? { type, location, key: options.key === true, ...keyFile } : undefined;
+  const stray = [...Object.keys(location), ...(options.key ? ['key'] : []), ...(keyFile.keyFile ? ['key-file'] : [])];
+  return { file, fromDrive: options['from-drive'] as string | undefined, from, ...(from === undefined && stray.length > 0 ? { stray: `--${stray[0]}` } : {}) };
+}
+
+/** Imports the export in `file`, the newest found under `fromDrive`, or the one at `from`; 0 when imported, 1 when refused, 2 for a usage error. */
+export async function importCommand(config: Config, place: ImportPlace, replace: boolean): Promise<number> {
+  if (place.stray) {
+    process.stderr.write(`${place.stray} names a place at a remote destination: give its type with --from.\n`);
     return 2;
   }
-  const chosen = await exportToImport(file, fromDrive);
+  if ([place.file, place.fromDrive, place.from].filter((given) => given !== undefined).length !== 1) {
+    process.stderr.write('Name the export file, --from-drive with the mount point (or folder) that holds one, or --from with the destination the backup went to; one of them.\n');
+    return 2;
+  }
+  if (place.from) return importFromDestinationCommand(config, place.from, replace);
+  const chosen = await exportToImport(place.file, place.fromDrive);
   if (!chosen) return 1;
   const passphrase = await readSecret('Export passphrase: ');
   const api = await openDaemonSession(config, 'cairn import …');
   if (!api) return 1;
   try {
     const answer = await api.call('POST', '/api/system/import', { file: chosen.text, passphrase, replace });
-    if (answer.status !== 200) {
-      const hint = answer.body?.code === 'BOX_NOT_EMPTY' ? ' Add --replace to replace them (a sealed copy of them is kept in the data dir).' : '';
-      process.stderr.write(`Not imported: ${answer.body?.message ?? answer.status}${hint}\n`);
-      return 1;
-    }
+    if (answer.status !== 200) return refused(answer);
     process.stdout.write(`${answer.body.message} from ${chosen.file}.\n`);
-    if (answer.body.replaced_copy) process.stdout.write(`What it replaced is kept in ${answer.body.replaced_copy} (same passphrase).\n`);
-    if (answer.body.automatic_export) process.stdout.write('This box now writes an export beside each local backup, with this passphrase.\n');
+    sayAfterImport(answer);
     return 0;
   } finally {
     await api.close();
   }
+}
+
+/** `--from TYPE …`: the credential asked (see import-from-destination.ts), then the passphrase; the daemon reads the export there. */
+async function importFromDestinationCommand(config: Config, from: ImportSource, replace: boolean): Promise<number> {
+  const api = await openDaemonSession(config, 'cairn import --from …');
+  if (!api) return 1;
+  try {
+    const destination = await destinationToImport(api, from);
+    if (typeof destination === 'string') {
+      process.stderr.write(`cairn import: ${destination}\n`);
+      return 2;
+    }
+    const passphrase = await readSecret('Export passphrase: ');
+    const answer = await api.call('POST', '/api/system/import/destination', { ...destination, passphrase, replace });
+    if (answer.status !== 200) return refused(answer);
+    const { source } = answer.body;
+    process.stdout.write(`Found the export of ${source.box || 'a box'} made ${source.created_at} at ${source.where}.\n${answer.body.message}.\n`);
+    sayAfterImport(answer);
+    return 0;
+  } finally {
+    await api.close();
+  }
+}
+
+function refused(answer: ApiAnswer): number {
+  const hint = answer.body?.code === 'BOX_NOT_EMPTY' ? ' Add --replace to replace them (a sealed copy of them is kept in the data dir).' : '';
+  process.stderr.write(`Not imported: ${answer.body?.message ?? answer.status}${hint}\n`);
+  return 1;
+}
+
+function sayAfterImport(answer: ApiAnswer): void {
+  if (answer.body.replaced_copy) process.stdout.write(`What it replaced is kept in ${answer.body.replaced_copy} (same passphrase).\n`);
+  if (answer.body.automatic_export) process.stdout.write('This box now writes an export beside each backup, with this passphrase.\n');
 }
 
 /** The file's text, or the newest export under the drive (the choice said on stdout); null after saying why not. */

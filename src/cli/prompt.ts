@@ -1,4 +1,4 @@
-/** Reading a secret from the person at the terminal (no echo), or from piped standard input. */
+/** Reading an answer (a secret without echo) from the person at the terminal, or from piped standard input. */
 import readline from 'node:readline';
 
 /** Asks for a secret without echoing it; when stdin is not a terminal, reads its next line instead. */
@@ -14,6 +14,17 @@ export async function readSecret(question: string): Promise<string> {
   } finally {
     rl.close();
     process.stderr.write('\n');
+  }
+}
+
+/** Asks for an answer that is no secret (a user name), echoed as typed; when stdin is not a terminal, reads its next line instead. */
+export async function readLine(question: string): Promise<string> {
+  if (!process.stdin.isTTY) return readPipedLine();
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    return await new Promise<string>((resolve) => rl.question(question, resolve));
+  } finally {
+    rl.close();
   }
 }
 

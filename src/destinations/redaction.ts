@@ -70,5 +70,7 @@ export function redacting<Config>(destination: Destination<Config>): Destination
     test: (config, secret, hostKeys) => guard(secret, null, () => destination.test(config, secret, hostKeys)),
     sync: (context) => guard(context.secret, context.signal, (secrets) => destination.sync({ ...context, log: (level, message) => context.log(level, redact(message, secrets)) })),
     restore: (context) => guard(context.secret, context.signal, (secrets) => destination.restore({ ...context, log: (level, message) => context.log(level, redact(message, secrets)) })),
+    ...(destination.putBeside && { putBeside: (config, secret, hostKeys, file) => guard(secret, file.signal, () => destination.putBeside!(config, secret, hostKeys, file)) }),
+    ...(destination.getBeside && { getBeside: (config, secret, hostKeys, file) => guard(secret, file.signal, () => destination.getBeside!(config, secret, hostKeys, file)) }),
   };
 }

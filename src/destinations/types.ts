@@ -158,6 +158,14 @@ export interface RestoreContext<Config> {
   progress(totals: TransferTotals): void;
 }
 
+/** A small file a destination keeps beside its backup (see `Destination.putBeside`). */
+export interface BesideFile {
+  /** A plain file name (no '/'), the same at every destination. */
+  name: string;
+  content: Buffer;
+  signal: AbortSignal;
+}
+
 /** Space at a destination as its protocol reports it. */
 export interface DestinationSpace {
   /** Bytes a backup can still write there (for the user Cairn logs in as, where the protocol says). */
@@ -227,6 +235,19 @@ export interface Destination<Config = Record<string, unknown>> {
    * connection fails. Writes nothing. Each call may open a connection: callers cache the answer.
    */
   freeSpace?(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins): Promise<DestinationSpace | null>;
+  /**
+   * Present on destinations that keep the backup away from this machine (the remote ones): stores
+   * `content` as the file `name` at the destination's root, beside the sources' folders, where no
+   * sync lists, sends or deletes anything (each source syncs `<root>/<source name>/` only). The file
+   * is whole under `name` or not there, even when `signal` aborts. Resolves to where it went, for a
+   * log line (no secrets). Used for the box's own export (issue 16).
+   */
+  putBeside?(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins, file: BesideFile): Promise<string>;
+  /**
+   * The content of the file `name` at the destination's root (what `putBeside` stored), refused
+   * (CairnError) above `maxBytes`; throws the destination's CairnError when it cannot be read.
+   */
+  getBeside?(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins, file: { name: string; maxBytes: number; signal: AbortSignal }): Promise<Buffer>;
   /** Checks that the destination is reachable and writable; throws CairnError saying what is wrong. */
   test(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins): Promise<ConnectionTestResult>;
   /**

@@ -83,6 +83,6 @@ export type SettingsUpdate = SettingsChange & { export_passphrase?: string | nul
 
 /** The settings as the API shows them: the export passphrase only as whether one is set. */
 export type SettingsView = Settings & {
-  /** True when the owner set an export passphrase: an export is then written beside each local backup. */
+  /** True when the owner set an export passphrase: an export is then written beside each backup. */
   export_passphrase_set: boolean;
 };

@@ -46,8 +46,9 @@ export interface RunManagerDependencies {
    * Called when a backup's work succeeded (not a dry run, restore, verify or prune), before the run
    * is marked completed, so a USB drive is still mounted for it (plug-in unmounts on `run:finished`).
    * It may log to the run; a throw is logged as a warning and the run still completes: the backup worked.
+   * `signal` aborts when the run is cancelled or the daemon stops: the hook then gives up promptly.
    */
-  afterBackup?(job: JobRecord, log: (level: LogLevel, message: string) => void): Promise<void>;
+  afterBackup?(job: JobRecord, log: (level: LogLevel, message: string) => void, signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -347,7 +348,7 @@ export class RunManager {
     // The snapshot is named for the run's start, not for whenever rsync began.
     const totals = job.backup_mode === 'snapshots' ? await snapshotRun(history, sync, new Date(run.started_at!)) : await destination.sync(sync);
     if (!job.sync_options.dry_run && !signal.aborted && this.deps.afterBackup) {
-      await this.deps.afterBackup(job, log).catch((error: unknown) => log('warning', `After the backup: ${(error as Error).message}`));
+      await this.deps.afterBackup(job, log, signal).catch((error: unknown) => log('warning', `After the backup: ${(error as Error).message}`));
     }
     return totals;
   }

@@ -63,4 +63,22 @@ cli('import on a box with jobs is refused with the way out; with --replace it re
   assert.match(empty.stderr, /No Cairn box export \(\.cairn-box-export\) under/);
 });
 
+cli('import --from names the place with flags only it takes, and a type the daemon knows; a mistake is a usage error that asks nothing', async ({ daemon }) => {
+  const env = { CAIRN_DATA_DIR: daemon.config.dataDir };
+  const stray = await runCli(['import', '--host', 'nas', '--path', '/srv/backups'], { env });
+  assert.is(stray.code, 2);
+  assert.match(stray.stderr, /--host names a place at a remote destination: give its type with --from/);
+  const both = await runCli(['import', '--from', 'sftp', '--from-drive', tempDir()], { env });
+  assert.is(both.code, 2);
+  const unknown = await runCli(['import', '--from', 'ftp', '--host', 'nas'], { env });
+  assert.is(unknown.code, 2);
+  assert.match(unknown.stderr, /--from: no destination type "ftp"; one of local, s3, .*sftp/);
+  const noKeyFile = await runCli(['import', '--from', 's3', '--bucket', 'b', '--key-file', '/etc/hostname'], { env });
+  assert.is(noKeyFile.code, 2);
+  assert.match(noKeyFile.stderr, /--key-file: a AWS S3 credential takes no key file/);
+  const port = await runCli(['import', '--from', 'sftp', '--host', 'nas', '--port', 'twenty-two'], { env });
+  assert.is(port.code, 2);
+  assert.match(port.stderr, /--port must be a number/);
+});
+
 cli.run();

@@ -4,12 +4,15 @@
  * Sync, restore, connection test, cancel and totals are the same for all of them.
  */
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type Joi from 'joi';
+import { CairnError, invalid } from '../../domain/errors.ts';
 import type { TransferTotals } from '../../domain/runs.ts';
 import { secretFieldsOf } from '../credential-fields.ts';
 import { REMOTE_CAPABILITIES } from '../remote/remote-destination.ts';
+import { partialNameFor } from '../remote/remote-store.ts';
 import { restoreFromStore } from '../remote/sync-engine.ts';
-import type { AddressFormat, ConnectionTestResult, Destination, DestinationCapabilities, DestinationGuarantees } from '../types.ts';
+import type { AddressFormat, BesideFile, ConnectionTestResult, Destination, DestinationCapabilities, DestinationGuarantees } from '../types.ts';
 import { rcloneMissingReason, requireRclone } from './rclone-binary.ts';
 import { withRemote, type RcloneRemote } from './rclone-config.ts';
 import { rcloneFailure } from './rclone-errors.ts';
@@ -69,6 +72,36 @@ export function rcloneDestination<Config>(spec: RcloneDestinationSpec<Config>): 
     });
   }
 
+  /** rclone writes in place at many remotes: the file goes under a partial name, then is moved to its own, so it is whole there or absent. */
+  async function putBeside(config: Config, secret: Record<string, string> | null, { name, content, signal }: BesideFile): Promise<string> {
+    requireRclone();
+    const root = spec.rootOf(config);
+    const where = `${spec.whereOf(config)}/${name}`;
+    return withRemote(null, await spec.remoteOf(config, secret), async (setup) => {
+      const partial = partialNameFor(name);
+      const wrote = await runRclone(setup, ['rcat', remotePath(root, partial), ...COMMON_FLAGS], signal, undefined, Readable.from([content]));
+      const moved = wrote.code === 0 ? await runRclone(setup, ['moveto', remotePath(root, partial), remotePath(root, name), ...COMMON_FLAGS], signal) : wrote;
+      if (moved.code === 0) return where;
+      await runRclone(setup, ['deletefile', remotePath(root, partial), ...COMMON_FLAGS], AbortSignal.timeout(30_000)).catch(() => undefined);
+      throw rcloneFailure(moved, where);
+    });
+  }
+
+  /** `rclone cat` of at most maxBytes + 1 bytes: a file that long is refused rather than read whole. */
+  async function getBeside(config: Config, secret: Record<string, string> | null, { name, maxBytes, signal }: { name: string; maxBytes: number; signal: AbortSignal }): Promise<Buffer> {
+    requireRclone();
+    const where = `${spec.whereOf(config)}/${name}`;
+    return withRemote(null, await spec.remoteOf(config, secret), async (setup) => {
+      const read = await runRclone(setup, ['cat', '--count', String(maxBytes + 1), remotePath(spec.rootOf(config), name), ...COMMON_FLAGS], signal);
+      // rclone's exit codes 3 and 4: directory or file not found.
+      if (read.code === 3 || read.code === 4) throw new CairnError('not_found', 'REMOTE_PATH_MISSING', `Nothing at ${where}`);
+      if (read.code !== 0) throw rcloneFailure(read, where);
+      const content = Buffer.from(read.stdout, 'utf8');
+      if (content.length > maxBytes) throw invalid('FILE_TOO_LARGE', `${where} is larger than ${maxBytes} bytes, more than the file Cairn expects there`);
+      return content;
+    });
+  }
+
   return {
     type: spec.type,
     describe: () => ({ type: spec.type, name: spec.name, description: spec.description, requires_credentials: spec.requiresCredentials }),
@@ -94,5 +127,8 @@ export function rcloneDestination<Config>(spec: RcloneDestinationSpec<Config>): 
       const remote = await spec.remoteOf(context.config, context.secret);
       return withRemote(null, remote, (setup) => restoreFromStore(context, rcloneStore(setup, spec.rootOf(context.config), spec.whereOf(context.config))));
     },
+    // Each source syncs `<root>/<source name>` only, so a file at the root is never listed or deleted.
+    putBeside: (config, secret, _hostKeys, file) => putBeside(config, secret, file),
+    getBeside: (config, secret, _hostKeys, file) => getBeside(config, secret, file),
   };
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type Joi from 'joi';
+import { invalid } from '../../domain/errors.ts';
 import type { TransferTotals } from '../../domain/runs.ts';
 import { secretFieldsOf } from '../credential-fields.ts';
 import type { AddressFormat, ConnectionTestResult, Destination, DestinationCapabilities, DestinationGuarantees, HostKeyPins } from '../types.ts';
@@ -80,5 +81,28 @@ export function remoteDestination<Config, Store extends RemoteStore>(spec: Remot
       const { RemoteBackend } = await import('../../repository/index.ts');
       return new RemoteBackend(await spec.open(config, secret, hostKeys));
     },
+    // At the root, outside every `<source name>/` folder the engine walks: no sync lists or deletes it.
+    putBeside: (config, secret, hostKeys, { name, content, signal }) =>
+      withStore(config, secret, hostKeys, async (store) => {
+        await store.put({ path: name, body: Readable.from([content]), size: content.length, mtimeMs: Date.now(), signal });
+        return store.where(name);
+      }),
+    getBeside: (config, secret, hostKeys, { name, maxBytes, signal }) =>
+      withStore(config, secret, hostKeys, async (store) => readAtMost(await store.get(name, signal), maxBytes, store.where(name))),
   };
+}
+
+/** The whole of a small downloaded file; refused (400 FILE_TOO_LARGE) once it passes `maxBytes`, so a crafted file cannot fill memory. */
+export async function readAtMost(body: Readable, maxBytes: number, where: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw invalid('FILE_TOO_LARGE', `${where} is larger than ${maxBytes} bytes, more than the file Cairn expects there`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

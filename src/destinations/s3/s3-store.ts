@@ -169,6 +169,7 @@ export class S3Store implements RemoteStore {
       return new CairnError('unauthorized', 'AUTHENTICATION_FAILED', `Access denied: invalid credentials (${name === 'Unknown' ? 'HTTP 403' : name}) while ${doing}`);
     }
     if (name === 'AccessDenied' || status === 403) return new CairnError('forbidden', 'PERMISSION_DENIED', `Access denied while ${doing}: the credentials lack permission`);
+    if (name === 'NoSuchKey') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `No such object while ${doing}`);
     if (name === 'NoSuchBucket') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `The bucket "${this.target.bucket}" does not exist at ${endpoint}`);
     if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed') {
       return new CairnError('invalid', 'WRONG_REGION', `The bucket "${this.target.bucket}" is not in region ${this.target.region}: ${failure.message}`);

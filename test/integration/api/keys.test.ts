@@ -118,8 +118,8 @@ keys('an operate key may change nothing but runs, restores and drives; an admin 
   const admin = await answersTo(daemon, (await makeKey(owner, 'admin')).key);
   const adminRefused = [...admin].filter(([, answer]) => refusedForScope(answer)).map(([route]) => nameOf(route)).sort();
   // The box export too: a key must not carry every secret away, nor replace every job.
-  for (const name of adminRefused) assert.match(name, / \/api\/((keys|auth|pairing)(\/|$)|system\/(export|import)$)/, name);
-  for (const expected of ['GET /api/keys', 'POST /api/keys', 'DELETE /api/keys/{id}', 'GET /api/auth/sessions', 'DELETE /api/auth/sessions/{id}', 'GET /api/auth/token', 'POST /api/auth/change-password', 'POST /api/pairing', 'GET /api/pairing', 'DELETE /api/pairing/{id}', 'POST /api/system/export', 'POST /api/system/import']) {
+  for (const name of adminRefused) assert.match(name, / \/api\/((keys|auth|pairing)(\/|$)|system\/(export|import|import\/destination)$)/, name);
+  for (const expected of ['GET /api/keys', 'POST /api/keys', 'DELETE /api/keys/{id}', 'GET /api/auth/sessions', 'DELETE /api/auth/sessions/{id}', 'GET /api/auth/token', 'POST /api/auth/change-password', 'POST /api/pairing', 'GET /api/pairing', 'DELETE /api/pairing/{id}', 'POST /api/system/export', 'POST /api/system/import', 'POST /api/system/import/destination']) {
     assert.ok(adminRefused.includes(expected), `${expected} must need a session`);
   }
 });
