@@ -37,6 +37,9 @@ export interface RepositoryBackend {
   where(path?: string): string;
 }
 
+/** A backend a destination opened for a caller, who closes it when done (a connection, a session). */
+export type ClosableRepositoryBackend = RepositoryBackend & { close(): Promise<void> };
+
 /** The path of the file of `type` named `id` in restic's layout. */
 export function filePath(folder: RepositoryFolder, id: string): string {
   return folder === 'data' ? `data/${id.slice(0, 2)}/${id}` : `${folder}/${id}`;
