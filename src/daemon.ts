@@ -28,6 +28,7 @@ import { EventBus } from './events.ts';
 import { SnapshotService } from './history/index.ts';
 import { checkDestinationFolders, JobPaths } from './jobs/job-paths.ts';
 import { JobService } from './jobs/job-service.ts';
+import { RepositoryPasswords } from './jobs/repository-password.ts';
 import { createLogger, type Logger } from './log.ts';
 import { RunLogs } from './logs/index.ts';
 import { AlertMonitor, AlertSender, ChannelService, fullConfigOf } from './notifications/index.ts';
@@ -98,6 +99,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const store = await openStore(config.dataDir);
     teardown.push(() => store.close());
     const vault = await openVault(config.dataDir);
+    const repositoryPasswords = new RepositoryPasswords(vault);
     const revocations = new Revocations();
     const sessions = new SessionService(
       store.sessions,
@@ -236,6 +238,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
       snapshotFieldsOf: (job) => snapshots.fieldsOf(job),
       snapshotForRestore: (job, snapshotId) => snapshots.snapshotForRestore(job, snapshotId),
+      passwords: repositoryPasswords,
     });
     const stopFollowingSnapshots = snapshots.start();
     teardown.push(stopFollowingSnapshots);
