@@ -34,7 +34,7 @@ import { RunLogs } from './logs/index.ts';
 import { AlertMonitor, AlertSender, ChannelService, fullConfigOf } from './notifications/index.ts';
 import { effectiveRules, type NotifyRules } from './domain/notifications.ts';
 import { PairingService } from './pairing/index.ts';
-import { RunHistory, RunManager } from './runs/index.ts';
+import { RepositoryRunner, RunHistory, RunManager } from './runs/index.ts';
 import { ScheduleService } from './schedules/index.ts';
 import { SettingsService } from './settings/settings-service.ts';
 import { loadOrCreateKeyFile, openStore, type Store } from './store/index.ts';
@@ -134,6 +134,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const secretOf = async (job: { credential_id: number | null }) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id));
     // Built below with the services it uses; runs reach it only after the daemon has started.
     let boxExport: BoxExportService | null = null;
+    const repositories = new RepositoryRunner({ secretOf, passwordOf: (job) => repositoryPasswords.of(job), hostKeys });
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,
@@ -147,6 +148,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       stateFileOf: (job) => sentFilesOf(job.id),
       events,
       log,
+      repositories,
       afterBackup: async (job, runLog) => {
         const written = await boxExport?.writeBesideBackup(job);
         if (written) runLog('info', `Box export written to ${written} (cairn import opens it with the export passphrase)`);
