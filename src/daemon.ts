@@ -223,6 +223,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       events,
       tallies: store.snapshotTallies,
       log,
+      repositories,
     });
 
     const jobs = new JobService({
