@@ -14,6 +14,8 @@ import type { RunLogs } from '../logs/index.ts';
 import type { RunManager } from '../runs/index.ts';
 import type { JobRepository, RunRepository, ScheduleRepository } from '../store/index.ts';
 import { mergeJobChange, type JobChange } from './job-change.ts';
+import { jobTagOf } from '../runs/index.ts';
+import { recoveryKitOf, requireRepositoryJob, type RecoveryKit } from './recovery-kit.ts';
 import type { RepositoryPasswords } from './repository-password.ts';
 import { restoreTargetFor, type RestoreInput } from './restore-target.ts';
 
@@ -105,6 +107,16 @@ export class JobService {
     const restore = await restoreTargetFor(job, input, this.deps.allowed);
     const run = await this.deps.runManager.request(id, { trigger: 'restore', restore: snapshot === null ? restore : { ...restore, snapshot } });
     return { run_id: run.id, target_dir: restore.target, snapshot_id: snapshot };
+  }
+
+  /**
+   * The recovery kit of a repository job (see recovery-kit.ts): its repository, password and the
+   * restic commands. 404 JOB_NOT_FOUND, 409 NOT_A_REPOSITORY_JOB.
+   */
+  recoveryKit(id: number): RecoveryKit {
+    const job = this.require(id);
+    requireRepositoryJob(job);
+    return recoveryKitOf(job, this.deps.passwords.of(job), jobTagOf(job.id));
   }
 
   /** Deletes the job, its schedules, its runs and their logs; refused while a run is active. */
