@@ -298,7 +298,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const exportPassphrase = await ExportPassphrase.open(path.join(config.dataDir, EXPORT_PASSPHRASE_FILE), vault);
     const settings = new SettingsService(store.settings, () => schedules.refresh(), (ids) => channels.checkExist(ids), exportPassphrase);
     boxExport = new BoxExportService({
-      jobs: { all: () => store.jobs.all(), create: (input) => jobs.create(input), delete: (id) => jobs.delete(id), activeRunOf: (id) => runManager.activeRunOf(id) },
+      jobs: { all: () => store.jobs.all(), create: (input) => jobs.create(input), delete: (id) => jobs.delete(id), activeRunOf: (id) => runManager.activeRunOf(id), repositoryPasswordOf: (job) => repositoryPasswords.of(job) },
       schedules: { all: () => store.schedules.all(), create: (jobId, input) => schedules.create(jobId, input) },
       credentials,
       channels: { all: () => store.channels.all(), fullConfigOf: (channel) => fullConfigOf(channel, vault), create: (input) => channels.create(input), delete: (id) => channels.delete(id) },

@@ -291,6 +291,25 @@ jobs('a wrong password fails the run with a clear message and leaves the reposit
   assert.equal((await fs.readdir(repo, { recursive: true })).sort(), before.sort());
 });
 
+jobs("a box export carries the repository password, so the new box opens the same repository", async ({ admin, job, password }) => {
+  const passphrase = 'a long export passphrase';
+  const exported = await admin.post('/api/system/export', { passphrase });
+  assert.is(exported.status, 200, JSON.stringify(exported.body));
+  assert.not.ok(String(exported.body).includes(password), 'the export holds the password in clear');
+  const other = await startTestDaemon();
+  try {
+    const owner = other.client();
+    await owner.setupAdmin();
+    const imported = await owner.post('/api/system/import', { file: exported.body, passphrase });
+    assert.is(imported.status, 200, JSON.stringify(imported.body));
+    const copy = (await owner.get('/api/jobs')).body.find((candidate: any) => candidate.name === job.name);
+    assert.is(copy.repository_password_set, true);
+    assert.is((await owner.get(`/api/jobs/${copy.id}/recovery-kit`)).body.password, password);
+  } finally {
+    await other.stop();
+  }
+});
+
 jobs('repository mode is refused with a dry run', async ({ admin }) => {
   const response = await admin.post('/api/jobs', {
     name: 'Dry repository',
