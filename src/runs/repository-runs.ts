@@ -9,7 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { CairnError, type ErrorKind } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import type { LogLevel, TransferTotals } from '../domain/runs.ts';
-import { redact } from '../destinations/redaction.ts';
+import { destinationOf } from '../destinations/index.ts';
+import { redact, secretTextsOf } from '../destinations/redaction.ts';
 import type { SnapshotInfo } from '../history/index.ts';
 import type { HostKeyPins } from '../destinations/types.ts';
 import type { BackupOutcome, DaemonMessage, ListedEntry, ListedSnapshot, RepositoryPlace, RepositoryTask, WorkerMessage } from './repository-worker.ts';
@@ -150,13 +151,13 @@ function startWorker(task: RepositoryTask): Worker {
 
 /**
  * Runs one task in a new worker and resolves with its result. Log lines and errors have the
- * password masked. When `report.signal` aborts, the worker is asked to stop (its lock released)
+ * password and the destination's secrets masked. When `report.signal` aborts, the worker is asked to stop (its lock released)
  * and the promise rejects with the signal's reason; a worker that does not stop within
  * STOP_GRACE_MS is terminated (its lock then goes stale, as restic's would).
  */
 function runTask<T>(task: RepositoryTask, password: string, hostKeys: HostKeyPins, report: TaskReport): Promise<T> {
   report.signal?.throwIfAborted();
-  const secrets = [password];
+  const secrets = [password, ...secretTextsOf(destinationOf(task.destinationType).secretFields, task.secret)].sort((a, b) => b.length - a.length);
   return new Promise<T>((resolve, reject) => {
     const worker = startWorker(task);
     let settled = false;
