@@ -310,6 +310,20 @@ jobs("a box export carries the repository password, so the new box opens the sam
   }
 });
 
+jobs('repository mode is refused where the destination cannot hold a repository, and nothing is saved', async ({ admin }) => {
+  const before = (await admin.get('/api/jobs')).body.length;
+  const response = await admin.post('/api/jobs', {
+    name: 'Repository on rclone',
+    source_dirs: [tempDir()],
+    destination_type: 'rclone',
+    destination_config: { remote_type: 'b2', path: 'bucket/backups' },
+    backup_mode: 'repository',
+  });
+  assert.is(response.status, 400, JSON.stringify(response.body));
+  assert.ok(isErrorShape(response.body, 'BACKUP_MODE_UNSUPPORTED'), JSON.stringify(response.body));
+  assert.is((await admin.get('/api/jobs')).body.length, before);
+});
+
 jobs('repository mode is refused with a dry run', async ({ admin }) => {
   const response = await admin.post('/api/jobs', {
     name: 'Dry repository',
