@@ -14,11 +14,22 @@ import { isCairnError, invalid, notFound } from '../domain/errors.ts';
 import type { LogLevel, TransferTotals } from '../domain/runs.ts';
 import { destinationOf } from '../destinations/index.ts';
 import type { HostKeyPins } from '../destinations/types.ts';
-import { backup, initRepository, listSnapshots, openRepository, restore, type Repository, type Snapshot } from '../repository/index.ts';
-import { filePath, type ClosableRepositoryBackend } from '../repository/backend.ts';
-import { withLock } from '../repository/locks.ts';
-import { findNode } from '../repository/restore.ts';
-import { decodeTree, parseTime, type TreeNode } from '../repository/tree.ts';
+import {
+  backup,
+  decodeTree,
+  filePath,
+  findNode,
+  initRepository,
+  listSnapshots,
+  openRepository,
+  parseTime,
+  restore,
+  withLock,
+  type ClosableRepositoryBackend,
+  type Repository,
+  type Snapshot,
+  type TreeNode,
+} from '../repository/index.ts';
 
 /** Progress messages at most this often: the run manager throttles too, but every message costs a copy. */
 const PROGRESS_EVERY_MS = 250;
