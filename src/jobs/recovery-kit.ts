@@ -31,8 +31,14 @@ export interface RecoveryKit {
 function resticLocationOf(job: JobRecord): { repository: string; setup: string[] } {
   const config = job.destination_config as Record<string, string | number | null | undefined>;
   switch (job.destination_type) {
-    case 'local':
-      return { repository: path.resolve(String(config.mount_point), String(config.backup_subdir ?? '')), setup: [] };
+    case 'local': {
+      const repository = path.resolve(String(config.mount_point), String(config.backup_subdir ?? ''));
+      // Another computer mounts the drive elsewhere: say where the repository is on the drive itself.
+      const setup = config.usb_uuid
+        ? [`# Plug the drive in (filesystem UUID ${config.usb_uuid}); the repository is the folder "${config.backup_subdir || '.'}" on it: if it is not mounted at ${config.mount_point}, use that folder in place of ${repository}`]
+        : [];
+      return { repository, setup };
+    }
     case 'sftp': {
       const remote = String(config.remote_path);
       const port = Number(config.port ?? 22);
