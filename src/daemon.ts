@@ -28,12 +28,13 @@ import { EventBus } from './events.ts';
 import { SnapshotService } from './history/index.ts';
 import { checkDestinationFolders, JobPaths } from './jobs/job-paths.ts';
 import { JobService } from './jobs/job-service.ts';
+import { RepositoryPasswords } from './jobs/repository-password.ts';
 import { createLogger, type Logger } from './log.ts';
 import { RunLogs } from './logs/index.ts';
 import { AlertMonitor, AlertSender, ChannelService, fullConfigOf } from './notifications/index.ts';
 import { effectiveRules, type NotifyRules } from './domain/notifications.ts';
 import { PairingService } from './pairing/index.ts';
-import { RunHistory, RunManager } from './runs/index.ts';
+import { RepositoryRunner, RunHistory, RunManager } from './runs/index.ts';
 import { ScheduleService } from './schedules/index.ts';
 import { SettingsService } from './settings/settings-service.ts';
 import { loadOrCreateKeyFile, openStore, type Store } from './store/index.ts';
@@ -98,6 +99,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const store = await openStore(config.dataDir);
     teardown.push(() => store.close());
     const vault = await openVault(config.dataDir);
+    const repositoryPasswords = new RepositoryPasswords(vault);
     const revocations = new Revocations();
     const sessions = new SessionService(
       store.sessions,
@@ -132,6 +134,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const secretOf = async (job: { credential_id: number | null }) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id));
     // Built below with the services it uses; runs reach it only after the daemon has started.
     let boxExport: BoxExportService | null = null;
+    const repositories = new RepositoryRunner({ secretOf, passwordOf: (job) => repositoryPasswords.of(job), hostKeys });
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,
@@ -145,6 +148,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       stateFileOf: (job) => sentFilesOf(job.id),
       events,
       log,
+      repositories,
       afterBackup: async (job, runLog, signal) => {
         const written = await boxExport?.writeBesideBackup(job, signal);
         if (written) runLog('info', `Box export written to ${written} (cairn import opens it with the export passphrase)`);
@@ -219,6 +223,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       events,
       tallies: store.snapshotTallies,
       log,
+      repositories,
     });
 
     const jobs = new JobService({
@@ -236,6 +241,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
       snapshotFieldsOf: (job) => snapshots.fieldsOf(job),
       snapshotForRestore: (job, snapshotId) => snapshots.snapshotForRestore(job, snapshotId),
+      passwords: repositoryPasswords,
     });
     const stopFollowingSnapshots = snapshots.start();
     teardown.push(stopFollowingSnapshots);
@@ -292,7 +298,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const exportPassphrase = await ExportPassphrase.open(path.join(config.dataDir, EXPORT_PASSPHRASE_FILE), vault);
     const settings = new SettingsService(store.settings, () => schedules.refresh(), (ids) => channels.checkExist(ids), exportPassphrase);
     boxExport = new BoxExportService({
-      jobs: { all: () => store.jobs.all(), create: (input) => jobs.create(input), delete: (id) => jobs.delete(id), activeRunOf: (id) => runManager.activeRunOf(id) },
+      jobs: { all: () => store.jobs.all(), create: (input) => jobs.create(input), delete: (id) => jobs.delete(id), activeRunOf: (id) => runManager.activeRunOf(id), repositoryPasswordOf: (job) => repositoryPasswords.of(job) },
       schedules: { all: () => store.schedules.all(), create: (jobId, input) => schedules.create(jobId, input) },
       credentials,
       channels: { all: () => store.channels.all(), fullConfigOf: (channel) => fullConfigOf(channel, vault), create: (input) => channels.create(input), delete: (id) => channels.delete(id) },

@@ -25,6 +25,7 @@ import type {
   Provider,
   RestoreBody,
   RestoreStarted,
+  RecoveryKit,
   RetentionPolicy,
   RetentionPreview,
   Run,
@@ -153,6 +154,8 @@ export class TuiApi {
     const response = await fetch(`${this.baseUrl}/api/runs/${runId}/logs?limit=1`, { headers: { authorization: `Bearer ${this.token ?? ''}` } });
     return Number(response.headers.get('x-total-count') ?? 0);
   }
+  /** A repository job's recovery kit (its password included). */
+  recoveryKit = (jobId: number) => this.call<RecoveryKit>('GET', `/api/jobs/${jobId}/recovery-kit`);
   /** A snapshots job's history, newest first. */
   snapshots = (jobId: number) => this.call<SnapshotList>('GET', `/api/jobs/${jobId}/snapshots`);
   /** One page of a folder in a snapshot (`path` relative to its top, "" for the top). */

@@ -30,7 +30,7 @@ export const DASHBOARD_ACTIONS = [
 export type DashboardAction = (typeof DASHBOARD_ACTIONS)[number];
 
 /** The snapshots screen's actions (a job's history, and browsing one snapshot's folders). */
-export const SNAPSHOTS_ACTIONS = ['browse', 'restore-snapshot', 'delete-snapshot', 'retention', 'verify', 'verify-log', 'back', 'help'] as const;
+export const SNAPSHOTS_ACTIONS = ['browse', 'restore-snapshot', 'delete-snapshot', 'retention', 'verify', 'verify-log', 'recovery-kit', 'back', 'help'] as const;
 export type SnapshotsAction = (typeof SNAPSHOTS_ACTIONS)[number];
 
 /** What a screen does for one action. */
@@ -99,6 +99,7 @@ export const KEYS: readonly KeyAction[] = [
   { action: 'retention', keys: ['p'], label: 'keep', screens: ['snapshots'] },
   { action: 'verify', keys: ['v'], label: 'verify', screens: ['snapshots'] },
   { action: 'verify-log', keys: ['l'], label: 'log', screens: ['snapshots'] },
+  { action: 'recovery-kit', keys: ['S-k'], label: 'recovery kit', screens: ['snapshots'], inFooter: false },
   { action: 'run-history', keys: ['g'], label: 'run history', screens: ['dashboard'], inFooter: false },
   { action: 'alerts', keys: ['m'], label: 'alerts', screens: ['dashboard'], inFooter: false },
   { action: 'open-run-log', keys: ['enter', 'l'], label: 'log', screens: ['history'] },

@@ -14,7 +14,7 @@ export type LogLevel = 'info' | 'warning' | 'error';
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
 export type ScheduleType = 'daily' | 'weekly' | 'monthly' | 'custom';
 /** What a job's runs leave: one mirror, or dated hard-link snapshots (local/USB destinations). */
-export type BackupMode = 'mirror' | 'snapshots';
+export type BackupMode = 'mirror' | 'snapshots' | 'repository';
 /** What a schedule starts: a backup, or a verify of the job's newest snapshot. */
 export type ScheduleAction = 'backup' | 'verify';
 
@@ -469,6 +469,19 @@ export interface Pairing {
 }
 
 /** POST /pairing: the pairing, its one-time code and what the QR code holds. */
+/** `GET /jobs/:id/recovery-kit`: a repository job's way back without Cairn. */
+export interface RecoveryKit {
+  job_id: number;
+  job_name: string;
+  repository: string;
+  password: string;
+  tag: string;
+  setup: string[];
+  commands: { list: string; restore_latest: string; restore_snapshot: string; check: string };
+  qr_text: string;
+  generated_at: string;
+}
+
 export interface StartedPairing extends Pairing {
   code: string;
   qr_payload: string;

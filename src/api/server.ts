@@ -44,6 +44,7 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { recoveryKitRoutes } from './routes/recovery-kit.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
 import { systemRoutes, type SystemInfo } from './routes/system.ts';
 import { totpRoutes } from './routes/totp.ts';
@@ -198,6 +199,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...settingsRoutes(deps.settings),
           ...jobRoutes(deps.jobs, deps.runManager),
           ...snapshotRoutes(deps.snapshots, deps.jobs),
+          ...recoveryKitRoutes(deps.jobs),
           ...runRoutes(deps.history),
           ...credentialRoutes(deps.credentials),
           ...scheduleRoutes(deps.schedules),

@@ -37,6 +37,8 @@ export interface BoxExportDependencies {
     create(input: JobInput): Promise<{ id: number }>;
     delete(id: number): Promise<void>;
     activeRunOf(jobId: number): RunRecord | undefined;
+    /** A repository job's password in clear: the export carries it, or the new box could not open the repository. */
+    repositoryPasswordOf(job: JobRecord): string;
   };
   schedules: { all(): readonly ScheduleRecord[]; create(jobId: number, input: ScheduleInput): Promise<unknown> };
   credentials: {
@@ -234,6 +236,7 @@ export class BoxExportService {
         backup_mode: job.backup_mode,
         retention: structuredClone(job.retention),
         notify: structuredClone(job.notify ?? {}),
+        ...(job.repository_password_sealed === undefined ? {} : { repository_password: deps.jobs.repositoryPasswordOf(job) }),
       })),
       schedules: deps.schedules.all().map((schedule) => ({
         job_id: schedule.job_id,

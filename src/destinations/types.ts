@@ -5,7 +5,7 @@
 import type Joi from 'joi';
 import type { SyncOptions, Verbosity } from '../domain/jobs.ts';
 import type { LogLevel, TransferPlan, TransferTotals } from '../domain/runs.ts';
-import type { ClosableRepositoryBackend } from '../repository/index.ts';
+import type { ClosableRepositoryBackend } from '../repository/backend.ts';
 
 /** What a destination can really do; the API's provider capabilities are exactly these. */
 export interface DestinationCapabilities {

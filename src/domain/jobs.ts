@@ -11,9 +11,10 @@ export const VERBOSITIES: readonly Verbosity[] = ['quiet', 'normal', 'verbose'];
  * What a run leaves on the destination. `mirror`: one copy kept in step with the sources (a deletion
  * reaches it at the next run). `snapshots`: a new dated, complete folder per run on a local/USB
  * drive, unchanged files hard-linked to the previous one, old ones removed by the job's retention.
+ * `repository`: an encrypted, deduplicated restic-format repository, which the stock `restic` reads.
  */
-export type BackupMode = 'mirror' | 'snapshots';
-export const BACKUP_MODES: readonly BackupMode[] = ['mirror', 'snapshots'];
+export type BackupMode = 'mirror' | 'snapshots' | 'repository';
+export const BACKUP_MODES: readonly BackupMode[] = ['mirror', 'snapshots', 'repository'];
 
 /** The job's `sync_options`, validated. */
 export interface SyncOptions {
@@ -75,6 +76,8 @@ export interface JobRecord {
   retention: RetentionPolicy;
   /** Alert rules of this job over the settings' defaults (`{}` or absent: the defaults). */
   notify?: NotifyOverrides;
+  /** A `repository` job's password, vault-encrypted (jobs/repository-password.ts); never in clear, never shown. */
+  repository_password_sealed?: string;
   created_at: string;
   updated_at: string;
 }
@@ -93,7 +96,11 @@ export type JobInput = Pick<
   | 'backup_mode'
   | 'retention'
   | 'notify'
->;
+  | 'repository_password_sealed'
+> & {
+  /** Write-only: the repository's password as the client gave it; never stored as such (sealed by the job service). */
+  repository_password?: string;
+};
 
 export const JOB_NAME_MAX = 100;
 
@@ -136,7 +143,10 @@ export const syncOptionsSchema = Joi.object({
 }).default();
 
 /** Fields of a job read from a stored record that a client may send back but cannot change. */
-export const READ_ONLY_JOB_FIELDS = ['id', 'created_at', 'updated_at', 'last_run', 'schedules', 'snapshot_count', 'latest_snapshot_at'] as const;
+export const READ_ONLY_JOB_FIELDS = ['id', 'created_at', 'updated_at', 'last_run', 'schedules', 'snapshot_count', 'latest_snapshot_at', 'repository_password_set'] as const;
+
+/** A repository password a client may give: long enough to resist guessing, one line of printable text. */
+export const REPOSITORY_PASSWORD_MIN = 8;
 
 /**
  * A job body. `destination_config` is only checked to be an object here; the destination
@@ -156,6 +166,11 @@ export const jobInputSchema = Joi.object({
     .default('mirror'),
   retention: retentionPolicySchema.default(() => emptyRetentionPolicy()),
   notify: notifyOverridesSchema.default(() => ({})),
+  repository_password: Joi.string()
+    .min(REPOSITORY_PASSWORD_MIN)
+    .max(1024)
+    .pattern(noControlCharacters)
+    .messages({ 'string.pattern.base': '"repository_password" must be one line without control characters' }),
   ...Object.fromEntries(READ_ONLY_JOB_FIELDS.map((field) => [field, Joi.any().strip()])),
 });
 

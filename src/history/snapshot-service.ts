@@ -5,7 +5,7 @@
  * Snapshot ids are always looked up in the listing before anything uses them as a path.
  */
 import { promises as fs } from 'node:fs';
-import { conflict, isCairnError, notFound } from '../domain/errors.ts';
+import { CairnError, conflict, isCairnError, notFound } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import type { RetentionPolicy } from '../domain/retention.ts';
 import type { RunRecord } from '../domain/runs.ts';
@@ -17,7 +17,7 @@ import type { SnapshotTally, SnapshotTallyRepository } from '../store/index.ts';
 import { deleteSnapshot, listSnapshots, type SnapshotInfo } from './drive-snapshots/index.ts';
 import { applyRetention, type KeepReason } from './retention.ts';
 import { retentionPreviewOf } from './retention-preview.ts';
-import { listSnapshotFolder, type TreePage, type TreeQuery } from './snapshot-tree.ts';
+import { listSnapshotFolder, snapshotPathParts, type TreeEntry, type TreePage, type TreeQuery } from './snapshot-tree.ts';
 
 /** A snapshot as the API shows it. */
 export interface SnapshotView {
@@ -45,6 +45,16 @@ export interface JobSnapshotFields {
   latest_snapshot_at: string | null;
 }
 
+/** A `repository` job's history, read in its restic-format repository (runs/repository-runs.ts). */
+export interface RepositoryHistory {
+  /** The job's snapshots, newest first. */
+  list(job: JobRecord): Promise<SnapshotInfo[]>;
+  /** One page of the folder `path` (parts below the snapshot's top, which lists its sources by name). */
+  tree(job: JobRecord, snapshotId: string, query: { path: string[]; limit: number; offset: number }): Promise<{ entries: TreeEntry[]; total: number }>;
+  /** Forgets one snapshot (its data stays until a prune). */
+  forget(job: JobRecord, snapshotId: string): Promise<void>;
+}
+
 export interface SnapshotServiceDependencies {
   /** The job with this id; throws 404 JOB_NOT_FOUND. */
   jobOf(id: number): JobRecord;
@@ -58,6 +68,8 @@ export interface SnapshotServiceDependencies {
   events: EventBus;
   tallies: SnapshotTallyRepository;
   log: Logger;
+  /** Reads and edits repository jobs' history (absent: such jobs answer 503 REPOSITORY_UNAVAILABLE). */
+  repositories?: RepositoryHistory;
 }
 
 export class SnapshotService {
@@ -91,7 +103,7 @@ export class SnapshotService {
     ];
     track(
       (async () => {
-        for (const job of this.deps.allJobs()) if (job.backup_mode === 'snapshots') await this.refresh(job.id);
+        for (const job of this.deps.allJobs()) if (job.backup_mode !== 'mirror') await this.refresh(job.id);
       })(),
     );
     return async () => {
@@ -127,6 +139,11 @@ export class SnapshotService {
     if (active) throw conflict('RUN_IN_PROGRESS', `The job has a ${active.status} run (${active.id}); wait for it or cancel it first`, { details: { run_id: active.id } });
     const previous = this.deleting.get(job.id) ?? Promise.resolve();
     const removal = previous.catch(() => undefined).then(async () => {
+      if (job.backup_mode === 'repository') {
+        snapshotId = findIn(await this.snapshotsOf(job), snapshotId).id;
+        await this.repositoriesOf().forget(job, snapshotId);
+        return;
+      }
       const folder = await this.folderOf(job);
       await deleteSnapshot(folder, snapshotId).catch(asDriveProblem(`snapshot ${snapshotId}`));
     });
@@ -143,7 +160,14 @@ export class SnapshotService {
 
   /** One page of a folder inside a snapshot (see listSnapshotFolder). */
   async tree(jobId: number, snapshotId: string, query: TreeQuery): Promise<TreePage> {
-    const snapshot = findIn(await this.snapshotsOf(this.snapshotsJob(jobId)), snapshotId);
+    const job = this.snapshotsJob(jobId);
+    if (job.backup_mode === 'repository') {
+      const parts = snapshotPathParts(query.path);
+      const snapshot = findIn(await this.snapshotsOf(job), snapshotId);
+      const page = await this.repositoriesOf().tree(job, snapshot.id, { path: parts, limit: query.limit, offset: query.offset });
+      return { path: parts.join('/'), entries: page.entries, total: page.total, limit: query.limit, offset: query.offset };
+    }
+    const snapshot = findIn(await this.snapshotsOf(job), snapshotId);
     const top = await fs.realpath(snapshot.path).catch(asDriveProblem(`snapshot ${snapshot.id}`));
     return listSnapshotFolder(top, query);
   }
@@ -166,7 +190,7 @@ export class SnapshotService {
    * @throws CairnError 409 NOT_A_SNAPSHOT_JOB (an id for a mirror job), 404 SNAPSHOT_NOT_FOUND.
    */
   async snapshotForRestore(job: JobRecord, snapshotId: string | null): Promise<string | null> {
-    if (job.backup_mode !== 'snapshots' && snapshotId === null) return null;
+    if (job.backup_mode === 'mirror' && snapshotId === null) return null;
     const snapshots = await this.snapshotsOf(this.snapshotsJob(job.id));
     if (snapshotId !== null) return findIn(snapshots, snapshotId).id;
     if (snapshots.length === 0) throw notFound('SNAPSHOT_NOT_FOUND', `Job "${job.name}" has no snapshot yet; run it first`);
@@ -178,7 +202,7 @@ export class SnapshotService {
    * another folder (the job was pointed elsewhere since) are not shown.
    */
   fieldsOf(job: JobRecord): JobSnapshotFields {
-    const tally = job.backup_mode === 'snapshots' ? this.deps.tallies.of(job.id) : undefined;
+    const tally = job.backup_mode !== 'mirror' ? this.deps.tallies.of(job.id) : undefined;
     if (!tally || tally.folder !== this.identityOf(job)) return { snapshot_count: null, latest_snapshot_at: null };
     return { snapshot_count: tally.count, latest_snapshot_at: tally.latest_at };
   }
@@ -191,7 +215,7 @@ export class SnapshotService {
     const listing = this.listings + 1;
     try {
       const job = this.deps.jobOf(jobId);
-      if (job.backup_mode === 'snapshots') await this.snapshotsOf(job);
+      if (job.backup_mode !== 'mirror') await this.snapshotsOf(job);
     } catch (error) {
       if (!isCairnError(error)) this.deps.log.warn('could not read the snapshots of a job', { job_id: jobId, error: String(error) });
       const known = this.deps.tallies.of(jobId);
@@ -203,10 +227,10 @@ export class SnapshotService {
     }
   }
 
-  /** The job, refused 409 NOT_A_SNAPSHOT_JOB unless it keeps snapshots. */
+  /** The job, refused 409 NOT_A_SNAPSHOT_JOB unless it keeps snapshots (in folders or a repository). */
   private snapshotsJob(jobId: number): JobRecord {
     const job = this.deps.jobOf(jobId);
-    if (job.backup_mode !== 'snapshots') {
+    if (job.backup_mode === 'mirror') {
       throw conflict('NOT_A_SNAPSHOT_JOB', 'This job keeps a mirror; set backup_mode to snapshots to keep history');
     }
     return job;
@@ -219,11 +243,18 @@ export class SnapshotService {
     return destination.snapshotFolder(job.destination_config, false);
   }
 
-  /** The job's complete snapshots, newest first; stores their count and newest time for the job views. */
+  private repositoriesOf(): RepositoryHistory {
+    if (!this.deps.repositories) throw new CairnError('unavailable', 'REPOSITORY_UNAVAILABLE', 'This daemon was built without the repository engine');
+    return this.deps.repositories;
+  }
+
+  /** The job's complete snapshots (of its folder or repository), newest first; stores their count and newest time for the job views. */
   private async snapshotsOf(job: JobRecord): Promise<SnapshotInfo[]> {
     const listing = (this.listings += 1);
-    const folder = await this.folderOf(job);
-    const snapshots = await listSnapshots(folder).catch(asDriveProblem('the backup folder'));
+    const snapshots =
+      job.backup_mode === 'repository'
+        ? await this.repositoriesOf().list(job)
+        : await listSnapshots(await this.folderOf(job)).catch(asDriveProblem('the backup folder'));
     if ((this.recorded.get(job.id) ?? 0) < listing) {
       this.recorded.set(job.id, listing);
       await this.deps.tallies.record(job.id, this.identityOf(job), snapshots.length, snapshots[0]?.time ?? null);
@@ -251,8 +282,13 @@ function latestOf(known: string | null, time: string): string {
   return known === null || Date.parse(time) > Date.parse(known) ? time : known;
 }
 
+/**
+ * The snapshot named `snapshotId`: its exact id, or (a repository's ids are restic's 64 hex digits)
+ * a prefix of at least 8 of them that names one only, as restic's short ids do.
+ */
 function findIn(snapshots: SnapshotInfo[], snapshotId: string): SnapshotInfo {
-  const snapshot = snapshots.find((info) => info.id === snapshotId);
+  const prefixed = /^[0-9a-f]{8,63}$/.test(snapshotId) ? snapshots.filter((info) => /^[0-9a-f]{64}$/.test(info.id) && info.id.startsWith(snapshotId)) : [];
+  const snapshot = snapshots.find((info) => info.id === snapshotId) ?? (prefixed.length === 1 ? prefixed[0] : undefined);
   if (!snapshot) throw notFound('SNAPSHOT_NOT_FOUND', `There is no snapshot ${JSON.stringify(snapshotId)} in this job's backup folder`);
   return snapshot;
 }

@@ -33,6 +33,8 @@ export function mergeJobChange(job: JobRecord, change: JobChange): JobInput {
     retention: change.retention ?? job.retention,
     // The overrides are one decision too: a given `notify` replaces the stored one (`{}` back to the defaults).
     notify: change.notify ?? job.notify ?? {},
+    // Write-only: only a password given now is checked (the job service refuses changing a set one).
+    ...(change.repository_password === undefined ? {} : { repository_password: change.repository_password }),
   };
   const { error, value } = jobInputSchema.validate(merged, { convert: false });
   if (error) throw invalid('VALIDATION_FAILED', error.details[0]?.message ?? error.message);

@@ -34,7 +34,7 @@ export interface RepositoryBackend {
   where(path?: string): string;
 }
 
-/** A backend holding a connection (a remote store's): whoever opened it closes it when done. */
+/** A backend a destination opened for a caller, who closes it when done (a connection, a session). */
 export type ClosableRepositoryBackend = RepositoryBackend & { close(): Promise<void> };
 
 /** The path of the file of `type` named `id` in restic's layout. */

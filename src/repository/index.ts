@@ -3,13 +3,15 @@
  * `RepositoryBackend`, back up folders into it, restore snapshots from it, forget snapshots by a
  * retention policy, prune what no snapshot uses, and check that it is whole.
  */
-export type { RepositoryBackend, ClosableRepositoryBackend, BackendEntry, RepositoryFolder } from './backend.ts';
+export type { RepositoryBackend, BackendEntry, ClosableRepositoryBackend, RepositoryFolder } from './backend.ts';
+export { filePath } from './backend.ts';
 export { LocalBackend } from './local-backend.ts';
 export { RemoteBackend, type RepositoryStore } from './remote-backend.ts';
 export { initRepository, openRepository, Repository, type RepositoryConfig } from './repository.ts';
 export { BlobIndex } from './blob-index.ts';
 export { backup, type BackupOptions, type BackupProgress, type BackupResult } from './backup.ts';
-export { restore, type RestoreOptions, type RestoreResult } from './restore.ts';
+export { findNode, restore, type RestoreOptions, type RestoreResult } from './restore.ts';
+export { decodeTree, parseTime, type TreeNode } from './tree.ts';
 export { listSnapshots, findSnapshot, type Snapshot } from './snapshots.ts';
 export { forget, type ForgetOptions, type ForgetResult } from './forget.ts';
 export { prune, type PruneOptions, type PruneProgress, type PruneResult } from './prune.ts';

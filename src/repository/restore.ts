@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { invalid } from '../domain/errors.ts';
+import { invalid, notFound } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
 import { withLock } from './locks.ts';
 import { findSnapshot } from './snapshots.ts';
@@ -20,6 +20,11 @@ export interface RestoreOptions {
   target: string;
   /** Only these absolute paths (and what is below them); default everything. */
   include?: string[];
+  /**
+   * Restore only the snapshot's entry at this absolute path (e.g. one of its `paths`) into `target`
+   * itself, instead of the whole snapshot below `target` at full paths.
+   */
+  root?: string;
   signal?: AbortSignal;
 }
 
@@ -37,8 +42,14 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
   return withLock(repo, false, async () => {
     const snapshot = await findSnapshot(repo, options.snapshot);
     const run = new RestoreRun(repo, options);
-    mkdirSync(options.target, { recursive: true });
-    await run.restoreTree(snapshot.tree, '/', options.target);
+    if (options.root !== undefined) {
+      const node = await findNode(repo, snapshot.tree, options.root);
+      mkdirSync(path.dirname(options.target), { recursive: true });
+      await run.restoreNode(node, path.posix.resolve(options.root), options.target);
+    } else {
+      mkdirSync(options.target, { recursive: true });
+      await run.restoreTree(snapshot.tree, '/', options.target);
+    }
     return { snapshotId: snapshot.id, ...run.counts };
   });
 }
@@ -76,25 +87,29 @@ class RestoreRun {
       const want = this.wanted(snapshotPath);
       seen.add(node.name);
       if (!want || (want === 'way' && node.type !== 'dir')) continue;
-      const target = path.join(targetDir, node.name);
-      if (node.type === 'dir') {
-        const existing = lstatOrNull(target);
-        if (existing && !existing.isDirectory()) rmSync(target, { force: true });
-        mkdirSync(target, { recursive: true });
-        if (node.subtree) await this.restoreTree(node.subtree, snapshotPath, target);
-        await this.applyMetadata(target, node);
-        this.counts.dirs++;
-      } else if (node.type === 'file') {
-        await this.restoreFile(node, snapshotPath, target);
-        await this.applyMetadata(target, node);
-        this.counts.files++;
-      } else if (node.type === 'symlink') {
-        rmSync(target, { force: true });
-        symlinkSync(node.linktarget ?? '', target);
-        await this.applyMetadata(target, node);
-      }
-      // Devices, fifos and sockets are not recreated: a backup daemon restoring them helps nobody.
+      await this.restoreNode(node, snapshotPath, path.join(targetDir, node.name));
     }
+  }
+
+  /** Restores one entry (a folder with what is wanted below it) at `target`. */
+  async restoreNode(node: TreeNode, snapshotPath: string, target: string): Promise<void> {
+    if (node.type === 'dir') {
+      const existing = lstatOrNull(target);
+      if (existing && !existing.isDirectory()) rmSync(target, { force: true });
+      mkdirSync(target, { recursive: true });
+      if (node.subtree) await this.restoreTree(node.subtree, snapshotPath, target);
+      await this.applyMetadata(target, node);
+      this.counts.dirs++;
+    } else if (node.type === 'file') {
+      await this.restoreFile(node, snapshotPath, target);
+      await this.applyMetadata(target, node);
+      this.counts.files++;
+    } else if (node.type === 'symlink') {
+      rmSync(target, { force: true });
+      symlinkSync(node.linktarget ?? '', target);
+      await this.applyMetadata(target, node);
+    }
+    // Devices, fifos and sockets are not recreated: a backup daemon restoring them helps nobody.
   }
 
   /** Writes the file under a temp name and renames it when every blob checked out, so a file with a bad blob never appears under its name. */
@@ -133,6 +148,26 @@ class RestoreRun {
     const atime = node.atime ? toSeconds(node.atime) : mtime;
     (link ? lutimesSync : utimesSync)(target, atime, mtime);
   }
+}
+
+/**
+ * The node at the absolute `snapshotPath` below the tree `treeId` (the path's folders read one by one).
+ * @throws CairnError 404 REPOSITORY_PATH_NOT_FOUND when an entry on the way is missing or not a folder.
+ */
+export async function findNode(repo: Repository, treeId: string, snapshotPath: string): Promise<TreeNode> {
+  const parts = snapshotPath.split('/').filter((part) => part !== '');
+  let tree = treeId;
+  let node: TreeNode | undefined;
+  for (const [i, part] of parts.entries()) {
+    const where = `/${parts.slice(0, i).join('/')}`;
+    node = decodeTree(await repo.loadBlob(Buffer.from(tree, 'hex'), `folder ${where}`)).find((entry) => entry.name === part);
+    if (!node || (i < parts.length - 1 && (node.type !== 'dir' || !node.subtree))) {
+      throw notFound('REPOSITORY_PATH_NOT_FOUND', `The snapshot holds no ${snapshotPath}.`);
+    }
+    if (node.subtree) tree = node.subtree;
+  }
+  if (!node) throw invalid('REPOSITORY_RESTORE_PATHS', 'Name a path inside the snapshot, not its top.');
+  return node;
 }
 
 /** Target files are written synchronously, for the reason backup.ts reads sources so. */

@@ -3,3 +3,4 @@ export { RunManager, PROGRESS_INTERVAL_MS, type AbortReason, type RunManagerDepe
 export { runsBeyondRetention } from './retention.ts';
 export { RunHistory, runView, type RunFilter, type RunPage } from './run-history.ts';
 export { describeRunOutcome, formatBytes } from './run-outcome.ts';
+export { RepositoryRunner, belongsToJob, jobTagOf, type RepositorySnapshotInfo, type ListedEntry } from './repository-runs.ts';

@@ -17,6 +17,7 @@ import type { JobRepository, RunRepository, RunStatsRepository, SettingsReposito
 import { runsBeyondRetention } from './retention.ts';
 import { describeRunOutcome } from './run-outcome.ts';
 import { ProgressMeter } from './run-progress.ts';
+import type { RepositoryRunner } from './repository-runs.ts';
 import { retryPolicyOf, withRetries, type RetryPolicy } from './run-retries.ts';
 import { pruneRun, requireSnapshotJob, snapshotRun, snapshotToVerify, verifyRun, type SnapshotRunContext, type VerifyRequest } from './snapshot-runs.ts';
 
@@ -49,6 +50,8 @@ export interface RunManagerDependencies {
    * `signal` aborts when the run is cancelled or the daemon stops: the hook then gives up promptly.
    */
   afterBackup?(job: JobRecord, log: (level: LogLevel, message: string) => void, signal: AbortSignal): Promise<void>;
+  /** Runs `repository` jobs' backups and restores in worker threads (absent: such runs fail saying so). */
+  repositories?: RepositoryRunner;
 }
 
 /**
@@ -332,9 +335,12 @@ export class RunManager {
       log('info', `Restoring "${job.name}" from ${from} into ${restore.target}${restore.paths ? ` (${restore.paths.join(', ')})` : ''}`);
       const target = await this.deps.paths.forRestore(job, restore.target);
       signal.throwIfAborted();
+      if (job.backup_mode === 'repository') {
+        return this.repositoriesOrFail().restore(job, { snapshot: restore.snapshot!, target, paths: restore.paths }, { signal, log, progress: common.progress });
+      }
       return destination.restore({ ...common, target, paths: restore.paths, snapshot: restore.snapshot, verbosity: job.sync_options.verbosity });
     }
-    const kind = job.backup_mode === 'snapshots' ? ' (a new snapshot)' : job.sync_options.dry_run ? ' (dry run: nothing is written)' : '';
+    const kind = job.backup_mode !== 'mirror' ? ' (a new snapshot)' : job.sync_options.dry_run ? ' (dry run: nothing is written)' : '';
     log('info', `Starting ${run.trigger} run of "${job.name}" to ${destination.describe().name}${kind}`);
     this.refuseSharedDestination(job, destination);
     const realSources = await this.deps.paths.forSync(job);
@@ -346,10 +352,27 @@ export class RunManager {
     };
     const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job), plan };
     // The snapshot is named for the run's start, not for whenever rsync began.
-    const totals = job.backup_mode === 'snapshots' ? await snapshotRun(history, sync, new Date(run.started_at!)) : await destination.sync(sync);
+    const totals =
+      job.backup_mode === 'snapshots'
+        ? await snapshotRun(history, sync, new Date(run.started_at!))
+        : job.backup_mode === 'repository'
+          ? await this.repositoryBackup(run, job, realSources, { signal, log, progress: common.progress })
+          : await destination.sync(sync);
     if (!job.sync_options.dry_run && !signal.aborted && this.deps.afterBackup) {
       await this.deps.afterBackup(job, log, signal).catch((error: unknown) => log('warning', `After the backup: ${(error as Error).message}`));
     }
+    return totals;
+  }
+
+  private repositoriesOrFail(): RepositoryRunner {
+    if (!this.deps.repositories) throw new CairnError('unavailable', 'REPOSITORY_UNAVAILABLE', 'This daemon was built without the repository engine');
+    return this.deps.repositories;
+  }
+
+  /** A repository job's backup: a new snapshot in its repository, announced like a drive snapshot. */
+  private async repositoryBackup(run: RunRecord, job: JobRecord, realSources: string[], report: Parameters<RepositoryRunner['backup']>[3]): Promise<TransferTotals> {
+    const { totals, snapshot } = await this.repositoriesOrFail().backup(job, run.id, realSources, report);
+    this.deps.events.emit('snapshot:created', { job_id: job.id, snapshot });
     return totals;
   }
 
@@ -365,6 +388,15 @@ export class RunManager {
     for (const other of this.deps.jobs.all()) {
       if (other.id === job.id || !other.enabled || other.destination_type !== job.destination_type) continue;
       if (this.deps.destinationOf(other.destination_type).identity(other.destination_config) !== identity) continue;
+      // Repository jobs may share a repository (each finds its snapshots by its tag), but nothing else may write into one.
+      if (job.backup_mode === 'repository' && other.backup_mode === 'repository') continue;
+      if (job.backup_mode === 'repository' || other.backup_mode === 'repository') {
+        throw new CairnError(
+          'conflict',
+          'DESTINATION_SHARED',
+          `Job "${other.name}" uses the same backup folder, which ${job.backup_mode === 'repository' ? "holds this job's repository" : 'holds its repository'}; only repository jobs may share a repository (use another backup_subdir)`,
+        );
+      }
       if (job.backup_mode === 'snapshots' || other.backup_mode === 'snapshots') {
         // A backup folder of snapshots is one job's: another's retention would prune them, its runs discard their work folder.
         throw new CairnError(

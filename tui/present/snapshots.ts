@@ -123,7 +123,7 @@ export function verifyStatusText(run: { run_id: number; status: RunStatus; verif
  * ago", "no snapshots yet", or "snapshots: not read yet" (the daemon has not looked at the folder).
  */
 export function historyLine(job: Pick<Job, 'backup_mode' | 'snapshot_count' | 'latest_snapshot_at'>, now = Date.now()): string {
-  if (job.backup_mode !== 'snapshots') return '';
+  if (job.backup_mode === 'mirror') return '';
   if (job.snapshot_count === null) return 'snapshots: not read yet';
   if (job.snapshot_count === 0) return 'no snapshots yet';
   const newest = job.latest_snapshot_at ? ` · newest ${formatAge(job.latest_snapshot_at, now)}` : '';

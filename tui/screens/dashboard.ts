@@ -188,7 +188,7 @@ class Dashboard {
         disabledReason: () => {
           const job = this.selectedJob();
           if (!job) return NO_JOB;
-          return job.backup_mode === 'snapshots' ? null : `${job.name} keeps a mirror, no history: edit it (e) and set History to snapshots`;
+          return job.backup_mode !== 'mirror' ? null : `${job.name} keeps a mirror, no history: edit it (e) and set History to snapshots`;
         },
         handle: () => {
           const job = this.selectedJob()!;

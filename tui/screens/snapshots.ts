@@ -15,6 +15,7 @@ import { childPath, localTime, parentPath, previewLines, SNAPSHOT_HEADER, snapsh
 import type { Job, RetentionPolicy, RetentionPreview, RunStatus, Snapshot, StatusMessage, TreePage, VerifyFigures } from '../wire.ts';
 import { runForm } from './form.ts';
 import { showLog } from './log-view.ts';
+import { showRecoveryKit } from './recovery-kit.ts';
 import { restoreJob } from './restore-form.ts';
 
 /** Subscribes to the status socket's messages; returns the unsubscribe. */
@@ -144,6 +145,10 @@ class SnapshotsScreen {
         handle: () => this.later(() => this.startVerify(this.current()!)),
       },
       'verify-log': { disabledReason: () => (this.verifying ? null : 'no verify started here yet: v starts one'), handle: () => this.later(() => this.openVerifyLog()) },
+      'recovery-kit': {
+        disabledReason: () => (this.job.backup_mode === 'repository' ? null : 'only a repository job has a recovery kit'),
+        handle: () => this.later(() => showRecoveryKit(this.screen, this.api, this.job.id)),
+      },
       back: { handle: () => this.back(leave) },
       help: { handle: () => this.showHelp() },
     };

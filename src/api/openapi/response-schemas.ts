@@ -74,7 +74,8 @@ export const jobSchema = record({
     verbosity: Joi.string().valid('quiet', 'normal', 'verbose'),
   }),
   credential_id: nullable(id),
-  backup_mode: Joi.string().valid('mirror', 'snapshots'),
+  backup_mode: Joi.string().valid('mirror', 'snapshots', 'repository'),
+  repository_password_set: Joi.boolean().description('A repository job has its password (write-only: never shown again after the answer that generated it)'),
   retention: retentionPolicySchema,
   notify: Joi.object().unknown(true).description("Alert rules over the settings' defaults"),
   created_at: timestamp,
@@ -131,6 +132,19 @@ export const snapshotSchema = record({
 }).label('Snapshot');
 
 export const snapshotListSchema = record({ snapshots: Joi.array().items(snapshotSchema), total: count }).label('SnapshotList');
+
+/** `GET /jobs/:id/recovery-kit`: how to reach a repository job's backup with restic alone. */
+export const recoveryKitSchema = record({
+  job_id: id,
+  job_name: Joi.string(),
+  repository: Joi.string().description('The repository as `restic -r` takes it'),
+  password: Joi.string().description("The repository's password"),
+  tag: Joi.string().description("The tag on this job's snapshots"),
+  setup: Joi.array().items(Joi.string()).description('Commands to run first (destination credentials, an rclone remote)'),
+  commands: record({ list: Joi.string(), restore_latest: Joi.string(), restore_snapshot: Joi.string(), check: Joi.string() }),
+  qr_text: Joi.string().description('What the QR code holds: the location and the password'),
+  generated_at: timestamp,
+}).label('RecoveryKit');
 
 export const credentialSchema = record({ id, name: Joi.string(), provider_type: Joi.string(), created_at: timestamp, updated_at: timestamp }).label('Credential');
 

@@ -12,6 +12,7 @@ import type { TransferTotals } from '../../domain/runs.ts';
 import { folderNamesOf } from '../source-names.ts';
 import { describeErrno } from '../../files/fs-errors.ts';
 import { restoreFromStore } from '../remote/sync-engine.ts';
+import { LocalBackend, type ClosableRepositoryBackend } from '../../repository/index.ts';
 import type { ConnectionTestResult, Destination, DestinationSpace, RestoreContext, SyncContext } from '../types.ts';
 import { localBackupReader } from './backup-reader.ts';
 import { copySource, type SourceCopy } from './copy-source.ts';
@@ -115,6 +116,24 @@ async function snapshotFolder(config: LocalConfig, create: boolean): Promise<str
   return (await resolveInside(mount.path, config.backup_subdir, create)).path;
 }
 
+/**
+ * The repository in the job's backup folder, after the same checks as snapshotFolder (the drive is
+ * mounted, the folder stays inside it). On a USB drive each write first checks the drive is still
+ * mounted, so a drive pulled mid-run never makes the repository's folders on the bare mount point.
+ */
+async function repositoryBackend(config: LocalConfig): Promise<ClosableRepositoryBackend> {
+  const mount = await checkMount(config);
+  const backend = new LocalBackend((await resolveInside(mount.path, config.backup_subdir, false)).path);
+  const write = backend.write.bind(backend);
+  return Object.assign(backend, {
+    write: async (file: string, data: Buffer) => {
+      if (config.usb_uuid) await checkStillOnDrive(mount, config);
+      return write(file, data);
+    },
+    close: async () => undefined,
+  });
+}
+
 async function test(config: LocalConfig): Promise<ConnectionTestResult> {
   const mount = await checkMount(config);
   const root = await resolveInside(mount.path, config.backup_subdir, false);
@@ -193,6 +212,7 @@ export const localDestination: Destination<LocalConfig> = {
   localFolders: (config) => [config.mount_point, path.join(config.mount_point, config.backup_subdir)],
   identity: (config) => `local:${path.resolve(config.mount_point, config.backup_subdir)}`,
   snapshotFolder,
+  repositoryBackend,
   freeSpace,
   test,
   sync,

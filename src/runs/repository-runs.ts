@@ -1,0 +1,211 @@
+/**
+ * Repository jobs' work, each task in a worker thread (repository-worker.ts) so the daemon's event
+ * loop keeps answering while the engine reads sources synchronously: a backup run (a new snapshot
+ * tagged with the job), a restore run, and the history reads the API makes (list, browse, forget).
+ * The worker gets plain data; its log lines and progress come back into the run's own log and
+ * progress, and a cancel stops it through its signal (terminated only if it does not stop in time).
+ */
+import { Worker } from 'node:worker_threads';
+import { CairnError, type ErrorKind } from '../domain/errors.ts';
+import type { JobRecord } from '../domain/jobs.ts';
+import type { LogLevel, TransferTotals } from '../domain/runs.ts';
+import { destinationOf } from '../destinations/index.ts';
+import { redact, secretTextsOf } from '../destinations/redaction.ts';
+import type { SnapshotInfo } from '../history/index.ts';
+import type { HostKeyPins } from '../destinations/types.ts';
+import type { BackupOutcome, DaemonMessage, ListedEntry, ListedSnapshot, RepositoryPlace, RepositoryTask, WorkerMessage } from './repository-worker.ts';
+
+export type { ListedEntry, ListedSnapshot } from './repository-worker.ts';
+
+/** How long a worker asked to stop may take to release its lock before it is terminated. */
+const STOP_GRACE_MS = 30_000;
+
+/** The tag on every snapshot a job makes, so jobs sharing a repository each find their own. */
+export function jobTagOf(jobId: number): string {
+  return `cairn-job-${jobId}`;
+}
+
+/** The tag naming the run that made a snapshot. */
+export function runTagOf(runId: number): string {
+  return `cairn-run-${runId}`;
+}
+
+/** A repository snapshot as the history API shows snapshots, with what tells whose it is. */
+export interface RepositorySnapshotInfo extends SnapshotInfo {
+  tags: string[];
+  hostname: string | null;
+  paths: string[];
+}
+
+/**
+ * The history view of a listed snapshot: its full id, its time in UTC, the run that made it (from
+ * its run tag), files and total size counted in its trees. `bytes_added` is 0: restic's format does
+ * not record what a snapshot added, and the shared packs make it a matter of definition.
+ */
+export function snapshotInfoOf(listed: ListedSnapshot): RepositorySnapshotInfo {
+  const runTag = listed.tags?.find((tag) => /^cairn-run-\d+$/.test(tag));
+  return {
+    id: listed.id,
+    time: new Date(Date.parse(listed.time)).toISOString(),
+    run_id: runTag ? Number(runTag.slice('cairn-run-'.length)) : null,
+    files: listed.files,
+    total_size: listed.size,
+    bytes_added: 0,
+    previous: listed.parent ?? null,
+    path: '',
+    tags: listed.tags ?? [],
+    hostname: listed.hostname ?? null,
+    paths: listed.paths,
+  };
+}
+
+/**
+ * Whether a snapshot is the job's: tagged with its id, or made by no Cairn job at all (restic's own,
+ * in a repository the owner brought), so that those can be listed and restored too.
+ */
+export function belongsToJob(snapshot: { tags: string[] }, jobId: number): boolean {
+  return snapshot.tags.includes(jobTagOf(jobId)) || !snapshot.tags.some((tag) => tag.startsWith('cairn-job-'));
+}
+
+export interface RepositoryRunnerDependencies {
+  /** The decrypted credential data of the job's destination, or null. */
+  secretOf(job: JobRecord): Promise<Record<string, string> | null>;
+  /** The job's repository password in clear (jobs/repository-password.ts). */
+  passwordOf(job: JobRecord): string;
+  hostKeys: HostKeyPins;
+}
+
+/** What a running task reports to (all optional: the API's reads report nothing). */
+export interface TaskReport {
+  signal?: AbortSignal;
+  log?(level: LogLevel, message: string): void;
+  progress?(totals: TransferTotals): void;
+}
+
+export class RepositoryRunner {
+  constructor(private readonly deps: RepositoryRunnerDependencies) {}
+
+  /**
+   * A backup run: `realSources` into the job's repository (created at the first run), tagged with
+   * the job and the run; compared with the job's own last snapshot of the same sources.
+   */
+  async backup(job: JobRecord, runId: number, realSources: string[], report: TaskReport): Promise<{ totals: TransferTotals; snapshot: RepositorySnapshotInfo }> {
+    const place = await this.placeOf(job);
+    const outcome = await runTask<BackupOutcome>({ ...place, op: 'backup', sources: realSources, tags: ['cairn', jobTagOf(job.id), runTagOf(runId)], jobTag: jobTagOf(job.id) }, place.password, this.deps.hostKeys, report);
+    report.log?.(
+      'info',
+      `Snapshot ${outcome.snapshot.id.slice(0, 8)} saved: ${outcome.files} file(s), ${outcome.filesUnchanged} unchanged and not read again, ` +
+        `${outcome.bytesRead} byte(s) read, ${outcome.bytesAdded} byte(s) of new data stored${outcome.warnings ? `, ${outcome.warnings} entr(ies) not backed up` : ''}`,
+    );
+    return { totals: { files_transferred: outcome.files - outcome.filesUnchanged, bytes_transferred: outcome.bytesRead, files_deleted: 0 }, snapshot: snapshotInfoOf(outcome.snapshot) };
+  }
+
+  /** A restore run of the snapshot `snapshot` (a full id) into `target`; `paths` are `<source name>/<path>` or null for all. */
+  async restore(job: JobRecord, request: { snapshot: string; target: string; paths: string[] | null }, report: TaskReport): Promise<TransferTotals> {
+    const place = await this.placeOf(job);
+    return runTask<TransferTotals>({ ...place, op: 'restore', ...request }, place.password, this.deps.hostKeys, report);
+  }
+
+  /** The job's snapshots (see belongsToJob) in its repository, newest first, with files and size. */
+  async list(job: JobRecord): Promise<RepositorySnapshotInfo[]> {
+    const place = await this.placeOf(job);
+    const listed = await runTask<ListedSnapshot[]>({ ...place, op: 'list' }, place.password, this.deps.hostKeys, {});
+    return listed
+      .map(snapshotInfoOf)
+      .filter((snapshot) => belongsToJob(snapshot, job.id))
+      .sort((a, b) => Date.parse(b.time) - Date.parse(a.time) || (b.id < a.id ? -1 : 1));
+  }
+
+  /** One page of the folder `path` (parts below the snapshot's top) in the snapshot `snapshot`. */
+  async tree(job: JobRecord, snapshot: string, query: { path: string[]; limit: number; offset: number }): Promise<{ entries: ListedEntry[]; total: number }> {
+    const place = await this.placeOf(job);
+    return runTask({ ...place, op: 'tree', snapshot, ...query }, place.password, this.deps.hostKeys, {});
+  }
+
+  /** Forgets one snapshot (its file only; the data it alone used stays until a prune). */
+  async forget(job: JobRecord, snapshot: string): Promise<void> {
+    const place = await this.placeOf(job);
+    await runTask({ ...place, op: 'forget', snapshot }, place.password, this.deps.hostKeys, {});
+  }
+
+  private async placeOf(job: JobRecord): Promise<RepositoryPlace> {
+    return { destinationType: job.destination_type, config: job.destination_config, secret: await this.deps.secretOf(job), password: this.deps.passwordOf(job) };
+  }
+}
+
+/**
+ * The worker for this module's sibling file. Run from source (tsx), the worker registers tsx's
+ * loader before importing the TypeScript file, since a worker does not inherit a loader registered
+ * by `register()`; run from compiled JavaScript, it is the sibling `.js` file.
+ */
+function startWorker(task: RepositoryTask): Worker {
+  const self = import.meta.url;
+  if (self.endsWith('.ts')) {
+    const target = new URL('./repository-worker.ts', self).href;
+    const loader = import.meta.resolve('tsx/esm/api');
+    const bootstrap = `import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(target)}); })`;
+    return new Worker(bootstrap, { eval: true, workerData: task });
+  }
+  return new Worker(new URL('./repository-worker.js', self), { workerData: task });
+}
+
+/**
+ * Runs one task in a new worker and resolves with its result. Log lines and errors have the
+ * password and the destination's secrets masked. When `report.signal` aborts, the worker is asked to stop (its lock released)
+ * and the promise rejects with the signal's reason; a worker that does not stop within
+ * STOP_GRACE_MS is terminated (its lock then goes stale, as restic's would).
+ */
+function runTask<T>(task: RepositoryTask, password: string, hostKeys: HostKeyPins, report: TaskReport): Promise<T> {
+  report.signal?.throwIfAborted();
+  const secrets = [password, ...secretTextsOf(destinationOf(task.destinationType).secretFields, task.secret)].sort((a, b) => b.length - a.length);
+  return new Promise<T>((resolve, reject) => {
+    const worker = startWorker(task);
+    let settled = false;
+    let killTimer: NodeJS.Timeout | null = null;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      report.signal?.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      // Its task is over either way; its message port would keep it alive.
+      void worker.terminate();
+      outcome();
+    };
+    const onAbort = () => {
+      worker.postMessage({ type: 'abort' } satisfies DaemonMessage);
+      killTimer = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+      killTimer.unref();
+    };
+    report.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'log':
+          report.log?.(message.level, redact(message.message, secrets));
+          break;
+        case 'progress':
+          report.progress?.(message.totals);
+          break;
+        case 'host-key':
+          void hostKeys.check(message.host, message.fingerprint).then(
+            (answer) => worker.postMessage({ type: 'host-key', id: message.id, answer } satisfies DaemonMessage),
+            () => worker.postMessage({ type: 'host-key', id: message.id, answer: 'mismatch' } satisfies DaemonMessage),
+          );
+          break;
+        case 'done':
+          settle(() => resolve(message.result as T));
+          break;
+        case 'failed': {
+          const { error } = message;
+          if (report.signal?.aborted) settle(() => reject(report.signal!.reason));
+          else if (error.code && error.kind) settle(() => reject(new CairnError(error.kind as ErrorKind, error.code!, redact(error.message, secrets), { retryable: error.retryable })));
+          else settle(() => reject(new Error(redact(error.message, secrets))));
+          break;
+        }
+      }
+    });
+    worker.on('error', (error) => settle(() => reject(report.signal?.aborted ? report.signal.reason : new Error(`The repository worker failed: ${redact(error.message, secrets)}`))));
+    worker.on('exit', (code) =>
+      settle(() => reject(report.signal?.aborted ? report.signal.reason : new Error(`The repository worker stopped unexpectedly (exit code ${code})`))),
+    );
+  });
+}

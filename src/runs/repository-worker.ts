@@ -1,0 +1,306 @@
+/**
+ * The repository engine in a worker thread (started by repository-runs.ts): it reads sources and
+ * writes restores with synchronous calls (repository/backup.ts says why), which must not stall the
+ * daemon's event loop. It gets plain data, builds the destination's backend itself through the
+ * registry, does one task, and answers with messages: log lines and progress (at most every
+ * PROGRESS_EVERY_MS) on the way, then `done` or `failed`. `abort` from the daemon stops the task
+ * through the engine's signal, so its lock is released and no file is left half written under a
+ * final name. Host keys are checked by asking the daemon, which keeps the pins.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { isCairnError, invalid, notFound } from '../domain/errors.ts';
+import type { LogLevel, TransferTotals } from '../domain/runs.ts';
+import { destinationOf } from '../destinations/index.ts';
+import type { HostKeyPins } from '../destinations/types.ts';
+import {
+  backup,
+  decodeTree,
+  filePath,
+  findNode,
+  initRepository,
+  listSnapshots,
+  openRepository,
+  parseTime,
+  restore,
+  withLock,
+  type ClosableRepositoryBackend,
+  type Repository,
+  type Snapshot,
+  type TreeNode,
+} from '../repository/index.ts';
+
+/** Progress messages at most this often: the run manager throttles too, but every message costs a copy. */
+const PROGRESS_EVERY_MS = 250;
+/** Unreadable entries named in the run's log; the rest are counted. */
+const WARNINGS_NAMED = 100;
+
+/** Where the repository is: what the worker needs to open it. */
+export interface RepositoryPlace {
+  destinationType: string;
+  config: Record<string, unknown>;
+  secret: Record<string, string> | null;
+  password: string;
+}
+
+/** One task for a worker. */
+export type RepositoryTask = RepositoryPlace &
+  (
+    | { op: 'backup'; sources: string[]; tags: string[]; jobTag: string }
+    | { op: 'restore'; snapshot: string; target: string; paths: string[] | null }
+    | { op: 'list' }
+    | { op: 'tree'; snapshot: string; path: string[]; limit: number; offset: number }
+    | { op: 'forget'; snapshot: string }
+  );
+
+/** A snapshot as the daemon lists it: restic's fields plus what the worker counted in its trees. */
+export interface ListedSnapshot extends Snapshot {
+  files: number;
+  size: number;
+}
+
+/** An entry of a folder in a snapshot, as browsing shows it. */
+export interface ListedEntry {
+  name: string;
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  size: number | null;
+  mtime: string;
+}
+
+export interface BackupOutcome {
+  snapshot: ListedSnapshot;
+  files: number;
+  filesUnchanged: number;
+  bytesRead: number;
+  bytesAdded: number;
+  warnings: number;
+  created: boolean;
+}
+
+/** Messages from the worker. */
+export type WorkerMessage =
+  | { type: 'log'; level: LogLevel; message: string }
+  | { type: 'progress'; totals: TransferTotals }
+  | { type: 'host-key'; id: number; host: string; fingerprint: string }
+  | { type: 'done'; result: unknown }
+  | { type: 'failed'; error: { kind?: string; code?: string; message: string; retryable?: boolean; aborted: boolean } };
+
+/** Messages to the worker. */
+export type DaemonMessage = { type: 'abort' } | { type: 'host-key'; id: number; answer: 'pinned' | 'matched' | 'mismatch' };
+
+const port = parentPort!;
+const controller = new AbortController();
+const post = (message: WorkerMessage) => port.postMessage(message);
+const log = (level: LogLevel, message: string) => post({ type: 'log', level, message });
+
+/** Pins asked of the daemon, which holds the file (one writer). */
+const hostKeyAnswers = new Map<number, (answer: 'pinned' | 'matched' | 'mismatch') => void>();
+let hostKeyQuestions = 0;
+const hostKeys: HostKeyPins = {
+  check: (host, fingerprint) =>
+    new Promise((resolve) => {
+      const id = ++hostKeyQuestions;
+      hostKeyAnswers.set(id, resolve);
+      post({ type: 'host-key', id, host, fingerprint });
+    }),
+};
+
+port.on('message', (message: DaemonMessage) => {
+  if (message.type === 'abort') controller.abort(new DOMException('The task was stopped', 'AbortError'));
+  else if (message.type === 'host-key') {
+    hostKeyAnswers.get(message.id)?.(message.answer);
+    hostKeyAnswers.delete(message.id);
+  }
+});
+
+async function openBackend(task: RepositoryPlace): Promise<ClosableRepositoryBackend> {
+  const destination = destinationOf(task.destinationType);
+  if (!destination.repositoryBackend) throw invalid('BACKUP_MODE_UNSUPPORTED', `A ${task.destinationType} destination cannot hold a repository`);
+  return destination.repositoryBackend(task.config, task.secret, hostKeys);
+}
+
+/** Opens the repository with its index; for a backup, creates it when the folder holds none yet. */
+async function openIndexed(backend: ClosableRepositoryBackend, password: string, create: boolean): Promise<{ repo: Repository; created: boolean }> {
+  if (create && !(await backend.stat('config'))) {
+    const repo = await initRepository(backend, password);
+    log('info', `Created a new repository at ${backend.where()}`);
+    return { repo, created: true };
+  }
+  if (!create && !(await backend.stat('config'))) throw notFound('REPOSITORY_NOT_FOUND', `There is no repository at ${backend.where()} yet; run the job first`);
+  const repo = await openRepository(backend, password);
+  await repo.loadIndex();
+  return { repo, created: false };
+}
+
+async function runBackup(repo: Repository, task: Extract<RepositoryTask, { op: 'backup' }>, created: boolean): Promise<BackupOutcome> {
+  const hostname = os.hostname();
+  const paths = [...task.sources].sort();
+  // The parent is this job's own latest snapshot of the same sources: another job sharing the
+  // repository never decides which of our files are read again.
+  const parent = (await listSnapshots(repo)).filter((s) => s.tags?.includes(task.jobTag) && s.hostname === hostname && sameList([...s.paths].sort(), paths)).at(-1);
+  if (parent) log('info', `Comparing with snapshot ${parent.id.slice(0, 8)} of ${parent.time}: unchanged files are not read again`);
+  let last = 0;
+  const result = await backup(repo, {
+    paths,
+    tags: task.tags,
+    hostname,
+    parent: parent?.id ?? null,
+    signal: controller.signal,
+    onProgress: (progress) => {
+      const now = Date.now();
+      if (now - last < PROGRESS_EVERY_MS) return;
+      last = now;
+      post({ type: 'progress', totals: { files_transferred: progress.files - progress.filesUnchanged, bytes_transferred: progress.bytesRead, files_deleted: 0 } });
+    },
+  });
+  post({ type: 'progress', totals: { files_transferred: result.files - result.filesUnchanged, bytes_transferred: result.bytesRead, files_deleted: 0 } });
+  for (const warning of result.warnings.slice(0, WARNINGS_NAMED)) log('warning', `Not backed up: ${warning}`);
+  if (result.warnings.length > WARNINGS_NAMED) log('warning', `… and ${result.warnings.length - WARNINGS_NAMED} more entries not backed up`);
+  const snapshot = (await listSnapshots(repo)).find((s) => s.id === result.snapshotId)!;
+  return {
+    snapshot: { ...snapshot, ...(await treeCounter(repo)(result.tree)) },
+    files: result.files,
+    filesUnchanged: result.filesUnchanged,
+    bytesRead: result.bytesRead,
+    bytesAdded: result.bytesAdded,
+    warnings: result.warnings.length,
+    created,
+  };
+}
+
+/**
+ * Restores into `target` as every restore lands: each of the snapshot's paths in `<target>/<its
+ * name>`, and `paths` (`<name>/<path inside>`) picking parts of them.
+ */
+async function runRestore(repo: Repository, task: Extract<RepositoryTask, { op: 'restore' }>): Promise<TransferTotals> {
+  const snapshot = await findListed(repo, task.snapshot);
+  const totals: TransferTotals = { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
+  const byName = new Map(snapshot.paths.map((source) => [path.posix.basename(source), source]));
+  const wanted = new Map<string, string[] | undefined>();
+  if (task.paths === null) for (const name of byName.keys()) wanted.set(name, undefined);
+  else {
+    for (const asked of task.paths) {
+      const [name, ...rest] = asked.split('/').filter((part) => part !== '' && part !== '.');
+      const source = byName.get(name);
+      if (source === undefined) throw notFound('RESTORE_PATH_NOT_FOUND', `"${asked}" is not in snapshot ${snapshot.id.slice(0, 8)}: its top folders are ${[...byName.keys()].join(', ')}`);
+      if (rest.length === 0) wanted.set(name, undefined);
+      else if (!wanted.has(name) || wanted.get(name) !== undefined) wanted.set(name, [...(wanted.get(name) ?? []), path.posix.join(source, ...rest)]);
+    }
+  }
+  for (const [name, include] of wanted) {
+    const result = await restore(repo, { snapshot: snapshot.id, root: byName.get(name)!, target: path.join(task.target, name), include, signal: controller.signal });
+    totals.files_transferred += result.files;
+    totals.bytes_transferred += result.bytes;
+    post({ type: 'progress', totals });
+  }
+  return totals;
+}
+
+/** Counts the files and their sizes below a tree, each distinct tree read once (snapshots share most). */
+function treeCounter(repo: Repository): (treeId: string) => Promise<{ files: number; size: number }> {
+  const counted = new Map<string, { files: number; size: number }>();
+  const count = async (treeId: string): Promise<{ files: number; size: number }> => {
+    const known = counted.get(treeId);
+    if (known) return known;
+    const total = { files: 0, size: 0 };
+    for (const node of decodeTree(await repo.loadBlob(Buffer.from(treeId, 'hex'), `tree ${treeId.slice(0, 12)}`))) {
+      if (node.type === 'file') {
+        total.files++;
+        total.size += node.size ?? 0;
+      } else if (node.type === 'dir' && node.subtree) {
+        const below = await count(node.subtree);
+        total.files += below.files;
+        total.size += below.size;
+      }
+    }
+    counted.set(treeId, total);
+    return total;
+  };
+  return count;
+}
+
+/** Every snapshot with its files and size, oldest first. */
+async function runList(repo: Repository): Promise<ListedSnapshot[]> {
+  const count = treeCounter(repo);
+  const listed: ListedSnapshot[] = [];
+  for (const snapshot of await listSnapshots(repo)) listed.push({ ...snapshot, ...(await count(snapshot.tree)) });
+  return listed;
+}
+
+/** One page of a folder in a snapshot; the top lists the snapshot's paths by name, as restores lay them out. */
+async function runTree(repo: Repository, task: Extract<RepositoryTask, { op: 'tree' }>): Promise<{ entries: ListedEntry[]; total: number }> {
+  const snapshot = await findListed(repo, task.snapshot);
+  let nodes: TreeNode[];
+  if (task.path.length === 0) {
+    nodes = [];
+    for (const source of snapshot.paths) nodes.push({ ...(await findNode(repo, snapshot.tree, source)), name: path.posix.basename(source) });
+  } else {
+    const source = snapshot.paths.find((candidate) => path.posix.basename(candidate) === task.path[0]);
+    if (source === undefined) throw notFound('PATH_NOT_FOUND', `"${task.path.join('/')}" is not in the snapshot`);
+    const node = await findNode(repo, snapshot.tree, path.posix.join(source, ...task.path.slice(1))).catch((error: unknown) => {
+      throw isCairnError(error) && error.code === 'REPOSITORY_PATH_NOT_FOUND' ? notFound('PATH_NOT_FOUND', `"${task.path.join('/')}" is not in the snapshot`) : error;
+    });
+    if (node.type !== 'dir') throw invalid('NOT_A_FOLDER', `"${task.path.join('/')}" in the snapshot is not a folder`);
+    nodes = node.subtree ? decodeTree(await repo.loadBlob(Buffer.from(node.subtree, 'hex'), `folder ${task.path.join('/')}`)) : [];
+  }
+  nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = nodes.slice(task.offset, task.offset + task.limit).map(entryOf);
+  return { entries, total: nodes.length };
+}
+
+function entryOf(node: TreeNode): ListedEntry {
+  const type = node.type === 'file' || node.type === 'dir' || node.type === 'symlink' ? node.type : 'other';
+  const size = type === 'file' ? (node.size ?? 0) : type === 'symlink' ? Buffer.byteLength(node.linktarget ?? '') : null;
+  const mtime = node.mtime ? new Date(Number(parseTime(node.mtime) / 1_000_000n)).toISOString() : new Date(0).toISOString();
+  return { name: node.name, type, size, mtime };
+}
+
+/** Removes one snapshot file under an exclusive lock, as `restic forget` does; its data stays until a prune. */
+async function runForget(repo: Repository, task: Extract<RepositoryTask, { op: 'forget' }>): Promise<void> {
+  await withLock(repo, true, async () => {
+    const snapshot = await findListed(repo, task.snapshot);
+    await repo.backend.remove(filePath('snapshots', snapshot.id));
+  });
+}
+
+/** The snapshot with exactly this id (ids come from the daemon's listing, never a prefix guess). */
+async function findListed(repo: Repository, id: string): Promise<Snapshot> {
+  const snapshot = (await listSnapshots(repo)).find((candidate) => candidate.id === id);
+  if (!snapshot) throw notFound('SNAPSHOT_NOT_FOUND', `There is no snapshot ${id.slice(0, 8)} in the repository (forgotten since?)`);
+  return snapshot;
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+async function main(task: RepositoryTask): Promise<unknown> {
+  const backend = await openBackend(task);
+  try {
+    const { repo, created } = await openIndexed(backend, task.password, task.op === 'backup');
+    switch (task.op) {
+      case 'backup':
+        return await runBackup(repo, task, created);
+      case 'restore':
+        return await runRestore(repo, task);
+      case 'list':
+        return await runList(repo);
+      case 'tree':
+        return await runTree(repo, task);
+      case 'forget':
+        return await runForget(repo, task);
+    }
+  } finally {
+    await backend.close().catch(() => undefined);
+  }
+}
+
+main(workerData as RepositoryTask).then(
+  (result) => post({ type: 'done', result }),
+  (error: unknown) => {
+    const aborted = controller.signal.aborted;
+    const base = { message: (error as Error)?.message ?? String(error), aborted };
+    post({ type: 'failed', error: isCairnError(error) ? { ...base, kind: error.kind, code: error.code, retryable: error.retryable } : base });
+  },
+);
