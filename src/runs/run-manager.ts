@@ -343,7 +343,12 @@ export class RunManager {
       run.progress = meter.view();
       announce();
     };
-    const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job), plan };
+    const advanced = (share: number) => {
+      meter.advanced(share);
+      run.progress = meter.view();
+      announce();
+    };
+    const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job), plan, advanced };
     // The snapshot is named for the run's start, not for whenever rsync began.
     const totals = job.backup_mode === 'snapshots' ? await snapshotRun(history, sync, new Date(run.started_at!)) : await destination.sync(sync);
     if (!job.sync_options.dry_run && !signal.aborted && this.deps.afterBackup) {
