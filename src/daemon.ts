@@ -154,21 +154,6 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         if (written) runLog('info', `Box export written to ${written} (cairn import opens it with the export passphrase)`);
       },
     });
-    const interrupted = await runManager.failInterruptedRuns();
-    if (interrupted > 0) log.warn(`${interrupted} run(s) interrupted by the last stop were marked failed`);
-    teardown.push(() => runManager.stop());
-
-    const schedules = new ScheduleService({
-      schedules: store.schedules,
-      jobs: store.jobs,
-      runs: runManager,
-      timezone: () => store.settings.get().timezone,
-      now: options.scheduleClock,
-      log,
-    });
-    schedules.start();
-    teardown.push(async () => schedules.stop());
-
     const driveListings = new DriveListings();
     const alertClock = options.alertClock ?? (() => new Date());
     const box = os.hostname();
@@ -188,6 +173,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       timezone: () => store.settings.get().timezone,
       box,
     });
+    // Alerts listen before the runs a previous daemon left are marked failed, so those alert like any failure;
+    // and stop after the run manager, so runs a stop interrupts are announced too.
     const alerts = new AlertMonitor({
       events,
       jobs: store.jobs,
@@ -213,6 +200,21 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     });
     alerts.start();
     teardown.push(() => alerts.stop());
+    const interrupted = await runManager.failInterruptedRuns();
+    if (interrupted > 0) log.warn(`${interrupted} run(s) interrupted by the last stop were marked failed`);
+    teardown.push(() => runManager.stop());
+
+    const schedules = new ScheduleService({
+      schedules: store.schedules,
+      jobs: store.jobs,
+      runs: runManager,
+      timezone: () => store.settings.get().timezone,
+      now: options.scheduleClock,
+      log,
+    });
+    schedules.start();
+    teardown.push(async () => schedules.stop());
+
     // The job service shows the snapshot counts, and this one looks jobs up through it.
     const snapshots: SnapshotService = new SnapshotService({
       jobOf: (id): JobRecord => jobs.require(id),

@@ -124,6 +124,12 @@ export interface SyncContext<Config> {
    * both sides: a destination that cannot know leaves progress without a percent.
    */
   plan?(plan: TransferPlan): void;
+  /**
+   * Tells how far through its work the sync is (0–1, never less than before), for a destination
+   * that cannot say what it will send before sending (local: rsync's progress through its file
+   * list). Optional on both sides; a plan, when given, is the better measure.
+   */
+  advanced?(share: number): void;
 }
 
 /**

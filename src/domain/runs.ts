@@ -40,11 +40,13 @@ export interface TransferTotals {
 
 /**
  * How far a running transfer is, against what it will send (its plan, known before copying: rsync's
- * counting pass, the remote engine's comparison). Fields that are not known (no plan yet, a restore,
- * no rate measured yet) are null. `percent` never goes backwards within one attempt.
+ * counting pass, the remote engine's comparison), or, without a plan, against the share of its work
+ * the destination says it has done (local: rsync's progress through its file list; the totals are
+ * then known only at the end). Fields that are not known (no plan yet, a restore, no rate measured
+ * yet) are null. `percent` never goes backwards within one attempt.
  */
 export interface RunProgress {
-  /** 0–100, one decimal, by bytes (by files when nothing but empty files is sent); null without a plan. */
+  /** 0–100, one decimal, by bytes (by files when nothing but empty files is sent) or by the share of work done; null without either. */
   percent: number | null;
   bytes_done: number;
   bytes_total: number | null;

@@ -9,7 +9,7 @@ import type { ChannelRepository } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { AlertSender } from './alert-sender.ts';
 import { channelKindOf, validateChannelConfig } from './channels/index.ts';
-import { fullConfigOf, secretsOf, splitConfig } from './channel-secrets.ts';
+import { checkSecretsGivenOnMove, fullConfigOf, secretsOf, splitConfig } from './channel-secrets.ts';
 import { composeAlert } from './messages.ts';
 
 /** A send test's answer: the service's refusal is an answer (`ok: false`), not an error. */
@@ -58,16 +58,20 @@ export class ChannelService {
 
   /**
    * Renames, enables/disables, and/or changes config keys: given keys replace stored ones (secrets
-   * too), `null` removes an optional key, and keys left out stay, so secrets need not be sent again.
+   * too), `null` removes an optional key, and keys left out stay, so secrets need not be sent again,
+   * unless the change moves the channel's address (400 CHANNEL_SECRET_REQUIRED, see channel-secrets.ts).
    */
   async update(id: number, change: { name?: string; enabled?: boolean; config?: Record<string, unknown> }): Promise<ChannelView> {
     const channel = this.require(id);
     if (change.name !== undefined) this.checkNameFree(change.name, id);
     let stored: { config: Record<string, unknown>; secret: string } | undefined;
     if (change.config !== undefined) {
-      const merged: Record<string, unknown> = { ...fullConfigOf(channel, this.deps.vault), ...change.config };
+      const before = fullConfigOf(channel, this.deps.vault);
+      const merged: Record<string, unknown> = { ...before, ...change.config };
       for (const [key, value] of Object.entries(change.config)) if (value === null) delete merged[key];
-      stored = splitConfig(channel.kind, validateChannelConfig(channel.kind, merged), this.deps.vault);
+      const after = validateChannelConfig(channel.kind, merged);
+      checkSecretsGivenOnMove(channel.kind, before, after, change.config);
+      stored = splitConfig(channel.kind, after, this.deps.vault);
     }
     return this.view(await this.deps.channels.update(channel, { name: change.name, enabled: change.enabled, ...stored }));
   }

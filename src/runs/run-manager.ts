@@ -99,7 +99,11 @@ export class RunManager {
 
   constructor(private readonly deps: RunManagerDependencies) {}
 
-  /** At start: runs a previous daemon left pending or running are marked failed, never left hanging. */
+  /**
+   * At start: runs a previous daemon left pending or running are marked failed, never left hanging,
+   * and announced (`run:finished`) like any failed run, so alerts tell the owner; listeners that
+   * should hear of them subscribe before this is called.
+   */
   async failInterruptedRuns(): Promise<number> {
     const interrupted = this.deps.runs.inStatus('pending', 'running');
     for (const run of interrupted) {
@@ -116,6 +120,7 @@ export class RunManager {
       const writer = await this.deps.logs.open(run.id);
       writer.append('error', run.error_message!);
       await writer.close();
+      this.deps.events.emit('run:finished', run);
     }
     return interrupted.length;
   }
@@ -350,7 +355,12 @@ export class RunManager {
       run.progress = meter.view();
       announce();
     };
-    const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job), plan };
+    const advanced = (share: number) => {
+      meter.advanced(share);
+      run.progress = meter.view();
+      announce();
+    };
+    const sync = { ...common, realSources, options: job.sync_options, stateFile: this.deps.stateFileOf(job), plan, advanced };
     // The snapshot is named for the run's start, not for whenever rsync began.
     const totals =
       job.backup_mode === 'snapshots'

@@ -3,7 +3,7 @@
  * `GET /runs/:id` carry percent, bytes and files of totals known before copying, a rate and a time
  * left; the totals are what the run sent, and the percent only grows, to 100 %.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -133,19 +133,70 @@ progress('an SFTP run: the remote engine compares first, then sends; 100 % with 
   }
 });
 
-progress('a local job that does not ask to count first copies in one pass: no total, no percent, no dry pass in its log', async (context) => {
+progress('a local job that does not count first reads rsync’s own progress: one pass, a percent that never goes back, 100 % with what was sent', async (context) => {
   const source = path.join(tempDir(), 'music');
-  mkdirSync(source);
-  for (let i = 0; i < 5; i++) writeFileSync(path.join(source, `track-${i}.bin`), fileContent(`t${i}`, 64 * 1024));
-  const job = await createJob(context.client, { source_dirs: [source] });
+  mkdirSync(path.join(source, 'albums'), { recursive: true });
+  for (let i = 0; i < 20; i++) writeFileSync(path.join(source, i % 2 ? 'albums' : '', `track-${i}.bin`), fileContent(`t${i}`, 200 * 1024));
+  const job = await createJob(context.client, { source_dirs: [source], sync_options: { bandwidth_limit_kbps: 2000 } });
   assert.is(job.sync_options.count_first, false);
+
+  const first = await runWatched(context, job.id);
+  assertHonest(first.run, first.frames);
+  assert.is(first.run.files_transferred, 20);
+  assert.is(first.run.bytes_transferred, 20 * 200 * 1024);
+  assert.ok(first.frames.some((frame) => frame.percent > 0 && frame.percent < 100), `a share on the way: ${first.frames.map((f) => f.percent).join(' ')}`);
+  assert.ok(first.frames.some((frame) => frame.eta_seconds > 0 && frame.rate_bytes_per_s > 0), 'a rate and a time left on the way');
+  assert.ok(first.frames.slice(0, -1).every((frame) => frame.bytes_total === null), 'nothing claims to know what will be sent before it is');
+  const log = (await context.client.get(`/api/runs/${first.run.id}/logs`)).body.map((entry: { message: string }) => entry.message);
+  assert.not.ok(log.some((line: string) => line.startsWith('To send:')), 'no counting pass');
+
+  // A rerun that sends one changed file still moves through the list and ends at 100 % with what it sent.
+  writeFileSync(path.join(source, 'albums', 'track-3.bin'), fileContent('changed', 300 * 1024));
+  const second = await runWatched(context, job.id);
+  assertHonest(second.run, second.frames);
+  assert.is(second.frames.at(-1).bytes_total, 300 * 1024);
+  assert.is(second.frames.at(-1).files_total, 1);
+});
+
+progress('a local job with two sources: each is part of the run, the percent only grows', async (context) => {
+  const root = tempDir();
+  const sources = ['letters', 'pictures'].map((name) => path.join(root, name));
+  for (const [index, source] of sources.entries()) {
+    mkdirSync(source);
+    for (let i = 0; i < 8; i++) writeFileSync(path.join(source, `item-${i}.bin`), fileContent(`${index}-${i}`, 150 * 1024));
+  }
+  const job = await createJob(context.client, { source_dirs: sources, sync_options: { bandwidth_limit_kbps: 2000 } });
+  const { run, frames } = await runWatched(context, job.id);
+  assertHonest(run, frames);
+  assert.is(run.files_transferred, 16);
+  assert.ok(frames.some((frame) => frame.percent >= 50 && frame.percent < 100), `past the first source: ${frames.map((f) => f.percent).join(' ')}`);
+});
+
+progress('a snapshot run without counting first gets the same progress from rsync', async (context) => {
+  const source = path.join(tempDir(), 'photos');
+  mkdirSync(source);
+  for (let i = 0; i < 10; i++) writeFileSync(path.join(source, `photo-${i}.jpg`), fileContent(`p${i}`, 150 * 1024));
+  const job = await createJob(context.client, { source_dirs: [source], backup_mode: 'snapshots', sync_options: { bandwidth_limit_kbps: 2000 } });
+  const first = await runWatched(context, job.id);
+  assertHonest(first.run, first.frames);
+  assert.is(first.frames.at(-1).bytes_total, 10 * 150 * 1024);
+  writeFileSync(path.join(source, 'photo-0.jpg'), fileContent('edited', 50 * 1024));
+  const second = await runWatched(context, job.id);
+  assertHonest(second.run, second.frames);
+  assert.is(second.frames.at(-1).bytes_total, 50 * 1024, 'unchanged files are linked, not counted');
+});
+
+progress('a dry run of a local job writes nothing and ends at 100 % of what it would have sent', async (context) => {
+  const source = path.join(tempDir(), 'notes');
+  mkdirSync(source);
+  for (let i = 0; i < 5; i++) writeFileSync(path.join(source, `note-${i}.txt`), fileContent(`n${i}`, 10 * 1024));
+  const target = tempDir();
+  const job = await createJob(context.client, { source_dirs: [source], destination_config: { mount_point: target }, sync_options: { dry_run: true } });
   const { run } = await runWatched(context, job.id);
-  assert.is(run.status, 'completed');
-  assert.is(run.files_transferred, 5);
-  assert.ok(run.progress === null || run.progress.percent === null || run.progress.percent === 100, JSON.stringify(run.progress));
-  assert.ok(run.progress === null || run.progress.bytes_total === null, 'no total was counted');
-  const log = (await context.client.get(`/api/runs/${run.id}/logs`)).body.map((entry: { message: string }) => entry.message);
-  assert.not.ok(log.some((line: string) => line.startsWith('To send:')), log.join('\n'));
+  assert.is(run.status, 'completed', run.error_message);
+  assert.is(run.files_transferred, 5, 'what would be sent');
+  assert.equal(run.progress, { percent: 100, bytes_done: 5 * 10 * 1024, bytes_total: 5 * 10 * 1024, files_done: 5, files_total: 5, rate_bytes_per_s: run.progress.rate_bytes_per_s, eta_seconds: 0 });
+  assert.equal(readdirSync(target), [], 'nothing written');
 });
 
 progress.run();

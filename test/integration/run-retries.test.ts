@@ -4,14 +4,14 @@
  * log, one that never worked is `failed` after the job's attempts, and a cancel ends the pause.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createJob, finishedRun, REPO_ROOT, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../helpers.ts';
 import { startSftpServer, type SftpServer } from '../servers.ts';
-import { makeSampleTree, snapshotTree, waitFor } from '../trees.ts';
+import { fileContent, makeSampleTree, snapshotTree, waitFor } from '../trees.ts';
 import { filesOnly } from './destinations/contract.ts';
 
 const execFileAsync = promisify(execFile);
@@ -152,6 +152,29 @@ retries('a USB drive that is not plugged in fails the run at once, with no pause
   assert.match(run.error_message, /not mounted/);
   const messages = (await logOf(client, run.id)).map((entry) => entry.message);
   assert.not.ok(messages.some((message) => message.startsWith('Attempt')), messages.join('\n'));
+});
+
+retries('a destination that is full fails the run at once, with no pauses: a retry cannot free space (rsync exit 11)', async (context) => {
+  const { client } = context;
+  const source = path.join(context.allowed, 'videos');
+  mkdirSync(source);
+  writeFileSync(path.join(source, 'holiday.mp4'), fileContent('holiday', 3 * 1024 * 1024));
+  const drive = path.join(context.allowed, 'small-drive');
+  mkdirSync(drive);
+  // A real filesystem of 1 MB: rsync's write fails with ENOSPC and rsync exits 11.
+  await execFileAsync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', drive]);
+  try {
+    const job = await createJob(client, { source_dirs: [source], destination_config: { mount_point: drive }, sync_options: { retry_attempts: 2, retry_delay_seconds: 1 } });
+    const run = await finishedRun(client, (await client.post(`/api/jobs/${job.id}/run`)).body.run_id, 30_000);
+    assert.is(run.status, 'failed');
+    assert.match(run.error_message, /file I\/O error \(is the destination full/);
+    assert.match(run.error_message, /No space left on device/);
+    const messages = (await logOf(client, run.id)).map((entry) => entry.message);
+    assert.not.ok(messages.some((message) => message.startsWith('Attempt')), messages.join('\n'));
+    assert.is(messages.filter((message) => message.startsWith('Starting manual run')).length, 1, 'one attempt');
+  } finally {
+    await execFileAsync('umount', [drive]);
+  }
 });
 
 retries.run();

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, createJob, runCli, spawnDaemonProcess, tempDir } from '../helpers.ts';
 import { fileContent, waitFor } from '../trees.ts';
+import { startHttpReceiver, type HttpReceiver } from './notifications/receivers.ts';
 
 async function jobWithSlowTree(client: ApiClient): Promise<{ jobId: number; target: string }> {
   const source = path.join(tempDir(), 'documents');
@@ -67,6 +68,49 @@ test('stopping the daemon (SIGTERM) mid-run ends the run as failed, never runnin
     await daemon.kill();
   }
 });
+
+/** A webhook channel at a real HTTP receiver, named by the default rules (failures alert). */
+async function alertsTo(client: ApiClient): Promise<HttpReceiver> {
+  const receiver = await startHttpReceiver(() => ({ status: 200, body: { received: true } }));
+  const channel = await client.post('/api/notifications/channels', { name: 'Hook', kind: 'webhook', config: { url: `${receiver.url}/alerts` } });
+  assert.is(channel.status, 201);
+  assert.is((await client.put('/api/settings', { notify: { channel_ids: [channel.body.id] } })).status, 200);
+  return receiver;
+}
+
+const failureAlerts = (receiver: HttpReceiver) => receiver.requests.filter((request) => request.json?.event === 'failure');
+
+for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+  test(`a run interrupted by a daemon stop (${signal}) raises the failure alert once, naming the job and the interruption`, async () => {
+    const { dataDir, daemon: first, client, runId } = await daemonMidRun();
+    const receiver = await alertsTo(client);
+    let daemon = first;
+    try {
+      await first.kill(signal);
+      daemon = await spawnDaemonProcess(dataDir);
+      const again = new ApiClient(daemon.url);
+      again.cookie = client.cookie;
+      assert.is((await again.get(`/api/runs/${runId}`)).body.status, 'failed');
+      await waitFor('the failure alert', () => failureAlerts(receiver).length > 0, 15_000);
+      const [alert] = failureAlerts(receiver);
+      assert.is(alert.json.job_name, 'Slow');
+      assert.match(alert.json.error, /Interrupted: the daemon stopped/);
+      assert.ok(alert.json.time);
+
+      // Another restart finds nothing running: no second alert for the same interruption.
+      await daemon.kill();
+      daemon = await spawnDaemonProcess(dataDir);
+      const third = new ApiClient(daemon.url);
+      third.cookie = client.cookie;
+      assert.is((await third.get('/api/notifications/history')).body.items.filter((item: any) => item.event === 'failure').length, 1, 'one recorded');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.is(failureAlerts(receiver).length, 1, 'one received');
+    } finally {
+      await daemon.kill();
+      await receiver.close();
+    }
+  });
+}
 
 test('cairn run JOB follows the log and exits 0 on completion, non-zero on failure', async () => {
   const dataDir = tempDir();

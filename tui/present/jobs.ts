@@ -32,16 +32,18 @@ export function describeDestination(job: JobSummary, providers: readonly Provide
 }
 
 /**
- * The status cell: while running, a progress bar with the percent, bytes of the total, rate and time
- * left when the daemon knows the total; else an activity bar (it moves rather than fills) with files,
+ * The status cell: while running, a progress bar with the percent, bytes of the total (or sent so
+ * far, when only the share is known), rate and time left when the daemon knows the percent; else an activity bar (it moves rather than fills) with files,
  * bytes and rate. Not running: the last run's outcome.
  */
 export function statusOf(job: JobSummary, live: LiveRun | undefined, tick = 0): string {
   const progress = live?.progress;
-  if (live && progress && progress.percent !== null && progress.bytes_total !== null) {
+  if (live && progress && progress.percent !== null) {
     const rate = progress.rate_bytes_per_s ?? live.rate;
     const left = progress.eta_seconds === null ? '' : ` ${formatSeconds(progress.eta_seconds)} left`;
-    return `${progressBar(progress.percent / 100, 5)} ${Math.floor(progress.percent)}% ${formatBytes(progress.bytes_done)}/${formatBytes(progress.bytes_total)} ${formatBytes(rate)}/s${left}`;
+    // A local run without a count knows its share of the work but not what it will send: bytes so far alone.
+    const bytes = progress.bytes_total === null ? `${formatBytes(progress.bytes_done)} sent` : `${formatBytes(progress.bytes_done)}/${formatBytes(progress.bytes_total)}`;
+    return `${progressBar(progress.percent / 100, 5)} ${Math.floor(progress.percent)}% ${bytes} ${formatBytes(rate)}/s${left}`;
   }
   if (live) return `${progressBar(null, 5, tick)} running ${live.files_transferred} files ${formatBytes(live.bytes_transferred)} ${formatBytes(live.rate)}/s`;
   if (!job.enabled) return 'disabled';

@@ -11,7 +11,11 @@ import { driveStillThere } from './mounts.ts';
 import { rsyncArguments } from './rsync-args.ts';
 import { exitCodeMeaning, RsyncProblems, type CopyPlaces } from './rsync-errors.ts';
 import { runRsync, type RsyncExit } from './rsync-process.ts';
-import { countItem, describeItem, parseItemLine, parseStatsLine, printable, type ParsedItem, type RsyncStats } from './rsync-output.ts';
+import { countItem, describeItem, parseItemLine, parseProgressLine, parseStatsLine, printable, type ParsedItem, type RsyncStats } from './rsync-output.ts';
+import { ListShare, type CopyPosition } from './list-share.ts';
+
+/** How often a copy reports its totals and share: rsync prints a line per file, a phone needs a few a second at most. */
+export const REPORT_INTERVAL_MS = 200;
 
 export interface SourceCopy extends CopyPlaces {
   /** The target lacks owners/permissions and keeps times to 2 s (FAT, exFAT, NTFS). */
@@ -20,6 +24,8 @@ export interface SourceCopy extends CopyPlaces {
   linkDest?: string;
   /** Called with each item rsync itemizes (what it copied or changed), in its order. */
   onItem?(item: ParsedItem): void;
+  /** Which of the run's copies this is, for the run's share of work done (default: the only one). */
+  position?: CopyPosition;
 }
 
 /**
@@ -36,12 +42,29 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
   const before = { ...totals };
   const stats: RsyncStats = {};
   const problems = new RsyncProblems(copy);
+  const share = new ListShare(copy.position);
+  let reportedAt = 0;
+  const report = (now = Date.now()) => {
+    reportedAt = now;
+    // The share first: a frame sent on the totals then already carries the percent.
+    context.advanced?.(share.ofRun);
+    context.progress({ ...totals });
+  };
+  const reportSometimes = () => {
+    const now = Date.now();
+    if (now - reportedAt >= REPORT_INTERVAL_MS) report(now);
+  };
   const args = rsyncArguments({ source: copy.source, target: copy.target, options, fatLike: copy.fatLike, linkDest: copy.linkDest });
   if (options.verbosity === 'verbose') context.log('info', printable(`Running: rsync ${args.map(quoteForLog).join(' ')}`));
 
   signal.throwIfAborted();
   const exit = await runRsync(args, signal, {
     stdout(line) {
+      const whole = parseProgressLine(line);
+      if (whole !== null) {
+        if (share.note(whole)) reportSometimes();
+        return;
+      }
       const item = parseItemLine(line);
       if (item === null) {
         parseStatsLine(line, stats);
@@ -49,7 +72,7 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
         return;
       }
       copy.onItem?.(item);
-      if (countItem(totals, item)) context.progress({ ...totals });
+      if (countItem(totals, item)) reportSometimes();
       const message = describeItem(item, copy.name, options.verbosity);
       if (message !== null) context.log('info', printable(message));
     },
@@ -66,7 +89,8 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
   await failIfDriveWentAway(context.config, exit);
   // After a failure or vanished files rsync's summary counts files it asked for but never got; only a clean run compares.
   if (exit.code === 0) checkAgainstStats(context, stats, before, totals);
-  context.progress({ ...totals });
+  if (exit.code === 0 || exit.code === 24) share.finished();
+  report();
   reportOutcome(context, copy, exit, problems);
   logSummary(context, copy, before, totals);
 }

@@ -78,7 +78,7 @@ async function sync(context: SyncContext<LocalConfig>): Promise<TransferTotals> 
     const name = names[index];
     if (writing && config.usb_uuid) await checkStillOnDrive(mount, config);
     const target = (await resolveInside(mount.path, path.join(config.backup_subdir, name), writing)).path;
-    copies.push({ name, source: context.realSources[index], target, fatLike });
+    copies.push({ name, source: context.realSources[index], target, fatLike, position: { index, of: context.sources.length } });
   }
   // Every source is counted before the first is copied, so the total never grows under a percent.
   await planCopies(context, copies);

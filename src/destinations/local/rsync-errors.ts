@@ -22,7 +22,8 @@ const EXIT_CODES: Record<number, ExitMeaning> = {
   5: { message: 'rsync could not start its transfer protocol', kind: 'internal', retryable: false },
   6: { message: 'rsync could not write to its log file', kind: 'internal', retryable: false },
   10: { message: 'rsync socket I/O error', kind: 'unavailable', retryable: true },
-  11: { message: 'file I/O error (is the destination full, read-only or failing?)', kind: 'unavailable', retryable: true },
+  // A full, read-only or failing drive stays so: retrying would only rewrite the same bytes into the same wall.
+  11: { message: 'file I/O error (is the destination full, read-only or failing?)', kind: 'unavailable', retryable: false },
   12: { message: 'rsync data stream error (did the drive go away or fill up?)', kind: 'unavailable', retryable: true },
   13: { message: 'rsync program diagnostics error', kind: 'internal', retryable: false },
   14: { message: 'rsync IPC error', kind: 'internal', retryable: true },

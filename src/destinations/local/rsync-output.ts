@@ -87,6 +87,33 @@ export function parseStatsLine(line: string, stats: RsyncStats): boolean {
   return false;
 }
 
+/**
+ * One line of rsync's whole-transfer progress (`--info=progress2`), which rsync rewrites in place
+ * with `\r`: bytes it sent so far in this process (the file being sent included), that as a share
+ * of the whole file list's size, and, when a file ends, how many list entries are left to check of
+ * how many (`to-chk=N/M`; `ir-chk` while the list is still growing, see rsync-args.ts).
+ */
+export interface WholeProgress {
+  bytes: number;
+  /** rsync's own percent of the list's total size (whole numbers). */
+  percent: number;
+  /** Entries of the file list (files, folders, links) left to check and in all; absent mid-file. */
+  toCheck?: { left: number; of: number; final: boolean };
+}
+
+// "     1,100,000   2%  203.56MB/s    0:00:00 (xfr#2, to-chk=229/233)"; the rate may read "0.00kB/s" or "???".
+const PROGRESS_LINE = /^\s*(\d[\d,.' ]*)\s+(\d{1,3})%\s+\S+\s+[\d:?]+(?:\s+\(xfr#\d+, (to|ir)-chk=(\d+)\/(\d+)\))?\s*$/;
+
+/** Parses a `--info=progress2` line; null for anything else (item lines, stats, blank pieces). */
+export function parseProgressLine(line: string): WholeProgress | null {
+  const match = PROGRESS_LINE.exec(line);
+  if (!match) return null;
+  const [, bytes, percent, kind, left, of] = match;
+  const progress: WholeProgress = { bytes: numberIn(bytes), percent: Math.min(100, Number(percent)) };
+  if (kind) progress.toCheck = { left: Number(left), of: Number(of), final: kind === 'to' };
+  return progress;
+}
+
 // rsync groups digits with its locale's separator ("5,242,880").
 function numberIn(text: string): number {
   return Number(text.replace(/\D/g, ''));

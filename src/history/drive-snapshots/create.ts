@@ -73,7 +73,7 @@ export async function createSnapshot(context: SyncContext<{ mount_point: string;
   const copies = [];
   for (const [index, name] of names.entries()) {
     const linkDest = previous ? await existingFolder(path.join(previous.path, name)) : undefined;
-    copies.push({ name, source: context.realSources[index], target: path.join(work, name), fatLike: false, linkDest });
+    copies.push({ name, source: context.realSources[index], target: path.join(work, name), fatLike: false, linkDest, position: { index, of: names.length } });
   }
   await planCopies({ ...context, options }, copies);
   for (const copy of copies) {

@@ -29,5 +29,6 @@ export const discordChannel: ChannelKind<DiscordConfig> = {
   description: "Messages to a Discord channel through its webhook URL",
   configSchema,
   secretFields: ['webhook_url'],
+  addressFields: ['webhook_url'],
   send,
 };

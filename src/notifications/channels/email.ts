@@ -82,5 +82,6 @@ export const emailChannel: ChannelKind<EmailConfig> = {
   description: 'Mail through an SMTP server (STARTTLS, TLS or plain, with or without login)',
   configSchema,
   secretFields: ['password'],
+  addressFields: ['host', 'port', 'security', 'allow_invalid_certificate'],
   send,
 };

@@ -29,5 +29,6 @@ export const gotifyChannel: ChannelKind<GotifyConfig> = {
   description: 'Push notifications through your Gotify server',
   configSchema,
   secretFields: ['app_token'],
+  addressFields: ['base_url'],
   send,
 };

@@ -45,5 +45,6 @@ export const ntfyChannel: ChannelKind<NtfyConfig> = {
   description: 'Push notifications through ntfy.sh or your own ntfy server',
   configSchema,
   secretFields: ['token'],
+  addressFields: ['base_url'],
   send,
 };

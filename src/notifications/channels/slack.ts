@@ -23,5 +23,6 @@ export const slackChannel: ChannelKind<SlackConfig> = {
   description: 'Messages to a Slack channel through an incoming webhook',
   configSchema,
   secretFields: ['webhook_url'],
+  addressFields: ['webhook_url'],
   send,
 };

@@ -36,5 +36,6 @@ export const telegramChannel: ChannelKind<TelegramConfig> = {
   description: 'Messages from your Telegram bot to a chat, group or channel',
   configSchema,
   secretFields: ['bot_token'],
+  addressFields: ['base_url'],
   send,
 };

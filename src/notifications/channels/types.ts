@@ -47,6 +47,11 @@ export interface ChannelKind<Config = Record<string, unknown>> {
   /** Config fields kept in the vault and never shown (tokens, passwords, URLs that embed a secret). */
   readonly secretFields: readonly string[];
   /**
+   * Config fields that say where a send goes, and how safely (server, port, TLS): the secrets travel
+   * there, so a change of any of them must come with the secrets again (channel-secrets.ts).
+   */
+  readonly addressFields: readonly string[];
+  /**
    * Sends `message` once in the service's documented format and reports the service's answer. Never
    * throws for what the service or network does (that is `ok: false`); gives up when `signal` aborts.
    */

@@ -49,5 +49,6 @@ export const webhookChannel: ChannelKind<WebhookConfig> = {
   configSchema,
   // The URL may carry a token in its path or query.
   secretFields: ['url', 'hmac_secret'],
+  addressFields: ['url'],
   send,
 };

@@ -206,6 +206,50 @@ channels('a secret left out of an update is kept; null removes an optional one',
   assert.is((await client.post(`/api/notifications/channels/${channel.id}/test`)).body.status, 401, 'without the token the server refuses');
 });
 
+channels('moving a channel to another server needs its secret again: 400 saying so, nothing changed, nothing sent there', async (context) => {
+  const { client } = context;
+  const home = await receiver(context, ntfyService(NTFY_TOKEN));
+  const elsewhere = await receiver(context, ntfyService(NTFY_TOKEN));
+  const channel = await createChannel(client, { name: 'Phone', kind: 'ntfy', config: { base_url: home.url, topic: 'a', token: NTFY_TOKEN } });
+
+  const moved = await client.put(`/api/notifications/channels/${channel.id}`, { name: 'Renamed', config: { base_url: elsewhere.url } });
+  assert.is(moved.status, 400);
+  assert.is(moved.body.code, 'CHANNEL_SECRET_REQUIRED');
+  assert.is(moved.body.error, 'Invalid request');
+  assert.match(moved.body.message, /base_url.*token.*again/);
+  const kept = (await client.get(`/api/notifications/channels/${channel.id}`)).body;
+  assert.is(kept.name, 'Phone', 'nothing of the refused change was saved');
+  assert.is(kept.config.base_url, home.url);
+  assert.is((await client.post(`/api/notifications/channels/${channel.id}/test`)).body.ok, true);
+  assert.is(home.requests.length, 1);
+  assert.is(elsewhere.requests.length, 0, 'the stored token never went to the new address');
+
+  // The same address again is no move; with the token given, the move is the owner's.
+  assert.is((await client.put(`/api/notifications/channels/${channel.id}`, { config: { base_url: home.url, topic: 'b' } })).status, 200);
+  const given = await client.put(`/api/notifications/channels/${channel.id}`, { config: { base_url: elsewhere.url, token: NTFY_TOKEN } });
+  assert.is(given.status, 200, JSON.stringify(given.body));
+  assert.is((await client.post(`/api/notifications/channels/${channel.id}/test`)).body.ok, true);
+  assert.is(elsewhere.requests.length, 1);
+
+  // A mail server's host, port or TLS, and a webhook's URL (its signing key stays behind) move secrets just the same.
+  const mail = await createChannel(client, {
+    name: 'Mail',
+    kind: 'email',
+    config: { host: '127.0.0.1', port: 2525, security: 'starttls', username: 'cairn', password: SMTP_PASSWORD, from: 'cairn@box.example', to: ['owner@example.com'] },
+  });
+  for (const change of [{ host: 'mail.example.net' }, { port: 2526 }, { security: 'none' }, { allow_invalid_certificate: true }]) {
+    const refused = await client.put(`/api/notifications/channels/${mail.id}`, { config: change });
+    assert.is(refused.status, 400, JSON.stringify(change));
+    assert.match(refused.body.message, /password/);
+  }
+  assert.is((await client.put(`/api/notifications/channels/${mail.id}`, { config: { to: ['other@example.com'] } })).status, 200, 'other fields need no secret');
+  const hook = await createChannel(client, { name: 'Hook', kind: 'webhook', config: { url: `${home.url}/cairn`, hmac_secret: HMAC_KEY } });
+  const hookMoved = await client.put(`/api/notifications/channels/${hook.id}`, { config: { url: `${elsewhere.url}/cairn` } });
+  assert.is(hookMoved.status, 400);
+  assert.match(hookMoved.body.message, /hmac_secret/);
+  assert.is((await client.put(`/api/notifications/channels/${hook.id}`, { config: { url: `${elsewhere.url}/cairn`, hmac_secret: null } })).status, 200, 'or the secret removed');
+});
+
 channels('bad bodies are 400 in the error shape and save nothing; an unknown channel is 404', async ({ client }) => {
   const cases: Array<[string, string, Record<string, unknown>, RegExp]> = [
     ['POST', '/api/notifications/channels', { name: 'x', kind: 'pager', config: {} }, /kind.*ntfy/],

@@ -7,13 +7,15 @@ import type { SyncOptions } from '../../../src/domain/jobs.ts';
 
 const defaults: SyncOptions = { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' };
 
-test('by default: archive mode, UTF-8 names, itemized output with totals, rsync’s own temp-then-rename, contents of the source into the target', () => {
+test('by default: archive mode, UTF-8 names, itemized output with totals, whole-transfer progress over a list known first, rsync’s own temp-then-rename, contents of the source into the target', () => {
   const args = rsyncArguments({ source: '/home/u/docs', target: '/mnt/b/cairn/docs', options: defaults, fatLike: false });
   assert.equal(args, [
     '-a',
     '--8-bit-output',
     '--out-format=%i|%l|%b|%n%L',
     '--stats',
+    '--info=progress2',
+    '--no-inc-recursive',
     '--',
     '/home/u/docs/',
     '/mnt/b/cairn/docs/',

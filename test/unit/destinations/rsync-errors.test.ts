@@ -18,7 +18,7 @@ test('exit codes read as sentences a user can act on', () => {
   assert.match(exitCodeMessage(30), /timed out/);
   assert.match(exitCodeMessage(35), /timed out/);
   assert.match(exitCodeMessage(99), /exit code 99/);
-  assert.ok(exitCodeMeaning(11).retryable, 'a full or failing drive may do better later');
+  assert.not.ok(exitCodeMeaning(11).retryable, 'a full or failing drive does not free itself; a retry rewrites the same bytes');
   assert.not.ok(exitCodeMeaning(1).retryable, 'a usage error will not fix itself');
 });
 

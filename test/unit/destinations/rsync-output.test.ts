@@ -1,7 +1,8 @@
 /** Reading rsync's stdout: itemized lines into totals and log lines, --stats into rsync's own totals. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { countItem, describeItem, parseItemLine, parseStatsLine, printable, type RsyncStats } from '../../../src/destinations/local/rsync-output.ts';
+import { ListShare } from '../../../src/destinations/local/list-share.ts';
+import { countItem, describeItem, parseItemLine, parseProgressLine, parseStatsLine, printable, type RsyncStats } from '../../../src/destinations/local/rsync-output.ts';
 
 const zero = () => ({ files_transferred: 0, bytes_transferred: 0, files_deleted: 0 });
 
@@ -90,6 +91,41 @@ test('control characters cannot reach a terminal through a log line', () => {
   assert.is(printable('evil\u001b]0;pwned\u0007name\n.txt'), 'evil\\#033]0;pwned\\#007name\\#012.txt');
   assert.is(printable('new\\#012line.txt'), 'new\\#012line.txt', 'what rsync already escaped stays as it is');
   assert.is(printable('日本 résumé.txt'), '日本 résumé.txt');
+});
+
+// rsync 3.2's stdout with --info=progress2 --no-inc-recursive, as it arrives: progress rewritten with \r, item lines after \n.
+const PROGRESS_OUTPUT =
+  'cd+++++++++|4096|0|./\n\r         32,768   0%    0.00kB/s    0:00:00  \r        100,000   0%   64.12MB/s    0:00:00 (xfr#1, to-chk=230/233)\n' +
+  '>f+++++++++|100000|100055|a/f1\n\r      1,100,000   2%  203.56MB/s    0:00:00 (xfr#2, to-chk=229/233)\n>f+++++++++|1000000|1000163|a/f10\n' +
+  '\r     46,500,692 100%   71.32MB/s    0:00:00 (xfr#230, to-chk=0/233)\n';
+
+test('whole-transfer progress lines give bytes, rsync’s percent and the list entries left; other lines are not progress', () => {
+  const lines = PROGRESS_OUTPUT.split(/\r|\n/);
+  const progress = lines.map(parseProgressLine).filter((line) => line !== null);
+  assert.equal(progress, [
+    { bytes: 32768, percent: 0 },
+    { bytes: 100000, percent: 0, toCheck: { left: 230, of: 233, final: true } },
+    { bytes: 1100000, percent: 2, toCheck: { left: 229, of: 233, final: true } },
+    { bytes: 46500692, percent: 100, toCheck: { left: 0, of: 233, final: true } },
+  ]);
+  for (const line of ['>f+++++++++|100000|100055|a/f1', '', 'Number of files: 233 (reg: 230, dir: 3)', 'sent 503,523 bytes  received 54 bytes  1,007,154.00 bytes/sec']) {
+    assert.is(parseProgressLine(line), null, line);
+  }
+  // A growing list (incremental recursion) is marked, and a locale's separators do not matter.
+  assert.equal(parseProgressLine("  1.234.567  12%  ???  0:01:02 (xfr#3, ir-chk=1000/5000)"), { bytes: 1234567, percent: 12, toCheck: { left: 1000, of: 5000, final: false } });
+});
+
+test('a copy’s share is the further of rsync’s byte percent and the list entries checked; it never goes back; copies split the run', () => {
+  const share = new ListShare({ index: 1, of: 2 });
+  assert.ok(share.note({ bytes: 10, percent: 1, toCheck: { left: 50, of: 100, final: true } }));
+  assert.is(share.ofRun, 0.75);
+  // A large file on its way: rsync's percent moves where the list does not.
+  assert.ok(share.note({ bytes: 900, percent: 60 }));
+  assert.is(share.ofRun, 0.8);
+  assert.not.ok(share.note({ bytes: 900, percent: 10, toCheck: { left: 90, of: 100, final: true } }), 'never backwards');
+  assert.not.ok(share.note({ bytes: 900, percent: 0, toCheck: { left: 0, of: 5000, final: false } }), 'a growing list says nothing');
+  share.finished();
+  assert.is(share.ofRun, 1);
 });
 
 test.run();

@@ -59,4 +59,32 @@ test('nothing to send is 100 % at once; empty files count by files', () => {
   assert.is(empty.view().percent, 25);
 });
 
+test('without a plan but with a share of the work: a percent and a time left at that pace, the totals only at the end (what was sent)', () => {
+  const { meter, advance } = clocked();
+  meter.advanced(0.1);
+  meter.moved(totals(3, 3000));
+  assert.equal(meter.view(), { percent: 10, bytes_done: 3000, bytes_total: null, files_done: 3, files_total: null, rate_bytes_per_s: null, eta_seconds: null });
+  advance(2000);
+  meter.advanced(0.3);
+  meter.moved(totals(5, 7000));
+  const view = meter.view();
+  assert.is(view.percent, 30);
+  assert.is(view.rate_bytes_per_s, 2000);
+  assert.is(view.eta_seconds, 7, '70 % left at 10 % a second');
+  meter.advanced(0.2);
+  assert.is(meter.view().percent, 30, 'a smaller share never takes the percent back');
+  meter.advanced(1);
+  assert.is(meter.view().percent, 99.9, '100 % is said only at the end');
+  assert.equal(meter.view(true), { percent: 100, bytes_done: 7000, bytes_total: 7000, files_done: 5, files_total: 5, rate_bytes_per_s: 2000, eta_seconds: 0 });
+});
+
+test('a plan, when given, is the measure, whatever share is told', () => {
+  const { meter } = clocked();
+  meter.planned({ files: 2, bytes: 1000 });
+  meter.advanced(0.9);
+  meter.moved(totals(1, 250));
+  assert.is(meter.view().percent, 25);
+  assert.is(meter.view().bytes_total, 1000);
+});
+
 test.run();

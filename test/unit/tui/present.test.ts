@@ -47,6 +47,8 @@ test('a running job with a known total shows a filling bar, the percent, bytes o
   assert.is(jobRows([job], live, PROVIDERS, now, 2)[0][2], '██░░░ 42% 3.0 MB/7.0 MB 1.0 MB/s 4s left', 'a known share does not move with the tick');
   const noRateYet = new Map([[1, { ...live.get(1)!, progress: { ...progress, rate_bytes_per_s: null, eta_seconds: null } }]]);
   assert.is(jobRows([job], noRateYet, PROVIDERS, now)[0][2], '██░░░ 42% 3.0 MB/7.0 MB 0 B/s');
+  const shareOnly = new Map([[1, { ...live.get(1)!, progress: { ...progress, bytes_total: null, files_total: null } }]]);
+  assert.is(jobRows([job], shareOnly, PROVIDERS, now)[0][2], '██░░░ 42% 3.0 MB sent 1.0 MB/s 4s left', 'a share without totals (local, one pass) still fills the bar');
   const unknown = new Map([[1, { ...live.get(1)!, progress: { ...progress, percent: null, bytes_total: null, files_total: null } }]]);
   assert.match(jobRows([job], unknown, PROVIDERS, now)[0][2], /^█░░░░ running 12 files/, 'no total: the activity bar');
 });
