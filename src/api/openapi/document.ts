@@ -9,7 +9,7 @@ import type { RequestRoute } from '@hapi/hapi';
 import type Joi from 'joi';
 import { scopeOf } from '../plugins/route-policy.ts';
 import { isRequired, jsonSchemaOf, jsonSchemaOfDescription, objectKeysOf, type JsonSchema } from './joi-schema.ts';
-import { WEBSOCKETS, type WebSocketDescription } from '../ws-frames.ts';
+import { WEBSOCKETS, type WebSocketDescription } from './ws-frames.ts';
 import { errorSchema, type AnswerDeclaration } from './response-schemas.ts';
 
 /** What the builder reads of a route: the subset of hapi's `RequestRoute` that `server.table()` gives. */

@@ -1,12 +1,12 @@
 /**
- * The WebSockets and the frames each sends (ws.ts builds them), as joi schemas: the OpenAPI
+ * The WebSockets and the frames each sends (../ws.ts builds them), as joi schemas: the OpenAPI
  * document describes the sockets from this list, and the tests check the frames real sockets send
  * against it. A frame is a JSON object whose `type` names it; like every answer it is open, so a
  * client ignores fields it does not know (and frame types too: later versions may add some).
  */
 import Joi from 'joi';
-import { RUN_STATUSES, RUN_TRIGGERS } from '../domain/runs.ts';
-import { logEntrySchema, nullable, record, runProgressSchema, snapshotFieldsSchema, verifyFiguresSchema } from './openapi/response-schemas.ts';
+import { RUN_STATUSES, RUN_TRIGGERS } from '../../domain/runs.ts';
+import { logEntrySchema, nullable, record, runProgressSchema, snapshotFieldsSchema, verifyFiguresSchema } from './response-schemas.ts';
 
 const id = Joi.number().integer().min(1);
 const count = Joi.number().integer().min(0);
