@@ -1,9 +1,10 @@
 /**
  * The OpenAPI 3.1 document of the API, built from the server's own route table: each route's
  * method and path, its authentication (`x-cairn-scope`: the API key scope it needs), its
- * request schemas (the joi validators of params, query and payload) and its answers (the joi
- * schemas declared with `answers()`). Nothing here is written by hand per route, so the document
- * cannot drift from what the server does.
+ * request schemas (the joi validators of params, query and payload), its answers (the joi
+ * schemas declared with `answers()`) and its error statuses (derived, plus those `answers()`
+ * declares). The WebSockets come from `ws-frames.ts`, each as the GET that upgrades it. Nothing
+ * here is written by hand per route, so the document cannot drift from what the server does.
  */
 import type { RequestRoute } from '@hapi/hapi';
 import type Joi from 'joi';
@@ -216,6 +217,7 @@ function errorAnswers(statuses: string[]): Record<string, unknown> {
 function webSocketOperationOf(socket: WebSocketDescription, schemas: Record<string, JsonSchema>): Operation {
   const frames = Object.fromEntries(Object.entries(socket.frames).map(([type, schema]) => [type, namedSchemaOf(schema, schemas)]));
   const union = socket.framesName;
+  // One schema for any frame of this socket, chosen by `type`.
   schemas[union] = { oneOf: Object.values(frames), discriminator: { propertyName: 'type', mapping: Object.fromEntries(Object.entries(frames).map(([type, ref]) => [type, ref.$ref])) } };
   const pathParameters = Object.entries(socket.params ?? {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema: jsonSchemaOf(schema) }));
   return {
