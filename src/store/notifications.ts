@@ -27,7 +27,9 @@ export class ChannelRepository {
   }
 
   async update(channel: ChannelRecord, change: Partial<Pick<ChannelRecord, 'name' | 'enabled' | 'config' | 'secret'>>): Promise<ChannelRecord> {
-    Object.assign(channel, change, { updated_at: now() });
+    // A field the change leaves undefined stays as it is: `enabled: undefined` would silently disable the channel.
+    const given = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined));
+    Object.assign(channel, given, { updated_at: now() });
     await this.db.write();
     return channel;
   }

@@ -1,15 +1,17 @@
 /**
  * The OpenAPI 3.1 document of the API, built from the server's own route table: each route's
  * method and path, its authentication (`x-cairn-scope`: the API key scope it needs), its
- * request schemas (the joi validators of params, query and payload) and its answers (the joi
- * schemas declared with `answers()`). Nothing here is written by hand per route, so the document
- * cannot drift from what the server does.
+ * request schemas (the joi validators of params, query and payload), its answers (the joi
+ * schemas declared with `answers()`) and its error statuses (derived, plus those `answers()`
+ * declares). The WebSockets come from `ws-frames.ts`, each as the GET that upgrades it. Nothing
+ * here is written by hand per route, so the document cannot drift from what the server does.
  */
 import type { RequestRoute } from '@hapi/hapi';
 import type Joi from 'joi';
 import { scopeOf } from '../plugins/route-policy.ts';
 import { isRequired, jsonSchemaOf, jsonSchemaOfDescription, objectKeysOf, type JsonSchema } from './joi-schema.ts';
-import { errorSchema } from './response-schemas.ts';
+import { WEBSOCKETS, type WebSocketDescription } from './ws-frames.ts';
+import { errorSchema, type AnswerDeclaration } from './response-schemas.ts';
 
 /** What the builder reads of a route: the subset of hapi's `RequestRoute` that `server.table()` gives. */
 export type TableRoute = Pick<RequestRoute, 'method' | 'path' | 'settings'>;
@@ -38,6 +40,12 @@ const SECURITY_SCHEMES = {
     bearerFormat: 'cairn_…',
     description: 'An API key (`POST /api/keys`, or pairing), sent as `Authorization: Bearer cairn_…`. It reaches the routes whose `x-cairn-scope` its scope covers: read < operate < admin; `session` routes take no key.',
   },
+  queryToken: {
+    type: 'apiKey',
+    in: 'query',
+    name: 'token',
+    description: "WebSockets only (a browser cannot set their headers): a session's token or an API key as `?token=`.",
+  },
 };
 
 const ERROR_RESPONSES: Record<string, string> = {
@@ -45,7 +53,10 @@ const ERROR_RESPONSES: Record<string, string> = {
   '401': 'No session or key, or one that ended (`UNAUTHENTICATED`)',
   '403': 'The key\'s scope is too small (`SCOPE_TOO_SMALL`), or the action is not allowed',
   '404': 'No such resource (`JOB_NOT_FOUND` …)',
-  default: 'Any other error (409, 413, 415, 429, 503 …), in the same shape',
+  '409': 'The request conflicts with the current state (`JOB_NAME_TAKEN`, `RUN_IN_PROGRESS` …)',
+  '429': 'Too many attempts or connections (`TOO_MANY_ATTEMPTS` …), with `retry_after` seconds and a `Retry-After` header',
+  '503': 'What the request needs is not there now (`DRIVE_NOT_MOUNTED` …)',
+  default: 'Any other error (413 `PAYLOAD_TOO_LARGE`, 415 `UNSUPPORTED_MEDIA_TYPE`, 500 `INTERNAL_ERROR` …), in the same shape',
 };
 
 /** Builds the document from `server.table()`. */
@@ -57,12 +68,14 @@ export function buildOpenApiDocument(table: readonly TableRoute[], version: stri
     paths[path] ??= {};
     paths[path][route.method] = operationOf(route, schemas);
   }
+  for (const socket of WEBSOCKETS) paths[socket.path] = { get: webSocketOperationOf(socket, schemas) };
   return {
     openapi: '3.1.0',
     info: {
       title: 'Cairn API',
       version,
-      description: 'The backup daemon\'s REST API. Errors always have the shape `Error`. Generated from the route table at start; see docs/API.md for the rules behind each route.',
+      description:
+        "The backup daemon's REST API. Errors always have the shape `Error`. Generated from the route table at start; see docs/API.md for the rules behind each route. The WebSockets are the GET operations marked `x-cairn-websocket`: their frames are JSON objects told apart by `type`, described by the schema that `x-cairn-websocket.frames` names (`components.schemas.WsEvent…`).",
     },
     paths,
     components: {
@@ -101,7 +114,7 @@ function operationOf(route: TableRoute, schemas: Record<string, JsonSchema>): Op
 }
 
 /** `get /api/jobs/{id}/runs` → `getJobsIdRuns`: unique per method and path. */
-function operationIdOf(route: TableRoute): string {
+function operationIdOf(route: Pick<TableRoute, 'method' | 'path'>): string {
   const words = route.path.replace(/^\/api\//, '/').split(/[^A-Za-z0-9]+/).filter(Boolean);
   return route.method + words.map((word) => word[0].toUpperCase() + word.slice(1)).join('');
 }
@@ -145,7 +158,14 @@ function answersOf(route: TableRoute, schemas: Record<string, JsonSchema>): Reco
   const declared = (route.settings.response as { status?: Record<string, Joi.Schema> } | undefined)?.status ?? {};
   const entries = Object.entries(declared).filter(([, schema]) => isJoi(schema));
   if (entries.length === 0) return { '200': { description: 'Not yet described in this document', [UNDESCRIBED]: true } };
-  return Object.fromEntries(entries.map(([status, schema]) => [status, { description: 'Success', content: { 'application/json': { schema: namedSchemaOf(schema, schemas) } } }]));
+  return Object.fromEntries(entries.map(([status, schema]) => [status, { description: 'Success', content: { [mediaTypeOf(schema)]: { schema: namedSchemaOf(schema, schemas) } } }]));
+}
+
+/** JSON, unless the schema names another media type (`textBody()`). */
+function mediaTypeOf(schema: Joi.Schema): string {
+  const metas = (schema.describe() as { metas?: Array<{ mediaType?: unknown }> }).metas ?? [];
+  const declared = metas.find((meta) => typeof meta?.mediaType === 'string')?.mediaType as string | undefined;
+  return declared ?? 'application/json';
 }
 
 /**
@@ -167,6 +187,9 @@ function named(description: Joi.Description, schemas: Record<string, JsonSchema>
   }
   const items = (description as { items?: Joi.Description[] }).items;
   if (description.type === 'array' && items?.length === 1) return { ...jsonSchemaOfDescription(description), items: named(items[0], schemas) };
+  // Plain alternatives (`Joi.alternatives(User, TotpRequired)`): each labelled one by reference.
+  const matches = (description as { matches?: Array<{ schema?: Joi.Description }> }).matches;
+  if (description.type === 'alternatives' && matches?.length && matches.every((match) => match.schema)) return { anyOf: matches.map((match) => named(match.schema!, schemas)) };
   return jsonSchemaOfDescription(description);
 }
 
@@ -176,8 +199,41 @@ function errorsOf(route: TableRoute, validate: { params?: unknown; query?: unkno
   if (validate.params || validate.query || validate.payload) statuses.push('400');
   if (!isPublic) statuses.push('401', '403');
   if (route.path.includes('{')) statuses.push('404');
-  statuses.push('default');
-  return Object.fromEntries(statuses.map((status) => [status, { $ref: `#/components/responses/${errorResponseName(status)}` }]));
+  const declared = ((route.settings.app ?? {}) as AnswerDeclaration).errors ?? [];
+  return errorAnswers([...statuses, ...declared.map(String)]);
+}
+
+/** The statuses, each once and in order, then `default`, as references to the shared error answers. */
+function errorAnswers(statuses: string[]): Record<string, unknown> {
+  const distinct = [...new Set(statuses)].sort();
+  return Object.fromEntries([...distinct, 'default'].map((status) => [status, { $ref: `#/components/responses/${errorResponseName(status)}` }]));
+}
+
+/**
+ * A WebSocket as the GET that upgrades it (OpenAPI has no WebSocket object): its auth and
+ * parameters, `101` for the upgrade, the errors that refuse it in the contract's shape, and its
+ * frames (`x-cairn-websocket.frames`, one of the `WsEvent…` schemas by `type`).
+ */
+function webSocketOperationOf(socket: WebSocketDescription, schemas: Record<string, JsonSchema>): Operation {
+  const frames = Object.fromEntries(Object.entries(socket.frames).map(([type, schema]) => [type, namedSchemaOf(schema, schemas)]));
+  const union = socket.framesName;
+  // One schema for any frame of this socket, chosen by `type`.
+  schemas[union] = { oneOf: Object.values(frames), discriminator: { propertyName: 'type', mapping: Object.fromEntries(Object.entries(frames).map(([type, ref]) => [type, ref.$ref])) } };
+  const pathParameters = Object.entries(socket.params ?? {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema: jsonSchemaOf(schema) }));
+  return {
+    operationId: operationIdOf({ method: 'get', path: socket.path }),
+    tags: ['websockets'],
+    summary: socket.summary,
+    description: 'A WebSocket (`ws://`, or `wss://` over HTTPS), also served without `/api`. The credential is checked before the upgrade; a socket whose session or key is revoked is closed (1008).',
+    security: ['cookie', 'bearerSession', 'bearerApiKey', 'queryToken'].map((scheme) => ({ [scheme]: [] })),
+    'x-cairn-scope': 'read',
+    'x-cairn-websocket': { frames: { $ref: `#/components/schemas/${union}` }, types: Object.keys(frames) },
+    parameters: [...pathParameters, { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'The credential, when no header or cookie carries it' }],
+    responses: {
+      '101': { description: `Switching Protocols: the socket then sends JSON frames, each one of \`${union}\`` },
+      ...errorAnswers(['401', '403', '429', ...(pathParameters.length ? ['404'] : [])]),
+    },
+  };
 }
 
 function isJoi(schema: unknown): schema is Joi.Schema {

@@ -11,6 +11,7 @@ import { answers } from './response-schemas.ts';
 export { buildOpenApiDocument, UNDESCRIBED, type TableRoute } from './document.ts';
 export { jsonSchemaOf, type JsonSchema } from './joi-schema.ts';
 export * from './response-schemas.ts';
+export { WEBSOCKETS, type WebSocketDescription } from './ws-frames.ts';
 
 /**
  * What an answer that does not match its declared schema does: `log` (the default) writes a warning

@@ -15,9 +15,11 @@ import { LOG_LEVELS, RUN_STATUSES, RUN_TRIGGERS } from '../../domain/runs.ts';
 import { retentionPolicySchema } from '../../domain/retention.ts';
 import { SCHEDULE_ACTIONS, SCHEDULE_TYPES } from '../../domain/schedules.ts';
 import { THEMES } from '../../domain/settings.ts';
+import { ALERT_EVENTS } from '../../domain/notifications.ts';
+import { JOB_STATES } from '../../dashboard/index.ts';
 
 /** An open object whose every listed field must be present. */
-function record(fields: Record<string, Joi.Schema>): Joi.ObjectSchema {
+export function record(fields: Record<string, Joi.Schema>): Joi.ObjectSchema {
   const required = Object.fromEntries(Object.entries(fields).map(([name, schema]) => [name, schema.required()]));
   return Joi.object(required).unknown(true);
 }
@@ -25,7 +27,8 @@ function record(fields: Record<string, Joi.Schema>): Joi.ObjectSchema {
 const id = Joi.number().integer().min(1);
 const count = Joi.number().integer().min(0);
 const timestamp = Joi.string().isoDate();
-const nullable = <T extends Joi.Schema>(schema: T): T => schema.allow(null) as T;
+/** `schema`, or null. */
+export const nullable = <T extends Joi.Schema>(schema: T): T => schema.allow(null) as T;
 
 /** The contract's error: `{ error, message, code }`, plus fields some codes add (`retry_after`, `run_id` …). */
 export const errorSchema = record({
@@ -86,7 +89,19 @@ export const jobSchema = record({
   schedules: Joi.array().items(scheduleSchema),
 }).label('Job');
 
-const verifyFigures = record({ snapshot_id: Joi.string(), files_checked: count, bytes_read: count, mismatched: count, missing: count, unreadable: count });
+/** A verify run's figures (`verify` of a run and of its socket frames). */
+export const verifyFiguresSchema = record({ snapshot_id: Joi.string(), files_checked: count, bytes_read: count, mismatched: count, missing: count, unreadable: count }).label('VerifyFigures');
+
+/** A run's transfer progress (docs/API.md: Runs); nulls where a figure is not known yet. */
+export const runProgressSchema = record({
+  percent: nullable(Joi.number().min(0).max(100)),
+  bytes_done: count,
+  bytes_total: nullable(count),
+  files_done: count,
+  files_total: nullable(count),
+  rate_bytes_per_s: nullable(Joi.number().min(0)),
+  eta_seconds: nullable(Joi.number().min(0)),
+}).label('RunProgress');
 
 export const runSchema = record({
   id,
@@ -102,7 +117,7 @@ export const runSchema = record({
   bytes_transferred: count,
   files_deleted: count,
   error_message: nullable(Joi.string()),
-  verify: nullable(verifyFigures),
+  verify: nullable(verifyFiguresSchema),
 }).label('Run');
 
 /** `GET /runs`: a page of every job's runs. */
@@ -121,15 +136,12 @@ export const restoreStartedSchema = record({ run_id: id, target_dir: Joi.string(
 
 const keepReason = Joi.object({ rule: Joi.string().required(), oldest: Joi.boolean(), tags: Joi.string() }).unknown(true);
 
-export const snapshotSchema = record({
-  id: Joi.string(),
-  time: timestamp,
-  run_id: nullable(id),
-  files: count,
-  total_size: count,
-  bytes_added: count,
-  kept_by: Joi.array().items(keepReason).description("Why the job's retention keeps it; empty when the next prune removes it"),
-}).label('Snapshot');
+/** A snapshot's own fields, as the status socket's `snapshot_created` frame carries them. */
+export const snapshotFieldsSchema = record({ id: Joi.string(), time: timestamp, run_id: nullable(id), files: count, total_size: count, bytes_added: count }).label('SnapshotFields');
+
+export const snapshotSchema = snapshotFieldsSchema
+  .keys({ kept_by: Joi.array().items(keepReason).required().description("Why the job's retention keeps it; empty when the next prune removes it") })
+  .label('Snapshot');
 
 export const snapshotListSchema = record({ snapshots: Joi.array().items(snapshotSchema), total: count }).label('SnapshotList');
 
@@ -170,6 +182,239 @@ export const apiKeySchema = record({
   last_used_from: nullable(Joi.string()),
 }).label('ApiKey');
 
+/** `POST /keys`: a key as listed, plus the key itself, shown this once. */
+export const newApiKeySchema = apiKeySchema.keys({ key: Joi.string().pattern(/^cairn_/).required() }).label('NewApiKey');
+
+/** A user as login, setup and the second login step answer it. */
+export const userSchema = record({ id, username: Joi.string() }).label('User');
+
+export const sessionSchema = record({
+  id: Joi.string(),
+  created_at: timestamp,
+  expires_at: timestamp,
+  last_seen_at: timestamp,
+  last_seen_from: nullable(Joi.string()),
+  current: Joi.boolean().description("The caller's own session"),
+}).label('Session');
+
+export const totpSetupSchema = record({ secret: Joi.string(), qr_code: Joi.string().description('A PNG data URL'), otpauth_url: Joi.string() }).label('TotpSetup');
+
+export const auditEntrySchema = record({
+  id,
+  at: timestamp,
+  action: Joi.string(),
+  outcome: Joi.string().valid('success', 'failure'),
+  status: Joi.number().integer(),
+  actor: nullable(Joi.string()),
+  actor_type: Joi.string().valid('session', 'key', 'anonymous'),
+  address: Joi.string().allow(''),
+  method: Joi.string(),
+  path: Joi.string(),
+  target_id: nullable(Joi.alternatives(Joi.number().integer(), Joi.string())),
+}).label('AuditEntry');
+
+/** A page of a list: `items` under its own name, with how many match in all. */
+function page(name: string, item: Joi.Schema): Joi.ObjectSchema {
+  return record({ [name]: Joi.array().items(item), total: count, limit: count, offset: count });
+}
+
+export const auditPageSchema = page('entries', auditEntrySchema).label('AuditPage');
+
+export const credentialUsageSchema = record({ credential_id: id, jobs: Joi.array().items(record({ id, name: Joi.string() })) }).label('CredentialUsage');
+
+const capabilities = record(Object.fromEntries(
+  ['supports_delete', 'supports_compression', 'supports_checksum', 'supports_bandwidth_limit', 'supports_exclude_patterns', 'supports_incremental', 'supports_dry_run', 'requires_credentials'].map((name) => [name, Joi.boolean()]),
+));
+
+export const providerCapabilitiesSchema = record({ provider_type: Joi.string(), capabilities }).label('ProviderCapabilities');
+
+export const providerSchema = record({
+  type: Joi.string(),
+  name: Joi.string(),
+  description: Joi.string(),
+  requires_credentials: Joi.boolean(),
+  available: Joi.boolean().description('False when this box cannot back up to it (`reason` says why)'),
+  address: Joi.object().unknown(true).required().description('How a destination_config is written as one line (docs/API.md: Addresses)'),
+  credential_fields: Joi.array().items(
+    Joi.object({ key: Joi.string().required(), label: Joi.string().required(), secret: Joi.boolean().required(), required: Joi.boolean().required(), from_file: Joi.boolean(), help: Joi.string() }).unknown(true),
+  ),
+})
+  .keys({ reason: Joi.string().description('Why it is unavailable'), note: Joi.string().description('What to know before relying on it') })
+  .label('Provider');
+
+/** `POST /providers/test`: a test that could not connect is still a 200, with `success: false`. */
+export const connectionTestSchema = record({ success: Joi.boolean(), message: Joi.string().allow(''), details: Joi.any().description('What the destination reported (free space …); null on failure') }).label('ConnectionTest');
+
+const finishedRunSummary = record({
+  run_id: id,
+  status: Joi.string().valid('completed', 'failed', 'cancelled'),
+  trigger: Joi.string().valid(...RUN_TRIGGERS),
+  started_at: nullable(timestamp),
+  completed_at: timestamp,
+  error_message: nullable(Joi.string()),
+  files_transferred: count,
+  bytes_transferred: count,
+});
+
+/** A drive as lsblk lists it (`GET /system/drives`). */
+export const driveSchema = record({
+  name: Joi.string(),
+  device: Joi.string(),
+  label: nullable(Joi.string()),
+  uuid: Joi.string(),
+  fstype: Joi.string(),
+  size: Joi.string().description('As lsblk shows it, e.g. 64M'),
+  size_bytes: count,
+  mountpoint: nullable(Joi.string()),
+}).label('Drive');
+
+export const mountSchema = record({ device: Joi.string(), mountpoint: Joi.string(), fstype: Joi.string(), options: Joi.string() }).label('Mount');
+
+export const dashboardSchema = record({
+  generated_at: timestamp,
+  jobs: Joi.array().items(
+    record({
+      job_id: id,
+      name: Joi.string(),
+      enabled: Joi.boolean(),
+      destination_type: Joi.string(),
+      state: Joi.string().valid(...JOB_STATES),
+      overdue: Joi.boolean(),
+      overdue_after_ms: nullable(count),
+      consecutive_failures: count,
+      last_success: nullable(finishedRunSummary),
+      last_run: nullable(finishedRunSummary),
+      active_run: nullable(record({ id, status: Joi.string().valid(...RUN_STATUSES), trigger: Joi.string().valid(...RUN_TRIGGERS), started_at: nullable(timestamp) })),
+      next_run: nullable(timestamp),
+      destination_space: record({ free_bytes: nullable(count), total_bytes: nullable(count), checked_at: nullable(timestamp) }),
+      runs: record({ completed: count, failed: count, cancelled: count }),
+    }).label('JobStatus'),
+  ),
+  drives: Joi.array().items(
+    record({
+      uuid: Joi.string(),
+      label: nullable(Joi.string()),
+      name: Joi.string(),
+      device: Joi.string(),
+      fstype: Joi.string(),
+      size_bytes: count,
+      mountpoint: nullable(Joi.string()),
+      free_bytes: nullable(count),
+      filesystem_bytes: nullable(count),
+    }),
+  ),
+  totals: record({
+    jobs: count,
+    by_state: record(Object.fromEntries(JOB_STATES.map((state) => [state, count]))),
+    runs_30d: count,
+    failures_30d: count,
+    bytes_30d: count,
+  }),
+  series: Joi.array().items(record({ date: Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/), runs: count, failures: count, bytes: count })),
+}).label('Dashboard');
+
+export const snapshotTreePageSchema = page(
+  'entries',
+  record({
+    name: Joi.string(),
+    type: Joi.string().valid('file', 'dir', 'symlink', 'other'),
+    size: nullable(count).description('Bytes of a file (a symlink: its target\'s length); null for a folder'),
+    mtime: timestamp,
+  }),
+)
+  .keys({ path: Joi.string().allow('').required().description("The folder, relative to the snapshot's top ('' for the top)") })
+  .label('SnapshotTreePage');
+
+export const retentionPreviewSchema = record({
+  keep: Joi.array().items(record({ id: Joi.string(), time: timestamp, reasons: Joi.array().items(keepReason) })),
+  remove: Joi.array().items(record({ id: Joi.string(), time: timestamp })),
+}).label('RetentionPreview');
+
+export const folderListingSchema = record({
+  path: Joi.string(),
+  parent: nullable(Joi.string()).description('null at an allowed root'),
+  entries: Joi.array().items(record({ name: Joi.string(), path: Joi.string(), is_dir: Joi.boolean(), size: nullable(count), modified: nullable(timestamp), is_link: Joi.boolean() })),
+  truncated: Joi.boolean(),
+}).label('FolderListing');
+
+export const channelSchema = record({
+  id,
+  name: Joi.string(),
+  kind: Joi.string(),
+  enabled: Joi.boolean(),
+  config: Joi.object().unknown(true).description('The non-secret fields, defaults filled in'),
+  secrets_set: Joi.array().items(Joi.string()).description('The secret fields that are set (their values are never answered)'),
+  created_at: timestamp,
+  updated_at: timestamp,
+}).label('Channel');
+
+export const channelKindSchema = record({
+  kind: Joi.string(),
+  name: Joi.string(),
+  description: Joi.string(),
+  fields: Joi.array().items(record({ name: Joi.string(), required: Joi.boolean(), secret: Joi.boolean(), type: Joi.string().valid('text', 'number', 'boolean', 'list', 'number_or_text') })),
+}).label('ChannelKind');
+
+/** `POST /notifications/channels/:id/test`: a service that refuses is still a 200, with `ok: false`. */
+export const channelTestSchema = record({ ok: Joi.boolean(), status: nullable(Joi.number().integer()), detail: Joi.string().allow('') }).label('ChannelTest');
+
+export const alertRecordSchema = record({
+  id,
+  sent_at: timestamp,
+  job_id: nullable(id),
+  job_name: nullable(Joi.string()),
+  event: Joi.string().valid(...ALERT_EVENTS),
+  channel_id: id,
+  channel_name: Joi.string(),
+  channel_kind: Joi.string(),
+  ok: Joi.boolean(),
+  status: nullable(Joi.number().integer()),
+  detail: Joi.string().allow(''),
+  title: Joi.string(),
+}).label('Alert');
+
+export const alertPageSchema = page('items', alertRecordSchema).label('AlertPage');
+
+export const pairingSchema = record({
+  id,
+  scope: Joi.string().valid(...API_KEY_SCOPES),
+  name: nullable(Joi.string()),
+  state: Joi.string().valid('pending', 'claimed', 'expired', 'cancelled'),
+  created_at: timestamp,
+  expires_at: timestamp,
+  claimed_at: nullable(timestamp),
+  key: nullable(record({ id, name: Joi.string() })).description('The key the claim made, once claimed'),
+}).label('Pairing');
+
+/** `POST /pairing`: the pairing, with its code and QR text given this once. */
+export const startedPairingSchema = pairingSchema
+  .keys({
+    code: Joi.string().required(),
+    qr_payload: Joi.string().required().description("The QR code's text (docs/API.md: Pairing)"),
+    fingerprint_sha256: nullable(Joi.string()).required(),
+    urls: Joi.array().items(Joi.string()).required(),
+  })
+  .label('StartedPairing');
+
+/** `POST /pairing/claim`: the new key, and the certificate fingerprint to pin. */
+export const pairedKeySchema = newApiKeySchema.keys({ fingerprint_sha256: nullable(Joi.string()).required() }).label('PairedApiKey');
+
+export const importSummarySchema = record({
+  message: Joi.string(),
+  imported: record({ jobs: count, schedules: count, credentials: count, channels: count }),
+  replaced_copy: nullable(Joi.string()).description('With `replace`: the sealed copy of the state replaced'),
+  automatic_export: Joi.boolean(),
+  disabled_jobs: Joi.array().items(Joi.string()).description('Jobs enabled on the exported box, imported disabled'),
+}).label('ImportSummary');
+
+/**
+ * An answer that is not JSON: text of `mediaType` (the Prometheus exposition, an export file). The
+ * document lists it under that media type; hapi checks that it is text.
+ */
+export function textBody(mediaType: string, description: string): Joi.StringSchema {
+  return Joi.string().allow('').meta({ mediaType }).description(description);
+}
+
 /** A list of `schema`, as list routes answer. */
 export function listOf(schema: Joi.Schema): Joi.ArraySchema {
   return Joi.array().items(schema);
@@ -196,10 +441,23 @@ export const systemInfoSchema = record({
   plain_http: Joi.string().valid('loopback', 'any'),
 }).label('SystemInfo');
 
+/** Error statuses a route may declare beyond those the document gives every route (see `answers`). */
+export const DECLARABLE_ERRORS = [401, 403, 404, 409, 429, 503] as const;
+export type DeclaredError = (typeof DECLARABLE_ERRORS)[number];
+
+/** Where `answers()` keeps a route's declared error statuses (`route.settings.app`). */
+export interface AnswerDeclaration {
+  errors?: readonly DeclaredError[];
+}
+
 /**
  * Route options declaring what a route answers with `status` (200 unless it creates or accepts):
- * hapi checks the answer, the OpenAPI document shows it. Spread into a route's `options`.
+ * hapi checks the answer, the OpenAPI document shows it. `errors` names the error statuses the
+ * route gives beyond the ones every route's document derives (400 when it validates, 401 and 403
+ * behind auth, 404 with an id in its path): a public login's 401 and 429, a conflict's 409 …
+ * Spread into a route's `options`.
  */
-export function answers(status: number, schema: Joi.Schema): Pick<RouteOptions, 'response'> {
-  return { response: { status: { [status]: schema } } };
+export function answers(status: number, schema: Joi.Schema, errors: readonly DeclaredError[] = []): Pick<RouteOptions, 'response' | 'app'> {
+  const declaration: AnswerDeclaration = { errors };
+  return { response: { status: { [status]: schema } }, app: declaration };
 }

@@ -2,6 +2,7 @@
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import type { AuditLog, AuditQuery } from '../../audit/index.ts';
+import { answers, auditPageSchema } from '../openapi/index.ts';
 import { paging, queryOf } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 
@@ -19,7 +20,7 @@ export function auditRoutes(audit: AuditLog): ServerRoute[] {
       method: 'GET',
       path: '/audit',
       // Who did what from where is the owner's business, not a read-only dashboard's.
-      options: { ...policy({ scope: 'admin' }), validate: { query: auditQuerySchema } },
+      options: { ...policy({ scope: 'admin' }), ...answers(200, auditPageSchema), validate: { query: auditQuerySchema } },
       handler: (request) => {
         const query = queryOf<AuditQuery>(request);
         const { entries, total } = audit.query(query);

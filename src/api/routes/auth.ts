@@ -4,7 +4,8 @@ import Joi from 'joi';
 import { publicUser, type AuthService, type RateLimiter, type SessionService } from '../../auth/index.ts';
 import { givenPasswordSchema, newPasswordSchema, usernameSchema } from '../../domain/users.ts';
 import type { ClientAddresses } from '../client-address.ts';
-import { answers, messageSchema } from '../openapi/index.ts';
+import { answers, listOf, messageSchema, record, sessionSchema, userSchema } from '../openapi/index.ts';
+import { API_KEY_SCOPES } from '../../domain/api-keys.ts';
 import { auditAs } from '../plugins/audit.ts';
 import { rateLimited } from '../plugins/rate-limit.ts';
 import { policy } from '../plugins/route-policy.ts';
@@ -21,6 +22,17 @@ export const givenUsername = (request: Request): string | null => {
   const username = (request.payload as { username?: unknown } | null)?.username;
   return typeof username === 'string' ? username : null;
 };
+
+/** Login's first step for a user with 2FA: the token the second step (`/auth/totp/validate`) takes. */
+const totpRequiredSchema = record({ totp_required: Joi.boolean().valid(true), totp_token: Joi.string() }).label('TotpRequired');
+
+/** `GET /auth/me`: the user; a key's caller also learns what its key may do. */
+const meSchema = userSchema
+  .keys({
+    totp_enabled: Joi.boolean().required(),
+    key: record({ id: Joi.number().integer().min(1), name: Joi.string(), scope: Joi.string().valid(...API_KEY_SCOPES) }).description('Only for a caller with an API key'),
+  })
+  .label('Me');
 
 const sessionIdParam = Joi.object({ id: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).required() });
 
@@ -41,6 +53,7 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
       options: {
         auth: false,
         ...policy({ audit: 'auth.setup', auditFailures: true, auditActor: givenUsername }),
+        ...answers(201, userSchema, [403, 429]),
         validate: {
           payload: body(
             Joi.object({
@@ -69,6 +82,7 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
       options: {
         auth: false,
         ...policy({ audit: 'auth.login', auditFailures: true, auditActor: givenUsername }),
+        ...answers(200, Joi.alternatives(userSchema, totpRequiredSchema), [401, 429]),
         validate: { payload: body(Joi.object({ username: Joi.string().max(64).required(), password: givenPasswordSchema.required() })) },
         ...rateLimited(limiter, clients, async (request, h) => {
           const { username, password } = request.payload as Credentials;
@@ -93,6 +107,7 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
     {
       method: 'GET',
       path: '/auth/me',
+      options: answers(200, meSchema),
       handler: (request) => {
         const caller = callerOf(request);
         const me = { ...publicUser(caller.user), totp_enabled: caller.user.totp_enabled };
@@ -126,7 +141,7 @@ export function authRoutes(auth: AuthService, sessions: SessionService, limiter:
     {
       method: 'GET',
       path: '/auth/sessions',
-      options: policy({ scope: 'session' }),
+      options: { ...policy({ scope: 'session' }), ...answers(200, listOf(sessionSchema)) },
       handler: (request) => {
         const { user, sessionId } = sessionOf(request);
         return sessions.list(user.id, sessionId);

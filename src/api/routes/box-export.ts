@@ -7,7 +7,7 @@
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import type { BoxExportService, DestinationToImport } from '../../box-export/index.ts';
-import { answers } from '../openapi/index.ts';
+import { answers, importSummarySchema, textBody } from '../openapi/index.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { body } from '../validation.ts';
 
@@ -39,7 +39,7 @@ export function boxExportRoutes(boxExport: BoxExportService, hostname: () => str
     {
       method: 'POST',
       path: '/system/export',
-      options: { ...policy({ scope: 'session', audit: 'box.export' }), validate: { payload: body(Joi.object({ passphrase: passphrase.required() })) } },
+      options: { ...policy({ scope: 'session', audit: 'box.export' }), ...answers(200, textBody('application/octet-stream', 'The sealed export (docs/BOX-EXPORT.md), sent as an attachment named `cairn-<host>-<date>.cairn-box-export`')), validate: { payload: body(Joi.object({ passphrase: passphrase.required() })) } },
       async handler(request, h) {
         const file = await boxExport.export((request.payload as { passphrase: string }).passphrase);
         const name = `cairn-${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-${new Date().toISOString().slice(0, 10)}.cairn-box-export`;
@@ -51,6 +51,7 @@ export function boxExportRoutes(boxExport: BoxExportService, hostname: () => str
       path: '/system/import',
       options: {
         ...policy({ scope: 'session', audit: 'box.import' }),
+        ...answers(200, importSummarySchema, [409]),
         payload: { maxBytes: IMPORT_MAX_BYTES },
         validate: { payload: body(Joi.object({ file: Joi.string().min(1).max(IMPORT_MAX_BYTES).required(), passphrase: passphrase.required(), replace: Joi.boolean().default(false) })) },
       },

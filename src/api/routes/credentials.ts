@@ -4,7 +4,7 @@ import Joi from 'joi';
 import type { ConnectionTestInput, CredentialService } from '../../credentials/credential-service.ts';
 import { capabilitiesOf, providerCatalogue } from '../../destinations/index.ts';
 import { credentialCreateSchema, credentialUpdateSchema } from '../../domain/credentials.ts';
-import { answers, credentialSchema, listOf, messageSchema } from '../openapi/index.ts';
+import { answers, connectionTestSchema, credentialSchema, credentialUsageSchema, listOf, messageSchema, providerCapabilitiesSchema, providerSchema } from '../openapi/index.ts';
 import { idOf, idParam, queryOf } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { body } from '../validation.ts';
@@ -48,12 +48,12 @@ export function credentialRoutes(credentials: CredentialService): ServerRoute[] 
         return { message: 'Credential deleted' };
       },
     },
-    { method: 'GET', path: '/credentials/{id}/usage', options: { validate: { params } }, handler: (request) => credentials.usage(idOf(request)) },
-    { method: 'GET', path: '/providers', handler: () => providerCatalogue() },
+    { method: 'GET', path: '/credentials/{id}/usage', options: { ...answers(200, credentialUsageSchema), validate: { params } }, handler: (request) => credentials.usage(idOf(request)) },
+    { method: 'GET', path: '/providers', options: answers(200, listOf(providerSchema)), handler: () => providerCatalogue() },
     {
       method: 'GET',
       path: '/providers/{type}/capabilities',
-      options: { validate: { params: Joi.object({ type: Joi.string().max(50).required() }) } },
+      options: { ...answers(200, providerCapabilitiesSchema), validate: { params: Joi.object({ type: Joi.string().max(50).required() }) } },
       handler: (request) => {
         const type = (request.params as { type: string }).type;
         return { provider_type: type, capabilities: capabilitiesOf(type) };
@@ -63,7 +63,7 @@ export function credentialRoutes(credentials: CredentialService): ServerRoute[] 
       method: 'POST',
       path: '/providers/test',
       // Changes nothing; admin all the same, as it reaches out with saved credentials.
-      options: { ...policy({ audit: false }), validate: { payload: body(providerTestSchema) } },
+      options: { ...policy({ audit: false }), ...answers(200, connectionTestSchema), validate: { payload: body(providerTestSchema) } },
       handler: (request) => credentials.testConnection(request.payload as ConnectionTestInput),
     },
   ];

@@ -26,19 +26,19 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs',
-      options: { ...policy({ audit: 'job.create' }), ...answers(201, jobSchema), validate: { payload: body(jobInputSchema) } },
+      options: { ...policy({ audit: 'job.create' }), ...answers(201, jobSchema, [409]), validate: { payload: body(jobInputSchema) } },
       handler: async (request, h) => h.response(await jobs.create(request.payload as JobInput)).code(201),
     },
     {
       method: 'PUT',
       path: '/jobs/{id}',
-      options: { ...policy({ audit: 'job.update' }), ...answers(200, jobSchema), validate: { params, payload: body(jobChangeSchema) } },
+      options: { ...policy({ audit: 'job.update' }), ...answers(200, jobSchema, [409]), validate: { params, payload: body(jobChangeSchema) } },
       handler: (request) => jobs.update(idOf(request), request.payload as JobChange),
     },
     {
       method: 'DELETE',
       path: '/jobs/{id}',
-      options: { ...policy({ audit: 'job.delete' }), ...answers(200, messageSchema), validate: { params } },
+      options: { ...policy({ audit: 'job.delete' }), ...answers(200, messageSchema, [409]), validate: { params } },
       async handler(request) {
         await jobs.delete(idOf(request));
         return { message: 'Job deleted' };
@@ -47,7 +47,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/run',
-      options: { ...policy({ scope: 'operate', audit: 'run.start' }), ...answers(200, runStartedSchema), validate: { params } },
+      options: { ...policy({ scope: 'operate', audit: 'run.start' }), ...answers(200, runStartedSchema, [409]), validate: { params } },
       async handler(request) {
         const run = await runManager.request(idOf(request), { trigger: 'manual' });
         return { run_id: run.id, message: 'Job started' };
@@ -56,7 +56,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/restore',
-      options: { ...policy({ scope: 'operate', audit: 'restore.start' }), ...answers(202, restoreStartedSchema), validate: { params, payload: body(restoreInputSchema) } },
+      options: { ...policy({ scope: 'operate', audit: 'restore.start' }), ...answers(202, restoreStartedSchema, [409]), validate: { params, payload: body(restoreInputSchema) } },
       async handler(request, h) {
         const input = request.payload as RestoreInput;
         // Writing over the sources replaces the owner's live files with old ones: as destructive as
@@ -75,7 +75,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
       method: 'POST',
       path: '/jobs/{id}/verify',
       // `{}`: the newest snapshot, every file.
-      options: { ...policy({ scope: 'operate', audit: 'verify.start' }), ...answers(202, verifyStartedSchema), validate: { params, payload: body(verifyInputSchema) } },
+      options: { ...policy({ scope: 'operate', audit: 'verify.start' }), ...answers(202, verifyStartedSchema, [409, 503]), validate: { params, payload: body(verifyInputSchema) } },
       async handler(request, h) {
         const { run, snapshot_id } = await runManager.requestVerify(idOf(request), request.payload as VerifyInput);
         return h.response({ run_id: run.id, snapshot_id, message: `Verify of snapshot ${snapshot_id} started` }).code(202);
@@ -85,7 +85,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
       method: 'POST',
       path: '/jobs/{id}/retention/apply',
       // Removes snapshots: configuring, not operating (an operate key may run and verify, not prune).
-      options: { ...policy({ scope: 'admin', audit: 'retention.apply' }), ...answers(202, runStartedSchema), validate: { params } },
+      options: { ...policy({ scope: 'admin', audit: 'retention.apply' }), ...answers(202, runStartedSchema, [409, 503]), validate: { params } },
       async handler(request, h) {
         const run = await runManager.requestPrune(idOf(request));
         return h.response({ run_id: run.id, message: 'Applying the retention policy' }).code(202);
@@ -94,7 +94,7 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs/{id}/cancel',
-      options: { ...policy({ scope: 'operate', audit: 'run.cancel' }), ...answers(200, runStartedSchema), validate: { params } },
+      options: { ...policy({ scope: 'operate', audit: 'run.cancel' }), ...answers(200, runStartedSchema, [409]), validate: { params } },
       async handler(request) {
         const run = await runManager.cancel(idOf(request));
         return { message: 'Job cancelled', run_id: run.id };

@@ -1,9 +1,8 @@
 /** /keys: API keys for phone apps and scripts (issue 16). Only a logged-in session manages keys. */
 import type { ServerRoute } from '@hapi/hapi';
-import Joi from 'joi';
 import type { ApiKeyService } from '../../auth/index.ts';
 import { apiKeyInputSchema, type ApiKeyInput } from '../../domain/api-keys.ts';
-import { answers, apiKeySchema, listOf, messageSchema } from '../openapi/index.ts';
+import { answers, apiKeySchema, listOf, messageSchema, newApiKeySchema } from '../openapi/index.ts';
 import { idOf, idParam } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { sessionOf } from '../plugins/session-auth.ts';
@@ -16,7 +15,7 @@ export function keyRoutes(keys: ApiKeyService): ServerRoute[] {
     {
       method: 'POST',
       path: '/keys',
-      options: { ...policy({ scope: 'session', audit: 'key.create' }), ...answers(201, apiKeySchema.keys({ key: Joi.string().pattern(/^cairn_/).required() }).label('NewApiKey')), validate: { payload: body(apiKeyInputSchema) } },
+      options: { ...policy({ scope: 'session', audit: 'key.create' }), ...answers(201, newApiKeySchema, [409]), validate: { payload: body(apiKeyInputSchema) } },
       handler: async (request, h) => h.response(await keys.create(sessionOf(request).user.id, request.payload as ApiKeyInput)).code(201),
     },
     {

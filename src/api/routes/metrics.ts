@@ -5,6 +5,7 @@
  */
 import type { ServerRoute } from '@hapi/hapi';
 import { cairnMetrics, PROMETHEUS_CONTENT_TYPE, renderPrometheus, type DashboardService } from '../../dashboard/index.ts';
+import { answers, textBody } from '../openapi/index.ts';
 
 /** `GET /metrics`, to be registered outside the /api prefix. */
 export function metricsRoutes(version: string, dashboard: DashboardService): ServerRoute[] {
@@ -12,6 +13,7 @@ export function metricsRoutes(version: string, dashboard: DashboardService): Ser
     {
       method: 'GET',
       path: '/metrics',
+      options: answers(200, textBody('text/plain', `The Prometheus text format 0.0.4 (\`Content-Type: ${PROMETHEUS_CONTENT_TYPE}\`); docs/API.md: Metrics`)),
       async handler(_request, h) {
         const [jobs, drives] = await Promise.all([dashboard.jobsNow(), dashboard.drives()]);
         return h.response(renderPrometheus(cairnMetrics(version, jobs, drives))).type(PROMETHEUS_CONTENT_TYPE);

@@ -72,7 +72,7 @@ export function runRoutes(history: RunHistory): ServerRoute[] {
     {
       method: 'DELETE',
       path: '/runs/{id}',
-      options: { ...policy({ audit: 'run.delete' }), ...answers(200, messageSchema), validate: { params } },
+      options: { ...policy({ audit: 'run.delete' }), ...answers(200, messageSchema, [409]), validate: { params } },
       async handler(request) {
         await history.delete(idOf(request));
         return { message: 'Run deleted' };

@@ -7,7 +7,7 @@ import Joi from 'joi';
 import { retentionPolicySchema, type RetentionPolicy } from '../../domain/retention.ts';
 import type { SnapshotService, TreeQuery } from '../../history/index.ts';
 import type { JobService } from '../../jobs/job-service.ts';
-import { answers, messageSchema, snapshotListSchema, snapshotSchema } from '../openapi/index.ts';
+import { answers, messageSchema, retentionPreviewSchema, snapshotListSchema, snapshotSchema, snapshotTreePageSchema } from '../openapi/index.ts';
 import { idOf, idParam, paging, queryOf } from '../params.ts';
 import { body } from '../validation.ts';
 
@@ -56,6 +56,7 @@ export function snapshotRoutes(snapshots: SnapshotService, jobs: JobService): Se
       method: 'GET',
       path: '/jobs/{id}/snapshots/{snapshot_id}/tree',
       options: {
+        ...answers(200, snapshotTreePageSchema, [409, 503]),
         validate: {
           params: snapshotParams,
           // The path's own rules (relative, no "..", no NUL) answer INVALID_PATH from the service.
@@ -79,7 +80,7 @@ export function snapshotRoutes(snapshots: SnapshotService, jobs: JobService): Se
     {
       method: 'POST',
       path: '/jobs/{id}/retention/preview',
-      options: { validate: { params, payload: optionalPolicyBody } },
+      options: { ...answers(200, retentionPreviewSchema, [409, 503]), validate: { params, payload: optionalPolicyBody } },
       handler: (request) => snapshots.preview(idOf(request), (request.payload as RetentionPolicy | null) ?? null),
     },
   ];

@@ -4,7 +4,7 @@ import type { DashboardService } from '../../dashboard/index.ts';
 import Joi from 'joi';
 import { UUID_PATTERN, type DriveService } from '../../devices/index.ts';
 import type { FolderService } from '../../files/folder-service.ts';
-import { answers, healthSchema, listOf, systemInfoSchema } from '../openapi/index.ts';
+import { answers, driveSchema, folderListingSchema, healthSchema, listOf, mountSchema, record, systemInfoSchema } from '../openapi/index.ts';
 import { queryOf } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { body } from '../validation.ts';
@@ -30,6 +30,10 @@ export interface SystemInfo {
 const uuid = Joi.string().pattern(UUID_PATTERN).messages({ 'string.pattern.base': '"uuid" must be a filesystem UUID such as 1234-ABCD' });
 const clientPath = Joi.string().min(1).max(4096);
 
+/** What mount and unmount answer: what happened, and where. */
+const mountPointSchema = record({ message: Joi.string(), mount_point: Joi.string() }).label('DriveMountPoint');
+const createdFolderSchema = record({ message: Joi.string(), path: Joi.string() }).label('CreatedFolder');
+
 export function systemRoutes(version: string, info: () => SystemInfo, drives: DriveService, folders: FolderService, dashboard: DashboardService): ServerRoute[] {
   return [
     {
@@ -46,13 +50,13 @@ export function systemRoutes(version: string, info: () => SystemInfo, drives: Dr
     },
     // Behind auth: a fingerprint learnt from an unauthenticated answer over the same connection would prove nothing.
     { method: 'GET', path: '/system/info', options: answers(200, systemInfoSchema), handler: () => info() },
-    { method: 'GET', path: '/system/drives', handler: () => drives.listDrives() },
-    { method: 'GET', path: '/system/mounts', handler: () => drives.listMounts() },
+    { method: 'GET', path: '/system/drives', options: answers(200, listOf(driveSchema)), handler: () => drives.listDrives() },
+    { method: 'GET', path: '/system/mounts', options: answers(200, listOf(mountSchema)), handler: () => drives.listMounts() },
     {
       method: 'POST',
       path: '/system/mount',
       // Mounting and safely removing a drive are day-to-day operation, as running a job is.
-      options: { ...policy({ scope: 'operate', audit: 'drive.mount' }), validate: { payload: body(Joi.object({ uuid: uuid.required(), mount_point: clientPath.required() })) } },
+      options: { ...policy({ scope: 'operate', audit: 'drive.mount' }), ...answers(200, mountPointSchema, [404, 409]), validate: { payload: body(Joi.object({ uuid: uuid.required(), mount_point: clientPath.required() })) } },
       async handler(request) {
         const { uuid: id, mount_point } = request.payload as { uuid: string; mount_point: string };
         return { message: 'Drive mounted', mount_point: await drives.mount(id, mount_point) };
@@ -61,19 +65,19 @@ export function systemRoutes(version: string, info: () => SystemInfo, drives: Dr
     {
       method: 'POST',
       path: '/system/unmount',
-      options: { ...policy({ scope: 'operate', audit: 'drive.unmount' }), validate: { payload: body(Joi.object({ mount_point: clientPath.required() })) } },
+      options: { ...policy({ scope: 'operate', audit: 'drive.unmount' }), ...answers(200, mountPointSchema, [404, 409]), validate: { payload: body(Joi.object({ mount_point: clientPath.required() })) } },
       handler: async (request) => ({ message: 'Drive unmounted', mount_point: await drives.unmount((request.payload as { mount_point: string }).mount_point) }),
     },
     {
       method: 'GET',
       path: '/system/browse',
-      options: { validate: { query: Joi.object({ path: clientPath }) } },
+      options: { ...answers(200, folderListingSchema), validate: { query: Joi.object({ path: clientPath }) } },
       handler: (request) => folders.browse(queryOf<{ path?: string }>(request).path),
     },
     {
       method: 'POST',
       path: '/system/mkdir',
-      options: { ...policy({ audit: 'folder.create' }), validate: { payload: body(Joi.object({ path: clientPath.required() })) } },
+      options: { ...policy({ audit: 'folder.create' }), ...answers(201, createdFolderSchema, [409]), validate: { payload: body(Joi.object({ path: clientPath.required() })) } },
       handler: async (request, h) => h.response({ message: 'Directory created', path: await folders.makeDirectory((request.payload as { path: string }).path) }).code(201),
     },
     { method: 'GET', path: '/system/allowed-paths', options: answers(200, Joi.object({ paths: listOf(Joi.string()).required() })), handler: () => ({ paths: folders.roots() }) },

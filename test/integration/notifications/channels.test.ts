@@ -250,6 +250,15 @@ channels('moving a channel to another server needs its secret again: 400 saying 
   assert.is((await client.put(`/api/notifications/channels/${hook.id}`, { config: { url: `${elsewhere.url}/cairn`, hmac_secret: null } })).status, 200, 'or the secret removed');
 });
 
+channels('renaming a channel or changing its config leaves it enabled (a disabled channel gets no alerts)', async ({ client }) => {
+  const channel = await createChannel(client, { name: 'Hook', kind: 'webhook', config: { url: 'http://127.0.0.1:9/hook' } });
+  const renamed = await client.put(`/api/notifications/channels/${channel.id}`, { name: 'Hook 2' });
+  assert.is(renamed.body.enabled, true);
+  await client.put(`/api/notifications/channels/${channel.id}`, { config: { url: 'http://127.0.0.1:9/other' } });
+  assert.is((await client.get(`/api/notifications/channels/${channel.id}`)).body.enabled, true);
+  assert.is((await client.get('/api/notifications/channels')).body[0].enabled, true);
+});
+
 channels('bad bodies are 400 in the error shape and save nothing; an unknown channel is 404', async ({ client }) => {
   const cases: Array<[string, string, Record<string, unknown>, RegExp]> = [
     ['POST', '/api/notifications/channels', { name: 'x', kind: 'pager', config: {} }, /kind.*ntfy/],
