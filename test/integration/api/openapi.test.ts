@@ -632,10 +632,23 @@ openapi('the frames real WebSockets send match their documented schemas', async 
   assert.throws(() => checkFrames('/api/ws/status', [{ type: 'job_started', job_id: 1, run_id: 1, job_name: 'x', trigger: 'sometimes' }]), /trigger/);
 });
 
+openapi('a repository job and its recovery kit answer as documented; an import from this box is refused in the error shape', async ({ owner, check }) => {
+  const created = await owner.post('/api/jobs', { ...jobBody(), backup_mode: 'repository' });
+  check('POST', '/api/jobs', created);
+  assert.is(created.status, 201, JSON.stringify(created.body));
+  const kit = await owner.get(`/api/jobs/${created.body.id}/recovery-kit`);
+  assert.is(kit.status, 200);
+  check('GET', '/api/jobs/{id}/recovery-kit', kit);
+  const local = await owner.post('/api/system/import/destination', { destination_type: 'local', destination_config: { mount_point: tempDir() }, credential_data: null, passphrase: 'a passphrase long enough' });
+  assert.is(local.status, 400);
+  check('POST', '/api/system/import/destination', local);
+});
+
 /** Operations whose success cannot be reached here, with the reason; their errors are checked all the same. */
 const SUCCESS_NOT_REACHED: Record<string, string> = {
   'POST /api/system/mount': 'needs a real drive (test/integration/usb.test.ts mounts one)',
   'POST /api/system/unmount': 'needs a mounted drive (test/integration/usb.test.ts)',
+  'POST /api/system/import/destination': 'needs an export on a remote server (test/integration/box-export-remote-disaster.test.ts imports one)',
 };
 
 /** A snapshots job of a fresh empty folder (so verify and the snapshot routes have something to show). */
