@@ -10,20 +10,32 @@ set -eu
 out=/etc/avahi/services/cairn.service
 [ "${1:-}" = --out ] && out=${2:?--out needs a file}
 
-port=$(sed -n 's/^[[:space:]]*CAIRN_PORT[[:space:]]*=[[:space:]]*\([0-9]\{1,5\}\)[[:space:]]*$/\1/p' /etc/default/cairn 2>/dev/null | tail -n1)
-port=${port:-8080}
-# The daemon makes its certificate at its first start: wait for it a little, then advertise without.
-fingerprint=""
-for _ in $(seq 30); do
-  fingerprint=$(cairn fingerprint 2>/dev/null | sed -n 's/^SHA-256 fingerprint: \([0-9A-Fa-f:]*\)$/\1/p') && [ -n "$fingerprint" ] && break
+# The daemon makes its certificate at its first start (its own, unless CAIRN_TLS_CERT names the
+# owner's): wait for the file for up to 5 minutes (a first start on a slow card), then ask Cairn for
+# the fingerprint; advertise without it if there is none.
+setting() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" /etc/default/cairn 2>/dev/null | tail -n1; }
+certificate=$(setting CAIRN_TLS_CERT)
+certificate=${certificate:-$(setting CAIRN_DATA_DIR)/tls/certificate.pem}
+for _ in $(seq 150); do
+  [ -s "$certificate" ] && break
   sleep 2
 done
+fingerprint=""
+for _ in 1 2 3; do
+  fingerprint=$(cairn fingerprint 2>/dev/null | sed -n 's/^SHA-256 fingerprint: \([0-9A-Fa-f:]*\)$/\1/p')
+  [ -n "$fingerprint" ] && break
+  sleep 5
+done
+
+port=$(setting CAIRN_PORT | tr -cd '0-9')
+port=${port:-8080}
+version=$(cairn version 2>/dev/null || echo unknown)
 
 txt() { printf '    <txt-record>%s</txt-record>\n' "$1"; }
 records() {
   txt "product=Cairn"
   txt "path=/api"
-  txt "version=$(cairn version 2>/dev/null || echo unknown)"
+  txt "version=$version"
   [ -n "$fingerprint" ] && txt "fingerprint_sha256=$fingerprint"
   return 0
 }
