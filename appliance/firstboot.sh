@@ -20,11 +20,12 @@ grow_root() {
 grow_root || true
 
 # The code Cairn writes to its data dir a moment after it starts (this unit runs after cairn.service),
-# while no owner exists. Waits up to a minute; prints nothing if Cairn has not written one by then.
+# while no owner exists. Waits up to two minutes (a first start on a slow card); prints nothing if
+# Cairn has not written one by then.
 setup_code() {
   data_dir=$(sed -n 's/^CAIRN_DATA_DIR=//p' /etc/default/cairn 2>/dev/null | tail -n1)
   file=${data_dir:-/var/lib/cairn}/setup-code
-  for _ in $(seq 60); do
+  for _ in $(seq 120); do
     [ -s "$file" ] && { head -n1 "$file"; return 0; }
     sleep 1
   done
