@@ -97,11 +97,6 @@ export class Scheduler {
     if (this.running) this.look();
   }
 
-  /** Whether schedules wait for the clock now (nothing is planned while they do). */
-  waitingForClock(): boolean {
-    return this.running && !(this.options.clockTrusted?.() ?? true);
-  }
-
   /** When a schedule fires next as planned (diagnostics and tests); undefined when it will not. */
   dueOf(scheduleId: number): Date | undefined {
     const due = this.plans.get(scheduleId)?.due;
