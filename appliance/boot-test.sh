@@ -9,7 +9,7 @@
 # image's firmware partition and given to qemu directly; everything after that is the image's own.
 # Only a copy of the image is booted; the checks are put into that copy (debugfs), never the image.
 #
-#   appliance/boot-test.sh [dist/cairn-rpi-arm64.img]      (root; takes 20-40 minutes: the CPU is emulated)
+#   appliance/boot-test.sh [dist/cairn-rpi-arm64.img]      (root; long: the CPU is emulated)
 #   CAIRN_BOOT_TEST_CHECKS=no          health only (a few minutes)
 #   CAIRN_BOOT_TEST_IDLE_SECONDS=600   how long the idle-writes measure lasts
 #   CAIRN_BOOT_TEST_TIMEOUT=3600       the longest the whole boot and checks may take
