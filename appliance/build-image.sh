@@ -2,7 +2,11 @@
 # Builds a bootable Raspberry Pi (arm64: Pi 3, 4, 400, Zero 2 W) image of Debian 12 with Cairn
 # installed and enabled, from Debian's packages alone (mmdebstrap + qemu-user-static). Run as root.
 #
-#   appliance/build-image.sh [--out dist/cairn-rpi-arm64.img] [--mirror http://deb.debian.org/debian]
+#   appliance/build-image.sh [--out dist/cairn-rpi-arm64.img] [--mirror URL] [--reuse-base]
+#
+# --reuse-base: take the installed packages from the last build's cache (dist/.cache/rootfs-*.tar,
+# keyed by the package list, essential.sh and the mirror) and only redo Cairn's part: minutes instead
+# of the long package install under emulation. Without it the packages are fetched again (security fixes).
 #
 # The image: partition 1 FAT32 "RASPIFIRM" (firmware, kernel, config.txt, cmdline.txt), partition 2
 # ext4 "RASPIROOT" (the system). No loop mounts are needed: the FAT side is written with mtools and
@@ -14,11 +18,13 @@ started=$(date +%s)
 
 out=dist/cairn-rpi-arm64.img
 mirror=http://deb.debian.org/debian
+reuse_base=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=${2:?}; shift ;;
     --mirror) mirror=${2:?}; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --reuse-base) reuse_base=yes ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -48,16 +54,31 @@ rootfs=$work/rootfs
 
 # The system. raspi-firmware puts the kernel, initrd and device trees on the FAT partition and writes
 # cmdline.txt from /etc/default/raspi-firmware, which essential.sh sets before it is installed (and
-# force-confold keeps that file rather than asking).
-mmdebstrap \
-  --architectures=arm64 \
-  --components=main,non-free-firmware \
-  --variant=important \
-  --include=systemd-sysv,udev,openssh-server,rsync,util-linux,openssl,e2fsprogs,dosfstools,exfatprogs,ca-certificates,iproute2,sudo,linux-image-arm64,raspi-firmware,firmware-brcm80211,wpasupplicant \
-  --dpkgopt=force-confold \
-  --essential-hook="$PWD/appliance/essential.sh \"\$1\"" \
-  --customize-hook="$PWD/appliance/customize.sh \"\$1\"" \
-  bookworm "$rootfs" "$mirror"
+# force-confold keeps that file rather than asking). The appliance's own services (issue 18): avahi
+# for cairn.local and the API's DNS-SD record, timesyncd for the clock, wpasupplicant for Wi-Fi,
+# unattended-upgrades for Debian's security fixes, tmux for long SSH sessions.
+include=systemd-sysv,udev,openssh-server,rsync,util-linux,openssl,e2fsprogs,dosfstools,exfatprogs,ca-certificates,iproute2,sudo,linux-image-arm64,raspi-firmware,firmware-brcm80211,wpasupplicant,avahi-daemon,avahi-utils,libnss-mdns,systemd-timesyncd,unattended-upgrades,tmux
+# The packages stage is kept as a tar so --reuse-base can skip it: its key is all that shapes it.
+base_key=$(printf '%s\n' "$include" "$mirror" "$(cat appliance/essential.sh)" | sha256sum | cut -c1-16)
+base_tar=dist/.cache/rootfs-$base_key.tar
+if [ "$reuse_base" = yes ] && [ -s "$base_tar" ]; then
+  echo "packages: reusing $base_tar"
+else
+  mkdir -p dist/.cache
+  rm -f dist/.cache/rootfs-*.tar
+  mmdebstrap \
+    --architectures=arm64 \
+    --components=main,non-free-firmware \
+    --variant=important --format=tar \
+    --include="$include" \
+    --dpkgopt=force-confold \
+    --essential-hook="$PWD/appliance/essential.sh \"\$1\"" \
+    bookworm "$base_tar.partial" "$mirror"
+  mv "$base_tar.partial" "$base_tar"
+fi
+mkdir -p "$rootfs"
+tar --extract --preserve-permissions --numeric-owner --xattrs --xattrs-include='*' --file "$base_tar" --directory "$rootfs"
+"$PWD/appliance/customize.sh" "$rootfs"
 
 # Partitions: 256 MiB firmware, then the system with room to grow (it can be enlarged after flashing).
 boot_mib=256

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs Cairn's single binary as a systemd service on Debian or Raspberry Pi OS (run as root):
-#   scripts/install.sh [--binary FILE] [--root DIR] [--no-start] [--no-apt]
+#   scripts/install.sh [--binary FILE] [--root DIR] [--no-start] [--no-apt] [--health-timeout SECONDS]
 #   scripts/install.sh --uninstall [--purge] [--root DIR]
 #
 # Install: the binary to /usr/local/bin/cairn, the unit to /etc/systemd/system/cairn.service,
 # settings to /etc/default/cairn (kept if present; read by the service and by the `cairn` CLI),
 # the data dir /var/lib/cairn (0700), the Debian packages Cairn runs (rsync, util-linux, udev, openssl),
 # and the service enabled and started.
+# Update (the same command on a box that has Cairn): the binary is replaced in place, the data and
+# settings kept; the previous binary stays as /usr/local/bin/cairn.previous and the database is copied
+# aside; after the restart the service must answer its health check with the new version within
+# --health-timeout seconds (default 120), else the previous binary and database are put back, the
+# service restarted, and the script exits 1.
 # Uninstall: stops and removes the service and the binary; the data dir and the settings stay
 # unless --purge (the data holds the backups' history and the key of the stored credentials).
 # --root DIR installs into a system image mounted at DIR (nothing is started; used by appliance/).
@@ -20,6 +25,7 @@ start=yes
 apt=yes
 action=install
 purge=no
+health_timeout=120
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary=${2:?--binary needs a file}; shift ;;
@@ -28,7 +34,8 @@ while [ $# -gt 0 ]; do
     --no-apt) apt=no ;;
     --uninstall) action=uninstall ;;
     --purge) purge=yes ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --health-timeout) health_timeout=${2:?--health-timeout needs seconds}; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -101,7 +108,15 @@ service_setting() { # NAME DEFAULT: the value the installed unit sets, else DEFA
 data_dir_setting=$(service_setting CAIRN_DATA_DIR /var/lib/cairn)
 host_setting=$(service_setting CAIRN_HOST 0.0.0.0)
 
-install -D -m 0755 "$binary" "$bin_path"
+# An update keeps what it replaces, to roll back to (see the end) or to go back to by hand.
+previous=""
+if [ -z "$root" ] && [ -f "$bin_path" ] && ! cmp -s "$binary" "$bin_path"; then
+  previous=$bin_path.previous
+  cp -p "$bin_path" "$previous"
+fi
+# Beside it, then renamed: a running service or a power cut never sees half a binary.
+install -D -m 0755 "$binary" "$bin_path.new"
+mv -f "$bin_path.new" "$bin_path"
 if [ ! -f "$settings_path" ]; then
   install -D -m 0644 /dev/null "$settings_path"
   cat >"$settings_path" <<EOF
@@ -130,10 +145,59 @@ fi
 install -D -m 0644 "$unit_source" "$unit_path"
 install -d -m 0700 "$data_dir"
 
+# The version the daemon on this box reports over plain HTTP (served to the box itself), or nothing.
+# bash's /dev/tcp: no HTTP client needs to be installed. Where it listens: the settings file.
+health_version() {
+  local host port reply
+  host=$(sed -n 's/^[[:space:]]*CAIRN_HOST[[:space:]]*=[[:space:]]*//p' "$settings_path" | tail -n1 | tr -d '[:space:]')
+  port=$(sed -n 's/^[[:space:]]*CAIRN_PORT[[:space:]]*=[[:space:]]*//p' "$settings_path" | tail -n1 | tr -d '[:space:]')
+  case "$host" in ''|0.0.0.0|::|'[::]') host=127.0.0.1 ;; esac
+  reply=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "GET /api/system/health HTTP/1.0\r\nHost: localhost\r\n\r\n" >&3 && cat <&3' "$host" "${port:-8080}" 2>/dev/null) || return 0
+  case "$reply" in "HTTP/1."?" 200 "*) printf '%s' "$reply" | sed -n 's/.*"version":"\([^"]*\)".*/\1/p' ;; esac
+}
+# Waits until the service answers health with VERSION; fails after --health-timeout seconds.
+wait_healthy() {
+  local deadline=$(( $(date +%s) + health_timeout ))
+  [ -n "$1" ] || return 1
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    [ "$(health_version)" = "$1" ] && return 0
+    sleep 2
+  done
+  return 1
+}
+# The new binary did not become healthy: the previous binary and database back, and the service on them.
+roll_back() {
+  echo "Cairn ${1:-(the new binary, which cannot say its version)} did not become healthy within ${health_timeout} s: rolling back." >&2
+  systemctl stop cairn.service || true
+  mv -f "$previous" "$bin_path"
+  [ -f "$database.before-update" ] && mv -f "$database.before-update" "$database"
+  systemctl restart cairn.service
+  local old
+  old=$("$bin_path" version 2>/dev/null || true)
+  if wait_healthy "$old"; then
+    echo "Rolled back: Cairn $old runs again, with the data as before. See why the new one failed: journalctl -u cairn" >&2
+  else
+    echo "The previous Cairn $old does not become healthy either: journalctl -u cairn" >&2
+  fi
+  exit 1
+}
+
 systemctl_ enable cairn.service
 if systemd_running; then
   systemctl daemon-reload
-  [ "$start" = yes ] && systemctl restart cairn.service
+  if [ "$start" = yes ]; then
+    # The database as it is now: a new version migrates it, which the previous one would refuse.
+    database=$(sed -n 's/^[[:space:]]*CAIRN_DATA_DIR[[:space:]]*=[[:space:]]*//p' "$settings_path" | tail -n1)/cairn-db.json
+    [ -n "$previous" ] && [ -f "$database" ] && cp -p "$database" "$database.before-update"
+    new_version=$("$bin_path" version 2>/dev/null || true)
+    systemctl restart cairn.service || true
+    if ! wait_healthy "$new_version"; then
+      [ -n "$previous" ] && roll_back "$new_version"
+      echo "Cairn did not become healthy within ${health_timeout} s: journalctl -u cairn" >&2
+      exit 1
+    fi
+    rm -f "$database.before-update"
+  fi
 fi
 
 version=$("$bin_path" version 2>/dev/null || echo "(not runnable on this machine's architecture)")

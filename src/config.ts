@@ -21,6 +21,11 @@ export interface Config {
   allowedPaths: string[];
   /** Watch udev for drives being plugged in (off only for tests and boxes without udev). */
   watchDrives: boolean;
+  /**
+   * Scheduled runs wait until the system clock is synchronised (schedules/clock-sync.ts): for a box
+   * without a battery-backed clock (the appliance sets it); off elsewhere, where nothing may say so.
+   */
+  waitForClockSync: boolean;
   /** An LED folder under /sys/class/leds that shows drive outcomes (the Pi's ACT LED), or null. */
   ledPath: string | null;
   /** A program run with the outcome in its environment when a drive is done, or null. */
@@ -122,6 +127,13 @@ const settings = {
     file: 'watch_drives',
     accepts: 'true or false',
     fallback: true,
+    parse: (raw) => parseBoolean(raw),
+  } satisfies Setting<boolean>,
+  waitForClockSync: {
+    env: 'CAIRN_WAIT_FOR_CLOCK_SYNC',
+    file: 'wait_for_clock_sync',
+    accepts: 'true or false',
+    fallback: false,
     parse: (raw) => parseBoolean(raw),
   } satisfies Setting<boolean>,
   ledPath: {
@@ -254,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDir: path.resolve(cwd, value('dataDir')),
     allowedPaths: value('allowedPaths'),
     watchDrives: value('watchDrives'),
+    waitForClockSync: value('waitForClockSync'),
     ledPath: value('ledPath'),
     notifyCommand: value('notifyCommand'),
     trustedProxies: value('trustedProxies'),

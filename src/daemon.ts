@@ -35,7 +35,7 @@ import { AlertMonitor, AlertSender, ChannelService, fullConfigOf } from './notif
 import { effectiveRules, type NotifyRules } from './domain/notifications.ts';
 import { PairingService } from './pairing/index.ts';
 import { RepositoryRunner, RunHistory, RunManager } from './runs/index.ts';
-import { ScheduleService } from './schedules/index.ts';
+import { ClockSyncWatch, ScheduleService, TRUSTED_CLOCK, type ClockSyncWatchOptions, type ClockTrust } from './schedules/index.ts';
 import { SettingsService } from './settings/settings-service.ts';
 import { loadOrCreateKeyFile, openStore, type Store } from './store/index.ts';
 import { loadOrCreateCertificate, serverIdentity, type ServerCertificate, type ServerIdentity } from './tls/index.ts';
@@ -67,6 +67,8 @@ export interface DaemonOptions {
   loginRateLimit?: RateLimiterOptions;
   /** The clock schedules are fired by; tests move it to a due time. */
   scheduleClock?: () => Date;
+  /** How the clock's synchronisation is asked while `waitForClockSync` is on (default: the system, every 15 s); tests drive it. */
+  clockSync?: Pick<ClockSyncWatchOptions, 'probe' | 'probeEveryMs'>;
   /** How long udev events for one drive are gathered into one plug-in; tests may shorten it. */
   plugInDebounceMs?: number;
   /** Per-client caps and request timeouts over DEFAULT_API_LIMITS; tests shorten or widen them. */
@@ -204,16 +206,26 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     if (interrupted > 0) log.warn(`${interrupted} run(s) interrupted by the last stop were marked failed`);
     teardown.push(() => runManager.stop());
 
+    // Built before the schedules it gates, started after them: its first "yes" replans them.
+    let clockWatch: ClockSyncWatch | null = null;
+    const clock: ClockTrust = config.waitForClockSync
+      ? (clockWatch = new ClockSyncWatch({ ...options.clockSync, onSynchronized: () => schedules.refresh(), log }))
+      : TRUSTED_CLOCK;
     const schedules = new ScheduleService({
       schedules: store.schedules,
       jobs: store.jobs,
       runs: runManager,
       timezone: () => store.settings.get().timezone,
       now: options.scheduleClock,
+      clockTrusted: () => clock.synchronized(),
       log,
     });
     schedules.start();
     teardown.push(async () => schedules.stop());
+    if (clockWatch) {
+      await clockWatch.start();
+      teardown.push(async () => clockWatch.stop());
+    }
 
     // The job service shows the snapshot counts, and this one looks jobs up through it.
     const snapshots: SnapshotService = new SnapshotService({
@@ -295,6 +307,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       space: freeSpace,
       drives: driveListings,
       driveUuidOf: (job) => destinationOf(job.destination_type).removableDrive?.(job.destination_config)?.uuid ?? null,
+      clock,
     });
 
     const exportPassphrase = await ExportPassphrase.open(path.join(config.dataDir, EXPORT_PASSPHRASE_FILE), vault);

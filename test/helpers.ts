@@ -46,6 +46,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     dataDir: path.join(tempDir(), 'data'),
     allowedPaths: [TEST_ROOT],
     watchDrives: false,
+    waitForClockSync: false,
     ledPath: null,
     notifyCommand: null,
     trustedProxies: [],

@@ -43,6 +43,7 @@ import type {
   TotpEnabled,
   TotpSetup,
   TotpStatus,
+  SystemHealth,
   SystemInfo,
   TreePage,
   VerifyBody,
@@ -168,6 +169,8 @@ export class TuiApi {
   previewRetention = (jobId: number, policy: RetentionPolicy) => this.call<RetentionPreview>('POST', `/api/jobs/${jobId}/retention/preview`, policy);
   verify = (jobId: number, body: VerifyBody) => this.call<VerifyStarted>('POST', `/api/jobs/${jobId}/verify`, body);
   settings = () => this.call<Settings>('GET', '/api/settings');
+  /** The daemon's verdict on itself, with its reasons (the header shows when schedules wait for the clock). */
+  health = () => this.call<SystemHealth>('GET', '/api/system/health');
   /** The version, and the HTTPS fingerprint and URLs a phone app pins and connects to. */
   systemInfo = () => this.call<SystemInfo>('GET', '/api/system/info');
   updateSettings = (body: Partial<Record<keyof Settings, unknown>>) => this.call<Settings>('PUT', '/api/settings', body);

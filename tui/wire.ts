@@ -341,6 +341,13 @@ export interface Settings {
   max_concurrent_runs: number;
 }
 
+/** GET /system/health as the owner sees it: the verdict and why (codes as in docs/API.md). */
+export interface SystemHealth {
+  status: 'ok' | 'degraded';
+  version: string;
+  reasons?: Array<{ code: string; message: string; job_id?: number; uuid?: string }>;
+}
+
 /** What the daemon says about itself (GET /system/info). */
 export interface SystemInfo {
   version: string;

@@ -70,7 +70,7 @@ export interface Dashboard {
 
 /** Why the daemon is degraded. */
 export interface HealthReason {
-  code: 'JOB_FAILING' | 'JOB_OVERDUE' | 'DRIVE_NEARLY_FULL' | 'DESTINATION_NEARLY_FULL';
+  code: 'JOB_FAILING' | 'JOB_OVERDUE' | 'DRIVE_NEARLY_FULL' | 'DESTINATION_NEARLY_FULL' | 'CLOCK_NOT_SYNCHRONIZED';
   message: string;
   job_id?: number;
   uuid?: string;
@@ -96,6 +96,8 @@ export interface DashboardDependencies {
   drives: { listDrives(): Promise<Drive[]> };
   /** The filesystem UUID of the removable drive the job backs up to, or null (from its destination). */
   driveUuidOf(job: JobRecord): string | null;
+  /** Whether scheduled runs may trust the wall clock (schedules/clock-sync.ts; default: yes). */
+  clock?: { synchronized(): boolean };
   now?: () => Date;
 }
 
@@ -127,13 +129,16 @@ export class DashboardService {
 
   /**
    * `degraded` when an enabled job fails or is overdue, or its destination or the drive it backs up
-   * to is 90% full or more. Reads no destination (only cached space) and only the shared drive listing, waited for at
+   * to is 90% full or more, or scheduled runs wait for the clock to be synchronised. Reads no destination (only cached space) and only the shared drive listing, waited for at
    * most a second, so an anonymous caller cannot make the daemon open connections or hang on lsblk.
    */
   async health(): Promise<Health> {
     const now = this.now();
     const [jobs, drives] = await Promise.all([this.jobStatuses(now, 'cheap'), within(this.drives(), HEALTH_DRIVES_WAIT_MS, [])]);
     const reasons: HealthReason[] = [];
+    if (!(this.deps.clock?.synchronized() ?? true)) {
+      reasons.push({ code: 'CLOCK_NOT_SYNCHRONIZED', message: 'The system clock is not synchronised yet (no network time): scheduled runs wait until it is' });
+    }
     for (const job of jobs.filter((entry) => entry.enabled)) {
       if (job.consecutive_failures > 0) {
         const failures = job.consecutive_failures === 1 ? 'its last backup' : `its last ${job.consecutive_failures} backups`;

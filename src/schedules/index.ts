@@ -9,3 +9,4 @@ export { LocalClock } from './local-time.ts';
 export { scheduleViewOf, scheduleViewsOf } from './schedule-view.ts';
 export { Scheduler, type SchedulerOptions } from './scheduler.ts';
 export { ScheduleService, type ScheduleServiceDependencies, type ScheduledRuns } from './schedule-service.ts';
+export { ClockSyncWatch, CLOCK_PROBE_EVERY_MS, systemClockSynchronized, TIMESYNC_FLAG_FILE, TRUSTED_CLOCK, type ClockSyncWatchOptions, type ClockTrust } from './clock-sync.ts';

@@ -35,6 +35,8 @@ export interface ScheduleServiceDependencies {
   timezone(): string;
   /** The wall clock schedules fire by (default: the system's); tests move it. */
   now?: () => Date;
+  /** Whether that clock may be believed (default: always); see clock-sync.ts. */
+  clockTrusted?: () => boolean;
   log: Logger;
 }
 
@@ -48,6 +50,7 @@ export class ScheduleService {
       fire: (schedule) => this.fire(schedule),
       log: (message) => deps.log.info(message),
       now: deps.now,
+      clockTrusted: deps.clockTrusted,
     });
   }
 

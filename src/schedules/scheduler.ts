@@ -11,6 +11,8 @@
  * - It looks at the clock at least once a minute: setTimeout counts on a monotonic clock that
  *   ignores changes to the wall clock and (on Linux) stops during suspend, and it cannot wait
  *   longer than 2^31-1 ms.
+ * - While the clock is not trusted (`clockTrusted`, the appliance's wait for network time) nothing
+ *   is planned or fired; once it is, every schedule is planned from then, as at start().
  * Whether the job is already running is the fire callback's business (ScheduleService.fire), not
  * the scheduler's.
  */
@@ -36,6 +38,8 @@ export interface SchedulerOptions {
   fire: (schedule: ScheduleRecord) => void;
   /** The wall clock (default: the system's); tests move it. */
   now?: () => Date;
+  /** Whether the wall clock may be believed now (default: always); read on each look. */
+  clockTrusted?: () => boolean;
   log?: (message: string) => void;
 }
 
@@ -102,6 +106,13 @@ export class Scheduler {
   /** Brings the plans up to date, fires what is due, and sleeps until the next due time. */
   private look(): void {
     const now = this.clock().getTime();
+    if (!(this.options.clockTrusted?.() ?? true)) {
+      // Plans made from a wrong clock would fire at a wrong time once it is set: make none until then.
+      this.plans.clear();
+      this.lastLook = -Infinity;
+      this.arm();
+      return;
+    }
     try {
       const timezone = this.options.timezone();
       const schedules = this.options.schedules();

@@ -3,10 +3,16 @@ import type { Job, Provider } from '../wire.ts';
 import { isProblem, JOB_COLUMNS, jobRows, type LiveRun } from './jobs.ts';
 import { plain, type Paint } from './paint.ts';
 
-/** " Cairn · URL · live" (or "reconnecting…"), then the notice when there is one. */
-export function headerText(baseUrl: string, connected: boolean, notice: string, paint: Paint = plain): string {
+/** " Cairn · URL · live" (or "reconnecting…"), a warning while schedules wait for the clock, then the notice when there is one. */
+export function headerText(baseUrl: string, connected: boolean, notice: string, paint: Paint = plain, clockWaiting = false): string {
   const link = connected ? paint('live', 'green') : paint('reconnecting…', 'yellow');
-  return ` Cairn · ${baseUrl} · ${link}${notice ? ` · ${notice}` : ''}`;
+  const clock = clockWaiting ? ` · ${paint('clock not synchronised: schedules wait', 'yellow')}` : '';
+  return ` Cairn · ${baseUrl} · ${link}${clock}${notice ? ` · ${notice}` : ''}`;
+}
+
+/** Whether health says scheduled runs wait for the system clock (`CLOCK_NOT_SYNCHRONIZED`). */
+export function clockWaitingIn(health: { reasons?: Array<{ code: string }> } | null): boolean {
+  return health?.reasons?.some((reason) => reason.code === 'CLOCK_NOT_SYNCHRONIZED') ?? false;
 }
 
 /** The jobs table with its header row (destinations as addresses, from `providers`); a failed or cancelled status in red; one placeholder row when there are no jobs. */

@@ -9,7 +9,7 @@ import blessed from 'blessed';
 import { ApiError, type LiveSocket, type TuiApi } from '../api.ts';
 import { bindKeys, footerFor, helpText, type ActionHandler, type ActionHandlers, type DashboardAction } from '../keys.ts';
 import { debounced, retrying, singleFlight, throttled, type Deferred, type Retrying } from '../pacing.ts';
-import { headerText, jobTable } from '../present/dashboard.ts';
+import { clockWaitingIn, headerText, jobTable } from '../present/dashboard.ts';
 import { drivesText } from '../present/drives.ts';
 import { destinationGauges, driveGauge, withBadges } from '../present/health.ts';
 import { plain, tagged, type Paint } from '../present/paint.ts';
@@ -59,6 +59,8 @@ class Dashboard {
   private drives: Drive[] = [];
   /** GET /dashboard's answer: badges for the jobs, space for drives and destinations; null until it comes. */
   private health: Health | null = null;
+  /** Scheduled runs wait for the system clock (health's CLOCK_NOT_SYNCHRONIZED): the header says so. */
+  private clockWaiting = false;
   private readonly liveState: LiveState = { live: new Map(), driveStates: new Map() };
   private connected = false;
   /** Moves the activity bars of running jobs on each redraw. */
@@ -121,7 +123,9 @@ class Dashboard {
     // Asked with the jobs (on events, actions and keys); see loadHealth for the pace.
     this.fetchHealth = singleFlight(async () => {
       try {
-        this.health = await api.dashboard();
+        const [dashboard, health] = await Promise.all([api.dashboard(), api.health().catch(() => null)]);
+        this.health = dashboard;
+        this.clockWaiting = clockWaitingIn(health);
       } catch {
         // Badges and gauges are extras: the table and drives stand without them until the next ask.
         return;
@@ -414,7 +418,7 @@ class Dashboard {
   }
 
   private draw(): void {
-    this.header.setContent(headerText(this.api.baseUrl, this.connected, this.notice, this.paint));
+    this.header.setContent(headerText(this.api.baseUrl, this.connected, this.notice, this.paint, this.clockWaiting));
     const selected = this.selectedRow();
     this.tick += 1;
     const table = withBadges(jobTable(this.jobs, this.liveState.live, this.providers ?? [], this.paint, Date.now(), this.tick), this.jobs, this.health?.jobs ?? [], this.paint);

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DASHBOARD_ACTIONS, dispatch, KEYS, type ActionHandler, type ActionHandlers } from '../../../tui/keys.ts';
-import { headerText, jobTable } from '../../../tui/present/dashboard.ts';
+import { clockWaitingIn, headerText, jobTable } from '../../../tui/present/dashboard.ts';
 import { drivesText } from '../../../tui/present/drives.ts';
 import { plain, tagged } from '../../../tui/present/paint.ts';
 import { runLine, runSeconds, runsText } from '../../../tui/present/runs.ts';
@@ -68,6 +68,11 @@ test('the header says where it is connected, or that it is reconnecting, and the
   assert.is(headerText('http://127.0.0.1:8080', true, '', plain), ' Cairn · http://127.0.0.1:8080 · live');
   assert.is(headerText('http://box', false, 'started Photos', plain), ' Cairn · http://box · reconnecting… · started Photos');
   assert.is(headerText('http://box', true, '', tagged), ' Cairn · http://box · {green-fg}live{/green-fg}');
+  // While schedules wait for network time (the appliance), the header says so before any notice.
+  assert.is(headerText('http://box', true, 'started Photos', plain, true), ' Cairn · http://box · live · clock not synchronised: schedules wait · started Photos');
+  assert.ok(clockWaitingIn({ reasons: [{ code: 'JOB_FAILING' }, { code: 'CLOCK_NOT_SYNCHRONIZED' }] }));
+  assert.not.ok(clockWaitingIn({ reasons: [{ code: 'JOB_FAILING' }] }));
+  assert.not.ok(clockWaitingIn(null));
 });
 
 test('the jobs table has its header row, a failed status in red, and a placeholder when empty', () => {
