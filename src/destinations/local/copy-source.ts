@@ -18,8 +18,13 @@ export interface SourceCopy extends CopyPlaces {
   fatLike: boolean;
   /** A previous copy to hard-link unchanged files from (snapshots); see RsyncCopy.linkDest. */
   linkDest?: string;
-  /** Called with each item rsync itemizes (what it copied or changed), in its order. */
+  /**
+   * Called with each item rsync itemizes (what it copied or changed), in its order; with
+   * `listUnchanged`, also with every unchanged entry (never logged or counted).
+   */
   onItem?(item: ParsedItem): void;
+  /** See RsyncCopy.listUnchanged. */
+  listUnchanged?: boolean;
 }
 
 /**
@@ -36,7 +41,14 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
   const before = { ...totals };
   const stats: RsyncStats = {};
   const problems = new RsyncProblems(copy);
-  const args = rsyncArguments({ source: copy.source, target: copy.target, options, fatLike: copy.fatLike, linkDest: copy.linkDest });
+  const args = rsyncArguments({
+    source: copy.source,
+    target: copy.target,
+    options,
+    fatLike: copy.fatLike,
+    linkDest: copy.linkDest,
+    listUnchanged: copy.listUnchanged,
+  });
   if (options.verbosity === 'verbose') context.log('info', printable(`Running: rsync ${args.map(quoteForLog).join(' ')}`));
 
   signal.throwIfAborted();
@@ -49,6 +61,8 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
         return;
       }
       copy.onItem?.(item);
+      // Listed only because every entry was asked for: rsync would not have printed it otherwise.
+      if (copy.listUnchanged && item.unchanged) return;
       if (countItem(totals, item)) context.progress({ ...totals });
       const message = describeItem(item, copy.name, options.verbosity);
       if (message !== null) context.log('info', printable(message));
