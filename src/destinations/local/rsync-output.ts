@@ -16,8 +16,9 @@ export interface ParsedItem {
   /** The entry is new or changed beyond its attributes (content, link target). */
   changed: boolean;
   /**
-   * Nothing about the entry changed (its attribute flags are all blank): rsync lists such entries
-   * only when asked to list every entry (`-ii`, RsyncCopy.listUnchanged).
+   * Nothing was sent and no attribute changed (the attribute flags are all blank, as for a folder
+   * made or a file linked locally): rsync lists such entries only when asked to list every entry
+   * (`-ii`, RsyncCopy.listUnchanged).
    */
   unchanged: boolean;
   /** A regular file hard-linked from the `--link-dest` copy with nothing changed (`hf` and blank flags). */
@@ -37,7 +38,7 @@ export function parseItemLine(line: string): ParsedItem | null {
   if (flags.startsWith('*deleting')) return { kind: 'deleted', name, length: 0, sent: false, changed: true, unchanged: false, linked: false };
   const sent = flags[0] === '>' || flags[0] === '<';
   const changed = sent || flags[0] === 'c';
-  const unchanged = !sent && !changed && flags.endsWith(BLANK_ATTRIBUTES);
+  const unchanged = !sent && flags.endsWith(BLANK_ATTRIBUTES);
   const linked = unchanged && flags[0] === 'h' && flags[1] === 'f';
   return { kind: FILE_TYPES[flags[1]] ?? 'other', name, length: Number(length), sent, changed, unchanged, linked };
 }
