@@ -5,16 +5,16 @@
  * prints escaped and a version 1 previous manifest fall back to walking the tree, with the same result.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createSnapshot, ManifestReader, MANIFEST_NAME, verifySnapshot, type ManifestEntry } from '../../../src/history/index.ts';
+import { createSnapshot, listSnapshots, ManifestReader, MANIFEST_NAME, verifySnapshot, type ManifestEntry } from '../../../src/history/index.ts';
 import { comparePaths } from '../../../src/history/drive-snapshots/manifest-file.ts';
 import { walkFiles } from '../../../src/history/drive-snapshots/manifest-build.ts';
 import { tempDir } from '../../helpers.ts';
-import { fileContent } from '../../trees.ts';
+import { fileContent, waitFor } from '../../trees.ts';
 import { engineContext } from './engine.ts';
 
 const sha = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
@@ -128,6 +128,54 @@ test('a name rsync prints escaped, or a previous manifest of version 1, has the 
   const after = await snapshot(root, [source]);
   assert.not.ok(after.logs.some((line) => line.startsWith("Reading the snapshot's tree")), after.logs.join('\n'));
   assert.equal(await manifestOf(after.snapshot.path), await hashedWhole(after.snapshot.path));
+});
+
+/** rsync processes whose command line names `needle`. */
+function rsyncPids(needle: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('rsync\0') && cmdline.includes(needle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test('rsync killed while the manifest is being written from its list: no snapshot is listed, no manifest is left, the next run resumes and its manifest is whole', async () => {
+  const root = tempDir('cairn-listed-');
+  const source = path.join(tempDir(), 'media');
+  write(path.join(source, 'old.txt'), fileContent('old', 10));
+  const first = await snapshot(root, [source]);
+  for (let i = 0; i < 120; i += 1) write(path.join(source, `t${String(i).padStart(3, '0')}.bin`), fileContent(`t${i}`, 128 * 1024));
+
+  const { context } = engineContext([source], undefined, { bandwidth_limit_kbps: 2000 });
+  hour += 1;
+  const failure = createSnapshot(context, { root, timezone: 'UTC', time: new Date(Date.UTC(2026, 11, 5, hour)), runId: null }).then(() => null, (error) => error);
+  const work = await waitFor(
+    'rsync to copy some files',
+    () => {
+      const name = readdirSync(root).find((entry) => entry.startsWith('.incomplete-'));
+      const copied = name && existsSync(path.join(root, name, 'media')) ? readdirSync(path.join(root, name, 'media')).filter((file) => !file.startsWith('.')) : [];
+      return copied.length >= 10 ? path.join(root, name!) : null;
+    },
+    30_000,
+  );
+  assert.ok(existsSync(path.join(work, `${MANIFEST_NAME}.tmp`)), 'the manifest was being written from rsync`s list');
+  for (const pid of rsyncPids(work)) process.kill(pid, 'SIGKILL');
+  assert.is((await failure)?.code, 'RSYNC_FAILED');
+  assert.equal((await listSnapshots(root)).map((info) => info.id), [first.snapshot.id], 'the half snapshot is not listed');
+  assert.equal(readdirSync(work).filter((name) => name.startsWith('.cairn-')), [], 'no manifest, whole or partial, is left in the work folder');
+
+  const next = await snapshot(root, [source]);
+  assert.ok(next.resumed);
+  assert.equal(await manifestOf(next.snapshot.path), await hashedWhole(next.snapshot.path));
+  const verified = await verifySnapshot(next.snapshot.path);
+  assert.is(verified.files_checked, 121);
+  assert.is(verified.mismatched.count + verified.missing.count, 0);
 });
 
 test.run();
