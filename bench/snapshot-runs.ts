@@ -47,11 +47,20 @@ function changeOnePercent(round: number): number {
 /** Starts a run (or another POST that answers a run id) and waits for it: seconds taken and the run. */
 async function timedRun(client: ApiClient, url: string): Promise<{ seconds: number; run: any }> {
   const started = process.hrtime.bigint();
-  // After a long idle stretch (rsync's turn) the pooled connection may have been closed under us; try once more.
-  const start = () => client.post(url);
-  const runId = (await start().catch(start)).body.run_id;
+  // After a long idle stretch (rsync's turn) pooled connections may have been closed under us: a
+  // request that fails on a closed socket is tried again, a few times.
+  const retried = async <T>(request: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await request();
+      } catch (error) {
+        if (attempt === 4) throw error;
+      }
+    }
+  };
+  const runId = (await retried(() => client.post(url))).body.run_id;
   for (;;) {
-    const run = (await client.get(`/api/runs/${runId}`)).body;
+    const run = (await retried(() => client.get(`/api/runs/${runId}`))).body;
     if (['completed', 'failed', 'cancelled'].includes(run.status)) {
       if (run.status !== 'completed') throw new Error(`run ${run.status}: ${run.error_message}`);
       return { seconds: Number(process.hrtime.bigint() - started) / 1e9, run };
@@ -63,7 +72,7 @@ async function timedRun(client: ApiClient, url: string): Promise<{ seconds: numb
 /** CPU seconds `pid` and its waited-for children (rsync) have used, from /proc (Linux): stable under load, unlike wall time. */
 function cpuSeconds(pid: number | 'self'): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime, stime, cutime, cstime: fields 14–17 of stat(5), 12–15 after the name.
+  // utime, stime, cutime, cstime: fields 14–17 of proc(5), indexes 11–14 after the name.
   const ticks = pid === 'self' ? Number(fields[13]) + Number(fields[14]) : fields.slice(11, 15).reduce((sum, value) => sum + Number(value), 0);
   return ticks / 100;
 }
