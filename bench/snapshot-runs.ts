@@ -6,11 +6,12 @@
  *
  *   node --import tsx bench/snapshot-runs.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm] [--prune-files 1000]
  * A run is timed from the POST that starts it to the answer that shows it finished (polled every
- * 50 ms, so up to 50 ms of the figure is polling); both sides alternate which goes first. Removes
- * what it made.
+ * 50 ms, so up to 50 ms of the figure is polling); both sides alternate which goes first. The CPU
+ * seconds of each side (the daemon with its rsync, bare rsync) are printed too: on a loaded machine
+ * they compare better than wall time. Removes what it made.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { listSnapshots } from '../src/history/index.ts';
@@ -46,17 +47,34 @@ function changeOnePercent(round: number): number {
 /** Starts a run (or another POST that answers a run id) and waits for it: seconds taken and the run. */
 async function timedRun(client: ApiClient, url: string): Promise<{ seconds: number; run: any }> {
   const started = process.hrtime.bigint();
-  // After a long idle stretch (rsync's turn) the pooled connection may have been closed under us; try once more.
-  const start = () => client.post(url);
-  const runId = (await start().catch(start)).body.run_id;
+  // After a long idle stretch (rsync's turn) pooled connections may have been closed under us: a
+  // request that fails on a closed socket is tried again, a few times.
+  const retried = async <T>(request: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await request();
+      } catch (error) {
+        if (attempt === 4) throw error;
+      }
+    }
+  };
+  const runId = (await retried(() => client.post(url))).body.run_id;
   for (;;) {
-    const run = (await client.get(`/api/runs/${runId}`)).body;
+    const run = (await retried(() => client.get(`/api/runs/${runId}`))).body;
     if (['completed', 'failed', 'cancelled'].includes(run.status)) {
       if (run.status !== 'completed') throw new Error(`run ${run.status}: ${run.error_message}`);
       return { seconds: Number(process.hrtime.bigint() - started) / 1e9, run };
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** CPU seconds `pid` and its waited-for children (rsync) have used, from /proc (Linux): stable under load, unlike wall time. */
+function cpuSeconds(pid: number | 'self'): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime, stime, cutime, cstime: fields 14–17 of proc(5), indexes 11–14 after the name.
+  const ticks = pid === 'self' ? Number(fields[13]) + Number(fields[14]) : fields.slice(11, 15).reduce((sum, value) => sum + Number(value), 0);
+  return ticks / 100;
 }
 
 /** Bytes `dir` uses that `shared` does not already hold (du counts a hard-linked file once). */
@@ -87,6 +105,8 @@ async function snapshotRace(client: ApiClient, daemon: DaemonProcess) {
 
   const cairnTimes: number[] = [];
   const rsyncTimes: number[] = [];
+  const cairnCpu: number[] = [];
+  const rsyncCpu: number[] = [];
   let changed = 0;
   for (let round = 1; round <= ROUNDS; round += 1) {
     changed = changeOnePercent(round);
@@ -94,13 +114,19 @@ async function snapshotRace(client: ApiClient, daemon: DaemonProcess) {
     mkdirSync(path.join(rsyncRoot, `r${round}`));
     const runRsync = async () => {
       const started = process.hrtime.bigint();
+      const cpu = cpuSeconds('self');
       execFileSync('rsync', ['-a', `--link-dest=${path.join(rsyncRoot, `r${round - 1}`, 'data/')}`, `${source}/`, path.join(rsyncRoot, `r${round}`, 'data/')]);
       rsyncTimes.push(Number(process.hrtime.bigint() - started) / 1e9);
+      rsyncCpu.push(cpuSeconds('self') - cpu);
     };
-    const runCairn = async () => cairnTimes.push((await timedRun(client, `/api/jobs/${jobId}/run`)).seconds);
+    const runCairn = async () => {
+      const cpu = cpuSeconds(daemon.child.pid!);
+      cairnTimes.push((await timedRun(client, `/api/jobs/${jobId}/run`)).seconds);
+      cairnCpu.push(cpuSeconds(daemon.child.pid!) - cpu);
+    };
     for (const side of round % 2 ? [runRsync, runCairn] : [runCairn, runRsync]) await side();
   }
-  return { cairnTimes, rsyncTimes, changed, rss: peakRssMb(daemon.child.pid!) };
+  return { cairnTimes, rsyncTimes, cairnCpu, rsyncCpu, changed, rss: peakRssMb(daemon.child.pid!) };
 }
 
 /** 100 snapshots of a small tree through the API, then keep_last 1 applied by a prune run. */
@@ -126,14 +152,17 @@ async function main() {
   try {
     const client = new ApiClient(daemon.url);
     await client.setupAdmin();
-    const { cairnTimes, rsyncTimes, changed, rss } = await snapshotRace(client, daemon);
+    const { cairnTimes, rsyncTimes, cairnCpu, rsyncCpu, changed, rss } = await snapshotRace(client, daemon);
     const [newest, previous] = await listSnapshots(cairnRoot);
     const fmt = (values: number[]) => values.map((value) => value.toFixed(2)).join(' / ');
     console.log(`\nnew snapshot, ${FILES} files, 1% (${FILES / 100} files, ${changed} bytes) changed, ${ROUNDS} rounds, ${os.cpus().length} cores:`);
     console.log(`  cairn run (API)         ${fmt(cairnTimes)} s   median ${median(cairnTimes).toFixed(2)} s   (target ≤ 3 s)`);
     console.log(`  rsync -a --link-dest    ${fmt(rsyncTimes)} s   median ${median(rsyncTimes).toFixed(2)} s`);
     console.log(`  ratio cairn / rsync     ${(median(cairnTimes) / median(rsyncTimes)).toFixed(2)}×   (target ≤ 1.1×)`);
+    console.log(`  CPU: daemon + its rsync ${fmt(cairnCpu)} s   median ${median(cairnCpu).toFixed(2)} s`);
+    console.log(`  CPU: bare rsync         ${fmt(rsyncCpu)} s   median ${median(rsyncCpu).toFixed(2)} s   ratio ${(median(cairnCpu) / median(rsyncCpu)).toFixed(2)}×`);
     console.log(`  daemon peak RSS         ${rss.toFixed(0)} MB`);
+    console.log(`  load (1/5/15 min)       ${os.loadavg().map((value) => value.toFixed(1)).join(' / ')}`);
     console.log(`space of the newest snapshot beyond the one before it:`);
     console.log(`  recorded bytes_added    ${newest.bytes_added} (changed bytes ${changed})`);
     console.log(`  du --apparent (-b)      ${ownBytes(previous.path, newest.path, true)} bytes`);
@@ -147,6 +176,9 @@ async function main() {
 
 try {
   await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }

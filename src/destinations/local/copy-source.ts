@@ -22,10 +22,15 @@ export interface SourceCopy extends CopyPlaces {
   fatLike: boolean;
   /** A previous copy to hard-link unchanged files from (snapshots); see RsyncCopy.linkDest. */
   linkDest?: string;
-  /** Called with each item rsync itemizes (what it copied or changed), in its order. */
+  /**
+   * Called with each item rsync itemizes (what it copied or changed), in its order; with
+   * `listUnchanged`, also with every unchanged entry (never logged or counted).
+   */
   onItem?(item: ParsedItem): void;
   /** Which of the run's copies this is, for the run's share of work done (default: the only one). */
   position?: CopyPosition;
+  /** See RsyncCopy.listUnchanged. */
+  listUnchanged?: boolean;
 }
 
 /**
@@ -54,7 +59,14 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
     const now = Date.now();
     if (now - reportedAt >= REPORT_INTERVAL_MS) report(now);
   };
-  const args = rsyncArguments({ source: copy.source, target: copy.target, options, fatLike: copy.fatLike, linkDest: copy.linkDest });
+  const args = rsyncArguments({
+    source: copy.source,
+    target: copy.target,
+    options,
+    fatLike: copy.fatLike,
+    linkDest: copy.linkDest,
+    listUnchanged: copy.listUnchanged,
+  });
   if (options.verbosity === 'verbose') context.log('info', printable(`Running: rsync ${args.map(quoteForLog).join(' ')}`));
 
   signal.throwIfAborted();
@@ -72,6 +84,8 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
         return;
       }
       copy.onItem?.(item);
+      // Listed only because every entry was asked for: rsync would not have printed it otherwise.
+      if (copy.listUnchanged && item.unchanged) return;
       if (countItem(totals, item)) reportSometimes();
       const message = describeItem(item, copy.name, options.verbosity);
       if (message !== null) context.log('info', printable(message));

@@ -19,6 +19,11 @@ export interface RsyncCopy {
   fatLike: boolean;
   /** A previous copy (absolute): files unchanged since it are hard-linked from it instead of copied. */
   linkDest?: string;
+  /**
+   * List every entry, unchanged ones too (`-ii`), so that the listing is the whole new tree in
+   * rsync's order (a snapshot's manifest is built from it while rsync runs, with no walk after).
+   */
+  listUnchanged?: boolean;
 }
 
 /**
@@ -32,6 +37,7 @@ export function rsyncArguments(copy: RsyncCopy): string[] {
   const args = copy.fatLike ? ['-rltD', '--modify-window=1'] : ['-a'];
   // --8-bit-output: names reach the log as UTF-8 whatever the daemon's locale; control characters stay escaped (\#012).
   args.push('--8-bit-output', `--out-format=${OUT_FORMAT}`, '--stats');
+  if (copy.listUnchanged) args.push('-ii');
   if (options.delete_extraneous) args.push('--delete');
   for (const pattern of options.exclude_patterns) args.push(`--exclude=${pattern}`);
   if (options.bandwidth_limit_kbps && options.bandwidth_limit_kbps > 0) args.push(`--bwlimit=${options.bandwidth_limit_kbps}`);

@@ -15,10 +15,19 @@ export interface ParsedItem {
   sent: boolean;
   /** The entry is new or changed beyond its attributes (content, link target). */
   changed: boolean;
+  /**
+   * Nothing was sent and no attribute changed (the attribute flags are all blank, as for a folder
+   * made or a file linked locally): rsync lists such entries only when asked to list every entry
+   * (`-ii`, RsyncCopy.listUnchanged).
+   */
+  unchanged: boolean;
+  /** A regular file hard-linked from the `--link-dest` copy with nothing changed (`hf` and blank flags). */
+  linked: boolean;
 }
 
 // %i is 11 characters: update type, file type, then 9 attribute flags ("*deleting  " for deletions).
 const ITEM_LINE = /^([<>ch.*][^|]{10})\|(\d+)\|(\d+)\|(.*)$/;
+const BLANK_ATTRIBUTES = ' '.repeat(9);
 const FILE_TYPES: Record<string, ParsedItem['kind']> = { f: 'file', L: 'link', d: 'dir', D: 'special', S: 'special' };
 
 /** Parses one stdout line; null when it is not an itemized change (stats, "created directory …"). */
@@ -26,10 +35,12 @@ export function parseItemLine(line: string): ParsedItem | null {
   const match = ITEM_LINE.exec(line);
   if (!match) return null;
   const [, flags, length, , name] = match;
-  if (flags.startsWith('*deleting')) return { kind: 'deleted', name, length: 0, sent: false, changed: true };
+  if (flags.startsWith('*deleting')) return { kind: 'deleted', name, length: 0, sent: false, changed: true, unchanged: false, linked: false };
   const sent = flags[0] === '>' || flags[0] === '<';
   const changed = sent || flags[0] === 'c';
-  return { kind: FILE_TYPES[flags[1]] ?? 'other', name, length: Number(length), sent, changed };
+  const unchanged = !sent && flags.endsWith(BLANK_ATTRIBUTES);
+  const linked = unchanged && flags[0] === 'h' && flags[1] === 'f';
+  return { kind: FILE_TYPES[flags[1]] ?? 'other', name, length: Number(length), sent, changed, unchanged, linked };
 }
 
 /** Adds an item to running totals; returns whether the totals moved. */

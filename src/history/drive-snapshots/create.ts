@@ -14,6 +14,8 @@ import type { SyncContext } from '../../destinations/types.ts';
 import { syncDirectory, writeFileDurably } from '../../store/index.ts';
 import { requireHardLinks } from './hard-links.ts';
 import { buildManifest } from './manifest-build.ts';
+import { comparePaths } from './manifest-file.ts';
+import { ListedManifest } from './manifest-list.ts';
 import { INCOMPLETE_PREFIX, snapshotBaseName, uniqueName } from './names.ts';
 import { finishLeftovers } from './removal.ts';
 import { listSnapshots, SUMMARY_NAME, type SnapshotInfo, type SnapshotSummary } from './snapshot-list.ts';
@@ -68,20 +70,30 @@ export async function createSnapshot(context: SyncContext<{ mount_point: string;
 
   const totals: TransferTotals = { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
   const options = { ...context.options, delete_extraneous: true };
-  // In a fresh work folder, what rsync did not itemize it hard-linked from the previous snapshot.
-  const changed = resumable || !previous ? null : new ChangedFiles();
+  // In a fresh work folder, rsync's list of the new tree gives the manifest while rsync runs.
+  const listed = resumable || !previous ? null : await ListedManifest.open(work, previous.path);
   const copies = [];
   for (const [index, name] of names.entries()) {
     const linkDest = previous ? await existingFolder(path.join(previous.path, name)) : undefined;
     copies.push({ name, source: context.realSources[index], target: path.join(work, name), fatLike: false, linkDest, position: { index, of: names.length } });
   }
-  await planCopies({ ...context, options }, copies);
-  for (const copy of copies) {
-    signal.throwIfAborted();
-    await copySource({ ...context, options }, { ...copy, onItem: (item) => changed?.add(copy.name, item) }, totals);
+  // The sources are the snapshot's top folders: copied in the manifest's order, rsync lists the whole snapshot in it.
+  copies.sort((a, b) => comparePaths(`${a.name}/`, `${b.name}/`));
+  try {
+    await planCopies({ ...context, options }, copies);
+    for (const copy of copies) {
+      signal.throwIfAborted();
+      const onItem = listed ? (item: ParsedItem) => listed.add(copy.name, item) : undefined;
+      await copySource({ ...context, options }, { ...copy, listUnchanged: listed !== null, onItem }, totals);
+    }
+  } catch (error) {
+    await listed?.abandon();
+    throw error;
   }
 
-  const manifest = await buildManifest(work, previous?.path ?? null, signal, changed?.paths() ?? null);
+  let manifest = listed ? await listed.finish(signal) : null;
+  if (listed && !manifest) context.log('info', `Reading the snapshot's tree for its manifest: ${listed.unusableBecause}`);
+  manifest ??= await buildManifest(work, previous?.path ?? null, signal);
   const summary: SnapshotSummary = {
     id,
     time: place.time.toISOString(),
@@ -98,29 +110,6 @@ export async function createSnapshot(context: SyncContext<{ mount_point: string;
   context.log('info', `Snapshot ${id}: ${manifest.files} file(s), ${manifest.bytes_added} new bytes, ${manifest.files_hashed} file(s) hashed`);
   return { snapshot: { ...summary, path: path.join(place.root, id) }, totals, resumed: resumable !== null };
 }
-
-/**
- * The regular files rsync itemized, as paths from the snapshot's top. Gives up (null: the manifest
- * then stats every file) when a name reached it escaped (`\#012` for a control character: it would
- * not match the file's real name) or the list grows past what memory should hold.
- */
-class ChangedFiles {
-  private readonly set = new Set<string>();
-  private usable = true;
-
-  add(source: string, item: ParsedItem): void {
-    if (!this.usable || item.kind !== 'file') return;
-    if (item.name.includes('\\#') || this.set.size >= CHANGED_MAX) this.usable = false;
-    else this.set.add(`${source}/${item.name}`);
-  }
-
-  paths(): ReadonlySet<string> | null {
-    return this.usable ? this.set : null;
-  }
-}
-
-/** Past this many changed files, stat'ing every file costs less memory than remembering them. */
-const CHANGED_MAX = 200_000;
 
 /** Removes top-level entries of a resumed work folder that are no source's (a source removed from the job, an old manifest). */
 async function removeStrays(work: string, names: ReadonlySet<string>): Promise<void> {

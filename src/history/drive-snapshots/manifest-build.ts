@@ -1,17 +1,16 @@
 /**
- * Writes a new snapshot's manifest while walking it once. The walk and the previous manifest are
- * both in tree order, so they are merged as two streams. A file inherits its line (hash included)
- * from the previous manifest when it is the previous snapshot's file:
- * - when rsync's itemized list of the run is given (a fresh work folder), a file rsync did not
- *   itemize was hard-linked from the previous snapshot, and is not even stat'ed;
- * - otherwise (a resumed work folder, whose files may come from the interrupted run) a file with
- *   the previous entry's inode, or its size and mtime, inherits.
+ * Writes a snapshot's manifest by walking it once, when it could not be written from rsync's list
+ * while rsync ran (manifest-list.ts): the first snapshot, a resumed work folder (whose files may come
+ * from the interrupted run), a name rsync lists escaped, a previous manifest of version 1. The walk
+ * and the previous manifest are both in the manifest's order, so they are merged as two streams; a
+ * file with the previous entry's inode, or its size and mtime, inherits its line (hash included).
  * Every other file is read and hashed, a few at a time.
  */
 import { promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { sha256Of } from './hashing.ts';
-import { comparePaths, MANIFEST_NAME, ManifestReader, ManifestWriter, type ManifestEntry } from './manifest-file.ts';
+import { comparePaths, MANIFEST_NAME, ManifestWriter, type ManifestEntry } from './manifest-file.ts';
+import { openPrevious, type PreviousEntries } from './manifest-previous.ts';
 
 /** What the new snapshot holds. */
 export interface ManifestTotals {
@@ -35,17 +34,10 @@ const BATCH = 64;
 
 /**
  * Walks `snapshotDir` and writes its manifest to `<snapshotDir>/.cairn-manifest`. `previousDir` is
- * the previous complete snapshot (with its manifest), or null for the first one. `changed`, when
- * given, holds every regular file (paths relative to the snapshot's top) rsync itemized while
- * filling a fresh work folder with `--link-dest` on `previousDir`; null means "trust nothing, stat".
+ * the previous complete snapshot (with its manifest), or null for the first one.
  */
-export async function buildManifest(
-  snapshotDir: string,
-  previousDir: string | null,
-  signal: AbortSignal,
-  changed: ReadonlySet<string> | null = null,
-): Promise<ManifestTotals> {
-  const previous = previousDir ? await openPrevious(previousDir) : null;
+export async function buildManifest(snapshotDir: string, previousDir: string | null, signal: AbortSignal): Promise<ManifestTotals> {
+  const previous: PreviousEntries | null = previousDir ? await openPrevious(previousDir) : null;
   const writer = await ManifestWriter.create(path.join(snapshotDir, MANIFEST_NAME));
   const totals: ManifestTotals = { files: 0, total_size: 0, bytes_added: 0, files_hashed: 0 };
   let pending: ManifestEntry | null = previous ? await previous.next() : null;
@@ -55,7 +47,7 @@ export async function buildManifest(
     return pending && pending.path === relative ? pending : null;
   };
   const writeBatch = async (batch: Array<{ relative: string; before: ManifestEntry | null }>) => {
-    const entries = await Promise.all(batch.map(({ relative, before }) => entryFor(snapshotDir, relative, before, changed, signal)));
+    const entries = await Promise.all(batch.map(({ relative, before }) => entryFor(snapshotDir, relative, before, signal)));
     for (const [index, { entry, hashed }] of entries.entries()) {
       if (hashed) totals.files_hashed += 1;
       if (batch[index].before?.ino !== entry.ino) totals.bytes_added += entry.size;
@@ -87,15 +79,8 @@ export async function buildManifest(
   }
 }
 
-/** One file's manifest line: inherited when it is the previous snapshot's file, else stat'ed and hashed. */
-async function entryFor(
-  snapshotDir: string,
-  relative: string,
-  before: ManifestEntry | null,
-  changed: ReadonlySet<string> | null,
-  signal: AbortSignal,
-): Promise<{ entry: ManifestEntry; hashed: boolean }> {
-  if (before && changed && !changed.has(relative)) return { entry: { ...before, path: relative }, hashed: false };
+/** One file's manifest line: inherited when it is the previous snapshot's file, else hashed. */
+async function entryFor(snapshotDir: string, relative: string, before: ManifestEntry | null, signal: AbortSignal): Promise<{ entry: ManifestEntry; hashed: boolean }> {
   const file = path.join(snapshotDir, relative);
   const stat = await fs.lstat(file, { bigint: true });
   const ino = stat.ino.toString();
@@ -107,34 +92,25 @@ async function entryFor(
   return { entry: { path: relative, size, mtimeNs, ino, sha256: await sha256Of(file, signal) }, hashed: true };
 }
 
-async function openPrevious(previousDir: string): Promise<ManifestReader | null> {
-  const file = path.join(previousDir, MANIFEST_NAME);
-  return (await fs.access(file).then(() => true, () => false)) ? new ManifestReader(file) : null;
-}
-
 /**
- * Every regular file below `root` in tree order (names sorted per folder), as paths relative to it,
- * handed over a folder's run of files at a time; Cairn's own top-level files are left out, symbolic
- * links are not followed.
+ * Every regular file below `root` in the manifest's order (comparePaths: a folder's files, then its
+ * subfolders), as paths relative to it, handed over a folder's files at a time; Cairn's own
+ * top-level files are left out, symbolic links are not followed.
  */
 export async function* walkFiles(root: string, signal: AbortSignal): AsyncGenerator<string[]> {
   async function* walk(relative: string): AsyncGenerator<string[]> {
     signal.throwIfAborted();
-    const entries = (await fs.readdir(path.join(root, relative), { withFileTypes: true }))
-      .filter((entry) => relative !== '' || !isCairnFile(entry.name))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    let files: string[] = [];
+    const entries = (await fs.readdir(path.join(root, relative), { withFileTypes: true })).filter((entry) => relative !== '' || !isCairnFile(entry.name));
+    const files: string[] = [];
+    const folders: string[] = [];
     for (const entry of entries) {
       const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
       const kind = kindOf(entry) ?? (await kindByStat(path.join(root, child)));
       if (kind === 'file') files.push(child);
-      else if (kind === 'dir') {
-        if (files.length > 0) yield files;
-        files = [];
-        yield* walk(child);
-      }
+      else if (kind === 'dir') folders.push(`${child}/`);
     }
-    if (files.length > 0) yield files;
+    if (files.length > 0) yield files.sort(comparePaths);
+    for (const folder of folders.sort(comparePaths)) yield* walk(folder.slice(0, -1));
   }
   yield* walk('');
 }

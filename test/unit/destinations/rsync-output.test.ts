@@ -49,6 +49,19 @@ test('lines that are not itemized changes are not items', () => {
   }
 });
 
+test('entries listed only because every entry was asked for (-ii) are unchanged; an unchanged hf line is a file linked from --link-dest', () => {
+  const linked = parseItemLine('hf         |2|0|a.txt')!;
+  assert.equal([linked.kind, linked.unchanged, linked.linked, linked.changed], ['file', true, true, false]);
+  const same = parseItemLine('.f         |2|0|b.txt')!;
+  assert.equal([same.unchanged, same.linked], [true, false]);
+  const folder = parseItemLine('cd         |4096|0|a/')!;
+  assert.equal([folder.unchanged, folder.linked], [true, false]);
+  for (const line of ['>f+++++++++|4|47|a/new', '>f.s.......|8|52|a/x', 'cf...p.....|2|0|b/y', '.f...p.....|9|0|perm-only.txt', '*deleting  |0|0|old.txt']) {
+    const item = parseItemLine(line)!;
+    assert.equal([item.unchanged, item.linked], [false, false], line);
+  }
+});
+
 test('quiet logs no file, normal logs sent files and deletions relative to the destination root, verbose logs every item', () => {
   const file = parseItemLine('>f+++++++++|3|46|2024/a.txt')!;
   const link = parseItemLine('cL+++++++++|5|0|2024/latest -> a.txt')!;

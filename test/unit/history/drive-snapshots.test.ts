@@ -2,6 +2,7 @@
  * The snapshot engine's pure parts: snapshot names in a time zone (and back to the instant), the
  * manifest's order and format with awkward names, and which filesystems can hold hard links.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,9 +35,9 @@ test('a snapshot is named by its local time and offset, and the name gives back 
   assert.is(uniqueName('a', new Set(['a', 'a-1'])), 'a-2');
 });
 
-test('manifest order is tree order: a folder`s files right after it, as a sorted depth-first walk meets them', async () => {
+test('manifest order is rsync`s order: a folder`s files by code point, then its folders (named as with a trailing /)', async () => {
   const root = tempDir();
-  const names = ['a/b/x', 'a.c', 'a/b/c', 'a-b', 'ab', 'A', 'z', 'é', 'tab\there', 'new\nline'];
+  const names = ['a/b/x', 'a.c', 'a/b/c', 'a-b', 'ab', 'A', 'z', 'é', 'tab\there', 'new\nline', 'a b/q', 'a.b/c', 'aa/e', 'aa/b/d', '\u{1D11E}', '\uFB00'];
   for (const name of names) {
     mkdirSync(path.join(root, path.dirname(name)), { recursive: true });
     writeFileSync(path.join(root, name), name);
@@ -45,7 +46,15 @@ test('manifest order is tree order: a folder`s files right after it, as a sorted
   const walked: string[] = [];
   for await (const files of walkFiles(root, new AbortController().signal)) walked.push(...files);
   assert.equal(walked, [...walked].sort(comparePaths));
-  assert.equal(walked, ['A', 'a/b/c', 'a/b/x', 'a-b', 'a.c', 'ab', 'new\nline', 'tab\there', 'z', 'é']);
+  const expected = ['A', 'a-b', 'a.c', 'ab', 'new\nline', 'tab\there', 'z', 'é', '\uFB00', '\u{1D11E}', 'a b/q', 'a.b/c', 'a/b/c', 'a/b/x', 'aa/e', 'aa/b/d'];
+  assert.equal(walked, expected);
+  // The order is rsync's own: its full listing (-ii) of the same tree names the files in it.
+  const listing = execFileSync('rsync', ['-a', '-ii', '--8-bit-output', '--out-format=%i|%n', `${root}/`, `${tempDir()}/`], { encoding: 'utf8' });
+  const listed = listing.split('\n').filter((line) => line.startsWith('>f')).map((line) => line.slice(12));
+  // rsync writes a newline as \#012 (such a name makes the snapshot walk its tree instead).
+  assert.ok(listed.includes('new\\#012line'));
+  const printable = expected.filter((name) => !name.includes('\n')).concat('.cairn-manifest').sort(comparePaths);
+  assert.equal(listed.filter((name) => !name.includes('\\#')), printable);
 });
 
 test('the manifest round-trips names with tabs, newlines, quotes and backslashes, streamed through its buffer', async () => {
@@ -63,7 +72,7 @@ test('the manifest round-trips names with tabs, newlines, quotes and backslashes
     await writer.flushIfFull();
   }
   await writer.finish();
-  assert.ok((await readFile(file, 'utf8')).startsWith('cairn-manifest 1\n'));
+  assert.ok((await readFile(file, 'utf8')).startsWith('cairn-manifest 2\n'));
   const reader = new ManifestReader(file);
   const read = [];
   for (let entry = await reader.next(); entry; entry = await reader.next()) read.push(entry);
