@@ -161,6 +161,13 @@ upkeep('a verify run of a whole repository passes with its figures', async ({ ad
   assert.match(await logOf(admin, run.id), /Verified the repository/);
 });
 
+upkeep('a verify schedule is accepted for a repository job', async ({ admin, job }) => {
+  const created = await admin.post(`/api/jobs/${job.id}/schedules`, { schedule_type: 'daily', hour: 3, minute: 0, action: 'verify', verify_percent: 10 });
+  assert.is(created.status, 201, JSON.stringify(created.body));
+  assert.equal([created.body.action, created.body.verify_percent], ['verify', 10]);
+  assert.is((await admin.delete(`/api/schedules/${created.body.id}`)).status, 200);
+});
+
 upkeep('a flipped byte in a pack fails the verify run naming the pack', async ({ admin, job, repo, password }) => {
   const [pack] = await packsOf(repo);
   const original = await fs.readFile(pack.file);
