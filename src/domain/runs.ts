@@ -137,5 +137,5 @@ export type RunSummary = Pick<RunRecord, 'id' | 'status' | 'started_at' | 'compl
  * @throws CairnError 409 `NOT_A_SNAPSHOT_JOB` for a job with `backup_mode: "mirror"`.
  */
 export function requireSnapshotMode(job: { backup_mode: string }): void {
-  if (job.backup_mode !== 'snapshots') throw conflict('NOT_A_SNAPSHOT_JOB', 'this job keeps a mirror; set backup_mode to snapshots to keep history');
+  if (job.backup_mode === 'mirror') throw conflict('NOT_A_SNAPSHOT_JOB', 'this job keeps a mirror; set backup_mode to snapshots to keep history');
 }

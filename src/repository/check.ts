@@ -50,8 +50,9 @@ export interface CheckResult {
   packs: number;
   blobs: number;
   snapshots: number;
-  /** Packs read back in full. */
+  /** Packs read back in full, and their bytes. */
   packsRead: number;
+  bytesRead: number;
 }
 
 /** What the index files say of one pack, duplicates included. */
@@ -111,7 +112,8 @@ class Checker {
       this.options.signal?.throwIfAborted();
       await this.readPack(packId);
     }
-    return { errors: this.errors, hints: this.hints, packs: stored.size, blobs: this.repo.index.size, snapshots, packsRead: toRead.length };
+    const bytesRead = toRead.reduce((sum, packId) => sum + (stored.get(packId) ?? 0), 0);
+    return { errors: this.errors, hints: this.hints, packs: stored.size, blobs: this.repo.index.size, snapshots, packsRead: toRead.length, bytesRead };
   }
 
   private problem(subject: CheckProblem['subject'], id: string, problem: CheckProblem['problem'], message: string): void {

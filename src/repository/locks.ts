@@ -1,7 +1,8 @@
 /**
  * Repository locks (`locks/<id>`), restic's protocol: a sealed JSON file saying who holds it and
  * whether it is exclusive. Backups take a shared lock, prune and the like an exclusive one. A lock
- * older than 30 minutes, or from a process on this host that is gone, is stale and ignored; a held
+ * older than 30 minutes, or from a process on this host that is gone, is stale: the next lock taken
+ * removes it (as `restic unlock` would); a held
  * lock is refreshed every 5 minutes, as restic does, so that it never looks stale while in use.
  */
 import os from 'node:os';
@@ -86,7 +87,13 @@ async function checkOthers(repo: Repository, ours: string, exclusive: boolean): 
       if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') continue;
       throw error;
     }
-    if (isStale(lock)) continue;
+    if (isStale(lock)) {
+      // restic's own rule (what `restic unlock` removes): left by a process that died on this host,
+      // or not refreshed for 30 minutes. Removed, so that after a crash of ours nobody needs
+      // `restic unlock`; a live lock, restic's or another box's, is never touched.
+      await repo.backend.remove(filePath('locks', id)).catch(() => undefined);
+      continue;
+    }
     if (lock.exclusive || exclusive) {
       throw locked(`${repo.backend.where()} is locked${lock.exclusive ? ' exclusively' : ''} by ${lock.username}@${lock.hostname} (pid ${lock.pid}) since ${lock.time}; try again when it is done.`);
     }

@@ -1,19 +1,23 @@
 /**
  * Repository jobs' work, each task in a worker thread (repository-worker.ts) so the daemon's event
  * loop keeps answering while the engine reads sources synchronously: a backup run (a new snapshot
- * tagged with the job), a restore run, and the history reads the API makes (list, browse, forget).
+ * tagged with the job, then the job's retention: forget and prune), a restore run, a prune run, a
+ * verify run (check, re-reading a share of the packs), and the history reads the API makes (list,
+ * browse, forget).
  * The worker gets plain data; its log lines and progress come back into the run's own log and
  * progress, and a cancel stops it through its signal (terminated only if it does not stop in time).
  */
 import { Worker } from 'node:worker_threads';
 import { CairnError, type ErrorKind } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
-import type { LogLevel, TransferTotals } from '../domain/runs.ts';
+import { isEmptyPolicy } from '../domain/retention.ts';
+import type { LogLevel, RunVerify, TransferTotals } from '../domain/runs.ts';
 import { destinationOf } from '../destinations/index.ts';
 import { redact, secretTextsOf } from '../destinations/redaction.ts';
 import type { SnapshotInfo } from '../history/index.ts';
 import type { HostKeyPins } from '../destinations/types.ts';
-import type { BackupOutcome, DaemonMessage, ListedEntry, ListedSnapshot, RepositoryPlace, RepositoryTask, WorkerMessage } from './repository-worker.ts';
+import type { BackupOutcome, DaemonMessage, ListedEntry, ListedSnapshot, RepositoryPlace, RepositoryTask, Upkeep, UpkeepOutcome, VerifyOutcome, WorkerMessage } from './repository-worker.ts';
+import { describeReason, type VerifyRequest } from './snapshot-runs.ts';
 
 export type { ListedEntry, ListedSnapshot } from './repository-worker.ts';
 
@@ -87,17 +91,85 @@ export class RepositoryRunner {
 
   /**
    * A backup run: `realSources` into the job's repository (created at the first run), tagged with
-   * the job and the run; compared with the job's own last snapshot of the same sources.
+   * the job and the run; compared with the job's own last snapshot of the same sources. Then, in
+   * the same task, the job's retention (`timezone`: the settings' zone): its snapshots no rule
+   * keeps are forgotten and the repository pruned. The backup worked once its snapshot is saved, so
+   * a retention that fails after it is a warning in the log. Returns the ids of the snapshots removed.
    */
-  async backup(job: JobRecord, runId: number, realSources: string[], report: TaskReport): Promise<{ totals: TransferTotals; snapshot: RepositorySnapshotInfo }> {
+  async backup(
+    job: JobRecord,
+    runId: number,
+    realSources: string[],
+    timezone: string,
+    report: TaskReport,
+  ): Promise<{ totals: TransferTotals; snapshot: RepositorySnapshotInfo; removed: string[] }> {
     const place = await this.placeOf(job);
-    const outcome = await runTask<BackupOutcome>({ ...place, op: 'backup', sources: realSources, tags: ['cairn', jobTagOf(job.id), runTagOf(runId)], jobTag: jobTagOf(job.id) }, place.password, this.deps.hostKeys, report);
+    const upkeep = isEmptyPolicy(job.retention) ? null : upkeepOf(job, timezone);
+    const outcome = await runTask<BackupOutcome>({ ...place, op: 'backup', sources: realSources, tags: ['cairn', jobTagOf(job.id), runTagOf(runId)], jobTag: jobTagOf(job.id), upkeep }, place.password, this.deps.hostKeys, report);
     report.log?.(
       'info',
       `Snapshot ${outcome.snapshot.id.slice(0, 8)} saved: ${outcome.files} file(s), ${outcome.filesUnchanged} unchanged and not read again, ` +
         `${outcome.bytesRead} byte(s) read, ${outcome.bytesAdded} byte(s) of new data stored${outcome.warnings ? `, ${outcome.warnings} entr(ies) not backed up` : ''}`,
     );
-    return { totals: { files_transferred: outcome.files - outcome.filesUnchanged, bytes_transferred: outcome.bytesRead, files_deleted: 0 }, snapshot: snapshotInfoOf(outcome.snapshot) };
+    if (!upkeep) report.log?.('info', 'No retention policy: every snapshot is kept');
+    if (outcome.upkeepError !== null) {
+      report.log?.('warning', `Snapshot ${outcome.snapshot.id.slice(0, 8)} is complete, but applying the retention policy failed: ${outcome.upkeepError}`);
+    }
+    if (outcome.upkeep) logUpkeep(outcome.upkeep, report);
+    return {
+      totals: { files_transferred: outcome.files - outcome.filesUnchanged, bytes_transferred: outcome.bytesRead, files_deleted: 0 },
+      snapshot: snapshotInfoOf(outcome.snapshot),
+      removed: outcome.upkeep?.forget.remove.map((snapshot) => snapshot.id) ?? [],
+    };
+  }
+
+  /**
+   * A `prune` run: the job's retention over its own snapshots now (an empty policy forgets none),
+   * then a prune of the repository, which also frees what snapshots deleted one by one left.
+   * Returns the ids of the snapshots removed.
+   */
+  async prune(job: JobRecord, timezone: string, report: TaskReport): Promise<string[]> {
+    const place = await this.placeOf(job);
+    if (isEmptyPolicy(job.retention)) report.log?.('info', 'No retention policy: every snapshot is kept; pruning what no snapshot uses');
+    const outcome = await runTask<UpkeepOutcome>({ ...place, op: 'prune', upkeep: upkeepOf(job, timezone) }, place.password, this.deps.hostKeys, report);
+    logUpkeep(outcome, report);
+    return outcome.forget.remove.map((snapshot) => snapshot.id);
+  }
+
+  /**
+   * A `verify` run: restic's structure check of the whole repository (which holds the request's
+   * snapshot; null: the job's newest), and `percent` of its packs read back with every blob's MAC
+   * and hash. `figures` receives the run's verify figures (a pack read counts as a file checked). Each problem is named in the log at error level.
+   * @throws CairnError 409 `REPOSITORY_DAMAGED` naming the problems; `REPOSITORY_UNREACHABLE` (or
+   *   the destination's own error, e.g. `DRIVE_NOT_MOUNTED`) when the store cannot be read.
+   */
+  async verify(job: JobRecord, request: VerifyRequest, report: TaskReport, figures: (verify: RunVerify) => void): Promise<void> {
+    const { percent } = request;
+    const place = await this.placeOf(job);
+    const share = percent === 100 ? 'every pack' : `${percent}% of its packs, chosen at random`;
+    report.log?.('info', `Verifying the repository: its structure, and reading ${share}`);
+    const outcome = await runTask<VerifyOutcome>({ ...place, op: 'verify', percent, jobTag: jobTagOf(job.id) }, place.password, this.deps.hostKeys, report);
+    const count = (...kinds: string[]) => outcome.problems.filter((problem) => kinds.includes(problem.problem)).length;
+    figures({
+      snapshot_id: request.snapshot_id ?? outcome.snapshotId ?? '',
+      files_checked: outcome.packsRead,
+      bytes_read: outcome.bytesRead,
+      mismatched: count('damaged', 'size', 'header'),
+      missing: count('missing', 'not_in_index'),
+      unreadable: count('unreadable'),
+    });
+    for (const hint of outcome.hints) report.log?.('info', `Hint: ${hint}`);
+    for (const problem of outcome.problems) report.log?.('error', `Damaged: ${problem.message}`);
+    if (outcome.problemCount > outcome.problems.length) report.log?.('error', `… and ${outcome.problemCount - outcome.problems.length} more problem(s) not named here`);
+    if (outcome.problemCount > 0) {
+      const named = outcome.problems.slice(0, 5).map((problem) => `${problem.subject} ${problem.id.slice(0, 12)} (${problem.problem})`);
+      const more = outcome.problemCount > 5 ? ` and ${outcome.problemCount - 5} more` : '';
+      throw new CairnError('conflict', 'REPOSITORY_DAMAGED', `Verify found ${outcome.problemCount} problem(s) in the repository: ${named.join(', ')}${more}`);
+    }
+    report.log?.(
+      'info',
+      `Verified the repository: ${outcome.snapshots} snapshot(s) and ${outcome.packs} pack(s) whole; ${outcome.packsRead} pack(s), ${outcome.bytesRead} byte(s) read back, all match`,
+    );
   }
 
   /** A restore run of the snapshot `snapshot` (a full id) into `target`; `paths` are `<source name>/<path>` or null for all. */
@@ -130,6 +202,25 @@ export class RepositoryRunner {
 
   private async placeOf(job: JobRecord): Promise<RepositoryPlace> {
     return { destinationType: job.destination_type, config: job.destination_config, secret: await this.deps.secretOf(job), password: this.deps.passwordOf(job) };
+  }
+}
+
+function upkeepOf(job: JobRecord, timezone: string): Upkeep {
+  return { policy: job.retention, timezone, jobTag: jobTagOf(job.id) };
+}
+
+/** Logs what a retention did: which snapshots stay and why, which went, and what the prune freed. */
+function logUpkeep(outcome: UpkeepOutcome, report: TaskReport): void {
+  for (const { id, reasons } of outcome.forget.keep) report.log?.('info', `Keeping snapshot ${id.slice(0, 8)} (${reasons.map(describeReason).join(', ')})`);
+  for (const { id } of outcome.forget.remove) report.log?.('info', `Removed snapshot ${id.slice(0, 8)}: no retention rule keeps it`);
+  if (outcome.forget.remove.length === 0) report.log?.('info', `Retention: all ${outcome.forget.keep.length} snapshot(s) kept`);
+  const pruned = outcome.prune;
+  if (pruned) {
+    report.log?.(
+      'info',
+      `Pruned: ${outcome.forget.remove.length} snapshot(s) removed, ${pruned.packsRemoved} pack(s) deleted, ${pruned.packsRepacked} repacked into ${pruned.packsWritten} new, ` +
+        `${pruned.bytesFreed} byte(s) freed (${pruned.bytesBefore} → ${pruned.bytesAfter} bytes of packs)`,
+    );
   }
 }
 

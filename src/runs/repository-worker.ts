@@ -14,18 +14,25 @@ import { isCairnError, invalid, notFound } from '../domain/errors.ts';
 import type { LogLevel, TransferTotals } from '../domain/runs.ts';
 import { destinationOf } from '../destinations/index.ts';
 import type { HostKeyPins } from '../destinations/types.ts';
+import type { RetentionPolicy } from '../domain/retention.ts';
 import {
   backup,
+  check,
   decodeTree,
+  forget,
   filePath,
   findNode,
   initRepository,
   listSnapshots,
   openRepository,
   parseTime,
+  prune,
   restore,
   withLock,
+  type CheckProblem,
   type ClosableRepositoryBackend,
+  type ForgetResult,
+  type PruneResult,
   type Repository,
   type Snapshot,
   type TreeNode,
@@ -44,10 +51,20 @@ export interface RepositoryPlace {
   password: string;
 }
 
+/** A job's retention, applied to its own snapshots (its tag) in the repository. */
+export interface Upkeep {
+  policy: RetentionPolicy;
+  /** The settings' IANA zone, in which retention buckets are read. */
+  timezone: string;
+  jobTag: string;
+}
+
 /** One task for a worker. */
 export type RepositoryTask = RepositoryPlace &
   (
-    | { op: 'backup'; sources: string[]; tags: string[]; jobTag: string }
+    | { op: 'backup'; sources: string[]; tags: string[]; jobTag: string; upkeep: Upkeep | null }
+    | { op: 'prune'; upkeep: Upkeep }
+    | { op: 'verify'; percent: number; jobTag: string }
     | { op: 'restore'; snapshot: string; target: string; paths: string[] | null }
     | { op: 'list' }
     | { op: 'tree'; snapshot: string; path: string[]; limit: number; offset: number }
@@ -76,6 +93,32 @@ export interface BackupOutcome {
   bytesAdded: number;
   warnings: number;
   created: boolean;
+  /** What the retention after the backup did (null: no policy, or it failed: see upkeepError). */
+  upkeep: UpkeepOutcome | null;
+  /** Why the retention after the backup failed; the backup itself worked. */
+  upkeepError: string | null;
+}
+
+/** What forget decided and did, and the prune after it (null: nothing was forgotten, so nothing to free). */
+export interface UpkeepOutcome {
+  forget: ForgetResult;
+  prune: PruneResult | null;
+}
+
+/** How many problems a verify names back to the daemon; the rest are counted. */
+export const VERIFY_PROBLEMS_NAMED = 1000;
+
+/** A verify's outcome: the check's figures and the problems it found (the first VERIFY_PROBLEMS_NAMED). */
+export interface VerifyOutcome {
+  /** The job's newest snapshot of its own (its tag; null: none yet). */
+  snapshotId: string | null;
+  packs: number;
+  packsRead: number;
+  bytesRead: number;
+  snapshots: number;
+  problems: CheckProblem[];
+  problemCount: number;
+  hints: string[];
 }
 
 /** Messages from the worker. */
@@ -158,8 +201,22 @@ async function runBackup(repo: Repository, task: Extract<RepositoryTask, { op: '
   for (const warning of result.warnings.slice(0, WARNINGS_NAMED)) log('warning', `Not backed up: ${warning}`);
   if (result.warnings.length > WARNINGS_NAMED) log('warning', `… and ${result.warnings.length - WARNINGS_NAMED} more entries not backed up`);
   const snapshot = (await listSnapshots(repo)).find((s) => s.id === result.snapshotId)!;
+  const counted = await treeCounter(repo)(result.tree);
+  // The snapshot is saved: a retention that fails after it is the run's warning, not its failure.
+  let upkeep: UpkeepOutcome | null = null;
+  let upkeepError: string | null = null;
+  if (task.upkeep) {
+    try {
+      upkeep = await runUpkeep(repo, task.upkeep, false);
+    } catch (error) {
+      if (controller.signal.aborted) throw error;
+      upkeepError = (error as Error)?.message ?? String(error);
+    }
+  }
   return {
-    snapshot: { ...snapshot, ...(await treeCounter(repo)(result.tree)) },
+    upkeep,
+    upkeepError,
+    snapshot: { ...snapshot, ...counted },
     files: result.files,
     filesUnchanged: result.filesUnchanged,
     bytesRead: result.bytesRead,
@@ -256,6 +313,49 @@ function entryOf(node: TreeNode): ListedEntry {
   return { name: node.name, type, size, mtime };
 }
 
+/**
+ * The job's retention over its own snapshots (`forget`, its tag only), then `prune` to free what
+ * they alone used: after a backup only when forget removed something (a prune reads every tree),
+ * always when asked for (it also frees what deleted snapshots left). An empty policy forgets nothing.
+ */
+async function runUpkeep(repo: Repository, upkeep: Upkeep, alwaysPrune: boolean): Promise<UpkeepOutcome> {
+  const forgotten = await forget(repo, upkeep.policy, { jobTag: upkeep.jobTag, now: Date.now(), timeZone: upkeep.timezone });
+  if (forgotten.remove.length === 0 && !alwaysPrune) return { forget: forgotten, prune: null };
+  log('info', `Pruning the repository: ${forgotten.remove.length} snapshot(s) forgotten, freeing the data no snapshot uses any more`);
+  const pruned = await prune(repo, { signal: controller.signal });
+  return { forget: forgotten, prune: pruned };
+}
+
+/**
+ * The structure check always, and `percent` of the packs read back blob by blob. Damage comes back
+ * as problems (the daemon fails the run naming them); a store that cannot be read throws
+ * REPOSITORY_UNREACHABLE, no verdict on the repository.
+ */
+async function runVerify(repo: Repository, task: Extract<RepositoryTask, { op: 'verify' }>): Promise<VerifyOutcome> {
+  const newest = (await listSnapshots(repo)).filter((s) => s.tags?.includes(task.jobTag)).at(-1);
+  let last = 0;
+  const result = await check(repo, {
+    readDataPercent: task.percent,
+    signal: controller.signal,
+    onProgress: (progress) => {
+      const now = Date.now();
+      if (progress.step !== 'read' || now - last < PROGRESS_EVERY_MS) return;
+      last = now;
+      log('info', `Reading packs: ${progress.done} of ${progress.total}`);
+    },
+  });
+  return {
+    snapshotId: newest?.id ?? null,
+    packs: result.packs,
+    packsRead: result.packsRead,
+    bytesRead: result.bytesRead,
+    snapshots: result.snapshots,
+    problems: result.errors.slice(0, VERIFY_PROBLEMS_NAMED),
+    problemCount: result.errors.length,
+    hints: result.hints.slice(0, 20),
+  };
+}
+
 /** Removes one snapshot file under an exclusive lock, as `restic forget` does; its data stays until a prune. */
 async function runForget(repo: Repository, task: Extract<RepositoryTask, { op: 'forget' }>): Promise<void> {
   await withLock(repo, true, async () => {
@@ -290,6 +390,10 @@ async function main(task: RepositoryTask): Promise<unknown> {
         return await runTree(repo, task);
       case 'forget':
         return await runForget(repo, task);
+      case 'prune':
+        return await runUpkeep(repo, task.upkeep, true);
+      case 'verify':
+        return await runVerify(repo, task);
     }
   } finally {
     await backend.close().catch(() => undefined);

@@ -167,7 +167,10 @@ export class RunManager {
     requireSnapshotJob(job, this.deps.destinationOf(job.destination_type));
     // The snapshot is looked up now, so the folder is checked against the allowed paths now too.
     await this.deps.paths.forHistory(job);
-    const snapshot = await snapshotToVerify(job, this.deps.destinationOf(job.destination_type), input.snapshot_id);
+    const snapshot =
+      job.backup_mode === 'repository'
+        ? await this.repositorySnapshotToVerify(job, input.snapshot_id)
+        : await snapshotToVerify(job, this.deps.destinationOf(job.destination_type), input.snapshot_id);
     const run = await this.request(jobId, { trigger: 'verify', verify: { snapshot_id: snapshot.id, percent: input.percent } });
     return { run, snapshot_id: snapshot.id };
   }
@@ -183,7 +186,21 @@ export class RunManager {
     return this.request(jobId, { trigger: 'verify', scheduleId, verify: { snapshot_id: null, percent } });
   }
 
-  /** Queues a `prune` run: the job's retention policy applied now. 409 NOT_A_SNAPSHOT_JOB for a mirror job. */
+  /**
+   * The snapshot a repository job's verify run names (the run checks the whole repository, which
+   * holds it): `snapshotId`, or the job's newest. 404 SNAPSHOT_NOT_FOUND (none yet, or no such one).
+   */
+  private async repositorySnapshotToVerify(job: JobRecord, snapshotId: string | undefined): Promise<{ id: string }> {
+    const snapshots = await this.repositoriesOrFail().list(job);
+    const found = snapshotId === undefined ? snapshots[0] : snapshots.find((snapshot) => snapshot.id === snapshotId);
+    if (found) return found;
+    throw notFound('SNAPSHOT_NOT_FOUND', snapshotId === undefined ? `Job "${job.name}" has no snapshot yet` : `Job "${job.name}" has no snapshot ${snapshotId}`);
+  }
+
+  /**
+   * Queues a `prune` run: the job's retention policy applied now (for a repository job: forget, then
+   * a prune of the repository). 409 NOT_A_SNAPSHOT_JOB for a mirror job.
+   */
   async requestPrune(jobId: number): Promise<RunRecord> {
     const job = this.requireJob(jobId);
     requireSnapshotJob(job, this.deps.destinationOf(job.destination_type));
@@ -308,6 +325,13 @@ export class RunManager {
     const verify = this.verifies.get(run.id);
     if (verify) {
       await this.deps.paths.forHistory(job);
+      if (job.backup_mode === 'repository') {
+        await this.repositoriesOrFail().verify(job, verify, { signal, log }, (figures) => {
+          run.verify = figures;
+          announce();
+        });
+        return null;
+      }
       await verifyRun(history, verify, (figures) => {
         run.verify = figures;
         announce();
@@ -317,6 +341,10 @@ export class RunManager {
     if (run.trigger === 'prune') {
       log('info', `Applying the retention policy of "${job.name}"`);
       await this.deps.paths.forHistory(job);
+      if (job.backup_mode === 'repository') {
+        this.announceRemoved(job, await this.repositoriesOrFail().prune(job, history.timezone, { signal, log }));
+        return null;
+      }
       await pruneRun(history);
       return null;
     }
@@ -366,7 +394,7 @@ export class RunManager {
       job.backup_mode === 'snapshots'
         ? await snapshotRun(history, sync, new Date(run.started_at!))
         : job.backup_mode === 'repository'
-          ? await this.repositoryBackup(run, job, realSources, { signal, log, progress: common.progress })
+          ? await this.repositoryBackup(run, job, realSources, history.timezone, { signal, log, progress: common.progress })
           : await destination.sync(sync);
     if (!job.sync_options.dry_run && !signal.aborted && this.deps.afterBackup) {
       await this.deps.afterBackup(job, log, signal).catch((error: unknown) => log('warning', `After the backup: ${(error as Error).message}`));
@@ -380,10 +408,16 @@ export class RunManager {
   }
 
   /** A repository job's backup: a new snapshot in its repository, announced like a drive snapshot. */
-  private async repositoryBackup(run: RunRecord, job: JobRecord, realSources: string[], report: Parameters<RepositoryRunner['backup']>[3]): Promise<TransferTotals> {
-    const { totals, snapshot } = await this.repositoriesOrFail().backup(job, run.id, realSources, report);
+  private async repositoryBackup(run: RunRecord, job: JobRecord, realSources: string[], timezone: string, report: Parameters<RepositoryRunner['backup']>[4]): Promise<TransferTotals> {
+    const { totals, snapshot, removed } = await this.repositoriesOrFail().backup(job, run.id, realSources, timezone, report);
     this.deps.events.emit('snapshot:created', { job_id: job.id, snapshot });
+    this.announceRemoved(job, removed);
     return totals;
+  }
+
+  /** Announces the snapshots a repository job's retention removed (`snapshot:removed`), as a drive prune does. */
+  private announceRemoved(job: JobRecord, ids: string[]): void {
+    for (const id of ids) this.deps.events.emit('snapshot:removed', { job_id: job.id, snapshot_id: id });
   }
 
   /**

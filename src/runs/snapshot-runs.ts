@@ -43,10 +43,13 @@ export async function snapshotFolderOf(job: JobRecord, destination: Destination,
   return destination.snapshotFolder!(job.destination_config, create);
 }
 
-/** @throws CairnError 409 `NOT_A_SNAPSHOT_JOB` unless the job keeps snapshots on a destination that can hold them. */
+/**
+ * @throws CairnError 409 `NOT_A_SNAPSHOT_JOB` unless the job keeps history: snapshots on a
+ *   destination that can hold them, or a repository (which every destination holds).
+ */
 export function requireSnapshotJob(job: JobRecord, destination: Destination): void {
   requireSnapshotMode(job);
-  if (!destination.snapshotFolder) throw conflict('NOT_A_SNAPSHOT_JOB', `A ${destination.type} destination cannot hold snapshots`);
+  if (job.backup_mode === 'snapshots' && !destination.snapshotFolder) throw conflict('NOT_A_SNAPSHOT_JOB', `A ${destination.type} destination cannot hold snapshots`);
 }
 
 /**
@@ -125,8 +128,8 @@ function announceRemoved(run: SnapshotRunContext, ids: string[]): void {
   }
 }
 
-/** `keep_daily`, `keep_monthly (oldest)`, `keep_tags "a,b"`, `newest_successful`. */
-function describeReason(reason: KeepReason): string {
+/** A keep reason as the run log says it: `keep_daily`, `keep_monthly (oldest)`, `keep_tags "a,b"`, `newest_successful`. */
+export function describeReason(reason: KeepReason): string {
   if (reason.tags !== undefined) return `${reason.rule} "${reason.tags}"`;
   return reason.oldest ? `${reason.rule} (oldest)` : reason.rule;
 }
