@@ -24,7 +24,7 @@ test('by default: archive mode, UTF-8 names, itemized output with totals, whole-
 
 test('a snapshot copy links against the previous one and lists every entry, unchanged ones too (-ii)', () => {
   const args = rsyncArguments({ source: '/home/u/docs', target: '/mnt/b/w/docs', options: defaults, fatLike: false, linkDest: '/mnt/b/s1/docs', listUnchanged: true });
-  assert.equal(args, ['-a', '--8-bit-output', '--out-format=%i|%l|%b|%n%L', '--stats', '-ii', '--link-dest=/mnt/b/s1/docs/', '--', '/home/u/docs/', '/mnt/b/w/docs/']);
+  assert.equal(args, ['-a', '--8-bit-output', '--out-format=%i|%l|%b|%n%L', '--stats', '-ii', '--info=progress2', '--no-inc-recursive', '--link-dest=/mnt/b/s1/docs/', '--', '/home/u/docs/', '/mnt/b/w/docs/']);
 });
 
 test('every sync option maps to its flag, each exclude pattern is one argument whatever it holds, and a dry run is marked', () => {
