@@ -8,6 +8,7 @@
  * --node-flags "--max-semi-space-size=1 --trace-gc" starts the daemon's node with these flags (the
  * binary sets --max-semi-space-size=1, the source checkout does not); with --trace-gc the peak of V8's
  * heap (used, and committed) is printed beside the peak RSS, so the rest is known to be outside it.
+ * --cairn PROGRAM runs that program as the daemon instead (a built binary, dist/cairn-linux-x64: what users run).
  * Servers are the test servers of test/servers.ts (OpenSSH, s3rver, rclone serve webdav) on 127.0.0.1,
  * so both sides pay the same server costs; each side writes to its own folder or prefix.
  * rclone is set up as its users would for each server, with every advantage it offers: 4 transfers and
@@ -31,6 +32,7 @@ const BYTES = numberOption('--bytes', 200_000_000);
 const ONLY = textOption('--only', 'sftp,s3,webdav').split(',');
 const PROFILE = textOption('--profile');
 const NODE_FLAGS = textOption('--node-flags', '').split(' ').filter(Boolean);
+const PROGRAM = textOption('--cairn');
 
 const work = path.join(textOption('--dir', os.tmpdir()), `cairn-remote-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');
@@ -137,7 +139,7 @@ async function main() {
     // A fresh daemon per server, so each peak RSS belongs to one destination type.
     // The tree may sit outside the test root (--dir /dev/shm): the daemon is told it may read it.
     const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROFILE)] : [];
-    const cairn = [process.execPath, ...NODE_FLAGS, ...profile, path.join(REPO_ROOT, 'bin', 'cairn.mjs')];
+    const cairn = PROGRAM ? [path.resolve(PROGRAM)] : [process.execPath, ...NODE_FLAGS, ...profile, path.join(REPO_ROOT, 'bin', 'cairn.mjs')];
     const daemon = await spawnDaemonProcess(path.join(work, `data-${target.type}`), { CAIRN_ALLOWED_PATHS: work }, cairn);
     const client = new ApiClient(daemon.url);
     await client.setupAdmin();
@@ -203,6 +205,10 @@ async function main() {
 
 try {
   await main();
+} catch (error) {
+  // Printed first: a failed clean-up below must not hide why the run stopped.
+  console.error(error);
+  process.exitCode = 1;
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true, maxRetries: 5 });
 }
