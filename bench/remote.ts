@@ -5,6 +5,10 @@
  *
  *   node --import tsx bench/remote.ts [--files 10000] [--bytes 200000000] [--only sftp,s3,webdav] [--dir /dev/shm]
  * --profile DIR runs the daemon under `node --cpu-prof`, writing its CPU profile into DIR when it stops.
+ * --node-flags "--max-semi-space-size=1 --trace-gc" starts the daemon's node with these flags (the
+ * binary sets --max-semi-space-size=1, the source checkout does not); with --trace-gc the peak of V8's
+ * heap (used, and committed) is printed beside the peak RSS, so the rest is known to be outside it.
+ * --cairn PROGRAM runs that program as the daemon instead (a built binary, dist/cairn-linux-x64: what users run).
  * Servers are the test servers of test/servers.ts (OpenSSH, s3rver, rclone serve webdav) on 127.0.0.1,
  * so both sides pay the same server costs; each side writes to its own folder or prefix.
  * rclone is set up as its users would for each server, with every advantage it offers: 4 transfers and
@@ -19,7 +23,7 @@ import path from 'node:path';
 import { ApiClient, REPO_ROOT, spawnDaemonProcess } from '../test/helpers.ts';
 import { numberOption, textOption } from './options.ts';
 import { generateTree } from './tree.ts';
-import { peakRssMb, timedRun } from '../test/process-memory.ts';
+import { memoryNow, peakRssMb, timedRun } from '../test/process-memory.ts';
 import { startS3Server, startSftpServer, startWebdavServer } from '../test/servers.ts';
 import { waitFor } from '../test/trees.ts';
 
@@ -27,6 +31,8 @@ const FILES = numberOption('--files', 10_000);
 const BYTES = numberOption('--bytes', 200_000_000);
 const ONLY = textOption('--only', 'sftp,s3,webdav').split(',');
 const PROFILE = textOption('--profile');
+const NODE_FLAGS = textOption('--node-flags', '').split(' ').filter(Boolean);
+const PROGRAM = textOption('--cairn');
 
 const work = path.join(textOption('--dir', os.tmpdir()), `cairn-remote-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');
@@ -112,6 +118,19 @@ function timeRclone(target: Target): { seconds: number; peakRssMb: number } {
   return timedRun('rclone', ['sync', '--transfers', '4', '--checkers', '8', ...target.rcloneFlags, source, target.rcloneRemote], { ...env, ...target.rcloneEnv, RCLONE_CONFIG: '/dev/null' });
 }
 
+/** The highest heap use and committed size in --trace-gc lines ("Scavenge 10.2 (12.3) -> 9.8 (13.3) MB"), or null without them. */
+function peakHeap(output: string): { used: number; committed: number; collections: number } | null {
+  let used = 0;
+  let committed = 0;
+  let collections = 0;
+  for (const match of output.matchAll(/ ([\d.]+) \(([\d.]+)\) -> [\d.]+ \(([\d.]+)\) MB/g)) {
+    collections++;
+    used = Math.max(used, Number(match[1]));
+    committed = Math.max(committed, Number(match[2]), Number(match[3]));
+  }
+  return collections > 0 ? { used, committed, collections } : null;
+}
+
 async function main() {
   console.log(`Generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${source} …`);
   generateTree(source, FILES, BYTES);
@@ -119,7 +138,8 @@ async function main() {
   for (const target of await targets()) {
     // A fresh daemon per server, so each peak RSS belongs to one destination type.
     // The tree may sit outside the test root (--dir /dev/shm): the daemon is told it may read it.
-    const cairn = PROFILE ? [process.execPath, '--cpu-prof', '--cpu-prof-dir', path.resolve(PROFILE), path.join(REPO_ROOT, 'bin', 'cairn.mjs')] : undefined;
+    const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROFILE)] : [];
+    const cairn = PROGRAM ? [path.resolve(PROGRAM)] : [process.execPath, ...NODE_FLAGS, ...profile, path.join(REPO_ROOT, 'bin', 'cairn.mjs')];
     const daemon = await spawnDaemonProcess(path.join(work, `data-${target.type}`), { CAIRN_ALLOWED_PATHS: work }, cairn);
     const client = new ApiClient(daemon.url);
     await client.setupAdmin();
@@ -132,7 +152,19 @@ async function main() {
       credential_id: credential.body.id,
     });
     if (job.status !== 201) throw new Error(JSON.stringify(job.body));
+    // Private (anonymous) memory at its highest, sampled while Cairn runs: RSS less the program's own pages.
+    let peakAnonymousMb = 0;
     const runThroughCairn = async () => {
+      const sampler = setInterval(() => {
+        peakAnonymousMb = Math.max(peakAnonymousMb, memoryNow(daemon.child.pid!).anonymousMb);
+      }, 200);
+      try {
+        return await runOnce();
+      } finally {
+        clearInterval(sampler);
+      }
+    };
+    const runOnce = async () => {
       const started = process.hrtime.bigint();
       const runId = (await client.post(`/api/jobs/${job.body.id}/run`)).body.run_id;
       const run = await waitFor(
@@ -153,6 +185,7 @@ async function main() {
     const rcloneInitial = timeRclone(target);
     const rcloneRerun = timeRclone(target);
     const rss = peakRssMb(daemon.child.pid!);
+    const heap = peakHeap(daemon.output());
     await daemon.kill();
     await target.stop();
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
@@ -161,8 +194,9 @@ async function main() {
       `${target.type.padEnd(7)} initial    ${cairnInitial.seconds.toFixed(2).padStart(7)} s  ${rcloneInitial.seconds.toFixed(2).padStart(7)} s  ${ratio(cairnInitial.seconds, rcloneInitial.seconds).padStart(6)}  ≤ 1.20×  (${cairnInitial.files} files)`,
       `${target.type.padEnd(7)} no-change  ${cairnRerun.seconds.toFixed(2).padStart(7)} s  ${rcloneRerun.seconds.toFixed(2).padStart(7)} s  ${ratio(cairnRerun.seconds, rcloneRerun.seconds).padStart(6)}  ≤ 1.00×  (${cairnRerun.files} files)`,
       `${target.type.padEnd(7)} peak RSS   ${rss.toFixed(0).padStart(7)} MB ${rcloneRss.toFixed(0).padStart(6)} MB           daemon ≤ ${FILES >= 1_000_000 ? 250 : 150} MB`,
+      `${target.type.padEnd(7)} daemon: peak private ${peakAnonymousMb.toFixed(0)} MB${heap ? `, V8 heap at most ${heap.used.toFixed(0)} MB used / ${heap.committed.toFixed(0)} MB committed (${heap.collections} GCs)` : ''}${NODE_FLAGS.length ? ` [${NODE_FLAGS.join(' ')}]` : ''}`,
     );
-    console.log(rows.slice(-3).join('\n'));
+    console.log(rows.slice(-4).join('\n'));
   }
   console.log(`\n${FILES} files, ~${Math.round(BYTES / 1e6)} MB, ${os.cpus().length} cores, servers on 127.0.0.1`);
   console.log(`                   cairn (API)  rclone sync  ratio   target`);
@@ -171,6 +205,10 @@ async function main() {
 
 try {
   await main();
+} catch (error) {
+  // Printed first: a failed clean-up below must not hide why the run stopped.
+  console.error(error);
+  process.exitCode = 1;
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true, maxRetries: 5 });
 }

@@ -70,7 +70,11 @@ export async function syncToStore(context: SyncContext<unknown>, { store, identi
     problems: new NameSample(),
   };
   // Every source is compared before the first file goes, so the total never grows under a percent.
-  await planSend(context, { store, identity, excludes: run.excludes, names });
+  if (await planSend(context, { store, identity, excludes: run.excludes, names })) {
+    // Nothing to send, delete, clear or record: a second walk and listing would find the same.
+    for (const [index, realSource] of context.realSources.entries()) logSummary(context, realSource, store.where(names[index]), run.totals, run.totals);
+    return run.totals;
+  }
   const sent = await SentFiles.open(context.stateFile, identity);
   try {
     for (const [index, realSource] of context.realSources.entries()) {

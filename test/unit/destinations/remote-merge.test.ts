@@ -42,6 +42,8 @@ class MemoryStore implements RemoteStore {
   readonly files = new Map<string, StoredFile>();
   puts: string[] = [];
   removes: string[] = [];
+  /** Listings asked for (one per source per pass). */
+  walks = 0;
 
   constructor(
     readonly keepsMtime: boolean,
@@ -49,6 +51,7 @@ class MemoryStore implements RemoteStore {
   ) {}
 
   walk(folder: string, signal: AbortSignal): AsyncIterable<[string, RemoteEntry]> {
+    this.walks++;
     const prefix = `${folder}/`;
     const below = [...this.files].filter(([key]) => key.startsWith(prefix)).map(([key, file]) => [key.slice(prefix.length), file] as [string, StoredFile]);
     if (!this.folderByFolder) {
@@ -197,14 +200,16 @@ test('the streaming comparison sends and deletes exactly what the whole-tree mod
       const expected = modelRun(readTree(source, new Excludes(options.exclude_patterns)), unreadable, store, record, 'data', options);
       store.puts = [];
       store.removes = [];
+      // With a plan (as the daemon runs), a run that would change nothing skips its own pass: both ways must agree with the model.
+      const plan = random.next() < 0.5 ? { plan: () => undefined } : {};
       const outcome = await syncToStore(
-        { config: {}, secret: null, sources: [source], realSources: [source], options, signal: new AbortController().signal, stateFile, hostKeys: null as never, log: () => undefined, progress: () => undefined },
+        { config: {}, secret: null, sources: [source], realSources: [source], options, signal: new AbortController().signal, stateFile, hostKeys: null as never, log: () => undefined, progress: () => undefined, ...plan },
         { store, identity: 'memory' },
       ).then(
         (totals) => ({ totals, error: null }),
         (error) => ({ totals: null, error }),
       );
-      const where = `seed ${seed}, round ${round} (${store.keepsMtime ? 'keeps mtimes' : 'no mtimes'}, ${store.folderByFolder ? 'folder by folder' : 'flat'}, ${JSON.stringify(options)})`;
+      const where = `seed ${seed}, round ${round} (${'plan' in plan ? 'planned, ' : ''}${store.keepsMtime ? 'keeps mtimes' : 'no mtimes'}, ${store.folderByFolder ? 'folder by folder' : 'flat'}, ${JSON.stringify(options)})`;
       if (unreadable) assert.is(outcome.error?.code, 'PARTIAL_TRANSFER', where);
       else assert.is(outcome.error, null, `${where}: ${outcome.error?.message}`);
       const removed = store.removes.filter((file) => !isPartialName(file)).sort();
@@ -234,6 +239,41 @@ test('the streaming comparison sends and deletes exactly what the whole-tree mod
     }
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('a rerun with nothing to change lists the destination once (the plan), not twice, and still sends what changed next', async () => {
+  const root = tempDir();
+  const source = path.join(root, 'data');
+  for (let index = 0; index < 30; index++) writeLocal(source, `f${index % 3}/file-${index}`, index % 4, 1_700_000_000_000);
+  const store = new MemoryStore(false, true);
+  const lines: string[] = [];
+  const run = () =>
+    syncToStore(
+      {
+        config: {}, secret: null, sources: [source], realSources: [source], stateFile: path.join(root, 'state', 'job-1.json'), hostKeys: null as never,
+        options: { delete_extraneous: true, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' },
+        signal: new AbortController().signal, log: (_level, message) => lines.push(message), progress: () => undefined, plan: () => undefined,
+      },
+      { store, identity: 'memory' },
+    );
+  assert.is((await run()).files_transferred, 30);
+  store.walks = 0;
+  store.puts = [];
+  const rerun = await run();
+  assert.equal(rerun, { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 });
+  assert.is(store.walks, 1, 'one listing: the plan found nothing to do');
+  assert.equal(store.puts, []);
+  assert.match(lines.at(-1)!, `${source} → memory:data: 0 file(s) (0 bytes) copied, 0 deleted`);
+  // Something to do: the sync's own pass runs, uploads the edit and deletes what the source lost.
+  writeFileSync(path.join(source, 'f0', 'file-0'), 'edited');
+  rmSync(path.join(source, 'f1', 'file-1'));
+  store.walks = 0;
+  const next = await run();
+  assert.is(store.walks, 2);
+  assert.equal([next.files_transferred, next.files_deleted], [1, 1]);
+  assert.equal(store.puts, ['data/f0/file-0']);
+  assert.equal(store.removes, ['data/f1/file-1']);
+  rmSync(root, { recursive: true, force: true });
 });
 
 test.run();
