@@ -203,7 +203,12 @@ export async function spawnDaemonProcess(dataDir: string, env: Record<string, st
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`daemon exited with ${code} before listening:\n${output}`)));
-    setTimeout(() => reject(new Error(`daemon did not listen within 20 s:\n${output}`)), 20_000).unref();
+    // Generous: a start-up wait, not a speed check (a loaded 2-core box has taken over 20 s).
+    setTimeout(() => reject(new Error(`daemon did not listen within 60 s:\n${output}`)), 60_000).unref();
+  }).catch((error: unknown) => {
+    // A daemon that never said it listens is still ours to end: left running it holds ports and loop drives.
+    child.kill('SIGKILL');
+    throw error;
   });
   return {
     url,
