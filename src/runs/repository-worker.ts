@@ -141,6 +141,10 @@ async function openBackend(task: RepositoryPlace): Promise<ClosableRepositoryBac
   return destination.repositoryBackend(task.config, task.secret, hostKeys);
 }
 
+function noRepositoryAt(backend: ClosableRepositoryBackend) {
+  return notFound('REPOSITORY_NOT_FOUND', `There is no repository at ${backend.where()} yet; run the job first`);
+}
+
 /** Opens the repository with its index; for a backup, creates it when the folder holds none yet. */
 async function openIndexed(backend: ClosableRepositoryBackend, password: string, create: boolean): Promise<{ repo: Repository; created: boolean }> {
   if (create && !(await backend.stat('config'))) {
@@ -148,7 +152,7 @@ async function openIndexed(backend: ClosableRepositoryBackend, password: string,
     log('info', `Created a new repository at ${backend.where()}`);
     return { repo, created: true };
   }
-  if (!create && !(await backend.stat('config'))) throw notFound('REPOSITORY_NOT_FOUND', `There is no repository at ${backend.where()} yet; run the job first`);
+  if (!create && !(await backend.stat('config'))) throw noRepositoryAt(backend);
   const repo = await openRepository(backend, password);
   await repo.loadIndex();
   return { repo, created: false };
@@ -319,8 +323,7 @@ function forget(key: string, entry: KeptRepository): void {
 
 /**
  * One read task in the kept reader. The repository is opened (scrypt, index) at its first read and
- * kept; later reads reload only its index, so they see what backups added since. A failed read
- * drops the kept repository (a broken connection, a changed key): the next read opens it afresh.
+ * kept; later reads reload only its index, so they see what backups added since.
  */
 async function serveRead(task: ReadTask): Promise<unknown> {
   const key = keyOf(task);
@@ -342,15 +345,24 @@ async function serveRead(task: ReadTask): Promise<unknown> {
   if (current.closer) clearTimeout(current.closer);
   current.closer = null;
   const run = current.queue.then(async () => {
-    const { repo } = await current.opened;
-    if (!fresh) await repo.reloadIndex();
+    const { backend, repo } = await current.opened;
+    if (!fresh) {
+      // Still there? A drive unplugged or a folder moved lists as empty, which must not read as "no snapshots".
+      if (!(await backend.stat('config'))) throw noRepositoryAt(backend);
+      await repo.reloadIndex();
+    }
     return task.op === 'list' ? runList(repo) : runTree(repo, task);
   });
   current.queue = run.catch(() => undefined);
   try {
     return await run;
   } catch (error) {
+    // A question with a wrong answer (no such path) leaves the repository kept; anything else (a
+    // dropped connection, a changed key, a missing repository) drops it, and a kept one is tried
+    // once afresh, as the read would have run before it was kept.
+    if (isCairnError(error) && (error.kind === 'invalid' || error.kind === 'not_found') && error.code !== 'REPOSITORY_NOT_FOUND') throw error;
     forget(key, current);
+    if (!fresh && !(isCairnError(error) && error.code === 'REPOSITORY_NOT_FOUND')) return serveRead(task);
     throw error;
   } finally {
     if (kept.get(key) === current) {
