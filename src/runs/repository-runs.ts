@@ -16,13 +16,15 @@ import { destinationOf } from '../destinations/index.ts';
 import { redact, secretTextsOf } from '../destinations/redaction.ts';
 import type { SnapshotInfo } from '../history/index.ts';
 import type { HostKeyPins } from '../destinations/types.ts';
-import type { BackupOutcome, DaemonMessage, ListedEntry, ListedSnapshot, RepositoryPlace, RepositoryTask, Upkeep, UpkeepOutcome, VerifyOutcome, WorkerMessage } from './repository-worker.ts';
+import type { BackupOutcome, DaemonMessage, ListedEntry, ListedSnapshot, ReadTask, RepositoryPlace, RepositoryTask, Upkeep, UpkeepOutcome, VerifyOutcome, WorkerMessage, WorkerStart } from './repository-worker.ts';
 import { describeReason, type VerifyRequest } from './snapshot-runs.ts';
 
 export type { ListedEntry, ListedSnapshot } from './repository-worker.ts';
 
 /** How long a worker asked to stop may take to release its lock before it is terminated. */
 const STOP_GRACE_MS = 30_000;
+/** How long the kept reader (KeptReader) lives after its last read. */
+const READER_KEPT_MS = 60_000;
 
 /** The tag on every snapshot a job makes, so jobs sharing a repository each find their own. */
 export function jobTagOf(jobId: number): string {
@@ -87,7 +89,12 @@ export interface TaskReport {
 }
 
 export class RepositoryRunner {
-  constructor(private readonly deps: RepositoryRunnerDependencies) {}
+  /** The worker answering list and tree: reads no longer pay a worker start and a key derivation each. */
+  private readonly reader: KeptReader;
+
+  constructor(private readonly deps: RepositoryRunnerDependencies) {
+    this.reader = new KeptReader(deps.hostKeys);
+  }
 
   /**
    * A backup run: `realSources` into the job's repository (created at the first run), tagged with
@@ -181,7 +188,7 @@ export class RepositoryRunner {
   /** The job's snapshots (see belongsToJob) in its repository, newest first, with files and size. */
   async list(job: JobRecord): Promise<RepositorySnapshotInfo[]> {
     const place = await this.placeOf(job);
-    const listed = await runTask<ListedSnapshot[]>({ ...place, op: 'list' }, place.password, this.deps.hostKeys, {});
+    const listed = await this.reader.run<ListedSnapshot[]>({ ...place, op: 'list' });
     return listed
       .map(snapshotInfoOf)
       .filter((snapshot) => belongsToJob(snapshot, job.id))
@@ -191,7 +198,7 @@ export class RepositoryRunner {
   /** One page of the folder `path` (parts below the snapshot's top) in the snapshot `snapshot`. */
   async tree(job: JobRecord, snapshot: string, query: { path: string[]; limit: number; offset: number }): Promise<{ entries: ListedEntry[]; total: number }> {
     const place = await this.placeOf(job);
-    return runTask({ ...place, op: 'tree', snapshot, ...query }, place.password, this.deps.hostKeys, {});
+    return this.reader.run({ ...place, op: 'tree', snapshot, ...query });
   }
 
   /** Forgets one snapshot (its file only; the data it alone used stays until a prune). */
@@ -224,20 +231,118 @@ function logUpkeep(outcome: UpkeepOutcome, report: TaskReport): void {
   }
 }
 
+/** The bundled worker's code (the single binary's SEA asset), when this runs from the binary. */
+let bundledWorker: (() => string) | null = null;
+
 /**
- * The worker for this module's sibling file. Run from source (tsx), the worker registers tsx's
+ * Makes repository tasks run `code()`, the worker bundled into the single binary (bin/sea-main.ts),
+ * instead of the sibling file, which the binary has no file of. Read at the first worker, then kept.
+ */
+export function useBundledRepositoryWorker(code: () => string): void {
+  let cached: string | null = null;
+  bundledWorker = () => (cached ??= code());
+}
+
+/**
+ * A worker running this module's sibling file with `start` as its workerData. In the single
+ * binary it is the bundled code, run with `eval`. Run from source (tsx), the worker registers tsx's
  * loader before importing the TypeScript file, since a worker does not inherit a loader registered
  * by `register()`; run from compiled JavaScript, it is the sibling `.js` file.
  */
-function startWorker(task: RepositoryTask): Worker {
+function startWorker(start: WorkerStart): Worker {
+  if (bundledWorker) return new Worker(bundledWorker(), { eval: true, workerData: start });
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     const target = new URL('./repository-worker.ts', self).href;
     const loader = import.meta.resolve('tsx/esm/api');
     const bootstrap = `import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(target)}); })`;
-    return new Worker(bootstrap, { eval: true, workerData: task });
+    return new Worker(bootstrap, { eval: true, workerData: start });
   }
-  return new Worker(new URL('./repository-worker.js', self), { workerData: task });
+  return new Worker(new URL('./repository-worker.js', self), { workerData: start });
+}
+
+/** How a worker's failure message becomes the error the caller gets, secrets masked. */
+function errorOf(error: Extract<WorkerMessage, { type: 'failed' }>['error'], secrets: string[]): Error {
+  return error.code && error.kind ? new CairnError(error.kind as ErrorKind, error.code, redact(error.message, secrets), { retryable: error.retryable }) : new Error(redact(error.message, secrets));
+}
+
+/** The texts masked in what a task's worker says: the password and the destination's secrets, longest first. */
+function secretsOf(task: RepositoryTask, password: string): string[] {
+  return [password, ...secretTextsOf(destinationOf(task.destinationType).secretFields, task.secret)].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * One worker kept for the API's reads (list, tree), started at the first and terminated
+ * READER_KEPT_MS after the last; it keeps the repositories it opened (repository-worker.ts). Its
+ * start (tsx and the registry's module graph from source) and each repository's scrypt are paid
+ * once rather than per read, and still off the event loop. If it dies, its reads fail and the next
+ * read starts another.
+ */
+class KeptReader {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, { resolve(result: unknown): void; reject(error: Error): void; secrets: string[] }>();
+  private nextId = 0;
+  private idle: NodeJS.Timeout | null = null;
+
+  constructor(private readonly hostKeys: HostKeyPins) {}
+
+  run<T>(task: ReadTask): Promise<T> {
+    const secrets = secretsOf(task, task.password);
+    const worker = this.worker ?? this.start();
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    const id = ++this.nextId;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject, secrets });
+      worker.postMessage({ type: 'task', id, task } satisfies DaemonMessage);
+    });
+  }
+
+  private start(): Worker {
+    const worker = startWorker({ serve: true });
+    // The daemon's own handles keep it running; a kept reader must not keep a CLI or a test alive.
+    worker.unref();
+    this.worker = worker;
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'host-key') {
+        void this.hostKeys.check(message.host, message.fingerprint).then(
+          (answer) => worker.postMessage({ type: 'host-key', id: message.id, answer } satisfies DaemonMessage),
+          () => worker.postMessage({ type: 'host-key', id: message.id, answer: 'mismatch' } satisfies DaemonMessage),
+        );
+        return;
+      }
+      if ((message.type !== 'done' && message.type !== 'failed') || message.task === undefined) return;
+      const waiting = this.pending.get(message.task);
+      if (!waiting) return;
+      this.pending.delete(message.task);
+      if (message.type === 'done') waiting.resolve(message.result);
+      else waiting.reject(errorOf(message.error, waiting.secrets));
+      if (this.pending.size === 0) this.sleep();
+    });
+    const died = (reason: string) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      if (this.idle) clearTimeout(this.idle);
+      this.idle = null;
+      for (const waiting of this.pending.values()) waiting.reject(new Error(redact(reason, waiting.secrets)));
+      this.pending.clear();
+    };
+    worker.on('error', (error) => died(`The repository worker failed: ${error.message}`));
+    worker.on('exit', (code) => died(`The repository worker stopped unexpectedly (exit code ${code})`));
+    return worker;
+  }
+
+  /** Terminates the worker once no read has come for READER_KEPT_MS. */
+  private sleep(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      const worker = this.worker;
+      this.worker = null;
+      this.idle = null;
+      void worker?.terminate();
+    }, READER_KEPT_MS);
+    this.idle.unref();
+  }
 }
 
 /**
@@ -248,7 +353,7 @@ function startWorker(task: RepositoryTask): Worker {
  */
 function runTask<T>(task: RepositoryTask, password: string, hostKeys: HostKeyPins, report: TaskReport): Promise<T> {
   report.signal?.throwIfAborted();
-  const secrets = [password, ...secretTextsOf(destinationOf(task.destinationType).secretFields, task.secret)].sort((a, b) => b.length - a.length);
+  const secrets = secretsOf(task, password);
   return new Promise<T>((resolve, reject) => {
     const worker = startWorker(task);
     let settled = false;
@@ -288,8 +393,7 @@ function runTask<T>(task: RepositoryTask, password: string, hostKeys: HostKeyPin
         case 'failed': {
           const { error } = message;
           if (report.signal?.aborted) settle(() => reject(report.signal!.reason));
-          else if (error.code && error.kind) settle(() => reject(new CairnError(error.kind as ErrorKind, error.code!, redact(error.message, secrets), { retryable: error.retryable })));
-          else settle(() => reject(new Error(redact(error.message, secrets))));
+          else settle(() => reject(errorOf(error, secrets)));
           break;
         }
       }

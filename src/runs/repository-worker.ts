@@ -6,7 +6,11 @@
  * PROGRESS_EVERY_MS) on the way, then `done` or `failed`. `abort` from the daemon stops the task
  * through the engine's signal, so its lock is released and no file is left half written under a
  * final name. Host keys are checked by asking the daemon, which keeps the pins.
+ * Started with `{ serve: true }` instead, it is the daemon's kept reader: it answers read tasks
+ * (`task` messages, each answered by its id) until terminated, keeping each repository it opened
+ * (its key derived once by scrypt) for REPOSITORY_KEPT_MS after its last use.
  */
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -42,6 +46,8 @@ import {
 const PROGRESS_EVERY_MS = 250;
 /** Unreadable entries named in the run's log; the rest are counted. */
 const WARNINGS_NAMED = 100;
+/** How long the kept reader keeps an opened repository (and its connection) after its last read. */
+const REPOSITORY_KEPT_MS = 60_000;
 
 /** Where the repository is: what the worker needs to open it. */
 export interface RepositoryPlace {
@@ -121,16 +127,25 @@ export interface VerifyOutcome {
   hints: string[];
 }
 
-/** Messages from the worker. */
+/** The read tasks the kept reader answers: they write nothing, so a kept repository serves them. */
+export type ReadTask = Extract<RepositoryTask, { op: 'list' | 'tree' }>;
+
+/** What a worker is started with (its workerData): one task, or `serve` to be the kept reader. */
+export type WorkerStart = RepositoryTask | { serve: true };
+
+/** Messages from the worker; `task` on `done` and `failed` is the kept reader's id of the task answered. */
 export type WorkerMessage =
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'progress'; totals: TransferTotals }
   | { type: 'host-key'; id: number; host: string; fingerprint: string }
-  | { type: 'done'; result: unknown }
-  | { type: 'failed'; error: { kind?: string; code?: string; message: string; retryable?: boolean; aborted: boolean } };
+  | { type: 'done'; task?: number; result: unknown }
+  | { type: 'failed'; task?: number; error: { kind?: string; code?: string; message: string; retryable?: boolean; aborted: boolean } };
 
-/** Messages to the worker. */
-export type DaemonMessage = { type: 'abort' } | { type: 'host-key'; id: number; answer: 'pinned' | 'matched' | 'mismatch' };
+/** Messages to the worker; `task` goes to the kept reader only. */
+export type DaemonMessage =
+  | { type: 'abort' }
+  | { type: 'host-key'; id: number; answer: 'pinned' | 'matched' | 'mismatch' }
+  | { type: 'task'; id: number; task: ReadTask };
 
 const port = parentPort!;
 const controller = new AbortController();
@@ -154,6 +169,12 @@ port.on('message', (message: DaemonMessage) => {
   else if (message.type === 'host-key') {
     hostKeyAnswers.get(message.id)?.(message.answer);
     hostKeyAnswers.delete(message.id);
+  } else if (message.type === 'task') {
+    const id = message.id;
+    serveRead(message.task).then(
+      (result) => post({ type: 'done', task: id, result }),
+      (error: unknown) => post({ type: 'failed', task: id, error: failureOf(error) }),
+    );
   }
 });
 
@@ -163,6 +184,10 @@ async function openBackend(task: RepositoryPlace): Promise<ClosableRepositoryBac
   return destination.repositoryBackend(task.config, task.secret, hostKeys);
 }
 
+function noRepositoryAt(backend: ClosableRepositoryBackend) {
+  return notFound('REPOSITORY_NOT_FOUND', `There is no repository at ${backend.where()} yet; run the job first`);
+}
+
 /** Opens the repository with its index; for a backup, creates it when the folder holds none yet. */
 async function openIndexed(backend: ClosableRepositoryBackend, password: string, create: boolean): Promise<{ repo: Repository; created: boolean }> {
   if (create && !(await backend.stat('config'))) {
@@ -170,7 +195,7 @@ async function openIndexed(backend: ClosableRepositoryBackend, password: string,
     log('info', `Created a new repository at ${backend.where()}`);
     return { repo, created: true };
   }
-  if (!create && !(await backend.stat('config'))) throw notFound('REPOSITORY_NOT_FOUND', `There is no repository at ${backend.where()} yet; run the job first`);
+  if (!create && !(await backend.stat('config'))) throw noRepositoryAt(backend);
   const repo = await openRepository(backend, password);
   await repo.loadIndex();
   return { repo, created: false };
@@ -375,6 +400,84 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
+/** A repository the kept reader opened: reads of it run one after another (each reloads its index). */
+interface KeptRepository {
+  opened: Promise<{ backend: ClosableRepositoryBackend; repo: Repository }>;
+  queue: Promise<unknown>;
+  closer: NodeJS.Timeout | null;
+}
+
+/** The kept reader's repositories, by a hash of where they are and the password that opens them. */
+const kept = new Map<string, KeptRepository>();
+
+function keyOf(place: RepositoryPlace): string {
+  return createHash('sha256').update(JSON.stringify([place.destinationType, place.config, place.secret, place.password])).digest('hex');
+}
+
+function dropKept(key: string, entry: KeptRepository): void {
+  if (kept.get(key) !== entry) return;
+  kept.delete(key);
+  if (entry.closer) clearTimeout(entry.closer);
+  void entry.opened.then(({ backend }) => backend.close()).catch(() => undefined);
+}
+
+/**
+ * One read task in the kept reader. The repository is opened (scrypt, index) at its first read and
+ * kept; later reads reload only its index, so they see what backups added since.
+ */
+async function serveRead(task: ReadTask): Promise<unknown> {
+  const key = keyOf(task);
+  let entry = kept.get(key);
+  const fresh = entry === undefined;
+  if (!entry) {
+    const opened = openBackend(task).then(async (backend) => {
+      try {
+        return { backend, repo: (await openIndexed(backend, task.password, false)).repo };
+      } catch (error) {
+        await backend.close().catch(() => undefined);
+        throw error;
+      }
+    });
+    entry = { opened, queue: Promise.resolve(), closer: null };
+    kept.set(key, entry);
+  }
+  const current = entry;
+  if (current.closer) clearTimeout(current.closer);
+  current.closer = null;
+  const run = current.queue.then(async () => {
+    const { backend, repo } = await current.opened;
+    if (!fresh) {
+      // Still there? A drive unplugged or a folder moved lists as empty, which must not read as "no snapshots".
+      if (!(await backend.stat('config'))) throw noRepositoryAt(backend);
+      await repo.reloadIndex();
+    }
+    return task.op === 'list' ? runList(repo) : runTree(repo, task);
+  });
+  current.queue = run.catch(() => undefined);
+  try {
+    return await run;
+  } catch (error) {
+    // A question with a wrong answer (no such path) leaves the repository kept; anything else (a
+    // dropped connection, a changed key, a missing repository) drops it, and a kept one is tried
+    // once afresh, as the read would have run before it was kept.
+    if (isCairnError(error) && (error.kind === 'invalid' || error.kind === 'not_found') && error.code !== 'REPOSITORY_NOT_FOUND') throw error;
+    dropKept(key, current);
+    if (!fresh && !(isCairnError(error) && error.code === 'REPOSITORY_NOT_FOUND')) return serveRead(task);
+    throw error;
+  } finally {
+    if (kept.get(key) === current) {
+      if (current.closer) clearTimeout(current.closer);
+      current.closer = setTimeout(() => dropKept(key, current), REPOSITORY_KEPT_MS);
+      current.closer.unref();
+    }
+  }
+}
+
+function failureOf(error: unknown): Extract<WorkerMessage, { type: 'failed' }>['error'] {
+  const base = { message: (error as Error)?.message ?? String(error), aborted: controller.signal.aborted };
+  return isCairnError(error) ? { ...base, kind: error.kind, code: error.code, retryable: error.retryable } : base;
+}
+
 async function main(task: RepositoryTask): Promise<unknown> {
   const backend = await openBackend(task);
   try {
@@ -400,11 +503,10 @@ async function main(task: RepositoryTask): Promise<unknown> {
   }
 }
 
-main(workerData as RepositoryTask).then(
-  (result) => post({ type: 'done', result }),
-  (error: unknown) => {
-    const aborted = controller.signal.aborted;
-    const base = { message: (error as Error)?.message ?? String(error), aborted };
-    post({ type: 'failed', error: isCairnError(error) ? { ...base, kind: error.kind, code: error.code, retryable: error.retryable } : base });
-  },
-);
+const start = workerData as WorkerStart;
+if (!('serve' in start)) {
+  main(start).then(
+    (result) => post({ type: 'done', result }),
+    (error: unknown) => post({ type: 'failed', error: failureOf(error) }),
+  );
+}

@@ -12,6 +12,7 @@ import { ApiClient, createJob, finishedRun, REPO_ROOT, tempDir } from '../helper
 import { startS3Server, startSftpServer } from '../servers.ts';
 import { memoryNow } from '../process-memory.ts';
 import { fileContent, snapshotTree, waitFor } from '../trees.ts';
+import { restic } from '../integration/repository/restic.ts';
 
 interface Context {
   binary: string;
@@ -140,6 +141,48 @@ binary('what it loads on first use works inside it: a backup to S3 and one over 
   } finally {
     await Promise.all([s3.stop(), sftp.stop()]);
   }
+});
+
+binary('a repository job backs up and restores inside it (its worker is in the binary), and restic checks the repository clean', async (context) => {
+  const api = new ApiClient(context.url);
+  assert.is((await api.login()).status, 200);
+  const source = path.join(context.allowed, 'letters');
+  mkdirSync(path.join(source, 'Фото'), { recursive: true });
+  writeFileSync(path.join(source, 'note.txt'), 'the key is under the mat');
+  writeFileSync(path.join(source, 'Фото', 'scan.bin'), fileContent('letter scan', 400_000));
+  const expected = snapshotTree(source);
+  const target = path.join(context.allowed, 'vault');
+  mkdirSync(target);
+  const job = await createJob(api, { name: 'Letters', source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
+  const run = await finishedRun(api, (await api.post(`/api/jobs/${job.id}/run`)).body.run_id, PATIENCE_MS);
+  assert.is(run.status, 'completed', run.error_message);
+
+  const repo = path.join(target, 'repo');
+  const check = await restic(repo, job.repository_password, ['check', '--read-data']);
+  assert.is(check.code, 0, check.stdout + check.stderr);
+
+  // History reads go to the kept worker: the first starts it, the next reuse it and its opened repository.
+  const timings: number[] = [];
+  let listed: any = null;
+  for (let read = 0; read < 3; read++) {
+    const begin = performance.now();
+    listed = await api.get(`/api/jobs/${job.id}/snapshots`);
+    timings.push(performance.now() - begin);
+    assert.is(listed.status, 200, JSON.stringify(listed.body));
+  }
+  console.log(`    binary: GET /jobs/:id/snapshots of a repository job: ${timings.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`);
+  assert.is(listed.body.snapshots.length, 1);
+  assert.is(listed.body.snapshots[0].files, 2);
+  const top = await api.get(`/api/jobs/${job.id}/snapshots/${listed.body.snapshots[0].id}/tree`);
+  assert.is(top.status, 200, JSON.stringify(top.body));
+  assert.equal(top.body.entries.map((entry: { name: string }) => entry.name), ['letters']);
+
+  const out = path.join(context.allowed, 'restored');
+  const restore = await api.post(`/api/jobs/${job.id}/restore`, { target_dir: out, snapshot_id: listed.body.snapshots[0].id });
+  assert.is(restore.status, 202, JSON.stringify(restore.body));
+  const restored = await finishedRun(api, restore.body.run_id, PATIENCE_MS);
+  assert.is(restored.status, 'completed', restored.error_message);
+  assert.equal(snapshotTree(path.join(out, 'letters')), expected, 'the restore, byte for byte');
 });
 
 binary('scripts/install.sh puts it in a system image as an enabled service, and --uninstall keeps the data unless --purge', async (context) => {
