@@ -47,8 +47,13 @@ export interface BackupResult extends BackupProgress {
   parent: string | null;
   /** Bytes of new packs (what the repository grew by, apart from index and snapshot). */
   bytesAdded: number;
-  /** Entries that could not be read (named, with the reason); the snapshot holds everything else. */
+  /**
+   * Entries that exist but could not be read (named, with the reason): the snapshot holds everything
+   * else, so it is NOT a whole backup — a caller must not treat it as one (nor forget older snapshots for it).
+   */
   warnings: string[];
+  /** Entries that vanished between listing and reading (deleted while the backup ran): not an error, as for rsync. */
+  vanished: string[];
 }
 
 const READ_SIZE = 1024 * 1024;
@@ -91,7 +96,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       tags: options.tags,
     };
     const snapshotId = await saveSnapshot(repo, snapshot);
-    return { snapshotId, tree: root, parent: parent?.id ?? null, bytesAdded: repo.packBytesWritten, warnings: run.warnings, ...run.progress };
+    return { snapshotId, tree: root, parent: parent?.id ?? null, bytesAdded: repo.packBytesWritten, warnings: run.warnings, vanished: run.vanished, ...run.progress };
   });
 }
 
@@ -128,6 +133,7 @@ function buildTrie(paths: string[]): Trie {
 class BackupRun {
   readonly progress: BackupProgress = { files: 0, dirs: 0, bytesRead: 0, filesUnchanged: 0 };
   readonly warnings: string[] = [];
+  readonly vanished: string[] = [];
   private readonly names = new Names();
   private readonly chunk = Buffer.allocUnsafe(MAX_CHUNK);
 
@@ -176,7 +182,7 @@ class BackupRun {
     try {
       stat = lstatSync(full, { bigint: true });
     } catch (error) {
-      this.warnings.push(`${full}: ${(error as Error).message}`);
+      this.skip(full, error);
       return null;
     }
     const node = nodeFromStat(name, stat, this.names);
@@ -186,10 +192,15 @@ class BackupRun {
       else if (node.type === 'file') await this.saveFile(full, node, parent?.get(name));
     } catch (error) {
       if ((error as { name?: string }).name === 'AbortError' || (error as { code?: string }).code?.startsWith('REPOSITORY_')) throw error;
-      this.warnings.push(`${full}: ${(error as Error).message}`);
+      this.skip(full, error);
       return null;
     }
     return node;
+  }
+
+  /** Notes an entry left out: gone since it was listed (harmless), or there and unreadable (the backup is partial). */
+  private skip(full: string, error: unknown): void {
+    ((error as { code?: string }).code === 'ENOENT' ? this.vanished : this.warnings).push(`${full}: ${(error as Error).message}`);
   }
 
   private async saveDir(dir: string, node: TreeNode, parent: Map<string, TreeNode> | null): Promise<void> {

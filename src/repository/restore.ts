@@ -156,6 +156,8 @@ class RestoreRun {
  */
 export async function findNode(repo: Repository, treeId: string, snapshotPath: string): Promise<TreeNode> {
   const parts = snapshotPath.split('/').filter((part) => part !== '');
+  // A snapshot file is data anyone with the password could have written: `..` must never lead a restore up.
+  if (parts.some((part) => part === '.' || part === '..')) throw invalid('REPOSITORY_BAD_NAME', `The snapshot path ${JSON.stringify(snapshotPath)} names "." or "..": refused.`);
   let tree = treeId;
   let node: TreeNode | undefined;
   for (const [i, part] of parts.entries()) {

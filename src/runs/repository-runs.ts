@@ -123,6 +123,15 @@ export class RepositoryRunner {
       report.log?.('warning', `Snapshot ${outcome.snapshot.id.slice(0, 8)} is complete, but applying the retention policy failed: ${outcome.upkeepError}`);
     }
     if (outcome.upkeep) logUpkeep(outcome.upkeep, report);
+    if (outcome.warnings > 0) {
+      // As rsync's exit 23 fails a mirror or snapshots run: a backup missing what it could not read is not a good backup.
+      throw new CairnError(
+        'unavailable',
+        'PARTIAL_TRANSFER',
+        `Partial backup: snapshot ${outcome.snapshot.id.slice(0, 8)} was saved without ${outcome.warnings} entr(ies) that could not be read ` +
+          `(${outcome.firstWarnings.join('; ')}${outcome.warnings > outcome.firstWarnings.length ? '; …' : ''}); the retention policy was not applied, so older snapshots stay`,
+      );
+    }
     return {
       totals: { files_transferred: outcome.files - outcome.filesUnchanged, bytes_transferred: outcome.bytesRead, files_deleted: 0 },
       snapshot: snapshotInfoOf(outcome.snapshot),

@@ -97,7 +97,9 @@ export interface BackupOutcome {
   filesUnchanged: number;
   bytesRead: number;
   bytesAdded: number;
+  /** Entries that exist but could not be read: the snapshot is partial and the run fails. */
   warnings: number;
+  firstWarnings: string[];
   created: boolean;
   /** What the retention after the backup did (null: no policy, or it failed: see upkeepError). */
   upkeep: UpkeepOutcome | null;
@@ -223,14 +225,16 @@ async function runBackup(repo: Repository, task: Extract<RepositoryTask, { op: '
     },
   });
   post({ type: 'progress', totals: { files_transferred: result.files - result.filesUnchanged, bytes_transferred: result.bytesRead, files_deleted: 0 } });
-  for (const warning of result.warnings.slice(0, WARNINGS_NAMED)) log('warning', `Not backed up: ${warning}`);
+  for (const warning of result.warnings.slice(0, WARNINGS_NAMED)) log('warning', `Not backed up (could not be read): ${warning}`);
   if (result.warnings.length > WARNINGS_NAMED) log('warning', `… and ${result.warnings.length - WARNINGS_NAMED} more entries not backed up`);
+  for (const gone of result.vanished.slice(0, WARNINGS_NAMED)) log('info', `Vanished while backing up: ${gone}`);
   const snapshot = (await listSnapshots(repo)).find((s) => s.id === result.snapshotId)!;
   const counted = await treeCounter(repo)(result.tree);
   // The snapshot is saved: a retention that fails after it is the run's warning, not its failure.
   let upkeep: UpkeepOutcome | null = null;
   let upkeepError: string | null = null;
-  if (task.upkeep) {
+  // A partial snapshot must not push out the older, whole ones: no retention after it.
+  if (task.upkeep && result.warnings.length === 0) {
     try {
       upkeep = await runUpkeep(repo, task.upkeep, false);
     } catch (error) {
@@ -247,6 +251,7 @@ async function runBackup(repo: Repository, task: Extract<RepositoryTask, { op: '
     bytesRead: result.bytesRead,
     bytesAdded: result.bytesAdded,
     warnings: result.warnings.length,
+    firstWarnings: result.warnings.slice(0, 3),
     created,
   };
 }
@@ -258,12 +263,21 @@ async function runBackup(repo: Repository, task: Extract<RepositoryTask, { op: '
 async function runRestore(repo: Repository, task: Extract<RepositoryTask, { op: 'restore' }>): Promise<TransferTotals> {
   const snapshot = await findListed(repo, task.snapshot);
   const totals: TransferTotals = { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 };
+  // The snapshot's paths name the folders the restore writes (`<target>/<basename>`); the file could
+  // have been written by any client holding the password, so a path that is not plain is refused.
+  for (const source of snapshot.paths) {
+    const name = path.posix.basename(source);
+    if (!path.posix.isAbsolute(source) || path.posix.normalize(source) !== source || name === '' || name === '.' || name === '..') {
+      throw invalid('REPOSITORY_BAD_NAME', `Snapshot ${snapshot.id.slice(0, 8)} names the path ${JSON.stringify(source)}, which a restore cannot use safely: refused.`);
+    }
+  }
   const byName = new Map(snapshot.paths.map((source) => [path.posix.basename(source), source]));
   const wanted = new Map<string, string[] | undefined>();
   if (task.paths === null) for (const name of byName.keys()) wanted.set(name, undefined);
   else {
     for (const asked of task.paths) {
       const [name, ...rest] = asked.split('/').filter((part) => part !== '' && part !== '.');
+      if (rest.includes('..')) throw invalid('INVALID_PATH', `"${asked}" leads out of its folder with "..": name a path inside the snapshot.`);
       const source = byName.get(name);
       if (source === undefined) throw notFound('RESTORE_PATH_NOT_FOUND', `"${asked}" is not in snapshot ${snapshot.id.slice(0, 8)}: its top folders are ${[...byName.keys()].join(', ')}`);
       if (rest.length === 0) wanted.set(name, undefined);
