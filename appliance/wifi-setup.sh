@@ -97,7 +97,9 @@ apply_request() {
   } >"$work"
   install_conf "$work"
   # What stays on the boot partition: the request without its passphrase, for the owner to see.
-  grep -v -i '^[[:space:]]*psk[[:space:]]*=' "$request" >"$boot/cairn-wifi.applied.txt" || true
+  # Read as value_of reads it (byte-order mark and carriage returns gone), so a psk= on a first line
+  # behind a Windows editor's BOM is dropped too, not copied.
+  sed -e '1s/^\xEF\xBB\xBF//' -e 's/\r$//' "$request" | grep -v -i '^[[:space:]]*psk[[:space:]]*=' >"$boot/cairn-wifi.applied.txt" || true
   rm -f "$request"
   sync
   echo "cairn-wifi: Wi-Fi set to \"$ssid\" (country $country) on $interface; the passphrase was removed from the boot partition"

@@ -56,6 +56,16 @@ test('a cairn-wifi.txt written on Windows becomes the wlan0 configuration, and t
   assert.is(box.conf(), conf);
 });
 
+test('a psk= on the first line behind a byte-order mark leaves the boot partition too (found in review)', () => {
+  const passphrase = 'supersecret123';
+  const box = boot({ 'cairn-wifi.txt': `\uFEFFpsk=${passphrase}\r\nssid=Home\r\ncountry=GB\r\n` });
+  const run = box.run();
+  assert.is(run.status, 0, run.stderr);
+  assert.match(box.conf(), new RegExp(`^\\tpsk=${derivedKey('Home', passphrase)}$`, 'm'));
+  for (const name of readdirSync(box.bootDir)) assert.not.ok(readFileSync(path.join(box.bootDir, name), 'utf8').includes(passphrase), name);
+  assert.match(readFileSync(path.join(box.bootDir, 'cairn-wifi.applied.txt'), 'utf8'), /^ssid=Home$/m);
+});
+
 test('quotes around values are dropped; no psk is an open network', () => {
   const box = boot({ 'cairn-wifi.txt': 'SSID = "Cafe"\ncountry="de"\n' });
   assert.is(box.run().status, 0);
