@@ -476,7 +476,9 @@ async function serveRead(task: ReadTask): Promise<unknown> {
     // once afresh, as the read would have run before it was kept.
     if (isCairnError(error) && (error.kind === 'invalid' || error.kind === 'not_found') && error.code !== 'REPOSITORY_NOT_FOUND') throw error;
     dropKept(key, current);
-    if (!fresh && !(isCairnError(error) && error.code === 'REPOSITORY_NOT_FOUND')) return serveRead(task);
+    // A kept repository whose config vanished is tried afresh too: opening it again through the
+    // destination tells a drive or folder that is away (503) from a place with no repository yet (404).
+    if (!fresh) return serveRead(task);
     throw error;
   } finally {
     if (kept.get(key) === current) {
