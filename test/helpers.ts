@@ -312,3 +312,18 @@ export async function createSchedule(client: ApiClient, jobId: number, overrides
   if (response.status !== 201) throw new Error(`schedule not created: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
 }
+
+/** PIDs of running rsync processes whose command line names `needle` (a test's own folder). */
+export function rsyncPids(needle: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('rsync\0') && cmdline.includes(needle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

@@ -10,7 +10,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createJob, finishedRun, runCli, startTestDaemon, tempDir, type ApiClient } from '../helpers.ts';
 import { startSftpServer, type SftpServer } from '../servers.ts';
-import { makeSampleTree, snapshotTree } from '../trees.ts';
+import { makeSampleTree } from '../trees.ts';
+import { filesOf, logOf, runJob } from './disaster.ts';
 
 const PASSPHRASE = 'kitchen pi, spring 2026';
 const disaster = suite<{ server: SftpServer }>('the box backs itself up');
@@ -22,20 +23,6 @@ disaster.after(async ({ server }) => {
   await server.stop();
 });
 
-async function runJob(client: ApiClient, jobId: number): Promise<any> {
-  const started = await client.post(`/api/jobs/${jobId}/run`);
-  assert.is(started.status, 200, JSON.stringify(started.body));
-  return finishedRun(client, started.body.run_id);
-}
-
-/** Each regular file's SHA-256 by path: what a restore brings back (links and empty folders are not restored, as the destination contract suite says). */
-function filesOf(root: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(snapshotTree(root)).filter(([, value]) => value !== 'dir' && !value.startsWith('link:')));
-}
-
-async function logOf(client: ApiClient, runId: number): Promise<string[]> {
-  return (await client.get(`/api/runs/${runId}/logs`)).body.map((entry: any) => `${entry.level} ${entry.message}`);
-}
 
 disaster('box A dies; box B imports from the drive with the passphrase, its SFTP credential works and the files come back byte for byte', async ({ server }) => {
   const drive = tempDir('cairn-drive-');

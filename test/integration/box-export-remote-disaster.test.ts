@@ -12,7 +12,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createJob, finishedRun, isErrorShape, runCli, startTestDaemon, tempDir, type ApiClient } from '../helpers.ts';
 import { startS3Server, startSftpServer, startWebdavServer, type S3Server, type SftpServer } from '../servers.ts';
-import { makeSampleTree, snapshotTree } from '../trees.ts';
+import { makeSampleTree } from '../trees.ts';
+import { filesOf, logOf, runJob } from './disaster.ts';
 
 const PASSPHRASE = 'the shed, behind the paint tins';
 const disaster = suite<{ sftp: SftpServer; s3: S3Server }>('the box backs itself up to a remote destination');
@@ -26,20 +27,6 @@ disaster.after(async ({ sftp, s3 }) => {
   await s3.stop();
 });
 
-async function runJob(client: ApiClient, jobId: number): Promise<any> {
-  const started = await client.post(`/api/jobs/${jobId}/run`);
-  assert.is(started.status, 200, JSON.stringify(started.body));
-  return finishedRun(client, started.body.run_id);
-}
-
-/** Each regular file's SHA-256 by path (links and empty folders are not restored, as the destination contract suite says). */
-function filesOf(root: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(snapshotTree(root)).filter(([, value]) => value !== 'dir' && !value.startsWith('link:')));
-}
-
-async function logOf(client: ApiClient, runId: number): Promise<string[]> {
-  return (await client.get(`/api/runs/${runId}/logs`)).body.map((entry: any) => `${entry.level} ${entry.message}`);
-}
 
 /** A source folder named `name` holding the sample tree, and the files a restore must give back. */
 function sampleSource(name: string): { source: string; original: Record<string, string> } {

@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { createSnapshot, listSnapshots, ManifestReader, MANIFEST_NAME, verifySnapshot, type ManifestEntry } from '../../../src/history/index.ts';
 import { comparePaths } from '../../../src/history/drive-snapshots/manifest-file.ts';
 import { walkFiles } from '../../../src/history/drive-snapshots/manifest-build.ts';
-import { tempDir } from '../../helpers.ts';
+import { rsyncPids, tempDir } from '../../helpers.ts';
 import { fileContent, waitFor } from '../../trees.ts';
 import { engineContext } from './engine.ts';
 
@@ -129,21 +129,6 @@ test('a name rsync prints escaped, or a previous manifest of version 1, has the 
   assert.not.ok(after.logs.some((line) => line.startsWith("Reading the snapshot's tree")), after.logs.join('\n'));
   assert.equal(await manifestOf(after.snapshot.path), await hashedWhole(after.snapshot.path));
 });
-
-/** rsync processes whose command line names `needle`. */
-function rsyncPids(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return cmdline.startsWith('rsync\0') && cmdline.includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 test('rsync killed while the manifest is being written from its list: no snapshot is listed, no manifest is left, the next run resumes and its manifest is whole', async () => {
   const root = tempDir('cairn-listed-');

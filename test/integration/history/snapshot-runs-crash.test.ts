@@ -2,29 +2,14 @@
  * A daemon killed with SIGKILL in the middle of a snapshot run, then started again on the same data
  * dir: no half-made snapshot is ever listed, and the next run completes it (on real ext4, real rsync).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { listSnapshots } from '../../../src/history/index.ts';
-import { ApiClient, createJob, finishedRun, spawnDaemonProcess, tempDir, type DaemonProcess } from '../../helpers.ts';
+import { ApiClient, createJob, finishedRun, rsyncPids, spawnDaemonProcess, tempDir, type DaemonProcess } from '../../helpers.ts';
 import { fileContent, snapshotTree, waitFor } from '../../trees.ts';
 import { ext4Drive } from './engine.ts';
-
-/** rsync processes whose command line names `needle`. */
-function rsyncPids(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return cmdline.startsWith('rsync\0') && cmdline.includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 test('kill -9 of the daemon mid-snapshot: only complete snapshots are listed, and after a restart the next run completes it', async () => {
   const drive = ext4Drive(128);
