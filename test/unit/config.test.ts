@@ -29,6 +29,7 @@ test('with nothing set, the defaults make a local daemon under ./data', () => {
     tlsCertFile: null,
     tlsKeyFile: null,
     plainHttp: 'loopback',
+    waitForClockSync: false,
     configFile: null,
     serviceSettings: null,
   });
@@ -52,11 +53,13 @@ test('environment variables set each value', () => {
     tlsCertFile: null,
     tlsKeyFile: null,
     plainHttp: 'loopback',
+    waitForClockSync: false,
     configFile: null,
     serviceSettings: null,
   });
   const devices = loadConfig({ CAIRN_WATCH_DRIVES: 'false', CAIRN_LED_PATH: '/sys/class/leds/ACT', CAIRN_NOTIFY_COMMAND: '/usr/local/bin/beep' }, '/srv');
   assert.equal([devices.watchDrives, devices.ledPath, devices.notifyCommand], [false, '/sys/class/leds/ACT', '/usr/local/bin/beep']);
+  assert.is(loadConfig({ CAIRN_WAIT_FOR_CLOCK_SYNC: 'true' }, '/srv').waitForClockSync, true, 'the appliance waits for network time');
 });
 
 test('a bad value names the setting and what it accepts', () => {
