@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSnapshot, deleteSnapshot, listSnapshots, ManifestReader, MANIFEST_NAME, pruneSnapshots, verifySnapshot } from '../../../src/history/index.ts';
-import { REPO_ROOT, tempDir } from '../../helpers.ts';
+import { REPO_ROOT, rsyncPids, tempDir } from '../../helpers.ts';
 import { fileContent, snapshotTree, waitFor } from '../../trees.ts';
 import { engineContext, ext4Drive, type Ext4Drive } from './engine.ts';
 
@@ -47,21 +47,6 @@ async function snapshot(root: string, sources: string[], time: string, options =
 const sha = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
 /** Entries of `root` that are not complete snapshots (work folders, folders being deleted). */
 const hiddenLeftovers = (root: string) => readdirSync(root).filter((name) => name.startsWith('.'));
-
-/** rsync processes whose command line names `needle`. */
-function rsyncPids(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return cmdline.startsWith('rsync\0') && cmdline.includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** Files rsync has finished in `dir` (a flat folder; its temp files start with a dot); 0 while it does not exist. */
 const finishedFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((name) => !name.startsWith('.')).length : 0);
