@@ -13,6 +13,7 @@
 #   CAIRN_BOOT_TEST_CHECKS=no          health only (a few minutes)
 #   CAIRN_BOOT_TEST_IDLE_SECONDS=600   how long the idle-writes measure lasts
 #   CAIRN_BOOT_TEST_TIMEOUT=3600       the longest the whole boot and checks may take
+#   CAIRN_BOOT_TEST_CONSOLE=FILE       keep the guest's whole console log there (it is removed otherwise)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 image=${1:-dist/cairn-rpi-arm64.img}
@@ -28,6 +29,7 @@ work=$(mktemp -d)
 qemu_pid=""
 cleanup() {
   [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+  [ -n "${CAIRN_BOOT_TEST_CONSOLE:-}" ] && [ -f "$work/console.log" ] && cp "$work/console.log" "$CAIRN_BOOT_TEST_CONSOLE"
   rm -rf "$work"
 }
 trap cleanup EXIT
