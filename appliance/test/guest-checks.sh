@@ -119,8 +119,9 @@ check no-shell-command "a command asked for is not run (the TUI is, and fails wi
 check no-shell-stdin "'ssh backup@ sh' with commands on its input runs none of them" \
   logs_in_reaching_no SHELL-REACHED "echo 'echo SHELL-REACHED' | timeout 60 ssh ${ssh_opts[*]} backup@localhost sh"
 # -N -L: sshd is asked for a channel only when the forwarded port is used; the health answer must not come through.
+# The client listens on the port once logged in (a slow guest takes a while): up to 2 minutes.
 check no-local-forwarding "-N -L local forwarding reaches nothing" \
-  logs_in_reaching_no '"version"' "ssh ${ssh_opts[*]} -N -L 18098:127.0.0.1:8080 backup@localhost & sleep 15; timeout 20 bash -c 'exec 3<>/dev/tcp/127.0.0.1/18098 && printf \"GET /api/system/health HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3'; kill \$!"
+  logs_in_reaching_no '"version"' "ssh ${ssh_opts[*]} -N -L 18098:127.0.0.1:8080 backup@localhost & for i in \$(seq 60); do ss -ltn | grep -q ':18098 ' && break; sleep 2; done; timeout 20 bash -c 'exec 3<>/dev/tcp/127.0.0.1/18098 && printf \"GET /api/system/health HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3'; kill \$!"
 check no-forwarding "port forwarding is refused" sh -c "timeout 60 ssh ${ssh_opts[*]} -o ExitOnForwardFailure=yes -R 18099:127.0.0.1:8080 backup@localhost true 2>&1 | grep -q 'forwarding failed'"
 check no-sftp "sftp reaches no file" logs_in_reaching_no /etc "echo 'ls /' | timeout 60 sftp ${ssh_opts[*]} -b - backup@localhost"
 check owner-account-unchanged "the owner's account keeps its shell" sh -c "[ \"\$(getent passwd cairn | cut -d: -f7)\" = /bin/bash ]"
