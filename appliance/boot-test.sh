@@ -99,7 +99,7 @@ done
 echo "checks running in the guest (the idle measure alone takes $idle_seconds s) …"
 shown=0
 while :; do
-  lines=$(grep -aE '^(\[[^]]*\] )?(cairn-boot-checks\.sh\[[0-9]+\]: )?(CHECK|MEASURE|CHECKS) ' "$work/console.log" | tr -d '\r' | sed -E 's/^.*((CHECK|MEASURE|CHECKS) )/\1/' || true)
+  lines=$(grep -aE '^(\[[^]]*\] )?([A-Za-z0-9_.@-]+\[[0-9]+\]: )?(CHECK|MEASURE|CHECKS) ' "$work/console.log" | tr -d '\r' | sed -E 's/^.*((CHECK|MEASURE|CHECKS) )/\1/' || true)
   count=$(printf '%s' "$lines" | grep -c . || true)
   if [ "$count" -gt "$shown" ]; then
     printf '%s\n' "$lines" | tail -n +"$((shown + 1))"
