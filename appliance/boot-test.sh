@@ -105,7 +105,7 @@ while :; do
     printf '%s\n' "$lines" | tail -n +"$((shown + 1))"
     shown=$count
   fi
-  if done_line=$(printf '%s\n' "$lines" | grep '^CHECKS DONE'); then
+  if done_line=$(printf '%s\n' "$lines" | grep -a '^CHECKS DONE'); then
     case "$done_line" in *" fail=0") exit 0 ;; *) exit 1 ;; esac
   fi
   if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then
