@@ -102,6 +102,16 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
 
 async function findParent(repo: Repository, wanted: string | null | undefined, hostname: string, paths: string[]): Promise<Snapshot | null> {
   if (wanted === null) return null;
+  // A whole id (what the daemon's worker passes) is read alone: listing reads every snapshot file,
+  // one round trip each on a remote store, and a year of daily snapshots is 365 of them.
+  if (wanted !== undefined && /^[0-9a-f]{64}$/.test(wanted)) {
+    try {
+      return { ...((await repo.readUnpacked('snapshots', wanted)) as Omit<Snapshot, 'id'>), id: wanted };
+    } catch (error) {
+      if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') return null;
+      throw error;
+    }
+  }
   const snapshots = await listSnapshots(repo);
   if (wanted !== undefined) return snapshots.find((s) => s.id === wanted) ?? null;
   const same = snapshots.filter((s) => s.hostname === hostname && JSON.stringify([...s.paths].sort()) === JSON.stringify(paths));

@@ -45,4 +45,34 @@ test('reading a source file keeps its access time, and a no-change run stores th
   assert.is(await subtree(repo, second.tree, [...source.split('/').filter(Boolean), 'photos']), await subtree(repo, first.tree, [...source.split('/').filter(Boolean), 'photos']));
 });
 
+test('a backup given its parent`s id reads that one snapshot file, not every snapshot', async () => {
+  const work = tempDir('cairn-repo-parent-');
+  const source = path.join(work, 'source');
+  await fs.mkdir(source);
+  await fs.writeFile(path.join(source, 'a.txt'), 'a');
+  await fs.writeFile(path.join(source, 'b.txt'), 'b');
+  const snapshotReads: string[] = [];
+  const local = new LocalBackend(path.join(work, 'repo'));
+  // The same store, counting what is read from snapshots/.
+  const counting = Object.assign(Object.create(local) as LocalBackend, {
+    read: (file: string, range?: { offset: number; length: number }) => {
+      if (file.startsWith('snapshots/')) snapshotReads.push(file);
+      return local.read(file, range);
+    },
+  });
+  const repo = await initRepository(counting, 'pw', { scrypt: { N: 1024, r: 8, p: 1 } });
+  await repo.loadIndex();
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) ids.push((await backup(repo, { paths: [source], parent: null })).snapshotId);
+  snapshotReads.length = 0;
+  const result = await backup(repo, { paths: [source], parent: ids[1] });
+  assert.is(result.parent, ids[1]);
+  assert.is(result.filesUnchanged, 2, 'the parent was not used');
+  assert.equal(snapshotReads, [`snapshots/${ids[1]}`]);
+  // An id that names no snapshot: no parent, every file read, as before.
+  const orphan = await backup(repo, { paths: [source], parent: 'f'.repeat(64) });
+  assert.is(orphan.parent, null);
+  assert.is(orphan.filesUnchanged, 0);
+});
+
 test.run();
