@@ -202,15 +202,15 @@ function announcingLocks(backend: ClosableRepositoryBackend): ClosableRepository
   return new Proxy(backend, {
     get(target, property) {
       if (property === 'write') {
-        return async (file: string, data: Buffer) => {
+        return async (file: string, ...rest: [Buffer]) => {
           const id = lockId(file);
           if (id !== null) post({ type: 'lock', id, held: true });
-          return target.write(file, data);
+          return target.write(file, ...rest);
         };
       }
       if (property === 'remove') {
-        return async (file: string) => {
-          await target.remove(file);
+        return async (file: string, ...rest: []) => {
+          await target.remove(file, ...rest);
           const id = lockId(file);
           if (id !== null) post({ type: 'lock', id, held: false });
         };
