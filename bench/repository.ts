@@ -22,7 +22,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { numberOption, textOption } from './options.ts';
 
@@ -73,18 +72,22 @@ async function child(operation: string, args: string[]): Promise<void> {
 
 interface Measured {
   seconds: number;
+  /** user + system CPU seconds of the process: what holds under the load of a shared machine. */
+  cpuSeconds: number;
   peakRssMb: number;
   engineSeconds?: number;
 }
 
 function timed(program: string, args: string[], env: NodeJS.ProcessEnv): Measured {
   const started = process.hrtime.bigint();
-  const result = spawnSync('/usr/bin/time', ['-f', 'peak-rss-kb=%M', program, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync('/usr/bin/time', ['-f', 'peak-rss-kb=%M cpu=%U+%S', program, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0) throw new Error(`${program} ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
   const peak = Number(result.stderr.match(/peak-rss-kb=(\d+)/)?.[1] ?? NaN) / 1024;
+  const cpu = result.stderr.match(/cpu=([\d.]+)\+([\d.]+)/);
+  const cpuSeconds = cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN;
   const inner = result.stdout.startsWith('{"seconds"') ? (JSON.parse(result.stdout) as { seconds: number }).seconds : undefined;
-  return { seconds, peakRssMb: peak, engineSeconds: inner };
+  return { seconds, cpuSeconds, peakRssMb: peak, engineSeconds: inner };
 }
 
 let bundle = '';
@@ -165,7 +168,7 @@ async function main(): Promise<void> {
     // ssh2's optional native speed-ups stay outside the bundle (it runs without them when absent).
     esbuild.buildSync({ entryPoints: [SELF], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error', banner: { js: banner }, external: ['cpu-features', '*.node'] });
     // The zstd library's WebAssembly file, beside the bundle, where the library looks for it.
-    const zstdMain = createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm');
+    const zstdMain = new URL(import.meta.resolve('@bokuweb/zstd-wasm')).pathname;
     copyFileSync(path.join(path.dirname(zstdMain), 'zstd.wasm'), path.join(work, 'zstd.wasm'));
     const names = generate(source, FILES, BYTES, COMPRESSION ? textPool(16 * 1024 * 1024) : undefined);
     console.log(`tree: ${FILES} files, ${(dirBytes(source) / 1e6).toFixed(1)} MB in ${source}; repositories ${server ? `on the SFTP server at 127.0.0.1:${server.port}` : 'local'}`);
@@ -186,10 +189,10 @@ async function main(): Promise<void> {
     rows.push(['prune (5% unused)', cairn('prune', cairnWhere), restic('prune')]);
     const freed = [beforePrune[0] - dirBytes(cairnRepo), beforePrune[1] - dirBytes(resticRepo)];
     rows.push(['check (structure)', cairn('check', cairnWhere), restic('check')]);
-    console.log('\n| step | Cairn engine s | Cairn process s | restic s | ratio (process) | Cairn peak RSS MB | restic peak RSS MB |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    console.log('\n| step | Cairn engine s | Cairn process s | restic s | ratio (process) | Cairn CPU s | restic CPU s | Cairn peak RSS MB | restic peak RSS MB |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const [step, c, r] of rows) {
-      console.log(`| ${step} | ${c.engineSeconds?.toFixed(2)} | ${c.seconds.toFixed(2)} | ${r.seconds.toFixed(2)} | ${(c.seconds / r.seconds).toFixed(2)}× | ${c.peakRssMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} |`);
+      console.log(`| ${step} | ${c.engineSeconds?.toFixed(2)} | ${c.seconds.toFixed(2)} | ${r.seconds.toFixed(2)} | ${(c.seconds / r.seconds).toFixed(2)}× | ${c.cpuSeconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${c.peakRssMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} |`);
     }
     console.log(`\nprune freed: Cairn ${(freed[0] / 1e6).toFixed(1)} MB, restic ${(freed[1] / 1e6).toFixed(1)} MB`);
     console.log(`\nbytes stored: Cairn ${(dirBytes(cairnRepo) / 1e6).toFixed(1)} MB, restic ${(dirBytes(resticRepo) / 1e6).toFixed(1)} MB (source ${(dirBytes(source) / 1e6).toFixed(1)} MB)`);

@@ -1,11 +1,12 @@
 /**
  * An open repository: its config and master key, the blob index, and the reads and writes every
  * operation needs: unpacked files (config, index, snapshots, locks: each sealed JSON, named by the
- * SHA-256 of its stored bytes) and blobs (in packs). Format version 2 (restic's default since 0.14)
- * may zstd-compress blobs and unpacked files (not `config`); this engine reads both forms in a
- * version 2 repository and writes the compressed one there, and never writes it into version 1. New blobs are gathered into packs; a pack is
+ * SHA-256 of its stored bytes) and blobs (in packs). New blobs are gathered into packs; a pack is
  * written before the index file that names it, and the index before any snapshot that needs it,
  * so an interrupted run leaves only unreferenced packs behind.
+ *
+ * Format version 2 (what `restic init` makes since 0.14) may zstd-compress blobs and unpacked files
+ * (not `config`): both forms are read there, and the compressed one written; version 1 never gets it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
