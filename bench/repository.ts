@@ -9,7 +9,7 @@
  * compression `auto` (restic's default, Cairn's when it creates one) and half the small files are
  * text, which compresses, so the bytes stored show it.
  *
- *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp] [--sftp] [--compression]
+ *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp] [--sftp] [--compression] [--backup-only] [--prof DIR]
  * Cairn runs in a child process (as it will in a daemon run), bundled by esbuild and run by plain
  * Node as the built binary runs it (tsx alone holds ~55 MB more); its time is measured inside the
  * child ("engine") and around it ("process", which adds Node's start-up). "1% changed" rewrites
@@ -72,7 +72,7 @@ async function child(operation: string, args: string[]): Promise<void> {
 
 interface Measured {
   seconds: number;
-  /** user + system CPU seconds of the process: what holds under the load of a shared machine. */
+  /** User + system CPU seconds of the process (and its children): the figure that holds on a loaded machine. */
   cpuSeconds: number;
   peakRssMb: number;
   engineSeconds?: number;
@@ -91,7 +91,10 @@ function timed(program: string, args: string[], env: NodeJS.ProcessEnv): Measure
 }
 
 let bundle = '';
-const cairn = (operation: string, ...args: string[]) => timed(process.execPath, [bundle, '--child', operation, ...args], process.env);
+/** `--prof DIR`: each Cairn child writes a V8 CPU profile there (for `node --cpu-prof` reading). */
+const PROFILE_DIR = textOption('--prof');
+const cairn = (operation: string, ...args: string[]) =>
+  timed(process.execPath, [...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${operation}-${Date.now()}.cpuprofile`] : []), bundle, '--child', operation, ...args], process.env);
 
 function dirBytes(dir: string): number {
   let total = 0;
@@ -132,6 +135,18 @@ function generate(root: string, files: number, bytes: number, text?: Buffer): st
     names.push(name);
   }
   return names;
+}
+
+/** The table: wall time (engine inside the child, and the whole process), CPU seconds (user + system) and peak RSS of each side; `uptime` says how loaded the machine was. */
+function printRows(rows: Array<[string, Measured, Measured]>): void {
+  console.log(`\nuptime: ${spawnSync('uptime', { encoding: 'utf8' }).stdout.trim()}`);
+  console.log('\n| step | Cairn engine s | Cairn process s | restic s | wall ratio | Cairn CPU s | restic CPU s | CPU ratio | Cairn peak RSS MB | restic peak RSS MB |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [step, c, r] of rows) {
+    console.log(
+      `| ${step} | ${c.engineSeconds?.toFixed(2)} | ${c.seconds.toFixed(2)} | ${r.seconds.toFixed(2)} | ${(c.seconds / r.seconds).toFixed(2)}× | ${c.cpuSeconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${(c.cpuSeconds / r.cpuSeconds).toFixed(2)}× | ${c.peakRssMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} |`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -181,6 +196,13 @@ async function main(): Promise<void> {
     rows.push(['no-change rerun', cairn('backup', cairnWhere, source), restic('backup', source)]);
     for (let i = 50; i < names.length; i += 100) writeFileSync(names[i], randomBytes(statSync(names[i]).size || 1000));
     rows.push(['1% changed', cairn('backup', cairnWhere, source), restic('backup', source)]);
+    const stored = () => `bytes stored: Cairn ${(dirBytes(cairnRepo) / 1e6).toFixed(1)} MB, restic ${(dirBytes(resticRepo) / 1e6).toFixed(1)} MB (source ${(dirBytes(source) / 1e6).toFixed(1)} MB)`;
+    // `--backup-only`: the three backups alone (what the backup side's targets are about).
+    if (process.argv.includes('--backup-only')) {
+      printRows(rows);
+      console.log(`\n${stored()}`);
+      return;
+    }
     rows.push(['full restore', cairn('restore', cairnWhere, path.join(work, 'cairn-out')), restic('restore', 'latest', '--target', path.join(work, 'restic-out'))]);
     for (let i = 0; i < names.length; i += 3) rmSync(names[i]);
     rows.push(['backup, a third deleted', cairn('backup', cairnWhere, source), restic('backup', source)]);
@@ -189,13 +211,9 @@ async function main(): Promise<void> {
     rows.push(['prune (5% unused)', cairn('prune', cairnWhere), restic('prune')]);
     const freed = [beforePrune[0] - dirBytes(cairnRepo), beforePrune[1] - dirBytes(resticRepo)];
     rows.push(['check (structure)', cairn('check', cairnWhere), restic('check')]);
-    console.log('\n| step | Cairn engine s | Cairn process s | restic s | ratio (process) | Cairn CPU s | restic CPU s | Cairn peak RSS MB | restic peak RSS MB |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-    for (const [step, c, r] of rows) {
-      console.log(`| ${step} | ${c.engineSeconds?.toFixed(2)} | ${c.seconds.toFixed(2)} | ${r.seconds.toFixed(2)} | ${(c.seconds / r.seconds).toFixed(2)}× | ${c.cpuSeconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${c.peakRssMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} |`);
-    }
+    printRows(rows);
     console.log(`\nprune freed: Cairn ${(freed[0] / 1e6).toFixed(1)} MB, restic ${(freed[1] / 1e6).toFixed(1)} MB`);
-    console.log(`\nbytes stored: Cairn ${(dirBytes(cairnRepo) / 1e6).toFixed(1)} MB, restic ${(dirBytes(resticRepo) / 1e6).toFixed(1)} MB (source ${(dirBytes(source) / 1e6).toFixed(1)} MB)`);
+    console.log(`\n${stored()}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
     if (server) {

@@ -123,7 +123,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const loginLimiter = new RateLimiter(options.loginRateLimit);
 
     const events = new EventBus();
-    const logs = new RunLogs(path.join(config.dataDir, LOGS_DIR));
+    const logs = new RunLogs(path.join(config.dataDir, LOGS_DIR), { maxBytes: config.runLogMaxMb * 1_000_000 });
     teardown.push(() => logs.close());
     const sentFilesOf = (jobId: number) => path.join(config.dataDir, 'sent-files', `job-${jobId}.json`);
     const hostKeys = new FileHostKeyPins(path.join(config.dataDir, 'host-keys.json'));

@@ -5,7 +5,7 @@
  * decrypted, so a changed byte is an error and never plaintext.
  */
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
-import { poly1305 } from '@noble/ciphers/_poly1305.js';
+import { poly1305 } from './poly1305.ts';
 
 export const IV_SIZE = 16;
 export const MAC_SIZE = 16;
@@ -76,16 +76,13 @@ function randomIv(): Buffer {
 }
 
 /**
- * Large messages go through the ciphers in pieces: the MAC library copies what it is given and
- * Node's cipher returns new buffers, so whole 8 MiB chunks left megabytes of garbage per blob.
+ * Large messages go through the cipher in pieces: Node's cipher returns new buffers, so whole
+ * 8 MiB chunks left megabytes of garbage per blob.
  */
 const PIECE = 64 * 1024;
 
-function mac(key: CryptoKey, iv: Buffer, ciphertext: Uint8Array): Uint8Array {
-  const s = aes128(key.macK, iv);
-  const hash = poly1305.create(Buffer.concat([key.macR, s]));
-  for (let at = 0; at < ciphertext.length; at += PIECE) hash.update(ciphertext.subarray(at, at + PIECE));
-  return hash.digest();
+function mac(key: CryptoKey, iv: Buffer, ciphertext: Uint8Array): Buffer {
+  return poly1305(Buffer.concat([key.macR, aes128(key.macK, iv)]), ciphertext);
 }
 
 /** Encrypts `plaintext` with a fresh random IV: IV ‖ ciphertext ‖ MAC. */
@@ -102,7 +99,7 @@ export function sealInto(key: CryptoKey, plaintext: Uint8Array, out: Buffer): Bu
   for (let at = 0; at < plaintext.length; at += PIECE) written += cipher.update(plaintext.subarray(at, at + PIECE)).copy(out, IV_SIZE + written);
   cipher.final();
   const ciphertext = out.subarray(IV_SIZE, IV_SIZE + written);
-  Buffer.from(mac(key, iv, ciphertext)).copy(out, IV_SIZE + written);
+  mac(key, iv, ciphertext).copy(out, IV_SIZE + written);
   return out;
 }
 
@@ -113,7 +110,7 @@ export function open(key: CryptoKey, sealed: Uint8Array): Buffer {
   const iv = buffer.subarray(0, IV_SIZE);
   const ciphertext = buffer.subarray(IV_SIZE, buffer.length - MAC_SIZE);
   const expected = buffer.subarray(buffer.length - MAC_SIZE);
-  if (!timingSafeEqual(Buffer.from(mac(key, iv, ciphertext)), expected)) throw new MacMismatch();
+  if (!timingSafeEqual(mac(key, iv, ciphertext), expected)) throw new MacMismatch();
   const decipher = createDecipheriv('aes-256-ctr', key.encrypt, iv);
   const plain = Buffer.allocUnsafe(ciphertext.length);
   let written = 0;

@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
 import { filePath, type RepositoryBackend, type RepositoryFolder } from './backend.ts';
-import { MacMismatch, newKey, open, seal, type CryptoKey } from './crypto.ts';
+import { MacMismatch, newKey, open, SEAL_OVERHEAD, seal, type CryptoKey } from './crypto.ts';
 import { conflict } from '../domain/errors.ts';
 import { damaged, malformed, missing, unsupported } from './errors.ts';
 import { addKey, openMasterKey, parseJSON, DEFAULT_SCRYPT } from './keys.ts';
@@ -29,6 +29,19 @@ export interface RepositoryConfig {
 
 /** Pack size at which a pack is written: restic's default 16 MiB is a good size for every store. */
 export const PACK_TARGET = 16 * 1024 * 1024;
+/**
+ * A buffer for a pack being built: untouched memory until blobs fill it (large allocations are
+ * mapped lazily), so the tree pack's buffer costs only what trees fill.
+ */
+function packBuffer(): Buffer {
+  return Buffer.allocUnsafe(PACK_TARGET);
+}
+
+/** The most a pack of `blobs` blobs adds for its header: entries (at most 41 bytes), the seal, the length. */
+function headerBytes(blobs: number): number {
+  return blobs * 41 + SEAL_OVERHEAD + 4;
+}
+
 /** Blobs per index file, as restic splits them. */
 const INDEX_FILE_BLOBS = 50_000;
 
@@ -111,7 +124,7 @@ export async function openRepository(backend: RepositoryBackend, password: strin
 /** See the module comment. One backup or restore at a time per instance. */
 export class Repository {
   private blobIndex = new BlobIndex();
-  private packs: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
+  private packs: Record<BlobType, PackBuilder> = { data: new PackBuilder(packBuffer()), tree: new PackBuilder(packBuffer()) };
   /** Ids in the packs not yet written, so a blob seen twice in one run is stored once. */
   private readonly unwritten = new Set<string>();
   private pendingIndex: IndexJSON['packs'] = [];
@@ -301,13 +314,19 @@ export class Repository {
     const id = knownId ?? createHash('sha256').update(plaintext).digest();
     if (this.hasBlob(id)) return { id, added: false };
     this.unwritten.add(id.toString('hex'));
-    const pack = this.packs[type];
     // Version 2: compressed when that saves bytes; already compressed media is stored as it is
     // (the format allows both in one pack), which also spares the restore a decompression.
     const compressed = this.zstd?.compress(plaintext);
-    if (compressed && compressed.length < plaintext.length) pack.add(this.key, type, id, compressed, plaintext.length);
-    else pack.add(this.key, type, id, plaintext);
-    if (pack.size >= PACK_TARGET) await this.writePack(type);
+    const shrunk = compressed && compressed.length < plaintext.length ? compressed : undefined;
+    const payload = shrunk ?? plaintext;
+    // The pack is cut before a blob would take it past the target, so its buffer (PACK_TARGET,
+    // allocated once and reused) never grows: growing by doubling left ~60 MB of old buffers to
+    // the garbage collector per pack buffer, and sized the buffers at 25 MiB for the largest blob.
+    const sealed = payload.length + SEAL_OVERHEAD;
+    if (this.packs[type].blobs.length > 0 && this.packs[type].size + sealed + headerBytes(this.packs[type].blobs.length + 1) > PACK_TARGET) await this.writePack(type);
+    const pack = this.packs[type];
+    pack.add(this.key, type, id, payload, shrunk ? plaintext.length : undefined);
+    if (pack.size + headerBytes(pack.blobs.length) >= PACK_TARGET) await this.writePack(type);
     return { id, added: true };
   }
 
@@ -318,7 +337,7 @@ export class Repository {
     // One pack in flight: the next one is built while this one is written (and fsynced), so memory
     // holds two packs, and the buffer of a written pack is reused for the next.
     await this.waitForPackWrite();
-    this.packs[type] = new PackBuilder(this.spareBuffer ?? undefined);
+    this.packs[type] = new PackBuilder(this.spareBuffer ?? packBuffer());
     this.spareBuffer = null;
     this.packWrite = this.backend.write(filePath('data', id), bytes).then(
       () => {
@@ -367,7 +386,7 @@ export class Repository {
   async discardUnwritten(): Promise<void> {
     await this.packWrite;
     this.packWriteError = null;
-    this.packs = { data: new PackBuilder(), tree: new PackBuilder() };
+    this.packs = { data: new PackBuilder(packBuffer()), tree: new PackBuilder(packBuffer()) };
     this.unwritten.clear();
   }
 
