@@ -69,18 +69,22 @@ async function child(operation: string, args: string[]): Promise<void> {
 
 interface Measured {
   seconds: number;
+  /** User + system CPU seconds of the process (holds under load, unlike wall time). */
+  cpuSeconds: number;
   peakRssMb: number;
   engineSeconds?: number;
 }
 
 function timed(program: string, args: string[], env: NodeJS.ProcessEnv): Measured {
   const started = process.hrtime.bigint();
-  const result = spawnSync('/usr/bin/time', ['-f', 'peak-rss-kb=%M', program, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync('/usr/bin/time', ['-f', 'peak-rss-kb=%M cpu=%U+%S', program, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0) throw new Error(`${program} ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
   const peak = Number(result.stderr.match(/peak-rss-kb=(\d+)/)?.[1] ?? NaN) / 1024;
+  const cpu = result.stderr.match(/cpu=([\d.]+)\+([\d.]+)/);
+  const cpuSeconds = cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN;
   const inner = result.stdout.startsWith('{"seconds"') ? (JSON.parse(result.stdout) as { seconds: number }).seconds : undefined;
-  return { seconds, peakRssMb: peak, engineSeconds: inner };
+  return { seconds, cpuSeconds, peakRssMb: peak, engineSeconds: inner };
 }
 
 let bundle = '';
@@ -161,10 +165,13 @@ async function main(): Promise<void> {
     rows.push(['prune (5% unused)', cairn('prune', cairnWhere), restic('prune')]);
     const freed = [beforePrune[0] - dirBytes(cairnRepo), beforePrune[1] - dirBytes(resticRepo)];
     rows.push(['check (structure)', cairn('check', cairnWhere), restic('check')]);
-    console.log('\n| step | Cairn engine s | Cairn process s | restic s | ratio (process) | Cairn peak RSS MB | restic peak RSS MB |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    console.log(`\nuptime:${spawnSync('uptime', { encoding: 'utf8' }).stdout.trimEnd()}`);
+    console.log('\n| step | Cairn engine s | Cairn process s | restic s | ratio (process) | Cairn CPU s | restic CPU s | ratio (CPU) | Cairn peak RSS MB | restic peak RSS MB |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const [step, c, r] of rows) {
-      console.log(`| ${step} | ${c.engineSeconds?.toFixed(2)} | ${c.seconds.toFixed(2)} | ${r.seconds.toFixed(2)} | ${(c.seconds / r.seconds).toFixed(2)}× | ${c.peakRssMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} |`);
+      console.log(
+        `| ${step} | ${c.engineSeconds?.toFixed(2)} | ${c.seconds.toFixed(2)} | ${r.seconds.toFixed(2)} | ${(c.seconds / r.seconds).toFixed(2)}× | ${c.cpuSeconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${(c.cpuSeconds / r.cpuSeconds).toFixed(2)}× | ${c.peakRssMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} |`,
+      );
     }
     console.log(`\nprune freed: Cairn ${(freed[0] / 1e6).toFixed(1)} MB, restic ${(freed[1] / 1e6).toFixed(1)} MB`);
     console.log(`\nbytes stored: Cairn ${(dirBytes(cairnRepo) / 1e6).toFixed(1)} MB, restic ${(dirBytes(resticRepo) / 1e6).toFixed(1)} MB (source ${(dirBytes(source) / 1e6).toFixed(1)} MB)`);

@@ -1,0 +1,228 @@
+/**
+ * Writing restored files' content pack by pack, as restic's file restorer does: the restore first
+ * lists, for each pack, which blobs go to which file offsets; then each pack's needed bytes are read
+ * once, in a few large range reads (several in flight, their bytes bounded), every blob's MAC and
+ * SHA-256 checked, and each blob written (positional writes) to every place that needs it. A blob
+ * is decrypted once however many files share it.
+ *
+ * A file is written under a temp name beside its target and renamed when its last blob is written,
+ * so a file whose pack is damaged or missing never appears under its name; on any failure the temp
+ * files of the unfinished ones are removed. Filesystem calls are synchronous (see backup.ts).
+ */
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { filePath } from './backend.ts';
+import { SEAL_OVERHEAD } from './crypto.ts';
+import { damaged, missing, unsupported } from './errors.ts';
+import type { Repository } from './repository.ts';
+
+/** A read merges neighbouring needed blobs of a pack up to this many bytes (one blob may exceed it). */
+const RANGE_BYTES = 4 * 1024 * 1024;
+/** Unneeded bytes between two needed blobs that a read still spans rather than start another: a request costs a round trip on a remote store. */
+const GAP_BYTES = 512 * 1024;
+/** Reads in flight, and the bytes they may hold together (a single larger read still goes alone). */
+const READS_IN_FLIGHT = 4;
+const BYTES_IN_FLIGHT = 16 * 1024 * 1024;
+
+/** A file whose content the restore writes; `done` is called once it is complete under its name. */
+interface PendingFile {
+  /** The file's path in the snapshot, to name it in errors. */
+  snapshotPath: string;
+  target: string;
+  temp: string;
+  /** Blob placements not yet written. */
+  remaining: number;
+  created: boolean;
+  done: () => void;
+}
+
+/** One read: a span of a pack and the blobs (index entry numbers, by offset) it covers. */
+interface PackRange {
+  pack: number;
+  offset: number;
+  length: number;
+  entries: number[];
+}
+
+/** See the module comment. Add every file with `addFile`, then `write` once. */
+export class ContentWriter {
+  private readonly files: PendingFile[] = [];
+  /** Per pack number: placements as flat triples (index entry, file number, offset in the file). */
+  private readonly byPack = new Map<number, number[]>();
+  private readonly token = randomBytes(4).toString('hex');
+  /** Bytes of content written (a blob shared by two files counts twice, as each file holds it). */
+  bytes = 0;
+
+  constructor(private readonly repo: Repository) {}
+
+  /**
+   * Plans the file at `target` with the blobs `content` (hex ids, in order); `done` runs when it is
+   * complete under its name. An empty file is written at once.
+   * @throws REPOSITORY_DAMAGED when a blob is in no index; REPOSITORY_UNSUPPORTED when it is compressed.
+   */
+  addFile(snapshotPath: string, target: string, content: string[], done: () => void): void {
+    const index = this.repo.index;
+    const file: PendingFile = {
+      snapshotPath,
+      target,
+      temp: path.join(path.dirname(target), `.${path.basename(target).slice(0, 200)}.cairn-restore-${this.token}-${this.files.length}`),
+      remaining: content.length,
+      created: false,
+      done,
+    };
+    const f = this.files.push(file) - 1;
+    let at = 0;
+    for (const hex of content) {
+      const n = index.position(Buffer.from(hex, 'hex'));
+      if (n < 0) throw damaged(`file ${snapshotPath}: blob ${hex.slice(0, 12)} is in no index, so it`);
+      if (index.isCompressedAt(n)) {
+        const where = this.repo.backend.where(filePath('data', index.packIdAt(index.packNumberAt(n))));
+        throw unsupported(`file ${snapshotPath}: blob ${hex.slice(0, 12)} in ${where} is zstd-compressed; this Cairn cannot read compressed repositories.`);
+      }
+      const p = index.packNumberAt(n);
+      let placements = this.byPack.get(p);
+      if (!placements) this.byPack.set(p, (placements = []));
+      placements.push(n, f, at);
+      at += index.lengthAt(n) - SEAL_OVERHEAD;
+    }
+    if (content.length === 0) this.finish(file, this.open(file));
+  }
+
+  /**
+   * Reads the packs and writes every planned file. On failure (damage, a missing pack, `signal`
+   * aborted) the unfinished files' temp files are removed and the error names a file that needed
+   * the blob or pack; files already finished stay, whole.
+   */
+  async write(signal?: AbortSignal): Promise<void> {
+    const ranges = this.ranges();
+    const inFlight: Array<{ range: PackRange; bytes: Promise<Buffer> }> = [];
+    let held = 0;
+    try {
+      for (let next = 0; next < ranges.length || inFlight.length > 0; ) {
+        // Start reads while the bounds allow (always one, however large), then handle the oldest.
+        while (next < ranges.length && inFlight.length < READS_IN_FLIGHT && (inFlight.length === 0 || held + ranges[next].length <= BYTES_IN_FLIGHT)) {
+          signal?.throwIfAborted();
+          const range = ranges[next++];
+          held += range.length;
+          const bytes = this.read(range);
+          bytes.catch(() => undefined); // awaited in turn below; a later one failing first is no unhandled rejection
+          inFlight.push({ range, bytes });
+        }
+        const { range, bytes } = inFlight.shift()!;
+        this.place(range, await bytes);
+        held -= range.length;
+      }
+    } catch (error) {
+      await Promise.allSettled(inFlight.map((read) => read.bytes));
+      this.discardUnfinished();
+      throw error;
+    }
+  }
+
+  /** Each pack's needed blobs, by offset, cut into reads (neighbours merged, as RANGE_BYTES and GAP_BYTES allow). */
+  private ranges(): PackRange[] {
+    const index = this.repo.index;
+    const ranges: PackRange[] = [];
+    for (const [pack, placements] of this.byPack) {
+      const entries = [...new Set(placements.filter((_, i) => i % 3 === 0))];
+      const offsets = new Map(entries.map((n) => [n, index.locationAt(n).offset]));
+      entries.sort((a, b) => offsets.get(a)! - offsets.get(b)!);
+      let range: PackRange | null = null;
+      for (const n of entries) {
+        const offset = offsets.get(n)!;
+        const end = offset + index.lengthAt(n);
+        if (!range || end - range.offset > RANGE_BYTES || offset - (range.offset + range.length) > GAP_BYTES) {
+          range = { pack, offset, length: 0, entries: [] };
+          ranges.push(range);
+        }
+        range.entries.push(n);
+        range.length = Math.max(range.length, end - range.offset);
+      }
+    }
+    return ranges;
+  }
+
+  private async read(range: PackRange): Promise<Buffer> {
+    const packFile = filePath('data', this.repo.index.packIdAt(range.pack));
+    try {
+      return await this.repo.backend.read(packFile, { offset: range.offset, length: range.length });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') throw missing(`${this.filesOf(range.pack)}: its pack ${this.repo.backend.where(packFile)}`);
+      throw error;
+    }
+  }
+
+  /** Opens each blob of `range` (read into `bytes`) and writes it wherever the plan puts it. */
+  private place(range: PackRange, bytes: Buffer): void {
+    const index = this.repo.index;
+    const wanted = new Set(range.entries);
+    const placements = this.byPack.get(range.pack)!;
+    const packWhere = this.repo.backend.where(filePath('data', index.packIdAt(range.pack)));
+    const plaintexts = new Map<number, Buffer>();
+    for (const n of range.entries) {
+      const start = index.locationAt(n).offset - range.offset;
+      const sealed = bytes.subarray(start, start + index.lengthAt(n));
+      plaintexts.set(n, this.repo.openBlob(sealed, Buffer.from(index.idAt(n)), `file ${this.firstFileOf(n, range.pack)} (pack ${packWhere})`));
+    }
+    // A file is opened once per read however many of its blobs it holds (small files: once in all).
+    const open = new Map<number, number>();
+    try {
+      for (let i = 0; i < placements.length; i += 3) {
+        const n = placements[i];
+        if (!wanted.has(n)) continue;
+        const f = placements[i + 1];
+        const file = this.files[f];
+        let fd = open.get(f);
+        if (fd === undefined) open.set(f, (fd = this.open(file)));
+        const data = plaintexts.get(n)!;
+        for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done, placements[i + 2] + done);
+        this.bytes += data.length;
+        if (--file.remaining === 0) {
+          open.delete(f);
+          this.finish(file, fd);
+        }
+      }
+    } finally {
+      for (const fd of open.values()) closeSync(fd);
+    }
+  }
+
+  /** The file's temp, created at its first write (so only files being written have one). */
+  private open(file: PendingFile): number {
+    if (file.created) return openSync(file.temp, 'r+');
+    const fd = openSync(file.temp, 'wx', 0o600);
+    file.created = true;
+    return fd;
+  }
+
+  /** Closes a complete file and puts it under its name. */
+  private finish(file: PendingFile, fd: number): void {
+    closeSync(fd);
+    rmSync(file.target, { force: true }); // a folder in the way is an error, never removed with its content
+    renameSync(file.temp, file.target);
+    file.created = false;
+    file.done();
+  }
+
+  private discardUnfinished(): void {
+    for (const file of this.files) if (file.created) rmSync(file.temp, { force: true });
+  }
+
+  /** The files needing pack `p`, to name them in an error: the first in the snapshot's order, and how many more. */
+  private filesOf(p: number): string {
+    const placements = this.byPack.get(p)!;
+    const files = new Set<number>();
+    for (let i = 1; i < placements.length; i += 3) files.add(placements[i]);
+    // Placements are added file by file in the snapshot's order, so the first is the first file.
+    const others = files.size - 1;
+    return `file ${this.files[placements[1]].snapshotPath}${others > 0 ? ` (and ${others} other file${others > 1 ? 's' : ''})` : ''}`;
+  }
+
+  /** The path of the first file (in the snapshot's order) planned to hold entry `n` of pack `p`, to name it in an error. */
+  private firstFileOf(n: number, p: number): string {
+    const placements = this.byPack.get(p)!;
+    for (let i = 0; i < placements.length; i += 3) if (placements[i] === n) return this.files[placements[i + 1]].snapshotPath;
+    return '(unknown)';
+  }
+}
