@@ -15,12 +15,9 @@ import path from 'node:path';
 import { filePath } from './backend.ts';
 import { SEAL_OVERHEAD } from './crypto.ts';
 import { damaged, missing, unsupported } from './errors.ts';
+import { packRanges, RANGE_BYTES, type PackRange as Span } from './pack-ranges.ts';
 import type { Repository } from './repository.ts';
 
-/** A read merges neighbouring needed blobs of a pack up to this many bytes (one blob may exceed it). */
-const RANGE_BYTES = 4 * 1024 * 1024;
-/** Unneeded bytes between two needed blobs that a read still spans rather than start another: a request costs a round trip on a remote store. */
-const GAP_BYTES = 512 * 1024;
 /** Reads in flight, and the bytes they may hold together (a single larger read still goes alone). */
 const READS_IN_FLIGHT = 4;
 const BYTES_IN_FLIGHT = 16 * 1024 * 1024;
@@ -37,13 +34,8 @@ interface PendingFile {
   done: () => void;
 }
 
-/** One read: a span of a pack and the blobs (index entry numbers, by offset) it covers. */
-interface PackRange {
-  pack: number;
-  offset: number;
-  length: number;
-  entries: number[];
-}
+/** One read: a span of pack number `pack` and the blobs (index entry numbers, by offset) it covers. */
+type PackRange = Span & { pack: number };
 
 /** See the module comment. Add every file with `addFile`, then `write` once. */
 export class ContentWriter {
@@ -51,6 +43,8 @@ export class ContentWriter {
   /** Per pack number: placements as flat triples (index entry, file number, offset in the file). */
   private readonly byPack = new Map<number, number[]>();
   private readonly token = randomBytes(4).toString('hex');
+  /** Read buffers free for the next read (see `read`). */
+  private readonly spare: Buffer[] = [];
   /** Bytes of content written (a blob shared by two files counts twice, as each file holds it). */
   bytes = 0;
 
@@ -110,7 +104,9 @@ export class ContentWriter {
           inFlight.push({ range, bytes });
         }
         const { range, bytes } = inFlight.shift()!;
-        this.place(range, await bytes);
+        const buffer = await bytes;
+        this.place(range, buffer.subarray(0, range.length));
+        if (this.repo.backend.readInto) this.spare.push(buffer);
         held -= range.length;
       }
     } catch (error) {
@@ -120,35 +116,32 @@ export class ContentWriter {
     }
   }
 
-  /** Each pack's needed blobs, by offset, cut into reads (neighbours merged, as RANGE_BYTES and GAP_BYTES allow). */
+  /** Each pack's needed blobs cut into reads (pack-ranges.ts), packs in the order the files first need them. */
   private ranges(): PackRange[] {
-    const index = this.repo.index;
     const ranges: PackRange[] = [];
     for (const [pack, placements] of this.byPack) {
-      const entries = [...new Set(placements.filter((_, i) => i % 3 === 0))];
-      const offsets = new Map(entries.map((n) => [n, index.locationAt(n).offset]));
-      entries.sort((a, b) => offsets.get(a)! - offsets.get(b)!);
-      let range: PackRange | null = null;
-      for (const n of entries) {
-        const offset = offsets.get(n)!;
-        const end = offset + index.lengthAt(n);
-        if (!range || end - range.offset > RANGE_BYTES || offset - (range.offset + range.length) > GAP_BYTES) {
-          range = { pack, offset, length: 0, entries: [] };
-          ranges.push(range);
-        }
-        range.entries.push(n);
-        range.length = Math.max(range.length, end - range.offset);
-      }
+      const entries = new Set(placements.filter((_, i) => i % 3 === 0));
+      for (const range of packRanges(this.repo.index, entries)) ranges.push({ ...range, pack });
     }
     return ranges;
   }
 
+  /**
+   * The bytes of `range` (perhaps in a longer buffer: use its first `range.length` bytes). Where the
+   * store reads into a caller's buffer, buffers of handled reads are reused: fresh megabytes a read
+   * would wait as garbage for the collector and make the restore's memory grow with the restore.
+   */
   private async read(range: PackRange): Promise<Buffer> {
     const packFile = filePath('data', this.repo.index.packIdAt(range.pack));
+    const backend = this.repo.backend;
     try {
-      return await this.repo.backend.read(packFile, { offset: range.offset, length: range.length });
+      if (!backend.readInto) return await backend.read(packFile, { offset: range.offset, length: range.length });
+      const at = this.spare.findIndex((buffer) => buffer.length >= range.length);
+      const buffer = at >= 0 ? this.spare.splice(at, 1)[0] : Buffer.allocUnsafe(Math.max(range.length, RANGE_BYTES));
+      await backend.readInto(packFile, range.offset, buffer.subarray(0, range.length));
+      return buffer;
     } catch (error) {
-      if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') throw missing(`${this.filesOf(range.pack)}: its pack ${this.repo.backend.where(packFile)}`);
+      if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') throw missing(`${this.filesOf(range.pack)}: its pack ${backend.where(packFile)}`);
       throw error;
     }
   }
@@ -163,7 +156,15 @@ export class ContentWriter {
     for (const n of range.entries) {
       const start = index.locationAt(n).offset - range.offset;
       const sealed = bytes.subarray(start, start + index.lengthAt(n));
-      plaintexts.set(n, this.repo.openBlob(sealed, Buffer.from(index.idAt(n)), `file ${this.firstFileOf(n, range.pack)} (pack ${packWhere})`));
+      let plaintext: Buffer;
+      try {
+        plaintext = this.repo.openBlob(sealed, Buffer.from(index.idAt(n)), `pack ${packWhere}`);
+      } catch (error) {
+        // Named only now: finding the file scans the pack's plan.
+        if ((error as { code?: string }).code === 'REPOSITORY_DAMAGED') throw damaged(`file ${this.firstFileOf(n, range.pack)} (pack ${packWhere})`, error);
+        throw error;
+      }
+      plaintexts.set(n, plaintext);
     }
     // A file is opened once per read however many of its blobs it holds (small files: once in all).
     const open = new Map<number, number>();
