@@ -54,6 +54,17 @@ export class PackBuilder {
     this.bytes += length;
   }
 
+  /**
+   * Appends a blob sealed already (read from another pack, its MAC and hash checked by the caller):
+   * a sealed blob stands alone (IV, ciphertext, MAC), so prune copies it rather than sealing again.
+   */
+  addSealed(type: BlobType, id: Buffer, sealed: Uint8Array): void {
+    this.reserve(sealed.length);
+    this.buffer.set(sealed, this.bytes);
+    this.blobs.push({ id, type, offset: this.bytes, length: sealed.length });
+    this.bytes += sealed.length;
+  }
+
   private reserve(more: number): void {
     if (this.bytes + more <= this.buffer.length) return;
     // Doubling, but never past what a full pack needs, which is what the engine's memory is made of.

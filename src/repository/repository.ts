@@ -31,6 +31,8 @@ const INDEX_FILE_BLOBS = 50_000;
 export interface PackWriter {
   /** Seals `plaintext` (whose SHA-256 is `id`) into the pack. */
   add(type: BlobType, id: Buffer, plaintext: Uint8Array): void;
+  /** Copies a blob sealed with this repository's key (checked by the caller) into the pack as it is. */
+  addSealed(type: BlobType, id: Buffer, sealed: Uint8Array): void;
   /** Sealed bytes in the pack so far. */
   size(): number;
   /** Writes the pack (whole or not at all) and starts an empty one; null when it was empty. */
@@ -184,6 +186,7 @@ export class Repository {
     let builder = new PackBuilder(bufferBytes ? Buffer.allocUnsafe(bufferBytes) : undefined);
     return {
       add: (type, id, plaintext) => builder.add(this.key, type, id, plaintext),
+      addSealed: (type, id, sealed) => builder.addSealed(type, id, sealed),
       size: () => builder.size,
       write: async () => {
         if (builder.blobs.length === 0) return null;
