@@ -18,7 +18,7 @@ import { BlobIndex, type BlobType } from './blob-index.ts';
 import { damaged, missing, unreachable, unsupported } from './errors.ts';
 import { withLock } from './locks.ts';
 import { PACK_TARGET, type IndexPack, type PackWriter, type Repository } from './repository.ts';
-import { packRanges } from './pack-ranges.ts';
+import { packRanges, RangeReader } from './pack-ranges.ts';
 import { listSnapshots } from './snapshots.ts';
 import { decodeTree } from './tree.ts';
 
@@ -290,13 +290,14 @@ async function repack(repo: Repository, plan: PackPlan, used: Bitmap, next: Blob
     written.push(pack.id);
     written.sizes.set(pack.id, pack.size);
   };
+  const reader = new RangeReader(repo.backend);
   for (const [i, p] of plan.repack.entries()) {
     options.onProgress?.({ step: 'repack', done: i, total: plan.repack.length });
     options.signal?.throwIfAborted();
     const path = filePath('data', index.packIdAt(p));
     // Only the used blobs' bytes are read, a few large ranges a pack, not the whole pack at once.
     for (const range of packRanges(index, [...plan.entriesOf(p)].filter((n) => used.has(n)))) {
-      const bytes = await repo.backend.read(path, { offset: range.offset, length: range.length }).catch((error: { code?: string }) => {
+      const bytes = await reader.read(path, range).catch((error: { code?: string }) => {
         if (error.code === 'REPOSITORY_FILE_MISSING') throw missing(`bytes ${range.offset}–${range.offset + range.length} of pack ${repo.backend.where(path)} (the pack is shorter than the index says; nothing was pruned)`);
         throw error;
       });
@@ -311,6 +312,7 @@ async function repack(repo: Repository, plan: PackPlan, used: Bitmap, next: Blob
         writers[location.type].addSealed(location.type, id, sealed);
         if (writers[location.type].size() >= PACK_TARGET) await flush(location.type);
       }
+      reader.release(bytes);
     }
   }
   await flush('data');

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { filePath } from './backend.ts';
 import { SEAL_OVERHEAD } from './crypto.ts';
 import { damaged, missing, unsupported } from './errors.ts';
-import { packRanges, RANGE_BYTES, type PackRange as Span } from './pack-ranges.ts';
+import { packRanges, RangeReader, type PackRange as Span } from './pack-ranges.ts';
 import type { Repository } from './repository.ts';
 
 /** Reads in flight, and the bytes they may hold together (a single larger read still goes alone). */
@@ -43,12 +43,13 @@ export class ContentWriter {
   /** Per pack number: placements as flat triples (index entry, file number, offset in the file). */
   private readonly byPack = new Map<number, number[]>();
   private readonly token = randomBytes(4).toString('hex');
-  /** Read buffers free for the next read (see `read`). */
-  private readonly spare: Buffer[] = [];
+  private readonly reader: RangeReader;
   /** Bytes of content written (a blob shared by two files counts twice, as each file holds it). */
   bytes = 0;
 
-  constructor(private readonly repo: Repository) {}
+  constructor(private readonly repo: Repository) {
+    this.reader = new RangeReader(repo.backend);
+  }
 
   /**
    * Plans the file at `target` with the blobs `content` (hex ids, in order); `done` runs when it is
@@ -106,7 +107,7 @@ export class ContentWriter {
         const { range, bytes } = inFlight.shift()!;
         const buffer = await bytes;
         this.place(range, buffer.subarray(0, range.length));
-        if (this.repo.backend.readInto) this.spare.push(buffer);
+        this.reader.release(buffer);
         held -= range.length;
       }
     } catch (error) {
@@ -126,22 +127,13 @@ export class ContentWriter {
     return ranges;
   }
 
-  /**
-   * The bytes of `range` (perhaps in a longer buffer: use its first `range.length` bytes). Where the
-   * store reads into a caller's buffer, buffers of handled reads are reused: fresh megabytes a read
-   * would wait as garbage for the collector and make the restore's memory grow with the restore.
-   */
+  /** The bytes of `range`, perhaps in a longer buffer (RangeReader's): use its first `range.length` bytes. */
   private async read(range: PackRange): Promise<Buffer> {
     const packFile = filePath('data', this.repo.index.packIdAt(range.pack));
-    const backend = this.repo.backend;
     try {
-      if (!backend.readInto) return await backend.read(packFile, { offset: range.offset, length: range.length });
-      const at = this.spare.findIndex((buffer) => buffer.length >= range.length);
-      const buffer = at >= 0 ? this.spare.splice(at, 1)[0] : Buffer.allocUnsafe(Math.max(range.length, RANGE_BYTES));
-      await backend.readInto(packFile, range.offset, buffer.subarray(0, range.length));
-      return buffer;
+      return await this.reader.read(packFile, range);
     } catch (error) {
-      if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') throw missing(`${this.filesOf(range.pack)}: its pack ${backend.where(packFile)}`);
+      if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') throw missing(`${this.filesOf(range.pack)}: its pack ${this.repo.backend.where(packFile)}`);
       throw error;
     }
   }
