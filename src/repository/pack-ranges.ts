@@ -15,7 +15,7 @@ export interface PackRange {
 }
 
 /** A range grows to this many bytes at most (a single larger blob makes a range of its own). */
-export const RANGE_BYTES = 4 * 1024 * 1024;
+export const RANGE_BYTES = 2 * 1024 * 1024;
 /** Unneeded bytes between two needed blobs that a range still spans rather than start another. */
 export const GAP_BYTES = 512 * 1024;
 

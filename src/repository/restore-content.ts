@@ -20,14 +20,15 @@ import type { Repository } from './repository.ts';
 
 /** Reads in flight, and the bytes they may hold together (a single larger read still goes alone). */
 const READS_IN_FLIGHT = 4;
-const BYTES_IN_FLIGHT = 16 * 1024 * 1024;
+const BYTES_IN_FLIGHT = 8 * 1024 * 1024;
 
 /** A file whose content the restore writes; `done` is called once it is complete under its name. */
 interface PendingFile {
   /** The file's path in the snapshot, to name it in errors. */
   snapshotPath: string;
   target: string;
-  temp: string;
+  /** Its number, which names its temp file (see `temp`). */
+  number: number;
   /** Blob placements not yet written. */
   remaining: number;
   created: boolean;
@@ -61,7 +62,7 @@ export class ContentWriter {
     const file: PendingFile = {
       snapshotPath,
       target,
-      temp: path.join(path.dirname(target), `.${path.basename(target).slice(0, 200)}.cairn-restore-${this.token}-${this.files.length}`),
+      number: this.files.length,
       remaining: content.length,
       created: false,
       done,
@@ -181,10 +182,15 @@ export class ContentWriter {
     }
   }
 
+  /** The temp name beside the target (made when needed: a restore plans every file first). */
+  private temp(file: PendingFile): string {
+    return path.join(path.dirname(file.target), `.${path.basename(file.target).slice(0, 200)}.cairn-restore-${this.token}-${file.number}`);
+  }
+
   /** The file's temp, created at its first write (so only files being written have one). */
   private open(file: PendingFile): number {
-    if (file.created) return openSync(file.temp, 'r+');
-    const fd = openSync(file.temp, 'wx', 0o600);
+    if (file.created) return openSync(this.temp(file), 'r+');
+    const fd = openSync(this.temp(file), 'wx', 0o600);
     file.created = true;
     return fd;
   }
@@ -193,13 +199,13 @@ export class ContentWriter {
   private finish(file: PendingFile, fd: number): void {
     closeSync(fd);
     rmSync(file.target, { force: true }); // a folder in the way is an error, never removed with its content
-    renameSync(file.temp, file.target);
+    renameSync(this.temp(file), file.target);
     file.created = false;
     file.done();
   }
 
   private discardUnfinished(): void {
-    for (const file of this.files) if (file.created) rmSync(file.temp, { force: true });
+    for (const file of this.files) if (file.created) rmSync(this.temp(file), { force: true });
   }
 
   /** The files needing pack `p`, to name them in an error: the first in the snapshot's order, and how many more. */

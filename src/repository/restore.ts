@@ -68,7 +68,7 @@ class RestoreRun {
   private readonly include: string[] | null;
   private readonly content: ContentWriter;
   /** Folders made, deepest first (each after what is below it): their modes and times go on last. */
-  private readonly folders: Array<{ target: string; node: TreeNode }> = [];
+  private readonly folders: Array<{ target: string; metadata: Metadata }> = [];
 
   constructor(
     private readonly repo: Repository,
@@ -110,10 +110,10 @@ class RestoreRun {
       if (existing && !existing.isDirectory()) rmSync(target, { force: true });
       mkdirSync(target, { recursive: true });
       if (node.subtree) await this.planTree(node.subtree, snapshotPath, target);
-      this.folders.push({ target, node });
+      this.folders.push({ target, metadata: metadataOf(node) });
     } else if (node.type === 'file') {
-      // Only the metadata waits for the content: the blob list is the writer's now.
-      const metadata: TreeNode = { ...node, content: null };
+      // Only the metadata waits for the content (kept small: a restore plans every file first).
+      const metadata = metadataOf(node);
       this.content.addFile(snapshotPath, target, node.content ?? [], () => {
         this.applyMetadata(target, metadata);
         this.counts.files++;
@@ -121,7 +121,7 @@ class RestoreRun {
     } else if (node.type === 'symlink') {
       rmSync(target, { force: true });
       symlinkSync(node.linktarget ?? '', target);
-      this.applyMetadata(target, node);
+      this.applyMetadata(target, metadataOf(node));
     }
     // Devices, fifos and sockets are not recreated: a backup daemon restoring them helps nobody.
   }
@@ -133,26 +133,46 @@ class RestoreRun {
     } finally {
       this.counts.bytes = this.content.bytes;
     }
-    for (const { target, node } of this.folders) {
-      this.applyMetadata(target, node);
+    for (const { target, metadata } of this.folders) {
+      this.applyMetadata(target, metadata);
       this.counts.dirs++;
     }
   }
 
-  private applyMetadata(target: string, node: TreeNode): void {
-    const link = node.type === 'symlink';
+  private applyMetadata(target: string, metadata: Metadata): void {
+    const { link } = metadata;
     if (this.asRoot) {
       try {
-        (link ? lchownSync : chownSync)(target, node.uid, node.gid);
+        (link ? lchownSync : chownSync)(target, metadata.uid, metadata.gid);
       } catch {
         // An owner the target filesystem cannot hold (e.g. FAT on a USB stick) is not a failed restore.
       }
     }
-    if (!link && node.mode !== undefined) chmodSync(target, unixPermissions(node.mode));
-    const mtime = node.mtime ? toSeconds(node.mtime) : Date.now() / 1000;
-    const atime = node.atime ? toSeconds(node.atime) : mtime;
-    (link ? lutimesSync : utimesSync)(target, atime, mtime);
+    if (!link && metadata.mode !== undefined) chmodSync(target, metadata.mode);
+    (link ? lutimesSync : utimesSync)(target, metadata.atime, metadata.mtime);
   }
+}
+
+/** What a restored entry gets after its content: owner, permissions and times (seconds). */
+interface Metadata {
+  link: boolean;
+  uid: number;
+  gid: number;
+  mode: number | undefined;
+  atime: number;
+  mtime: number;
+}
+
+function metadataOf(node: TreeNode): Metadata {
+  const mtime = node.mtime ? toSeconds(node.mtime) : Date.now() / 1000;
+  return {
+    link: node.type === 'symlink',
+    uid: node.uid,
+    gid: node.gid,
+    mode: node.mode === undefined ? undefined : unixPermissions(node.mode),
+    atime: node.atime ? toSeconds(node.atime) : mtime,
+    mtime,
+  };
 }
 
 /**
