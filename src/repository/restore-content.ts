@@ -22,7 +22,7 @@ import type { Repository } from './repository.ts';
 const READS_IN_FLIGHT = 4;
 const BYTES_IN_FLIGHT = 8 * 1024 * 1024;
 
-/** A file whose content the restore writes; `done` is called once it is complete under its name. */
+/** A file whose content the restore writes; `done` is called with its open temp once it is complete. */
 interface PendingFile {
   /** The file's path in the snapshot, to name it in errors. */
   snapshotPath: string;
@@ -32,7 +32,7 @@ interface PendingFile {
   /** Blob placements not yet written. */
   remaining: number;
   created: boolean;
-  done: () => void;
+  done: (fd: number) => void;
 }
 
 /** One read: a span of pack number `pack` and the blobs (index entry numbers, by offset) it covers. */
@@ -53,11 +53,12 @@ export class ContentWriter {
   }
 
   /**
-   * Plans the file at `target` with the blobs `content` (hex ids, in order); `done` runs when it is
-   * complete under its name. An empty file is written at once.
+   * Plans the file at `target` with the blobs `content` (hex ids, in order). When its content is
+   * complete, `done` gets its open temp file (to set its owner, mode and times through the
+   * descriptor), and then it is renamed to `target`. An empty file is written at once.
    * @throws REPOSITORY_DAMAGED when a blob is in no index; REPOSITORY_UNSUPPORTED when it is compressed.
    */
-  addFile(snapshotPath: string, target: string, content: string[], done: () => void): void {
+  addFile(snapshotPath: string, target: string, content: string[], done: (fd: number) => void): void {
     const index = this.repo.index;
     const file: PendingFile = {
       snapshotPath,
@@ -82,7 +83,14 @@ export class ContentWriter {
       placements.push(n, f, at);
       at += index.lengthAt(n) - SEAL_OVERHEAD;
     }
-    if (content.length === 0) this.finish(file, this.open(file));
+    if (content.length === 0) {
+      try {
+        this.finish(file, this.open(file));
+      } catch (error) {
+        this.discardUnfinished();
+        throw error;
+      }
+    }
   }
 
   /**
@@ -195,13 +203,16 @@ export class ContentWriter {
     return fd;
   }
 
-  /** Closes a complete file and puts it under its name. */
+  /** Completes a file's metadata, closes it and puts it under its name. */
   private finish(file: PendingFile, fd: number): void {
-    closeSync(fd);
-    rmSync(file.target, { force: true }); // a folder in the way is an error, never removed with its content
+    try {
+      file.done(fd);
+    } finally {
+      closeSync(fd);
+    }
+    // Replaces a file or symlink of that name; a folder in the way is an error, never removed with its content.
     renameSync(this.temp(file), file.target);
     file.created = false;
-    file.done();
   }
 
   private discardUnfinished(): void {

@@ -7,7 +7,7 @@
  * folders get their modes and times (after their content, which changes a folder's mtime).
  * Filesystem calls are synchronous, for the reason given in backup.ts: run it off the event loop.
  */
-import { chmodSync, chownSync, lchownSync, lstatSync, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { invalid, notFound } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
@@ -114,8 +114,8 @@ class RestoreRun {
     } else if (node.type === 'file') {
       // Only the metadata waits for the content (kept small: a restore plans every file first).
       const metadata = metadataOf(node);
-      this.content.addFile(snapshotPath, target, node.content ?? [], () => {
-        this.applyMetadata(target, metadata);
+      this.content.addFile(snapshotPath, target, node.content ?? [], (fd) => {
+        this.applyMetadata(fd, metadata);
         this.counts.files++;
       });
     } else if (node.type === 'symlink') {
@@ -139,17 +139,23 @@ class RestoreRun {
     }
   }
 
-  private applyMetadata(target: string, metadata: Metadata): void {
+  /** Sets owner, permissions and times on `target`: a path, or a file's open descriptor (no path lookups). */
+  private applyMetadata(target: string | number, metadata: Metadata): void {
     const { link } = metadata;
     if (this.asRoot) {
       try {
-        (link ? lchownSync : chownSync)(target, metadata.uid, metadata.gid);
+        if (typeof target === 'number') fchownSync(target, metadata.uid, metadata.gid);
+        else (link ? lchownSync : chownSync)(target, metadata.uid, metadata.gid);
       } catch {
         // An owner the target filesystem cannot hold (e.g. FAT on a USB stick) is not a failed restore.
       }
     }
-    if (!link && metadata.mode !== undefined) chmodSync(target, metadata.mode);
-    (link ? lutimesSync : utimesSync)(target, metadata.atime, metadata.mtime);
+    if (!link && metadata.mode !== undefined) {
+      if (typeof target === 'number') fchmodSync(target, metadata.mode);
+      else chmodSync(target, metadata.mode);
+    }
+    if (typeof target === 'number') futimesSync(target, metadata.atime, metadata.mtime);
+    else (link ? lutimesSync : utimesSync)(target, metadata.atime, metadata.mtime);
   }
 }
 
