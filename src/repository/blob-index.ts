@@ -100,6 +100,11 @@ export class BlobIndex {
     return this.length[n];
   }
 
+  /** The plaintext length of entry `n` (a compressed blob's `uncompressed_length`), without making a location object. */
+  plaintextLengthAt(n: number, sealOverhead: number): number {
+    return this.isCompressedAt(n) ? this.plainLength[n] : this.length[n] - sealOverhead;
+  }
+
   /** Whether entry `n` is zstd-compressed, without making a location object. */
   isCompressedAt(n: number): boolean {
     return (this.type[n] & 2) === 2;

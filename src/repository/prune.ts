@@ -18,6 +18,7 @@ import { BlobIndex, type BlobType } from './blob-index.ts';
 import { damaged, missing, unreachable } from './errors.ts';
 import { withLock } from './locks.ts';
 import { indexEntry, PACK_TARGET, type IndexPack, type PackWriter, type Repository } from './repository.ts';
+import { packRanges, RangeReader } from './pack-ranges.ts';
 import { listSnapshots } from './snapshots.ts';
 import { decodeTree } from './tree.ts';
 
@@ -295,30 +296,31 @@ async function repack(repo: Repository, plan: PackPlan, used: Bitmap, next: Blob
     written.push(pack.id);
     written.sizes.set(pack.id, pack.size);
   };
+  const reader = new RangeReader(repo.backend);
   for (const [i, p] of plan.repack.entries()) {
     options.onProgress?.({ step: 'repack', done: i, total: plan.repack.length });
     options.signal?.throwIfAborted();
-    const packId = index.packIdAt(p);
-    const path = filePath('data', packId);
-    const bytes = await repo.backend.read(path);
-    for (const n of plan.entriesOf(p)) {
-      if (!used.has(n)) continue;
-      const location = index.locationAt(n);
-      const id = Buffer.from(index.idAt(n));
-      if (location.offset + location.length > bytes.length) throw missing(`blob ${id.toString('hex').slice(0, 12)} of pack ${repo.backend.where(path)} (the pack is shorter than the index says; nothing was pruned)`);
-      const sealed = bytes.subarray(location.offset, location.offset + location.length);
-      const plaintext = repo.openBlob(sealed, id, `blob ${id.toString('hex').slice(0, 12)} in pack ${repo.backend.where(path)} (nothing was pruned)`, location.uncompressedLength);
-      if (location.compressed) {
-        // Checked above (MAC, frame, hash); copied as stored, so it stays compressed.
+    const path = filePath('data', index.packIdAt(p));
+    // Only the used blobs' bytes are read, a few large ranges a pack, not the whole pack at once.
+    for (const range of packRanges(index, [...plan.entriesOf(p)].filter((n) => used.has(n)))) {
+      const bytes = await reader.read(path, range).catch((error: { code?: string }) => {
+        if (error.code === 'REPOSITORY_FILE_MISSING') throw missing(`bytes ${range.offset}–${range.offset + range.length} of pack ${repo.backend.where(path)} (the pack is shorter than the index says; nothing was pruned)`);
+        throw error;
+      });
+      for (const n of range.entries) {
+        const location = index.locationAt(n);
+        const id = Buffer.from(index.idAt(n));
+        const sealed = bytes.subarray(location.offset - range.offset, location.offset - range.offset + location.length);
+        // Checked (MAC, then SHA-256 against the id), then copied sealed as it is: sealing again
+        // would cost a second pass of the cipher and the MAC for the same protection.
+        // A compressed blob is checked through its frame too, and stays compressed as stored.
+        const uncompressedLength = location.compressed ? location.uncompressedLength : undefined;
+        repo.openBlob(sealed, id, `blob ${id.toString('hex').slice(0, 12)} in pack ${repo.backend.where(path)} (nothing was pruned)`, uncompressedLength);
         if (writers[location.type].size() + sealed.length > PACK_BUFFER) await flush(location.type);
-        writers[location.type].addSealed(location.type, id, sealed, location.uncompressedLength);
+        writers[location.type].addSealed(location.type, id, sealed, uncompressedLength);
         if (writers[location.type].size() >= PACK_TARGET) await flush(location.type);
-        continue;
       }
-      // Sealed at once, so no plaintext waits for its pack; a pack is written when it is full.
-      if (writers[location.type].size() + plaintext.length + 32 > PACK_BUFFER) await flush(location.type);
-      writers[location.type].add(location.type, id, plaintext);
-      if (writers[location.type].size() >= PACK_TARGET) await flush(location.type);
+      reader.release(bytes);
     }
   }
   await flush('data');
