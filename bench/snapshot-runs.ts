@@ -29,7 +29,9 @@ const source = path.join(work, 'source', 'data');
 /** The jobs' mount point: beside the daemon's data dir, which no job may hold. */
 const destination = path.join(work, 'dest');
 const cairnRoot = path.join(destination, 'cairn');
-const rsyncRoot = path.join(work, 'rsync');
+// Bare rsync's copies sit as deep as the job's snapshots (dest/<folder>/<copy>/data): rsync ≥ 3.4 opens
+// each component of the --link-dest path once or twice per file, so a deeper path costs it more.
+const rsyncRoot = path.join(destination, 'rsync');
 
 /** Changes 1% of the files generateTree made (same size, new bytes, new mtime); returns the bytes changed. */
 function changeOnePercent(round: number): number {
@@ -69,12 +71,16 @@ async function timedRun(client: ApiClient, url: string): Promise<{ seconds: numb
   }
 }
 
-/** CPU seconds `pid` and its waited-for children (rsync) have used, from /proc (Linux): stable under load, unlike wall time. */
-function cpuSeconds(pid: number | 'self'): number {
+/**
+ * CPU seconds from /proc (Linux), stable under load unlike wall time: of `pid` itself (for the
+ * daemon: Node) and of its waited-for children (rsync); for 'self', the children only (bare rsync).
+ */
+function cpuSeconds(pid: number | 'self'): { own: number; children: number; total: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   // utime, stime, cutime, cstime: fields 14–17 of proc(5), indexes 11–14 after the name.
-  const ticks = pid === 'self' ? Number(fields[13]) + Number(fields[14]) : fields.slice(11, 15).reduce((sum, value) => sum + Number(value), 0);
-  return ticks / 100;
+  const own = pid === 'self' ? 0 : (Number(fields[11]) + Number(fields[12])) / 100;
+  const children = (Number(fields[13]) + Number(fields[14])) / 100;
+  return { own, children, total: own + children };
 }
 
 /** Bytes `dir` uses that `shared` does not already hold (du counts a hard-linked file once). */
@@ -106,6 +112,7 @@ async function snapshotRace(client: ApiClient, daemon: DaemonProcess) {
   const cairnTimes: number[] = [];
   const rsyncTimes: number[] = [];
   const cairnCpu: number[] = [];
+  const daemonOwnCpu: number[] = [];
   const rsyncCpu: number[] = [];
   let changed = 0;
   for (let round = 1; round <= ROUNDS; round += 1) {
@@ -117,16 +124,18 @@ async function snapshotRace(client: ApiClient, daemon: DaemonProcess) {
       const cpu = cpuSeconds('self');
       execFileSync('rsync', ['-a', `--link-dest=${path.join(rsyncRoot, `r${round - 1}`, 'data/')}`, `${source}/`, path.join(rsyncRoot, `r${round}`, 'data/')]);
       rsyncTimes.push(Number(process.hrtime.bigint() - started) / 1e9);
-      rsyncCpu.push(cpuSeconds('self') - cpu);
+      rsyncCpu.push(cpuSeconds('self').total - cpu.total);
     };
     const runCairn = async () => {
       const cpu = cpuSeconds(daemon.child.pid!);
       cairnTimes.push((await timedRun(client, `/api/jobs/${jobId}/run`)).seconds);
-      cairnCpu.push(cpuSeconds(daemon.child.pid!) - cpu);
+      const after = cpuSeconds(daemon.child.pid!);
+      cairnCpu.push(after.total - cpu.total);
+      daemonOwnCpu.push(after.own - cpu.own);
     };
     for (const side of round % 2 ? [runRsync, runCairn] : [runCairn, runRsync]) await side();
   }
-  return { cairnTimes, rsyncTimes, cairnCpu, rsyncCpu, changed, rss: peakRssMb(daemon.child.pid!) };
+  return { cairnTimes, rsyncTimes, cairnCpu, daemonOwnCpu, rsyncCpu, changed, rss: peakRssMb(daemon.child.pid!) };
 }
 
 /** 100 snapshots of a small tree through the API, then keep_last 1 applied by a prune run. */
@@ -152,7 +161,7 @@ async function main() {
   try {
     const client = new ApiClient(daemon.url);
     await client.setupAdmin();
-    const { cairnTimes, rsyncTimes, cairnCpu, rsyncCpu, changed, rss } = await snapshotRace(client, daemon);
+    const { cairnTimes, rsyncTimes, cairnCpu, daemonOwnCpu, rsyncCpu, changed, rss } = await snapshotRace(client, daemon);
     const [newest, previous] = await listSnapshots(cairnRoot);
     const fmt = (values: number[]) => values.map((value) => value.toFixed(2)).join(' / ');
     console.log(`\nnew snapshot, ${FILES} files, 1% (${FILES / 100} files, ${changed} bytes) changed, ${ROUNDS} rounds, ${os.cpus().length} cores:`);
@@ -160,9 +169,10 @@ async function main() {
     console.log(`  rsync -a --link-dest    ${fmt(rsyncTimes)} s   median ${median(rsyncTimes).toFixed(2)} s`);
     console.log(`  ratio cairn / rsync     ${(median(cairnTimes) / median(rsyncTimes)).toFixed(2)}×   (target ≤ 1.1×)`);
     console.log(`  CPU: daemon + its rsync ${fmt(cairnCpu)} s   median ${median(cairnCpu).toFixed(2)} s`);
+    console.log(`   of which Node itself  ${fmt(daemonOwnCpu)} s   median ${median(daemonOwnCpu).toFixed(2)} s (the rest: the daemon's rsync)`);
     console.log(`  CPU: bare rsync         ${fmt(rsyncCpu)} s   median ${median(rsyncCpu).toFixed(2)} s   ratio ${(median(cairnCpu) / median(rsyncCpu)).toFixed(2)}×`);
     console.log(`  daemon peak RSS         ${rss.toFixed(0)} MB`);
-    console.log(`  load (1/5/15 min)       ${os.loadavg().map((value) => value.toFixed(1)).join(' / ')}`);
+    console.log(`  load (1/5/15 min)       ${os.loadavg().map((value) => value.toFixed(1)).join(' / ')}; ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
     console.log(`space of the newest snapshot beyond the one before it:`);
     console.log(`  recorded bytes_added    ${newest.bytes_added} (changed bytes ${changed})`);
     console.log(`  du --apparent (-b)      ${ownBytes(previous.path, newest.path, true)} bytes`);
