@@ -48,51 +48,37 @@ function changeOnePercent(round: number): number {
 }
 
 /**
- * The status WebSocket's `job_completed` frames by run id, as a phone or the TUI learns a run ended:
- * polling the run every 50 ms instead cost the daemon ~0.6 s of CPU per 13 s run (2.5 ms a
- * request on this box), which the figures would have put on the snapshot's account.
+ * Starts a run (or another POST that answers a run id) and waits for the status WebSocket's
+ * `job_completed` frame for it, as a phone or the TUI learns a run ended: seconds taken and the run.
+ * Polling the run every 50 ms instead cost the daemon ~0.6 s of CPU per 13 s run, which the figures
+ * put on the snapshot's account. A socket per run: bare rsync's turn blocks this process longer
+ * than the server's heartbeat, which then closes an idle socket.
  */
-class Completions {
-  private readonly done = new Map<number, any>();
-  private readonly waiting = new Map<number, (frame: any) => void>();
-
-  private constructor(private readonly socket: WebSocket) {
+async function timedRun(client: ApiClient, url: string): Promise<{ seconds: number; run: any }> {
+  const token = (await client.get('/api/auth/token')).body.token;
+  const socket = new WebSocket(`${client.baseUrl.replace(/^http/, 'ws')}/api/ws/status?token=${token}`);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  try {
+    const frames = new Map<number, any>();
+    let arrived = () => {};
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data));
       if (frame.type !== 'job_completed') return;
-      const waiter = this.waiting.get(frame.run_id);
-      if (waiter) waiter(frame);
-      else this.done.set(frame.run_id, frame);
+      frames.set(frame.run_id, frame);
+      arrived();
     });
+    const closed = new Promise<never>((_, reject) => socket.once('close', () => reject(new Error('the status socket closed before the run ended'))));
+    closed.catch(() => undefined);
+    const started = process.hrtime.bigint();
+    const runId = (await client.post(url)).body.run_id;
+    while (!frames.has(runId)) await Promise.race([new Promise<void>((resolve) => (arrived = resolve)), closed]);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const frame = frames.get(runId);
+    if (frame.status !== 'completed') throw new Error(`run ${frame.status}: ${frame.error_message}`);
+    return { seconds, run: (await client.get(`/api/runs/${runId}`)).body };
+  } finally {
+    socket.close();
   }
-
-  static async open(client: ApiClient, url: string): Promise<Completions> {
-    const token = (await client.get('/api/auth/token')).body.token;
-    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/api/ws/status?token=${token}`);
-    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-    return new Completions(socket);
-  }
-
-  /** The run's `job_completed` frame, when it comes (or came). */
-  of(runId: number): Promise<any> {
-    const frame = this.done.get(runId);
-    if (frame) return Promise.resolve(frame);
-    return new Promise((resolve) => this.waiting.set(runId, resolve));
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
-/** Starts a run (or another POST that answers a run id) and waits for its `job_completed` frame: seconds taken and the run. */
-async function timedRun(client: ApiClient, completions: Completions, url: string): Promise<{ seconds: number; run: any }> {
-  const started = process.hrtime.bigint();
-  const runId = (await client.post(url)).body.run_id;
-  const frame = await completions.of(runId);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (frame.status !== 'completed') throw new Error(`run ${frame.status}: ${frame.error_message}`);
-  return { seconds, run: (await client.get(`/api/runs/${runId}`)).body };
 }
 
 /**
@@ -126,9 +112,9 @@ async function createSnapshotsJob(client: ApiClient, name: string, from: string,
   return job.body.id;
 }
 
-async function snapshotRace(client: ApiClient, completions: Completions, daemon: DaemonProcess) {
+async function snapshotRace(client: ApiClient, daemon: DaemonProcess) {
   const jobId = await createSnapshotsJob(client, 'bench', source, 'cairn');
-  const first = await timedRun(client, completions, `/api/jobs/${jobId}/run`);
+  const first = await timedRun(client, `/api/jobs/${jobId}/run`);
   mkdirSync(path.join(rsyncRoot, 'r0'), { recursive: true });
   execFileSync('rsync', ['-a', `${source}/`, path.join(rsyncRoot, 'r0', 'data/')]);
   console.log(`first snapshot (everything new) through the API: ${first.seconds.toFixed(2)} s`);
@@ -152,7 +138,7 @@ async function snapshotRace(client: ApiClient, completions: Completions, daemon:
     };
     const runCairn = async () => {
       const cpu = cpuSeconds(daemon.child.pid!);
-      cairnTimes.push((await timedRun(client, completions, `/api/jobs/${jobId}/run`)).seconds);
+      cairnTimes.push((await timedRun(client, `/api/jobs/${jobId}/run`)).seconds);
       const after = cpuSeconds(daemon.child.pid!);
       cairnCpu.push(after.total - cpu.total);
       daemonOwnCpu.push(after.own - cpu.own);
@@ -163,15 +149,15 @@ async function snapshotRace(client: ApiClient, completions: Completions, daemon:
 }
 
 /** 100 snapshots of a small tree through the API, then keep_last 1 applied by a prune run. */
-async function pruneBench(client: ApiClient, completions: Completions): Promise<{ seconds: number; removed: number }> {
+async function pruneBench(client: ApiClient): Promise<{ seconds: number; removed: number }> {
   const small = path.join(work, 'small', 'data');
   mkdirSync(small, { recursive: true });
   generateTree(small, PRUNE_FILES, PRUNE_FILES * 4000);
   const jobId = await createSnapshotsJob(client, 'prune bench', small, 'prune');
-  for (let i = 0; i < 100; i += 1) await timedRun(client, completions, `/api/jobs/${jobId}/run`);
+  for (let i = 0; i < 100; i += 1) await timedRun(client, `/api/jobs/${jobId}/run`);
   const before = (await listSnapshots(path.join(destination, 'prune'))).length;
   await client.put(`/api/jobs/${jobId}`, { retention: { keep_last: 1 } });
-  const { seconds } = await timedRun(client, completions, `/api/jobs/${jobId}/retention/apply`);
+  const { seconds } = await timedRun(client, `/api/jobs/${jobId}/retention/apply`);
   return { seconds, removed: before - (await listSnapshots(path.join(destination, 'prune'))).length };
 }
 
@@ -185,8 +171,7 @@ async function main() {
   try {
     const client = new ApiClient(daemon.url);
     await client.setupAdmin();
-    const completions = await Completions.open(client, daemon.url);
-    const { cairnTimes, rsyncTimes, cairnCpu, daemonOwnCpu, rsyncCpu, changed, rss } = await snapshotRace(client, completions, daemon);
+    const { cairnTimes, rsyncTimes, cairnCpu, daemonOwnCpu, rsyncCpu, changed, rss } = await snapshotRace(client, daemon);
     const [newest, previous] = await listSnapshots(cairnRoot);
     const fmt = (values: number[]) => values.map((value) => value.toFixed(2)).join(' / ');
     console.log(`\nnew snapshot, ${FILES} files, 1% (${FILES / 100} files, ${changed} bytes) changed, ${ROUNDS} rounds, ${os.cpus().length} cores:`);
@@ -202,8 +187,7 @@ async function main() {
     console.log(`  recorded bytes_added    ${newest.bytes_added} (changed bytes ${changed})`);
     console.log(`  du --apparent (-b)      ${ownBytes(previous.path, newest.path, true)} bytes`);
     console.log(`  du on disk              ${ownBytes(previous.path, newest.path, false)} bytes (changed files' blocks + directories + manifest + summary)`);
-    const prune = await pruneBench(client, completions);
-    completions.close();
+    const prune = await pruneBench(client);
     console.log(`prune run: ${prune.removed} of 100 snapshots of ${PRUNE_FILES} files removed in ${prune.seconds.toFixed(2)} s (keep_last 1, POST …/retention/apply to finished)`);
   } finally {
     await daemon.kill();
