@@ -55,7 +55,18 @@ function changeOnePercent(round: number): number {
  * than the server's heartbeat, which then closes an idle socket.
  */
 async function timedRun(client: ApiClient, url: string): Promise<{ seconds: number; run: any }> {
-  const token = (await client.get('/api/auth/token')).body.token;
+  // After a long idle stretch (rsync's turn) pooled connections may have been closed under us: a
+  // request that fails on a closed socket is tried again, a few times.
+  const retried = async <T>(request: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await request();
+      } catch (error) {
+        if (attempt === 4) throw error;
+      }
+    }
+  };
+  const token = (await retried(() => client.get('/api/auth/token'))).body.token;
   const socket = new WebSocket(`${client.baseUrl.replace(/^http/, 'ws')}/api/ws/status?token=${token}`);
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   try {
@@ -70,12 +81,12 @@ async function timedRun(client: ApiClient, url: string): Promise<{ seconds: numb
     const closed = new Promise<never>((_, reject) => socket.once('close', () => reject(new Error('the status socket closed before the run ended'))));
     closed.catch(() => undefined);
     const started = process.hrtime.bigint();
-    const runId = (await client.post(url)).body.run_id;
+    const runId = (await retried(() => client.post(url))).body.run_id;
     while (!frames.has(runId)) await Promise.race([new Promise<void>((resolve) => (arrived = resolve)), closed]);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const frame = frames.get(runId);
     if (frame.status !== 'completed') throw new Error(`run ${frame.status}: ${frame.error_message}`);
-    return { seconds, run: (await client.get(`/api/runs/${runId}`)).body };
+    return { seconds, run: (await retried(() => client.get(`/api/runs/${runId}`))).body };
   } finally {
     socket.close();
   }
