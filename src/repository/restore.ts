@@ -213,5 +213,8 @@ function lstatOrNull(file: string) {
 
 function toSeconds(time: string): number {
   const ns = parseTime(time);
-  return Number(ns / 1000n) / 1e6;
+  // Node's utimes takes a float of seconds, which near 1.7e9 holds ~0.24 µs; the nearest float to
+  // x.123000 is x.12299990…, which the kernel call truncates to x.122999. A quarter microsecond
+  // more lands on the intended microsecond whether the float is truncated or rounded.
+  return (Number(ns / 1000n) + 0.25) / 1e6;
 }

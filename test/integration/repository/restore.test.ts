@@ -6,6 +6,7 @@
  * pack of the big file fail the restore naming a file that needed it, and no file is left under its
  * name with wrong or partial content, nor any temp file.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -161,6 +162,25 @@ test('a missing pack of the big file: the restore fails naming it and the pack; 
     assert.equal(await wrongOrTemp(target), []);
   } finally {
     await fs.rename(`${pack}.away`, pack);
+  }
+});
+
+test('times on a whole millisecond come back on that millisecond, to the microsecond (a float of seconds lost one)', async () => {
+  const dir = path.join(work, 'times');
+  await fs.mkdir(dir);
+  const file = path.join(dir, 'on-the-millisecond.txt');
+  await fs.writeFile(file, 'kept at 12:00:00.123');
+  // touch sets the exact nanoseconds; Node's utimes cannot (it takes a float of seconds).
+  execFileSync('touch', ['-m', '-d', '@1733400000.123', file]);
+  execFileSync('touch', ['-m', '-d', '@1733400000.999999', dir]);
+  const repo = await opened();
+  const made = await backup(repo, { paths: [dir] });
+  const target = path.join(work, 'times-restored');
+  await restore(await opened(), { snapshot: made.snapshotId, target });
+  for (const original of [file, dir]) {
+    const before = (await fs.stat(original, { bigint: true })).mtimeNs / 1000n;
+    const after = (await fs.stat(path.join(target, original), { bigint: true })).mtimeNs / 1000n;
+    assert.is(after, before, `${path.basename(original)}: mtime in microseconds`);
   }
 });
 
