@@ -5,7 +5,7 @@
  * decrypted, so a changed byte is an error and never plaintext.
  */
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
-import sodium from 'libsodium-wrappers-sumo';
+import type Sodium from 'libsodium-wrappers-sumo';
 
 export const IV_SIZE = 16;
 export const MAC_SIZE = 16;
@@ -84,18 +84,22 @@ const PIECE = 64 * 1024;
 // Poly1305 comes from libsodium compiled to WebAssembly (libsodium-wrappers-sumo: the plain build
 // leaves crypto_onetimeauth out). Node's crypto has no bare Poly1305, and the pure-JS ones run at
 // ~150–400 MB/s, which made the MAC the largest CPU cost of a backup; libsodium runs at ~2 GB/s
-// here (figures in docs/ARCHITECTURE.md). Its WebAssembly is instantiated asynchronously, once.
-let sodiumLoaded = false;
-const sodiumReady = sodium.ready.then(() => {
-  sodiumLoaded = true;
-});
+// here (figures in docs/ARCHITECTURE.md). It is loaded on first need, not at import: loading it
+// costs ~13 MB resident, and the daemon's main thread imports this module but never seals.
+let sodium: typeof Sodium | null = null;
+let loading: Promise<void> | null = null;
 
 /**
- * Resolves once the MAC's library is loaded. `seal`, `sealInto`, `open` and `poly1305` throw
- * before that; opening or creating a key (keys.ts) awaits it, so every key in use has it ready.
+ * Loads the MAC's library (once) and resolves when it is ready. `seal`, `sealInto`, `open` and
+ * `poly1305` throw before that; opening or creating a key (keys.ts) awaits it, so every key in
+ * use finds it loaded.
  */
 export function cryptoReady(): Promise<void> {
-  return sodiumReady;
+  loading ??= import('libsodium-wrappers-sumo').then(async ({ default: library }) => {
+    await library.ready;
+    sodium = library;
+  });
+  return loading;
 }
 
 /**
@@ -109,7 +113,7 @@ const MAC_WINDOW = 1024 * 1024;
  * libsodium clamps, then s). Throws before `cryptoReady()` has resolved.
  */
 export function poly1305(key: Uint8Array, message: Uint8Array): Buffer {
-  if (!sodiumLoaded) throw new Error('the MAC library is not loaded yet: await cryptoReady() first');
+  if (!sodium) throw new Error('the MAC library is not loaded yet: await cryptoReady() first');
   if (key.length !== 32) throw new RangeError('a Poly1305 key is 32 bytes');
   const state = sodium.crypto_onetimeauth_init(key);
   for (let at = 0; at < message.length; at += MAC_WINDOW) sodium.crypto_onetimeauth_update(state, message.subarray(at, at + MAC_WINDOW));
