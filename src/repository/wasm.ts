@@ -1,7 +1,7 @@
 /**
- * A minimal WebAssembly encoder: just what the engine's two hot loops (Poly1305's blocks, the
- * chunker's rolling hash) need, so their modules are assembled from readable instructions at load
- * time and no binary is carried. One function per module, one memory, both exported.
+ * A minimal WebAssembly encoder: just what the chunker's rolling hash needs, so its module is
+ * assembled from readable instructions at load time and no binary is carried. One function per
+ * module, one memory, both exported.
  */
 
 /** Unsigned LEB128. */

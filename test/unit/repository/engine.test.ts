@@ -8,10 +8,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BlobIndex } from '../../../src/repository/blob-index.ts';
 import { Chunker, MAX_CHUNK, MIN_CHUNK } from '../../../src/repository/chunker.ts';
-import { MacMismatch, newKey, open, seal } from '../../../src/repository/crypto.ts';
+import { cryptoReady, MacMismatch, newKey, open, seal } from '../../../src/repository/crypto.ts';
 import { parsePackHeader, PackBuilder } from '../../../src/repository/pack.ts';
 import { isIrreducible, randomPolynomial, degree } from '../../../src/repository/polynomial.ts';
 import { encodeTree, formatTime, goMode, parseTime, unixPermissions } from '../../../src/repository/tree.ts';
+
+test.before(() => cryptoReady());
 
 test('sealed data opens with its key only, and a changed byte anywhere is refused, never decrypted', () => {
   const key = newKey();

@@ -1,16 +1,35 @@
 /**
- * The WebAssembly Poly1305 against RFC 8439's vectors (the edge cases of the final reduction among
- * them) and against @noble/ciphers' Poly1305 on random keys and messages of every length class:
- * empty, partial blocks, whole blocks, and around the 1 MiB window the loop is fed in.
+ * The MAC's Poly1305 (libsodium's, fed to it in 1 MiB windows by crypto.ts) against RFC 8439's
+ * vectors (the edge cases of the final reduction among them) and against @noble/ciphers' Poly1305
+ * on random keys and messages of every length class: empty, partial blocks, whole blocks, and
+ * around the 1 MiB window.
  */
 import { randomBytes } from 'node:crypto';
 import { poly1305 as reference } from '@noble/ciphers/_poly1305.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { poly1305 } from '../../../src/repository/poly1305.ts';
+import { cryptoReady, poly1305 } from '../../../src/repository/crypto.ts';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const repeat = (byte: string, times: number) => byte.repeat(times);
+
+// Before its library has loaded, the MAC refuses: never a tag computed by something else.
+const early = (() => {
+  try {
+    return poly1305(Buffer.alloc(32), Buffer.alloc(16)).toString('hex');
+  } catch (error) {
+    return error as Error;
+  }
+})();
+
+test.before(() => cryptoReady());
+
+test('the MAC throws until its library has loaded, then works', () => {
+  assert.instance(early, Error);
+  assert.match((early as Error).message, /cryptoReady/);
+  assert.is(poly1305(Buffer.alloc(32), Buffer.alloc(16)).toString('hex'), '00'.repeat(16));
+  assert.throws(() => poly1305(Buffer.alloc(31), Buffer.alloc(16)), /32 bytes/);
+});
 
 test('RFC 8439 §2.5.2 and the Appendix A.3 edge cases give their published tags', () => {
   const cases: Array<[key: string, message: Buffer, tag: string]> = [
