@@ -2,7 +2,10 @@
 import type { SyncContext } from '../src/destinations/types.ts';
 import type { TransferTotals } from '../src/domain/runs.ts';
 
-/** A context that mirrors `source` (delete_extraneous on), remembers sent files in `stateFile` and pins any host key. */
+/**
+ * A context that mirrors `source` (delete_extraneous on), remembers sent files in `stateFile` and pins any host key.
+ * It takes a plan, as the daemon's runs do: the engine compares once to count, and a run with nothing to do ends there.
+ */
 export function benchSyncContext(source: string, stateFile: string, progress: (totals: TransferTotals) => void = () => undefined): SyncContext<unknown> {
   return {
     config: {},
@@ -15,5 +18,6 @@ export function benchSyncContext(source: string, stateFile: string, progress: (t
     hostKeys: { check: async () => 'pinned' },
     log: () => undefined,
     progress,
+    plan: () => undefined,
   };
 }

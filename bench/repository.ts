@@ -4,10 +4,12 @@
  * same OpenSSH test server: Cairn through the sftp destination's `repositoryBackend`, restic
  * through `ssh`), in one run: initial backup,
  * no-change rerun, rerun with 1% of the files changed, full restore; wall time, peak RSS and the
- * bytes each repository holds. restic gets a format-1 repository (no compression, as Cairn writes)
- * and its cache in the work folder, as a user's restic has.
+ * bytes each repository holds. Both get a format-1 repository (no compression) and restic its cache
+ * in the work folder, as a user's restic has. With `--compression` both get format 2 with
+ * compression `auto` (restic's default, Cairn's when it creates one) and half the small files are
+ * text, which compresses, so the bytes stored show it.
  *
- *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp] [--sftp]
+ *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp] [--sftp] [--compression] [--backup-only] [--prof DIR]
  * Cairn runs in a child process (as it will in a daemon run), bundled by esbuild and run by plain
  * Node as the built binary runs it (tsx alone holds ~55 MB more); its time is measured inside the
  * child ("engine") and around it ("process", which adds Node's start-up). "1% changed" rewrites
@@ -19,13 +21,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { numberOption, textOption } from './options.ts';
 
 const PASSWORD = 'benchmark password';
 const SELF = new URL(import.meta.url).pathname;
 const IS_CHILD = process.argv[2] === '--child';
+const COMPRESSION = process.argv.includes('--compression');
 
 
 /** The repository as the child gets it: a local folder, or `{"sftp": <config>, "password": …}` (JSON) for one on an SFTP server. */
@@ -46,7 +49,7 @@ async function child(operation: string, args: string[]): Promise<void> {
   const started = process.hrtime.bigint();
   const [repoWhere, other] = args;
   const { backend, close } = await openBackend(repoWhere);
-  const repo = operation === 'init' ? await initRepository(backend, PASSWORD) : await openRepository(backend, PASSWORD);
+  const repo = operation === 'init' ? await initRepository(backend, PASSWORD, { version: other === '2' ? 2 : 1 }) : await openRepository(backend, PASSWORD);
   if (operation === 'backup') {
     await repo.loadIndex();
     await backup(repo, { paths: [other] });
@@ -69,22 +72,29 @@ async function child(operation: string, args: string[]): Promise<void> {
 
 interface Measured {
   seconds: number;
+  /** User + system CPU seconds of the process (and its children): the figure that holds on a loaded machine. */
+  cpuSeconds: number;
   peakRssMb: number;
   engineSeconds?: number;
 }
 
 function timed(program: string, args: string[], env: NodeJS.ProcessEnv): Measured {
   const started = process.hrtime.bigint();
-  const result = spawnSync('/usr/bin/time', ['-f', 'peak-rss-kb=%M', program, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync('/usr/bin/time', ['-f', 'peak-rss-kb=%M cpu=%U+%S', program, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0) throw new Error(`${program} ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
   const peak = Number(result.stderr.match(/peak-rss-kb=(\d+)/)?.[1] ?? NaN) / 1024;
+  const cpu = result.stderr.match(/cpu=([\d.]+)\+([\d.]+)/);
+  const cpuSeconds = cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN;
   const inner = result.stdout.startsWith('{"seconds"') ? (JSON.parse(result.stdout) as { seconds: number }).seconds : undefined;
-  return { seconds, peakRssMb: peak, engineSeconds: inner };
+  return { seconds, cpuSeconds, peakRssMb: peak, engineSeconds: inner };
 }
 
 let bundle = '';
-const cairn = (operation: string, ...args: string[]) => timed(process.execPath, [bundle, '--child', operation, ...args], process.env);
+/** `--prof DIR`: each Cairn child writes a V8 CPU profile there (for `node --cpu-prof` reading). */
+const PROFILE_DIR = textOption('--prof');
+const cairn = (operation: string, ...args: string[]) =>
+  timed(process.execPath, [...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${operation}-${Date.now()}.cpuprofile`] : []), bundle, '--child', operation, ...args], process.env);
 
 function dirBytes(dir: string): number {
   let total = 0;
@@ -94,8 +104,23 @@ function dirBytes(dir: string): number {
   return total;
 }
 
-/** FILES files of random bytes, ~BYTES in all: mostly small files and a few large ones, 100 per folder. */
-function generate(root: string, files: number, bytes: number): string[] {
+/** Log-like text from random words, to cut small text files from (at random offsets, so no two are alike). */
+function textPool(bytes: number): Buffer {
+  const words = Array.from({ length: 2000 }, () => randomBytes(6).toString('base64url'));
+  const lines: string[] = [];
+  for (let size = 0, i = 0; size < bytes; i++) {
+    const line = `2026-12-05T${String(i % 24).padStart(2, '0')}:00:00Z host${i % 7} ${Array.from({ length: 8 }, (_, w) => words[(i * 31 + w * 97 + (i >> 3)) % words.length]).join(' ')} n=${i}\n`;
+    lines.push(line);
+    size += line.length;
+  }
+  return Buffer.from(lines.join(''));
+}
+
+/**
+ * FILES files, ~BYTES in all: mostly small files and a few large ones, 100 per folder; random bytes,
+ * or with `text` every other small file cut from `text` (compressible).
+ */
+function generate(root: string, files: number, bytes: number, text?: Buffer): string[] {
   const large = Math.max(1, Math.floor(files / 500));
   const largeSize = Math.floor(bytes / 2 / large);
   const smallSize = Math.floor(bytes / 2 / (files - large));
@@ -105,10 +130,23 @@ function generate(root: string, files: number, bytes: number): string[] {
     if (i % 100 === 0) mkdirSync(dir, { recursive: true });
     const size = i % 500 === 0 ? largeSize : (i * 7919) % (smallSize * 2);
     const name = path.join(dir, `file-${i}.dat`);
-    writeFileSync(name, randomBytes(size));
+    const start = text && i % 2 === 1 && size < text.length ? (i * 104729) % (text.length - size) : -1;
+    writeFileSync(name, start >= 0 ? text!.subarray(start, start + size) : randomBytes(size));
     names.push(name);
   }
   return names;
+}
+
+/** The table: wall time (engine inside the child, and the whole process), CPU seconds (user + system) and peak RSS of each side; `uptime` says how loaded the machine was. */
+function printRows(rows: Array<[string, Measured, Measured]>): void {
+  console.log(`\nuptime: ${spawnSync('uptime', { encoding: 'utf8' }).stdout.trim()}`);
+  console.log('\n| step | Cairn engine s | Cairn process s | restic s | wall ratio | Cairn CPU s | restic CPU s | CPU ratio | Cairn peak RSS MB | restic peak RSS MB |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [step, c, r] of rows) {
+    console.log(
+      `| ${step} | ${c.engineSeconds?.toFixed(2)} | ${c.seconds.toFixed(2)} | ${r.seconds.toFixed(2)} | ${(c.seconds / r.seconds).toFixed(2)}× | ${c.cpuSeconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${(c.cpuSeconds / r.cpuSeconds).toFixed(2)}× | ${c.peakRssMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} |`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -144,15 +182,27 @@ async function main(): Promise<void> {
     const banner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); const __dirname = new URL('.', import.meta.url).pathname;";
     // ssh2's optional native speed-ups stay outside the bundle (it runs without them when absent).
     esbuild.buildSync({ entryPoints: [SELF], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error', banner: { js: banner }, external: ['cpu-features', '*.node'] });
-    const names = generate(source, FILES, BYTES);
+    // The zstd library's WebAssembly file, beside the bundle, where the library looks for it.
+    const zstdMain = new URL(import.meta.resolve('@bokuweb/zstd-wasm')).pathname;
+    copyFileSync(path.join(path.dirname(zstdMain), 'zstd.wasm'), path.join(work, 'zstd.wasm'));
+    const names = generate(source, FILES, BYTES, COMPRESSION ? textPool(16 * 1024 * 1024) : undefined);
     console.log(`tree: ${FILES} files, ${(dirBytes(source) / 1e6).toFixed(1)} MB in ${source}; repositories ${server ? `on the SFTP server at 127.0.0.1:${server.port}` : 'local'}`);
-    cairn('init', cairnWhere);
-    restic('init', '--repository-version', '1');
+    cairn('init', cairnWhere, COMPRESSION ? '2' : '1');
+    if (COMPRESSION) restic('init', '--repository-version', '2', '--compression', 'auto');
+    else restic('init', '--repository-version', '1');
+    console.log(`format version ${COMPRESSION ? '2, compression auto' : '1'} on both; Node ${process.version} (zstd: ${await zstdKind()})`);
     const rows: Array<[string, Measured, Measured]> = [];
     rows.push(['initial backup', cairn('backup', cairnWhere, source), restic('backup', source)]);
     rows.push(['no-change rerun', cairn('backup', cairnWhere, source), restic('backup', source)]);
     for (let i = 50; i < names.length; i += 100) writeFileSync(names[i], randomBytes(statSync(names[i]).size || 1000));
     rows.push(['1% changed', cairn('backup', cairnWhere, source), restic('backup', source)]);
+    const stored = () => `bytes stored: Cairn ${(dirBytes(cairnRepo) / 1e6).toFixed(1)} MB, restic ${(dirBytes(resticRepo) / 1e6).toFixed(1)} MB (source ${(dirBytes(source) / 1e6).toFixed(1)} MB)`;
+    // `--backup-only`: the three backups alone (what the backup side's targets are about).
+    if (process.argv.includes('--backup-only')) {
+      printRows(rows);
+      console.log(`\n${stored()}`);
+      return;
+    }
     rows.push(['full restore', cairn('restore', cairnWhere, path.join(work, 'cairn-out')), restic('restore', 'latest', '--target', path.join(work, 'restic-out'))]);
     for (let i = 0; i < names.length; i += 3) rmSync(names[i]);
     rows.push(['backup, a third deleted', cairn('backup', cairnWhere, source), restic('backup', source)]);
@@ -161,13 +211,9 @@ async function main(): Promise<void> {
     rows.push(['prune (5% unused)', cairn('prune', cairnWhere), restic('prune')]);
     const freed = [beforePrune[0] - dirBytes(cairnRepo), beforePrune[1] - dirBytes(resticRepo)];
     rows.push(['check (structure)', cairn('check', cairnWhere), restic('check')]);
-    console.log('\n| step | Cairn engine s | Cairn process s | restic s | ratio (process) | Cairn peak RSS MB | restic peak RSS MB |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
-    for (const [step, c, r] of rows) {
-      console.log(`| ${step} | ${c.engineSeconds?.toFixed(2)} | ${c.seconds.toFixed(2)} | ${r.seconds.toFixed(2)} | ${(c.seconds / r.seconds).toFixed(2)}× | ${c.peakRssMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} |`);
-    }
+    printRows(rows);
     console.log(`\nprune freed: Cairn ${(freed[0] / 1e6).toFixed(1)} MB, restic ${(freed[1] / 1e6).toFixed(1)} MB`);
-    console.log(`\nbytes stored: Cairn ${(dirBytes(cairnRepo) / 1e6).toFixed(1)} MB, restic ${(dirBytes(resticRepo) / 1e6).toFixed(1)} MB (source ${(dirBytes(source) / 1e6).toFixed(1)} MB)`);
+    console.log(`\n${stored()}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
     if (server) {
@@ -175,6 +221,12 @@ async function main(): Promise<void> {
       rmSync(server.dir, { recursive: true, force: true });
     }
   }
+}
+
+/** Which zstd the engine uses in this Node. */
+async function zstdKind(): Promise<string> {
+  const { loadZstd } = await import('../src/repository/zstd.ts');
+  return (await loadZstd())?.kind ?? 'none';
 }
 
 if (IS_CHILD) await child(process.argv[3], process.argv.slice(4));

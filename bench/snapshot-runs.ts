@@ -5,8 +5,8 @@
  * daemon's peak RSS; and a prune run (`POST /jobs/:id/retention/apply`) removing 99 of 100 snapshots.
  *
  *   node --import tsx bench/snapshot-runs.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm] [--prune-files 1000]
- * A run is timed from the POST that starts it to the answer that shows it finished (polled every
- * 50 ms, so up to 50 ms of the figure is polling); both sides alternate which goes first. The CPU
+ * A run is timed from the POST that starts it to the status WebSocket's `job_completed` frame for it
+ * (as a phone learns it; no polling); both sides alternate which goes first. The CPU
  * seconds of each side (the daemon with its rsync, bare rsync) are printed too: on a loaded machine
  * they compare better than wall time. Removes what it made.
  */
@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { listSnapshots } from '../src/history/index.ts';
 import { ApiClient, spawnDaemonProcess, type DaemonProcess } from '../test/helpers.ts';
 import { peakRssMb } from '../test/process-memory.ts';
@@ -29,7 +30,9 @@ const source = path.join(work, 'source', 'data');
 /** The jobs' mount point: beside the daemon's data dir, which no job may hold. */
 const destination = path.join(work, 'dest');
 const cairnRoot = path.join(destination, 'cairn');
-const rsyncRoot = path.join(work, 'rsync');
+// Bare rsync's copies sit as deep as the job's snapshots (dest/<folder>/<copy>/data): rsync ≥ 3.4 opens
+// each component of the --link-dest path once or twice per file, so a deeper path costs it more.
+const rsyncRoot = path.join(destination, 'rsync');
 
 /** Changes 1% of the files generateTree made (same size, new bytes, new mtime); returns the bytes changed. */
 function changeOnePercent(round: number): number {
@@ -44,9 +47,14 @@ function changeOnePercent(round: number): number {
   return bytes;
 }
 
-/** Starts a run (or another POST that answers a run id) and waits for it: seconds taken and the run. */
+/**
+ * Starts a run (or another POST that answers a run id) and waits for the status WebSocket's
+ * `job_completed` frame for it, as a phone or the TUI learns a run ended: seconds taken and the run.
+ * Polling the run every 50 ms instead cost the daemon ~0.6 s of CPU per 13 s run, which the figures
+ * put on the snapshot's account. A socket per run: bare rsync's turn blocks this process longer
+ * than the server's heartbeat, which then closes an idle socket.
+ */
 async function timedRun(client: ApiClient, url: string): Promise<{ seconds: number; run: any }> {
-  const started = process.hrtime.bigint();
   // After a long idle stretch (rsync's turn) pooled connections may have been closed under us: a
   // request that fails on a closed socket is tried again, a few times.
   const retried = async <T>(request: () => Promise<T>): Promise<T> => {
@@ -58,23 +66,42 @@ async function timedRun(client: ApiClient, url: string): Promise<{ seconds: numb
       }
     }
   };
-  const runId = (await retried(() => client.post(url))).body.run_id;
-  for (;;) {
-    const run = (await retried(() => client.get(`/api/runs/${runId}`))).body;
-    if (['completed', 'failed', 'cancelled'].includes(run.status)) {
-      if (run.status !== 'completed') throw new Error(`run ${run.status}: ${run.error_message}`);
-      return { seconds: Number(process.hrtime.bigint() - started) / 1e9, run };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  const token = (await retried(() => client.get('/api/auth/token'))).body.token;
+  const socket = new WebSocket(`${client.baseUrl.replace(/^http/, 'ws')}/api/ws/status?token=${token}`);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  try {
+    const frames = new Map<number, any>();
+    let arrived = () => {};
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data));
+      if (frame.type !== 'job_completed') return;
+      frames.set(frame.run_id, frame);
+      arrived();
+    });
+    const closed = new Promise<never>((_, reject) => socket.once('close', () => reject(new Error('the status socket closed before the run ended'))));
+    closed.catch(() => undefined);
+    const started = process.hrtime.bigint();
+    const runId = (await retried(() => client.post(url))).body.run_id;
+    while (!frames.has(runId)) await Promise.race([new Promise<void>((resolve) => (arrived = resolve)), closed]);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const frame = frames.get(runId);
+    if (frame.status !== 'completed') throw new Error(`run ${frame.status}: ${frame.error_message}`);
+    return { seconds, run: (await retried(() => client.get(`/api/runs/${runId}`))).body };
+  } finally {
+    socket.close();
   }
 }
 
-/** CPU seconds `pid` and its waited-for children (rsync) have used, from /proc (Linux): stable under load, unlike wall time. */
-function cpuSeconds(pid: number | 'self'): number {
+/**
+ * CPU seconds from /proc (Linux), stable under load unlike wall time: of `pid` itself (for the
+ * daemon: Node) and of its waited-for children (rsync); for 'self', the children only (bare rsync).
+ */
+function cpuSeconds(pid: number | 'self'): { own: number; children: number; total: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   // utime, stime, cutime, cstime: fields 14–17 of proc(5), indexes 11–14 after the name.
-  const ticks = pid === 'self' ? Number(fields[13]) + Number(fields[14]) : fields.slice(11, 15).reduce((sum, value) => sum + Number(value), 0);
-  return ticks / 100;
+  const own = pid === 'self' ? 0 : (Number(fields[11]) + Number(fields[12])) / 100;
+  const children = (Number(fields[13]) + Number(fields[14])) / 100;
+  return { own, children, total: own + children };
 }
 
 /** Bytes `dir` uses that `shared` does not already hold (du counts a hard-linked file once). */
@@ -106,6 +133,7 @@ async function snapshotRace(client: ApiClient, daemon: DaemonProcess) {
   const cairnTimes: number[] = [];
   const rsyncTimes: number[] = [];
   const cairnCpu: number[] = [];
+  const daemonOwnCpu: number[] = [];
   const rsyncCpu: number[] = [];
   let changed = 0;
   for (let round = 1; round <= ROUNDS; round += 1) {
@@ -117,16 +145,18 @@ async function snapshotRace(client: ApiClient, daemon: DaemonProcess) {
       const cpu = cpuSeconds('self');
       execFileSync('rsync', ['-a', `--link-dest=${path.join(rsyncRoot, `r${round - 1}`, 'data/')}`, `${source}/`, path.join(rsyncRoot, `r${round}`, 'data/')]);
       rsyncTimes.push(Number(process.hrtime.bigint() - started) / 1e9);
-      rsyncCpu.push(cpuSeconds('self') - cpu);
+      rsyncCpu.push(cpuSeconds('self').total - cpu.total);
     };
     const runCairn = async () => {
       const cpu = cpuSeconds(daemon.child.pid!);
       cairnTimes.push((await timedRun(client, `/api/jobs/${jobId}/run`)).seconds);
-      cairnCpu.push(cpuSeconds(daemon.child.pid!) - cpu);
+      const after = cpuSeconds(daemon.child.pid!);
+      cairnCpu.push(after.total - cpu.total);
+      daemonOwnCpu.push(after.own - cpu.own);
     };
     for (const side of round % 2 ? [runRsync, runCairn] : [runCairn, runRsync]) await side();
   }
-  return { cairnTimes, rsyncTimes, cairnCpu, rsyncCpu, changed, rss: peakRssMb(daemon.child.pid!) };
+  return { cairnTimes, rsyncTimes, cairnCpu, daemonOwnCpu, rsyncCpu, changed, rss: peakRssMb(daemon.child.pid!) };
 }
 
 /** 100 snapshots of a small tree through the API, then keep_last 1 applied by a prune run. */
@@ -152,7 +182,7 @@ async function main() {
   try {
     const client = new ApiClient(daemon.url);
     await client.setupAdmin();
-    const { cairnTimes, rsyncTimes, cairnCpu, rsyncCpu, changed, rss } = await snapshotRace(client, daemon);
+    const { cairnTimes, rsyncTimes, cairnCpu, daemonOwnCpu, rsyncCpu, changed, rss } = await snapshotRace(client, daemon);
     const [newest, previous] = await listSnapshots(cairnRoot);
     const fmt = (values: number[]) => values.map((value) => value.toFixed(2)).join(' / ');
     console.log(`\nnew snapshot, ${FILES} files, 1% (${FILES / 100} files, ${changed} bytes) changed, ${ROUNDS} rounds, ${os.cpus().length} cores:`);
@@ -160,9 +190,10 @@ async function main() {
     console.log(`  rsync -a --link-dest    ${fmt(rsyncTimes)} s   median ${median(rsyncTimes).toFixed(2)} s`);
     console.log(`  ratio cairn / rsync     ${(median(cairnTimes) / median(rsyncTimes)).toFixed(2)}×   (target ≤ 1.1×)`);
     console.log(`  CPU: daemon + its rsync ${fmt(cairnCpu)} s   median ${median(cairnCpu).toFixed(2)} s`);
+    console.log(`   of which Node itself  ${fmt(daemonOwnCpu)} s   median ${median(daemonOwnCpu).toFixed(2)} s (the rest: the daemon's rsync)`);
     console.log(`  CPU: bare rsync         ${fmt(rsyncCpu)} s   median ${median(rsyncCpu).toFixed(2)} s   ratio ${(median(cairnCpu) / median(rsyncCpu)).toFixed(2)}×`);
     console.log(`  daemon peak RSS         ${rss.toFixed(0)} MB`);
-    console.log(`  load (1/5/15 min)       ${os.loadavg().map((value) => value.toFixed(1)).join(' / ')}`);
+    console.log(`  load (1/5/15 min)       ${os.loadavg().map((value) => value.toFixed(1)).join(' / ')}; ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
     console.log(`space of the newest snapshot beyond the one before it:`);
     console.log(`  recorded bytes_added    ${newest.bytes_added} (changed bytes ${changed})`);
     console.log(`  du --apparent (-b)      ${ownBytes(previous.path, newest.path, true)} bytes`);

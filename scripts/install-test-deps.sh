@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 # `ip netns` and veth pairs make "another computer on the LAN" for the setup-code and HTTPS tests;
 # openssl makes the HTTPS certificate and judges its fingerprint in the tests; exFAT through FUSE is the filesystem without hard links
 # the snapshot tests refuse (this kernel may have no vfat); the stock restic
-# judges the repositories Cairn writes: `restic check --read-data` and `restic restore`; wpasupplicant's
+# judges the repositories Cairn writes: `restic check --read-data` and `restic restore` (and the zstd
+# command the compression they use); wpasupplicant's
 # wpa_passphrase judges the Wi-Fi key the appliance derives).
-apt_packages=(rsync udev util-linux e2fsprogs dosfstools exfatprogs exfat-fuse psmisc procps tmux openssh-server openssh-client rclone iproute2 openssl restic wpasupplicant)
+apt_packages=(rsync udev util-linux e2fsprogs dosfstools exfatprogs exfat-fuse psmisc procps tmux openssh-server openssh-client rclone iproute2 openssl restic zstd wpasupplicant)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   missing=()
   for package in "${apt_packages[@]}"; do

@@ -26,6 +26,11 @@ export interface Config {
    * without a battery-backed clock (the appliance sets it); off elsewhere, where nothing may say so.
    */
   waitForClockSync: boolean;
+  /**
+   * Megabytes of one run's log kept on disk (logs/run-log-writer.ts): past it, per-file lines are
+   * counted rather than written, so a million-file run at `verbose` cannot fill an SD card.
+   */
+  runLogMaxMb: number;
   /** An LED folder under /sys/class/leds that shows drive outcomes (the Pi's ACT LED), or null. */
   ledPath: string | null;
   /** A program run with the outcome in its environment when a drive is done, or null. */
@@ -136,6 +141,16 @@ const settings = {
     fallback: false,
     parse: (raw) => parseBoolean(raw),
   } satisfies Setting<boolean>,
+  runLogMaxMb: {
+    env: 'CAIRN_RUN_LOG_MAX_MB',
+    file: 'run_log_max_mb',
+    accepts: 'a whole number of megabytes from 1 to 100000',
+    fallback: 16,
+    parse: (raw) => {
+      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      return Number.isInteger(value) && value >= 1 && value <= 100_000 ? value : undefined;
+    },
+  } satisfies Setting<number>,
   ledPath: {
     env: 'CAIRN_LED_PATH',
     file: 'led_path',
@@ -267,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     allowedPaths: value('allowedPaths'),
     watchDrives: value('watchDrives'),
     waitForClockSync: value('waitForClockSync'),
+    runLogMaxMb: value('runLogMaxMb'),
     ledPath: value('ledPath'),
     notifyCommand: value('notifyCommand'),
     trustedProxies: value('trustedProxies'),

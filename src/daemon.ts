@@ -83,6 +83,8 @@ export interface DaemonOptions {
   pairingClock?: () => number;
   /** What an answer that does not match its documented schema does (default `log`); tests use `error`. */
   responseCheck?: ResponseCheck;
+  /** How long a repository task asked to stop may take before its worker is terminated (default 30 s, 10 s at stop); tests use 0. */
+  repositoryStopGraceMs?: number;
 }
 
 /** Starts the daemon; throws with a message for the owner when it cannot. */
@@ -123,7 +125,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const loginLimiter = new RateLimiter(options.loginRateLimit);
 
     const events = new EventBus();
-    const logs = new RunLogs(path.join(config.dataDir, LOGS_DIR));
+    const logs = new RunLogs(path.join(config.dataDir, LOGS_DIR), { maxBytes: config.runLogMaxMb * 1_000_000 });
     teardown.push(() => logs.close());
     const sentFilesOf = (jobId: number) => path.join(config.dataDir, 'sent-files', `job-${jobId}.json`);
     const hostKeys = new FileHostKeyPins(path.join(config.dataDir, 'host-keys.json'));
@@ -136,7 +138,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const secretOf = async (job: { credential_id: number | null }) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id));
     // Built below with the services it uses; runs reach it only after the daemon has started.
     let boxExport: BoxExportService | null = null;
-    const repositories = new RepositoryRunner({ secretOf, passwordOf: (job) => repositoryPasswords.of(job), hostKeys });
+    const repositories = new RepositoryRunner({ secretOf, passwordOf: (job) => repositoryPasswords.of(job), hostKeys, stopGraceMs: options.repositoryStopGraceMs });
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,
@@ -380,6 +382,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     listening.port = port.address().port;
     teardown.push(() => port.close(5000));
     teardown.push(attachWebSockets(server, { callers, revocations, events, runs: store.runs, logs, connections, limits }));
+    // First at stop: the kept reader's reads in flight answer 503 while the listener drains, rather than be cut off.
+    teardown.push(() => repositories.stop());
 
     const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${hostInUrl}:${listening.port}`;

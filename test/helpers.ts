@@ -47,6 +47,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     allowedPaths: [TEST_ROOT],
     watchDrives: false,
     waitForClockSync: false,
+    runLogMaxMb: 16,
     ledPath: null,
     notifyCommand: null,
     trustedProxies: [],

@@ -112,7 +112,8 @@ export function recoveryKitText(kit: RecoveryKit): string {
     `Password:    ${kit.password}`,
     `Job's tag:   ${kit.tag}`,
     '',
-    'To get the files back without Cairn, on any computer with restic (https://restic.net, or `apt install restic`):',
+    // Repositories Cairn creates are format version 2 (zstd), which restic reads from 0.14 on.
+    'To get the files back without Cairn, on any computer with restic 0.14 or newer (https://restic.net, or `apt install restic`):',
     '',
     ...(kit.setup.length > 0 ? ['1. Prepare:', ...kit.setup.map((line) => `     ${line}`), ''] : []),
     `${kit.setup.length > 0 ? '2' : '1'}. List the snapshots (restic asks for the password above):`,

@@ -1,6 +1,8 @@
 /**
  * Appends to one run's log. `append` is synchronous and cheap, since rsync can print 100,000 names
  * in a few seconds: lines are buffered and written in batches, one write per file per batch.
+ * A log is kept to a size (LogLimits): a million-file run would otherwise write ~200 MB of names,
+ * on an SD card, for every run kept.
  */
 import { promises as fs } from 'node:fs';
 import { LOG_LEVELS, type LogEntry, type LogLevel } from '../domain/runs.ts';
@@ -12,6 +14,19 @@ import type { LogPosition } from './run-log-repair.ts';
 const FLUSH_INTERVAL_MS = 200;
 /** …or as soon as this many bytes are waiting. */
 const FLUSH_BYTES = 64 * 1024;
+
+/** How much of one run's log is written. */
+export interface LogLimits {
+  /**
+   * Bytes of log text past which info lines are counted, not written. Warnings and errors go on to
+   * twice this, so the problems after a long list of names are still there; then nothing more is
+   * written but one closing line that says how many lines of each level were left out.
+   */
+  maxBytes: number;
+}
+
+/** The default: 16 MB, some 80,000 lines of file names. */
+export const DEFAULT_LOG_LIMITS: LogLimits = { maxBytes: 16_000_000 };
 
 interface Batch {
   data: Buffer;
@@ -37,6 +52,8 @@ export class RunLogWriter {
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
   private readonly handles = new Map<'data' | IndexName, fs.FileHandle>();
+  /** Lines not written because the log reached its limit, by level. */
+  private readonly leftOut: Record<LogLevel, number> = { info: 0, warning: 0, error: 0 };
 
   /**
    * A writer continuing a log at `start`. Nothing is written before `after` settles; when it rejects,
@@ -47,6 +64,7 @@ export class RunLogWriter {
     start: LogPosition,
     private readonly onClosed: (writer: RunLogWriter) => void,
     after: Promise<unknown> = Promise.resolve(),
+    private readonly limits: LogLimits = DEFAULT_LOG_LIMITS,
   ) {
     this.runId = paths.runId;
     this.nextId = start.entries + 1;
@@ -60,7 +78,7 @@ export class RunLogWriter {
   /** A writer that continues where `previous`, which is closing, stops, and writes once it has closed. */
   static continuing(previous: RunLogWriter, onClosed: (writer: RunLogWriter) => void): RunLogWriter {
     const end = { entries: previous.nextId - 1, dataSize: previous.size };
-    return new RunLogWriter(previous.paths, end, onClosed, previous.close());
+    return new RunLogWriter(previous.paths, end, onClosed, previous.close(), previous.limits);
   }
 
   /** True once `close` has been called; appending then throws. */
@@ -70,12 +88,24 @@ export class RunLogWriter {
 
   /**
    * Adds an entry with the next id and the current time, its message cleaned to one line (see
-   * cleanMessage), and returns it as stored. It is on disk within FLUSH_INTERVAL_MS.
+   * cleanMessage), and returns it as stored. It is on disk within FLUSH_INTERVAL_MS. Returns null,
+   * storing nothing, when the log has reached its limit for this level (see LogLimits).
    */
-  append(level: LogLevel, message: string): LogEntry {
+  append(level: LogLevel, message: string): LogEntry | null {
     if (this.closing) throw new Error(`The log of run ${this.runId} is closed`);
-    const entry: LogEntry = { id: this.nextId++, run_id: this.runId, timestamp: new Date().toISOString(), level, message: cleanMessage(message) };
+    const entry: LogEntry = { id: this.nextId, run_id: this.runId, timestamp: new Date().toISOString(), level, message: cleanMessage(message) };
     const line = JSON.stringify(entry) + '\n';
+    const room = level === 'info' ? this.limits.maxBytes : 2 * this.limits.maxBytes;
+    if (this.size + Buffer.byteLength(line) > room) {
+      this.leftOut[level] += 1;
+      return null;
+    }
+    return this.store(entry, line);
+  }
+
+  private store(entry: LogEntry, line: string): LogEntry {
+    const { level } = entry;
+    this.nextId += 1;
     const length = Buffer.byteLength(line);
     this.pendingRecords.all.push(this.size, length);
     this.pendingRecords[level].push(this.size, length);
@@ -101,7 +131,20 @@ export class RunLogWriter {
     return (this.closing ??= this.shutDown());
   }
 
+  /**
+   * When lines were left out, adds the line that says how many (past the limit, as the last word)
+   * and returns it; null otherwise. Called by `close` too; call it first to show the line live.
+   */
+  noteLeftOut(): LogEntry | null {
+    const summary = leftOutSummary(this.leftOut, this.limits);
+    if (!summary) return null;
+    for (const level of LOG_LEVELS) this.leftOut[level] = 0;
+    const entry: LogEntry = { id: this.nextId, run_id: this.runId, timestamp: new Date().toISOString(), level: 'warning', message: summary };
+    return this.store(entry, JSON.stringify(entry) + '\n');
+  }
+
   private async shutDown(): Promise<void> {
+    this.noteLeftOut();
     await this.enqueue();
     for (const handle of this.handles.values()) {
       if (!this.failure) await handle.sync().catch((error) => void (this.failure = asError(error)));
@@ -153,6 +196,17 @@ export class RunLogWriter {
     }
     return handle;
   }
+}
+
+/** The closing line of a log that reached its limit, or null when nothing was left out. */
+function leftOutSummary(leftOut: Record<LogLevel, number>, limits: LogLimits): string | null {
+  const counts = LOG_LEVELS.filter((level) => leftOut[level] > 0).map((level) => `${leftOut[level].toLocaleString('en')} ${level === 'info' ? 'info' : `${level}s`}`);
+  if (counts.length === 0) return null;
+  const total = LOG_LEVELS.reduce((sum, level) => sum + leftOut[level], 0);
+  return (
+    `This log reached its limit of ${Math.round(limits.maxBytes / 1e6)} MB (CAIRN_RUN_LOG_MAX_MB): ${total.toLocaleString('en')} later lines ` +
+    `(${counts.join(', ')}) were not kept. The run's totals still count every file.`
+  );
 }
 
 function emptyRecords(): Record<IndexName, number[]> {

@@ -4,7 +4,7 @@ import type { LogEntry, LogLevel } from '../domain/runs.ts';
 import { INDEX_NAMES, runLogPaths, type RunLogPaths } from './run-log-files.ts';
 import { readSlice, type Choose, type IndexSlice } from './run-log-reader.ts';
 import { repairLog } from './run-log-repair.ts';
-import { RunLogWriter } from './run-log-writer.ts';
+import { DEFAULT_LOG_LIMITS, RunLogWriter, type LogLimits } from './run-log-writer.ts';
 
 /** Which entries to read: `limit` entries from `offset`, counting only entries of `level` when given. */
 export interface LogQuery {
@@ -28,7 +28,10 @@ export class RunLogs {
   private readonly writers = new Map<number, RunLogWriter>();
   private folderReady = false;
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly limits: LogLimits = DEFAULT_LOG_LIMITS,
+  ) {}
 
   /**
    * The run's writer: the one already open, or a new one that continues the log after its last
@@ -42,7 +45,7 @@ export class RunLogs {
       if (this.writers.get(runId) === closed) this.writers.delete(runId);
     };
     // A writer that is still closing has the last word on the files; its successor waits for it.
-    const writer = current ? RunLogWriter.continuing(current, forget) : new RunLogWriter(this.paths(runId), this.repaired(runId), forget);
+    const writer = current ? RunLogWriter.continuing(current, forget) : new RunLogWriter(this.paths(runId), this.repaired(runId), forget, undefined, this.limits);
     this.writers.set(runId, writer);
     return writer;
   }

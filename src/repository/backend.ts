@@ -22,6 +22,11 @@ export interface RepositoryBackend {
    * `REPOSITORY_FILE_MISSING` when the file is not there, and when it is shorter than the range asks.
    */
   read(path: string, range?: { offset: number; length: number }): Promise<Buffer>;
+  /**
+   * Like `read` with a range, into `target` (its whole length, from `offset`), for callers that
+   * reuse their buffers: a restore's reads would otherwise leave megabytes of garbage each. Optional.
+   */
+  readInto?(path: string, offset: number, target: Buffer): Promise<void>;
   /** Stores `data` at `path`: afterwards the file is complete and durable, or absent. Existing files are replaced. */
   write(path: string, data: Buffer): Promise<void>;
   /** Removes one file; one already gone is not an error. */

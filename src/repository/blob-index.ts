@@ -15,6 +15,8 @@ export interface BlobLocation {
   length: number;
   /** zstd-compressed (format version 2): its plaintext length is not `length` minus the seal overhead. */
   compressed: boolean;
+  /** A compressed blob's plaintext length (the index's `uncompressed_length`). */
+  uncompressedLength?: number;
 }
 
 const ID = 32;
@@ -25,6 +27,8 @@ export class BlobIndex {
   private pack = new Uint32Array(0);
   private offset = new Uint32Array(0);
   private length = new Uint32Array(0);
+  /** Plaintext lengths of compressed blobs (0 for the others). */
+  private plainLength = new Uint32Array(0);
   private type = new Uint8Array(0);
   private slots = new Int32Array(0);
   private count = 0;
@@ -46,6 +50,7 @@ export class BlobIndex {
     this.pack[n] = this.packNumber(location.packId);
     this.offset[n] = location.offset;
     this.length[n] = location.length;
+    this.plainLength[n] = location.compressed ? (location.uncompressedLength ?? 0) : 0;
     this.type[n] = (location.type === 'tree' ? 1 : 0) | (location.compressed ? 2 : 0);
     this.insertSlot(n);
     return true;
@@ -79,18 +84,25 @@ export class BlobIndex {
   /** The location of entry `n`. */
   locationAt(n: number): BlobLocation {
     const p = this.pack[n];
-    return {
+    const location: BlobLocation = {
       packId: this.packIds.toString('hex', p * ID, p * ID + ID),
       type: (this.type[n] & 1) === 1 ? 'tree' : 'data',
       offset: this.offset[n],
       length: this.length[n],
       compressed: (this.type[n] & 2) === 2,
     };
+    if (location.compressed) location.uncompressedLength = this.plainLength[n];
+    return location;
   }
 
   /** The stored length of entry `n`, without making a location object. */
   lengthAt(n: number): number {
     return this.length[n];
+  }
+
+  /** The plaintext length of entry `n` (a compressed blob's `uncompressed_length`), without making a location object. */
+  plaintextLengthAt(n: number, sealOverhead: number): number {
+    return this.isCompressedAt(n) ? this.plainLength[n] : this.length[n] - sealOverhead;
   }
 
   /** Whether entry `n` is zstd-compressed, without making a location object. */
@@ -115,7 +127,7 @@ export class BlobIndex {
 
   /** Bytes held by the index's arrays (what `size` blobs cost). */
   get bytes(): number {
-    return this.ids.length + this.pack.byteLength + this.offset.byteLength + this.length.byteLength + this.type.byteLength + this.slots.byteLength + this.packIds.length;
+    return this.ids.length + this.pack.byteLength + this.offset.byteLength + this.length.byteLength + this.plainLength.byteLength + this.type.byteLength + this.slots.byteLength + this.packIds.length;
   }
 
   private packNumber(hex: string): number {
@@ -157,6 +169,7 @@ export class BlobIndex {
     this.pack = copyInto(new Uint32Array(capacity), this.pack);
     this.offset = copyInto(new Uint32Array(capacity), this.offset);
     this.length = copyInto(new Uint32Array(capacity), this.length);
+    this.plainLength = copyInto(new Uint32Array(capacity), this.plainLength);
     this.type = copyInto(new Uint8Array(capacity), this.type);
     // A table twice the capacity keeps probes short; it is rebuilt from the ids.
     this.slots = new Int32Array(capacity * 2);

@@ -185,7 +185,7 @@ class Checker {
     }
     for (const blob of blobs) {
       const location = this.repo.index.get(blob.id);
-      const agrees = location && (location.packId !== packId || (location.offset === blob.offset && location.length === blob.length && location.type === blob.type));
+      const agrees = location && (location.packId !== packId || (location.offset === blob.offset && location.length === blob.length && location.type === blob.type && location.uncompressedLength === blob.uncompressedLength));
       if (!agrees) {
         this.problem('pack', packId, 'header', `Pack ${where}: its header's blob ${blob.id.toString('hex')} ${location ? `is at ${blob.offset}+${blob.length}, the index says ${location.offset}+${location.length}` : 'is in no index'}.`);
         return false;
@@ -263,12 +263,8 @@ class Checker {
     }
     for (const blob of blobs) {
       const hex = blob.id.toString('hex');
-      if (blob.compressed) {
-        this.hints.push(`blob ${hex} in pack ${packId} is zstd-compressed and was not verified`);
-        continue;
-      }
       try {
-        this.repo.openBlob(bytes.subarray(blob.offset, blob.offset + blob.length), blob.id, `Blob ${hex} in pack ${where}`);
+        this.repo.openBlob(bytes.subarray(blob.offset, blob.offset + blob.length), blob.id, `Blob ${hex} in pack ${where}`, blob.uncompressedLength);
       } catch (error) {
         if (!isDamage(error)) throw error;
         this.problem('blob', hex, 'damaged', `Blob ${hex} in pack ${where} is damaged: ${faultOf(error)}.`);

@@ -5,7 +5,7 @@
  * decrypted, so a changed byte is an error and never plaintext.
  */
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
-import { poly1305 } from '@noble/ciphers/_poly1305.js';
+import type Sodium from 'libsodium-wrappers-sumo';
 
 export const IV_SIZE = 16;
 export const MAC_SIZE = 16;
@@ -76,16 +76,53 @@ function randomIv(): Buffer {
 }
 
 /**
- * Large messages go through the ciphers in pieces: the MAC library copies what it is given and
- * Node's cipher returns new buffers, so whole 8 MiB chunks left megabytes of garbage per blob.
+ * Large messages go through the cipher in pieces: Node's cipher returns new buffers, so whole
+ * 8 MiB chunks left megabytes of garbage per blob.
  */
 const PIECE = 64 * 1024;
 
-function mac(key: CryptoKey, iv: Buffer, ciphertext: Uint8Array): Uint8Array {
-  const s = aes128(key.macK, iv);
-  const hash = poly1305.create(Buffer.concat([key.macR, s]));
-  for (let at = 0; at < ciphertext.length; at += PIECE) hash.update(ciphertext.subarray(at, at + PIECE));
-  return hash.digest();
+// Poly1305 comes from libsodium compiled to WebAssembly (libsodium-wrappers-sumo: the plain build
+// leaves crypto_onetimeauth out). Node's crypto has no bare Poly1305, and the pure-JS ones run at
+// ~150–400 MB/s, which made the MAC the largest CPU cost of a backup; libsodium runs at ~2 GB/s
+// here (figures in docs/ARCHITECTURE.md). It is loaded on first need, not at import: loading it
+// costs ~13 MB resident, and the daemon's main thread imports this module but never seals.
+let sodium: typeof Sodium | null = null;
+let loading: Promise<void> | null = null;
+
+/**
+ * Loads the MAC's library (once) and resolves when it is ready. `seal`, `sealInto`, `open` and
+ * `poly1305` throw before that; opening or creating a key (keys.ts) awaits it, so every key in
+ * use finds it loaded.
+ */
+export function cryptoReady(): Promise<void> {
+  loading ??= import('libsodium-wrappers-sumo').then(async ({ default: library }) => {
+    await library.ready;
+    sodium = library;
+  });
+  return loading;
+}
+
+/**
+ * Messages are fed to libsodium a window at a time: it copies each argument into its WebAssembly
+ * heap, which never shrinks, so whole 8 MiB blobs would leave it that large.
+ */
+const MAC_WINDOW = 1024 * 1024;
+
+/**
+ * The Poly1305 tag (RFC 8439 §2.5) of `message` under the one-time key `key` (32 bytes: r, which
+ * libsodium clamps, then s). Throws before `cryptoReady()` has resolved.
+ */
+export function poly1305(key: Uint8Array, message: Uint8Array): Buffer {
+  if (!sodium) throw new Error('the MAC library is not loaded yet: await cryptoReady() first');
+  if (key.length !== 32) throw new RangeError('a Poly1305 key is 32 bytes');
+  const state = sodium.crypto_onetimeauth_init(key);
+  for (let at = 0; at < message.length; at += MAC_WINDOW) sodium.crypto_onetimeauth_update(state, message.subarray(at, at + MAC_WINDOW));
+  const tag = sodium.crypto_onetimeauth_final(state);
+  return Buffer.from(tag.buffer, tag.byteOffset, tag.length);
+}
+
+function mac(key: CryptoKey, iv: Buffer, ciphertext: Uint8Array): Buffer {
+  return poly1305(Buffer.concat([key.macR, aes128(key.macK, iv)]), ciphertext);
 }
 
 /** Encrypts `plaintext` with a fresh random IV: IV ‖ ciphertext ‖ MAC. */
@@ -102,7 +139,7 @@ export function sealInto(key: CryptoKey, plaintext: Uint8Array, out: Buffer): Bu
   for (let at = 0; at < plaintext.length; at += PIECE) written += cipher.update(plaintext.subarray(at, at + PIECE)).copy(out, IV_SIZE + written);
   cipher.final();
   const ciphertext = out.subarray(IV_SIZE, IV_SIZE + written);
-  Buffer.from(mac(key, iv, ciphertext)).copy(out, IV_SIZE + written);
+  mac(key, iv, ciphertext).copy(out, IV_SIZE + written);
   return out;
 }
 
@@ -113,7 +150,7 @@ export function open(key: CryptoKey, sealed: Uint8Array): Buffer {
   const iv = buffer.subarray(0, IV_SIZE);
   const ciphertext = buffer.subarray(IV_SIZE, buffer.length - MAC_SIZE);
   const expected = buffer.subarray(buffer.length - MAC_SIZE);
-  if (!timingSafeEqual(Buffer.from(mac(key, iv, ciphertext)), expected)) throw new MacMismatch();
+  if (!timingSafeEqual(mac(key, iv, ciphertext), expected)) throw new MacMismatch();
   const decipher = createDecipheriv('aes-256-ctr', key.encrypt, iv);
   const plain = Buffer.allocUnsafe(ciphertext.length);
   let written = 0;

@@ -6,7 +6,7 @@ import { createHash, randomBytes, scrypt as scryptCallback } from 'node:crypto';
 import os from 'node:os';
 import type { RepositoryBackend } from './backend.ts';
 import { filePath } from './backend.ts';
-import { keyFromDerived, keyFromJSON, keyToJSON, MacMismatch, open, seal, type CryptoKey } from './crypto.ts';
+import { cryptoReady, keyFromDerived, keyFromJSON, keyToJSON, MacMismatch, open, seal, type CryptoKey } from './crypto.ts';
 import { malformed, wrongPassword } from './errors.ts';
 
 /** scrypt parameters for new keys: restic's defaults (32 MiB of memory, well under a second on a Pi 4). */
@@ -28,7 +28,10 @@ interface KeyFile {
   data: string;
 }
 
-function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<CryptoKey> {
+// Every key in use comes through here (a new master key is sealed with a derived one before any
+// other use), so waiting for the MAC's library here means seal and open always find it loaded.
+async function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<CryptoKey> {
+  await cryptoReady();
   const memory = 128 * params.N * params.r * params.p + 1024 * 1024;
   return new Promise((resolve, reject) => {
     scryptCallback(password, salt, 64, { N: params.N, r: params.r, p: params.p, maxmem: memory }, (error, bytes) =>

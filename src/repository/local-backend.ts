@@ -36,31 +36,45 @@ export class LocalBackend implements RepositoryBackend {
   }
 
   /**
-   * Reads synchronously: a restore reads one range per blob, and through Node's thread pool each
+   * Reads synchronously: the engine reads trees one by one, and through Node's thread pool each
    * small read cost ~10× a direct one on a busy 2-core box. The engine runs off the daemon's event loop.
    */
   async read(file: string, range?: { offset: number; length: number }): Promise<Buffer> {
-    const full = this.full(file);
-    let fd: number;
+    const fd = this.open(file);
     try {
-      fd = openSync(full, 'r');
+      if (!range) return readFileSync(fd);
+      return this.readAt(fd, file, range.offset, Buffer.allocUnsafe(range.length));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async readInto(file: string, offset: number, target: Buffer): Promise<void> {
+    const fd = this.open(file);
+    try {
+      this.readAt(fd, file, offset, target);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private open(file: string): number {
+    try {
+      return openSync(this.full(file), 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missing(this.where(file));
       throw error;
     }
-    try {
-      if (!range) return readFileSync(fd);
-      const buffer = Buffer.allocUnsafe(range.length);
-      let done = 0;
-      while (done < range.length) {
-        const bytesRead = readSync(fd, buffer, done, range.length - done, range.offset + done);
-        if (bytesRead === 0) throw missing(`${this.where(file)} (bytes ${range.offset}–${range.offset + range.length})`);
-        done += bytesRead;
-      }
-      return buffer;
-    } finally {
-      closeSync(fd);
+  }
+
+  /** Fills `buffer` from `offset` of the open file; REPOSITORY_FILE_MISSING when the file ends first. */
+  private readAt(fd: number, file: string, offset: number, buffer: Buffer): Buffer {
+    for (let done = 0; done < buffer.length; ) {
+      const bytesRead = readSync(fd, buffer, done, buffer.length - done, offset + done);
+      if (bytesRead === 0) throw missing(`${this.where(file)} (bytes ${offset}–${offset + buffer.length})`);
+      done += bytesRead;
     }
+    return buffer;
   }
 
   async write(file: string, data: Buffer): Promise<void> {

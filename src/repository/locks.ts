@@ -4,7 +4,11 @@
  * older than 30 minutes, or from a process on this host that is gone, is stale: the next lock taken
  * removes it (as `restic unlock` would); a held
  * lock is refreshed every 5 minutes, as restic does, so that it never looks stale while in use.
+ * Cairn's locks also name the kernel thread that took them (`cairn_tid`, which restic ignores): the
+ * daemon's repository tasks are worker threads of one long-lived process, so a task terminated
+ * without releasing its lock leaves a live pid behind, and only its thread tells it is gone.
  */
+import { existsSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { filePath } from './backend.ts';
 import { locked } from './errors.ts';
@@ -21,6 +25,8 @@ interface LockJSON {
   pid: number;
   uid?: number;
   gid?: number;
+  /** Cairn's own: the Linux thread id of the holder within `pid` (absent in restic's locks). */
+  cairn_tid?: number;
 }
 
 /** A lock this process holds; `release` removes it (safe to call more than once). */
@@ -73,7 +79,27 @@ export async function withLock<T>(repo: Repository, exclusive: boolean, work: ()
 
 function lockJSON(exclusive: boolean): LockJSON {
   const user = os.userInfo();
-  return { time: new Date().toISOString(), exclusive, hostname: os.hostname(), username: user.username, pid: process.pid, uid: user.uid, gid: user.gid };
+  const tid = currentThreadId();
+  return {
+    time: new Date().toISOString(),
+    exclusive,
+    hostname: os.hostname(),
+    username: user.username,
+    pid: process.pid,
+    uid: user.uid,
+    gid: user.gid,
+    ...(tid === null ? {} : { cairn_tid: tid }),
+  };
+}
+
+/** The kernel's id of the calling thread (a sync call runs on it, so /proc/thread-self is this thread), or null off Linux. */
+function currentThreadId(): number | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    return Number.isSafeInteger(tid) && tid > 0 ? tid : null;
+  } catch {
+    return null;
+  }
 }
 
 async function checkOthers(repo: Repository, ours: string, exclusive: boolean): Promise<void> {
@@ -89,8 +115,9 @@ async function checkOthers(repo: Repository, ours: string, exclusive: boolean): 
     }
     if (isStale(lock)) {
       // restic's own rule (what `restic unlock` removes): left by a process that died on this host,
-      // or not refreshed for 30 minutes. Removed, so that after a crash of ours nobody needs
-      // `restic unlock`; a live lock, restic's or another box's, is never touched.
+      // or not refreshed for 30 minutes; and ours, left by a worker thread of a live process that
+      // is gone. Removed, so that after a crash of ours nobody needs `restic unlock`; a live lock,
+      // restic's or another box's, is never touched.
       await repo.backend.remove(filePath('locks', id)).catch(() => undefined);
       continue;
     }
@@ -105,8 +132,19 @@ function isStale(lock: LockJSON): boolean {
   if (lock.hostname !== os.hostname()) return false;
   try {
     process.kill(lock.pid, 0);
-    return false;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
+  return isThreadGone(lock);
+}
+
+/**
+ * Whether the lock names a thread its live process no longer has: a repository worker terminated
+ * before it released its lock. Only a positive "the process is listed and the thread is not" counts;
+ * anything unsure (no /proc, no thread named) leaves the lock live, as restic would.
+ */
+function isThreadGone(lock: LockJSON): boolean {
+  const tid = lock.cairn_tid;
+  if (typeof tid !== 'number' || !Number.isSafeInteger(tid) || tid <= 0 || !Number.isSafeInteger(lock.pid) || lock.pid <= 0) return false;
+  return existsSync(`/proc/${lock.pid}/task`) && !existsSync(`/proc/${lock.pid}/task/${tid}`);
 }

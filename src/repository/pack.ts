@@ -1,7 +1,8 @@
 /**
  * Pack files (`data/xx/<id>`): sealed blobs one after another, then the sealed header listing each
- * blob (type byte, sealed length as uint32 little-endian, 32-byte id), then the sealed header's
- * length as uint32 little-endian. The pack's id is the SHA-256 of the whole file.
+ * blob (type byte, sealed length as uint32 little-endian, for a zstd-compressed blob of format
+ * version 2 also its uncompressed length, then the 32-byte id), then the sealed header's length as
+ * uint32 little-endian. The pack's id is the SHA-256 of the whole file.
  */
 import { createHash } from 'node:crypto';
 import type { BlobType } from './blob-index.ts';
@@ -13,8 +14,9 @@ export interface PackedBlob {
   type: BlobType;
   offset: number;
   length: number;
-  /** Set for zstd-compressed blobs (format version 2); this engine refuses to read those. */
+  /** Set for zstd-compressed blobs (format version 2), with the length of their plaintext. */
   compressed?: boolean;
+  uncompressedLength?: number;
 }
 
 const ENTRY_SIZE = 37;
@@ -26,6 +28,7 @@ export class PackBuilder {
   private buffer: Buffer = Buffer.allocUnsafe(0);
   readonly blobs: PackedBlob[] = [];
   private bytes = 0;
+  private headerBytes = 0;
 
   /**
    * @param reuse a buffer to build in (a written pack's), so packs do not each allocate their own
@@ -45,13 +48,29 @@ export class PackBuilder {
     return this.bytes;
   }
 
-  /** Seals `plaintext` (whose SHA-256 is `id`) and appends it. */
-  add(key: CryptoKey, type: BlobType, id: Buffer, plaintext: Uint8Array): void {
-    const length = plaintext.length + SEAL_OVERHEAD;
+  /**
+   * Seals `payload` and appends it: the plaintext whose SHA-256 is `id`, or, with
+   * `uncompressedLength`, a zstd frame of that plaintext (a compressed blob, format version 2 only).
+   */
+  add(key: CryptoKey, type: BlobType, id: Buffer, payload: Uint8Array, uncompressedLength?: number): void {
+    const length = payload.length + SEAL_OVERHEAD;
     this.reserve(length);
-    sealInto(key, plaintext, this.buffer.subarray(this.bytes, this.bytes + length));
-    this.blobs.push({ id, type, offset: this.bytes, length });
+    sealInto(key, payload, this.buffer.subarray(this.bytes, this.bytes + length));
+    this.push(id, type, length, uncompressedLength);
+  }
+
+  /** Appends a blob sealed elsewhere as it is (prune's copy of a blob it checked), compressed or not. */
+  addSealed(type: BlobType, id: Buffer, sealed: Uint8Array, uncompressedLength?: number): void {
+    this.reserve(sealed.length);
+    this.buffer.set(sealed, this.bytes);
+    this.push(id, type, sealed.length, uncompressedLength);
+  }
+
+  private push(id: Buffer, type: BlobType, length: number, uncompressedLength: number | undefined): void {
+    const compressed = uncompressedLength !== undefined;
+    this.blobs.push({ id, type, offset: this.bytes, length, ...(compressed ? { compressed, uncompressedLength } : {}) });
     this.bytes += length;
+    this.headerBytes += compressed ? COMPRESSED_ENTRY_SIZE : ENTRY_SIZE;
   }
 
   private reserve(more: number): void {
@@ -64,13 +83,15 @@ export class PackBuilder {
 
   /** The pack file and its id: blobs, sealed header, header length. */
   finish(key: CryptoKey): { id: string; bytes: Buffer } {
-    const header = Buffer.alloc(this.blobs.length * ENTRY_SIZE);
-    this.blobs.forEach((blob, i) => {
-      const at = i * ENTRY_SIZE;
-      header[at] = blob.type === 'tree' ? 1 : 0;
+    const header = Buffer.alloc(this.headerBytes);
+    let at = 0;
+    for (const blob of this.blobs) {
+      header[at] = (blob.type === 'tree' ? 1 : 0) | (blob.compressed ? 2 : 0);
       header.writeUInt32LE(blob.length, at + 1);
-      blob.id.copy(header, at + 5);
-    });
+      if (blob.compressed) header.writeUInt32LE(blob.uncompressedLength!, at + 5);
+      blob.id.copy(header, at + (blob.compressed ? 9 : 5));
+      at += blob.compressed ? COMPRESSED_ENTRY_SIZE : ENTRY_SIZE;
+    }
     const sealedLength = header.length + SEAL_OVERHEAD;
     this.reserve(sealedLength + 4);
     sealInto(key, header, this.buffer.subarray(this.bytes, this.bytes + sealedLength));
@@ -96,7 +117,9 @@ export function parsePackHeader(key: CryptoKey, tail: Buffer, packSize: number):
     if (kind > 3) throw new RangeError(`unknown blob type ${kind}`);
     const length = header.readUInt32LE(at + 1);
     const idAt = at + (compressed ? 9 : 5);
-    blobs.push({ id: Buffer.from(header.subarray(idAt, idAt + 32)), type: kind % 2 === 1 ? 'tree' : 'data', offset, length, compressed });
+    const type = kind % 2 === 1 ? 'tree' : 'data';
+    const id = Buffer.from(header.subarray(idAt, idAt + 32));
+    blobs.push(compressed ? { id, type, offset, length, compressed, uncompressedLength: header.readUInt32LE(at + 5) } : { id, type, offset, length });
     offset += length;
     at += compressed ? COMPRESSED_ENTRY_SIZE : ENTRY_SIZE;
   }

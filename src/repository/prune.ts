@@ -15,9 +15,10 @@
  */
 import { filePath } from './backend.ts';
 import { BlobIndex, type BlobType } from './blob-index.ts';
-import { damaged, missing, unreachable, unsupported } from './errors.ts';
+import { damaged, missing, unreachable } from './errors.ts';
 import { withLock } from './locks.ts';
-import { PACK_TARGET, type IndexPack, type PackWriter, type Repository } from './repository.ts';
+import { indexEntry, PACK_TARGET, type IndexPack, type PackWriter, type Repository } from './repository.ts';
+import { packRanges, RangeReader } from './pack-ranges.ts';
 import { listSnapshots } from './snapshots.ts';
 import { decodeTree } from './tree.ts';
 
@@ -63,15 +64,16 @@ export interface PruneResult {
 const PACK_BUFFER = PACK_TARGET + 9 * 1024 * 1024;
 /** Blobs per index file, as restic splits them. */
 const INDEX_FILE_BLOBS = 50_000;
-/** The bytes a pack spends on each header entry (uncompressed), and on the header's seal and length. */
+/** The bytes a pack spends on each header entry (41 for a compressed blob), and on the header's seal and length. */
 const ENTRY_SIZE = 37;
+const COMPRESSED_ENTRY_SIZE = 41;
 const HEADER_FIXED = 32 + 4;
 
 /**
  * Prunes as described above and returns what it did. Refuses (REPOSITORY_DAMAGED or
  * _FILE_MISSING, changing nothing) when a snapshot needs a blob that is in no index or whose pack
- * is gone, as restic does: that repository needs a check, not a prune. Refuses a repository with
- * zstd-compressed blobs (REPOSITORY_UNSUPPORTED). On return, `repo.index` is the new index.
+ * is gone, as restic does: that repository needs a check, not a prune. zstd-compressed blobs
+ * (format version 2) are repacked as they are stored. On return, `repo.index` is the new index.
  */
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
   const maxUnusedPercent = options.maxUnusedPercent ?? 5;
@@ -215,15 +217,20 @@ function planPacks(repo: Repository, used: Bitmap, stored: Map<string, number>, 
   const usedCount = new Uint32Array(packs);
   const bytes = new Float64Array(packs);
   const usedBytes = new Float64Array(packs);
+  // Header bytes of each pack's entries (all, and the used ones'), which differ for compressed blobs.
+  const headers = new Float64Array(packs);
+  const usedHeaders = new Float64Array(packs);
   let blobsUsed = 0;
   for (let n = 0; n < index.size; n++) {
-    if (index.isCompressedAt(n)) throw unsupported(`${repo.backend.where()} holds zstd-compressed blobs (repository format 2); this Cairn cannot prune it.`);
     const p = index.packNumberAt(n);
+    const entry = index.isCompressedAt(n) ? COMPRESSED_ENTRY_SIZE : ENTRY_SIZE;
     count[p]++;
     bytes[p] += index.lengthAt(n);
+    headers[p] += entry;
     if (used.has(n)) {
       usedCount[p]++;
       usedBytes[p] += index.lengthAt(n);
+      usedHeaders[p] += entry;
       blobsUsed++;
     }
   }
@@ -248,11 +255,11 @@ function planPacks(repo: Repository, used: Bitmap, stored: Map<string, number>, 
       dangling++;
       continue;
     }
-    const whole = size === bytes[p] + count[p] * ENTRY_SIZE + HEADER_FIXED;
+    const whole = size === bytes[p] + headers[p] + HEADER_FIXED;
     if (usedCount[p] === 0) continue;
     usedTotal += usedBytes[p];
     if (whole && usedCount[p] === count[p]) keep.push(p);
-    else candidates.push({ p, unused: size - usedBytes[p] - usedCount[p] * ENTRY_SIZE - HEADER_FIXED, used: usedBytes[p] });
+    else candidates.push({ p, unused: size - usedBytes[p] - usedHeaders[p] - HEADER_FIXED, used: usedBytes[p] });
   }
   // restic's rule: unused bytes may be p% of what stays, i.e. used · p / (100 − p).
   const budget = maxUnusedPercent >= 100 ? Infinity : (usedTotal * maxUnusedPercent) / (100 - maxUnusedPercent);
@@ -260,7 +267,7 @@ function planPacks(repo: Repository, used: Bitmap, stored: Map<string, number>, 
   let unusedLeft = candidates.reduce((total, c) => total + c.unused, 0);
   const repack: number[] = [];
   for (const candidate of candidates) {
-    const mustRepack = stored.get(index.packIdAt(candidate.p)) !== bytes[candidate.p] + count[candidate.p] * ENTRY_SIZE + HEADER_FIXED;
+    const mustRepack = stored.get(index.packIdAt(candidate.p)) !== bytes[candidate.p] + headers[candidate.p] + HEADER_FIXED;
     if (mustRepack || unusedLeft > budget) {
       repack.push(candidate.p);
       unusedLeft -= candidate.unused;
@@ -285,26 +292,35 @@ async function repack(repo: Repository, plan: PackPlan, used: Bitmap, next: Blob
   const flush = async (type: BlobType) => {
     const pack = await writers[type].write();
     if (!pack) return;
-    for (const blob of pack.blobs) next.add(blob.id, { packId: pack.id, type: blob.type, offset: blob.offset, length: blob.length, compressed: false });
+    for (const blob of pack.blobs) next.add(blob.id, { packId: pack.id, type: blob.type, offset: blob.offset, length: blob.length, compressed: blob.compressed === true, uncompressedLength: blob.uncompressedLength });
     written.push(pack.id);
     written.sizes.set(pack.id, pack.size);
   };
+  const reader = new RangeReader(repo.backend);
   for (const [i, p] of plan.repack.entries()) {
     options.onProgress?.({ step: 'repack', done: i, total: plan.repack.length });
     options.signal?.throwIfAborted();
-    const packId = index.packIdAt(p);
-    const path = filePath('data', packId);
-    const bytes = await repo.backend.read(path);
-    for (const n of plan.entriesOf(p)) {
-      if (!used.has(n)) continue;
-      const location = index.locationAt(n);
-      const id = Buffer.from(index.idAt(n));
-      if (location.offset + location.length > bytes.length) throw missing(`blob ${id.toString('hex').slice(0, 12)} of pack ${repo.backend.where(path)} (the pack is shorter than the index says; nothing was pruned)`);
-      const plaintext = repo.openBlob(bytes.subarray(location.offset, location.offset + location.length), id, `blob ${id.toString('hex').slice(0, 12)} in pack ${repo.backend.where(path)} (nothing was pruned)`);
-      // Sealed at once, so no plaintext waits for its pack; a pack is written when it is full.
-      if (writers[location.type].size() + plaintext.length + 32 > PACK_BUFFER) await flush(location.type);
-      writers[location.type].add(location.type, id, plaintext);
-      if (writers[location.type].size() >= PACK_TARGET) await flush(location.type);
+    const path = filePath('data', index.packIdAt(p));
+    // Only the used blobs' bytes are read, a few large ranges a pack, not the whole pack at once.
+    for (const range of packRanges(index, [...plan.entriesOf(p)].filter((n) => used.has(n)))) {
+      const bytes = await reader.read(path, range).catch((error: { code?: string }) => {
+        if (error.code === 'REPOSITORY_FILE_MISSING') throw missing(`bytes ${range.offset}–${range.offset + range.length} of pack ${repo.backend.where(path)} (the pack is shorter than the index says; nothing was pruned)`);
+        throw error;
+      });
+      for (const n of range.entries) {
+        const location = index.locationAt(n);
+        const id = Buffer.from(index.idAt(n));
+        const sealed = bytes.subarray(location.offset - range.offset, location.offset - range.offset + location.length);
+        // Checked (MAC, then SHA-256 against the id), then copied sealed as it is: sealing again
+        // would cost a second pass of the cipher and the MAC for the same protection.
+        // A compressed blob is checked through its frame too, and stays compressed as stored.
+        const uncompressedLength = location.compressed ? location.uncompressedLength : undefined;
+        repo.openBlob(sealed, id, `blob ${id.toString('hex').slice(0, 12)} in pack ${repo.backend.where(path)} (nothing was pruned)`, uncompressedLength);
+        if (writers[location.type].size() + sealed.length > PACK_BUFFER) await flush(location.type);
+        writers[location.type].addSealed(location.type, id, sealed, uncompressedLength);
+        if (writers[location.type].size() >= PACK_TARGET) await flush(location.type);
+      }
+      reader.release(bytes);
     }
   }
   await flush('data');
@@ -335,7 +351,7 @@ async function writeIndex(repo: Repository, next: BlobIndex, supersedes: string[
       packs.push({ id: location.packId, blobs: [] });
       lastPack = p;
     }
-    packs.at(-1)!.blobs.push({ id: next.idAt(n).toString('hex'), type: location.type, offset: location.offset, length: location.length });
+    packs.at(-1)!.blobs.push(indexEntry({ ...location, id: next.idAt(n) }));
     blobs++;
   }
   if (packs.length > 0 || ids.size === 0) await write();

@@ -21,12 +21,17 @@ const DATA_FOLDER = /^[0-9a-f]{2}$/;
 
 /**
  * A read of a small range in a pack fetches the whole aligned window of this size around it, kept
- * for the next reads: a restore asks for one blob after another and a backup for the parent's trees
+ * for the next reads: a restore asks for one tree after another and a backup for the parent's trees
  * (a folder's tree before those of its subfolders, which were packed before it), and each request
  * costs a round trip (two on SFTP) whatever its size. Aligned, so the order of reads does not
  * matter. Packs never change (their name is their hash), so what was read stays true.
  */
 const WINDOW_BYTES = 4 * 1024 * 1024;
+/**
+ * Only reads smaller than this go through windows (a tree, a pack header); larger ones (a
+ * restore's planned reads, which span many blobs already) are read as asked and not kept.
+ */
+const WINDOWED_READ_BYTES = 512 * 1024;
 /** Windows kept (a tree pack and a data pack are read in turn): at most 16 MiB held. */
 const WINDOWS = 4;
 /** Pack sizes remembered, so a window never asks past a pack's end; forgotten all at once beyond this. */
@@ -67,7 +72,7 @@ export class RemoteBackend implements ClosableRepositoryBackend {
         return Buffer.alloc(0);
       }
       const start = range ? range.offset - (range.offset % WINDOW_BYTES) : 0;
-      if (range && path.startsWith('data/') && range.offset + range.length <= start + WINDOW_BYTES) return await this.readThroughWindow(path, range, start, where);
+      if (range && path.startsWith('data/') && range.length < WINDOWED_READ_BYTES && range.offset + range.length <= start + WINDOW_BYTES) return await this.readThroughWindow(path, range, start, where);
       return await this.store.read(path, range);
     } catch (error) {
       if (NOT_THERE.has((error as { code?: string }).code ?? '')) throw missing(where);

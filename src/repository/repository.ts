@@ -4,26 +4,44 @@
  * SHA-256 of its stored bytes) and blobs (in packs). New blobs are gathered into packs; a pack is
  * written before the index file that names it, and the index before any snapshot that needs it,
  * so an interrupted run leaves only unreferenced packs behind.
+ *
+ * Format version 2 (what `restic init` makes since 0.14) may zstd-compress blobs and unpacked files
+ * (not `config`): both forms are read there, and the compressed one written; version 1 never gets it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
 import { filePath, type RepositoryBackend, type RepositoryFolder } from './backend.ts';
-import { MacMismatch, newKey, open, seal, type CryptoKey } from './crypto.ts';
+import { MacMismatch, newKey, open, SEAL_OVERHEAD, seal, type CryptoKey } from './crypto.ts';
 import { conflict } from '../domain/errors.ts';
 import { damaged, malformed, missing, unsupported } from './errors.ts';
 import { addKey, openMasterKey, parseJSON, DEFAULT_SCRYPT } from './keys.ts';
 import { PackBuilder, parsePackHeader, type PackedBlob } from './pack.ts';
 import { degree, isIrreducible, randomPolynomial } from './polynomial.ts';
+import { loadZstd, type Zstd } from './zstd.ts';
 
 /** What `config` holds. */
 export interface RepositoryConfig {
-  version: number;
+  /** 1: no compression; 2: blobs and unpacked files may be zstd-compressed. */
+  version: 1 | 2;
   id: string;
   chunkerPolynomial: bigint;
 }
 
 /** Pack size at which a pack is written: restic's default 16 MiB is a good size for every store. */
 export const PACK_TARGET = 16 * 1024 * 1024;
+/**
+ * A buffer for a pack being built: untouched memory until blobs fill it (large allocations are
+ * mapped lazily), so the tree pack's buffer costs only what trees fill.
+ */
+function packBuffer(): Buffer {
+  return Buffer.allocUnsafe(PACK_TARGET);
+}
+
+/** The most a pack of `blobs` blobs adds for its header: entries (at most 41 bytes), the seal, the length. */
+function headerBytes(blobs: number): number {
+  return blobs * 41 + SEAL_OVERHEAD + 4;
+}
+
 /** Blobs per index file, as restic splits them. */
 const INDEX_FILE_BLOBS = 50_000;
 
@@ -31,6 +49,8 @@ const INDEX_FILE_BLOBS = 50_000;
 export interface PackWriter {
   /** Seals `plaintext` (whose SHA-256 is `id`) into the pack. */
   add(type: BlobType, id: Buffer, plaintext: Uint8Array): void;
+  /** Copies a blob sealed elsewhere as it is (compressed when `uncompressedLength` is given). */
+  addSealed(type: BlobType, id: Buffer, sealed: Uint8Array, uncompressedLength?: number): void;
   /** Sealed bytes in the pack so far. */
   size(): number;
   /** Writes the pack (whole or not at all) and starts an empty one; null when it was empty. */
@@ -56,18 +76,22 @@ export interface IndexPack {
 }
 
 /**
- * Creates a repository (format version 1: no compression) in an empty store, sealed with
- * `password`. Refuses a store that already has a config.
+ * Creates a repository in an empty store, sealed with `password`: format version 2 with zstd
+ * compression (as `restic init` makes by default) when the runtime has zstd (see zstd.ts), else
+ * version 1; `options.version` asks for one. Refuses a store that already has a config.
  */
-export async function initRepository(backend: RepositoryBackend, password: string, options: { scrypt?: typeof DEFAULT_SCRYPT } = {}): Promise<Repository> {
+export async function initRepository(backend: RepositoryBackend, password: string, options: { scrypt?: typeof DEFAULT_SCRYPT; version?: 1 | 2 } = {}): Promise<Repository> {
   if (await backend.stat('config')) throw conflict('REPOSITORY_EXISTS', `${backend.where()} already holds a repository; open it with its password instead.`);
+  const zstd = await loadZstd();
+  const version = options.version ?? (zstd ? 2 : 1);
   await backend.prepare?.();
   const key = newKey();
-  const config: RepositoryConfig = { version: 1, id: randomBytes(32).toString('hex'), chunkerPolynomial: randomPolynomial() };
+  const config: RepositoryConfig = { version, id: randomBytes(32).toString('hex'), chunkerPolynomial: randomPolynomial() };
   await addKey(backend, key, password, options.scrypt);
   const json = { version: config.version, id: config.id, chunker_polynomial: config.chunkerPolynomial.toString(16) };
+  // `config` is plain JSON in every version: it says which version the rest is.
   await backend.write('config', seal(key, Buffer.from(JSON.stringify(json))));
-  return new Repository(backend, key, config);
+  return new Repository(backend, key, config, version === 2 ? zstd : null);
 }
 
 /**
@@ -93,13 +117,14 @@ export async function openRepository(backend: RepositoryBackend, password: strin
   if (degree(polynomial) > 53 || !isIrreducible(polynomial)) throw malformed(backend.where('config'), 'the chunker polynomial is not irreducible of degree ≤ 53');
   // restic only ever makes degree 53; the chunker's integer loop needs at least 40.
   if (degree(polynomial) < 40) throw unsupported(`${backend.where()} uses a chunker polynomial of degree ${degree(polynomial)}; Cairn supports 40–53.`);
-  return new Repository(backend, key, { version: json.version, id: json.id, chunkerPolynomial: polynomial });
+  const zstd = json.version === 2 ? await loadZstd() : null;
+  return new Repository(backend, key, { version: json.version, id: json.id, chunkerPolynomial: polynomial }, zstd);
 }
 
 /** See the module comment. One backup or restore at a time per instance. */
 export class Repository {
   private blobIndex = new BlobIndex();
-  private packs: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
+  private packs: Record<BlobType, PackBuilder> = { data: new PackBuilder(packBuffer()), tree: new PackBuilder(packBuffer()) };
   /** Ids in the packs not yet written, so a blob seen twice in one run is stored once. */
   private readonly unwritten = new Set<string>();
   private pendingIndex: IndexJSON['packs'] = [];
@@ -111,11 +136,19 @@ export class Repository {
   /** Bytes of packs written by this instance (what a run added to the repository). */
   packBytesWritten = 0;
 
+  /**
+   * @param zstd the compressor of a version 2 repository (null in version 1, which is never
+   * compressed, and where the runtime has none: then what is written is stored uncompressed, which
+   * version 2 allows, and compressed data is REPOSITORY_UNSUPPORTED when read)
+   */
   constructor(
     readonly backend: RepositoryBackend,
     private readonly key: CryptoKey,
     readonly config: RepositoryConfig,
-  ) {}
+    private readonly zstd: Zstd | null = null,
+  ) {
+    if (config.version !== 2) this.zstd = null;
+  }
 
   /** Adds another key file that `password` opens (e.g. for a recovery kit); returns its id. */
   addKey(password: string): Promise<string> {
@@ -146,7 +179,7 @@ export class Repository {
         visit?.pack?.(pack, id);
         for (const blob of pack.blobs) {
           const compressed = blob.uncompressed_length !== undefined;
-          this.index.add(Buffer.from(blob.id, 'hex'), { packId: pack.id, type: blob.type, offset: blob.offset, length: blob.length, compressed });
+          this.index.add(Buffer.from(blob.id, 'hex'), { packId: pack.id, type: blob.type, offset: blob.offset, length: blob.length, compressed, uncompressedLength: blob.uncompressed_length });
         }
       }
     }
@@ -184,6 +217,7 @@ export class Repository {
     let builder = new PackBuilder(bufferBytes ? Buffer.allocUnsafe(bufferBytes) : undefined);
     return {
       add: (type, id, plaintext) => builder.add(this.key, type, id, plaintext),
+      addSealed: (type, id, sealed, uncompressedLength) => builder.addSealed(type, id, sealed, uncompressedLength),
       size: () => builder.size,
       write: async () => {
         if (builder.blobs.length === 0) return null;
@@ -236,14 +270,32 @@ export class Repository {
       if (error instanceof MacMismatch) throw damaged(where);
       throw error;
     }
-    // Format version 2 may store a version byte and zstd data instead of plain JSON.
-    if (plain[0] === 2) throw unsupported(`${where} is zstd-compressed (repository format 2); this Cairn writes and reads uncompressed repositories only.`);
-    return parseJSON(plain, where);
+    return parseJSON(this.decodeUnpacked(plain, where), where);
   }
 
-  /** Seals `value` as JSON and writes it under the SHA-256 of the stored bytes; returns that id. */
+  /**
+   * The JSON of an unpacked file's plaintext. In version 2 a first byte of 2 means zstd-compressed
+   * JSON follows; '{' or '[' (and anything in version 1, as restic reads it) is the JSON itself.
+   */
+  private decodeUnpacked(plain: Buffer, where: string): Buffer {
+    if (this.config.version < 2 || plain[0] === 0x7b || plain[0] === 0x5b) return plain;
+    if (plain[0] !== 2) throw malformed(where, `unknown encoding version ${plain[0] ?? '(empty file)'}`);
+    const zstd = this.zstd;
+    if (!zstd) throw unsupported(`${where} is zstd-compressed (repository format 2), and this runtime offers no zstd.`);
+    try {
+      return Buffer.from(zstd.decompress(plain.subarray(1)));
+    } catch (error) {
+      throw malformed(where, `its zstd data does not decompress (${(error as Error).message})`);
+    }
+  }
+
+  /**
+   * Seals `value` as JSON (zstd-compressed behind the version byte 2 in a version 2 repository, as
+   * restic writes it) and writes it under the SHA-256 of the stored bytes; returns that id.
+   */
   async writeUnpacked(folder: RepositoryFolder, value: unknown): Promise<string> {
-    const bytes = seal(this.key, Buffer.from(JSON.stringify(value)));
+    const json = Buffer.from(JSON.stringify(value));
+    const bytes = seal(this.key, this.zstd ? Buffer.concat([VERSION_ZSTD, this.zstd.compress(json)]) : json);
     const id = createHash('sha256').update(bytes).digest('hex');
     await this.backend.write(filePath(folder, id), bytes);
     return id;
@@ -262,9 +314,19 @@ export class Repository {
     const id = knownId ?? createHash('sha256').update(plaintext).digest();
     if (this.hasBlob(id)) return { id, added: false };
     this.unwritten.add(id.toString('hex'));
+    // Version 2: compressed when that saves bytes; already compressed media is stored as it is
+    // (the format allows both in one pack), which also spares the restore a decompression.
+    const compressed = this.zstd?.compress(plaintext);
+    const shrunk = compressed && compressed.length < plaintext.length ? compressed : undefined;
+    const payload = shrunk ?? plaintext;
+    // The pack is cut before a blob would take it past the target, so its buffer (PACK_TARGET,
+    // allocated once and reused) never grows: growing by doubling left ~60 MB of old buffers to
+    // the garbage collector per pack buffer, and sized the buffers at 25 MiB for the largest blob.
+    const sealed = payload.length + SEAL_OVERHEAD;
+    if (this.packs[type].blobs.length > 0 && this.packs[type].size + sealed + headerBytes(this.packs[type].blobs.length + 1) > PACK_TARGET) await this.writePack(type);
     const pack = this.packs[type];
-    pack.add(this.key, type, id, plaintext);
-    if (pack.size >= PACK_TARGET) await this.writePack(type);
+    pack.add(this.key, type, id, payload, shrunk ? plaintext.length : undefined);
+    if (pack.size + headerBytes(pack.blobs.length) >= PACK_TARGET) await this.writePack(type);
     return { id, added: true };
   }
 
@@ -275,16 +337,16 @@ export class Repository {
     // One pack in flight: the next one is built while this one is written (and fsynced), so memory
     // holds two packs, and the buffer of a written pack is reused for the next.
     await this.waitForPackWrite();
-    this.packs[type] = new PackBuilder(this.spareBuffer ?? undefined);
+    this.packs[type] = new PackBuilder(this.spareBuffer ?? packBuffer());
     this.spareBuffer = null;
     this.packWrite = this.backend.write(filePath('data', id), bytes).then(
       () => {
         this.packBytesWritten += bytes.length;
         for (const blob of pack.blobs) {
-          this.index.add(blob.id, { packId: id, type: blob.type, offset: blob.offset, length: blob.length, compressed: false });
+          this.index.add(blob.id, { packId: id, type: blob.type, offset: blob.offset, length: blob.length, compressed: blob.compressed === true, uncompressedLength: blob.uncompressedLength });
           this.unwritten.delete(blob.id.toString('hex'));
         }
-        this.pendingIndex.push({ id, blobs: pack.blobs.map((b) => ({ id: b.id.toString('hex'), type: b.type, offset: b.offset, length: b.length })) });
+        this.pendingIndex.push({ id, blobs: pack.blobs.map(indexEntry) });
         this.pendingBlobs += pack.blobs.length;
         this.spareBuffer = pack.storage;
       },
@@ -324,7 +386,7 @@ export class Repository {
   async discardUnwritten(): Promise<void> {
     await this.packWrite;
     this.packWriteError = null;
-    this.packs = { data: new PackBuilder(), tree: new PackBuilder() };
+    this.packs = { data: new PackBuilder(packBuffer()), tree: new PackBuilder(packBuffer()) };
     this.unwritten.clear();
   }
 
@@ -340,9 +402,6 @@ export class Repository {
 
   private async readLocated(id: Buffer, location: BlobLocation, what: string): Promise<Buffer> {
     const path = filePath('data', location.packId);
-    if (location.compressed) {
-      throw unsupported(`${what}: blob ${id.toString('hex').slice(0, 12)} in ${this.backend.where(path)} is zstd-compressed; this Cairn cannot read compressed repositories.`);
-    }
     let bytes: Buffer;
     try {
       bytes = await this.backend.read(path, { offset: location.offset, length: location.length });
@@ -350,14 +409,15 @@ export class Repository {
       if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') throw missing(`${what}: its pack ${this.backend.where(path)}`);
       throw error;
     }
-    return this.openBlob(bytes, id, `${what} (pack ${this.backend.where(path)})`);
+    return this.openBlob(bytes, id, `${what} (pack ${this.backend.where(path)})`, location.compressed ? location.uncompressedLength : undefined);
   }
 
   /**
-   * The plaintext of a sealed blob read from a pack, after its MAC and then its SHA-256 against
-   * `id` are checked; REPOSITORY_DAMAGED naming `what` otherwise. Compressed blobs are not opened here.
+   * The plaintext of a sealed blob read from a pack, after its MAC, then (a compressed blob, with
+   * `uncompressedLength`) its zstd frame and length, then its SHA-256 against `id` are checked;
+   * REPOSITORY_DAMAGED naming `what` otherwise (REPOSITORY_UNSUPPORTED: compressed, and no zstd here).
    */
-  openBlob(sealed: Buffer, id: Buffer, what: string): Buffer {
+  openBlob(sealed: Buffer, id: Buffer, what: string, uncompressedLength?: number): Buffer {
     let plain: Buffer;
     try {
       plain = open(this.key, sealed);
@@ -365,8 +425,23 @@ export class Repository {
       if (error instanceof MacMismatch) throw damaged(what);
       throw error;
     }
+    if (uncompressedLength !== undefined) plain = this.decompressBlob(plain, uncompressedLength, what);
     if (!createHash('sha256').update(plain).digest().equals(id)) throw damaged(what);
     return plain;
+  }
+
+  private decompressBlob(frame: Buffer, uncompressedLength: number, what: string): Buffer {
+    // Reading needs zstd even where writing went without: a restic-made version 2 repository.
+    const zstd = this.zstd;
+    if (!zstd) throw unsupported(`${what} is zstd-compressed (repository format ${this.config.version}), and this runtime offers no zstd.`);
+    let plain: Uint8Array;
+    try {
+      plain = zstd.decompress(frame, uncompressedLength);
+    } catch (error) {
+      throw damaged(what, error);
+    }
+    if (plain.length !== uncompressedLength) throw damaged(what);
+    return Buffer.from(plain.buffer, plain.byteOffset, plain.length);
   }
 }
 
@@ -383,5 +458,15 @@ function isHexId(value: unknown): value is string {
 
 function isIndexBlob(blob: IndexJSON['packs'][number]['blobs'][number]): boolean {
   const uint32 = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
-  return isHexId(blob?.id) && (blob.type === 'data' || blob.type === 'tree') && uint32(blob.offset) && uint32(blob.length);
+  return isHexId(blob?.id) && (blob.type === 'data' || blob.type === 'tree') && uint32(blob.offset) && uint32(blob.length) && (blob.uncompressed_length === undefined || uint32(blob.uncompressed_length));
+}
+
+/** The version byte of a zstd-compressed unpacked file (format version 2). */
+const VERSION_ZSTD = Buffer.from([2]);
+
+/** A pack's blob as an index file lists it (`uncompressed_length` only for a compressed one). */
+export function indexEntry(blob: PackedBlob | (BlobLocation & { id: Buffer })): IndexPack['blobs'][number] {
+  const entry: IndexPack['blobs'][number] = { id: blob.id.toString('hex'), type: blob.type, offset: blob.offset, length: blob.length };
+  if (blob.compressed) entry.uncompressed_length = blob.uncompressedLength;
+  return entry;
 }

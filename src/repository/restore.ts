@@ -1,15 +1,18 @@
 /**
  * Restoring a snapshot (or some of its paths) into a folder: folders, files byte for byte,
- * symlinks, modes, owners (when running as root) and times. Every blob's MAC and SHA-256 are
- * checked before its bytes are written; a bad one stops the restore with an error naming the file.
+ * symlinks, modes, owners (when running as root) and times. First the trees are walked (folders
+ * and symlinks made, files planned), then the files' content is written pack by pack
+ * (restore-content.ts: each pack read once, every blob's MAC and SHA-256 checked before its bytes
+ * are written; a bad one stops the restore with an error naming a file that needed it), then the
+ * folders get their modes and times (after their content, which changes a folder's mtime).
  * Filesystem calls are synchronous, for the reason given in backup.ts: run it off the event loop.
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { invalid, notFound } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
 import { withLock } from './locks.ts';
+import { ContentWriter } from './restore-content.ts';
 import { findSnapshot } from './snapshots.ts';
 import { decodeTree, parseTime, unixPermissions, type TreeNode } from './tree.ts';
 
@@ -35,7 +38,11 @@ export interface RestoreResult {
   bytes: number;
 }
 
-/** Restores as described above under a shared lock; the repository's index must be loaded. */
+/**
+ * Restores as described above under a shared lock; the repository's index must be loaded. A file
+ * appears under its name only whole and checked; a failure removes the unfinished files' temp files
+ * (files finished before it stay, and folders made stay without their modes and times).
+ */
 export async function restore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
   if (options.include?.some((p) => !path.isAbsolute(p))) throw invalid('REPOSITORY_RESTORE_PATHS', 'Paths to restore must be absolute, as the snapshot lists them.');
   // A shared lock, as restic's restore takes: a prune (exclusive) cannot remove packs underneath us.
@@ -45,11 +52,12 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     if (options.root !== undefined) {
       const node = await findNode(repo, snapshot.tree, options.root);
       mkdirSync(path.dirname(options.target), { recursive: true });
-      await run.restoreNode(node, path.posix.resolve(options.root), options.target);
+      await run.planNode(node, path.posix.resolve(options.root), options.target);
     } else {
       mkdirSync(options.target, { recursive: true });
-      await run.restoreTree(snapshot.tree, '/', options.target);
+      await run.planTree(snapshot.tree, '/', options.target);
     }
+    await run.finish();
     return { snapshotId: snapshot.id, ...run.counts };
   });
 }
@@ -58,12 +66,16 @@ class RestoreRun {
   readonly counts = { files: 0, dirs: 0, bytes: 0 };
   private readonly asRoot = process.getuid?.() === 0;
   private readonly include: string[] | null;
+  private readonly content: ContentWriter;
+  /** Folders made, deepest first (each after what is below it): their modes and times go on last. */
+  private readonly folders: Array<{ target: string; metadata: Metadata }> = [];
 
   constructor(
     private readonly repo: Repository,
     private readonly options: RestoreOptions,
   ) {
     this.include = options.include?.map((p) => path.resolve(p)) ?? null;
+    this.content = new ContentWriter(repo);
   }
 
   /** Whether `snapshotPath` is wanted itself (`whole`) or only as a way to something wanted. */
@@ -73,7 +85,7 @@ class RestoreRun {
     return this.include.some((p) => p.startsWith(`${snapshotPath}/`)) ? 'way' : null;
   }
 
-  async restoreTree(treeId: string, snapshotDir: string, targetDir: string): Promise<void> {
+  async planTree(treeId: string, snapshotDir: string, targetDir: string): Promise<void> {
     const nodes = decodeTree(await this.repo.loadBlob(Buffer.from(treeId, 'hex'), `folder ${snapshotDir}`));
     const seen = new Set<string>();
     for (const node of nodes) {
@@ -87,67 +99,86 @@ class RestoreRun {
       const want = this.wanted(snapshotPath);
       seen.add(node.name);
       if (!want || (want === 'way' && node.type !== 'dir')) continue;
-      await this.restoreNode(node, snapshotPath, path.join(targetDir, node.name));
+      await this.planNode(node, snapshotPath, path.join(targetDir, node.name));
     }
   }
 
-  /** Restores one entry (a folder with what is wanted below it) at `target`. */
-  async restoreNode(node: TreeNode, snapshotPath: string, target: string): Promise<void> {
+  /** Makes one entry (a folder with what is wanted below it, a symlink) or plans its content (a file) at `target`. */
+  async planNode(node: TreeNode, snapshotPath: string, target: string): Promise<void> {
     if (node.type === 'dir') {
       const existing = lstatOrNull(target);
       if (existing && !existing.isDirectory()) rmSync(target, { force: true });
       mkdirSync(target, { recursive: true });
-      if (node.subtree) await this.restoreTree(node.subtree, snapshotPath, target);
-      await this.applyMetadata(target, node);
-      this.counts.dirs++;
+      if (node.subtree) await this.planTree(node.subtree, snapshotPath, target);
+      this.folders.push({ target, metadata: metadataOf(node) });
     } else if (node.type === 'file') {
-      await this.restoreFile(node, snapshotPath, target);
-      await this.applyMetadata(target, node);
-      this.counts.files++;
+      // Only the metadata waits for the content (kept small: a restore plans every file first).
+      const metadata = metadataOf(node);
+      this.content.addFile(snapshotPath, target, node.content ?? [], (fd) => {
+        this.applyMetadata(fd, metadata);
+        this.counts.files++;
+      });
     } else if (node.type === 'symlink') {
       rmSync(target, { force: true });
       symlinkSync(node.linktarget ?? '', target);
-      await this.applyMetadata(target, node);
+      this.applyMetadata(target, metadataOf(node));
     }
     // Devices, fifos and sockets are not recreated: a backup daemon restoring them helps nobody.
   }
 
-  /** Writes the file under a temp name and renames it when every blob checked out, so a file with a bad blob never appears under its name. */
-  private async restoreFile(node: TreeNode, snapshotPath: string, target: string): Promise<void> {
-    const temp = path.join(path.dirname(target), `.${path.basename(target).slice(0, 200)}.cairn-restore-${randomBytes(4).toString('hex')}`);
-    const fd = openSync(temp, 'wx', 0o600);
+  /** Writes the planned files' content, then the folders' modes and times. */
+  async finish(): Promise<void> {
     try {
-      try {
-        for (const id of node.content ?? []) {
-          const data = await this.repo.loadBlob(Buffer.from(id, 'hex'), `file ${snapshotPath}`);
-          writeAll(fd, data);
-          this.counts.bytes += data.length;
-        }
-      } finally {
-        closeSync(fd);
-      }
-      rmSync(target, { force: true }); // a folder in the way is an error, never removed with its content
-      renameSync(temp, target);
-    } catch (error) {
-      rmSync(temp, { force: true });
-      throw error;
+      await this.content.write(this.options.signal);
+    } finally {
+      this.counts.bytes = this.content.bytes;
+    }
+    for (const { target, metadata } of this.folders) {
+      this.applyMetadata(target, metadata);
+      this.counts.dirs++;
     }
   }
 
-  private async applyMetadata(target: string, node: TreeNode): Promise<void> {
-    const link = node.type === 'symlink';
+  /** Sets owner, permissions and times on `target`: a path, or a file's open descriptor (no path lookups). */
+  private applyMetadata(target: string | number, metadata: Metadata): void {
+    const { link } = metadata;
     if (this.asRoot) {
       try {
-        (link ? lchownSync : chownSync)(target, node.uid, node.gid);
+        if (typeof target === 'number') fchownSync(target, metadata.uid, metadata.gid);
+        else (link ? lchownSync : chownSync)(target, metadata.uid, metadata.gid);
       } catch {
         // An owner the target filesystem cannot hold (e.g. FAT on a USB stick) is not a failed restore.
       }
     }
-    if (!link && node.mode !== undefined) chmodSync(target, unixPermissions(node.mode));
-    const mtime = node.mtime ? toSeconds(node.mtime) : Date.now() / 1000;
-    const atime = node.atime ? toSeconds(node.atime) : mtime;
-    (link ? lutimesSync : utimesSync)(target, atime, mtime);
+    if (!link && metadata.mode !== undefined) {
+      if (typeof target === 'number') fchmodSync(target, metadata.mode);
+      else chmodSync(target, metadata.mode);
+    }
+    if (typeof target === 'number') futimesSync(target, metadata.atime, metadata.mtime);
+    else (link ? lutimesSync : utimesSync)(target, metadata.atime, metadata.mtime);
   }
+}
+
+/** What a restored entry gets after its content: owner, permissions and times (seconds). */
+interface Metadata {
+  link: boolean;
+  uid: number;
+  gid: number;
+  mode: number | undefined;
+  atime: number;
+  mtime: number;
+}
+
+function metadataOf(node: TreeNode): Metadata {
+  const mtime = node.mtime ? toSeconds(node.mtime) : Date.now() / 1000;
+  return {
+    link: node.type === 'symlink',
+    uid: node.uid,
+    gid: node.gid,
+    mode: node.mode === undefined ? undefined : unixPermissions(node.mode),
+    atime: node.atime ? toSeconds(node.atime) : mtime,
+    mtime,
+  };
 }
 
 /**
@@ -172,11 +203,6 @@ export async function findNode(repo: Repository, treeId: string, snapshotPath: s
   return node;
 }
 
-/** Target files are written synchronously, for the reason backup.ts reads sources so. */
-function writeAll(fd: number, data: Buffer): void {
-  for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
-}
-
 function lstatOrNull(file: string) {
   try {
     return lstatSync(file);
@@ -187,5 +213,8 @@ function lstatOrNull(file: string) {
 
 function toSeconds(time: string): number {
   const ns = parseTime(time);
-  return Number(ns / 1000n) / 1e6;
+  // Node's utimes takes a float of seconds, which near 1.7e9 holds ~0.24 µs; the nearest float to
+  // x.123000 is x.12299990…, which the kernel call truncates to x.122999. A quarter microsecond
+  // more lands on the intended microsecond whether the float is truncated or rounded.
+  return (Number(ns / 1000n) + 0.25) / 1e6;
 }

@@ -5,7 +5,8 @@
  * verify run (check, re-reading a share of the packs), and the history reads the API makes (list,
  * browse, forget).
  * The worker gets plain data; its log lines and progress come back into the run's own log and
- * progress, and a cancel stops it through its signal (terminated only if it does not stop in time).
+ * progress, and a cancel stops it through its signal (terminated only if it does not stop in time,
+ * and then the daemon removes the lock files it still held).
  */
 import { Worker } from 'node:worker_threads';
 import { CairnError, type ErrorKind } from '../domain/errors.ts';
@@ -17,12 +18,23 @@ import { redact, secretTextsOf } from '../destinations/redaction.ts';
 import type { SnapshotInfo } from '../history/index.ts';
 import type { HostKeyPins } from '../destinations/types.ts';
 import type { BackupOutcome, DaemonMessage, ListedEntry, ListedSnapshot, ReadTask, RepositoryPlace, RepositoryTask, Upkeep, UpkeepOutcome, VerifyOutcome, WorkerMessage, WorkerStart } from './repository-worker.ts';
+import { filePath } from '../repository/index.ts';
+import type { AbortReason } from './run-manager.ts';
 import { describeReason, type VerifyRequest } from './snapshot-runs.ts';
 
 export type { ListedEntry, ListedSnapshot } from './repository-worker.ts';
 
 /** How long a worker asked to stop may take to release its lock before it is terminated. */
 const STOP_GRACE_MS = 30_000;
+/**
+ * The same at daemon stop: systemd kills the daemon 30 s after asking it to stop (TimeoutStopSec),
+ * which must leave time to terminate the worker and remove its locks (LOCK_REMOVAL_MS).
+ */
+const SHUTDOWN_GRACE_MS = 10_000;
+/** How long removing a terminated worker's locks may take (a remote that hung the worker may hang this too). */
+const LOCK_REMOVAL_MS = 10_000;
+/** How long the kept reader may take to close its repositories at daemon stop before it is terminated. */
+const READER_CLOSE_MS = 5_000;
 /** How long the kept reader (KeptReader) lives after its last read. */
 const READER_KEPT_MS = 60_000;
 
@@ -79,6 +91,8 @@ export interface RepositoryRunnerDependencies {
   /** The job's repository password in clear (jobs/repository-password.ts). */
   passwordOf(job: JobRecord): string;
   hostKeys: HostKeyPins;
+  /** Overrides the time a worker asked to stop is given before it is terminated (tests: 0, to see a terminated worker). */
+  stopGraceMs?: number;
 }
 
 /** What a running task reports to (all optional: the API's reads report nothing). */
@@ -91,9 +105,19 @@ export interface TaskReport {
 export class RepositoryRunner {
   /** The worker answering list and tree: reads no longer pay a worker start and a key derivation each. */
   private readonly reader: KeptReader;
+  private stopped = false;
 
   constructor(private readonly deps: RepositoryRunnerDependencies) {
     this.reader = new KeptReader(deps.hostKeys);
+  }
+
+  /**
+   * At daemon stop: the kept reader closes its repositories (their connections) and ends; reads in
+   * flight and any read after this reject with 503 `DAEMON_STOPPING`. Runs are stopped by the run manager.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.reader.stop();
   }
 
   /**
@@ -112,7 +136,7 @@ export class RepositoryRunner {
   ): Promise<{ totals: TransferTotals; snapshot: RepositorySnapshotInfo; removed: string[] }> {
     const place = await this.placeOf(job);
     const upkeep = isEmptyPolicy(job.retention) ? null : upkeepOf(job, timezone);
-    const outcome = await runTask<BackupOutcome>({ ...place, op: 'backup', sources: realSources, tags: ['cairn', jobTagOf(job.id), runTagOf(runId)], jobTag: jobTagOf(job.id), upkeep }, place.password, this.deps.hostKeys, report);
+    const outcome = await runTask<BackupOutcome>({ ...place, op: 'backup', sources: realSources, tags: ['cairn', jobTagOf(job.id), runTagOf(runId)], jobTag: jobTagOf(job.id), upkeep }, place.password, this.runOptions(), report);
     report.log?.(
       'info',
       `Snapshot ${outcome.snapshot.id.slice(0, 8)} saved: ${outcome.files} file(s), ${outcome.filesUnchanged} unchanged and not read again, ` +
@@ -147,7 +171,7 @@ export class RepositoryRunner {
   async prune(job: JobRecord, timezone: string, report: TaskReport): Promise<string[]> {
     const place = await this.placeOf(job);
     if (isEmptyPolicy(job.retention)) report.log?.('info', 'No retention policy: every snapshot is kept; pruning what no snapshot uses');
-    const outcome = await runTask<UpkeepOutcome>({ ...place, op: 'prune', upkeep: upkeepOf(job, timezone) }, place.password, this.deps.hostKeys, report);
+    const outcome = await runTask<UpkeepOutcome>({ ...place, op: 'prune', upkeep: upkeepOf(job, timezone) }, place.password, this.runOptions(), report);
     logUpkeep(outcome, report);
     return outcome.forget.remove.map((snapshot) => snapshot.id);
   }
@@ -164,7 +188,7 @@ export class RepositoryRunner {
     const place = await this.placeOf(job);
     const share = percent === 100 ? 'every pack' : `${percent}% of its packs, chosen at random`;
     report.log?.('info', `Verifying the repository: its structure, and reading ${share}`);
-    const outcome = await runTask<VerifyOutcome>({ ...place, op: 'verify', percent, jobTag: jobTagOf(job.id) }, place.password, this.deps.hostKeys, report);
+    const outcome = await runTask<VerifyOutcome>({ ...place, op: 'verify', percent, jobTag: jobTagOf(job.id) }, place.password, this.runOptions(), report);
     const count = (...kinds: string[]) => outcome.problems.filter((problem) => kinds.includes(problem.problem)).length;
     figures({
       snapshot_id: request.snapshot_id ?? outcome.snapshotId ?? '',
@@ -191,12 +215,13 @@ export class RepositoryRunner {
   /** A restore run of the snapshot `snapshot` (a full id) into `target`; `paths` are `<source name>/<path>` or null for all. */
   async restore(job: JobRecord, request: { snapshot: string; target: string; paths: string[] | null }, report: TaskReport): Promise<TransferTotals> {
     const place = await this.placeOf(job);
-    return runTask<TransferTotals>({ ...place, op: 'restore', ...request }, place.password, this.deps.hostKeys, report);
+    return runTask<TransferTotals>({ ...place, op: 'restore', ...request }, place.password, this.runOptions(), report);
   }
 
   /** The job's snapshots (see belongsToJob) in its repository, newest first, with files and size. */
   async list(job: JobRecord): Promise<RepositorySnapshotInfo[]> {
     const place = await this.placeOf(job);
+    this.refuseIfStopped();
     const listed = await this.reader.run<ListedSnapshot[]>({ ...place, op: 'list' });
     return listed
       .map(snapshotInfoOf)
@@ -207,13 +232,22 @@ export class RepositoryRunner {
   /** One page of the folder `path` (parts below the snapshot's top) in the snapshot `snapshot`. */
   async tree(job: JobRecord, snapshot: string, query: { path: string[]; limit: number; offset: number }): Promise<{ entries: ListedEntry[]; total: number }> {
     const place = await this.placeOf(job);
+    this.refuseIfStopped();
     return this.reader.run({ ...place, op: 'tree', snapshot, ...query });
   }
 
   /** Forgets one snapshot (its file only; the data it alone used stays until a prune). */
   async forget(job: JobRecord, snapshot: string): Promise<void> {
     const place = await this.placeOf(job);
-    await runTask({ ...place, op: 'forget', snapshot }, place.password, this.deps.hostKeys, {});
+    await runTask({ ...place, op: 'forget', snapshot }, place.password, this.runOptions(), {});
+  }
+
+  private refuseIfStopped(): void {
+    if (this.stopped) throw daemonStopping();
+  }
+
+  private runOptions(): TaskOptions {
+    return { hostKeys: this.deps.hostKeys, stopGraceMs: this.deps.stopGraceMs };
   }
 
   private async placeOf(job: JobRecord): Promise<RepositoryPlace> {
@@ -280,9 +314,14 @@ function secretsOf(task: RepositoryTask, password: string): string[] {
   return [password, ...secretTextsOf(destinationOf(task.destinationType).secretFields, task.secret)].sort((a, b) => b.length - a.length);
 }
 
+/** The answer to a read the daemon's stop cut short, or made after it. */
+function daemonStopping(): CairnError {
+  return new CairnError('unavailable', 'DAEMON_STOPPING', 'The daemon is stopping; try again when it is back');
+}
+
 /**
  * One worker kept for the API's reads (list, tree), started at the first and terminated
- * READER_KEPT_MS after the last; it keeps the repositories it opened (repository-worker.ts). Its
+ * READER_KEPT_MS after the last, or at daemon stop (`stop`); it keeps the repositories it opened (repository-worker.ts). Its
  * start (tsx and the registry's module graph from source) and each repository's scrypt are paid
  * once rather than per read, and still off the event loop. If it dies, its reads fail and the next
  * read starts another.
@@ -341,6 +380,26 @@ class KeptReader {
     return worker;
   }
 
+  /**
+   * Ends the worker now: reads waiting for it reject with DAEMON_STOPPING, it closes its kept
+   * repositories (an SFTP session ends as a logout, not a dropped link) and exits; one that takes
+   * over READER_CLOSE_MS is terminated. Resolves once it has exited.
+   */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    for (const waiting of this.pending.values()) waiting.reject(daemonStopping());
+    this.pending.clear();
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const killer = setTimeout(() => void worker.terminate(), READER_CLOSE_MS);
+    worker.postMessage({ type: 'close' } satisfies DaemonMessage);
+    await exited;
+    clearTimeout(killer);
+  }
+
   /** Terminates the worker once no read has come for READER_KEPT_MS. */
   private sleep(): void {
     if (this.idle) clearTimeout(this.idle);
@@ -354,17 +413,27 @@ class KeptReader {
   }
 }
 
+/** What every task's worker is run with: the host key pins it asks about, and the stop grace (see RepositoryRunnerDependencies). */
+interface TaskOptions {
+  hostKeys: HostKeyPins;
+  stopGraceMs?: number;
+}
+
 /**
  * Runs one task in a new worker and resolves with its result. Log lines and errors have the
- * password and the destination's secrets masked. When `report.signal` aborts, the worker is asked to stop (its lock released)
- * and the promise rejects with the signal's reason; a worker that does not stop within
- * STOP_GRACE_MS is terminated (its lock then goes stale, as restic's would).
+ * password and the destination's secrets masked. When `report.signal` aborts, the worker is asked
+ * to stop (its lock released) and the promise rejects with the signal's reason; a worker that does
+ * not stop within STOP_GRACE_MS (SHUTDOWN_GRACE_MS at daemon stop) is terminated, and the lock
+ * files it announced and did not remove are removed here before the promise settles: left, they
+ * would name this live process and look held for 30 minutes, to restic too.
  */
-function runTask<T>(task: RepositoryTask, password: string, hostKeys: HostKeyPins, report: TaskReport): Promise<T> {
+function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions, report: TaskReport): Promise<T> {
   report.signal?.throwIfAborted();
+  const { hostKeys } = options;
   const secrets = secretsOf(task, password);
   return new Promise<T>((resolve, reject) => {
     const worker = startWorker(task);
+    const heldLocks = new Set<string>();
     let settled = false;
     let killTimer: NodeJS.Timeout | null = null;
     const settle = (outcome: () => void) => {
@@ -373,12 +442,23 @@ function runTask<T>(task: RepositoryTask, password: string, hostKeys: HostKeyPin
       report.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
       // Its task is over either way; its message port would keep it alive.
-      void worker.terminate();
-      outcome();
+      const ended = worker.terminate();
+      if (heldLocks.size === 0) return outcome();
+      // Removed once it has surely stopped, so that no refresh of its own can follow the removal.
+      const left = [...heldLocks];
+      void ended
+        .then(() => removeLocks(task, left, hostKeys))
+        .then(
+          () => report.log?.('info', `Removed the repository lock the stopped task held (${left.map((id) => id.slice(0, 8)).join(', ')})`),
+          (error: unknown) =>
+            report.log?.('warning', `Could not remove the repository lock the stopped task held (${left.map((id) => id.slice(0, 8)).join(', ')}): ${redact((error as Error)?.message ?? String(error), secrets)}`),
+        )
+        .finally(outcome);
     };
     const onAbort = () => {
       worker.postMessage({ type: 'abort' } satisfies DaemonMessage);
-      killTimer = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+      const grace = options.stopGraceMs ?? ((report.signal?.reason as AbortReason) === 'shutdown' ? SHUTDOWN_GRACE_MS : STOP_GRACE_MS);
+      killTimer = setTimeout(() => void worker.terminate(), grace);
       killTimer.unref();
     };
     report.signal?.addEventListener('abort', onAbort, { once: true });
@@ -389,6 +469,10 @@ function runTask<T>(task: RepositoryTask, password: string, hostKeys: HostKeyPin
           break;
         case 'progress':
           report.progress?.(message.totals);
+          break;
+        case 'lock':
+          if (message.held) heldLocks.add(message.id);
+          else heldLocks.delete(message.id);
           break;
         case 'host-key':
           void hostKeys.check(message.host, message.fingerprint).then(
@@ -412,4 +496,28 @@ function runTask<T>(task: RepositoryTask, password: string, hostKeys: HostKeyPin
       settle(() => reject(report.signal?.aborted ? report.signal.reason : new Error(`The repository worker stopped unexpectedly (exit code ${code})`))),
     );
   });
+}
+
+/** Removes the lock files `ids` from the task's repository, through a backend opened here for that; bounded by LOCK_REMOVAL_MS. */
+async function removeLocks(place: RepositoryPlace, ids: string[], hostKeys: HostKeyPins): Promise<void> {
+  const destination = destinationOf(place.destinationType);
+  if (!destination.repositoryBackend) return;
+  let timer: NodeJS.Timeout | undefined;
+  const removal = (async () => {
+    const backend = await destination.repositoryBackend!(place.config, place.secret, hostKeys);
+    try {
+      for (const id of ids) await backend.remove(filePath('locks', id));
+    } finally {
+      await backend.close().catch(() => undefined);
+    }
+  })();
+  removal.catch(() => undefined);
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the repository's store within ${LOCK_REMOVAL_MS / 1000} s`)), LOCK_REMOVAL_MS);
+  });
+  try {
+    await Promise.race([removal, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -5,10 +5,12 @@
  * registry, does one task, and answers with messages: log lines and progress (at most every
  * PROGRESS_EVERY_MS) on the way, then `done` or `failed`. `abort` from the daemon stops the task
  * through the engine's signal, so its lock is released and no file is left half written under a
- * final name. Host keys are checked by asking the daemon, which keeps the pins.
+ * final name. Host keys are checked by asking the daemon, which keeps the pins. Each lock file the
+ * task writes or removes is announced (`lock`) before it is written and after it is gone, so that
+ * the daemon can remove what a worker it had to terminate still held.
  * Started with `{ serve: true }` instead, it is the daemon's kept reader: it answers read tasks
- * (`task` messages, each answered by its id) until terminated, keeping each repository it opened
- * (its key derived once by scrypt) for REPOSITORY_KEPT_MS after its last use.
+ * (`task` messages, each answered by its id) until `close` (or terminated), keeping each repository
+ * it opened (its key derived once by scrypt) for REPOSITORY_KEPT_MS after its last use.
  */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
@@ -140,12 +142,15 @@ export type WorkerMessage =
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'progress'; totals: TransferTotals }
   | { type: 'host-key'; id: number; host: string; fingerprint: string }
+  /** `held`: the lock file `locks/<id>` is about to be written (or refreshed); false: it is removed. */
+  | { type: 'lock'; id: string; held: boolean }
   | { type: 'done'; task?: number; result: unknown }
   | { type: 'failed'; task?: number; error: { kind?: string; code?: string; message: string; retryable?: boolean; aborted: boolean } };
 
-/** Messages to the worker; `task` goes to the kept reader only. */
+/** Messages to the worker; `task` and `close` (close what is kept, then exit) go to the kept reader only. */
 export type DaemonMessage =
   | { type: 'abort' }
+  | { type: 'close' }
   | { type: 'host-key'; id: number; answer: 'pinned' | 'matched' | 'mismatch' }
   | { type: 'task'; id: number; task: ReadTask };
 
@@ -171,6 +176,8 @@ port.on('message', (message: DaemonMessage) => {
   else if (message.type === 'host-key') {
     hostKeyAnswers.get(message.id)?.(message.answer);
     hostKeyAnswers.delete(message.id);
+  } else if (message.type === 'close') {
+    void closeKept().finally(() => process.exit(0));
   } else if (message.type === 'task') {
     const id = message.id;
     serveRead(message.task).then(
@@ -184,6 +191,34 @@ async function openBackend(task: RepositoryPlace): Promise<ClosableRepositoryBac
   const destination = destinationOf(task.destinationType);
   if (!destination.repositoryBackend) throw invalid('BACKUP_MODE_UNSUPPORTED', `A ${task.destinationType} destination cannot hold a repository`);
   return destination.repositoryBackend(task.config, task.secret, hostKeys);
+}
+
+/**
+ * The backend with its lock files announced to the daemon: before a lock is written (a worker
+ * terminated mid-write may still leave it) and after one is removed. Everything else passes through.
+ */
+function announcingLocks(backend: ClosableRepositoryBackend): ClosableRepositoryBackend {
+  const lockId = (file: string) => (file.startsWith('locks/') ? file.slice('locks/'.length) : null);
+  return new Proxy(backend, {
+    get(target, property) {
+      if (property === 'write') {
+        return async (file: string, ...rest: [Buffer]) => {
+          const id = lockId(file);
+          if (id !== null) post({ type: 'lock', id, held: true });
+          return target.write(file, ...rest);
+        };
+      }
+      if (property === 'remove') {
+        return async (file: string, ...rest: []) => {
+          await target.remove(file, ...rest);
+          const id = lockId(file);
+          if (id !== null) post({ type: 'lock', id, held: false });
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 function noRepositoryAt(backend: ClosableRepositoryBackend) {
@@ -428,11 +463,12 @@ function keyOf(place: RepositoryPlace): string {
   return createHash('sha256').update(JSON.stringify([place.destinationType, place.config, place.secret, place.password])).digest('hex');
 }
 
-function dropKept(key: string, entry: KeptRepository): void {
-  if (kept.get(key) !== entry) return;
+/** Forgets a kept repository and closes its backend; resolves once closed (never rejects). */
+function dropKept(key: string, entry: KeptRepository): Promise<void> {
+  if (kept.get(key) !== entry) return Promise.resolve();
   kept.delete(key);
   if (entry.closer) clearTimeout(entry.closer);
-  void entry.opened.then(({ backend }) => backend.close()).catch(() => undefined);
+  return entry.opened.then(({ backend }) => backend.close()).catch(() => undefined);
 }
 
 /**
@@ -475,7 +511,7 @@ async function serveRead(task: ReadTask): Promise<unknown> {
     // dropped connection, a changed key, a missing repository) drops it, and a kept one is tried
     // once afresh, as the read would have run before it was kept.
     if (isCairnError(error) && (error.kind === 'invalid' || error.kind === 'not_found') && error.code !== 'REPOSITORY_NOT_FOUND') throw error;
-    dropKept(key, current);
+    void dropKept(key, current);
     // A kept repository whose config vanished is tried afresh too: opening it again through the
     // destination tells a drive or folder that is away (503) from a place with no repository yet (404).
     if (!fresh) return serveRead(task);
@@ -483,10 +519,15 @@ async function serveRead(task: ReadTask): Promise<unknown> {
   } finally {
     if (kept.get(key) === current) {
       if (current.closer) clearTimeout(current.closer);
-      current.closer = setTimeout(() => dropKept(key, current), REPOSITORY_KEPT_MS);
+      current.closer = setTimeout(() => void dropKept(key, current), REPOSITORY_KEPT_MS);
       current.closer.unref();
     }
   }
+}
+
+/** Closes every kept repository (its connection), as the kept reader is told to stop. */
+async function closeKept(): Promise<void> {
+  await Promise.all([...kept.entries()].map(([key, entry]) => dropKept(key, entry)));
 }
 
 function failureOf(error: unknown): Extract<WorkerMessage, { type: 'failed' }>['error'] {
@@ -495,7 +536,7 @@ function failureOf(error: unknown): Extract<WorkerMessage, { type: 'failed' }>['
 }
 
 async function main(task: RepositoryTask): Promise<unknown> {
-  const backend = await openBackend(task);
+  const backend = announcingLocks(await openBackend(task));
   try {
     const { repo, created } = await openIndexed(backend, task.password, task.op === 'backup');
     switch (task.op) {

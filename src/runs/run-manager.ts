@@ -264,7 +264,9 @@ export class RunManager {
 
   private appendLog(runId: number, level: LogLevel, message: string): void {
     const writer = this.writers.get(runId);
-    if (writer) this.deps.events.emit('run:log', writer.append(level, message));
+    const entry = writer?.append(level, message);
+    // A line past the log's limit is neither kept nor shown live: what viewers see is what is kept.
+    if (entry) this.deps.events.emit('run:log', entry);
   }
 
   private startWaitingRuns(): void {
@@ -495,6 +497,9 @@ export class RunManager {
   private async finish(run: RunRecord, change: Partial<RunRecord>): Promise<void> {
     this.restores.delete(run.id);
     this.verifies.delete(run.id);
+    // Before the run reads as finished, so whoever sees it finished sees the log's last word too.
+    const leftOut = this.writers.get(run.id)?.noteLeftOut();
+    if (leftOut) this.deps.events.emit('run:log', leftOut);
     const saved = this.deps.runs.update(run, { ...change, completed_at: new Date().toISOString() });
     const recorded = this.deps.stats.record(run);
     const doomed = runsBeyondRetention(run.job_id, this.deps.settings.get().max_runs_per_job, this.deps.runs);

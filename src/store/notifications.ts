@@ -1,7 +1,7 @@
 /** Notification channels, the alert history and the alert rules' memory in the database. */
 import type { AlertRecord, AlertState, ChannelRecord } from '../domain/notifications.ts';
 import type { Database } from './database.ts';
-import { nextId, now } from './repositories.ts';
+import { definedFields, nextId, now } from './repositories.ts';
 
 export class ChannelRepository {
   constructor(private readonly db: Database) {}
@@ -27,9 +27,7 @@ export class ChannelRepository {
   }
 
   async update(channel: ChannelRecord, change: Partial<Pick<ChannelRecord, 'name' | 'enabled' | 'config' | 'secret'>>): Promise<ChannelRecord> {
-    // A field the change leaves undefined stays as it is: `enabled: undefined` would silently disable the channel.
-    const given = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined));
-    Object.assign(channel, given, { updated_at: now() });
+    Object.assign(channel, definedFields(change), { updated_at: now() });
     await this.db.write();
     return channel;
   }

@@ -15,6 +15,15 @@ export function nextId(data: StoreData, collection: string): number {
 export const now = () => new Date().toISOString();
 
 /**
+ * The fields of a partial change that it sets: one it leaves `undefined` stays as it is on the
+ * record (Object.assign would copy the `undefined` and clear it: `enabled: undefined` disabled a
+ * channel once). A field is cleared with `null`, never with `undefined`.
+ */
+export function definedFields<T extends object>(change: T): Partial<T> {
+  return Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/**
  * A record's "last used" time and address change on every request; writing the whole database for
  * each would cost a durable write per request. The change is made in memory at once (what the API
  * shows), and saved when the address changes or this long after the last save.
@@ -75,11 +84,11 @@ export class UserRepository {
     return user;
   }
 
-  /** Applies `change` to the user and saves; returns the updated record. */
+  /** Applies `change` to the user (a field it leaves undefined is kept) and saves; returns the updated record. */
   async update(id: number, change: Partial<Omit<UserRecord, 'id' | 'created_at'>>): Promise<UserRecord> {
     const user = this.byId(id);
     if (!user) throw new Error(`user ${id} does not exist`);
-    Object.assign(user, change, { updated_at: now() });
+    Object.assign(user, definedFields(change), { updated_at: now() });
     await this.db.write();
     return user;
   }

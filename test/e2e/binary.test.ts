@@ -160,6 +160,8 @@ binary('a repository job backs up and restores inside it (its worker is in the b
   const repo = path.join(target, 'repo');
   const check = await restic(repo, job.repository_password, ['check', '--read-data']);
   assert.is(check.code, 0, check.stdout + check.stderr);
+  // The binary's Node has zstd: the repository is format version 2, compressed, as restic makes them.
+  assert.match((await restic(repo, job.repository_password, ['cat', 'config'])).stdout, /"version": 2/);
 
   // History reads go to the kept worker: the first starts it, the next reuse it and its opened repository.
   const timings: number[] = [];

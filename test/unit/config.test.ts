@@ -30,6 +30,7 @@ test('with nothing set, the defaults make a local daemon under ./data', () => {
     tlsKeyFile: null,
     plainHttp: 'loopback',
     waitForClockSync: false,
+    runLogMaxMb: 16,
     configFile: null,
     serviceSettings: null,
   });
@@ -54,12 +55,14 @@ test('environment variables set each value', () => {
     tlsKeyFile: null,
     plainHttp: 'loopback',
     waitForClockSync: false,
+    runLogMaxMb: 16,
     configFile: null,
     serviceSettings: null,
   });
   const devices = loadConfig({ CAIRN_WATCH_DRIVES: 'false', CAIRN_LED_PATH: '/sys/class/leds/ACT', CAIRN_NOTIFY_COMMAND: '/usr/local/bin/beep' }, '/srv');
   assert.equal([devices.watchDrives, devices.ledPath, devices.notifyCommand], [false, '/sys/class/leds/ACT', '/usr/local/bin/beep']);
   assert.is(loadConfig({ CAIRN_WAIT_FOR_CLOCK_SYNC: 'true' }, '/srv').waitForClockSync, true, 'the appliance waits for network time');
+  assert.is(loadConfig({ CAIRN_RUN_LOG_MAX_MB: ' 64 ' }, '/srv').runLogMaxMb, 64);
 });
 
 test('a bad value names the setting and what it accepts', () => {
@@ -72,6 +75,9 @@ test('a bad value names the setting and what it accepts', () => {
   assert.match(refusal({ CAIRN_DATA_DIR: '' }), /CAIRN_DATA_DIR/);
   assert.match(refusal({ CAIRN_WATCH_DRIVES: 'maybe' }), /CAIRN_WATCH_DRIVES.*true or false/);
   assert.match(refusal({ CAIRN_NOTIFY_COMMAND: 'beep; rm -rf /' }), /CAIRN_NOTIFY_COMMAND.*absolute path/);
+  assert.match(refusal({ CAIRN_RUN_LOG_MAX_MB: '0' }), /CAIRN_RUN_LOG_MAX_MB="0" is not valid: expected a whole number of megabytes/);
+  assert.match(refusal({ CAIRN_RUN_LOG_MAX_MB: '2.5' }), /CAIRN_RUN_LOG_MAX_MB/);
+  assert.match(refusal({ CAIRN_RUN_LOG_MAX_MB: 'lots' }), /CAIRN_RUN_LOG_MAX_MB/);
 });
 
 test('HTTPS is on by default with plain HTTP for this box only; the owner may name a certificate and key, or open plain HTTP', () => {

@@ -89,6 +89,18 @@ export const jobSchema = record({
   schedules: Joi.array().items(scheduleSchema),
 }).label('Job');
 
+/**
+ * What creating or changing a job answers: the job, plus `repository_password` when this very
+ * request generated it (a repository job given none), the only answer that ever shows it.
+ */
+export const savedJobSchema = jobSchema
+  .keys({
+    repository_password: Joi.string()
+      .optional()
+      .description('Only when this request generated the repository password: shown this once, never returned again. Keep it (or print the recovery kit): without it nobody can read the backups'),
+  })
+  .label('SavedJob');
+
 /** A verify run's figures (`verify` of a run and of its socket frames). */
 export const verifyFiguresSchema = record({ snapshot_id: Joi.string(), files_checked: count, bytes_read: count, mismatched: count, missing: count, unreadable: count }).label('VerifyFigures');
 

@@ -7,7 +7,7 @@ import { jobChangeSchema, type JobChange } from '../../jobs/job-change.ts';
 import type { JobService } from '../../jobs/job-service.ts';
 import { restoreInputSchema, type RestoreInput } from '../../jobs/restore-target.ts';
 import type { RunManager } from '../../runs/index.ts';
-import { answers, jobSchema, listOf, messageSchema, restoreStartedSchema, runStartedSchema, verifyStartedSchema } from '../openapi/index.ts';
+import { answers, jobSchema, listOf, savedJobSchema, messageSchema, restoreStartedSchema, runStartedSchema, verifyStartedSchema } from '../openapi/index.ts';
 import { idOf, idParam } from '../params.ts';
 import { policy } from '../plugins/route-policy.ts';
 import { callerOf } from '../plugins/session-auth.ts';
@@ -26,13 +26,13 @@ export function jobRoutes(jobs: JobService, runManager: RunManager): ServerRoute
     {
       method: 'POST',
       path: '/jobs',
-      options: { ...policy({ audit: 'job.create' }), ...answers(201, jobSchema, [409]), validate: { payload: body(jobInputSchema) } },
+      options: { ...policy({ audit: 'job.create' }), ...answers(201, savedJobSchema, [409]), validate: { payload: body(jobInputSchema) } },
       handler: async (request, h) => h.response(await jobs.create(request.payload as JobInput)).code(201),
     },
     {
       method: 'PUT',
       path: '/jobs/{id}',
-      options: { ...policy({ audit: 'job.update' }), ...answers(200, jobSchema, [409]), validate: { params, payload: body(jobChangeSchema) } },
+      options: { ...policy({ audit: 'job.update' }), ...answers(200, savedJobSchema, [409]), validate: { params, payload: body(jobChangeSchema) } },
       handler: (request) => jobs.update(idOf(request), request.payload as JobChange),
     },
     {

@@ -145,7 +145,7 @@ function reportOutcome(context: SyncContext<MountRequirement>, copy: SourceCopy,
         : `some files or their attributes could not be copied${problems.lastError ? ` (${problems.lastError})` : ''}`;
     throw new CairnError('unavailable', 'PARTIAL_TRANSFER', printable(`Partial transfer of ${copy.source}: ${what}`));
   }
-  const meaning = exitCodeMeaning(exit.code ?? 20);
+  const meaning = exitCodeMeaning(exit.code ?? 20, problems.lastError);
   const endedBy = exit.code === null ? ` (${exit.signal})` : '';
   const detail = problems.lastError ? `: ${problems.lastError}` : '';
   throw new CairnError(meaning.kind, 'RSYNC_FAILED', printable(`Copying ${copy.source} failed: ${meaning.message}${endedBy}${detail}`), {

@@ -24,7 +24,10 @@ const EXIT_CODES: Record<number, ExitMeaning> = {
   10: { message: 'rsync socket I/O error', kind: 'unavailable', retryable: true },
   // A full, read-only or failing drive stays so: retrying would only rewrite the same bytes into the same wall.
   11: { message: 'file I/O error (is the destination full, read-only or failing?)', kind: 'unavailable', retryable: false },
-  12: { message: 'rsync data stream error (did the drive go away or fill up?)', kind: 'unavailable', retryable: true },
+  // Cairn's copies are local: the stream is a pipe between two rsync processes, and breaks only when
+  // one dies. Killed (the out-of-memory killer, a stray kill), a later run may pass; one that died of a
+  // file I/O error is the 11 below (see exitCodeMeaning).
+  12: { message: 'rsync data stream error: the other rsync process stopped mid-transfer (killed, or out of memory?)', kind: 'unavailable', retryable: true },
   13: { message: 'rsync program diagnostics error', kind: 'internal', retryable: false },
   14: { message: 'rsync IPC error', kind: 'internal', retryable: true },
   20: { message: 'rsync was stopped by a signal', kind: 'unavailable', retryable: true },
@@ -37,8 +40,16 @@ const EXIT_CODES: Record<number, ExitMeaning> = {
   35: { message: 'rsync timed out waiting for a connection', kind: 'unavailable', retryable: true },
 };
 
-/** What an rsync exit code means, as a sentence plus the error kind and whether a retry may help. */
-export function exitCodeMeaning(code: number): ExitMeaning {
+/** A destination's file I/O failure in an rsync error line: no space (28), read-only (30), I/O error (5), quota (122). */
+const FILE_IO_FAILURE = /\((28|30|5|122)\)$/;
+
+/**
+ * What an rsync exit code means, as a sentence plus the error kind and whether a retry may help.
+ * `cause` is the error line that explains it (RsyncProblems.lastError): a broken stream (12) whose
+ * cause is a file I/O failure means what 11 means, as some rsync versions report a full drive so.
+ */
+export function exitCodeMeaning(code: number, cause: string | null = null): ExitMeaning {
+  if (code === 12 && cause !== null && FILE_IO_FAILURE.test(cause.trim())) return EXIT_CODES[11];
   return EXIT_CODES[code] ?? { message: `rsync failed with exit code ${code}`, kind: 'internal', retryable: false };
 }
 

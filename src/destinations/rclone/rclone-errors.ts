@@ -15,7 +15,8 @@ export function rcloneFailure(outcome: RcloneOutcome, where: string): CairnError
   const errors = outcome.errors.filter((line) => !isSourceChange(line.msg));
   const said = errors.map((line) => (line.object ? `${line.object}: ${line.msg}` : line.msg)).find((text) => text.trim() !== '') ?? `rclone exited with code ${outcome.code}`;
   const detail = said.replace(/\s+/g, ' ').slice(0, 500);
-  if (AUTH.test(detail)) return new CairnError('unavailable', 'DESTINATION_AUTH_FAILED', `${where}: authentication failed: the credentials were refused (${detail})`);
+  // As the other destinations say it: a refused credential is not the server being away (503) but the credential (each caller decides what a 401 means to it).
+  if (AUTH.test(detail)) return new CairnError('unauthorized', 'AUTHENTICATION_FAILED', `${where}: authentication failed: the credentials were refused (${detail})`);
   if (CONNECTION.test(detail) || outcome.code === 5) {
     return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', `${where}: connection lost or refused (${detail})`, { retryable: true });
   }

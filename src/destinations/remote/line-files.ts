@@ -48,6 +48,15 @@ export class LineWriter {
  * readline's event machinery cost more than the parsing of each line of the record of sent files.
  */
 export async function* readLines(file: string): AsyncGenerator<string> {
+  for await (const batch of readLineBatches(file)) yield* batch;
+}
+
+/**
+ * The lines of `file` as they come, one batch per 64 KB read (at most a few thousand lines): a
+ * reader that takes them a batch at a time pays one asynchronous step per read rather than one per
+ * line, which on a no-change run over 100,000 files was the largest part of reading the record (issue 17).
+ */
+export async function* readLineBatches(file: string): AsyncGenerator<string[]> {
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK_CHARS });
   const missing = new Promise<boolean>((resolve) => {
     stream.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ENOENT'));
@@ -58,14 +67,16 @@ export async function* readLines(file: string): AsyncGenerator<string> {
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
       const text = rest + chunk;
+      const batch: string[] = [];
       let start = 0;
       for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-        if (end > start) yield text.slice(start, end);
+        if (end > start) batch.push(text.slice(start, end));
         start = end + 1;
       }
       rest = text.slice(start);
+      if (batch.length > 0) yield batch;
     }
-    if (rest !== '') yield rest;
+    if (rest !== '') yield [rest];
   } finally {
     stream.destroy();
   }

@@ -5,14 +5,14 @@
  * send nothing. It belongs to one destination: a job pointed elsewhere starts a fresh record.
  *
  * The record is a file of JSON lines sorted by path (sorted-paths.ts): a header, then one
- * `["<source name>/<path>", size, mtimeMs]` per file. A run reads it alongside its walk, one line at
- * a time, and writes a new one beside it only when something changed, so memory does not grow with
- * the number of files and a run that changes nothing writes nothing.
+ * `["<source name>/<path>", size, mtimeMs]` per file. A run reads it alongside its walk, one 64 KB
+ * batch of lines at a time, and writes a new one beside it only when something changed, so memory
+ * does not grow with the number of files and a run that changes nothing writes nothing.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { removeStaleTempFiles, syncDirectory, TEMP_MARKER } from '../../store/durable-file.ts';
-import { LineWriter, PathSpool, readLines } from './line-files.ts';
+import { LineWriter, PathSpool, readLineBatches, readLines } from './line-files.ts';
 import { joinSorted, type Joined } from './merge-join.ts';
 import { compareBytes } from './sorted-paths.ts';
 
@@ -63,7 +63,7 @@ export class SentFiles {
 
   /** The part of the record for the source folder `name`, to be read and rewritten in path order. */
   section(name: string): SentSection {
-    const section = new SentSection(name, this.sections.length, this.file, () => this.entriesOf(name));
+    const section = new SentSection(name, this.sections.length, this.file, () => this.batchesOf(name));
     this.sections.push(section);
     return section;
   }
@@ -109,27 +109,43 @@ export class SentFiles {
 
   /** Every entry of the record on disk, in path order. */
   private async *entries(): AsyncGenerator<[string, Sent]> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /** The entries of the record on disk, in path order, a batch (one read of the file) at a time. */
+  private async *batches(): AsyncGenerator<Array<[string, Sent]>> {
     if (!this.usable) return;
     let header = true;
-    for await (const line of readLines(this.file)) {
-      if (header) {
-        header = false;
-        continue;
+    for await (const lines of readLineBatches(this.file)) {
+      const batch: Array<[string, Sent]> = [];
+      for (const line of lines) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        const [file, size, mtimeMs] = JSON.parse(line) as [string, number, number];
+        batch.push([file, [size, mtimeMs]]);
       }
-      const [file, size, mtimeMs] = JSON.parse(line) as [string, number, number];
-      yield [file, [size, mtimeMs]];
+      yield batch;
     }
   }
 
-  /** The entries of one source folder, by path relative to it. */
-  private async *entriesOf(name: string): AsyncGenerator<[string, Sent]> {
+  /** The entries of one source folder, by path relative to it, in batches. */
+  private async *batchesOf(name: string): AsyncGenerator<Array<[string, Sent]>> {
     const prefix = `${name}/`;
     let inside = false;
-    for await (const [file, sent] of this.entries()) {
-      if (file.startsWith(prefix)) {
-        inside = true;
-        yield [file.slice(prefix.length), sent];
-      } else if (inside) return;
+    for await (const batch of this.batches()) {
+      const mine: Array<[string, Sent]> = [];
+      for (const [file, sent] of batch) {
+        if (file.startsWith(prefix)) {
+          inside = true;
+          mine.push([file.slice(prefix.length), sent]);
+        } else if (inside) {
+          if (mine.length > 0) yield mine;
+          return;
+        }
+      }
+      if (mine.length > 0) yield mine;
     }
   }
 }
@@ -141,8 +157,11 @@ export class SentFiles {
 export class SentSection {
   /** Paths deleted from the destination in this run, in path order. */
   readonly forgotten: PathSpool;
-  private readonly old: AsyncIterator<[string, Sent]>;
-  private head: [string, Sent] | null | undefined;
+  private readonly old: AsyncIterator<Array<[string, Sent]>>;
+  /** The batch of old entries being read, and the next of them; `ended` once the record has no more. */
+  private batch: Array<[string, Sent]> = [];
+  private at = 0;
+  private ended = false;
   private readonly queue: Array<{ path: string; value: Sent | undefined | Promise<Sent | undefined>; old: Sent | undefined }> = [];
   private writer: LineWriter | null = null;
   /** Old entries passed on unchanged before the first change: copied if a change comes. */
@@ -153,7 +172,7 @@ export class SentSection {
     readonly name: string,
     index: number,
     file: string,
-    private readonly oldEntries: () => AsyncGenerator<[string, Sent]>,
+    private readonly oldEntries: () => AsyncGenerator<Array<[string, Sent]>>,
   ) {
     this.old = oldEntries();
     this.temp = `${file}${TEMP_MARKER}${process.pid}-section-${index}`;
@@ -168,19 +187,31 @@ export class SentSection {
   /** What was sent for `relative`; call once per path, in path order, then `keep` it. */
   async lookup(relative: string): Promise<Sent | undefined> {
     for (;;) {
-      if (this.head === undefined) {
-        const next = await this.old.next();
-        this.head = next.done ? null : next.value;
-      }
-      if (this.head === null) return undefined;
-      const order = compareBytes(this.head[0], relative);
+      // Most lookups find their answer in the batch at hand, without waiting on the file.
+      const head = this.at < this.batch.length ? this.batch[this.at] : await this.nextBatch();
+      if (head === null) return undefined;
+      const order = compareBytes(head[0], relative);
       if (order > 0) return undefined;
-      const [path, sent] = this.head;
-      this.head = undefined;
-      if (order === 0) return sent;
+      this.at++;
+      if (order === 0) return head[1];
       // A path neither the source nor the destination has any more.
-      this.queue.push({ path, value: undefined, old: sent });
+      this.queue.push({ path: head[0], value: undefined, old: head[1] });
     }
+  }
+
+  /** Reads the next batch of old entries; its first entry, or null when the record has no more. */
+  private async nextBatch(): Promise<[string, Sent] | null> {
+    while (this.at >= this.batch.length) {
+      if (this.ended) return null;
+      const next = await this.old.next();
+      if (next.done) {
+        this.ended = true;
+        return null;
+      }
+      this.batch = next.value;
+      this.at = 0;
+    }
+    return this.batch[this.at];
   }
 
   /** Sets what the record says of `relative` (undefined: nothing), now or when `value` settles. */
@@ -209,14 +240,10 @@ export class SentSection {
   async finish(complete: boolean): Promise<void> {
     await this.flush(0);
     for (;;) {
-      if (this.head === undefined) {
-        const next = await this.old.next();
-        this.head = next.done ? null : next.value;
-      }
-      if (this.head === null) break;
-      const [path, sent] = this.head;
-      this.head = undefined;
-      await this.write(path, complete ? undefined : sent, sent);
+      const head = this.at < this.batch.length ? this.batch[this.at] : await this.nextBatch();
+      if (head === null) break;
+      this.at++;
+      await this.write(head[0], complete ? undefined : head[1], head[1]);
     }
     await this.writer?.close();
   }
@@ -262,10 +289,12 @@ export class SentSection {
     if (this.unchangedSoFar === 0) return;
     const copy = this.oldEntries();
     try {
-      for (let index = 0; index < this.unchangedSoFar; index++) {
+      let left = this.unchangedSoFar;
+      while (left > 0) {
         const next = await copy.next();
         if (next.done) break;
-        await this.writer.write(JSON.stringify([`${this.name}/${next.value[0]}`, ...next.value[1]]));
+        for (const [relative, sent] of next.value.slice(0, left)) await this.writer.write(JSON.stringify([`${this.name}/${relative}`, ...sent]));
+        left -= next.value.length;
       }
     } finally {
       await copy.return(undefined);

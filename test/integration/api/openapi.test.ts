@@ -636,12 +636,32 @@ openapi('a repository job and its recovery kit answer as documented; an import f
   const created = await owner.post('/api/jobs', { ...jobBody(), backup_mode: 'repository' });
   check('POST', '/api/jobs', created);
   assert.is(created.status, 201, JSON.stringify(created.body));
+  assert.type(created.body.repository_password, 'string', 'the generated password is in the create answer');
+  const shown = await owner.get(`/api/jobs/${created.body.id}`);
+  assert.not.ok('repository_password' in shown.body, 'and in no later answer');
   const kit = await owner.get(`/api/jobs/${created.body.id}/recovery-kit`);
   assert.is(kit.status, 200);
   check('GET', '/api/jobs/{id}/recovery-kit', kit);
   const local = await owner.post('/api/system/import/destination', { destination_type: 'local', destination_config: { mount_point: tempDir() }, credential_data: null, passphrase: 'a passphrase long enough' });
   assert.is(local.status, 400);
   check('POST', '/api/system/import/destination', local);
+});
+
+openapi('the one-time repository password is documented on the create and update answers only', ({ doc }) => {
+  const schemaOf = (route: string, method: string, status: string) => {
+    let schema = doc.paths[route][method].responses[status].content['application/json'].schema;
+    while (schema.$ref) schema = doc.components.schemas[schema.$ref.split('/').pop()];
+    return schema;
+  };
+  for (const [route, method, status] of [['/api/jobs', 'post', '201'], ['/api/jobs/{id}', 'put', '200']]) {
+    const schema = schemaOf(route, method, status);
+    const field = schema.properties?.repository_password;
+    assert.ok(field, `${method.toUpperCase()} ${route} ${status} does not document repository_password`);
+    assert.is(field.type, 'string');
+    assert.match(field.description, /once/);
+    assert.not.ok(schema.required?.includes('repository_password'), 'only when this request generated it');
+  }
+  assert.not.ok(schemaOf('/api/jobs/{id}', 'get', '200').properties?.repository_password, 'never in a job read');
 });
 
 /** Operations whose success cannot be reached here, with the reason; their errors are checked all the same. */

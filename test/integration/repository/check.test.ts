@@ -128,12 +128,14 @@ test('a snapshot needing blobs no index lists: each named with the snapshot', as
   assert.ok(result.hints.some((hint) => hint.includes('in no index')), 'its packs are now unreferenced');
 });
 
-test('a compressed repository (format 2) is REPOSITORY_UNSUPPORTED, not a list of damage', async () => {
+test('a compressed repository restic made (format 2, its default) checks clean, every compressed blob read and verified', async () => {
   const dir = path.join(work, 'repo-v2');
   await resticOk(dir, PASSWORD, ['init']);
   await resticOk(dir, PASSWORD, ['backup', path.join(source, 'docs')]);
-  const error = await check(await openRepository(new LocalBackend(dir), PASSWORD)).catch((e) => e);
-  assert.is(error.code, 'REPOSITORY_UNSUPPORTED');
+  const result = await check(await openRepository(new LocalBackend(dir), PASSWORD), { readDataPercent: 100 });
+  assert.equal(result.errors, []);
+  assert.equal(result.hints, []);
+  assert.ok(result.packsRead > 0 && result.packsRead === result.packs);
 });
 
 test('a store that fails to read is REPOSITORY_UNREACHABLE, and so is a repository that vanished (an unplugged drive)', async () => {

@@ -259,6 +259,45 @@ test('a removal that fails after the new index is written: the same open reposit
   await resticOk(repoDir, PASSWORD, ['check', '--read-data']);
 });
 
+test('a repack reads the used blobs of a pack, not the whole pack: restic checks clean, the kept snapshot restores', async () => {
+  const work = tempDir('cairn-prune-');
+  const source = path.join(work, 'source');
+  const repoDir = path.join(work, 'repo');
+  await fs.mkdir(source);
+  // 300 files of 30 kB in one pack, in name order; the first half goes, leaving a long unused stretch.
+  const name = (i: number) => path.join(source, `f${String(i).padStart(3, '0')}.bin`);
+  for (let i = 0; i < 300; i++) await fs.writeFile(name(i), randomBytes(30_000));
+  await initRepository(new LocalBackend(repoDir), PASSWORD);
+  await backup(await opened(repoDir), { paths: [source], time: new Date(Date.UTC(2026, 4, 1)) });
+  for (let i = 0; i < 150; i++) await fs.rm(name(i));
+  await backup(await opened(repoDir), { paths: [source], time: new Date(Date.UTC(2026, 4, 2)) });
+  await forget(await opened(repoDir), keepLast(1), context);
+  const packBytes = await folderBytes(path.join(repoDir, 'data'));
+
+  const inner = new LocalBackend(repoDir);
+  let dataBytesRead = 0;
+  const counting: RepositoryBackend = {
+    list: (folder) => inner.list(folder),
+    async read(file, range) {
+      const bytes = await inner.read(file, range);
+      if (file.startsWith('data/')) dataBytesRead += bytes.length;
+      return bytes;
+    },
+    stat: (file) => inner.stat(file),
+    where: (file) => inner.where(file),
+    write: (file, data) => inner.write(file, data),
+    remove: (file) => inner.remove(file),
+  };
+  const result = await prune(await opened(repoDir, counting), { maxUnusedPercent: 0 });
+  assert.ok(result.packsRepacked >= 1, `repacked ${result.packsRepacked}`);
+  // The half kept (4.5 MB) and the trees, not the whole 9 MB pack.
+  assert.ok(dataBytesRead < packBytes * 0.7, `read ${dataBytesRead} bytes of packs holding ${packBytes}`);
+  await resticOk(repoDir, PASSWORD, ['check', '--read-data']);
+  const target = path.join(work, 'restored');
+  await restore(await opened(repoDir), { snapshot: 'latest', target });
+  assert.equal(await summarize(path.join(target, source)), await summarize(source));
+});
+
 test('a repository that vanished (an unplugged drive`s empty mount point) is REPOSITORY_UNREACHABLE, and nothing is written there', async () => {
   const work = tempDir('cairn-prune-');
   const repoDir = path.join(work, 'repo');

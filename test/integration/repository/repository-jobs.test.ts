@@ -243,8 +243,8 @@ jobs('a repository restic made opens with the owner password: Cairn lists, backs
   const data = path.join(tempDir(), 'papers');
   await makeSourceTree(data, 1024 * 1024);
   const made = await summarize(data);
-  // Format 1: this engine does not read restic's zstd-compressed format 2 yet (REPOSITORY_UNSUPPORTED says so).
-  await resticOk(repo, ownerPassword, ['init', '--repository-version', '1']);
+  // restic's default: format version 2, zstd-compressed.
+  await resticOk(repo, ownerPassword, ['init']);
   await resticOk(repo, ownerPassword, ['backup', data]);
   const created = await admin.post('/api/jobs', {
     name: 'Brought repository',

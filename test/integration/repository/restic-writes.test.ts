@@ -2,7 +2,7 @@
  * A repository restic made and filled: Cairn opens it with the password, restores restic's
  * snapshot byte for byte, backs up into it (restic then checks it clean), honours restic's
  * exclusive lock; and the failures a user must see clearly: wrong password, a changed byte in a
- * pack, a missing pack, a compressed (format 2) repository.
+ * pack, a missing pack. (restic's default, format version 2 with zstd: format-v2.test.ts.)
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -147,17 +147,6 @@ test('a missing pack: the restore fails naming the file and the pack', async () 
   } finally {
     await fs.rename(moved, pack);
   }
-});
-
-test('a compressed repository (format 2, restic`s default) is refused with a clear error', async () => {
-  const dir = path.join(work, 'repo-v2');
-  await resticOk(dir, PASSWORD, ['init']);
-  await resticOk(dir, PASSWORD, ['backup', path.join(source, 'docs')]);
-  const repo = await openRepository(new LocalBackend(dir), PASSWORD);
-  assert.is(repo.config.version, 2);
-  const error = await repo.loadIndex().catch((e) => e);
-  assert.is(error.code, 'REPOSITORY_UNSUPPORTED');
-  assert.match(error.message, /zstd-compressed/);
 });
 
 test.run();

@@ -276,4 +276,45 @@ test('a rerun with nothing to change lists the destination once (the plan), not 
   rmSync(root, { recursive: true, force: true });
 });
 
+test('a record of sent files read over many batches answers every file: a rerun sends nothing, and a change rewrites it right', async () => {
+  // ~90-byte lines: the record spans several 64 KB reads, so lookups, the copy of the unchanged
+  // entries before the first change and the rest after it all cross batch boundaries. A store that
+  // keeps no mtimes (S3) makes the record the only thing that says a file was sent.
+  const root = tempDir();
+  const source = path.join(root, 'data');
+  const count = 4000;
+  const name = (index: number) => `folder-${String(index % 40).padStart(2, '0')}/a-fairly-long-file-name-to-fill-the-record-${String(index).padStart(5, '0')}.dat`;
+  for (let index = 0; index < count; index++) writeLocal(source, name(index), 1 + (index % 5), 1_700_000_000_000 + index);
+  const store = new MemoryStore(false, false);
+  const stateFile = path.join(root, 'state', 'job-1.json');
+  const run = () =>
+    syncToStore(
+      {
+        config: {}, secret: null, sources: [source], realSources: [source], stateFile, hostKeys: null as never,
+        options: { delete_extraneous: true, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'quiet' },
+        signal: new AbortController().signal, log: () => undefined, progress: () => undefined, plan: () => undefined,
+      },
+      { store, identity: 'memory' },
+    );
+  assert.is((await run()).files_transferred, count);
+  assert.ok(statSync(stateFile).size > 4 * 64 * 1024, 'the record spans several reads');
+  store.puts = [];
+  assert.equal(await run(), { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 });
+  assert.equal(store.puts, []);
+  // Edits in the middle and near the end, and a file gone: only those are sent or deleted, and the
+  // record written anew (old entries copied across reads) still answers for every other file.
+  const edited = [name(2101), name(3999)];
+  for (const file of edited) writeFileSync(path.join(source, file), 'edited!');
+  rmSync(path.join(source, name(1234)));
+  store.puts = [];
+  const changed = await run();
+  assert.equal([changed.files_transferred, changed.files_deleted], [2, 1]);
+  assert.equal(store.puts.sort(), edited.map((file) => `data/${file}`).sort());
+  assert.equal(store.removes, [`data/${name(1234)}`]);
+  store.puts = [];
+  assert.equal(await run(), { files_transferred: 0, bytes_transferred: 0, files_deleted: 0 });
+  assert.equal(store.puts, []);
+  rmSync(root, { recursive: true, force: true });
+});
+
 test.run();

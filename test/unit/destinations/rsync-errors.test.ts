@@ -22,6 +22,25 @@ test('exit codes read as sentences a user can act on', () => {
   assert.not.ok(exitCodeMeaning(1).retryable, 'a usage error will not fix itself');
 });
 
+test('a broken stream (12) is retried when the other rsync was killed, not when it died of a full or failing drive', () => {
+  // As rsync 3.5 answers its receiver killed with SIGKILL mid-copy (measured): nothing names a cause.
+  const killed = new RsyncProblems(places);
+  for (const line of ['rsync: connection unexpectedly closed (23 bytes received so far) [sender]', 'rsync error: error in rsync protocol data stream (code 12) at io.c(285) [sender=3.5.0]']) killed.add(line);
+  assert.ok(exitCodeMeaning(12, killed.lastError).retryable);
+  assert.match(exitCodeMeaning(12, killed.lastError).message, /other rsync process stopped/);
+  // A full drive reported as 12 (the sender's broken pipe ends the copy): the receiver's line names it.
+  for (const cause of [
+    'rsync: [receiver] write failed on "/mnt/b/cairn/photos/big": No space left on device (28)',
+    'rsync: [receiver] mkstemp "/mnt/b/cairn/photos/.a.jpg.Xy12" failed: Read-only file system (30)',
+    'rsync: [receiver] write failed on "/mnt/b/cairn/photos/big": Input/output error (5)',
+  ]) {
+    const full = new RsyncProblems(places);
+    for (const line of [cause, 'rsync: [sender] write error: Broken pipe (32)', 'rsync error: error in rsync protocol data stream (code 12) at io.c(848) [sender=3.2.7]']) full.add(line);
+    assert.equal(exitCodeMeaning(12, full.lastError), exitCodeMeaning(11), cause);
+    assert.not.ok(exitCodeMeaning(12, full.lastError).retryable, cause);
+  }
+});
+
 test('a partial transfer (23) names the files that failed, not the vanished ones, each once', () => {
   const problems = new RsyncProblems(places);
   const stderr = [

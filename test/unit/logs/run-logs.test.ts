@@ -138,7 +138,7 @@ test('opening a run that is open gives the same writer', async () => {
   const writer = logs.open(1);
   assert.is(logs.open(1), writer);
   writer.append('info', 'one');
-  assert.is(logs.open(1).append('info', 'two').id, 2);
+  assert.is(logs.open(1).append('info', 'two')!.id, 2);
   await logs.close();
 });
 
@@ -147,10 +147,10 @@ test('reopening a log, also after a restart, continues its numbering', async () 
   const logs = new RunLogs(dir);
   await writeLog(logs, 1, 3);
   const writer = logs.open(1);
-  assert.is(writer.append('error', 'after reopening').id, 4);
+  assert.is(writer.append('error', 'after reopening')!.id, 4);
   await writer.close();
   const restarted = new RunLogs(dir);
-  assert.is(restarted.open(1).append('info', 'after a restart').id, 5);
+  assert.is(restarted.open(1).append('info', 'after a restart')!.id, 5);
   await restarted.close();
   assert.equal((await restarted.read(1, { offset: 0, limit: 10 })).entries.slice(3).map((e) => [e.id, e.message]), [
     [4, 'after reopening'],
@@ -166,7 +166,7 @@ test('opening a run whose writer is still closing continues after it', async () 
   const closing = first.close();
   const second = logs.open(1);
   assert.is.not(second, first);
-  assert.is(second.append('info', 'second writer').id, 2);
+  assert.is(second.append('info', 'second writer')!.id, 2);
   await closing;
   await logs.close();
   assert.equal((await logs.read(1, { offset: 0, limit: 10 })).entries.map((e) => e.message), ['first writer', 'second writer']);
@@ -220,7 +220,7 @@ test('remove deletes every file of the run, even while it is open, and a missing
   assert.is((await logs.read(2, { offset: 0, limit: 10 })).total, 5, 'other runs are untouched');
   await logs.remove(1);
   await logs.remove(404);
-  assert.is(logs.open(1).append('info', 'a new log').id, 1, 'a removed run starts over');
+  assert.is(logs.open(1).append('info', 'a new log')!.id, 1, 'a removed run starts over');
   await logs.close();
 });
 
@@ -244,7 +244,7 @@ test('a half-written last line and a torn index record are ignored, then repaire
   assert.equal(ids(await logs.tail(1, 2)), [8, 9]);
 
   const writer = logs.open(1);
-  assert.is(writer.append('info', 'resumed').id, 10);
+  assert.is(writer.append('info', 'resumed')!.id, 10);
   await writer.close();
   assert.is(await assertConsistent(logs, 1), 10);
   assert.ok(readFileSync(data, 'utf8').endsWith('"resumed"}\n'), 'no half line left in the middle');
@@ -277,7 +277,7 @@ test('zeros a power cut leaves at the end of an index do not cost the log', asyn
   appendFileSync(files(dir, 1).level('info'), Buffer.alloc(24));
 
   assert.equal(ids((await logs.read(1, { offset: 0, limit: 100 })).entries), range(1, 20));
-  assert.is(logs.open(1).append('info', 'after the power cut').id, 21);
+  assert.is(logs.open(1).append('info', 'after the power cut')!.id, 21);
   await logs.close();
   assert.is(await assertConsistent(logs, 1), 21);
 });
@@ -294,7 +294,7 @@ test('lines a power cut left as zeros in the data are skipped, then cut on reope
 
   const read = await logs.read(1, { offset: 0, limit: 100 });
   assert.equal(ids(read.entries), range(1, 18), 'the damaged lines are left out, not thrown on');
-  assert.is(logs.open(1).append('info', 'after the power cut').id, 19);
+  assert.is(logs.open(1).append('info', 'after the power cut')!.id, 19);
   await logs.close();
   assert.is(await assertConsistent(logs, 1), 19);
 });
@@ -314,7 +314,7 @@ test('lines written but never indexed, and level records ahead of the log, are d
   appendFileSync(data, '{"id":9,"run_id":1,"timestamp":"2024-01-01T00:00:00.000Z","level":"info","message":"never indexed"}\n');
 
   assert.equal(ids((await logs.read(1, { offset: 0, limit: 100 })).entries), range(1, 7));
-  assert.is(logs.open(1).append('warning', 'resumed').id, 8);
+  assert.is(logs.open(1).append('warning', 'resumed')!.id, 8);
   await logs.close();
   assert.is(await assertConsistent(logs, 1), 8);
   assert.equal(readFileSync(level('error')), errorsBefore, 'the uncommitted error record is gone');
@@ -330,7 +330,7 @@ test('a log that can no longer be written does not break the run: appends go on 
   rmSync(dir, { recursive: true });
   writer.append('info', 'the folder is gone');
   await new Promise((resolve) => setTimeout(resolve, 300));
-  assert.is(writer.append('info', 'still numbered').id, 3);
+  assert.is(writer.append('info', 'still numbered')!.id, 3);
   assert.equal(await logs.read(1, { offset: 0, limit: 10 }), { entries: [], total: 0 }, 'reading does not throw');
   try {
     await writer.close();
@@ -351,6 +351,37 @@ test('100,000 lines: the last page and a sparse level read back right', async ()
   const warnings = await logs.read(1, { offset: 90, limit: 1000, level: 'warning' });
   assert.equal(ids(warnings.entries), range(91, 100).map((i) => i * 1000));
   assert.is(warnings.total, 100);
+});
+
+test('a log kept to its limit: info stops there, problems go on to twice it, and the last line says what was left out', async () => {
+  const dir = tempDir();
+  const logs = new RunLogs(dir, { maxBytes: 20_000 });
+  const writer = logs.open(3);
+  const kept = { info: 0, warning: 0, error: 0 };
+  // ~150-byte lines: names of files, as a run at `normal` writes them.
+  for (let i = 1; i <= 500; i++) if (writer.append('info', `sent photos/2024/album/IMG_${String(i).padStart(5, '0')}.jpg`)) kept.info++;
+  assert.ok(kept.info > 50 && kept.info < 500, `some info lines kept, then no more (${kept.info})`);
+  for (let i = 1; i <= 10; i++) if (writer.append('error', `could not read photos/locked-${i}`)) kept.error++;
+  assert.is(kept.error, 10, 'errors after the names are still kept');
+  assert.is(writer.append('info', 'one more name'), null, 'info past the limit is refused');
+  for (let i = 1; i <= 500; i++) if (writer.append('warning', `vanished photos/tmp-${i}`)) kept.warning++;
+  assert.ok(kept.warning > 50 && kept.warning < 500, `warnings kept up to twice the limit (${kept.warning})`);
+  await writer.close();
+
+  const total = await assertConsistent(logs, 3);
+  assert.is(total, kept.info + kept.error + kept.warning + 1, 'every kept line and the closing one');
+  const size = statSync(files(dir, 3).data).size;
+  assert.ok(size <= 2 * 20_000 + 400, `the file stays within twice the limit and one line (${size} bytes)`);
+  const [last] = await logs.tail(3, 1);
+  assert.is(last.level, 'warning');
+  assert.match(last.message, new RegExp(`limit of 0 MB .*: ${501 - kept.info + 500 - kept.warning} later lines \\(${501 - kept.info} info, ${500 - kept.warning} warnings\\) were not kept`));
+});
+
+test('a log under its limit gets no closing line', async () => {
+  const logs = new RunLogs(tempDir(), { maxBytes: 20_000 });
+  await writeLog(logs, 1, 20);
+  const [last] = await logs.tail(1, 1);
+  assert.is(last.message, 'line 20');
 });
 
 test.run();

@@ -8,10 +8,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BlobIndex } from '../../../src/repository/blob-index.ts';
 import { Chunker, MAX_CHUNK, MIN_CHUNK } from '../../../src/repository/chunker.ts';
-import { MacMismatch, newKey, open, seal } from '../../../src/repository/crypto.ts';
+import { cryptoReady, MacMismatch, newKey, open, seal } from '../../../src/repository/crypto.ts';
 import { parsePackHeader, PackBuilder } from '../../../src/repository/pack.ts';
 import { isIrreducible, randomPolynomial, degree } from '../../../src/repository/polynomial.ts';
 import { encodeTree, formatTime, goMode, parseTime, unixPermissions } from '../../../src/repository/tree.ts';
+
+test.before(() => cryptoReady());
 
 test('sealed data opens with its key only, and a changed byte anywhere is refused, never decrypted', () => {
   const key = newKey();
@@ -33,13 +35,13 @@ test('the blob index finds every blob among 200,000 and costs under 120 bytes a 
   const count = 200_000;
   const ids = randomBytes(count * 32);
   for (let i = 0; i < count; i++) {
-    const added = index.add(ids.subarray(i * 32, i * 32 + 32), { packId: (i % 97).toString(16).padStart(64, '0'), type: i % 10 === 0 ? 'tree' : 'data', offset: i * 7, length: 1000 + i, compressed: i % 3 === 0 });
+    const added = index.add(ids.subarray(i * 32, i * 32 + 32), { packId: (i % 97).toString(16).padStart(64, '0'), type: i % 10 === 0 ? 'tree' : 'data', offset: i * 7, length: 1000 + i, ...(i % 3 === 0 ? { compressed: true, uncompressedLength: 3000 + i } : { compressed: false }) });
     assert.ok(added);
   }
   assert.is(index.size, count);
   assert.not.ok(index.add(ids.subarray(0, 32), { packId: 'ff'.repeat(32), type: 'data', offset: 1, length: 1, compressed: false }), 'a known id keeps its first place');
   for (const i of [0, 1, 12345, 99_999, count - 1]) {
-    assert.equal(index.get(ids.subarray(i * 32, i * 32 + 32)), { packId: (i % 97).toString(16).padStart(64, '0'), type: i % 10 === 0 ? 'tree' : 'data', offset: i * 7, length: 1000 + i, compressed: i % 3 === 0 });
+    assert.equal(index.get(ids.subarray(i * 32, i * 32 + 32)), { packId: (i % 97).toString(16).padStart(64, '0'), type: i % 10 === 0 ? 'tree' : 'data', offset: i * 7, length: 1000 + i, ...(i % 3 === 0 ? { compressed: true, uncompressedLength: 3000 + i } : { compressed: false }) });
   }
   assert.is(index.get(randomBytes(32)), null);
   const perBlob = index.bytes / count;

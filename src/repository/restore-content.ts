@@ -1,0 +1,236 @@
+/**
+ * Writing restored files' content pack by pack, as restic's file restorer does: the restore first
+ * lists, for each pack, which blobs go to which file offsets; then each pack's needed bytes are read
+ * once, in a few large range reads (several in flight, their bytes bounded), every blob's MAC and
+ * SHA-256 checked, and each blob written (positional writes) to every place that needs it. A blob
+ * is decrypted once however many files share it.
+ *
+ * A file is written under a temp name beside its target and renamed when its last blob is written,
+ * so a file whose pack is damaged or missing never appears under its name; on any failure the temp
+ * files of the unfinished ones are removed. Filesystem calls are synchronous (see backup.ts).
+ */
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { filePath } from './backend.ts';
+import { SEAL_OVERHEAD } from './crypto.ts';
+import { damaged, missing } from './errors.ts';
+import { packRanges, RangeReader, type PackRange as Span } from './pack-ranges.ts';
+import type { Repository } from './repository.ts';
+
+/** Reads in flight, and the bytes they may hold together (a single larger read still goes alone). */
+const READS_IN_FLIGHT = 4;
+const BYTES_IN_FLIGHT = 8 * 1024 * 1024;
+
+/** A file whose content the restore writes; `done` is called with its open temp once it is complete. */
+interface PendingFile {
+  /** The file's path in the snapshot, to name it in errors. */
+  snapshotPath: string;
+  target: string;
+  /** Its number, which names its temp file (see `temp`). */
+  number: number;
+  /** Blob placements not yet written. */
+  remaining: number;
+  created: boolean;
+  done: (fd: number) => void;
+}
+
+/** One read: a span of pack number `pack` and the blobs (index entry numbers, by offset) it covers. */
+type PackRange = Span & { pack: number };
+
+/** See the module comment. Add every file with `addFile`, then `write` once. */
+export class ContentWriter {
+  private readonly files: PendingFile[] = [];
+  /** Per pack number: placements as flat triples (index entry, file number, offset in the file). */
+  private readonly byPack = new Map<number, number[]>();
+  private readonly token = randomBytes(4).toString('hex');
+  private readonly reader: RangeReader;
+  /** Bytes of content written (a blob shared by two files counts twice, as each file holds it). */
+  bytes = 0;
+
+  constructor(private readonly repo: Repository) {
+    this.reader = new RangeReader(repo.backend);
+  }
+
+  /**
+   * Plans the file at `target` with the blobs `content` (hex ids, in order). When its content is
+   * complete, `done` gets its open temp file (to set its owner, mode and times through the
+   * descriptor), and then it is renamed to `target`. An empty file is written at once.
+   * @throws REPOSITORY_DAMAGED when a blob is in no index.
+   */
+  addFile(snapshotPath: string, target: string, content: string[], done: (fd: number) => void): void {
+    const index = this.repo.index;
+    const file: PendingFile = {
+      snapshotPath,
+      target,
+      number: this.files.length,
+      remaining: content.length,
+      created: false,
+      done,
+    };
+    const f = this.files.push(file) - 1;
+    let at = 0;
+    for (const hex of content) {
+      const n = index.position(Buffer.from(hex, 'hex'));
+      if (n < 0) throw damaged(`file ${snapshotPath}: blob ${hex.slice(0, 12)} is in no index, so it`);
+      const p = index.packNumberAt(n);
+      let placements = this.byPack.get(p);
+      if (!placements) this.byPack.set(p, (placements = []));
+      placements.push(n, f, at);
+      // A compressed blob's place in the file comes from the index's uncompressed_length (format 2).
+      at += index.plaintextLengthAt(n, SEAL_OVERHEAD);
+    }
+    if (content.length === 0) {
+      try {
+        this.finish(file, this.open(file));
+      } catch (error) {
+        this.discardUnfinished();
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Reads the packs and writes every planned file. On failure (damage, a missing pack, `signal`
+   * aborted) the unfinished files' temp files are removed and the error names a file that needed
+   * the blob or pack; files already finished stay, whole.
+   */
+  async write(signal?: AbortSignal): Promise<void> {
+    const ranges = this.ranges();
+    const inFlight: Array<{ range: PackRange; bytes: Promise<Buffer> }> = [];
+    let held = 0;
+    try {
+      for (let next = 0; next < ranges.length || inFlight.length > 0; ) {
+        // Start reads while the bounds allow (always one, however large), then handle the oldest.
+        while (next < ranges.length && inFlight.length < READS_IN_FLIGHT && (inFlight.length === 0 || held + ranges[next].length <= BYTES_IN_FLIGHT)) {
+          signal?.throwIfAborted();
+          const range = ranges[next++];
+          held += range.length;
+          const bytes = this.read(range);
+          bytes.catch(() => undefined); // awaited in turn below; a later one failing first is no unhandled rejection
+          inFlight.push({ range, bytes });
+        }
+        const { range, bytes } = inFlight.shift()!;
+        const buffer = await bytes;
+        this.place(range, buffer.subarray(0, range.length));
+        this.reader.release(buffer);
+        held -= range.length;
+      }
+    } catch (error) {
+      await Promise.allSettled(inFlight.map((read) => read.bytes));
+      this.discardUnfinished();
+      throw error;
+    }
+  }
+
+  /** Each pack's needed blobs cut into reads (pack-ranges.ts), packs in the order the files first need them. */
+  private ranges(): PackRange[] {
+    const ranges: PackRange[] = [];
+    for (const [pack, placements] of this.byPack) {
+      const entries = new Set(placements.filter((_, i) => i % 3 === 0));
+      for (const range of packRanges(this.repo.index, entries)) ranges.push({ ...range, pack });
+    }
+    return ranges;
+  }
+
+  /** The bytes of `range`, perhaps in a longer buffer (RangeReader's): use its first `range.length` bytes. */
+  private async read(range: PackRange): Promise<Buffer> {
+    const packFile = filePath('data', this.repo.index.packIdAt(range.pack));
+    try {
+      return await this.reader.read(packFile, range);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'REPOSITORY_FILE_MISSING') throw missing(`${this.filesOf(range.pack)}: its pack ${this.repo.backend.where(packFile)}`);
+      throw error;
+    }
+  }
+
+  /** Opens each blob of `range` (read into `bytes`) and writes it wherever the plan puts it. */
+  private place(range: PackRange, bytes: Buffer): void {
+    const index = this.repo.index;
+    const wanted = new Set(range.entries);
+    const placements = this.byPack.get(range.pack)!;
+    const packWhere = this.repo.backend.where(filePath('data', index.packIdAt(range.pack)));
+    const plaintexts = new Map<number, Buffer>();
+    for (const n of range.entries) {
+      const start = index.locationAt(n).offset - range.offset;
+      const sealed = bytes.subarray(start, start + index.lengthAt(n));
+      let plaintext: Buffer;
+      try {
+        const uncompressedLength = index.isCompressedAt(n) ? index.plaintextLengthAt(n, SEAL_OVERHEAD) : undefined;
+        plaintext = this.repo.openBlob(sealed, Buffer.from(index.idAt(n)), `pack ${packWhere}`, uncompressedLength);
+      } catch (error) {
+        // Named only now: finding the file scans the pack's plan.
+        if ((error as { code?: string }).code === 'REPOSITORY_DAMAGED') throw damaged(`file ${this.firstFileOf(n, range.pack)} (pack ${packWhere})`, error);
+        throw error;
+      }
+      plaintexts.set(n, plaintext);
+    }
+    // A file is opened once per read however many of its blobs it holds (small files: once in all).
+    const open = new Map<number, number>();
+    try {
+      for (let i = 0; i < placements.length; i += 3) {
+        const n = placements[i];
+        if (!wanted.has(n)) continue;
+        const f = placements[i + 1];
+        const file = this.files[f];
+        let fd = open.get(f);
+        if (fd === undefined) open.set(f, (fd = this.open(file)));
+        const data = plaintexts.get(n)!;
+        for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done, placements[i + 2] + done);
+        this.bytes += data.length;
+        if (--file.remaining === 0) {
+          open.delete(f);
+          this.finish(file, fd);
+        }
+      }
+    } finally {
+      for (const fd of open.values()) closeSync(fd);
+    }
+  }
+
+  /** The temp name beside the target (made when needed: a restore plans every file first). */
+  private temp(file: PendingFile): string {
+    return path.join(path.dirname(file.target), `.${path.basename(file.target).slice(0, 200)}.cairn-restore-${this.token}-${file.number}`);
+  }
+
+  /** The file's temp, created at its first write (so only files being written have one). */
+  private open(file: PendingFile): number {
+    if (file.created) return openSync(this.temp(file), 'r+');
+    const fd = openSync(this.temp(file), 'wx', 0o600);
+    file.created = true;
+    return fd;
+  }
+
+  /** Completes a file's metadata, closes it and puts it under its name. */
+  private finish(file: PendingFile, fd: number): void {
+    try {
+      file.done(fd);
+    } finally {
+      closeSync(fd);
+    }
+    // Replaces a file or symlink of that name; a folder in the way is an error, never removed with its content.
+    renameSync(this.temp(file), file.target);
+    file.created = false;
+  }
+
+  private discardUnfinished(): void {
+    for (const file of this.files) if (file.created) rmSync(this.temp(file), { force: true });
+  }
+
+  /** The files needing pack `p`, to name them in an error: the first in the snapshot's order, and how many more. */
+  private filesOf(p: number): string {
+    const placements = this.byPack.get(p)!;
+    const files = new Set<number>();
+    for (let i = 1; i < placements.length; i += 3) files.add(placements[i]);
+    // Placements are added file by file in the snapshot's order, so the first is the first file.
+    const others = files.size - 1;
+    return `file ${this.files[placements[1]].snapshotPath}${others > 0 ? ` (and ${others} other file${others > 1 ? 's' : ''})` : ''}`;
+  }
+
+  /** The path of the first file (in the snapshot's order) planned to hold entry `n` of pack `p`, to name it in an error. */
+  private firstFileOf(n: number, p: number): string {
+    const placements = this.byPack.get(p)!;
+    for (let i = 0; i < placements.length; i += 3) if (placements[i] === n) return this.files[placements[i + 1]].snapshotPath;
+    return '(unknown)';
+  }
+}
