@@ -13,6 +13,7 @@
 #   CAIRN_BOOT_TEST_CHECKS=no          health only (a few minutes)
 #   CAIRN_BOOT_TEST_IDLE_SECONDS=600   how long the idle-writes measure lasts
 #   CAIRN_BOOT_TEST_TIMEOUT=3600       the longest the whole boot and checks may take
+#   CAIRN_BOOT_TEST_CONSOLE=FILE       keep the guest's whole console log there (it is removed otherwise)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 image=${1:-dist/cairn-rpi-arm64.img}
@@ -28,6 +29,7 @@ work=$(mktemp -d)
 qemu_pid=""
 cleanup() {
   [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+  [ -n "${CAIRN_BOOT_TEST_CONSOLE:-}" ] && [ -f "$work/console.log" ] && cp "$work/console.log" "$CAIRN_BOOT_TEST_CONSOLE"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -97,13 +99,13 @@ done
 echo "checks running in the guest (the idle measure alone takes $idle_seconds s) …"
 shown=0
 while :; do
-  lines=$(grep -aE '^(\[[^]]*\] )?(cairn-boot-checks\.sh\[[0-9]+\]: )?(CHECK|MEASURE|CHECKS) ' "$work/console.log" | tr -d '\r' | sed -E 's/^.*((CHECK|MEASURE|CHECKS) )/\1/' || true)
+  lines=$(grep -aE '^(\[[^]]*\] )?([A-Za-z0-9_.@-]+\[[0-9]+\]: )?(CHECK|MEASURE|CHECKS) ' "$work/console.log" | tr -d '\r' | sed -E 's/^.*((CHECK|MEASURE|CHECKS) )/\1/' || true)
   count=$(printf '%s' "$lines" | grep -c . || true)
   if [ "$count" -gt "$shown" ]; then
     printf '%s\n' "$lines" | tail -n +"$((shown + 1))"
     shown=$count
   fi
-  if done_line=$(printf '%s\n' "$lines" | grep '^CHECKS DONE'); then
+  if done_line=$(printf '%s\n' "$lines" | grep -a '^CHECKS DONE'); then
     case "$done_line" in *" fail=0") exit 0 ;; *) exit 1 ;; esac
   fi
   if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then

@@ -63,6 +63,15 @@ value_of() {
     sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
 }
 
+# Removes FILE from the boot partition, its bytes first: deleting a file on FAT only frees its
+# clusters, and the passphrase would stay on the card for any computer to read. Overwritten in place
+# (same length, so the same clusters) and written out, then removed.
+scrub() { # FILE
+  size=$(wc -c <"$1")
+  head -c "$size" /dev/zero | dd of="$1" conv=notrunc,fsync status=none
+  rm -f "$1"
+}
+
 apply_request() {
   ssid=$(value_of ssid)
   psk=$(value_of psk)
@@ -100,14 +109,14 @@ apply_request() {
   # Read as value_of reads it (byte-order mark and carriage returns gone), so a psk= on a first line
   # behind a Windows editor's BOM is dropped too, not copied.
   sed -e '1s/^\xEF\xBB\xBF//' -e 's/\r$//' "$request" | grep -v -i '^[[:space:]]*psk[[:space:]]*=' >"$boot/cairn-wifi.applied.txt" || true
-  rm -f "$request"
+  scrub "$request"
   sync
   echo "cairn-wifi: Wi-Fi set to \"$ssid\" (country $country) on $interface; the passphrase was removed from the boot partition"
 }
 
 apply_legacy() {
   install_conf "$legacy"
-  rm -f "$legacy"
+  scrub "$legacy"
   sync
   echo "cairn-wifi: wpa_supplicant.conf from the boot partition applied to $interface and removed from it"
 }

@@ -5,7 +5,7 @@
  * the boot partition. Run against temp folders standing for the boot partition and the system root.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -96,6 +96,22 @@ test("Raspberry Pi OS's wpa_supplicant.conf on the boot partition is taken as it
   assert.is(box.conf(), legacy);
   assert.is(statSync(path.join(box.root, CONF)).mode & 0o777, 0o600);
   assert.not.ok(existsSync(path.join(box.bootDir, 'wpa_supplicant.conf')));
+});
+
+test('the bytes of a file holding the passphrase are overwritten before it is removed (FAT keeps a deleted file\'s clusters on the card)', () => {
+  // A second name for the same file, outside the boot partition, reads what is left in its clusters
+  // after the script removed the first name: what a computer reading the card's free space would find.
+  for (const [name, content] of [
+    ['cairn-wifi.txt', 'ssid=Home\npsk=left behind passphrase\ncountry=GB\n'],
+    ['wpa_supplicant.conf', 'country=GB\nnetwork={\n\tssid="Old"\n\tpsk="left behind passphrase"\n}\n'],
+  ] as const) {
+    const box = boot({ [name]: content });
+    const sameFile = path.join(tempDir('cairn-clusters-'), 'same-file');
+    linkSync(path.join(box.bootDir, name), sameFile);
+    assert.is(box.run().status, 0);
+    assert.not.ok(existsSync(path.join(box.bootDir, name)));
+    assert.is(readFileSync(sameFile, 'utf8'), '\0'.repeat(content.length), name);
+  }
 });
 
 test.run();
