@@ -22,6 +22,25 @@ import type { Repository } from './repository.ts';
 const READS_IN_FLIGHT = 4;
 const BYTES_IN_FLIGHT = 8 * 1024 * 1024;
 
+/**
+ * Bytes of the target's name a temp name keeps: with its dot, marker, token and number it stays
+ * under the 255 bytes a name may have (counted in bytes: a name of 85 Japanese characters is 255).
+ */
+const TEMP_NAME_BYTES = 200;
+
+/** The longest start of `name` of at most `max` bytes of UTF-8, never cutting a character. */
+function leadingBytes(name: string, max: number): string {
+  if (Buffer.byteLength(name) <= max) return name;
+  let bytes = 0;
+  let end = 0;
+  for (const char of name) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > max) break;
+    end += char.length;
+  }
+  return name.slice(0, end);
+}
+
 /** A file whose content the restore writes; `done` is called with its open temp once it is complete. */
 interface PendingFile {
   /** The file's path in the snapshot, to name it in errors. */
@@ -190,7 +209,7 @@ export class ContentWriter {
 
   /** The temp name beside the target (made when needed: a restore plans every file first). */
   private temp(file: PendingFile): string {
-    return path.join(path.dirname(file.target), `.${path.basename(file.target).slice(0, 200)}.cairn-restore-${this.token}-${file.number}`);
+    return path.join(path.dirname(file.target), `.${leadingBytes(path.basename(file.target), TEMP_NAME_BYTES)}.cairn-restore-${this.token}-${file.number}`);
   }
 
   /** The file's temp, created at its first write (so only files being written have one). */
