@@ -9,9 +9,10 @@
  * so a file whose pack is damaged or missing never appears under its name; on any failure the temp
  * files of the unfinished ones are removed. Filesystem calls are synchronous (see backup.ts).
  */
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { conflict } from '../domain/errors.ts';
 import { filePath } from './backend.ts';
 import { SEAL_OVERHEAD } from './crypto.ts';
 import { damaged, missing } from './errors.ts';
@@ -41,6 +42,11 @@ function leadingBytes(name: string, max: number): string {
   return name.slice(0, end);
 }
 
+/** The error of a temp file another process replaced between two of the restore's writes. */
+function tempChanged(file: PendingFile, temp: string) {
+  return conflict('REPOSITORY_RESTORE_TEMP_CHANGED', `The restore's temp file ${temp} for ${file.snapshotPath} was replaced by something else while it was written; nothing was written through it. Restore into a folder only you can write to.`);
+}
+
 /** A file whose content the restore writes; `done` is called with its open temp once it is complete. */
 interface PendingFile {
   /** The file's path in the snapshot, to name it in errors. */
@@ -51,6 +57,9 @@ interface PendingFile {
   /** Blob placements not yet written. */
   remaining: number;
   created: boolean;
+  /** The temp's device and inode once created: it is opened again for each read, and must be the same file. */
+  dev?: bigint;
+  ino?: bigint;
   done: (fd: number) => void;
 }
 
@@ -212,11 +221,32 @@ export class ContentWriter {
     return path.join(path.dirname(file.target), `.${leadingBytes(path.basename(file.target), TEMP_NAME_BYTES)}.cairn-restore-${this.token}-${file.number}`);
   }
 
-  /** The file's temp, created at its first write (so only files being written have one). */
+  /**
+   * The file's temp, created at its first write (so only files being written have one). Opened
+   * again by its name for later reads, in a folder others may write to (a restore runs as root):
+   * never through a symlink, and only if it is still the file made, else REPOSITORY_RESTORE_TEMP_CHANGED.
+   */
   private open(file: PendingFile): number {
-    if (file.created) return openSync(this.temp(file), 'r+');
-    const fd = openSync(this.temp(file), 'wx', 0o600);
-    file.created = true;
+    if (!file.created) {
+      const fd = openSync(this.temp(file), 'wx', 0o600);
+      file.created = true;
+      const made = fstatSync(fd, { bigint: true });
+      file.dev = made.dev;
+      file.ino = made.ino;
+      return fd;
+    }
+    let fd: number;
+    try {
+      fd = openSync(this.temp(file), constants.O_RDWR | constants.O_NOFOLLOW);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw tempChanged(file, this.temp(file));
+      throw error;
+    }
+    const now = fstatSync(fd, { bigint: true });
+    if (now.dev !== file.dev || now.ino !== file.ino) {
+      closeSync(fd);
+      throw tempChanged(file, this.temp(file));
+    }
     return fd;
   }
 
