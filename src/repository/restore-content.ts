@@ -9,9 +9,10 @@
  * so a file whose pack is damaged or missing never appears under its name; on any failure the temp
  * files of the unfinished ones are removed. Filesystem calls are synchronous (see backup.ts).
  */
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { conflict } from '../domain/errors.ts';
 import { filePath } from './backend.ts';
 import { SEAL_OVERHEAD } from './crypto.ts';
 import { damaged, missing } from './errors.ts';
@@ -21,6 +22,30 @@ import type { Repository } from './repository.ts';
 /** Reads in flight, and the bytes they may hold together (a single larger read still goes alone). */
 const READS_IN_FLIGHT = 4;
 const BYTES_IN_FLIGHT = 8 * 1024 * 1024;
+
+/**
+ * Bytes of the target's name a temp name keeps: with its dot, marker, token and number it stays
+ * under the 255 bytes a name may have (counted in bytes: a name of 85 Japanese characters is 255).
+ */
+const TEMP_NAME_BYTES = 200;
+
+/** The longest start of `name` of at most `max` bytes of UTF-8, never cutting a character. */
+function leadingBytes(name: string, max: number): string {
+  if (Buffer.byteLength(name) <= max) return name;
+  let bytes = 0;
+  let end = 0;
+  for (const char of name) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > max) break;
+    end += char.length;
+  }
+  return name.slice(0, end);
+}
+
+/** The error of a temp file another process replaced between two of the restore's writes. */
+function tempChanged(file: PendingFile, temp: string) {
+  return conflict('REPOSITORY_RESTORE_TEMP_CHANGED', `The restore's temp file ${temp} for ${file.snapshotPath} was replaced by something else while it was written; nothing was written through it. Restore into a folder only you can write to.`);
+}
 
 /** A file whose content the restore writes; `done` is called with its open temp once it is complete. */
 interface PendingFile {
@@ -32,6 +57,9 @@ interface PendingFile {
   /** Blob placements not yet written. */
   remaining: number;
   created: boolean;
+  /** The temp's device and inode once created: it is opened again for each read, and must be the same file. */
+  dev?: bigint;
+  ino?: bigint;
   done: (fd: number) => void;
 }
 
@@ -190,14 +218,35 @@ export class ContentWriter {
 
   /** The temp name beside the target (made when needed: a restore plans every file first). */
   private temp(file: PendingFile): string {
-    return path.join(path.dirname(file.target), `.${path.basename(file.target).slice(0, 200)}.cairn-restore-${this.token}-${file.number}`);
+    return path.join(path.dirname(file.target), `.${leadingBytes(path.basename(file.target), TEMP_NAME_BYTES)}.cairn-restore-${this.token}-${file.number}`);
   }
 
-  /** The file's temp, created at its first write (so only files being written have one). */
+  /**
+   * The file's temp, created at its first write (so only files being written have one). Opened
+   * again by its name for later reads, in a folder others may write to (a restore runs as root):
+   * never through a symlink, and only if it is still the file made, else REPOSITORY_RESTORE_TEMP_CHANGED.
+   */
   private open(file: PendingFile): number {
-    if (file.created) return openSync(this.temp(file), 'r+');
-    const fd = openSync(this.temp(file), 'wx', 0o600);
-    file.created = true;
+    if (!file.created) {
+      const fd = openSync(this.temp(file), 'wx', 0o600);
+      file.created = true;
+      const made = fstatSync(fd, { bigint: true });
+      file.dev = made.dev;
+      file.ino = made.ino;
+      return fd;
+    }
+    let fd: number;
+    try {
+      fd = openSync(this.temp(file), constants.O_RDWR | constants.O_NOFOLLOW);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw tempChanged(file, this.temp(file));
+      throw error;
+    }
+    const now = fstatSync(fd, { bigint: true });
+    if (now.dev !== file.dev || now.ino !== file.ino) {
+      closeSync(fd);
+      throw tempChanged(file, this.temp(file));
+    }
     return fd;
   }
 

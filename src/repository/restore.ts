@@ -7,9 +7,9 @@
  * folders get their modes and times (after their content, which changes a folder's mtime).
  * Filesystem calls are synchronous, for the reason given in backup.ts: run it off the event loop.
  */
-import { chmodSync, chownSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
-import { invalid, notFound } from '../domain/errors.ts';
+import { conflict, invalid, notFound } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
 import { withLock } from './locks.ts';
 import { ContentWriter } from './restore-content.ts';
@@ -134,7 +134,28 @@ class RestoreRun {
       this.counts.bytes = this.content.bytes;
     }
     for (const { target, metadata } of this.folders) {
-      this.applyMetadata(target, metadata);
+      // Through a descriptor of the folder itself: by its path, a folder swapped for a symlink
+      // meanwhile (a restore runs as root in folders others may write to) would give its owner
+      // and permissions to whatever the symlink names.
+      let fd: number;
+      try {
+        fd = openSync(target, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // Not root, a folder without read permission cannot be opened: set by its path, as its owner may.
+        if (code === 'EACCES' && !this.asRoot) {
+          this.applyMetadata(target, metadata);
+          this.counts.dirs++;
+          continue;
+        }
+        if (code === 'ELOOP' || code === 'ENOTDIR') throw conflict('REPOSITORY_RESTORE_TEMP_CHANGED', `The restored folder ${target} was replaced by something else during the restore; its owner and permissions were not set. Restore into a folder only you can write to.`);
+        throw error;
+      }
+      try {
+        this.applyMetadata(fd, metadata);
+      } finally {
+        closeSync(fd);
+      }
       this.counts.dirs++;
     }
   }

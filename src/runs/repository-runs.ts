@@ -445,20 +445,39 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
       const ended = worker.terminate();
       if (heldLocks.size === 0) return outcome();
       // Removed once it has surely stopped, so that no refresh of its own can follow the removal.
-      const left = [...heldLocks];
+      // A thread blocked in a system call (a read on a hung network mount) ends only when the call
+      // returns, maybe never: the run does not wait for it past LOCK_REMOVAL_MS. Its lock is then
+      // removed whenever it does end (it names a live thread until then, which is the truth).
+      const named = (ids: Iterable<string>) => [...ids].map((id) => id.slice(0, 8)).join(', ');
+      let late = false;
+      const deadline = setTimeout(() => {
+        late = true;
+        report.log?.('warning', `The stopped task's thread has not ended (a system call that does not return, such as a read on a hung mount): its repository lock (${named(heldLocks)}) is removed when it does`);
+        outcome();
+      }, LOCK_REMOVAL_MS);
+      // The locks it held when it ended: its last announcements are read by then.
+      let left: string[] = [];
       void ended
-        .then(() => removeLocks(task, left, hostKeys))
+        .then(() => removeLocks(task, (left = [...heldLocks]), hostKeys))
         .then(
-          () => report.log?.('info', `Removed the repository lock the stopped task held (${left.map((id) => id.slice(0, 8)).join(', ')})`),
-          (error: unknown) =>
-            report.log?.('warning', `Could not remove the repository lock the stopped task held (${left.map((id) => id.slice(0, 8)).join(', ')}): ${redact((error as Error)?.message ?? String(error), secrets)}`),
+          () => {
+            if (!late && left.length > 0) report.log?.('info', `Removed the repository lock the stopped task held (${named(left)})`);
+          },
+          (error: unknown) => {
+            if (!late) report.log?.('warning', `Could not remove the repository lock the stopped task held (${named(left)}): ${redact((error as Error)?.message ?? String(error), secrets)}`);
+          },
         )
-        .finally(outcome);
+        .finally(() => {
+          if (late) return;
+          clearTimeout(deadline);
+          outcome();
+        });
     };
     const onAbort = () => {
       worker.postMessage({ type: 'abort' } satisfies DaemonMessage);
       const grace = options.stopGraceMs ?? ((report.signal?.reason as AbortReason) === 'shutdown' ? SHUTDOWN_GRACE_MS : STOP_GRACE_MS);
-      killTimer = setTimeout(() => void worker.terminate(), grace);
+      // Settled here, not at its 'exit': a thread blocked in a system call exits only when the call returns.
+      killTimer = setTimeout(() => settle(() => reject(report.signal!.reason)), grace);
       killTimer.unref();
     };
     report.signal?.addEventListener('abort', onAbort, { once: true });
