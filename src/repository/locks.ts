@@ -7,8 +7,13 @@
  * Cairn's locks also name the kernel thread that took them (`cairn_tid`, which restic ignores): the
  * daemon's repository tasks are worker threads of one long-lived process, so a task terminated
  * without releasing its lock leaves a live pid behind, and only its thread tells it is gone.
+ * And they name the machine and its boot (`cairn_machine`, `cairn_boot`: hashes of systemd's
+ * machine-id and the kernel's boot id): a pid or thread only means something on the box and boot
+ * that wrote it. Two boxes with one hostname (every appliance is `cairn`) sharing a repository must
+ * never judge each other's locks by pid; a lock from an earlier boot of this box is gone for sure.
  */
-import { existsSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { filePath } from './backend.ts';
 import { locked } from './errors.ts';
@@ -27,6 +32,23 @@ interface LockJSON {
   gid?: number;
   /** Cairn's own: the Linux thread id of the holder within `pid` (absent in restic's locks). */
   cairn_tid?: number;
+  /** Cairn's own: which machine wrote it (a hash of /etc/machine-id), when it can tell. */
+  cairn_machine?: string;
+  /** Cairn's own: which boot of that machine (a hash of the kernel's boot id). */
+  cairn_boot?: string;
+}
+
+/** This box's and this boot's identity as locks record it; null parts where the system does not say. */
+const IDENTITY = { machine: identityHash('/etc/machine-id'), boot: identityHash('/proc/sys/kernel/random/boot_id') };
+
+/** A short hash of a system id file (the id itself is not ours to publish on a cloud store), or null. */
+function identityHash(file: string): string | null {
+  try {
+    const id = readFileSync(file, 'utf8').trim();
+    return id ? createHash('sha256').update(`cairn repository lock\n${id}`).digest('hex').slice(0, 32) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A lock this process holds; `release` removes it (safe to call more than once). */
@@ -89,6 +111,7 @@ function lockJSON(exclusive: boolean): LockJSON {
     uid: user.uid,
     gid: user.gid,
     ...(tid === null ? {} : { cairn_tid: tid }),
+    ...(IDENTITY.machine && IDENTITY.boot ? { cairn_machine: IDENTITY.machine, cairn_boot: IDENTITY.boot } : {}),
   };
 }
 
@@ -130,6 +153,12 @@ async function checkOthers(repo: Repository, ours: string, exclusive: boolean): 
 function isStale(lock: LockJSON): boolean {
   if (Date.now() - Date.parse(lock.time) > STALE_MS) return true;
   if (lock.hostname !== os.hostname()) return false;
+  if (typeof lock.cairn_machine === 'string' && IDENTITY.machine && IDENTITY.boot) {
+    // Another box of the same name: its pids are not ours to look up. Left to the 30 minutes.
+    if (lock.cairn_machine !== IDENTITY.machine) return false;
+    // This box, an earlier boot: nothing of that boot still runs.
+    if (lock.cairn_boot !== IDENTITY.boot) return true;
+  }
   try {
     process.kill(lock.pid, 0);
   } catch (error) {

@@ -5,6 +5,8 @@
  * names no thread, stays live while its process runs.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,6 +98,40 @@ test('restic`s lock from this host names no thread: it stays live while its proc
   } finally {
     holder.kill('SIGKILL');
   }
+});
+
+/** A Cairn lock as another writer left it: this hostname and this live pid, with the given identity. */
+async function foreignLock(identity: { machine: string; boot: string; tid?: number }): Promise<string> {
+  const repo = await opened();
+  return repo.writeUnpacked('locks', {
+    time: new Date().toISOString(),
+    exclusive: true,
+    hostname: os.hostname(),
+    username: 'root',
+    pid: process.pid,
+    ...(identity.tid ? { cairn_tid: identity.tid } : {}),
+    cairn_machine: identity.machine,
+    cairn_boot: identity.boot,
+  });
+}
+
+const identityHash = (file: string) => createHash('sha256').update(`cairn repository lock\n${readFileSync(file, 'utf8').trim()}`).digest('hex').slice(0, 32);
+
+test('another box of the same hostname: its pid and thread mean nothing here, so its lock is honoured', async () => {
+  // Judged by pid and thread on this box, this lock would be stale (this process has no such thread).
+  await foreignLock({ machine: 'f'.repeat(32), boot: 'e'.repeat(32), tid: 2 ** 22 + 7 });
+  const error = await acquireLock(await opened(), true).catch((e) => e);
+  assert.is(error?.code, 'REPOSITORY_LOCKED', 'the other box still holds it');
+  assert.is((await lockFiles()).length, 1, 'its lock is left alone, ours taken back');
+});
+
+test('this box, an earlier boot: the lock is stale even though its pid now names a live process', async () => {
+  const left = await foreignLock({ machine: identityHash('/etc/machine-id'), boot: 'e'.repeat(32) });
+  const ours = await acquireLock(await opened(), true);
+  const files = await lockFiles();
+  assert.not.ok(files.includes(left), 'the earlier boot`s lock was removed');
+  assert.is(files.length, 1);
+  await ours.release();
 });
 
 test.run();
