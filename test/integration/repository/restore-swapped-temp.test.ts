@@ -12,51 +12,30 @@ import * as assert from 'uvu/assert';
 import { backup, initRepository, LocalBackend, openRepository, restore } from '../../../src/repository/index.ts';
 import { tempDir } from '../../helpers.ts';
 
-/** Swaps the folder `folder` for a symlink to `victim` at the `at`-th pack read. */
-class FolderSwappingBackend extends LocalBackend {
-  reads = 0;
-  constructor(
-    root: string,
-    private readonly folder: string,
-    private readonly victim: string,
-    private readonly at: number,
-  ) {
-    super(root);
-  }
-
-  override async readInto(file: string, offset: number, target: Buffer): Promise<void> {
-    if (file.startsWith('data/') && ++this.reads === this.at) {
-      renameSync(this.folder, `${this.folder}-moved-away`);
-      symlinkSync(this.victim, this.folder);
-    }
-    return super.readInto(file, offset, target);
-  }
-}
-
-/** Swaps the restore's temp file in `folder` for a symlink to `victim` at the `at`-th pack read. */
+/** A local repository that runs `swap` once, just before its `at`-th read of a data pack: mid-restore. */
 class SwappingBackend extends LocalBackend {
   reads = 0;
   swapped = false;
   constructor(
     root: string,
-    private readonly folder: string,
-    private readonly victim: string,
     private readonly at: number,
+    private readonly swap: () => boolean,
   ) {
     super(root);
   }
 
   override async readInto(file: string, offset: number, target: Buffer): Promise<void> {
-    if (file.startsWith('data/') && ++this.reads === this.at) {
-      const temp = readdirSync(this.folder).find((name) => name.includes('.cairn-restore-'));
-      if (temp) {
-        renameSync(path.join(this.folder, temp), path.join(this.folder, 'moved-away'));
-        symlinkSync(this.victim, path.join(this.folder, temp));
-        this.swapped = true;
-      }
-    }
+    if (file.startsWith('data/') && ++this.reads === this.at) this.swapped = this.swap();
     return super.readInto(file, offset, target);
   }
+}
+
+/** Replaces `from` with a symlink to `victim` (moving it aside); false when `from` is not there. */
+function swapForSymlink(from: string | undefined, victim: string): boolean {
+  if (!from) return false;
+  renameSync(from, `${from}-moved-away`);
+  symlinkSync(victim, from);
+  return true;
 }
 
 test('a temp file swapped for a symlink mid-restore is not followed', async () => {
@@ -74,7 +53,8 @@ test('a temp file swapped for a symlink mid-restore is not followed', async () =
   await fs.writeFile(victim, 'precious\n', { mode: 0o600 });
   const target = path.join(work, 'target');
   const folder = path.join(target, source);
-  const backend = new SwappingBackend(repoDir, folder, victim, 6);
+  const temp = () => readdirSync(folder).find((name) => name.includes('.cairn-restore-'));
+  const backend = new SwappingBackend(repoDir, 6, () => swapForSymlink(temp() && path.join(folder, temp()!), victim));
   const repo = await openRepository(backend, 'swap');
   await repo.loadIndex();
   const outcome = await restore(repo, { snapshot: snapshotId, target }).then(
@@ -101,14 +81,14 @@ test('a folder swapped for a symlink mid-restore does not give its mode to what 
   await fs.mkdir(victim, { mode: 0o700 });
   await fs.chmod(victim, 0o700);
   const target = path.join(work, 'target');
-  const backend = new FolderSwappingBackend(repoDir, path.join(target, source, 'open'), victim, 3);
+  const backend = new SwappingBackend(repoDir, 3, () => swapForSymlink(path.join(target, source, 'open'), victim));
   const repo = await openRepository(backend, 'swap');
   await repo.loadIndex();
   const outcome = await restore(repo, { snapshot: snapshotId, target }).then(
     () => 'completed',
     (error: Error) => error.message,
   );
-  assert.ok(backend.reads >= 3, 'the folder was swapped mid-restore');
+  assert.ok(backend.swapped, 'the folder was swapped mid-restore');
   assert.is((await fs.stat(victim)).mode & 0o7777, 0o700, `the restore (${outcome}) set the mode through the symlink`);
 });
 
