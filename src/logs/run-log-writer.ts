@@ -20,7 +20,8 @@ export interface LogLimits {
   /**
    * Bytes of log text past which info lines are counted, not written. Warnings and errors go on to
    * twice this, so the problems after a long list of names are still there; then nothing more is
-   * written but one closing line that says how many lines of each level were left out.
+   * written but the run's outcome line (`last`) and one closing line that says how many lines of
+   * each level were left out.
    */
   maxBytes: number;
 }
@@ -89,14 +90,15 @@ export class RunLogWriter {
   /**
    * Adds an entry with the next id and the current time, its message cleaned to one line (see
    * cleanMessage), and returns it as stored. It is on disk within FLUSH_INTERVAL_MS. Returns null,
-   * storing nothing, when the log has reached its limit for this level (see LogLimits).
+   * storing nothing, when the log has reached its limit for this level (see LogLimits) — except for
+   * the run's outcome (`last`: how it completed or why it failed), which one line past the limit keeps.
    */
-  append(level: LogLevel, message: string): LogEntry | null {
+  append(level: LogLevel, message: string, options: { last?: boolean } = {}): LogEntry | null {
     if (this.closing) throw new Error(`The log of run ${this.runId} is closed`);
     const entry: LogEntry = { id: this.nextId, run_id: this.runId, timestamp: new Date().toISOString(), level, message: cleanMessage(message) };
     const line = JSON.stringify(entry) + '\n';
     const room = level === 'info' ? this.limits.maxBytes : 2 * this.limits.maxBytes;
-    if (this.size + Buffer.byteLength(line) > room) {
+    if (!options.last && this.size + Buffer.byteLength(line) > room) {
       this.leftOut[level] += 1;
       return null;
     }

@@ -262,9 +262,9 @@ export class RunManager {
   /** Log writers of the runs that are running. */
   private readonly writers = new Map<number, RunLogWriter>();
 
-  private appendLog(runId: number, level: LogLevel, message: string): void {
+  private appendLog(runId: number, level: LogLevel, message: string, last = false): void {
     const writer = this.writers.get(runId);
-    const entry = writer?.append(level, message);
+    const entry = writer?.append(level, message, { last });
     // A line past the log's limit is neither kept nor shown live: what viewers see is what is kept.
     if (entry) this.deps.events.emit('run:log', entry);
   }
@@ -291,6 +291,8 @@ export class RunManager {
     const job = this.deps.jobs.byId(run.job_id);
     if (!job) return this.finish(run, { status: 'failed', error_message: 'The job was deleted before the run started' });
     const log = (level: LogLevel, message: string) => this.appendLog(run.id, level, message);
+    // The run's outcome is its log's last word, kept even past the log's size limit.
+    const logLastWord = (level: LogLevel, message: string) => this.appendLog(run.id, level, message, true);
     const announce = throttle(() => this.deps.events.emit('run:progress', run), PROGRESS_INTERVAL_MS);
     try {
       this.writers.set(run.id, await this.deps.logs.open(run.id));
@@ -309,11 +311,11 @@ export class RunManager {
         run.progress = meter.view(true);
         this.deps.events.emit('run:progress', run);
       }
-      if (totals) log('info', `Completed: ${describeTotals(totals)}`);
+      if (totals) logLastWord('info', `Completed: ${describeTotals(totals)}`);
       await this.finish(run, { status: 'completed', ...pickTotals(totals ?? ZERO) });
     } catch (error) {
       announce.cancel();
-      await this.finishAfterError(run, error, signal, log);
+      await this.finishAfterError(run, error, signal, logLastWord);
     }
   }
 
@@ -461,6 +463,7 @@ export class RunManager {
     }
   }
 
+  /** Ends a run that threw: cancelled, failed or interrupted. `log` writes its last word (kept past the log's limit). */
   private async finishAfterError(run: RunRecord, error: unknown, signal: AbortSignal, log: (level: LogLevel, message: string) => void) {
     if (signal.aborted && signal.reason === 'cancelled') {
       log('warning', `Cancelled after ${describeTotals(run)}; the destination may hold a partial copy`);

@@ -377,6 +377,19 @@ test('a log kept to its limit: info stops there, problems go on to twice it, and
   assert.match(last.message, new RegExp(`limit of 0 MB .*: ${501 - kept.info + 500 - kept.warning} later lines \\(${501 - kept.info} info, ${500 - kept.warning} warnings\\) were not kept`));
 });
 
+test("a run's outcome line is kept even past twice the limit, before the line that counts what was left out", async () => {
+  const logs = new RunLogs(tempDir(), { maxBytes: 5_000 });
+  const writer = logs.open(4);
+  for (let i = 1; i <= 200; i++) writer.append('warning', `vanished photos/tmp-${i}`);
+  assert.is(writer.append('error', 'Failed: the drive was removed'), null, 'an ordinary error past twice the limit is not kept');
+  const last = writer.append('error', 'Failed: the drive was removed', { last: true });
+  assert.ok(last, 'the outcome line is kept');
+  await writer.close();
+  const [outcome, closing] = await logs.tail(4, 2);
+  assert.equal([outcome.level, outcome.message], ['error', 'Failed: the drive was removed']);
+  assert.match(closing.message, /\(\d+ warnings, 1 errors\) were not kept/, 'the ordinary error is counted as left out');
+});
+
 test('a log under its limit gets no closing line', async () => {
   const logs = new RunLogs(tempDir(), { maxBytes: 20_000 });
   await writeLog(logs, 1, 20);
