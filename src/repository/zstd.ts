@@ -72,7 +72,30 @@ async function wasmZstd(): Promise<Zstd | null> {
   return {
     kind: 'wasm',
     compress: (data) => wasm.compress(data, LEVEL),
-    // The library allocates the frame's content size, or `defaultHeapSize` when the frame has none.
-    decompress: (frame, size) => wasm.decompress(frame, { defaultHeapSize: size ?? Math.min(MAX_UNSIZED, Math.max(1 << 20, frame.length * 32)) }),
+    // The library allocates the size the frame's header declares, or `defaultHeapSize` when it declares none:
+    // a declared size beyond the most allowed is refused before it can ask for gigabytes.
+    decompress: (frame, size) => {
+      const declared = declaredContentSize(frame);
+      if (declared !== null && declared > (size ?? MAX_UNSIZED)) throw new Error(`zstd frame declares ${declared} bytes, more than the ${size ?? MAX_UNSIZED} expected`);
+      return wasm.decompress(frame, { defaultHeapSize: size ?? Math.min(MAX_UNSIZED, Math.max(1 << 20, frame.length * 32)) });
+    },
   };
+}
+
+const FRAME_MAGIC = 0xfd2fb528;
+
+/**
+ * The content size a zstd frame's header declares (RFC 8878, 3.1.1.1), or null when the header has
+ * none or is not a frame's (the decoder then says what is wrong).
+ */
+export function declaredContentSize(frame: Uint8Array): number | null {
+  if (frame.length < 5 || new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(0, true) !== FRAME_MAGIC) return null;
+  const descriptor = frame[4];
+  const singleSegment = (descriptor >> 5) & 1;
+  const sizeField = [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6];
+  const at = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3];
+  if (sizeField === 0 || frame.length < at + sizeField) return null;
+  let value = 0;
+  for (let i = sizeField - 1; i >= 0; i--) value = value * 256 + frame[at + i];
+  return sizeField === 2 ? value + 256 : value;
 }
