@@ -326,7 +326,7 @@ export class BoxExportService {
  */
 function unreadableExport(error: unknown, type: string): unknown {
   if (!isCairnError(error)) return new CairnError('unavailable', 'EXPORT_NOT_READ', `No box export could be read there: ${(error as Error).message}`);
-  if (error.kind === 'unauthorized' || error.kind === 'forbidden') return new CairnError('invalid', error.code, `The ${type} server refused the credential: ${error.message}`);
+  if (error.code === 'AUTHENTICATION_FAILED' || error.kind === 'forbidden') return new CairnError('invalid', error.code, `The ${type} server refused the credential: ${error.message}`);
   if (error.kind === 'not_found' || error.kind === 'unavailable') {
     return new CairnError(error.kind === 'not_found' ? 'not_found' : 'unavailable', error.kind === 'not_found' ? 'EXPORT_NOT_FOUND' : error.code, `No box export could be read there: ${error.message}`, { retryable: error.retryable });
   }

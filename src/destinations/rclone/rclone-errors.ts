@@ -1,5 +1,6 @@
 /** rclone's failures in words a user can act on, as CairnErrors (retryable when a later try may work). */
 import { CairnError } from '../../domain/errors.ts';
+import { credentialRefused } from '../remote/connection-errors.ts';
 import type { RcloneOutcome } from './rclone-process.ts';
 
 const AUTH = /unable to authenticate|401|403|unauthori[sz]ed|forbidden|invalid_grant|access denied|permission denied|password/i;
@@ -15,8 +16,8 @@ export function rcloneFailure(outcome: RcloneOutcome, where: string): CairnError
   const errors = outcome.errors.filter((line) => !isSourceChange(line.msg));
   const said = errors.map((line) => (line.object ? `${line.object}: ${line.msg}` : line.msg)).find((text) => text.trim() !== '') ?? `rclone exited with code ${outcome.code}`;
   const detail = said.replace(/\s+/g, ' ').slice(0, 500);
-  // As the other destinations say it: a refused credential is not the server being away (503) but the credential (each caller decides what a 401 means to it).
-  if (AUTH.test(detail)) return new CairnError('unauthorized', 'AUTHENTICATION_FAILED', `${where}: authentication failed: the credentials were refused (${detail})`);
+  // As the other destinations say it: a refused credential is not the server being away (503) but the credential.
+  if (AUTH.test(detail)) return credentialRefused(`${where}: authentication failed: the credentials were refused (${detail})`);
   if (CONNECTION.test(detail) || outcome.code === 5) {
     return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', `${where}: connection lost or refused (${detail})`, { retryable: true });
   }

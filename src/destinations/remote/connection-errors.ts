@@ -1,4 +1,7 @@
-/** Network failures in words a user can act on; never carries a secret, only host and port. */
+/**
+ * Network failures and refused credentials in words a user can act on; never carries a secret, only
+ * host and port.
+ */
 import { CairnError } from '../../domain/errors.ts';
 
 const BY_CODE: Record<string, (where: string) => string> = {
@@ -18,4 +21,13 @@ export function connectionError(error: unknown, where: string): CairnError | nul
   const describe = code ? BY_CODE[code] : undefined;
   if (!describe) return null;
   return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', describe(where), { retryable: true });
+}
+
+/**
+ * The destination's server refused the stored credential. A 400 with AUTHENTICATION_FAILED, never a
+ * 401: the caller's own session is fine, and a client that reads 401 as "log in again" (the TUI, a
+ * phone app) must not be sent to its login screen because a NAS password changed. Not retried.
+ */
+export function credentialRefused(message: string): CairnError {
+  return new CairnError('invalid', 'AUTHENTICATION_FAILED', message);
 }

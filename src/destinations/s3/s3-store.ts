@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, S3Client, type StorageClass } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { CairnError } from '../../domain/errors.ts';
-import { connectionError } from '../remote/connection-errors.ts';
+import { connectionError, credentialRefused } from '../remote/connection-errors.ts';
 import { joinRemote, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 import { fileMissing, fileShort, partialBodyStart, rangeHeader, takeRange, takeWhole, type ByteRange } from '../remote/read-range.ts';
 
@@ -166,7 +166,7 @@ export class S3Store implements RemoteStore {
     const status = failure.$metadata?.httpStatusCode;
     const endpoint = this.target.endpoint ?? `S3 (${this.target.region})`;
     if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || (status === 403 && name === 'Unknown') || status === 401) {
-      return new CairnError('unauthorized', 'AUTHENTICATION_FAILED', `Access denied: invalid credentials (${name === 'Unknown' ? 'HTTP 403' : name}) while ${doing}`);
+      return credentialRefused(`Access denied: invalid credentials (${name === 'Unknown' ? 'HTTP 403' : name}) while ${doing}`);
     }
     if (name === 'AccessDenied' || status === 403) return new CairnError('forbidden', 'PERMISSION_DENIED', `Access denied while ${doing}: the credentials lack permission`);
     if (name === 'NoSuchKey') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `No such object while ${doing}`);

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { Client, type SFTPWrapper, type FileEntry } from 'ssh2';
 import { CairnError } from '../../domain/errors.ts';
 import type { DestinationSpace, HostKeyPins } from '../types.ts';
-import { connectionError } from '../remote/connection-errors.ts';
+import { connectionError, credentialRefused } from '../remote/connection-errors.ts';
 import { checkPrivateKey } from './private-key.ts';
 import { walkSorted, type ListedChild } from '../remote/walk-sorted.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
@@ -61,7 +61,7 @@ export async function openSftpStore(target: SftpTarget, secret: Record<string, s
         );
       }
       if (error.level === 'client-authentication') {
-        return reject(new CairnError('unauthorized', 'AUTHENTICATION_FAILED', `Authentication failed for ${target.username}@${where}: wrong ${target.key_based_auth ? 'key' : 'password'}?`));
+        return reject(credentialRefused(`Authentication failed for ${target.username}@${where}: wrong ${target.key_based_auth ? 'key' : 'password'}?`));
       }
       if (error.level === 'client-timeout' || /timed out/i.test(error.message)) {
         return reject(new CairnError('unavailable', 'DESTINATION_UNREACHABLE', `Timed out connecting to ${where}`, { retryable: true }));

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { XMLParser } from 'fast-xml-parser';
 import { CairnError } from '../../domain/errors.ts';
-import { connectionError } from '../remote/connection-errors.ts';
+import { connectionError, credentialRefused } from '../remote/connection-errors.ts';
 import { walkSorted } from '../remote/walk-sorted.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 import type { DestinationSpace } from '../types.ts';
@@ -371,7 +371,7 @@ export class WebdavStore implements RemoteStore {
   /** An HTTP status that means failure, in words; never the Authorization header or the password. */
   private statusFailure(response: Response, method: string, path: string, doing: string): CairnError {
     const status = response.status;
-    if (status === 401) return new CairnError('unauthorized', 'AUTHENTICATION_FAILED', `Authentication failed at ${this.host}: wrong user name or password?`);
+    if (status === 401) return credentialRefused(`Authentication failed at ${this.host}: wrong user name or password?`);
     if (status === 403) return new CairnError('forbidden', 'PERMISSION_DENIED', `Permission denied while ${doing} (HTTP 403)`);
     if (status === 507) return new CairnError('unavailable', 'DESTINATION_FULL', `Not enough space at ${this.host} while ${doing} (HTTP 507 Insufficient Storage: is the quota used up?)`);
     if (status === 404 || status === 409) {

@@ -142,6 +142,23 @@ remote('a restore refuses a target where a symlinked source would be written thr
   assert.is(readFileSync(path.join(real, 'a.txt'), 'utf8'), 'newer than the backup');
 });
 
+remote('a refused destination password answers 400 AUTHENTICATION_FAILED, never a 401 that would end the client\'s session', async (context) => {
+  const { client, server } = context;
+  const source = path.join(context.allowed, 'photos');
+  mkdirSync(source);
+  writeFileSync(path.join(source, 'a.txt'), 'a');
+  const credential = await client.post('/api/credentials', { name: 'NAS', provider_type: 'sftp', data: { password: 'not the password' } });
+  const job = await createJob(client, { name: 'Kept on the NAS', source_dirs: [source], destination_type: 'sftp', destination_config: sftpConfig(server, 'repo'), credential_id: credential.body.id, backup_mode: 'repository' });
+  const listed = await client.get(`/api/jobs/${job.id}/snapshots`);
+  assert.is(listed.status, 400, JSON.stringify(listed.body));
+  assert.ok(isErrorShape(listed.body, 'AUTHENTICATION_FAILED'), JSON.stringify(listed.body));
+  assert.match(listed.body.message, /Authentication failed .*wrong password/);
+  assert.is((await client.get('/api/auth/me')).status, 200, 'the session goes on');
+  const run = await finishedRun(client, (await client.post(`/api/jobs/${job.id}/run`)).body.run_id);
+  assert.is(run.status, 'failed');
+  assert.match(run.error_message, /Authentication failed/);
+});
+
 remote('test connection pins the host key, refuses a changed one, and says what is wrong with a bad password', async (context) => {
   const { client, server } = context;
   const test = (data: Record<string, string>) => client.post('/api/providers/test', { destination_type: 'sftp', destination_config: sftpConfig(server), credential_data: data });
