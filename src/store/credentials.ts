@@ -1,7 +1,7 @@
 /** Credentials in the database; the secret arrives here already encrypted. */
 import type { CredentialProvider, CredentialRecord } from '../domain/credentials.ts';
 import type { Database } from './database.ts';
-import { nextId, now } from './repositories.ts';
+import { definedFields, nextId, now } from './repositories.ts';
 
 export class CredentialRepository {
   constructor(private readonly db: Database) {}
@@ -27,7 +27,7 @@ export class CredentialRepository {
   }
 
   async update(credential: CredentialRecord, change: { name?: string; secret?: string }): Promise<CredentialRecord> {
-    Object.assign(credential, change, { updated_at: now() });
+    Object.assign(credential, definedFields(change), { updated_at: now() });
     await this.db.write();
     return credential;
   }

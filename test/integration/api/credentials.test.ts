@@ -34,7 +34,9 @@ credentials('a credential is created, listed, filtered, read and renamed without
   assert.equal((await client.get('/api/credentials/1')).body, created.body);
   const renamed = await client.put('/api/credentials/1', { name: 'AWS (old key)' });
   assert.is(renamed.body.name, 'AWS (old key)');
-  await client.put('/api/credentials/1', { data: { access_key_id: 'AKIANEWKEY', secret_access_key: 'newSecretKey123' } });
+  const rekeyed = await client.put('/api/credentials/1', { data: { access_key_id: 'AKIANEWKEY', secret_access_key: 'newSecretKey123' } });
+  assert.is(rekeyed.body.name, 'AWS (old key)', 'new data alone keeps the name');
+  assert.is((await client.get('/api/credentials/1')).body.name, 'AWS (old key)');
 
   for (const body of bodies) {
     for (const secret of [SECRET, 'hunter22', 'newSecretKey123']) assert.not.ok(body.includes(secret), 'no secret in any response');
