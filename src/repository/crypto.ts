@@ -132,15 +132,32 @@ export function seal(key: CryptoKey, plaintext: Uint8Array): Buffer {
 
 /** Like `seal`, written into `out` (exactly `plaintext.length + SEAL_OVERHEAD` bytes), which it returns. */
 export function sealInto(key: CryptoKey, plaintext: Uint8Array, out: Buffer): Buffer {
-  const iv = randomIv();
-  iv.copy(out, 0);
-  const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
-  let written = 0;
-  for (let at = 0; at < plaintext.length; at += PIECE) written += cipher.update(plaintext.subarray(at, at + PIECE)).copy(out, IV_SIZE + written);
-  cipher.final();
-  const ciphertext = out.subarray(IV_SIZE, IV_SIZE + written);
-  mac(key, iv, ciphertext).copy(out, IV_SIZE + written);
+  let at = 0;
+  sealTo(key, plaintext, (piece) => {
+    out.set(piece, at);
+    at += piece.length;
+  });
   return out;
+}
+
+/**
+ * Like `seal`, handing the sealed bytes to `write` a piece at a time (IV, ciphertext in 64 KiB
+ * pieces, MAC) instead of into one buffer: a pack written to a file as it fills needs no buffer the
+ * size of its largest blob. Each piece is valid only during its call.
+ */
+export function sealTo(key: CryptoKey, plaintext: Uint8Array, write: (piece: Uint8Array) => void): void {
+  if (!sodium) throw new Error('the MAC library is not loaded yet: await cryptoReady() first');
+  const iv = randomIv();
+  write(iv);
+  const state = sodium.crypto_onetimeauth_init(Buffer.concat([key.macR, aes128(key.macK, iv)]));
+  const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
+  for (let at = 0; at < plaintext.length; at += PIECE) {
+    const piece = cipher.update(plaintext.subarray(at, at + PIECE));
+    sodium.crypto_onetimeauth_update(state, piece);
+    write(piece);
+  }
+  cipher.final();
+  write(sodium.crypto_onetimeauth_final(state));
 }
 
 /** Checks the MAC of `sealed` and returns its plaintext; throws `MacMismatch` when it does not match. */

@@ -2,8 +2,11 @@
  * A repository in a remote destination's folder (S3, SFTP, WebDAV), through the store the
  * destination already has: restic's layout directly under the store's root, so `restic -r
  * sftp:…`, `s3:…` or `rclone:…` pointed at that folder reads it. Whole-or-nothing writes are the
- * store's `put` (a partial name renamed into place, or one S3 object); ranges are the store's `read`.
+ * store's `put` (a partial name renamed into place, or one S3 object), fed from memory or, for the
+ * packs the engine fills in local files, streamed from the file; ranges are the store's `read`.
  */
+import { createReadStream, promises as fs } from 'node:fs';
+import os from 'node:os';
 import { Readable } from 'node:stream';
 import type { RemoteStore } from '../destinations/remote/remote-store.ts';
 import type { BackendEntry, ClosableRepositoryBackend, RepositoryFolder } from './backend.ts';
@@ -106,6 +109,21 @@ export class RemoteBackend implements ClosableRepositoryBackend {
 
   async write(path: string, data: Buffer): Promise<void> {
     await this.store.put({ path, body: Readable.from([data]), size: data.length, mtimeMs: Date.now(), signal: this.signal });
+  }
+
+  /** Streams the local file to the store's `put` (whole or not at all there), then removes it. */
+  async writeFile(path: string, localFile: string): Promise<void> {
+    try {
+      const { size } = await fs.stat(localFile);
+      await this.store.put({ path, body: createReadStream(localFile), size, mtimeMs: Date.now(), signal: this.signal });
+    } finally {
+      await fs.rm(localFile, { force: true });
+    }
+  }
+
+  /** The system's temp folder (TMPDIR), where restic keeps the packs it fills too. */
+  async tempFolder(): Promise<string> {
+    return os.tmpdir();
   }
 
   remove(path: string): Promise<void> {
