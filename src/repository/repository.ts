@@ -377,10 +377,11 @@ export class Repository {
   private async writePack(type: BlobType): Promise<void> {
     const pack = this.packs[type];
     if (!pack || pack.blobs.length === 0) return;
-    this.packs[type] = null;
     // One pack in flight: the next one is filled while this one is stored (fsynced, or uploaded).
-    // In memory that holds two packs, and the buffer of a stored pack is reused for the next.
+    // In memory that holds two packs, and the buffer of a stored pack is reused for the next. When
+    // the last one failed, this one stays in `packs` for `discardUnwritten` to remove.
     await this.waitForPackWrite();
+    this.packs[type] = null;
     this.packWrite = this.storePack(pack).then(
       ({ id, size }) => {
         this.packBytesWritten += size;

@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -184,6 +184,31 @@ function repositorySuite(name: string, start: () => Promise<Place>) {
       await backend.remove(file);
       const removed = await backend.read(file, { offset: 0, length: 100 }).catch((e) => e);
       assert.is(removed.code, 'REPOSITORY_FILE_MISSING', 'a removed pack is not read from what was kept of it');
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('writeFile streams a local file into place whole and removes the local file; a file that cannot be read leaves nothing there', async () => {
+    const backend = await place.open('write-file');
+    try {
+      const id = randomBytes(32).toString('hex');
+      const file = `data/${id.slice(0, 2)}/${id}`;
+      const bytes = randomBytes(6 * 1024 * 1024 + 11);
+      const local = path.join(await backend.tempFolder!(), `pack.cairn-tmp-${id.slice(0, 8)}`);
+      writeFileSync(local, bytes);
+      await backend.writeFile!(file, local);
+      assert.not.ok(existsSync(local), 'the local file is removed');
+      assert.equal(await backend.stat(file), { size: bytes.length });
+      assert.ok((await backend.read(file)).equals(bytes));
+      const listed = [];
+      for await (const entry of backend.list('data')) listed.push(entry);
+      assert.equal(listed, [{ name: id, size: bytes.length }], 'only the file, under its final name');
+
+      const other = `data/cd/${'cd'.repeat(32)}`;
+      const error = await backend.writeFile!(other, path.join(work, 'no-such-local-file')).catch((e) => e);
+      assert.is(error.code, 'ENOENT');
+      assert.is(await backend.stat(other), null);
     } finally {
       await backend.close();
     }
