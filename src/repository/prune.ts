@@ -327,7 +327,7 @@ async function copyUsedBlobs(repo: Repository, plan: PackPlan, used: Bitmap, wri
         // would cost a second pass of the cipher and the MAC for the same protection.
         // A compressed blob is checked through its frame too, and stays compressed as stored.
         const uncompressedLength = location.compressed ? location.uncompressedLength : undefined;
-        repo.openBlob(sealed, id, `blob ${id.toString('hex').slice(0, 12)} in pack ${repo.backend.where(path)} (nothing was pruned)`, uncompressedLength);
+        repo.checkBlob(sealed, id, `blob ${id.toString('hex').slice(0, 12)} in pack ${repo.backend.where(path)} (nothing was pruned)`, uncompressedLength);
         if (writers[location.type].size() + sealed.length > PACK_BUFFER) await flush(location.type);
         writers[location.type].addSealed(location.type, id, sealed, uncompressedLength);
         if (writers[location.type].size() >= PACK_TARGET) await flush(location.type);

@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
 import { filePath, type RepositoryBackend, type RepositoryFolder } from './backend.ts';
-import { MacMismatch, newKey, open, SEAL_OVERHEAD, seal, type CryptoKey } from './crypto.ts';
+import { MacMismatch, newKey, open, SEAL_OVERHEAD, seal, sealedPlaintextHash, type CryptoKey } from './crypto.ts';
 import { conflict } from '../domain/errors.ts';
 import { damaged, malformed, missing, unsupported } from './errors.ts';
 import { addKey, openMasterKey, parseJSON, DEFAULT_SCRYPT } from './keys.ts';
@@ -472,6 +472,25 @@ export class Repository {
     if (uncompressedLength !== undefined) plain = this.decompressBlob(plain, uncompressedLength, what);
     if (!createHash('sha256').update(plain).digest().equals(id)) throw damaged(what);
     return plain;
+  }
+
+  /**
+   * Checks a sealed blob as `openBlob` does, without returning (or keeping) its plaintext where it
+   * need not be whole: an uncompressed blob is deciphered and hashed a piece at a time.
+   */
+  checkBlob(sealed: Buffer, id: Buffer, what: string, uncompressedLength?: number): void {
+    if (uncompressedLength !== undefined) {
+      this.openBlob(sealed, id, what, uncompressedLength);
+      return;
+    }
+    let hash: Buffer;
+    try {
+      hash = sealedPlaintextHash(this.key, sealed);
+    } catch (error) {
+      if (error instanceof MacMismatch) throw damaged(what);
+      throw error;
+    }
+    if (!hash.equals(id)) throw damaged(what);
   }
 
   private decompressBlob(frame: Buffer, uncompressedLength: number, what: string): Buffer {
