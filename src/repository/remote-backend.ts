@@ -40,6 +40,9 @@ const WINDOWS = 4;
 /** Pack sizes remembered, so a window never asks past a pack's end; forgotten all at once beyond this. */
 const SIZES_KEPT = 4096;
 
+/** The reads of a pack file being uploaded (`writeFile`). */
+const FILE_READ_BYTES = 1024 * 1024;
+
 interface Window {
   path: string;
   offset: number;
@@ -115,7 +118,9 @@ export class RemoteBackend implements ClosableRepositoryBackend {
   async writeFile(path: string, localFile: string): Promise<void> {
     try {
       const { size } = await fs.stat(localFile);
-      await this.store.put({ path, body: createReadStream(localFile), size, mtimeMs: Date.now(), signal: this.signal });
+      // Read a megabyte at a time: in 64 KiB reads (the default) an SFTP upload of 16 MiB packs
+      // took ~50% more CPU than from a buffer, in 1 MiB reads no more (measured on the test server).
+      await this.store.put({ path, body: createReadStream(localFile, { highWaterMark: FILE_READ_BYTES }), size, mtimeMs: Date.now(), signal: this.signal });
     } finally {
       await fs.rm(localFile, { force: true });
     }
