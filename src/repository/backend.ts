@@ -29,6 +29,19 @@ export interface RepositoryBackend {
   readInto?(path: string, offset: number, target: Buffer): Promise<void>;
   /** Stores `data` at `path`: afterwards the file is complete and durable, or absent. Existing files are replaced. */
   write(path: string, data: Buffer): Promise<void>;
+  /**
+   * Stores the local file `localFile` at `path`, as `write` stores bytes (complete and durable, or
+   * absent), and removes `localFile` in every case. With `tempFolder`, optional: the engine fills
+   * its packs in files there rather than in memory, and the backend moves them into place.
+   */
+  writeFile?(path: string, localFile: string): Promise<void>;
+  /**
+   * A local folder for the files given to `writeFile`: the repository's own folder for a local one,
+   * so `writeFile` renames and no byte is written twice. A remote repository has none and fills its
+   * packs in memory: a temp folder would be RAM on the appliance (/tmp is tmpfs there), only hidden
+   * from the daemon's RSS, or else every byte backed up written once more to its SD card.
+   */
+  tempFolder?(): Promise<string>;
   /** Removes one file; one already gone is not an error. */
   remove(path: string): Promise<void>;
   /** The file's size, or null when it is not there. */

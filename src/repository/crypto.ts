@@ -4,7 +4,7 @@
  * The MAC's one-time key is r (clamped) and AES-128(k, IV). The MAC is checked before anything is
  * decrypted, so a changed byte is an error and never plaintext.
  */
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Sodium from 'libsodium-wrappers-sumo';
 
 export const IV_SIZE = 16;
@@ -132,15 +132,32 @@ export function seal(key: CryptoKey, plaintext: Uint8Array): Buffer {
 
 /** Like `seal`, written into `out` (exactly `plaintext.length + SEAL_OVERHEAD` bytes), which it returns. */
 export function sealInto(key: CryptoKey, plaintext: Uint8Array, out: Buffer): Buffer {
-  const iv = randomIv();
-  iv.copy(out, 0);
-  const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
-  let written = 0;
-  for (let at = 0; at < plaintext.length; at += PIECE) written += cipher.update(plaintext.subarray(at, at + PIECE)).copy(out, IV_SIZE + written);
-  cipher.final();
-  const ciphertext = out.subarray(IV_SIZE, IV_SIZE + written);
-  mac(key, iv, ciphertext).copy(out, IV_SIZE + written);
+  let at = 0;
+  sealTo(key, plaintext, (piece) => {
+    out.set(piece, at);
+    at += piece.length;
+  });
   return out;
+}
+
+/**
+ * Like `seal`, handing the sealed bytes to `write` a piece at a time (IV, ciphertext in 64 KiB
+ * pieces, MAC) instead of into one buffer: a pack written to a file as it fills needs no buffer the
+ * size of its largest blob. Each piece is valid only during its call.
+ */
+export function sealTo(key: CryptoKey, plaintext: Uint8Array, write: (piece: Uint8Array) => void): void {
+  if (!sodium) throw new Error('the MAC library is not loaded yet: await cryptoReady() first');
+  const iv = randomIv();
+  write(iv);
+  const state = sodium.crypto_onetimeauth_init(Buffer.concat([key.macR, aes128(key.macK, iv)]));
+  const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
+  for (let at = 0; at < plaintext.length; at += PIECE) {
+    const piece = cipher.update(plaintext.subarray(at, at + PIECE));
+    sodium.crypto_onetimeauth_update(state, piece);
+    write(piece);
+  }
+  cipher.final();
+  write(sodium.crypto_onetimeauth_final(state));
 }
 
 /** Checks the MAC of `sealed` and returns its plaintext; throws `MacMismatch` when it does not match. */
@@ -157,6 +174,24 @@ export function open(key: CryptoKey, sealed: Uint8Array): Buffer {
   for (let at = 0; at < ciphertext.length; at += PIECE) written += decipher.update(ciphertext.subarray(at, at + PIECE)).copy(plain, written);
   decipher.final();
   return plain;
+}
+
+/**
+ * Checks the MAC of `sealed` and returns the SHA-256 of its plaintext, deciphered a piece at a time
+ * and never held whole: a copy of a sealed blob (prune's) needs it checked, not opened, and a
+ * plaintext buffer per blob waited as megabytes of garbage for V8's collector. Throws `MacMismatch`.
+ */
+export function sealedPlaintextHash(key: CryptoKey, sealed: Uint8Array): Buffer {
+  if (sealed.length < SEAL_OVERHEAD) throw new MacMismatch();
+  const buffer = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length);
+  const iv = buffer.subarray(0, IV_SIZE);
+  const ciphertext = buffer.subarray(IV_SIZE, buffer.length - MAC_SIZE);
+  if (!timingSafeEqual(mac(key, iv, ciphertext), buffer.subarray(buffer.length - MAC_SIZE))) throw new MacMismatch();
+  const decipher = createDecipheriv('aes-256-ctr', key.encrypt, iv);
+  const hash = createHash('sha256');
+  for (let at = 0; at < ciphertext.length; at += PIECE) hash.update(decipher.update(ciphertext.subarray(at, at + PIECE)));
+  decipher.final();
+  return hash.digest();
 }
 
 /** The master key as restic stores it inside a key file: {"mac":{"k","r"},"encrypt"} in base64. */

@@ -8,9 +8,7 @@ import path from 'node:path';
 import { syncDirectory } from '../store/index.ts';
 import type { BackendEntry, RepositoryBackend, RepositoryFolder } from './backend.ts';
 import { missing } from './errors.ts';
-
-/** The marker in temp names; restic ignores such names only in data/, so temps never outlive a write. */
-const TEMP_MARKER = '.cairn-tmp-';
+import { PACK_TEMP_MARKER as TEMP_MARKER } from './pack.ts';
 
 /** A `RepositoryBackend` over the folder `root` (created by `init` as needed). */
 export class LocalBackend implements RepositoryBackend {
@@ -78,11 +76,7 @@ export class LocalBackend implements RepositoryBackend {
   }
 
   async write(file: string, data: Buffer): Promise<void> {
-    const full = this.full(file);
-    const dir = path.dirname(full);
-    await fs.mkdir(dir, { recursive: true });
-    const temp = `${full}${TEMP_MARKER}${randomBytes(4).toString('hex')}`;
-    try {
+    await this.place(file, async (temp) => {
       const handle = await fs.open(temp, 'wx', 0o600);
       try {
         await handle.writeFile(data);
@@ -90,6 +84,50 @@ export class LocalBackend implements RepositoryBackend {
       } finally {
         await handle.close();
       }
+    });
+  }
+
+  /** Moves `localFile` into place: a rename when it is on the repository's filesystem (`tempFolder`), else a copy. */
+  async writeFile(file: string, localFile: string): Promise<void> {
+    try {
+      await this.place(file, async (temp) => {
+        try {
+          await fs.rename(localFile, temp);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+          await fs.copyFile(localFile, temp, fs.constants.COPYFILE_EXCL);
+        }
+        const handle = await fs.open(temp, 'r');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      });
+    } finally {
+      await fs.rm(localFile, { force: true });
+    }
+  }
+
+  async tempFolder(): Promise<string> {
+    // data/ itself: on the repository's filesystem, and neither Cairn nor restic lists files there
+    // (only the two-letter folders); a name with TEMP_MARKER never passes for a pack.
+    const folder = path.join(this.root, 'data');
+    await fs.mkdir(folder, { recursive: true });
+    return folder;
+  }
+
+  /**
+   * Makes `file` whole or absent: `fill` creates it under a temp name beside it, which is then
+   * fsynced, renamed into place, and the folder fsynced.
+   */
+  private async place(file: string, fill: (temp: string) => Promise<void>): Promise<void> {
+    const full = this.full(file);
+    const dir = path.dirname(full);
+    await fs.mkdir(dir, { recursive: true });
+    const temp = `${full}${TEMP_MARKER}${randomBytes(4).toString('hex')}`;
+    try {
+      await fill(temp);
       await fs.rename(temp, full);
     } catch (error) {
       await fs.rm(temp, { force: true });

@@ -286,9 +286,21 @@ function planPacks(repo: Repository, used: Bitmap, stored: Map<string, number>, 
 async function repack(repo: Repository, plan: PackPlan, used: Bitmap, next: BlobIndex, options: PruneOptions) {
   const index = repo.index;
   const written = Object.assign([] as string[], { sizes: new Map<string, number>() });
-  // Data packs get a full pack's buffer at once (growing one by doubling cost a second of copies
-  // per 60 MB repacked); tree packs are small and grow as needed.
-  const writers: Record<BlobType, PackWriter> = { data: repo.packWriter(PACK_BUFFER), tree: repo.packWriter() };
+  // Packs are filled in files where the backend takes them (both local and remote ones do). In
+  // memory, data packs get a full pack's buffer at once (growing one by doubling cost a second of
+  // copies per 60 MB repacked); tree packs are small and grow as needed.
+  const writers: Record<BlobType, PackWriter> = { data: await repo.packWriter(PACK_BUFFER), tree: await repo.packWriter() };
+  try {
+    await copyUsedBlobs(repo, plan, used, writers, written, next, options);
+  } finally {
+    writers.data.discard();
+    writers.tree.discard();
+  }
+  return written;
+}
+
+async function copyUsedBlobs(repo: Repository, plan: PackPlan, used: Bitmap, writers: Record<BlobType, PackWriter>, written: string[] & { sizes: Map<string, number> }, next: BlobIndex, options: PruneOptions) {
+  const index = repo.index;
   const flush = async (type: BlobType) => {
     const pack = await writers[type].write();
     if (!pack) return;
@@ -315,7 +327,7 @@ async function repack(repo: Repository, plan: PackPlan, used: Bitmap, next: Blob
         // would cost a second pass of the cipher and the MAC for the same protection.
         // A compressed blob is checked through its frame too, and stays compressed as stored.
         const uncompressedLength = location.compressed ? location.uncompressedLength : undefined;
-        repo.openBlob(sealed, id, `blob ${id.toString('hex').slice(0, 12)} in pack ${repo.backend.where(path)} (nothing was pruned)`, uncompressedLength);
+        repo.checkBlob(sealed, id, `blob ${id.toString('hex').slice(0, 12)} in pack ${repo.backend.where(path)} (nothing was pruned)`, uncompressedLength);
         if (writers[location.type].size() + sealed.length > PACK_BUFFER) await flush(location.type);
         writers[location.type].addSealed(location.type, id, sealed, uncompressedLength);
         if (writers[location.type].size() >= PACK_TARGET) await flush(location.type);
@@ -325,7 +337,6 @@ async function repack(repo: Repository, plan: PackPlan, used: Bitmap, next: Blob
   }
   await flush('data');
   await flush('tree');
-  return written;
 }
 
 /** Writes `next` as index files of at most 50,000 blobs each; returns their ids. */

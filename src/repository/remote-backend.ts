@@ -2,7 +2,9 @@
  * A repository in a remote destination's folder (S3, SFTP, WebDAV), through the store the
  * destination already has: restic's layout directly under the store's root, so `restic -r
  * sftp:…`, `s3:…` or `rclone:…` pointed at that folder reads it. Whole-or-nothing writes are the
- * store's `put` (a partial name renamed into place, or one S3 object); ranges are the store's `read`.
+ * store's `put` (a partial name renamed into place, or one S3 object), fed from memory: packs for a
+ * remote repository are filled in memory, not in a temp file (see backend.ts `tempFolder`); ranges
+ * are the store's `read`.
  */
 import { Readable } from 'node:stream';
 import type { RemoteStore } from '../destinations/remote/remote-store.ts';

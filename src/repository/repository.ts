@@ -11,11 +11,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
 import { filePath, type RepositoryBackend, type RepositoryFolder } from './backend.ts';
-import { MacMismatch, newKey, open, SEAL_OVERHEAD, seal, type CryptoKey } from './crypto.ts';
+import { MacMismatch, newKey, open, SEAL_OVERHEAD, seal, sealedPlaintextHash, type CryptoKey } from './crypto.ts';
 import { conflict } from '../domain/errors.ts';
 import { damaged, malformed, missing, unsupported } from './errors.ts';
 import { addKey, openMasterKey, parseJSON, DEFAULT_SCRYPT } from './keys.ts';
-import { PackBuilder, parsePackHeader, type PackedBlob } from './pack.ts';
+import { PackBuilder, PackFile, parsePackHeader, type PackedBlob } from './pack.ts';
 import { degree, isIrreducible, randomPolynomial } from './polynomial.ts';
 import { loadZstd, type Zstd } from './zstd.ts';
 
@@ -45,6 +45,9 @@ function headerBytes(blobs: number): number {
 /** Blobs per index file, as restic splits them. */
 const INDEX_FILE_BLOBS = 50_000;
 
+/** A pack being filled: in a local file (`PackFile`) where the backend stores files, else in memory. */
+type OpenPack = PackBuilder | PackFile;
+
 /** See `Repository.packWriter`. */
 export interface PackWriter {
   /** Seals `plaintext` (whose SHA-256 is `id`) into the pack. */
@@ -55,6 +58,8 @@ export interface PackWriter {
   size(): number;
   /** Writes the pack (whole or not at all) and starts an empty one; null when it was empty. */
   write(): Promise<{ id: string; size: number; blobs: PackedBlob[] } | null>;
+  /** Drops the pack being filled (its file, when filled in one): for a run that stops. */
+  discard(): void;
 }
 
 /** What `loadIndex` shows a caller that looks at every index file (check). */
@@ -124,14 +129,17 @@ export async function openRepository(backend: RepositoryBackend, password: strin
 /** See the module comment. One backup or restore at a time per instance. */
 export class Repository {
   private blobIndex = new BlobIndex();
-  private packs: Record<BlobType, PackBuilder> = { data: new PackBuilder(packBuffer()), tree: new PackBuilder(packBuffer()) };
+  /** The packs being filled, made at their first blob. */
+  private packs: Record<BlobType, OpenPack | null> = { data: null, tree: null };
+  /** Where packs are filled as files (`RepositoryBackend.tempFolder`), asked once; null: in memory. */
+  private packFolder: Promise<string | null> | null = null;
   /** Ids in the packs not yet written, so a blob seen twice in one run is stored once. */
   private readonly unwritten = new Set<string>();
   private pendingIndex: IndexJSON['packs'] = [];
   private pendingBlobs = 0;
   private packWrite: Promise<void> = Promise.resolve();
   private packWriteError: unknown = null;
-  /** The buffer of the last pack written, for the next pack instead of allocating another 25 MB. */
+  /** The buffer of the last pack written in memory, for the next pack instead of allocating another. */
   private spareBuffer: Buffer | null = null;
   /** Bytes of packs written by this instance (what a run added to the repository). */
   packBytesWritten = 0;
@@ -209,25 +217,48 @@ export class Repository {
   /**
    * A pack filled outside the run's own packing, for prune's copies of blobs the index already
    * names elsewhere: each blob is sealed as it is added (no plaintext is held), and `write` stores
-   * the pack and starts the next one in the same buffer. Nothing is added to the index: the caller
-   * writes the index that names the pack. `bufferBytes` sizes the buffer up front (a full pack's
-   * worth saves the copies of growing it); without it the buffer grows by doubling.
+   * the pack and starts the next one. Nothing is added to the index: the caller writes the index
+   * that names the pack. Filled in a file where the backend takes one (`writeFile`); else in a
+   * buffer, which `bufferBytes` sizes up front (a full pack's worth saves the copies of growing
+   * it; without it the buffer grows by doubling).
    */
-  packWriter(bufferBytes?: number): PackWriter {
-    let builder = new PackBuilder(bufferBytes ? Buffer.allocUnsafe(bufferBytes) : undefined);
+  async packWriter(bufferBytes?: number): Promise<PackWriter> {
+    const folder = await this.filePackFolder();
+    const fresh = (reuse?: Buffer): OpenPack => (folder ? new PackFile(folder) : new PackBuilder(reuse ?? (bufferBytes ? Buffer.allocUnsafe(bufferBytes) : undefined)));
+    let builder = fresh();
     return {
       add: (type, id, plaintext) => builder.add(this.key, type, id, plaintext),
       addSealed: (type, id, sealed, uncompressedLength) => builder.addSealed(type, id, sealed, uncompressedLength),
       size: () => builder.size,
       write: async () => {
         if (builder.blobs.length === 0) return null;
-        const { id, bytes } = builder.finish(this.key);
-        await this.backend.write(filePath('data', id), bytes);
-        const written = { id, size: bytes.length, blobs: builder.blobs };
-        builder = new PackBuilder(builder.storage);
-        return written;
+        const pack = builder;
+        const { id, size } = await this.storePack(pack);
+        builder = fresh(pack instanceof PackBuilder ? pack.storage : undefined);
+        return { id, size, blobs: pack.blobs };
+      },
+      discard: () => {
+        if (builder instanceof PackFile) builder.discard();
       },
     };
+  }
+
+  /** The folder packs are filled in as files, or null when the backend takes no files (then in memory). */
+  private filePackFolder(): Promise<string | null> {
+    this.packFolder ??= this.backend.writeFile && this.backend.tempFolder ? this.backend.tempFolder() : Promise.resolve(null);
+    return this.packFolder;
+  }
+
+  /** Finishes `pack` and stores it (whole or not at all); its id and size. */
+  private async storePack(pack: OpenPack): Promise<{ id: string; size: number }> {
+    const done = pack.finish(this.key);
+    const path = filePath('data', done.id);
+    if ('bytes' in done) {
+      await this.backend.write(path, done.bytes);
+      return { id: done.id, size: done.bytes.length };
+    }
+    await this.backend.writeFile!(path, done.file);
+    return { id: done.id, size: done.size };
   }
 
   /**
@@ -323,32 +354,44 @@ export class Repository {
     // allocated once and reused) never grows: growing by doubling left ~60 MB of old buffers to
     // the garbage collector per pack buffer, and sized the buffers at 25 MiB for the largest blob.
     const sealed = payload.length + SEAL_OVERHEAD;
-    if (this.packs[type].blobs.length > 0 && this.packs[type].size + sealed + headerBytes(this.packs[type].blobs.length + 1) > PACK_TARGET) await this.writePack(type);
-    const pack = this.packs[type];
+    const filling = this.packs[type];
+    if (filling && filling.blobs.length > 0 && filling.size + sealed + headerBytes(filling.blobs.length + 1) > PACK_TARGET) await this.writePack(type);
+    const pack = (this.packs[type] ??= await this.newPack());
     pack.add(this.key, type, id, payload, shrunk ? plaintext.length : undefined);
     if (pack.size + headerBytes(pack.blobs.length) >= PACK_TARGET) await this.writePack(type);
     return { id, added: true };
   }
 
+  /**
+   * An empty pack: a file where the backend takes files (memory then holds no pack at all), else a
+   * buffer of PACK_TARGET, the written pack's when there is one.
+   */
+  private async newPack(): Promise<OpenPack> {
+    const folder = await this.filePackFolder();
+    if (folder) return new PackFile(folder);
+    const buffer = this.spareBuffer ?? packBuffer();
+    this.spareBuffer = null;
+    return new PackBuilder(buffer);
+  }
+
   private async writePack(type: BlobType): Promise<void> {
     const pack = this.packs[type];
-    if (pack.blobs.length === 0) return;
-    const { id, bytes } = pack.finish(this.key);
-    // One pack in flight: the next one is built while this one is written (and fsynced), so memory
-    // holds two packs, and the buffer of a written pack is reused for the next.
+    if (!pack || pack.blobs.length === 0) return;
+    // One pack in flight: the next one is filled while this one is stored (fsynced, or uploaded).
+    // In memory that holds two packs, and the buffer of a stored pack is reused for the next. When
+    // the last one failed, this one stays in `packs` for `discardUnwritten` to remove.
     await this.waitForPackWrite();
-    this.packs[type] = new PackBuilder(this.spareBuffer ?? packBuffer());
-    this.spareBuffer = null;
-    this.packWrite = this.backend.write(filePath('data', id), bytes).then(
-      () => {
-        this.packBytesWritten += bytes.length;
+    this.packs[type] = null;
+    this.packWrite = this.storePack(pack).then(
+      ({ id, size }) => {
+        this.packBytesWritten += size;
         for (const blob of pack.blobs) {
           this.index.add(blob.id, { packId: id, type: blob.type, offset: blob.offset, length: blob.length, compressed: blob.compressed === true, uncompressedLength: blob.uncompressedLength });
           this.unwritten.delete(blob.id.toString('hex'));
         }
         this.pendingIndex.push({ id, blobs: pack.blobs.map(indexEntry) });
         this.pendingBlobs += pack.blobs.length;
-        this.spareBuffer = pack.storage;
+        if (pack instanceof PackBuilder) this.spareBuffer = pack.storage;
       },
       // Kept until the next pack or `flush` reports it, so it is never an unhandled rejection.
       (error: unknown) => {
@@ -386,7 +429,8 @@ export class Repository {
   async discardUnwritten(): Promise<void> {
     await this.packWrite;
     this.packWriteError = null;
-    this.packs = { data: new PackBuilder(packBuffer()), tree: new PackBuilder(packBuffer()) };
+    for (const pack of Object.values(this.packs)) if (pack instanceof PackFile) pack.discard();
+    this.packs = { data: null, tree: null };
     this.unwritten.clear();
   }
 
@@ -428,6 +472,25 @@ export class Repository {
     if (uncompressedLength !== undefined) plain = this.decompressBlob(plain, uncompressedLength, what);
     if (!createHash('sha256').update(plain).digest().equals(id)) throw damaged(what);
     return plain;
+  }
+
+  /**
+   * Checks a sealed blob as `openBlob` does, without returning (or keeping) its plaintext where it
+   * need not be whole: an uncompressed blob is deciphered and hashed a piece at a time.
+   */
+  checkBlob(sealed: Buffer, id: Buffer, what: string, uncompressedLength?: number): void {
+    if (uncompressedLength !== undefined) {
+      this.openBlob(sealed, id, what, uncompressedLength);
+      return;
+    }
+    let hash: Buffer;
+    try {
+      hash = sealedPlaintextHash(this.key, sealed);
+    } catch (error) {
+      if (error instanceof MacMismatch) throw damaged(what);
+      throw error;
+    }
+    if (!hash.equals(id)) throw damaged(what);
   }
 
   private decompressBlob(frame: Buffer, uncompressedLength: number, what: string): Buffer {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emptyRetentionPolicy } from '../../../src/domain/retention.ts';
@@ -296,6 +296,36 @@ test('a repack reads the used blobs of a pack, not the whole pack: restic checks
   const target = path.join(work, 'restored');
   await restore(await opened(repoDir), { snapshot: 'latest', target });
   assert.equal(await summarize(path.join(target, source)), await summarize(source));
+});
+
+test('a damaged blob among those a repack copies: prune refuses (REPOSITORY_DAMAGED), removes nothing and leaves no pack file behind', async () => {
+  const work = tempDir('cairn-prune-');
+  const source = path.join(work, 'source');
+  const repoDir = path.join(work, 'repo');
+  await fs.mkdir(source);
+  const name = (i: number) => path.join(source, `f${String(i).padStart(3, '0')}.bin`);
+  for (let i = 0; i < 300; i++) await fs.writeFile(name(i), randomBytes(30_000));
+  await initRepository(new LocalBackend(repoDir), PASSWORD);
+  await backup(await opened(repoDir), { paths: [source], time: new Date(Date.UTC(2026, 4, 1)) });
+  for (let i = 0; i < 150; i++) await fs.rm(name(i));
+  await backup(await opened(repoDir), { paths: [source], time: new Date(Date.UTC(2026, 4, 2)) });
+  await forget(await opened(repoDir), keepLast(1), context);
+  // One byte of a kept file's blob (a file under 512 KiB is one blob, named by its SHA-256) flipped in its pack.
+  const id = createHash('sha256').update(await fs.readFile(name(299))).digest();
+  const location = (await opened(repoDir)).index.get(id)!;
+  const packFile = path.join(repoDir, 'data', location.packId.slice(0, 2), location.packId);
+  const pack = await fs.readFile(packFile);
+  pack[location.offset + 100] ^= 0x01;
+  await fs.writeFile(packFile, pack);
+  const indexFiles = await fs.readdir(path.join(repoDir, 'index'));
+
+  const error = await prune(await opened(repoDir), { maxUnusedPercent: 0 }).catch((e) => e);
+  assert.is(error.code, 'REPOSITORY_DAMAGED');
+  assert.match(error.message, 'nothing was pruned');
+  assert.equal(await fs.readdir(path.join(repoDir, 'index')), indexFiles, 'the index is as it was');
+  assert.ok((await fs.readFile(packFile)).equals(pack), 'the damaged pack is still there');
+  assert.equal((await fs.readdir(path.join(repoDir, 'data'), { recursive: true })).filter((f) => f.includes('.cairn-tmp-')), []);
+  assert.equal(await fs.readdir(path.join(repoDir, 'locks')), []);
 });
 
 test('a repository that vanished (an unplugged drive`s empty mount point) is REPOSITORY_UNREACHABLE, and nothing is written there', async () => {
