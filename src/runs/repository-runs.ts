@@ -40,6 +40,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const LOCK_REMOVAL_MS = 10_000;
 /** How long the kept reader may take to close its repositories at daemon stop before it is killed. */
 const READER_CLOSE_MS = 5_000;
+/** How long a worker that answered may take to exit by itself before it is killed. */
+const ANSWERED_EXIT_MS = 10_000;
 /** How long the kept reader (KeptReader) lives after its last read. */
 const READER_KEPT_MS = 60_000;
 
@@ -337,19 +339,24 @@ const OUTPUT_LINES_LOGGED = 50;
 const OUTPUT_LINE_CHARS = 1000;
 
 /**
+ * Lines of a dying Node's output that say nothing of why: stack frames, native frames, V8's GC
+ * trace and separators, Node's version footer.
+ */
+const NOISE = /^\s+at |^\s*\d+: 0x|^\[\d+:0x|^(-----|<---)|^Node\.js v\d|^\s*\^+\s*$/;
+
+/**
  * Sends what a worker prints (it should print nothing: a crash, Node's own warnings or a fatal
  * "heap out of memory") to the daemon's log, secrets masked, at most OUTPUT_LINES_LOGGED lines;
- * returns the last lines seen, for the message of a worker that died.
+ * returns the last line that says something (not a stack frame), for the message of a worker that died.
  */
-function watchOutput(child: ChildProcess, name: string, secrets: string[], log: Logger | undefined): () => string[] {
-  const last: string[] = [];
+function watchOutput(child: ChildProcess, name: string, secrets: string[], log: Logger | undefined): () => string | null {
+  let said: string | null = null;
   let logged = 0;
   let dropped = 0;
   const take = (line: string) => {
     const text = redact(line.length > OUTPUT_LINE_CHARS ? `${line.slice(0, OUTPUT_LINE_CHARS)}…` : line, secrets).trimEnd();
     if (text === '') return;
-    last.push(text);
-    if (last.length > 3) last.shift();
+    if (!NOISE.test(text)) said = text.trim();
     if (logged < OUTPUT_LINES_LOGGED) {
       logged++;
       log?.warn(`${name} process ${child.pid}: ${text}`);
@@ -376,7 +383,7 @@ function watchOutput(child: ChildProcess, name: string, secrets: string[], log: 
       dropped = 0;
     });
   }
-  return () => [...last];
+  return () => said;
 }
 
 /** Resolves once the process has exited (at once if it has). */
@@ -389,10 +396,11 @@ function exitOf(child: ChildProcess): Promise<void> {
  * Why a worker that ended without answering did: killed by a signal (the kernel's OOM killer sends
  * SIGKILL, and a fatal V8 out-of-memory aborts), or an exit code; with the last line it printed.
  */
-function deathOf(what: string, code: number | null, signal: NodeJS.Signals | null, lastLines: string[]): Error {
-  const said = lastLines.length > 0 ? `; it last said: ${lastLines.at(-1)}` : '';
-  if (signal) return new Error(`The ${what} process was killed (out of memory?) by ${signal}${said}`);
-  return new Error(`The ${what} process stopped unexpectedly (exit code ${code})${said}`);
+function deathOf(what: string, code: number | null, signal: NodeJS.Signals | null, lastSaid: string | null): CairnError {
+  const said = lastSaid === null ? '' : `; it last said: ${lastSaid}`;
+  // Not a bug of the run's to retry blindly (the same backup may run out of memory again), and never a success.
+  if (signal) return new CairnError('unavailable', 'REPOSITORY_ENGINE_KILLED', `The ${what} process was killed (out of memory?) by ${signal}${said}`);
+  return new CairnError('unavailable', 'REPOSITORY_ENGINE_DIED', `The ${what} process stopped unexpectedly (exit code ${code})${said}`);
 }
 
 /** How a worker's failure message becomes the error the caller gets, secrets masked. */
@@ -449,7 +457,7 @@ class KeptReader {
     (worker.stderr as { unref?(): void } | null)?.unref?.();
     this.worker = worker;
     // Its output is masked with the first reader's secrets; the reads it serves later mask their own.
-    const lastLines = watchOutput(worker, 'The repository reader', secrets, this.log);
+    const lastSaid = watchOutput(worker, 'The repository reader', secrets, this.log);
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'host-key') {
         void this.hostKeys.check(message.host, message.fingerprint).then(
@@ -466,17 +474,17 @@ class KeptReader {
       else waiting.reject(errorOf(message.error, waiting.secrets));
       if (this.pending.size === 0) this.sleep();
     });
-    const died = (error: Error) => {
+    const died = (error: CairnError) => {
       if (this.worker !== worker) return;
       this.worker = null;
       if (this.idle) clearTimeout(this.idle);
       this.idle = null;
-      for (const waiting of this.pending.values()) waiting.reject(new Error(redact(error.message, waiting.secrets)));
+      for (const waiting of this.pending.values()) waiting.reject(new CairnError(error.kind, error.code, redact(error.message, waiting.secrets)));
       this.pending.clear();
     };
-    worker.on('error', (error) => died(new Error(`The repository reader failed: ${error.message}`)));
+    worker.on('error', (error) => died(new CairnError('unavailable', 'REPOSITORY_ENGINE_DIED', `The repository reader could not run: ${error.message}`)));
     // 'close', not 'exit': the answers it sent before it ended are all read by then.
-    worker.on('close', (code, signal) => died(deathOf('repository reader', code, signal, lastLines())));
+    worker.on('close', (code, signal) => died(deathOf('repository reader', code, signal, lastSaid())));
     return worker;
   }
 
@@ -540,7 +548,7 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
   const secrets = secretsOf(task, password);
   return new Promise<T>((resolve, reject) => {
     const worker = startWorker(task);
-    const lastLines = watchOutput(worker, `The repository ${task.op}`, secrets, options.log);
+    const lastSaid = watchOutput(worker, `The repository ${task.op}`, secrets, options.log);
     const heldLocks = new Set<string>();
     let settled = false;
     let killTimer: NodeJS.Timeout | null = null;
@@ -549,9 +557,15 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
       settled = true;
       report.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
-      // Its task is over either way (one that answered exits by itself).
+      // Its task is over either way: one that answered exits by itself (killed if it has not within
+      // ANSWERED_EXIT_MS), one that holds locks is killed now so that they can be removed.
       const ended = exitOf(worker);
       if (heldLocks.size > 0) worker.kill('SIGKILL');
+      else {
+        const backstop = setTimeout(() => worker.kill('SIGKILL'), ANSWERED_EXIT_MS);
+        backstop.unref();
+        void ended.then(() => clearTimeout(backstop));
+      }
       if (heldLocks.size === 0) return outcome();
       // Removed once it has surely stopped, so that no refresh of its own can follow the removal.
       // A process blocked in an uninterruptible system call (a read on a hung network mount) ends
@@ -625,7 +639,7 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
     });
     worker.on('error', (error) => settle(() => reject(report.signal?.aborted ? report.signal.reason : new Error(`The repository ${task.op} process could not run: ${redact(error.message, secrets)}`))));
     // 'close', not 'exit': every message it sent is read by then, so an answer is never taken for a death.
-    worker.on('close', (code, signal) => settle(() => reject(report.signal?.aborted ? report.signal.reason : deathOf(task.op, code, signal, lastLines()))));
+    worker.on('close', (code, signal) => settle(() => reject(report.signal?.aborted ? report.signal.reason : deathOf(task.op, code, signal, lastSaid()))));
   });
 }
 

@@ -72,7 +72,7 @@ test('the engine killed by SIGKILL mid-backup: the run fails saying so, its lock
 
     const run = await finishedRun(admin, runId, 60_000);
     assert.is(run.status, 'failed', 'a backup whose engine was killed is not a backup');
-    assert.match(run.error_message, /The backup process was killed \(out of memory\?\) by SIGKILL/);
+    assert.match(run.error_message, /^The backup process was killed \(out of memory\?\) by SIGKILL/);
     assert.equal(await lockFiles(repo), [], 'the killed engine`s lock is still there');
     assert.match(await logOf(admin, runId), /Removed the repository lock the stopped task held/);
     assert.equal(engineProcesses(), []);
@@ -119,6 +119,29 @@ test('what the engine prints goes to the daemon`s log, at most 50 lines of it', 
   } finally {
     if (before === undefined) delete process.env.NODE_DEBUG;
     else process.env.NODE_DEBUG = before;
+    await daemon.stop();
+  }
+});
+
+test('an engine that runs out of V8 heap fails its run, naming the out-of-memory it printed', async () => {
+  const daemon = await startTestDaemon();
+  const before = process.env.NODE_OPTIONS;
+  try {
+    const admin = daemon.client();
+    await admin.setupAdmin();
+    const target = tempDir();
+    const job = await createJob(admin, { source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
+    // A heap too small for the engine: V8 gives up and aborts, as on a box out of memory.
+    process.env.NODE_OPTIONS = '--max-old-space-size=8';
+    const started = await admin.post(`/api/jobs/${job.id}/run`);
+    assert.is(started.status, 200, JSON.stringify(started.body));
+    const run = await finishedRun(admin, started.body.run_id, 120_000);
+    assert.is(run.status, 'failed');
+    assert.match(run.error_message, /^The backup process was killed \(out of memory\?\) by SIG[A-Z]+; it last said: .*heap out of memory/);
+    assert.equal(await lockFiles(path.join(target, 'repo')), []);
+  } finally {
+    if (before === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = before;
     await daemon.stop();
   }
 });
