@@ -6,11 +6,11 @@
  * it is gone once its run ends, and what it prints reaches the daemon's log, bounded.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createJob, finishedRun, startTestDaemon, tempDir, type ApiClient } from '../../helpers.ts';
+import { ApiClient, createJob, finishedRun, spawnDaemonProcess, startTestDaemon, tempDir } from '../../helpers.ts';
 import { waitFor } from '../../trees.ts';
 import { restic } from './restic.ts';
 
@@ -26,14 +26,14 @@ test.before(async () => {
   }
 });
 
-/** The repository worker processes this process (the test daemon's) has started and that still run. */
-function engineProcesses(): number[] {
+/** The repository worker processes `parent` (by default this process, the test daemon's) has started and that still run. */
+function engineProcesses(parent = process.pid): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const status = readFileSync(`/proc/${name}/status`, 'utf8');
-      if (Number(status.match(/^PPid:\s+(\d+)/m)?.[1]) !== process.pid) continue;
+      if (Number(status.match(/^PPid:\s+(\d+)/m)?.[1]) !== parent) continue;
       if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('repository-worker')) found.push(Number(name));
     } catch {
       // gone meanwhile
@@ -143,6 +143,29 @@ test('an engine that runs out of V8 heap fails its run, naming the out-of-memory
     if (before === undefined) delete process.env.NODE_OPTIONS;
     else process.env.NODE_OPTIONS = before;
     await daemon.stop();
+  }
+});
+
+test('the daemon killed mid-backup (the OOM killer picked it after all): its engine stops, releasing its lock', async () => {
+  const daemon = await spawnDaemonProcess(tempDir());
+  try {
+    const admin = new ApiClient(daemon.url);
+    await admin.setupAdmin();
+    const target = tempDir();
+    const job = await createJob(admin, { source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
+    const repo = path.join(target, 'repo');
+    const started = await admin.post(`/api/jobs/${job.id}/run`);
+    assert.is(started.status, 200, JSON.stringify(started.body));
+    await waitFor('the backup to read under its lock', async () => ((await admin.get(`/api/runs/${started.body.run_id}`)).body.bytes_transferred > 0 && (await lockFiles(repo)).length > 0 ? true : null), 120_000);
+    const [engine] = engineProcesses(daemon.child.pid);
+    assert.ok(engine, 'the daemon runs its backup in a process of its own');
+    await daemon.kill('SIGKILL');
+    await waitFor('the engine to stop once its daemon is gone', async () => (existsSync(`/proc/${engine}`) && !readFileSync(`/proc/${engine}/status`, 'utf8').includes('State:\tZ') ? null : true), 60_000);
+    assert.equal(await lockFiles(repo), [], 'the engine left its lock');
+    const check = await restic(repo, job.repository_password, ['check']);
+    assert.is(check.code, 0, check.stdout + check.stderr);
+  } finally {
+    await daemon.kill('SIGKILL');
   }
 });
 
