@@ -9,19 +9,32 @@
  * compression `auto` (restic's default, Cairn's when it creates one) and half the small files are
  * text, which compresses, so the bytes stored show it.
  *
- *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp] [--sftp] [--compression] [--backup-only] [--prof DIR]
- * Cairn runs in a child process (as it will in a daemon run), bundled by esbuild and run by plain
- * Node as the built binary runs it (tsx alone holds ~55 MB more); its time is measured inside the
- * child ("engine") and around it ("process", which adds Node's start-up). "1% changed" rewrites
- * every hundredth small file. Removes what it made.
+ *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp] [--sftp] [--compression] [--backup-only]
+ *     [--binary dist/cairn-linux-x64] [--in-process [--prof DIR]] [--daemon]
+ * Cairn's side is the engine as the daemon runs it: the built binary's hidden `repository-worker`
+ * command (its Node 24, its flags), given each task over the IPC channel as the daemon gives it
+ * (run `node scripts/build-binary.mjs --arch x64` first). Its time is measured from the task sent
+ * to its answer ("engine") and around the process ("process", which adds its start-up); peak RSS
+ * and CPU are the engine process's own, under GNU time as restic's are. The repositories are made
+ * by `init` in the old way (below), so that both get format 1 unless `--compression`.
+ * `--in-process`: the engine called directly in a child of this bench, bundled by esbuild and run
+ * by this Node (the old measure, before the engine had a process of its own); `--prof DIR` writes
+ * each such child's V8 CPU profile. "1% changed" rewrites every hundredth small file. Removes what it made.
+ * With the engine in the binary, forget and prune are one task (the daemon's `prune`: forget
+ * `--keep-last 1`, then prune), against `restic forget --keep-last 1 --prune`, and the check is
+ * the daemon's `verify` with no pack read, against `restic check`.
+ *
+ * `--daemon`: the daemon's own memory around repository runs instead: the binary's daemon started,
+ * a repository job of the tree run through the API (initial, then no change), the daemon's RSS at
+ * rest before, its peak, and at rest after each, with the engine process's peak beside it.
  *
  * Then the repository's upkeep (issue 14's forget, prune, check): a third of the files deleted and
  * another backup, `forget --keep-last 1` on both repositories, then `prune` (both at 5% unused
  * tolerated, restic's default) and a structure `check`, timed with peak RSS the same way.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { numberOption, textOption } from './options.ts';
 
@@ -29,6 +42,9 @@ const PASSWORD = 'benchmark password';
 const SELF = new URL(import.meta.url).pathname;
 const IS_CHILD = process.argv[2] === '--child';
 const COMPRESSION = process.argv.includes('--compression');
+const IN_PROCESS = process.argv.includes('--in-process');
+const DAEMON = process.argv.includes('--daemon');
+const BINARY = path.resolve(textOption('--binary', new URL('../dist/cairn-linux-x64', import.meta.url).pathname));
 
 
 /** The repository as the child gets it: a local folder, or `{"sftp": <config>, "password": …}` (JSON) for one on an SFTP server. */
@@ -89,6 +105,42 @@ function timed(program: string, args: string[], env: NodeJS.ProcessEnv): Measure
   const inner = result.stdout.startsWith('{"seconds"') ? (JSON.parse(result.stdout) as { seconds: number }).seconds : undefined;
   return { seconds, cpuSeconds, peakRssMb: peak, engineSeconds: inner };
 }
+
+/**
+ * One task run by the binary's engine process as the daemon runs it: the task sent over the IPC
+ * channel, host keys taken as they come (the bench's own server), under GNU time for its peak RSS
+ * and CPU. Resolves with the figures and the task's result.
+ */
+function workerTask(task: Record<string, unknown>): Promise<Measured & { result: unknown }> {
+  const started = process.hrtime.bigint();
+  let answered = 0n;
+  const child = spawn('/usr/bin/time', ['-f', 'peak-rss-kb=%M cpu=%U+%S', BINARY, 'repository-worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  let outcome: { type: string; result?: unknown; error?: { message: string } } | null = null;
+  child.on('message', (message: { type: string; id?: number; result?: unknown; error?: { message: string } }) => {
+    if (message.type === 'host-key') child.send({ type: 'host-key', id: message.id, answer: 'matched' });
+    else if (message.type === 'done' || message.type === 'failed') {
+      answered = process.hrtime.bigint();
+      outcome = message;
+    }
+  });
+  child.send({ type: 'start', start: task });
+  return new Promise((resolve, reject) => {
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0 || outcome?.type !== 'done') return reject(new Error(`the engine's ${task.op} failed (${code}): ${outcome?.error?.message ?? ''} ${stderr.slice(-2000)}`));
+      const peak = Number(stderr.match(/peak-rss-kb=(\d+)/)?.[1] ?? NaN) / 1024;
+      const cpu = stderr.match(/cpu=([\d.]+)\+([\d.]+)/);
+      resolve({ seconds, cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN, peakRssMb: peak, engineSeconds: Number(answered - started) / 1e9, result: outcome.result });
+    });
+  });
+}
+
+/** Where the engine finds the repository: the daemon's destination type, config and secret for it. */
+let enginePlace: Record<string, unknown> = {};
+const engineTask = (task: Record<string, unknown>) => workerTask({ ...enginePlace, password: PASSWORD, ...task });
+const ENGINE_TAG = 'cairn-job-1';
 
 let bundle = '';
 /** `--prof DIR`: each Cairn child writes a V8 CPU profile there (for `node --cpu-prof` reading). */
@@ -187,15 +239,24 @@ async function main(): Promise<void> {
     copyFileSync(path.join(path.dirname(zstdMain), 'zstd.wasm'), path.join(work, 'zstd.wasm'));
     const names = generate(source, FILES, BYTES, COMPRESSION ? textPool(16 * 1024 * 1024) : undefined);
     console.log(`tree: ${FILES} files, ${(dirBytes(source) / 1e6).toFixed(1)} MB in ${source}; repositories ${server ? `on the SFTP server at 127.0.0.1:${server.port}` : 'local'}`);
+    enginePlace = server
+      ? { destinationType: 'sftp', config: JSON.parse(cairnWhere).sftp, secret: { password: server.password } }
+      : { destinationType: 'local', config: { mount_point: work, backup_subdir: 'cairn-repo' }, secret: null };
+    if (DAEMON) {
+      await daemonRuns(source, enginePlace);
+      return;
+    }
     cairn('init', cairnWhere, COMPRESSION ? '2' : '1');
     if (COMPRESSION) restic('init', '--repository-version', '2', '--compression', 'auto');
     else restic('init', '--repository-version', '1');
-    console.log(`format version ${COMPRESSION ? '2, compression auto' : '1'} on both; Node ${process.version} (zstd: ${await zstdKind()})`);
+    const engine = IN_PROCESS ? `in a child of this bench (Node ${process.version})` : `the binary's engine process (${path.relative(process.cwd(), BINARY)} repository-worker)`;
+    console.log(`format version ${COMPRESSION ? '2, compression auto' : '1'} on both; Cairn: ${engine} (zstd: ${IN_PROCESS ? await zstdKind() : 'node:zlib'})`);
+    const backupStep = async () => (IN_PROCESS ? cairn('backup', cairnWhere, source) : engineTask({ op: 'backup', sources: [source], tags: ['cairn', ENGINE_TAG], jobTag: ENGINE_TAG, upkeep: null }));
     const rows: Array<[string, Measured, Measured]> = [];
-    rows.push(['initial backup', cairn('backup', cairnWhere, source), restic('backup', source)]);
-    rows.push(['no-change rerun', cairn('backup', cairnWhere, source), restic('backup', source)]);
+    rows.push(['initial backup', await backupStep(), restic('backup', source)]);
+    rows.push(['no-change rerun', await backupStep(), restic('backup', source)]);
     for (let i = 50; i < names.length; i += 100) writeFileSync(names[i], randomBytes(statSync(names[i]).size || 1000));
-    rows.push(['1% changed', cairn('backup', cairnWhere, source), restic('backup', source)]);
+    rows.push(['1% changed', await backupStep(), restic('backup', source)]);
     const stored = () => `bytes stored: Cairn ${(dirBytes(cairnRepo) / 1e6).toFixed(1)} MB, restic ${(dirBytes(resticRepo) / 1e6).toFixed(1)} MB (source ${(dirBytes(source) / 1e6).toFixed(1)} MB)`;
     // `--backup-only`: the three backups alone (what the backup side's targets are about).
     if (process.argv.includes('--backup-only')) {
@@ -203,14 +264,26 @@ async function main(): Promise<void> {
       console.log(`\n${stored()}`);
       return;
     }
-    rows.push(['full restore', cairn('restore', cairnWhere, path.join(work, 'cairn-out')), restic('restore', 'latest', '--target', path.join(work, 'restic-out'))]);
+    const cairnOut = path.join(work, 'cairn-out');
+    if (IN_PROCESS) rows.push(['full restore', cairn('restore', cairnWhere, cairnOut), restic('restore', 'latest', '--target', path.join(work, 'restic-out'))]);
+    else {
+      const listed = (await engineTask({ op: 'list' })).result as Array<{ id: string; time: string }>;
+      const latest = listed.reduce((a, b) => (Date.parse(b.time) >= Date.parse(a.time) ? b : a));
+      rows.push(['full restore', await engineTask({ op: 'restore', snapshot: latest.id, target: cairnOut, paths: null }), restic('restore', 'latest', '--target', path.join(work, 'restic-out'))]);
+    }
     for (let i = 0; i < names.length; i += 3) rmSync(names[i]);
-    rows.push(['backup, a third deleted', cairn('backup', cairnWhere, source), restic('backup', source)]);
-    rows.push(['forget --keep-last 1', cairn('forget', cairnWhere), restic('forget', '--keep-last', '1')]);
+    rows.push(['backup, a third deleted', await backupStep(), restic('backup', source)]);
     const beforePrune = [dirBytes(cairnRepo), dirBytes(resticRepo)];
-    rows.push(['prune (5% unused)', cairn('prune', cairnWhere), restic('prune')]);
+    if (IN_PROCESS) {
+      rows.push(['forget --keep-last 1', cairn('forget', cairnWhere), restic('forget', '--keep-last', '1')]);
+      rows.push(['prune (5% unused)', cairn('prune', cairnWhere), restic('prune')]);
+    } else {
+      const { emptyRetentionPolicy } = await import('../src/domain/retention.ts');
+      const upkeep = { policy: { ...emptyRetentionPolicy(), keep_last: 1 }, timezone: 'UTC', jobTag: ENGINE_TAG };
+      rows.push(['forget --keep-last 1 + prune', await engineTask({ op: 'prune', upkeep }), restic('forget', '--keep-last', '1', '--prune')]);
+    }
     const freed = [beforePrune[0] - dirBytes(cairnRepo), beforePrune[1] - dirBytes(resticRepo)];
-    rows.push(['check (structure)', cairn('check', cairnWhere), restic('check')]);
+    rows.push(['check (structure)', IN_PROCESS ? cairn('check', cairnWhere) : await engineTask({ op: 'verify', percent: 0, jobTag: ENGINE_TAG }), restic('check')]);
     printRows(rows);
     console.log(`\nprune freed: Cairn ${(freed[0] / 1e6).toFixed(1)} MB, restic ${(freed[1] / 1e6).toFixed(1)} MB`);
     console.log(`\n${stored()}`);
@@ -221,6 +294,78 @@ async function main(): Promise<void> {
       rmSync(server.dir, { recursive: true, force: true });
     }
   }
+}
+
+/** The daemon's RSS now, in MB (VmRSS), and its peak so far (VmHWM). */
+function rssOf(pid: number): { now: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
+  return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/**
+ * `--daemon`: the binary's daemon, a repository job of `source` run through its API twice (initial,
+ * no change); the daemon's RSS at rest before and after each run and its peak during it, and the
+ * peak of the engine process the run started (sampled every 50 ms from /proc, so a little low).
+ */
+async function daemonRuns(source: string, place: Record<string, unknown>): Promise<void> {
+  // Not literals: esbuild must not bundle the test helpers into the child's bundle.
+  const helpersPath = '../test/helpers.ts';
+  const { ApiClient, spawnDaemonProcess, tempDir } = (await import(helpersPath)) as typeof import('../test/helpers.ts');
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const REST_MS = numberOption('--rest', 15) * 1000;
+  const dataDir = tempDir('cairn-bench-daemon-');
+  const daemon = await spawnDaemonProcess(dataDir, { CAIRN_ALLOWED_PATHS: path.dirname(source) }, [BINARY]);
+  try {
+    const pid = daemon.child.pid!;
+    const api = new ApiClient(daemon.url);
+    await api.setupAdmin();
+    const job = await api.post('/api/jobs', {
+      name: 'Bench',
+      source_dirs: [source],
+      destination_type: place.destinationType,
+      destination_config: { ...(place.config as object), ...(place.destinationType === 'local' ? { backup_subdir: 'daemon-repo' } : {}) },
+      backup_mode: 'repository',
+    });
+    if (job.status !== 201) throw new Error(`job not created: ${JSON.stringify(job.body)}`);
+    await sleep(REST_MS);
+    console.log(`daemon ${path.relative(process.cwd(), BINARY)} pid ${pid}; RSS in MB, at rest = ${REST_MS / 1000} s after`);
+    console.log('| run | daemon at rest before | daemon peak during | daemon at rest after | engine process peak | run status |');
+    console.log('| --- | --- | --- | --- | --- | --- |');
+    for (const label of ['initial backup', 'no-change rerun']) {
+      const before = rssOf(pid).now;
+      let enginePeak = 0;
+      let daemonPeak = before;
+      const started = await api.post(`/api/jobs/${job.body.id}/run`);
+      if (started.status !== 200) throw new Error(`run not started: ${JSON.stringify(started.body)}`);
+      let status = 'running';
+      while (status === 'running' || status === 'queued') {
+        daemonPeak = Math.max(daemonPeak, rssOf(pid).now);
+        for (const child of childrenOf(pid)) enginePeak = Math.max(enginePeak, rssOf(child).peak || 0);
+        await sleep(50);
+        status = (await api.get(`/api/runs/${started.body.run_id}`)).body.status;
+      }
+      await sleep(REST_MS);
+      console.log(`| ${label} | ${before.toFixed(0)} | ${daemonPeak.toFixed(0)} | ${rssOf(pid).now.toFixed(0)} | ${enginePeak.toFixed(0)} | ${status} |`);
+    }
+  } finally {
+    await daemon.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The pids whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (Number(readFileSync(`/proc/${name}/status`, 'utf8').match(/^PPid:\s+(\d+)/m)?.[1]) === pid) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 /** Which zstd the engine uses in this Node. */

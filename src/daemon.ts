@@ -138,7 +138,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const secretOf = async (job: { credential_id: number | null }) => (job.credential_id === null ? null : credentials.secretOf(job.credential_id));
     // Built below with the services it uses; runs reach it only after the daemon has started.
     let boxExport: BoxExportService | null = null;
-    const repositories = new RepositoryRunner({ secretOf, passwordOf: (job) => repositoryPasswords.of(job), hostKeys, stopGraceMs: options.repositoryStopGraceMs });
+    const repositories = new RepositoryRunner({ secretOf, passwordOf: (job) => repositoryPasswords.of(job), hostKeys, stopGraceMs: options.repositoryStopGraceMs, log });
     const runManager = new RunManager({
       runs: store.runs,
       jobs: store.jobs,

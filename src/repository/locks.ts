@@ -4,16 +4,17 @@
  * older than 30 minutes, or from a process on this host that is gone, is stale: the next lock taken
  * removes it (as `restic unlock` would); a held
  * lock is refreshed every 5 minutes, as restic does, so that it never looks stale while in use.
- * Cairn's locks also name the kernel thread that took them (`cairn_tid`, which restic ignores): the
- * daemon's repository tasks are worker threads of one long-lived process, so a task terminated
- * without releasing its lock leaves a live pid behind, and only its thread tells it is gone.
- * And they name the machine and its boot (`cairn_machine`, `cairn_boot`: hashes of systemd's
+ * The daemon runs each repository task in a process of its own, so restic's rule judges Cairn's
+ * locks too: a task killed before it released its lock leaves a pid that is gone. (Cairn's older
+ * locks, from tasks run as threads of the daemon, also name the thread, `cairn_tid`: still read, so
+ * that such a lock whose thread is gone is stale; no longer written.)
+ * Cairn's locks also name the machine and its boot (`cairn_machine`, `cairn_boot`: hashes of systemd's
  * machine-id and the kernel's boot id): a pid or thread only means something on the box and boot
  * that wrote it. Two boxes with one hostname (every appliance is `cairn`) sharing a repository must
  * never judge each other's locks by pid; a lock from an earlier boot of this box is gone for sure.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { filePath } from './backend.ts';
 import { locked } from './errors.ts';
@@ -30,7 +31,7 @@ interface LockJSON {
   pid: number;
   uid?: number;
   gid?: number;
-  /** Cairn's own: the Linux thread id of the holder within `pid` (absent in restic's locks). */
+  /** Cairn's own, in locks of older versions only: the Linux thread id of the holder within `pid`. */
   cairn_tid?: number;
   /** Cairn's own: which machine wrote it (a hash of /etc/machine-id), when it can tell. */
   cairn_machine?: string;
@@ -101,7 +102,6 @@ export async function withLock<T>(repo: Repository, exclusive: boolean, work: ()
 
 function lockJSON(exclusive: boolean): LockJSON {
   const user = os.userInfo();
-  const tid = currentThreadId();
   return {
     time: new Date().toISOString(),
     exclusive,
@@ -110,19 +110,8 @@ function lockJSON(exclusive: boolean): LockJSON {
     pid: process.pid,
     uid: user.uid,
     gid: user.gid,
-    ...(tid === null ? {} : { cairn_tid: tid }),
     ...(IDENTITY.machine && IDENTITY.boot ? { cairn_machine: IDENTITY.machine, cairn_boot: IDENTITY.boot } : {}),
   };
-}
-
-/** The kernel's id of the calling thread (a sync call runs on it, so /proc/thread-self is this thread), or null off Linux. */
-function currentThreadId(): number | null {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
-    return Number.isSafeInteger(tid) && tid > 0 ? tid : null;
-  } catch {
-    return null;
-  }
 }
 
 async function checkOthers(repo: Repository, ours: string, exclusive: boolean): Promise<void> {
@@ -138,8 +127,8 @@ async function checkOthers(repo: Repository, ours: string, exclusive: boolean): 
     }
     if (isStale(lock)) {
       // restic's own rule (what `restic unlock` removes): left by a process that died on this host,
-      // or not refreshed for 30 minutes; and ours, left by a worker thread of a live process that
-      // is gone. Removed, so that after a crash of ours nobody needs `restic unlock`; a live lock,
+      // or not refreshed for 30 minutes; and an older Cairn's, left by a worker thread of a live
+      // process that is gone. Removed, so that after a crash of ours nobody needs `restic unlock`; a live lock,
       // restic's or another box's, is never touched.
       await repo.backend.remove(filePath('locks', id)).catch(() => undefined);
       continue;
@@ -168,8 +157,8 @@ function isStale(lock: LockJSON): boolean {
 }
 
 /**
- * Whether the lock names a thread its live process no longer has: a repository worker terminated
- * before it released its lock. Only a positive "the process is listed and the thread is not" counts;
+ * Whether the lock names a thread its live process no longer has: a repository worker thread of an
+ * older Cairn, terminated before it released its lock. Only a positive "the process is listed and the thread is not" counts;
  * anything unsure (no /proc, no thread named) leaves the lock live, as restic would.
  */
 function isThreadGone(lock: LockJSON): boolean {

@@ -1,14 +1,18 @@
 /**
- * Repository jobs' work, each task in a worker thread (repository-worker.ts) so the daemon's event
- * loop keeps answering while the engine reads sources synchronously: a backup run (a new snapshot
+ * Repository jobs' work, each task in a child process (repository-worker.ts) so the daemon's event
+ * loop keeps answering while the engine reads sources synchronously, the memory a run used goes
+ * back to the system when it ends, a stuck task can be killed, and under memory pressure the kernel
+ * kills the engine (its run then fails, saying so) rather than the daemon: a backup run (a new snapshot
  * tagged with the job, then the job's retention: forget and prune), a restore run, a prune run, a
  * verify run (check, re-reading a share of the packs), and the history reads the API makes (list,
  * browse, forget).
  * The worker gets plain data; its log lines and progress come back into the run's own log and
- * progress, and a cancel stops it through its signal (terminated only if it does not stop in time,
+ * progress, and a cancel stops it through its signal (killed only if it does not stop in time,
  * and then the daemon removes the lock files it still held).
  */
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { CairnError, type ErrorKind } from '../domain/errors.ts';
 import type { JobRecord } from '../domain/jobs.ts';
 import { isEmptyPolicy } from '../domain/retention.ts';
@@ -17,6 +21,7 @@ import { destinationOf } from '../destinations/index.ts';
 import { redact, secretTextsOf } from '../destinations/redaction.ts';
 import type { SnapshotInfo } from '../history/index.ts';
 import type { HostKeyPins } from '../destinations/types.ts';
+import type { Logger } from '../log.ts';
 import type { BackupOutcome, DaemonMessage, ListedEntry, ListedSnapshot, ReadTask, RepositoryPlace, RepositoryTask, Upkeep, UpkeepOutcome, VerifyOutcome, WorkerMessage, WorkerStart } from './repository-worker.ts';
 import { filePath } from '../repository/index.ts';
 import type { AbortReason } from './run-manager.ts';
@@ -24,17 +29,19 @@ import { describeReason, type VerifyRequest } from './snapshot-runs.ts';
 
 export type { ListedEntry, ListedSnapshot } from './repository-worker.ts';
 
-/** How long a worker asked to stop may take to release its lock before it is terminated. */
+/** How long a worker asked to stop may take to release its lock before it is killed. */
 const STOP_GRACE_MS = 30_000;
 /**
  * The same at daemon stop: systemd kills the daemon 30 s after asking it to stop (TimeoutStopSec),
- * which must leave time to terminate the worker and remove its locks (LOCK_REMOVAL_MS).
+ * which must leave time to kill the worker and remove its locks (LOCK_REMOVAL_MS).
  */
 const SHUTDOWN_GRACE_MS = 10_000;
-/** How long removing a terminated worker's locks may take (a remote that hung the worker may hang this too). */
+/** How long removing a killed worker's locks may take (a remote that hung the worker may hang this too). */
 const LOCK_REMOVAL_MS = 10_000;
-/** How long the kept reader may take to close its repositories at daemon stop before it is terminated. */
+/** How long the kept reader may take to close its repositories at daemon stop before it is killed. */
 const READER_CLOSE_MS = 5_000;
+/** How long a worker that answered may take to exit by itself before it is killed. */
+const ANSWERED_EXIT_MS = 10_000;
 /** How long the kept reader (KeptReader) lives after its last read. */
 const READER_KEPT_MS = 60_000;
 
@@ -91,8 +98,10 @@ export interface RepositoryRunnerDependencies {
   /** The job's repository password in clear (jobs/repository-password.ts). */
   passwordOf(job: JobRecord): string;
   hostKeys: HostKeyPins;
-  /** Overrides the time a worker asked to stop is given before it is terminated (tests: 0, to see a terminated worker). */
+  /** Overrides the time a worker asked to stop is given before it is killed (tests: 0, to see a killed worker). */
   stopGraceMs?: number;
+  /** The daemon's log, for what a worker process prints (it should print nothing). */
+  log?: Logger;
 }
 
 /** What a running task reports to (all optional: the API's reads report nothing). */
@@ -103,12 +112,12 @@ export interface TaskReport {
 }
 
 export class RepositoryRunner {
-  /** The worker answering list and tree: reads no longer pay a worker start and a key derivation each. */
+  /** The worker process answering list and tree: reads no longer pay a process start and a key derivation each. */
   private readonly reader: KeptReader;
   private stopped = false;
 
   constructor(private readonly deps: RepositoryRunnerDependencies) {
-    this.reader = new KeptReader(deps.hostKeys);
+    this.reader = new KeptReader(deps.hostKeys, deps.log);
   }
 
   /**
@@ -247,7 +256,7 @@ export class RepositoryRunner {
   }
 
   private runOptions(): TaskOptions {
-    return { hostKeys: this.deps.hostKeys, stopGraceMs: this.deps.stopGraceMs };
+    return { hostKeys: this.deps.hostKeys, stopGraceMs: this.deps.stopGraceMs, log: this.deps.log };
   }
 
   private async placeOf(job: JobRecord): Promise<RepositoryPlace> {
@@ -274,34 +283,124 @@ function logUpkeep(outcome: UpkeepOutcome, report: TaskReport): void {
   }
 }
 
-/** The bundled worker's code (the single binary's SEA asset), when this runs from the binary. */
-let bundledWorker: (() => string) | null = null;
+/** How to start the engine's process from the single binary (`useRepositoryWorkerCommand`), or null: from source. */
+let workerCommand: { program: string; args: string[] } | null = null;
 
 /**
- * Makes repository tasks run `code()`, the worker bundled into the single binary (bin/sea-main.ts),
- * instead of the sibling file, which the binary has no file of. Read at the first worker, then kept.
+ * Makes repository tasks run as `program args…` (the single binary's hidden `repository-worker`
+ * command, bin/sea-main.ts) instead of this module's sibling file, which the binary has no file of.
+ * The binary's own Node flags (its SEA execArgv) apply to every start of it, the worker's too.
  */
-export function useBundledRepositoryWorker(code: () => string): void {
-  let cached: string | null = null;
-  bundledWorker = () => (cached ??= code());
+export function useRepositoryWorkerCommand(program: string, args: string[]): void {
+  workerCommand = { program, args };
+}
+
+/** The score the engine's process is given (the daemon's is lower): under memory pressure the kernel kills the engine, whose run then fails and says so, not the daemon. */
+const WORKER_OOM_SCORE_ADJ = 500;
+
+/**
+ * A child process running the repository worker, `start` sent as its first message over the IPC
+ * channel (secrets travel there, never in argv or the environment). From the binary it is the
+ * binary's `repository-worker` command; from source (tsx), this module's sibling `.ts` file under
+ * tsx's loader; from compiled JavaScript, the sibling `.js` file. Its oom_score_adj is raised to
+ * WORKER_OOM_SCORE_ADJ (never lowered). Nothing user-supplied is in its argv.
+ */
+function startWorker(start: WorkerStart): ChildProcess {
+  const self = import.meta.url;
+  const [program, args] = workerCommand
+    ? [workerCommand.program, workerCommand.args]
+    : self.endsWith('.ts')
+      ? [process.execPath, ['--import', import.meta.resolve('tsx/esm'), fileURLToPath(new URL('./repository-worker.ts', self))]]
+      : [process.execPath, [fileURLToPath(new URL('./repository-worker.js', self))]];
+  const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+  if (child.pid !== undefined) raiseOomScore(child.pid);
+  send(child, { type: 'start', start });
+  return child;
+}
+
+/** Raises a process's oom_score_adj to WORKER_OOM_SCORE_ADJ; where /proc says nothing (not Linux), nothing. */
+function raiseOomScore(pid: number): void {
+  const file = `/proc/${pid}/oom_score_adj`;
+  try {
+    if (Number(readFileSync(file, 'utf8')) < WORKER_OOM_SCORE_ADJ) writeFileSync(file, String(WORKER_OOM_SCORE_ADJ));
+  } catch {
+    // Not Linux, or gone already: its exit says so.
+  }
+}
+
+/** Sends to a worker; a worker gone drops the message (its exit is what reports that). */
+function send(child: ChildProcess, message: DaemonMessage): void {
+  if (child.connected) child.send(message, undefined, {}, () => undefined);
+}
+
+/** Lines of a worker's stdout and stderr the daemon's log takes per process; the rest are counted. */
+const OUTPUT_LINES_LOGGED = 50;
+/** How much of one such line is kept. */
+const OUTPUT_LINE_CHARS = 1000;
+
+/**
+ * Lines of a dying Node's output that say nothing of why: stack frames, native frames, V8's GC
+ * trace and separators, Node's version footer.
+ */
+const NOISE = /^\s+at |^\s*\d+: 0x|^\[\d+:0x|^(-----|<---)|^Node\.js v\d|^\s*\^+\s*$/;
+
+/**
+ * Sends what a worker prints (it should print nothing: a crash, Node's own warnings or a fatal
+ * "heap out of memory") to the daemon's log, secrets masked, at most OUTPUT_LINES_LOGGED lines;
+ * returns the last line that says something (not a stack frame), for the message of a worker that died.
+ */
+function watchOutput(child: ChildProcess, name: string, secrets: string[], log: Logger | undefined): () => string | null {
+  let said: string | null = null;
+  let logged = 0;
+  let dropped = 0;
+  const take = (line: string) => {
+    const text = redact(line.length > OUTPUT_LINE_CHARS ? `${line.slice(0, OUTPUT_LINE_CHARS)}…` : line, secrets).trimEnd();
+    if (text === '') return;
+    if (!NOISE.test(text)) said = text.trim();
+    if (logged < OUTPUT_LINES_LOGGED) {
+      logged++;
+      log?.warn(`${name} process ${child.pid}: ${text}`);
+    } else dropped++;
+  };
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      // An endless line is cut, not kept growing.
+      if (partial.length > OUTPUT_LINE_CHARS * 4) {
+        take(partial);
+        partial = '';
+      }
+      for (const line of lines) take(line);
+    });
+    stream.on('end', () => {
+      if (partial) take(partial);
+      partial = '';
+      if (dropped > 0) log?.warn(`${name} process ${child.pid}: ${dropped} more line(s) of output not logged`);
+      dropped = 0;
+    });
+  }
+  return () => said;
+}
+
+/** Resolves once the process has exited (at once if it has). */
+function exitOf(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /**
- * A worker running this module's sibling file with `start` as its workerData. In the single
- * binary it is the bundled code, run with `eval`. Run from source (tsx), the worker registers tsx's
- * loader before importing the TypeScript file, since a worker does not inherit a loader registered
- * by `register()`; run from compiled JavaScript, it is the sibling `.js` file.
+ * Why a worker that ended without answering did: killed by a signal (the kernel's OOM killer sends
+ * SIGKILL, and a fatal V8 out-of-memory aborts), or an exit code; with the last line it printed.
  */
-function startWorker(start: WorkerStart): Worker {
-  if (bundledWorker) return new Worker(bundledWorker(), { eval: true, workerData: start });
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    const target = new URL('./repository-worker.ts', self).href;
-    const loader = import.meta.resolve('tsx/esm/api');
-    const bootstrap = `import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(target)}); })`;
-    return new Worker(bootstrap, { eval: true, workerData: start });
-  }
-  return new Worker(new URL('./repository-worker.js', self), { workerData: start });
+function deathOf(what: string, code: number | null, signal: NodeJS.Signals | null, lastSaid: string | null): CairnError {
+  const said = lastSaid === null ? '' : `; it last said: ${lastSaid}`;
+  // Not a bug of the run's to retry blindly (the same backup may run out of memory again), and never a success.
+  if (signal) return new CairnError('unavailable', 'REPOSITORY_ENGINE_KILLED', `The ${what} process was killed (out of memory?) by ${signal}${said}`);
+  return new CairnError('unavailable', 'REPOSITORY_ENGINE_DIED', `The ${what} process stopped unexpectedly (exit code ${code})${said}`);
 }
 
 /** How a worker's failure message becomes the error the caller gets, secrets masked. */
@@ -320,42 +419,50 @@ function daemonStopping(): CairnError {
 }
 
 /**
- * One worker kept for the API's reads (list, tree), started at the first and terminated
+ * One worker process kept for the API's reads (list, tree), started at the first and ended
  * READER_KEPT_MS after the last, or at daemon stop (`stop`); it keeps the repositories it opened (repository-worker.ts). Its
  * start (tsx and the registry's module graph from source) and each repository's scrypt are paid
  * once rather than per read, and still off the event loop. If it dies, its reads fail and the next
  * read starts another.
  */
 class KeptReader {
-  private worker: Worker | null = null;
+  private worker: ChildProcess | null = null;
   private readonly pending = new Map<number, { resolve(result: unknown): void; reject(error: Error): void; secrets: string[] }>();
   private nextId = 0;
   private idle: NodeJS.Timeout | null = null;
 
-  constructor(private readonly hostKeys: HostKeyPins) {}
+  constructor(
+    private readonly hostKeys: HostKeyPins,
+    private readonly log: Logger | undefined,
+  ) {}
 
   run<T>(task: ReadTask): Promise<T> {
     const secrets = secretsOf(task, task.password);
-    const worker = this.worker ?? this.start();
+    const worker = this.worker ?? this.start(secrets);
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
     const id = ++this.nextId;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject, secrets });
-      worker.postMessage({ type: 'task', id, task } satisfies DaemonMessage);
+      send(worker, { type: 'task', id, task });
     });
   }
 
-  private start(): Worker {
+  private start(secrets: string[]): ChildProcess {
     const worker = startWorker({ serve: true });
     // The daemon's own handles keep it running; a kept reader must not keep a CLI or a test alive.
     worker.unref();
+    worker.channel?.unref();
+    (worker.stdout as { unref?(): void } | null)?.unref?.();
+    (worker.stderr as { unref?(): void } | null)?.unref?.();
     this.worker = worker;
+    // Its output is masked with the first reader's secrets; the reads it serves later mask their own.
+    const lastSaid = watchOutput(worker, 'The repository reader', secrets, this.log);
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'host-key') {
         void this.hostKeys.check(message.host, message.fingerprint).then(
-          (answer) => worker.postMessage({ type: 'host-key', id: message.id, answer } satisfies DaemonMessage),
-          () => worker.postMessage({ type: 'host-key', id: message.id, answer: 'mismatch' } satisfies DaemonMessage),
+          (answer) => send(worker, { type: 'host-key', id: message.id, answer }),
+          () => send(worker, { type: 'host-key', id: message.id, answer: 'mismatch' }),
         );
         return;
       }
@@ -367,23 +474,24 @@ class KeptReader {
       else waiting.reject(errorOf(message.error, waiting.secrets));
       if (this.pending.size === 0) this.sleep();
     });
-    const died = (reason: string) => {
+    const died = (error: CairnError) => {
       if (this.worker !== worker) return;
       this.worker = null;
       if (this.idle) clearTimeout(this.idle);
       this.idle = null;
-      for (const waiting of this.pending.values()) waiting.reject(new Error(redact(reason, waiting.secrets)));
+      for (const waiting of this.pending.values()) waiting.reject(new CairnError(error.kind, error.code, redact(error.message, waiting.secrets)));
       this.pending.clear();
     };
-    worker.on('error', (error) => died(`The repository worker failed: ${error.message}`));
-    worker.on('exit', (code) => died(`The repository worker stopped unexpectedly (exit code ${code})`));
+    worker.on('error', (error) => died(new CairnError('unavailable', 'REPOSITORY_ENGINE_DIED', `The repository reader could not run: ${error.message}`)));
+    // 'close', not 'exit': the answers it sent before it ended are all read by then.
+    worker.on('close', (code, signal) => died(deathOf('repository reader', code, signal, lastSaid())));
     return worker;
   }
 
   /**
    * Ends the worker now: reads waiting for it reject with DAEMON_STOPPING, it closes its kept
    * repositories (an SFTP session ends as a logout, not a dropped link) and exits; one that takes
-   * over READER_CLOSE_MS is terminated. Resolves once it has exited.
+   * over READER_CLOSE_MS is killed. Resolves once it has exited.
    */
   async stop(): Promise<void> {
     const worker = this.worker;
@@ -392,40 +500,47 @@ class KeptReader {
     this.idle = null;
     for (const waiting of this.pending.values()) waiting.reject(daemonStopping());
     this.pending.clear();
-    if (!worker) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    const killer = setTimeout(() => void worker.terminate(), READER_CLOSE_MS);
-    worker.postMessage({ type: 'close' } satisfies DaemonMessage);
-    await exited;
-    clearTimeout(killer);
+    if (worker) await closeReader(worker);
   }
 
-  /** Terminates the worker once no read has come for READER_KEPT_MS. */
+  /** Ends the worker once no read has come for READER_KEPT_MS. */
   private sleep(): void {
     if (this.idle) clearTimeout(this.idle);
     this.idle = setTimeout(() => {
       const worker = this.worker;
       this.worker = null;
       this.idle = null;
-      void worker?.terminate();
+      if (worker) void closeReader(worker);
     }, READER_KEPT_MS);
     this.idle.unref();
   }
 }
 
-/** What every task's worker is run with: the host key pins it asks about, and the stop grace (see RepositoryRunnerDependencies). */
+/** Asks a kept reader to close its repositories and exit; kills it after READER_CLOSE_MS. Resolves once it has exited. */
+async function closeReader(worker: ChildProcess): Promise<void> {
+  const exited = exitOf(worker);
+  const killer = setTimeout(() => worker.kill('SIGKILL'), READER_CLOSE_MS);
+  send(worker, { type: 'close' });
+  await exited;
+  clearTimeout(killer);
+}
+
+/** What every task's worker is run with: the host key pins it asks about, the stop grace (see RepositoryRunnerDependencies), and the daemon's log for its output. */
 interface TaskOptions {
   hostKeys: HostKeyPins;
   stopGraceMs?: number;
+  log?: Logger;
 }
 
 /**
- * Runs one task in a new worker and resolves with its result. Log lines and errors have the
+ * Runs one task in a new worker process and resolves with its result. Log lines and errors have the
  * password and the destination's secrets masked. When `report.signal` aborts, the worker is asked
  * to stop (its lock released) and the promise rejects with the signal's reason; a worker that does
- * not stop within STOP_GRACE_MS (SHUTDOWN_GRACE_MS at daemon stop) is terminated, and the lock
+ * not stop within STOP_GRACE_MS (SHUTDOWN_GRACE_MS at daemon stop) is killed, and the lock
  * files it announced and did not remove are removed here before the promise settles: left, they
- * would name this live process and look held for 30 minutes, to restic too.
+ * would look held until restic's stale rule or its 30 minutes say otherwise. A worker that ends
+ * without answering (killed by the kernel's OOM killer, say) fails the task and says how it ended;
+ * its locks are removed the same way.
  */
 function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions, report: TaskReport): Promise<T> {
   report.signal?.throwIfAborted();
@@ -433,6 +548,7 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
   const secrets = secretsOf(task, password);
   return new Promise<T>((resolve, reject) => {
     const worker = startWorker(task);
+    const lastSaid = watchOutput(worker, `The repository ${task.op}`, secrets, options.log);
     const heldLocks = new Set<string>();
     let settled = false;
     let killTimer: NodeJS.Timeout | null = null;
@@ -441,18 +557,25 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
       settled = true;
       report.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
-      // Its task is over either way; its message port would keep it alive.
-      const ended = worker.terminate();
+      // Its task is over either way: one that answered exits by itself (killed if it has not within
+      // ANSWERED_EXIT_MS), one that holds locks is killed now so that they can be removed.
+      const ended = exitOf(worker);
+      if (heldLocks.size > 0) worker.kill('SIGKILL');
+      else {
+        const backstop = setTimeout(() => worker.kill('SIGKILL'), ANSWERED_EXIT_MS);
+        backstop.unref();
+        void ended.then(() => clearTimeout(backstop));
+      }
       if (heldLocks.size === 0) return outcome();
       // Removed once it has surely stopped, so that no refresh of its own can follow the removal.
-      // A thread blocked in a system call (a read on a hung network mount) ends only when the call
-      // returns, maybe never: the run does not wait for it past LOCK_REMOVAL_MS. Its lock is then
-      // removed whenever it does end (it names a live thread until then, which is the truth).
+      // A process blocked in an uninterruptible system call (a read on a hung network mount) ends
+      // only when the call returns, maybe never: the run does not wait for it past LOCK_REMOVAL_MS.
+      // Its lock is then removed whenever it does end (it names a live process until then, which is the truth).
       const named = (ids: Iterable<string>) => [...ids].map((id) => id.slice(0, 8)).join(', ');
       let late = false;
       const deadline = setTimeout(() => {
         late = true;
-        report.log?.('warning', `The stopped task's thread has not ended (a system call that does not return, such as a read on a hung mount): its repository lock (${named(heldLocks)}) is removed when it does`);
+        report.log?.('warning', `The stopped task's process has not ended (a system call that does not return, such as a read on a hung mount): its repository lock (${named(heldLocks)}) is removed when it does`);
         outcome();
       }, LOCK_REMOVAL_MS);
       // The locks it held when it ended: its last announcements are read by then.
@@ -474,10 +597,14 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
         });
     };
     const onAbort = () => {
-      worker.postMessage({ type: 'abort' } satisfies DaemonMessage);
+      send(worker, { type: 'abort' });
       const grace = options.stopGraceMs ?? ((report.signal?.reason as AbortReason) === 'shutdown' ? SHUTDOWN_GRACE_MS : STOP_GRACE_MS);
-      // Settled here, not at its 'exit': a thread blocked in a system call exits only when the call returns.
-      killTimer = setTimeout(() => settle(() => reject(report.signal!.reason)), grace);
+      // Then killed: SIGKILL, since a task that did not stop when asked is not waited for again.
+      // Settled here, not at its exit: a process blocked in an uninterruptible call exits only when the call returns.
+      killTimer = setTimeout(() => {
+        worker.kill('SIGKILL');
+        settle(() => reject(report.signal!.reason));
+      }, grace);
       killTimer.unref();
     };
     report.signal?.addEventListener('abort', onAbort, { once: true });
@@ -495,8 +622,8 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
           break;
         case 'host-key':
           void hostKeys.check(message.host, message.fingerprint).then(
-            (answer) => worker.postMessage({ type: 'host-key', id: message.id, answer } satisfies DaemonMessage),
-            () => worker.postMessage({ type: 'host-key', id: message.id, answer: 'mismatch' } satisfies DaemonMessage),
+            (answer) => send(worker, { type: 'host-key', id: message.id, answer }),
+            () => send(worker, { type: 'host-key', id: message.id, answer: 'mismatch' }),
           );
           break;
         case 'done':
@@ -510,10 +637,9 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
         }
       }
     });
-    worker.on('error', (error) => settle(() => reject(report.signal?.aborted ? report.signal.reason : new Error(`The repository worker failed: ${redact(error.message, secrets)}`))));
-    worker.on('exit', (code) =>
-      settle(() => reject(report.signal?.aborted ? report.signal.reason : new Error(`The repository worker stopped unexpectedly (exit code ${code})`))),
-    );
+    worker.on('error', (error) => settle(() => reject(report.signal?.aborted ? report.signal.reason : new Error(`The repository ${task.op} process could not run: ${redact(error.message, secrets)}`))));
+    // 'close', not 'exit': every message it sent is read by then, so an answer is never taken for a death.
+    worker.on('close', (code, signal) => settle(() => reject(report.signal?.aborted ? report.signal.reason : deathOf(task.op, code, signal, lastSaid()))));
   });
 }
 

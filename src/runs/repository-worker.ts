@@ -1,21 +1,24 @@
 /**
- * The repository engine in a worker thread (started by repository-runs.ts): it reads sources and
- * writes restores with synchronous calls (repository/backup.ts says why), which must not stall the
- * daemon's event loop. It gets plain data, builds the destination's backend itself through the
- * registry, does one task, and answers with messages: log lines and progress (at most every
- * PROGRESS_EVERY_MS) on the way, then `done` or `failed`. `abort` from the daemon stops the task
- * through the engine's signal, so its lock is released and no file is left half written under a
- * final name. Host keys are checked by asking the daemon, which keeps the pins. Each lock file the
+ * The repository engine in a child process of the daemon (started by repository-runs.ts: from the
+ * binary as its hidden `repository-worker` command, from a checkout as this file under tsx): it
+ * reads sources and writes restores with synchronous calls (repository/backup.ts says why), which
+ * must not stall the daemon's event loop, and what it allocates is given back to the system when it
+ * exits. It talks over the IPC channel only (structured clone): its first message from the daemon
+ * is `start`, with one task or `serve`, secrets included (never in argv or the environment). It
+ * builds the destination's backend itself through the registry, does one task, and answers with
+ * messages: log lines and progress (at most every PROGRESS_EVERY_MS) on the way, then `done` or
+ * `failed`, and exits. `abort` from the daemon (or the daemon gone: the channel closed) stops the
+ * task through the engine's signal, so its lock is released and no file is left half written under
+ * a final name. Host keys are checked by asking the daemon, which keeps the pins. Each lock file the
  * task writes or removes is announced (`lock`) before it is written and after it is gone, so that
- * the daemon can remove what a worker it had to terminate still held.
+ * the daemon can remove what a process it had to kill still held.
  * Started with `{ serve: true }` instead, it is the daemon's kept reader: it answers read tasks
- * (`task` messages, each answered by its id) until `close` (or terminated), keeping each repository
+ * (`task` messages, each answered by its id) until `close` (or killed), keeping each repository
  * it opened (its key derived once by scrypt) for REPOSITORY_KEPT_MS after its last use.
  */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
 import { isCairnError, invalid, notFound } from '../domain/errors.ts';
 import type { LogLevel, TransferTotals } from '../domain/runs.ts';
 import { destinationOf } from '../destinations/index.ts';
@@ -134,7 +137,7 @@ export interface VerifyOutcome {
 /** The read tasks the kept reader answers: they write nothing, so a kept repository serves them. */
 export type ReadTask = Extract<RepositoryTask, { op: 'list' | 'tree' }>;
 
-/** What a worker is started with (its workerData): one task, or `serve` to be the kept reader. */
+/** What a worker is started with (its `start` message): one task, or `serve` to be the kept reader. */
 export type WorkerStart = RepositoryTask | { serve: true };
 
 /** Messages from the worker; `task` on `done` and `failed` is the kept reader's id of the task answered. */
@@ -147,17 +150,22 @@ export type WorkerMessage =
   | { type: 'done'; task?: number; result: unknown }
   | { type: 'failed'; task?: number; error: { kind?: string; code?: string; message: string; retryable?: boolean; aborted: boolean } };
 
-/** Messages to the worker; `task` and `close` (close what is kept, then exit) go to the kept reader only. */
+/** Messages to the worker: `start` first and once; `task` and `close` (close what is kept, then exit) go to the kept reader only. */
 export type DaemonMessage =
+  | { type: 'start'; start: WorkerStart }
   | { type: 'abort' }
   | { type: 'close' }
   | { type: 'host-key'; id: number; answer: 'pinned' | 'matched' | 'mismatch' }
   | { type: 'task'; id: number; task: ReadTask };
 
-const port = parentPort!;
 const controller = new AbortController();
-const post = (message: WorkerMessage) => port.postMessage(message);
-const log = (level: LogLevel, message: string) => post({ type: 'log', level, message });
+/** Sends to the daemon; resolves once the message is handed to the channel. Nothing is sent once the daemon is gone. */
+const post = (message: WorkerMessage): Promise<void> =>
+  new Promise((resolve) => {
+    if (!process.connected) return resolve();
+    process.send!(message, undefined, {}, () => resolve());
+  });
+const log = (level: LogLevel, message: string) => void post({ type: 'log', level, message });
 
 /** Pins asked of the daemon, which holds the file (one writer). */
 const hostKeyAnswers = new Map<number, (answer: 'pinned' | 'matched' | 'mismatch') => void>();
@@ -171,13 +179,31 @@ const hostKeys: HostKeyPins = {
     }),
 };
 
-port.on('message', (message: DaemonMessage) => {
-  if (message.type === 'abort') controller.abort(new DOMException('The task was stopped', 'AbortError'));
+/** Exits once `last` (the task's answer) is handed to the channel, so that the daemon reads it before the exit. */
+function exitAfter(last: Promise<void>): void {
+  void last.finally(() => process.exit(0));
+}
+
+let started = false;
+/** Whether this process runs one task (not the kept reader): the task's end ends the process. */
+let tasked = false;
+process.on('message', (message: DaemonMessage) => {
+  if (message.type === 'start') {
+    if (started) return;
+    started = true;
+    if ('serve' in message.start) return;
+    tasked = true;
+    const settled = main(message.start).then(
+      (result) => post({ type: 'done', result }),
+      (error: unknown) => post({ type: 'failed', error: failureOf(error) }),
+    );
+    exitAfter(settled);
+  } else if (message.type === 'abort') controller.abort(new DOMException('The task was stopped', 'AbortError'));
   else if (message.type === 'host-key') {
     hostKeyAnswers.get(message.id)?.(message.answer);
     hostKeyAnswers.delete(message.id);
   } else if (message.type === 'close') {
-    void closeKept().finally(() => process.exit(0));
+    exitAfter(closeKept());
   } else if (message.type === 'task') {
     const id = message.id;
     serveRead(message.task).then(
@@ -185,6 +211,15 @@ port.on('message', (message: DaemonMessage) => {
       (error: unknown) => post({ type: 'failed', task: id, error: failureOf(error) }),
     );
   }
+});
+// The daemon gone (stopped, crashed, killed): a task stops as if aborted, releasing its lock, and
+// the process ends with it; a kept reader closes its repositories and ends. Host-key questions
+// left unanswered are refused, so that no connection waits forever.
+process.on('disconnect', () => {
+  controller.abort(new DOMException('The daemon is gone', 'AbortError'));
+  for (const answer of hostKeyAnswers.values()) answer('mismatch');
+  hostKeyAnswers.clear();
+  if (!tasked) exitAfter(closeKept());
 });
 
 async function openBackend(task: RepositoryPlace): Promise<ClosableRepositoryBackend> {
@@ -204,7 +239,8 @@ function announcingLocks(backend: ClosableRepositoryBackend): ClosableRepository
       if (property === 'write') {
         return async (file: string, ...rest: [Buffer]) => {
           const id = lockId(file);
-          if (id !== null) post({ type: 'lock', id, held: true });
+          // Awaited: the daemon has the announcement before the file can exist.
+          if (id !== null) await post({ type: 'lock', id, held: true });
           return target.write(file, ...rest);
         };
       }
@@ -560,10 +596,8 @@ async function main(task: RepositoryTask): Promise<unknown> {
   }
 }
 
-const start = workerData as WorkerStart;
-if (!('serve' in start)) {
-  main(start).then(
-    (result) => post({ type: 'done', result }),
-    (error: unknown) => post({ type: 'failed', error: failureOf(error) }),
-  );
+// Started by hand (no IPC channel), there is no daemon to work for.
+if (!process.send) {
+  process.stderr.write('cairn: repository-worker is started by the daemon only\n');
+  process.exit(2);
 }

@@ -1,25 +1,25 @@
 /**
- * Locks of repository worker threads: a lock left by a thread that is gone, in a process that
- * still runs (a daemon whose task worker was terminated), is stale and the next lock removes it;
- * a live thread's lock is honoured by Cairn and by restic; restic's own lock from this host, which
- * names no thread, stays live while its process runs.
+ * Locks of repository tasks, each run in a process of its own: a lock left by a task process that
+ * was killed is stale by restic's rule (its pid is gone) and the next lock removes it; a live task's
+ * lock is honoured by Cairn and by restic; restic's own lock from this host stays live while its
+ * process runs. An older Cairn's lock naming a thread that is gone, in a process that still runs
+ * (a daemon whose task thread was terminated), is still read as stale.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acquireLock, initRepository, LocalBackend, openRepository, type Repository } from '../../../src/repository/index.ts';
 import { tempDir } from '../../helpers.ts';
 import { restic } from './restic.ts';
 
-const PASSWORD = 'threads hold locks';
+const PASSWORD = 'processes hold locks';
 const repoDir = path.join(tempDir('cairn-locks-'), 'repo');
-const HOLDER = new URL('./lock-holder.ts', import.meta.url).href;
+const HOLDER = new URL('./lock-holder.ts', import.meta.url).pathname;
 
 async function opened(): Promise<Repository> {
   return openRepository(new LocalBackend(repoDir), PASSWORD);
@@ -29,17 +29,22 @@ async function lockFiles(): Promise<string[]> {
   return fs.readdir(path.join(repoDir, 'locks'));
 }
 
-/** A worker thread of this process holding a lock on the repository (tsx registered in it, as the daemon's workers do). */
-async function lockingThread(exclusive: boolean): Promise<Worker> {
-  const loader = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(HOLDER)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: { dir: repoDir, password: PASSWORD, exclusive } });
+/** A process holding a lock on the repository, as the daemon's task processes do (tsx's loader, the password on stdin). */
+async function lockingProcess(exclusive: boolean): Promise<ChildProcess> {
+  const holder = spawn(process.execPath, ['--import', import.meta.resolve('tsx/esm'), HOLDER, repoDir, exclusive ? 'exclusive' : 'shared'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  holder.stdin!.end(`${PASSWORD}\n`);
   await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the locking thread exited (${code}) before it held its lock`)));
+    holder.stdout!.once('data', () => resolve());
+    holder.once('error', reject);
+    holder.once('exit', (code) => reject(new Error(`the locking process exited (${code}) before it held its lock`)));
   });
-  return worker;
+  return holder;
+}
+
+async function kill(holder: ChildProcess): Promise<void> {
+  if (holder.exitCode !== null || holder.signalCode !== null) return;
+  holder.kill('SIGKILL');
+  await new Promise((resolve) => holder.once('exit', resolve));
 }
 
 test.before(async () => {
@@ -51,33 +56,57 @@ test.after.each(async () => {
   for (const file of await lockFiles()) await fs.rm(path.join(repoDir, 'locks', file));
 });
 
-test('a lock left by a thread that is gone, in this live process, is stale: the next exclusive lock removes it', async () => {
-  const thread = await lockingThread(true);
+test('a lock left by a task process that was killed is stale: the next exclusive lock removes it', async () => {
+  const holder = await lockingProcess(true);
   const [left] = await lockFiles();
-  assert.ok(left, 'the thread holds a lock');
-  await thread.terminate();
-  assert.equal(await lockFiles(), [left], 'terminated, the thread could not release its lock');
+  assert.ok(left, 'the process holds a lock');
+  await kill(holder);
+  assert.equal(await lockFiles(), [left], 'killed, the process could not release its lock');
   const repo = await opened();
   const ours = await acquireLock(repo, true);
   const files = await lockFiles();
   assert.is(files.length, 1, `locks: ${files.join(', ')}`);
-  assert.is.not(files[0], left, 'the dead thread`s lock was removed');
+  assert.is.not(files[0], left, 'the dead process`s lock was removed');
   await ours.release();
   assert.equal(await lockFiles(), []);
 });
 
-test('a live thread`s exclusive lock is honoured: Cairn and restic are both refused', async () => {
-  const thread = await lockingThread(true);
+test('a live task process`s exclusive lock is honoured: Cairn and restic are both refused', async () => {
+  const holder = await lockingProcess(true);
   try {
     const error = await acquireLock(await opened(), false).catch((e) => e);
     assert.is(error.code, 'REPOSITORY_LOCKED', String(error));
-    assert.match(error.message, `pid ${process.pid}`);
+    assert.match(error.message, `pid ${holder.pid}`);
     const check = await restic(repoDir, PASSWORD, ['check']);
     assert.is.not(check.code, 0, check.stdout);
     assert.match(check.stderr, /already locked/);
-    assert.match(check.stderr, String(process.pid));
+    assert.match(check.stderr, String(holder.pid));
   } finally {
-    await thread.terminate();
+    await kill(holder);
+  }
+});
+
+test('an older Cairn`s lock naming a thread that is gone, in this live process, is stale', async () => {
+  // As a daemon that ran its tasks in threads wrote it: this box and boot, a live pid, a thread it no longer has.
+  const left = await foreignLock({ machine: identityHash('/etc/machine-id'), boot: identityHash('/proc/sys/kernel/random/boot_id'), tid: 2 ** 22 + 7 });
+  const ours = await acquireLock(await opened(), true);
+  const files = await lockFiles();
+  assert.not.ok(files.includes(left), 'the gone thread`s lock was removed');
+  assert.is(files.length, 1);
+  await ours.release();
+});
+
+test('a lock names no thread any more: restic`s fields and the box`s identity only', async () => {
+  const repo = await opened();
+  const ours = await acquireLock(repo, false);
+  try {
+    const [id] = await lockFiles();
+    const lock = (await repo.readUnpacked('locks', id)) as Record<string, unknown>;
+    assert.is(lock.pid, process.pid);
+    assert.is(lock.cairn_tid, undefined);
+    assert.is(lock.cairn_boot, identityHash('/proc/sys/kernel/random/boot_id'));
+  } finally {
+    await ours.release();
   }
 });
 

@@ -1,0 +1,172 @@
+/**
+ * The repository engine runs in a child process of the daemon. When the kernel's OOM killer picks
+ * it (here: SIGKILL, as the OOM killer sends) mid-backup, the run ends failed and says what
+ * happened, never succeeded; the lock it held is removed; the next run succeeds and restic checks
+ * the repository clean. The engine's process is the one the kernel picks first (oom_score_adj 500),
+ * it is gone once its run ends, and what it prints reaches the daemon's log, bounded.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ApiClient, createJob, finishedRun, spawnDaemonProcess, startTestDaemon, tempDir } from '../../helpers.ts';
+import { waitFor } from '../../trees.ts';
+import { restic } from './restic.ts';
+
+const source = path.join(tempDir(), 'big');
+
+test.before(async () => {
+  await fs.mkdir(source);
+  // 120 MB of random bytes: seconds of reading, hashing and sealing, under a lock all along.
+  for (let file = 0; file < 3; file++) {
+    const handle = await fs.open(path.join(source, `part-${file}.bin`), 'w');
+    for (let mb = 0; mb < 40; mb += 4) await handle.write(randomBytes(4 * 1024 * 1024));
+    await handle.close();
+  }
+});
+
+/** The repository worker processes `parent` (by default this process, the test daemon's) has started and that still run. */
+function engineProcesses(parent = process.pid): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      if (Number(status.match(/^PPid:\s+(\d+)/m)?.[1]) !== parent) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('repository-worker')) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+async function lockFiles(repo: string): Promise<string[]> {
+  return fs.readdir(path.join(repo, 'locks')).catch(() => []);
+}
+
+async function logOf(admin: ApiClient, runId: number): Promise<string> {
+  const response = await admin.get(`/api/runs/${runId}/logs?limit=1000`);
+  return (response.body as Array<{ message: string }>).map((line) => line.message).join('\n');
+}
+
+test('the engine killed by SIGKILL mid-backup: the run fails saying so, its lock is gone, the next run succeeds', async () => {
+  const daemon = await startTestDaemon();
+  try {
+    const admin = daemon.client();
+    await admin.setupAdmin();
+    const target = tempDir();
+    const job = await createJob(admin, { source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
+    const repo = path.join(target, 'repo');
+    const started = await admin.post(`/api/jobs/${job.id}/run`);
+    assert.is(started.status, 200, JSON.stringify(started.body));
+    const runId = started.body.run_id;
+    await waitFor('the backup to read under its lock', async () => ((await admin.get(`/api/runs/${runId}`)).body.bytes_transferred > 0 && (await lockFiles(repo)).length > 0 ? true : null), 120_000);
+
+    const engines = engineProcesses();
+    assert.is(engines.length, 1, `engine processes: ${engines.join(', ')}`);
+    const [engine] = engines;
+    assert.is(readFileSync(`/proc/${engine}/oom_score_adj`, 'utf8').trim(), '500', 'the kernel is to pick the engine before the daemon');
+    process.kill(engine, 'SIGKILL');
+
+    const run = await finishedRun(admin, runId, 60_000);
+    assert.is(run.status, 'failed', 'a backup whose engine was killed is not a backup');
+    assert.match(run.error_message, /^The backup process was killed \(out of memory\?\) by SIGKILL/);
+    assert.equal(await lockFiles(repo), [], 'the killed engine`s lock is still there');
+    assert.match(await logOf(admin, runId), /Removed the repository lock the stopped task held/);
+    assert.equal(engineProcesses(), []);
+
+    const again = await admin.post(`/api/jobs/${job.id}/run`);
+    assert.is(again.status, 200, JSON.stringify(again.body));
+    const next = await finishedRun(admin, again.body.run_id, 180_000);
+    assert.is(next.status, 'completed', next.error_message);
+    // Its engine exits once it has answered; the history's refresh may have started the kept reader since (one process, kept a minute).
+    await waitFor('the second backup`s engine to exit', async () => (engineProcesses().length <= 1 ? true : null), 15_000);
+    const check = await restic(repo, job.repository_password, ['check']);
+    assert.is(check.code, 0, check.stdout + check.stderr);
+    const snapshots = JSON.parse((await restic(repo, job.repository_password, ['snapshots', '--json'])).stdout);
+    assert.is(snapshots.length, 1, 'only the second run made a snapshot');
+    await daemon.stop();
+    assert.equal(engineProcesses(), [], 'an engine process outlived the daemon`s stop');
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('what the engine prints goes to the daemon`s log, at most 50 lines of it', async () => {
+  const daemon = await startTestDaemon();
+  const before = process.env.NODE_DEBUG;
+  try {
+    const admin = daemon.client();
+    await admin.setupAdmin();
+    const small = tempDir();
+    await fs.writeFile(path.join(small, 'note.txt'), 'hello\n');
+    const job = await createJob(admin, { source_dirs: [small], destination_config: { mount_point: tempDir(), backup_subdir: 'repo' }, backup_mode: 'repository' });
+    // Node's own debug output of module loading: hundreds of lines on the engine's stderr (this
+    // process read NODE_DEBUG at its start; the engine, started now, reads it from its environment).
+    process.env.NODE_DEBUG = 'module';
+    const started = await admin.post(`/api/jobs/${job.id}/run`);
+    assert.is(started.status, 200, JSON.stringify(started.body));
+    const run = await finishedRun(admin, started.body.run_id, 120_000);
+    assert.is(run.status, 'completed', run.error_message);
+    const printed = await waitFor('the engine`s output in the daemon`s log', async () => {
+      const lines = daemon.logLines.filter((line) => line.includes('The repository backup process'));
+      return lines.some((line) => /more line\(s\) of output not logged/.test(line)) ? lines : null;
+    });
+    assert.is(printed.length, 51, printed.slice(-3).join('\n'));
+    assert.match(printed[0], /MODULE/);
+  } finally {
+    if (before === undefined) delete process.env.NODE_DEBUG;
+    else process.env.NODE_DEBUG = before;
+    await daemon.stop();
+  }
+});
+
+test('an engine that runs out of V8 heap fails its run, naming the out-of-memory it printed', async () => {
+  const daemon = await startTestDaemon();
+  const before = process.env.NODE_OPTIONS;
+  try {
+    const admin = daemon.client();
+    await admin.setupAdmin();
+    const target = tempDir();
+    const job = await createJob(admin, { source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
+    // A heap too small for the engine: V8 gives up and aborts, as on a box out of memory.
+    process.env.NODE_OPTIONS = '--max-old-space-size=8';
+    const started = await admin.post(`/api/jobs/${job.id}/run`);
+    assert.is(started.status, 200, JSON.stringify(started.body));
+    const run = await finishedRun(admin, started.body.run_id, 120_000);
+    assert.is(run.status, 'failed');
+    assert.match(run.error_message, /^The backup process was killed \(out of memory\?\) by SIG[A-Z]+; it last said: .*heap out of memory/);
+    assert.equal(await lockFiles(path.join(target, 'repo')), []);
+  } finally {
+    if (before === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = before;
+    await daemon.stop();
+  }
+});
+
+test('the daemon killed mid-backup (the OOM killer picked it after all): its engine stops, releasing its lock', async () => {
+  const daemon = await spawnDaemonProcess(tempDir());
+  try {
+    const admin = new ApiClient(daemon.url);
+    await admin.setupAdmin();
+    const target = tempDir();
+    const job = await createJob(admin, { source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
+    const repo = path.join(target, 'repo');
+    const started = await admin.post(`/api/jobs/${job.id}/run`);
+    assert.is(started.status, 200, JSON.stringify(started.body));
+    await waitFor('the backup to read under its lock', async () => ((await admin.get(`/api/runs/${started.body.run_id}`)).body.bytes_transferred > 0 && (await lockFiles(repo)).length > 0 ? true : null), 120_000);
+    const [engine] = engineProcesses(daemon.child.pid);
+    assert.ok(engine, 'the daemon runs its backup in a process of its own');
+    await daemon.kill('SIGKILL');
+    await waitFor('the engine to stop once its daemon is gone', async () => (existsSync(`/proc/${engine}`) && !readFileSync(`/proc/${engine}/status`, 'utf8').includes('State:\tZ') ? null : true), 60_000);
+    assert.equal(await lockFiles(repo), [], 'the engine left its lock');
+    const check = await restic(repo, job.repository_password, ['check']);
+    assert.is(check.code, 0, check.stdout + check.stderr);
+  } finally {
+    await daemon.kill('SIGKILL');
+  }
+});
+
+test.run();
