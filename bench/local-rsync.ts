@@ -114,6 +114,17 @@ async function main() {
   const startPeakMb = peakRssMb(daemon.child.pid!);
   const runPeaks = { daemon: [] as number[], rsync: 0 };
 
+  /**
+   * Prints a side's figures as soon as they are had (a long run that fails later keeps them), then
+   * removes its copy: tmpfs has ~3 inodes per 1 MB of RAM, and at a million files the source and
+   * three copies do not fit in /dev/shm's (each round starts from empty folders anyway).
+   */
+  const done = (side: string, initial: number, rerun: number, copy: string) => {
+    console.log(`${side}: initial ${initial.toFixed(2)} s, no-change ${rerun.toFixed(2)} s; ${uptime()}`);
+    rmSync(copy, { recursive: true, force: true });
+    mkdirSync(copy, { recursive: true });
+  };
+
   const runThroughCairn = async (cpuInto: number[]) => {
     settle();
     const started = process.hrtime.bigint();
@@ -154,15 +165,18 @@ async function main() {
         times.cairnInitial.push(cairnInitial.seconds);
         cairnRerun = await runThroughCairn(cpu.cairnRerun);
         times.cairnRerun.push(cairnRerun.seconds);
+        done('cairn', cairnInitial.seconds, cairnRerun.seconds, viaCairn);
       },
       async () => {
         times.rsyncInitial.push(timeRsync(cpu.rsyncInitial));
         times.rsyncRerun.push(timeRsync(cpu.rsyncRerun));
+        done('rsync', times.rsyncInitial.at(-1)!, times.rsyncRerun.at(-1)!, viaRsync);
       },
       async () => {
         if (NO_RCLONE) return;
         times.rcloneInitial.push(timeRclone(cpu.rcloneInitial));
         times.rcloneRerun.push(timeRclone(cpu.rcloneRerun));
+        done('rclone', times.rcloneInitial.at(-1)!, times.rcloneRerun.at(-1)!, viaRclone);
       },
     ];
     if (round % 2 === 1) sides.reverse();
