@@ -1,10 +1,14 @@
 /**
  * Benchmark of the local destination: a generated tree (default 100,000 files, ~400 MB) backed up
- * through the daemon's API and by bare `rsync -a`, same machine, same run, printed side by side.
- * Also: the daemon's peak RSS during the runs and the time to read the last page of the run's log.
+ * through the daemon's API, by bare `rsync -a` and by `rclone sync` local to local, same machine,
+ * same run, printed side by side. Also: the daemon's peak RSS (before any run, and sampled through
+ * each run, so a growth with the files shows apart from the start), the peak RSS of the rsync
+ * processes the daemon starts, and the time to read the last page of the run's log.
  *
- *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm] [--binary dist/cairn-linux-x64]
+ *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm] [--binary dist/cairn-linux-x64] [--no-rclone] [--verbose]
  * --binary runs the daemon from the single binary instead of the source under this Node.
+ * --no-rclone leaves rclone out (its column reads 0); --verbose runs the job at `verbose` (every
+ * entry rsync lists is a log line, up to the log's limit).
  * --dir picks where the trees go: the default temp dir measures the real disk (noisy on shared
  * machines); /dev/shm (tmpfs) takes the disk out and shows Cairn's own overhead over rsync.
  * Each figure is the median of --rounds timings; the two sides alternate which goes first, and the
@@ -18,7 +22,8 @@ import path from 'node:path';
 import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
 import { median, numberOption, textOption } from './options.ts';
 import { generateTree } from './tree.ts';
-import { peakRssMb, timedRun } from '../test/process-memory.ts';
+import { memoryNow, peakRssMb, timedRun } from '../test/process-memory.ts';
+import { childrenOf } from '../test/servers.ts';
 import { waitFor } from '../test/trees.ts';
 
 const FILES = numberOption('--files', 100_000);
@@ -26,11 +31,14 @@ const BYTES = numberOption('--bytes', 400_000_000);
 const ROUNDS = numberOption('--rounds', 3);
 const binaryOption = textOption('--binary');
 const BINARY = binaryOption === undefined ? undefined : [path.resolve(binaryOption)];
+const NO_RCLONE = process.argv.includes('--no-rclone');
+const VERBOSE = process.argv.includes('--verbose');
 
 const work = path.join(textOption('--dir', os.tmpdir()), `cairn-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');
 const viaCairn = path.join(work, 'via-cairn');
 const viaRsync = path.join(work, 'via-rsync');
+const viaRclone = path.join(work, 'via-rclone');
 
 /** Flushes earlier writes so they do not slow the next timing; caches stay warm for both sides alike. */
 function settle(): void {
@@ -43,9 +51,32 @@ function cpuSeconds(pid: number | 'self'): number {
   return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
 }
 
-const cpu = { cairnInitial: [] as number[], rsyncInitial: [] as number[], cairnRerun: [] as number[], rsyncRerun: [] as number[] };
+const cpu = { cairnInitial: [] as number[], rsyncInitial: [] as number[], cairnRerun: [] as number[], rsyncRerun: [] as number[], rcloneInitial: [] as number[], rcloneRerun: [] as number[] };
 
 let rsyncPeakRssMb = 0;
+let rclonePeakRssMb = 0;
+
+/** rclone's local-to-local sync as its users run it (4 transfers, 8 checkers: its defaults made explicit). */
+function timeRclone(cpuInto: number[]): number {
+  settle();
+  const run = timedRun('rclone', ['sync', '--transfers', '4', '--checkers', '8', source, `${viaRclone}/data`], { ...process.env, RCLONE_CONFIG: '/dev/null' });
+  cpuInto.push(run.cpuSeconds);
+  rclonePeakRssMb = Math.max(rclonePeakRssMb, run.peakRssMb);
+  return run.seconds;
+}
+
+/** The highest VmHWM among `pid`'s descendants now (the daemon's rsync and its forks), in MB; 0 when there are none. */
+function descendantsPeakMb(pid: number): number {
+  let peak = 0;
+  for (const child of childrenOf(pid)) {
+    try {
+      peak = Math.max(peak, peakRssMb(child), descendantsPeakMb(child));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return peak;
+}
 
 function timeRsync(cpuInto: number[]): number {
   settle();
@@ -58,10 +89,12 @@ function timeRsync(cpuInto: number[]): number {
 }
 
 const samples = (values: number[]) => values.map((v) => v.toFixed(1)).join(' / ');
+const uptime = () => spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
 
 async function main() {
   mkdirSync(viaCairn, { recursive: true });
   mkdirSync(viaRsync, { recursive: true });
+  mkdirSync(viaRclone, { recursive: true });
   console.log(`Generating ${FILES} files, ~${Math.round(BYTES / 1e6)} MB in ${source} …`);
   generateTree(source, FILES, BYTES);
 
@@ -74,7 +107,23 @@ async function main() {
     source_dirs: [source],
     destination_type: 'local',
     destination_config: { mount_point: viaCairn, backup_subdir: '', auto_mount: false, auto_unmount: false },
+    ...(VERBOSE ? { sync_options: { verbosity: 'verbose' } } : {}),
   });
+  if (job.status !== 201) throw new Error(JSON.stringify(job.body));
+  // The kernel's high-water mark before any run: start, the owner's setup (scrypt), the job.
+  const startPeakMb = peakRssMb(daemon.child.pid!);
+  const runPeaks = { daemon: [] as number[], rsync: 0 };
+
+  /**
+   * Prints a side's figures as soon as they are had (a long run that fails later keeps them), then
+   * removes its copy: tmpfs has ~3 inodes per 1 MB of RAM, and at a million files the source and
+   * three copies do not fit in /dev/shm's (each round starts from empty folders anyway).
+   */
+  const done = (side: string, initial: number, rerun: number, copy: string) => {
+    console.log(`${side}: initial ${initial.toFixed(2)} s, no-change ${rerun.toFixed(2)} s; ${uptime()}`);
+    rmSync(copy, { recursive: true, force: true });
+    mkdirSync(copy, { recursive: true });
+  };
 
   const runThroughCairn = async (cpuInto: number[]) => {
     settle();
@@ -83,21 +132,30 @@ async function main() {
     // After a long idle stretch the pooled connection may have been closed under us; try once more.
     const start = () => client.post(`/api/jobs/${job.body.id}/run`);
     const runId = (await start().catch(start)).body.run_id;
+    // The daemon's RSS and its rsync processes' peaks, sampled: which phase reached the high-water mark.
+    let daemonPeak = 0;
+    const sample = () => {
+      daemonPeak = Math.max(daemonPeak, memoryNow(daemon.child.pid!).rssMb);
+      runPeaks.rsync = Math.max(runPeaks.rsync, descendantsPeakMb(daemon.child.pid!));
+    };
+    sample();
+    const sampler = setInterval(sample, 200);
     const run = await waitFor('the run', async () => {
       const current = (await client.get(`/api/runs/${runId}`)).body;
       return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
-    }, 3_600_000);
+    }, 3_600_000).finally(() => clearInterval(sampler));
+    runPeaks.daemon.push(daemonPeak);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     cpuInto.push(cpuSeconds(daemon.child.pid!) - cpuBefore);
     if (run.status !== 'completed') throw new Error(`run ${run.status}: ${run.error_message}`);
     return { seconds, run };
   };
 
-  const times = { cairnInitial: [] as number[], rsyncInitial: [] as number[], cairnRerun: [] as number[], rsyncRerun: [] as number[] };
+  const times = { cairnInitial: [] as number[], rsyncInitial: [] as number[], cairnRerun: [] as number[], rsyncRerun: [] as number[], rcloneInitial: [] as number[], rcloneRerun: [] as number[] };
   let cairnInitial!: Awaited<ReturnType<typeof runThroughCairn>>;
   let cairnRerun!: Awaited<ReturnType<typeof runThroughCairn>>;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const dir of [viaCairn, viaRsync]) {
+    for (const dir of [viaCairn, viaRsync, viaRclone]) {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
     }
@@ -107,10 +165,18 @@ async function main() {
         times.cairnInitial.push(cairnInitial.seconds);
         cairnRerun = await runThroughCairn(cpu.cairnRerun);
         times.cairnRerun.push(cairnRerun.seconds);
+        done('cairn', cairnInitial.seconds, cairnRerun.seconds, viaCairn);
       },
       async () => {
         times.rsyncInitial.push(timeRsync(cpu.rsyncInitial));
         times.rsyncRerun.push(timeRsync(cpu.rsyncRerun));
+        done('rsync', times.rsyncInitial.at(-1)!, times.rsyncRerun.at(-1)!, viaRsync);
+      },
+      async () => {
+        if (NO_RCLONE) return;
+        times.rcloneInitial.push(timeRclone(cpu.rcloneInitial));
+        times.rcloneRerun.push(timeRclone(cpu.rcloneRerun));
+        done('rclone', times.rcloneInitial.at(-1)!, times.rcloneRerun.at(-1)!, viaRclone);
       },
     ];
     if (round % 2 === 1) sides.reverse();
@@ -121,7 +187,8 @@ async function main() {
   const rss = peakRssMb(daemon.child.pid!);
 
   const logTimes: number[] = [];
-  const first = await client.request('GET', `/api/runs/${cairnInitial.run.id}/logs?limit=1`);
+  // After the other sides' long runs the pooled connection may have been closed under us: once more.
+  const first = await client.request('GET', `/api/runs/${cairnInitial.run.id}/logs?limit=1`).catch(() => client.request('GET', `/api/runs/${cairnInitial.run.id}/logs?limit=1`));
   const total = Number(first.headers.get('x-total-count'));
   for (let i = 0; i < 5; i++) {
     const started = process.hrtime.bigint();
@@ -132,7 +199,9 @@ async function main() {
   await daemon.kill();
 
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-  console.log(`\n${FILES} files, ${(cairnInitial.run.bytes_transferred / 1e6).toFixed(0)} MB, ${os.cpus().length} cores, in ${path.dirname(work)}`);
+  const rcloneInitial = NO_RCLONE ? 0 : median(times.rcloneInitial);
+  const rcloneRerun = NO_RCLONE ? 0 : median(times.rcloneRerun);
+  console.log(`\n${FILES} files, ${(cairnInitial.run.bytes_transferred / 1e6).toFixed(0)} MB, ${os.cpus().length} cores, in ${path.dirname(work)}${VERBOSE ? ', job at verbose' : ''}; ${uptime()}`);
   console.log(`                 cairn (API)   rsync -a     ratio   target`);
   const cairnInitialMedian = median(times.cairnInitial);
   const cairnRerunMedian = median(times.cairnRerun);
@@ -142,7 +211,11 @@ async function main() {
   console.log(`                 rerun   cairn ${samples(times.cairnRerun)} | rsync ${samples(times.rsyncRerun)}`);
   console.log(`CPU (median s)   initial cairn ${median(cpu.cairnInitial).toFixed(2)} (daemon + its rsync) | rsync ${median(cpu.rsyncInitial).toFixed(2)}  ${ratio(median(cpu.cairnInitial), median(cpu.rsyncInitial))}`);
   console.log(`                 rerun   cairn ${median(cpu.cairnRerun).toFixed(2)} | rsync ${median(cpu.rsyncRerun).toFixed(2)}`);
-  console.log(`peak RSS         daemon ${rss.toFixed(0)} MB (target ≤ ${FILES >= 1_000_000 ? 250 : 150} MB) | rsync ${rsyncPeakRssMb.toFixed(0)} MB`);
+  if (!NO_RCLONE) {
+    console.log(`rclone sync      initial ${rcloneInitial.toFixed(2)} s (cairn ${ratio(cairnInitialMedian, rcloneInitial)}), rerun ${rcloneRerun.toFixed(2)} s (cairn ${ratio(cairnRerunMedian, rcloneRerun)}); CPU ${median(cpu.rcloneInitial).toFixed(2)} / ${median(cpu.rcloneRerun).toFixed(2)} s; samples ${samples(times.rcloneInitial)} | ${samples(times.rcloneRerun)}`);
+  }
+  console.log(`peak RSS         daemon ${rss.toFixed(0)} MB (target ≤ ${FILES >= 1_000_000 ? 250 : 150} MB) | rsync ${rsyncPeakRssMb.toFixed(0)} MB | rclone ${rclonePeakRssMb.toFixed(0)} MB`);
+  console.log(`                 daemon before any run ${startPeakMb.toFixed(0)} MB, sampled through each run ${samples(runPeaks.daemon)} MB; its rsync processes ${runPeaks.rsync.toFixed(0)} MB`);
   console.log(`last log page    ${Math.min(...logTimes).toFixed(1)} ms best, ${Math.max(...logTimes).toFixed(1)} ms worst of 5 (${total} lines; target < 50 ms)`);
   console.log(`files counted    initial ${cairnInitial.run.files_transferred}, rerun ${cairnRerun.run.files_transferred}`);
 }

@@ -16,11 +16,13 @@
  *                      NODE_OPTIONS. With --trace-gc (not in NODE_OPTIONS: --bundle or --checkout) the
  *                      peaks of V8's heap before and after a collection are printed beside the RSS.
  * --profile DIR        a CPU profile of the daemon (`--cpu-prof`) written into DIR when it stops.
- * --seed               SFTP only: both folders on the server are first filled with a copy of the tree
- *                      (`cp -a`, mtimes kept), so the "initial" row is a first run over an existing copy
- *                      (listing, and for Cairn the record of sent files written) and the no-change row
- *                      comes without hours of uploads first: how the 100k no-change figure is had on a
- *                      loaded machine.
+ * --seed               SFTP and WebDAV (servers that serve a plain folder): both folders on the server
+ *                      are first filled with a copy of the tree (`cp -a`, mtimes kept), so the "initial"
+ *                      row is a first run over an existing copy (listing, and for Cairn the record of
+ *                      sent files written) and the no-change row comes without hours of uploads first:
+ *                      how the 100k no-change figure is had on a loaded machine. Over WebDAV Cairn's
+ *                      first run still sends every file (its listings carry no source mtime and there
+ *                      is no record of sent files yet), while rclone compares sizes and sends none.
  * --no-rclone          Cairn's runs only (rclone's columns read 0), for quick looks at memory.
  * --daemon-log FILE    the daemon's output (its --trace-gc lines, say) also written to FILE as it comes.
  * CPU seconds are the kernel's count (user+sys) for the daemon during each run and for rclone: on a
@@ -136,6 +138,14 @@ async function targets(): Promise<Target[]> {
       },
       rcloneRemote: 'bench:rclone',
       rcloneFlags: [],
+      seed() {
+        // The server serves `root` as it is: the same layout as SFTP's (Cairn under the source's name).
+        const cairnFolder = path.join(server.root, 'cairn');
+        const rcloneFolder = path.join(server.root, 'rclone');
+        execFileSync('mkdir', ['-p', cairnFolder, rcloneFolder]);
+        execFileSync('cp', ['-a', source, `${cairnFolder}/`]);
+        execFileSync('cp', ['-a', `${source}/.`, `${rcloneFolder}/`]);
+      },
       stop: server.stop,
     });
   }
@@ -198,7 +208,7 @@ async function main() {
   console.log(`daemon (${MODE}): ${[...Object.entries(cairn.env).map(([name, value]) => `${name}="${value}"`), ...cairn.command].join(' ')}`);
   for (const target of await targets()) {
     if (SEED) {
-      if (!target.seed) throw new Error(`--seed works for sftp only, not ${target.type}`);
+      if (!target.seed) throw new Error(`--seed works for sftp and webdav only, not ${target.type}`);
       console.log(`${target.type}: seeding both folders on the server with a copy of the tree …`);
       target.seed();
     }
