@@ -43,7 +43,8 @@ export interface RestoreResult {
 /**
  * Restores as described above under a shared lock; the repository's index must be loaded. A file
  * appears under its name only whole and checked; a failure removes the unfinished files' temp files
- * (files finished before it stay, and folders made stay without their modes and times).
+ * (files finished before it stay, and folders made stay: those completed by an earlier batch with
+ * their modes and times, the others without).
  */
 export async function restore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
   if (options.include?.some((p) => !path.isAbsolute(p))) throw invalid('REPOSITORY_RESTORE_PATHS', 'Paths to restore must be absolute, as the snapshot lists them.');
