@@ -1,9 +1,11 @@
 /**
- * Writing restored files' content pack by pack, as restic's file restorer does: the restore first
- * lists, for each pack, which blobs go to which file offsets; then each pack's needed bytes are read
- * once, in a few large range reads (several in flight, their bytes bounded), every blob's MAC and
- * SHA-256 checked, and each blob written (positional writes) to every place that needs it. A blob
- * is decrypted once however many files share it.
+ * Writing restored files' content pack by pack, as restic's file restorer does, a batch of files
+ * at a time: the restore lists, for a batch's files, which blobs of which pack go to which file
+ * offsets; then each of those packs' needed bytes are read once, in a few large range reads
+ * (several in flight, their bytes bounded), every blob's MAC and SHA-256 checked, and each blob
+ * written (positional writes) to every place in the batch that needs it. A blob is decrypted once
+ * per batch however many of its files share it. The batch is bounded (files and placements) so
+ * that the plan's memory does not grow with the snapshot: planned whole, 100,000 files held ~130 MB.
  *
  * A file is written under a temp name beside its target and renamed when its last blob is written,
  * so a file whose pack is damaged or missing never appears under its name; on any failure the temp
@@ -18,6 +20,14 @@ import { SEAL_OVERHEAD } from './crypto.ts';
 import { damaged, missing } from './errors.ts';
 import { packRanges, RangeReader, type PackRange as Span } from './pack-ranges.ts';
 import type { Repository } from './repository.ts';
+
+/**
+ * Files, and blob placements, a batch holds at most (a file is never split: the one passing a bound ends the batch): the
+ * plan costs a few hundred bytes a file, and a batch of thousands still reads each pack in a few
+ * large ranges, as the tree's files are packed in the order a restore walks them.
+ */
+export const BATCH_FILES = 4096;
+export const BATCH_PLACEMENTS = 65536;
 
 /** Reads in flight, and the bytes they may hold together (a single larger read still goes alone). */
 const READS_IN_FLIGHT = 4;
@@ -52,7 +62,7 @@ interface PendingFile {
   /** The file's path in the snapshot, to name it in errors. */
   snapshotPath: string;
   target: string;
-  /** Its number, which names its temp file (see `temp`). */
+  /** Its number in the restore (not the batch), which names its temp file (see `temp`). */
   number: number;
   /** Blob placements not yet written. */
   remaining: number;
@@ -66,11 +76,15 @@ interface PendingFile {
 /** One read: a span of pack number `pack` and the blobs (index entry numbers, by offset) it covers. */
 type PackRange = Span & { pack: number };
 
-/** See the module comment. Add every file with `addFile`, then `write` once. */
+/** See the module comment. Add files with `addFile` until `full`, then `write` them; again until the last. */
 export class ContentWriter {
-  private readonly files: PendingFile[] = [];
-  /** Per pack number: placements as flat triples (index entry, file number, offset in the file). */
-  private readonly byPack = new Map<number, number[]>();
+  /** The batch's files, in the snapshot's order. */
+  private files: PendingFile[] = [];
+  /** Per pack number: the batch's placements as flat triples (index entry, file in the batch, offset in the file). */
+  private byPack = new Map<number, number[]>();
+  private placements = 0;
+  /** Files numbered so far in the restore (temp names stay unique across batches). */
+  private numbered = 0;
   private readonly token = randomBytes(4).toString('hex');
   private readonly reader: RangeReader;
   /** Bytes of content written (a blob shared by two files counts twice, as each file holds it). */
@@ -80,10 +94,15 @@ export class ContentWriter {
     this.reader = new RangeReader(repo.backend);
   }
 
+  /** Whether the batch is as large as it may be: `write` it before adding more. */
+  get full(): boolean {
+    return this.files.length >= BATCH_FILES || this.placements >= BATCH_PLACEMENTS;
+  }
+
   /**
-   * Plans the file at `target` with the blobs `content` (hex ids, in order). When its content is
-   * complete, `done` gets its open temp file (to set its owner, mode and times through the
-   * descriptor), and then it is renamed to `target`. An empty file is written at once.
+   * Plans the file at `target` with the blobs `content` (hex ids, in order) into the batch. When
+   * its content is complete, `done` gets its open temp file (to set its owner, mode and times
+   * through the descriptor), and then it is renamed to `target`. An empty file is written at once.
    * @throws REPOSITORY_DAMAGED when a blob is in no index.
    */
   addFile(snapshotPath: string, target: string, content: string[], done: (fd: number) => void): void {
@@ -91,7 +110,7 @@ export class ContentWriter {
     const file: PendingFile = {
       snapshotPath,
       target,
-      number: this.files.length,
+      number: this.numbered++,
       remaining: content.length,
       created: false,
       done,
@@ -105,6 +124,7 @@ export class ContentWriter {
       let placements = this.byPack.get(p);
       if (!placements) this.byPack.set(p, (placements = []));
       placements.push(n, f, at);
+      this.placements++;
       // A compressed blob's place in the file comes from the index's uncompressed_length (format 2).
       at += index.plaintextLengthAt(n, SEAL_OVERHEAD);
     }
@@ -119,9 +139,9 @@ export class ContentWriter {
   }
 
   /**
-   * Reads the packs and writes every planned file. On failure (damage, a missing pack, `signal`
-   * aborted) the unfinished files' temp files are removed and the error names a file that needed
-   * the blob or pack; files already finished stay, whole.
+   * Reads the packs and writes every file of the batch, which then starts empty. On failure
+   * (damage, a missing pack, `signal` aborted) the unfinished files' temp files are removed and
+   * the error names a file of the batch that needed the blob or pack; files already finished stay, whole.
    */
   async write(signal?: AbortSignal): Promise<void> {
     const ranges = this.ranges();
@@ -149,6 +169,9 @@ export class ContentWriter {
       this.discardUnfinished();
       throw error;
     }
+    this.files = [];
+    this.byPack = new Map();
+    this.placements = 0;
   }
 
   /** Each pack's needed blobs cut into reads (pack-ranges.ts), packs in the order the files first need them. */
@@ -266,7 +289,10 @@ export class ContentWriter {
     for (const file of this.files) if (file.created) rmSync(this.temp(file), { force: true });
   }
 
-  /** The files needing pack `p`, to name them in an error: the first in the snapshot's order, and how many more. */
+  /**
+   * The files of the batch needing pack `p`, to name them in an error: the first in the snapshot's
+   * order (an earlier batch needing it would have failed first), and how many more.
+   */
   private filesOf(p: number): string {
     const placements = this.byPack.get(p)!;
     const files = new Set<number>();
@@ -276,7 +302,7 @@ export class ContentWriter {
     return `file ${this.files[placements[1]].snapshotPath}${others > 0 ? ` (and ${others} other file${others > 1 ? 's' : ''})` : ''}`;
   }
 
-  /** The path of the first file (in the snapshot's order) planned to hold entry `n` of pack `p`, to name it in an error. */
+  /** The path of the first file (in the snapshot's order: see `filesOf`) planned to hold entry `n` of pack `p`, to name it in an error. */
   private firstFileOf(n: number, p: number): string {
     const placements = this.byPack.get(p)!;
     for (let i = 0; i < placements.length; i += 3) if (placements[i] === n) return this.files[placements[i + 1]].snapshotPath;

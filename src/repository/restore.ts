@@ -1,10 +1,12 @@
 /**
  * Restoring a snapshot (or some of its paths) into a folder: folders, files byte for byte,
- * symlinks, modes, owners (when running as root) and times. First the trees are walked (folders
- * and symlinks made, files planned), then the files' content is written pack by pack
- * (restore-content.ts: each pack read once, every blob's MAC and SHA-256 checked before its bytes
- * are written; a bad one stops the restore with an error naming a file that needed it), then the
- * folders get their modes and times (after their content, which changes a folder's mtime).
+ * symlinks, modes, owners (when running as root) and times. The trees are walked (folders and
+ * symlinks made, files planned) until a batch of files is planned; then that batch's content is
+ * written pack by pack (restore-content.ts: each pack read once a batch, every blob's MAC and
+ * SHA-256 checked before its bytes are written; a bad one stops the restore with an error naming a
+ * file that needed it), then the folders walked whole so far get their modes and times (after
+ * their content, which changes a folder's mtime), and the walk goes on. Memory stays that of one
+ * batch and of the folders on the way down, whatever the snapshot holds.
  * Filesystem calls are synchronous, for the reason given in backup.ts: run it off the event loop.
  */
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
@@ -41,7 +43,8 @@ export interface RestoreResult {
 /**
  * Restores as described above under a shared lock; the repository's index must be loaded. A file
  * appears under its name only whole and checked; a failure removes the unfinished files' temp files
- * (files finished before it stay, and folders made stay without their modes and times).
+ * (files finished before it stay, and folders made stay: those completed by an earlier batch with
+ * their modes and times, the others without).
  */
 export async function restore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
   if (options.include?.some((p) => !path.isAbsolute(p))) throw invalid('REPOSITORY_RESTORE_PATHS', 'Paths to restore must be absolute, as the snapshot lists them.');
@@ -67,8 +70,11 @@ class RestoreRun {
   private readonly asRoot = process.getuid?.() === 0;
   private readonly include: string[] | null;
   private readonly content: ContentWriter;
-  /** Folders made, deepest first (each after what is below it): their modes and times go on last. */
-  private readonly folders: Array<{ target: string; metadata: Metadata }> = [];
+  /**
+   * Folders walked whole (all below them planned), deepest first, whose modes and times go on
+   * after the content of the batch being planned is written.
+   */
+  private folders: Array<{ target: string; metadata: Metadata }> = [];
 
   constructor(
     private readonly repo: Repository,
@@ -112,12 +118,13 @@ class RestoreRun {
       if (node.subtree) await this.planTree(node.subtree, snapshotPath, target);
       this.folders.push({ target, metadata: metadataOf(node) });
     } else if (node.type === 'file') {
-      // Only the metadata waits for the content (kept small: a restore plans every file first).
+      // Only the metadata waits for the content (kept small: a batch holds thousands of files).
       const metadata = metadataOf(node);
       this.content.addFile(snapshotPath, target, node.content ?? [], (fd) => {
         this.applyMetadata(fd, metadata);
         this.counts.files++;
       });
+      if (this.content.full) await this.writeBatch();
     } else if (node.type === 'symlink') {
       rmSync(target, { force: true });
       symlinkSync(node.linktarget ?? '', target);
@@ -126,14 +133,21 @@ class RestoreRun {
     // Devices, fifos and sockets are not recreated: a backup daemon restoring them helps nobody.
   }
 
-  /** Writes the planned files' content, then the folders' modes and times. */
+  /** Writes the last batch's content and the remaining folders' modes and times. */
   async finish(): Promise<void> {
+    await this.writeBatch();
+  }
+
+  /** Writes the planned files' content, then the modes and times of the folders walked whole. */
+  private async writeBatch(): Promise<void> {
     try {
       await this.content.write(this.options.signal);
     } finally {
       this.counts.bytes = this.content.bytes;
     }
-    for (const { target, metadata } of this.folders) {
+    const folders = this.folders;
+    this.folders = [];
+    for (const { target, metadata } of folders) {
       // Through a descriptor of the folder itself: by its path, a folder swapped for a symlink
       // meanwhile (a restore runs as root in folders others may write to) would give its owner
       // and permissions to whatever the symlink names.
