@@ -19,6 +19,7 @@ test("the installed unit's malloc settings reach the daemon: one thread arena, n
   execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'install.sh'), '--root', root, '--binary', launcher], { stdio: ['ignore', 'pipe', 'pipe'] });
   const environment = serviceEnvironment(path.join(root, 'etc/systemd/system/cairn.service'));
   assert.is(environment.MALLOC_ARENA_MAX, '2');
+  assert.is(environment.MALLOC_TRIM_THRESHOLD_, '131072');
 
   const daemon = await spawnDaemonProcess(tempDir('cairn-data-'), environment);
   try {
@@ -28,7 +29,7 @@ test("the installed unit's malloc settings reach the daemon: one thread arena, n
     for (let login = 0; login < 3; login += 1) assert.is((await api.login()).status, 200);
     for (let request = 0; request < 20; request += 1) assert.is((await api.get('/api/jobs')).status, 200);
     const environ = readFileSync(`/proc/${daemon.child.pid}/environ`, 'utf8').split('\0');
-    assert.ok(environ.includes('MALLOC_ARENA_MAX=2'), 'the variable is in the daemon process');
+    for (const [name, value] of Object.entries(environment)) assert.ok(environ.includes(`${name}=${value}`), `${name} is in the daemon process`);
     // MALLOC_ARENA_MAX=2: the main arena and one for every other thread (glibc's default is 8 per core).
     assert.ok(threadArenasOf(daemon.child.pid!) <= 1, `thread arenas: ${threadArenasOf(daemon.child.pid!)}`);
   } finally {
