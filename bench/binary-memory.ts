@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient, REPO_ROOT, spawnDaemonProcess, tempDir } from '../test/helpers.ts';
-import { memoryNow, type MemoryNow } from '../test/process-memory.ts';
+import { memoryNow, serviceEnvironment, type MemoryNow } from '../test/process-memory.ts';
 import { median, numberOption, textOption } from './options.ts';
 
 const BINARY = path.resolve(textOption('--binary', path.join(REPO_ROOT, 'dist', 'cairn-linux-x64')));
@@ -59,7 +59,8 @@ async function cairnDaemon(): Promise<Sample> {
   const dataDir = tempDir('cairn-bench-binary-');
   const allowed = tempDir('cairn-bench-allowed-');
   const started = Date.now();
-  const daemon = await spawnDaemonProcess(dataDir, {}, [BINARY]);
+  // With the service unit's environment (glibc's malloc settings), as systemd starts it.
+  const daemon = await spawnDaemonProcess(dataDir, serviceEnvironment(), [BINARY]);
   const api = new ApiClient(daemon.url);
   while ((await api.get('/api/system/health').catch(() => null))?.body?.status !== 'ok') await sleep(10);
   const startMs = Date.now() - started;

@@ -25,6 +25,9 @@
  *                      is no record of sent files yet), while rclone compares sizes and sends none.
  * --no-rclone          Cairn's runs only (rclone's columns read 0), for quick looks at memory.
  * --daemon-log FILE    the daemon's output (its --trace-gc lines, say) also written to FILE as it comes.
+ * --daemon-env "A=1 B=2"  more environment for the daemon, over what the service unit gives it (to try
+ *                      glibc's MALLOC_* settings, say; "MALLOC_ARENA_MAX=" unsets one). Every daemon gets
+ *                      the `Environment=` lines of systemd/cairn.service, read from the unit, as users' does.
  * CPU seconds are the kernel's count (user+sys) for the daemon during each run and for rclone: on a
  * loaded machine they hold where wall-clock ratios swing; `uptime` is printed with the figures.
  * Servers are the test servers of test/servers.ts (OpenSSH, s3rver, rclone serve webdav) on 127.0.0.1,
@@ -41,7 +44,7 @@ import path from 'node:path';
 import { ApiClient, REPO_ROOT, spawnDaemonProcess } from '../test/helpers.ts';
 import { numberOption, textOption } from './options.ts';
 import { generateTree } from './tree.ts';
-import { cpuSecondsOf, memoryNow, peakRssMb, timedRun } from '../test/process-memory.ts';
+import { cpuSecondsOf, memoryNow, peakRssMb, serviceEnvironment, timedRun } from '../test/process-memory.ts';
 import { startS3Server, startSftpServer, startWebdavServer } from '../test/servers.ts';
 
 const FILES = numberOption('--files', 10_000);
@@ -53,6 +56,12 @@ const PROGRAM = textOption('--cairn');
 const SEED = process.argv.includes('--seed');
 const NO_RCLONE = process.argv.includes('--no-rclone');
 const DAEMON_LOG = textOption('--daemon-log');
+const DAEMON_ENV = Object.fromEntries(
+  textOption('--daemon-env', '')
+    .split(' ')
+    .filter(Boolean)
+    .map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
+);
 const MODE = PROGRAM ? 'program' : process.argv.includes('--checkout') ? 'checkout' : process.argv.includes('--bundle') ? 'bundle' : 'binary';
 
 const work = path.join(textOption('--dir', os.tmpdir()), `cairn-remote-bench-${process.pid}`);
@@ -157,6 +166,13 @@ async function targets(): Promise<Target[]> {
  * the bundle are built from this checkout first, so the figures are of the code under test.
  */
 function daemonCommand(): { command: string[]; env: Record<string, string> } {
+  const { command, env } = daemonProgram();
+  // An empty value (--daemon-env "MALLOC_ARENA_MAX=") leaves the variable out: the daemon as before the unit set it.
+  const environment = Object.entries({ ...serviceEnvironment(), ...DAEMON_ENV, ...env }).filter(([, value]) => value !== '');
+  return { command, env: Object.fromEntries(environment) };
+}
+
+function daemonProgram(): { command: string[]; env: Record<string, string> } {
   const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE)}`] : [];
   const flags = [...NODE_FLAGS, ...profile];
   const inOptions: Record<string, string> = flags.length ? { NODE_OPTIONS: flags.join(' ') } : {};

@@ -1,6 +1,7 @@
 /** What a process holds in memory, read from /proc (Linux), for benchmarks and the binary test's record. */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const kilobytes = (text: string, field: string) => Number(text.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
 
@@ -43,4 +44,54 @@ export function timedRun(program: string, args: string[], env: NodeJS.ProcessEnv
   const [user, system] = (result.stderr.match(/cairn-cpu=([\d.]+)\+([\d.]+)/) ?? ['', 'NaN', 'NaN']).slice(1).map(Number);
   if (result.status !== 0) throw new Error(`${program} failed (${result.status}): ${result.stderr.slice(-2000)}`);
   return { seconds, cpuSeconds: user + system, peakRssMb: peak / 1024 };
+}
+
+/** The unit systemd runs the daemon with (scripts/install.sh installs it; the appliance image too). */
+export const SERVICE_UNIT = fileURLToPath(new URL('../systemd/cairn.service', import.meta.url));
+
+/**
+ * The variables the unit's `Environment=` lines give the daemon (glibc's malloc settings), read from
+ * the unit itself so benchmarks and tests measure the daemon users run without a second copy of
+ * the values. systemd's syntax: whitespace-separated `NAME=value` words, a word may be in double or
+ * single quotes; a later assignment wins. `EnvironmentFile=` (the owner's settings) is not read.
+ */
+export function serviceEnvironment(unit = SERVICE_UNIT): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const line of readFileSync(unit, 'utf8').split('\n')) {
+    const assignments = /^\s*Environment=(.*)$/.exec(line)?.[1];
+    if (assignments === undefined) continue;
+    for (const word of assignments.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) {
+      const text = word[1] ?? word[2] ?? word[3];
+      const equals = text.indexOf('=');
+      if (equals <= 0) throw new Error(`${unit}: not a NAME=value assignment: ${text}`);
+      environment[text.slice(0, equals)] = text.slice(equals + 1);
+    }
+  }
+  return environment;
+}
+
+/**
+ * How many malloc arenas glibc has made for threads of process `pid` (the main arena, which grows
+ * by brk, is not counted). Each is one 64 MB-aligned reservation of HEAP_MAX_SIZE (64 MB on 64-bit
+ * Linux): its used part read-write, the rest without access, side by side in /proc/PID/maps.
+ */
+export function threadArenasOf(pid: number): number {
+  const ARENA_BYTES = 64n * 1024n * 1024n;
+  const mappings = readFileSync(`/proc/${pid}/maps`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [range, permissions, , , inode, name] = line.split(/\s+/);
+      const [start, end] = range.split('-').map((hex) => BigInt(`0x${hex}`));
+      return { start, end, permissions, anonymous: inode === '0' && !name };
+    });
+  let arenas = 0;
+  for (let index = 0; index < mappings.length; index += 1) {
+    const used = mappings[index];
+    if (!used.anonymous || used.permissions !== 'rw-p' || used.start % ARENA_BYTES !== 0n) continue;
+    const rest = mappings[index + 1];
+    const end = rest && rest.anonymous && rest.permissions === '---p' && rest.start === used.end ? rest.end : used.end;
+    if (end - used.start === ARENA_BYTES) arenas += 1;
+  }
+  return arenas;
 }

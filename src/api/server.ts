@@ -26,7 +26,7 @@ import type { PlainHttp } from '../config.ts';
 import { openFrontDoor, type FrontDoor, type ServerCertificate } from '../tls/index.ts';
 import { ClientAddresses, isOpenedOnThisBox } from './client-address.ts';
 import { auditPlugin } from './plugins/audit.ts';
-import { buildOpenApiDocument, openApiRoutes, responseCheckOptions, type ResponseCheck } from './openapi/index.ts';
+import { buildOpenApiDocument, openApiRoutes, responseCheckOptions, type ResponseCheck, type TableRoute } from './openapi/index.ts';
 import { connectionLimitPlugin, type ConnectionLimit } from './plugins/connection-limit.ts';
 import { corsPlugin } from './plugins/cors.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -185,8 +185,18 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
     return h.continue;
   });
 
-  // Built from the route table once every route is in it, before the first request (onPreStart below).
-  let openApiDocument: Record<string, unknown> = {};
+  // Built from the route table once every route is in it (onPreStart below, which also proves it
+  // builds), then on request: kept only while something else holds it (a WeakRef), since its ~130 kB
+  // of JSON as objects would sit in every daemon's heap for a client that reads it once when paired.
+  let openApiTable: readonly TableRoute[] = [];
+  let openApiCache: WeakRef<Record<string, unknown>> | null = null;
+  const openApiDocument = () => {
+    const cached = openApiCache?.deref();
+    if (cached) return cached;
+    const built = buildOpenApiDocument(openApiTable, deps.version);
+    openApiCache = new WeakRef(built);
+    return built;
+  };
   await server.register(
     {
       name: 'cairn-api',
@@ -207,7 +217,7 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
           ...keyRoutes(deps.keys),
           ...pairingRoutes(deps.pairing, deps.loginLimiter, clients),
           ...auditRoutes(deps.audit),
-          ...openApiRoutes(() => openApiDocument),
+          ...openApiRoutes(openApiDocument),
           ...boxExportRoutes(deps.boxExport, () => deps.systemInfo().hostname),
         ]);
       },
@@ -217,7 +227,8 @@ export async function createApiServer(deps: ApiDependencies): Promise<Hapi.Serve
   // Prometheus scrapes /metrics by convention: the one route outside /api.
   server.route(metricsRoutes(deps.version, deps.dashboard));
   server.ext('onPreStart', () => {
-    openApiDocument = buildOpenApiDocument(server.table(), deps.version);
+    openApiTable = server.table();
+    buildOpenApiDocument(openApiTable, deps.version);
   });
   return server;
 }

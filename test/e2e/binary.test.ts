@@ -13,6 +13,7 @@ import { startS3Server, startSftpServer } from '../servers.ts';
 import { memoryNow } from '../process-memory.ts';
 import { fileContent, snapshotTree, waitFor } from '../trees.ts';
 import { restic } from '../integration/repository/restic.ts';
+import { startSmtpRecorder } from '../integration/notifications/receivers.ts';
 
 interface Context {
   binary: string;
@@ -141,6 +142,30 @@ binary('what it loads on first use works inside it: a backup to S3 and one over 
   } finally {
     await Promise.all([s3.stop(), sftp.stop()]);
   }
+});
+
+binary('loaded on first use, not at start: an email reaches a real SMTP server, and the OpenAPI document is served', async (context) => {
+  const api = new ApiClient(context.url);
+  assert.is((await api.login()).status, 200);
+  const smtp = await startSmtpRecorder();
+  try {
+    const channel = await api.post('/api/notifications/channels', {
+      name: 'Mail',
+      kind: 'email',
+      config: { host: '127.0.0.1', port: smtp.port, security: 'none', from: 'cairn@box.example', to: ['owner@example.com'] },
+    });
+    assert.is(channel.status, 201, JSON.stringify(channel.body));
+    const tested = await api.post(`/api/notifications/channels/${channel.body.id}/test`);
+    assert.is(tested.body.ok, true, JSON.stringify(tested.body));
+    assert.is(smtp.messages.length, 1);
+    assert.equal(smtp.messages[0].to, ['owner@example.com']);
+  } finally {
+    await smtp.close();
+  }
+  const first = await api.get('/api/openapi.json');
+  assert.is(first.status, 200);
+  assert.ok(first.body.paths['/api/jobs'], 'the jobs routes are described');
+  assert.equal((await api.get('/api/openapi.json')).body, first.body, 'built again, the same document');
 });
 
 binary('a repository job backs up and restores inside it (its worker is in the binary), and restic checks the repository clean', async (context) => {

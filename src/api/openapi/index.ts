@@ -48,7 +48,7 @@ function responseFailAction(check: ResponseCheck, log: Logger): Lifecycle.FailAc
 const documentSchema = Joi.object({ openapi: Joi.string().required(), info: Joi.object().required(), paths: Joi.object().required() }).unknown(true);
 
 /**
- * `GET /openapi.json`: the document `documentOf` gives (built at start). Behind the default
+ * `GET /openapi.json`: the document `documentOf` gives (checked at start, built on request). Behind the default
  * authentication, any key scope: an app reads it once paired; a logged-out client learns nothing,
  * not even the version.
  */

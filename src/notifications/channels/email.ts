@@ -3,7 +3,6 @@
  * (port 465, TLS from the first byte) or `none` (a local relay). Auth when `username` is set.
  */
 import Joi from 'joi';
-import nodemailer from 'nodemailer';
 import { excerpt } from './http-post.ts';
 import { secretText } from './schema-parts.ts';
 import type { AlertMessage, ChannelKind, Delivery } from './types.ts';
@@ -45,6 +44,9 @@ const configSchema = Joi.object({
 }).and('username', 'password');
 
 async function send(config: EmailConfig, message: AlertMessage, signal: AbortSignal): Promise<Delivery> {
+  // Loaded at the first email, not at start: its ~250 kB of modules would sit in every daemon's heap,
+  // and most boxes never send an email.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: config.host,
     port: config.port,
