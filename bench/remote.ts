@@ -83,6 +83,19 @@ interface Target {
 
 const obscure = (secret: string) => execFileSync('rclone', ['obscure', '-'], { input: secret, encoding: 'utf8' }).trim();
 
+/**
+ * `--seed`: a copy of the tree in the server folder `root` for each side, mtimes kept: Cairn's under
+ * the source's folder name, rclone's its contents; owned by `owner` (uid:gid) when given.
+ */
+function seedCopies(root: string, owner?: string): void {
+  const cairnFolder = path.join(root, 'cairn');
+  const rcloneFolder = path.join(root, 'rclone');
+  execFileSync('mkdir', ['-p', cairnFolder, rcloneFolder]);
+  execFileSync('cp', ['-a', source, `${cairnFolder}/`]);
+  execFileSync('cp', ['-a', `${source}/.`, `${rcloneFolder}/`]);
+  if (owner) execFileSync('chown', ['-R', owner, cairnFolder, rcloneFolder]);
+}
+
 async function targets(): Promise<Target[]> {
   const list: Target[] = [];
   if (ONLY.includes('sftp')) {
@@ -101,15 +114,7 @@ async function targets(): Promise<Target[]> {
       },
       rcloneRemote: `bench:${path.join(server.root, 'rclone')}`,
       rcloneFlags: [],
-      seed() {
-        // Where each side keeps the tree: Cairn under the source's folder name, rclone its contents.
-        const cairnFolder = path.join(server.root, 'cairn');
-        const rcloneFolder = path.join(server.root, 'rclone');
-        execFileSync('mkdir', ['-p', cairnFolder, rcloneFolder]);
-        execFileSync('cp', ['-a', source, `${cairnFolder}/`]);
-        execFileSync('cp', ['-a', `${source}/.`, `${rcloneFolder}/`]);
-        execFileSync('chown', ['-R', `${server.uid}:${server.gid}`, cairnFolder, rcloneFolder]);
-      },
+      seed: () => seedCopies(server.root, `${server.uid}:${server.gid}`),
       stop: server.stop,
     });
   }
@@ -147,14 +152,8 @@ async function targets(): Promise<Target[]> {
       },
       rcloneRemote: 'bench:rclone',
       rcloneFlags: [],
-      seed() {
-        // The server serves `root` as it is: the same layout as SFTP's (Cairn under the source's name).
-        const cairnFolder = path.join(server.root, 'cairn');
-        const rcloneFolder = path.join(server.root, 'rclone');
-        execFileSync('mkdir', ['-p', cairnFolder, rcloneFolder]);
-        execFileSync('cp', ['-a', source, `${cairnFolder}/`]);
-        execFileSync('cp', ['-a', `${source}/.`, `${rcloneFolder}/`]);
-      },
+      // The server serves `root` as it is: the same layout as SFTP's.
+      seed: () => seedCopies(server.root),
       stop: server.stop,
     });
   }

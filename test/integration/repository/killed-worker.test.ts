@@ -5,26 +5,18 @@
  * the repository clean. The engine's process is the one the kernel picks first (oom_score_adj 500),
  * it is gone once its run ends, and what it prints reaches the daemon's log, bounded.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, createJob, finishedRun, spawnDaemonProcess, startTestDaemon, tempDir } from '../../helpers.ts';
 import { waitFor } from '../../trees.ts';
+import { makeBigSource } from './fixtures.ts';
 import { restic } from './restic.ts';
 
 const source = path.join(tempDir(), 'big');
 
-test.before(async () => {
-  await fs.mkdir(source);
-  // 120 MB of random bytes: seconds of reading, hashing and sealing, under a lock all along.
-  for (let file = 0; file < 3; file++) {
-    const handle = await fs.open(path.join(source, `part-${file}.bin`), 'w');
-    for (let mb = 0; mb < 40; mb += 4) await handle.write(randomBytes(4 * 1024 * 1024));
-    await handle.close();
-  }
-});
+test.before(() => makeBigSource(source));
 
 /** The repository worker processes `parent` (by default this process, the test daemon's) has started and that still run. */
 function engineProcesses(parent = process.pid): number[] {

@@ -5,26 +5,18 @@
  * with no `restic unlock`, and the job's next exclusive task (a prune) completes.
  * The daemons here give a stopping worker no grace (`repositoryStopGraceMs: 0`), so it is terminated mid-backup.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createJob, finishedRun, startTestDaemon, tempDir, type ApiClient } from '../../helpers.ts';
 import { waitFor } from '../../trees.ts';
+import { makeBigSource } from './fixtures.ts';
 import { restic } from './restic.ts';
 
 const source = path.join(tempDir(), 'big');
 
-test.before(async () => {
-  await fs.mkdir(source);
-  // 120 MB of random bytes: seconds of reading, hashing and sealing, under a lock all along.
-  for (let file = 0; file < 3; file++) {
-    const handle = await fs.open(path.join(source, `part-${file}.bin`), 'w');
-    for (let mb = 0; mb < 40; mb += 4) await handle.write(randomBytes(4 * 1024 * 1024));
-    await handle.close();
-  }
-});
+test.before(() => makeBigSource(source));
 
 async function lockFiles(repo: string): Promise<string[]> {
   return fs.readdir(path.join(repo, 'locks')).catch(() => []);
