@@ -11,7 +11,9 @@ if (process.argv[2] === 'repository-worker' && process.argv.length === 3) {
   Promise.all([import('../src/main.ts'), import('../src/runs/repository-runs.ts')])
     .then(([{ main }, { useRepositoryWorkerCommand }]) => {
       // The binary runs its repository tasks as its own hidden command; its SEA flags apply there too.
-      useRepositoryWorkerCommand(process.execPath, ['repository-worker']);
+      // Through /proc/self/exe on Linux: the file this daemon runs from, even after an update renamed a
+      // new binary into its path (whose engine would then talk to an older daemon).
+      useRepositoryWorkerCommand(process.platform === 'linux' ? '/proc/self/exe' : process.execPath, ['repository-worker']);
       return main(process.argv.slice(2));
     })
     .then(

@@ -313,6 +313,7 @@ function startWorker(start: WorkerStart): ChildProcess {
       ? [process.execPath, ['--import', import.meta.resolve('tsx/esm'), fileURLToPath(new URL('./repository-worker.ts', self))]]
       : [process.execPath, [fileURLToPath(new URL('./repository-worker.js', self))]];
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+  child.once('close', () => closedWorkers.add(child));
   if (child.pid !== undefined) raiseOomScore(child.pid);
   send(child, { type: 'start', start });
   return child;
@@ -354,7 +355,9 @@ function watchOutput(child: ChildProcess, name: string, secrets: string[], log: 
   let logged = 0;
   let dropped = 0;
   const take = (line: string) => {
-    const text = redact(line.length > OUTPUT_LINE_CHARS ? `${line.slice(0, OUTPUT_LINE_CHARS)}…` : line, secrets).trimEnd();
+    // Masked before it is cut, so that no cut leaves part of a secret to show.
+    const masked = redact(line, secrets);
+    const text = (masked.length > OUTPUT_LINE_CHARS ? `${masked.slice(0, OUTPUT_LINE_CHARS)}…` : masked).trimEnd();
     if (text === '') return;
     if (!NOISE.test(text)) said = text.trim();
     if (logged < OUTPUT_LINES_LOGGED) {
@@ -386,10 +389,16 @@ function watchOutput(child: ChildProcess, name: string, secrets: string[], log: 
   return () => said;
 }
 
-/** Resolves once the process has exited (at once if it has). */
+/** Workers that have exited and whose every message has been read ('close'). */
+const closedWorkers = new WeakSet<ChildProcess>();
+
+/**
+ * Resolves once the process has exited and its output and messages are all read ('close', not
+ * 'exit'): a lock it announced just before it was killed is then known, and removed with the rest.
+ */
 function exitOf(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
+  if (closedWorkers.has(child)) return Promise.resolve();
+  return new Promise((resolve) => child.once('close', () => resolve()));
 }
 
 /**
@@ -516,13 +525,19 @@ class KeptReader {
   }
 }
 
-/** Asks a kept reader to close its repositories and exit; kills it after READER_CLOSE_MS. Resolves once it has exited. */
+/**
+ * Asks a kept reader to close its repositories and exit; kills it after READER_CLOSE_MS. Resolves
+ * once it has exited, or READER_CLOSE_MS after the kill: a process stuck in an uninterruptible read
+ * (a failing drive) outlives SIGKILL, and the daemon's stop must not wait on it.
+ */
 async function closeReader(worker: ChildProcess): Promise<void> {
   const exited = exitOf(worker);
   const killer = setTimeout(() => worker.kill('SIGKILL'), READER_CLOSE_MS);
   send(worker, { type: 'close' });
-  await exited;
+  let giveUp: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 2 * READER_CLOSE_MS)))]);
   clearTimeout(killer);
+  clearTimeout(giveUp);
 }
 
 /** What every task's worker is run with: the host key pins it asks about, the stop grace (see RepositoryRunnerDependencies), and the daemon's log for its output. */

@@ -544,9 +544,11 @@ async function serveRead(task: ReadTask): Promise<unknown> {
     return await run;
   } catch (error) {
     // A question with a wrong answer (no such path) leaves the repository kept; anything else (a
-    // dropped connection, a changed key, a missing repository) drops it, and a kept one is tried
-    // once afresh, as the read would have run before it was kept.
-    if (isCairnError(error) && (error.kind === 'invalid' || error.kind === 'not_found') && error.code !== 'REPOSITORY_NOT_FOUND') throw error;
+    // dropped connection, a changed key, a missing repository, a refused credential, which the server
+    // may accept again once fixed there) drops it, and a kept one is tried once afresh, as the read
+    // would have run before it was kept.
+    const wrongQuestion = isCairnError(error) && (error.kind === 'invalid' || error.kind === 'not_found') && error.code !== 'REPOSITORY_NOT_FOUND' && error.code !== 'AUTHENTICATION_FAILED';
+    if (wrongQuestion) throw error;
     void dropKept(key, current);
     // A kept repository whose config vanished is tried afresh too: opening it again through the
     // destination tells a drive or folder that is away (503) from a place with no repository yet (404).
