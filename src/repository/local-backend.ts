@@ -109,11 +109,17 @@ export class LocalBackend implements RepositoryBackend {
     }
   }
 
+  /**
+   * data/ itself: on the repository's filesystem, and neither Cairn nor restic lists files there
+   * (only the two-letter folders); a name with TEMP_MARKER never passes for a pack. Packs left
+   * there half filled by a killed engine (out of memory, a cancel past its grace) are removed once
+   * untouched for STALE_PACK_MS: nothing else ever would, and a backup killed every night would
+   * add tens of megabytes to the drive each time. A pack still being filled is written far more often.
+   */
   async tempFolder(): Promise<string> {
-    // data/ itself: on the repository's filesystem, and neither Cairn nor restic lists files there
-    // (only the two-letter folders); a name with TEMP_MARKER never passes for a pack.
     const folder = path.join(this.root, 'data');
     await fs.mkdir(folder, { recursive: true });
+    await removeStalePacks(folder, Date.now() - STALE_PACK_MS);
     return folder;
   }
 
@@ -171,5 +177,18 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
+  }
+}
+
+/** How long a half-filled pack file in data/ is left alone before a later run removes it. */
+export const STALE_PACK_MS = 24 * 60 * 60 * 1000;
+
+/** Removes the pack files being filled in `folder` that were last written before `before` (ms). */
+async function removeStalePacks(folder: string, before: number): Promise<void> {
+  for (const name of await fs.readdir(folder)) {
+    if (!name.startsWith(`pack${TEMP_MARKER}`)) continue;
+    const file = path.join(folder, name);
+    const stat = await fs.lstat(file).catch(() => null);
+    if (stat?.isFile() && stat.mtimeMs < before) await fs.rm(file, { force: true });
   }
 }

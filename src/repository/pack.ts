@@ -203,7 +203,13 @@ export class PackFile {
 
   /** Removes the file of a pack that will not be written (a failed or cancelled run). */
   discard(): void {
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Already failing (the disk): the file is removed all the same.
+      }
+    }
     this.fd = -1;
     if (this.file) rmSync(this.file, { force: true });
   }

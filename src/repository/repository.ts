@@ -251,7 +251,14 @@ export class Repository {
 
   /** Finishes `pack` and stores it (whole or not at all); its id and size. */
   private async storePack(pack: OpenPack): Promise<{ id: string; size: number }> {
-    const done = pack.finish(this.key);
+    let done: ReturnType<OpenPack['finish']>;
+    try {
+      done = pack.finish(this.key);
+    } catch (error) {
+      // Its last writes failed (a full disk): no one else holds it now, so its file goes here.
+      if (pack instanceof PackFile) pack.discard();
+      throw error;
+    }
     const path = filePath('data', done.id);
     if ('bytes' in done) {
       await this.backend.write(path, done.bytes);

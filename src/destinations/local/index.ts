@@ -125,10 +125,24 @@ async function repositoryBackend(config: LocalConfig): Promise<ClosableRepositor
   const mount = await checkMount(config);
   const backend = new LocalBackend((await resolveInside(mount.path, config.backup_subdir, false)).path);
   const write = backend.write.bind(backend);
+  const writeFile = backend.writeFile.bind(backend);
+  const tempFolder = backend.tempFolder.bind(backend);
+  const stillOnDrive = async () => {
+    if (config.usb_uuid) await checkStillOnDrive(mount, config);
+  };
   return Object.assign(backend, {
     write: async (file: string, data: Buffer) => {
-      if (config.usb_uuid) await checkStillOnDrive(mount, config);
+      await stillOnDrive();
       return write(file, data);
+    },
+    // Packs are filled in a local file and moved into place: both steps check the drive first.
+    writeFile: async (file: string, localFile: string) => {
+      await stillOnDrive();
+      return writeFile(file, localFile);
+    },
+    tempFolder: async () => {
+      await stillOnDrive();
+      return tempFolder();
     },
     close: async () => undefined,
   });

@@ -5,7 +5,7 @@
  * whole under its final name, and a file that cannot be read leaves nothing there.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -59,6 +59,24 @@ test('a file in the temp folder is renamed into place, one from another filesyst
     (await listed(backend)).filter((e) => e.name === missing),
     [],
   );
+});
+
+test('a pack file a killed engine left half filled in data/ is removed by a later run once a day old; a fresh one stays', async () => {
+  const root = path.join(tempDir('cairn-local-backend-'), 'repo');
+  const backend = new LocalBackend(root);
+  await initRepository(backend, 'local backend', { scrypt: { N: 1024, r: 8, p: 1 } });
+  const data = path.join(root, 'data');
+  const stale = path.join(data, 'pack.cairn-tmp-0123456789abcdef');
+  const fresh = path.join(data, 'pack.cairn-tmp-fedcba9876543210');
+  const other = path.join(data, 'notes.txt');
+  for (const file of [stale, fresh, other]) writeFileSync(file, randomBytes(1024));
+  const old = new Date(Date.now() - 25 * 60 * 60 * 1000);
+  utimesSync(stale, old, old);
+  utimesSync(other, old, old);
+  assert.is(await backend.tempFolder(), data);
+  assert.not.ok(existsSync(stale), 'the day-old half-filled pack is removed');
+  assert.ok(existsSync(fresh), 'a pack that may still be filling stays');
+  assert.ok(existsSync(other), 'only pack files are touched');
 });
 
 test.run();
