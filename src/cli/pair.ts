@@ -32,16 +32,21 @@ export async function pairCommand(loadConfig: () => Config, scopeText: string | 
       return started.status === 400 ? EXIT.usage : EXIT.ended;
     }
     const pairing = started.body;
-    // The details first and one line after the QR code, so the code stays whole on an 80×24 terminal.
-    process.stdout.write(
-      `Pairing a phone app with a key of scope "${scope}".\n` +
-        `Code ${pairing.code}, valid until ${new Date(pairing.expires_at).toLocaleTimeString()} (10 minutes, once).\n` +
-        `The app should show the fingerprint ${pairing.fingerprint_sha256 ?? '(none: HTTPS is off)'}\n` +
-        `${await terminalQr(pairing.qr_payload)}` +
-        `Scan it with the Cairn app. Waiting for the app… (Ctrl-C cancels)\n`,
-    );
-    const ended = await waitUntilEnded(pairing.id, (path, method = 'GET') => session.call<PairingView>(method, path));
-    return report(ended);
+    // Ctrl-C is caught before the code is shown: a press right after it appears cancels the code too.
+    const interrupt = catchInterrupt();
+    try {
+      // The details first and one line after the QR code, so the code stays whole on an 80×24 terminal.
+      process.stdout.write(
+        `Pairing a phone app with a key of scope "${scope}".\n` +
+          `Code ${pairing.code}, valid until ${new Date(pairing.expires_at).toLocaleTimeString()} (10 minutes, once).\n` +
+          `The app should show the fingerprint ${pairing.fingerprint_sha256 ?? '(none: HTTPS is off)'}\n` +
+          `${await terminalQr(pairing.qr_payload)}` +
+          `Scan it with the Cairn app. Waiting for the app… (Ctrl-C cancels)\n`,
+      );
+      return report(await waitUntilEnded(pairing.id, (path, method = 'GET') => session.call<PairingView>(method, path), interrupt.pressed));
+    } finally {
+      interrupt.stop();
+    }
   } finally {
     await session.close();
   }
@@ -49,25 +54,26 @@ export async function pairCommand(loadConfig: () => Config, scopeText: string | 
 
 type Call = (path: string, method?: string) => Promise<{ status: number; body: PairingView }>;
 
-/** Asks the pairing's state every second until it is no longer pending; Ctrl-C cancels it. */
-async function waitUntilEnded(id: number, call: Call): Promise<PairingView> {
+/** Catches Ctrl-C (SIGINT) until `stop`: `pressed()` says whether it came. */
+function catchInterrupt(): { pressed: () => boolean; stop: () => void } {
   let interrupted = false;
   const onInterrupt = () => (interrupted = true);
   process.on('SIGINT', onInterrupt);
-  try {
-    for (;;) {
-      if (interrupted) {
-        const cancelled = await call(`/api/pairing/${id}`, 'DELETE');
-        // Claimed just before the cancel: that answer stands.
-        if (cancelled.status === 200) return cancelled.body;
-      }
-      const { status, body } = await call(`/api/pairing/${id}`);
-      if (status !== 200) throw new Error(`the daemon answered ${status} about the pairing`);
-      if (body.state !== 'pending') return body;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  return { pressed: () => interrupted, stop: () => void process.off('SIGINT', onInterrupt) };
+}
+
+/** Asks the pairing's state every second until it is no longer pending; `interrupted()` (Ctrl-C) cancels it. */
+async function waitUntilEnded(id: number, call: Call, interrupted: () => boolean): Promise<PairingView> {
+  for (;;) {
+    if (interrupted()) {
+      const cancelled = await call(`/api/pairing/${id}`, 'DELETE');
+      // Claimed just before the cancel: that answer stands.
+      if (cancelled.status === 200) return cancelled.body;
     }
-  } finally {
-    process.off('SIGINT', onInterrupt);
+    const { status, body } = await call(`/api/pairing/${id}`);
+    if (status !== 200) throw new Error(`the daemon answered ${status} about the pairing`);
+    if (body.state !== 'pending') return body;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
