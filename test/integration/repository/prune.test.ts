@@ -259,12 +259,15 @@ test('a removal that fails after the new index is written: the same open reposit
   await resticOk(repoDir, PASSWORD, ['check', '--read-data']);
 });
 
-test('a repack reads the used blobs of a pack, not the whole pack: restic checks clean, the kept snapshot restores', async () => {
+/**
+ * A repository of 300 files of 30 kB in one pack, in name order, whose first half is gone from the
+ * source and forgotten (only the second snapshot kept): a long unused stretch for prune to repack.
+ */
+async function halfForgotten() {
   const work = tempDir('cairn-prune-');
   const source = path.join(work, 'source');
   const repoDir = path.join(work, 'repo');
   await fs.mkdir(source);
-  // 300 files of 30 kB in one pack, in name order; the first half goes, leaving a long unused stretch.
   const name = (i: number) => path.join(source, `f${String(i).padStart(3, '0')}.bin`);
   for (let i = 0; i < 300; i++) await fs.writeFile(name(i), randomBytes(30_000));
   await initRepository(new LocalBackend(repoDir), PASSWORD);
@@ -272,6 +275,11 @@ test('a repack reads the used blobs of a pack, not the whole pack: restic checks
   for (let i = 0; i < 150; i++) await fs.rm(name(i));
   await backup(await opened(repoDir), { paths: [source], time: new Date(Date.UTC(2026, 4, 2)) });
   await forget(await opened(repoDir), keepLast(1), context);
+  return { work, source, repoDir, name };
+}
+
+test('a repack reads the used blobs of a pack, not the whole pack: restic checks clean, the kept snapshot restores', async () => {
+  const { work, source, repoDir } = await halfForgotten();
   const packBytes = await folderBytes(path.join(repoDir, 'data'));
 
   const inner = new LocalBackend(repoDir);
@@ -299,17 +307,7 @@ test('a repack reads the used blobs of a pack, not the whole pack: restic checks
 });
 
 test('a damaged blob among those a repack copies: prune refuses (REPOSITORY_DAMAGED), removes nothing and leaves no pack file behind', async () => {
-  const work = tempDir('cairn-prune-');
-  const source = path.join(work, 'source');
-  const repoDir = path.join(work, 'repo');
-  await fs.mkdir(source);
-  const name = (i: number) => path.join(source, `f${String(i).padStart(3, '0')}.bin`);
-  for (let i = 0; i < 300; i++) await fs.writeFile(name(i), randomBytes(30_000));
-  await initRepository(new LocalBackend(repoDir), PASSWORD);
-  await backup(await opened(repoDir), { paths: [source], time: new Date(Date.UTC(2026, 4, 1)) });
-  for (let i = 0; i < 150; i++) await fs.rm(name(i));
-  await backup(await opened(repoDir), { paths: [source], time: new Date(Date.UTC(2026, 4, 2)) });
-  await forget(await opened(repoDir), keepLast(1), context);
+  const { repoDir, name } = await halfForgotten();
   // One byte of a kept file's blob (a file under 512 KiB is one blob, named by its SHA-256) flipped in its pack.
   const id = createHash('sha256').update(await fs.readFile(name(299))).digest();
   const location = (await opened(repoDir)).index.get(id)!;
