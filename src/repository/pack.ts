@@ -83,6 +83,9 @@ export class PackBuilder {
     this.buffer = bigger;
   }
 
+  /** As `PackFile.discard`: a pack in memory leaves nothing behind to remove. */
+  discard(): void {}
+
   /** The pack file and its id: blobs, sealed header, header length. */
   finish(key: CryptoKey): { id: string; bytes: Buffer } {
     const header = packHeader(this.blobs, this.headerBytes);

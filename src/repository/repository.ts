@@ -238,7 +238,7 @@ export class Repository {
         return { id, size, blobs: pack.blobs };
       },
       discard: () => {
-        if (builder instanceof PackFile) builder.discard();
+        builder.discard();
       },
     };
   }
@@ -256,7 +256,7 @@ export class Repository {
       done = pack.finish(this.key);
     } catch (error) {
       // Its last writes failed (a full disk): no one else holds it now, so its file goes here.
-      if (pack instanceof PackFile) pack.discard();
+      pack.discard();
       throw error;
     }
     const path = filePath('data', done.id);
@@ -436,7 +436,7 @@ export class Repository {
   async discardUnwritten(): Promise<void> {
     await this.packWrite;
     this.packWriteError = null;
-    for (const pack of Object.values(this.packs)) if (pack instanceof PackFile) pack.discard();
+    for (const pack of Object.values(this.packs)) pack?.discard();
     this.packs = { data: null, tree: null };
     this.unwritten.clear();
   }
