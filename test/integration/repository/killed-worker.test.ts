@@ -86,9 +86,30 @@ test('the engine killed by SIGKILL mid-backup: the run fails saying so, its lock
   }
 });
 
+/**
+ * Runs `body` with `name` set to `value` in this process's environment, which the test daemon's
+ * engine processes inherit when they start; the variable is put back afterwards.
+ */
+async function withEngineEnvironment<T>(name: string, value: string, body: () => Promise<T>): Promise<T> {
+  const before = process.env[name];
+  process.env[name] = value;
+  try {
+    return await body();
+  } finally {
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
+  }
+}
+
+/** Starts a run of job `jobId` and waits for its end (the run record). */
+async function runToEnd(admin: ApiClient, jobId: number) {
+  const started = await admin.post(`/api/jobs/${jobId}/run`);
+  assert.is(started.status, 200, JSON.stringify(started.body));
+  return finishedRun(admin, started.body.run_id, 120_000);
+}
+
 test('what the engine prints goes to the daemon`s log, at most 50 lines of it', async () => {
   const daemon = await startTestDaemon();
-  const before = process.env.NODE_DEBUG;
   try {
     const admin = daemon.client();
     await admin.setupAdmin();
@@ -97,10 +118,7 @@ test('what the engine prints goes to the daemon`s log, at most 50 lines of it', 
     const job = await createJob(admin, { source_dirs: [small], destination_config: { mount_point: tempDir(), backup_subdir: 'repo' }, backup_mode: 'repository' });
     // Node's own debug output of module loading: hundreds of lines on the engine's stderr (this
     // process read NODE_DEBUG at its start; the engine, started now, reads it from its environment).
-    process.env.NODE_DEBUG = 'module';
-    const started = await admin.post(`/api/jobs/${job.id}/run`);
-    assert.is(started.status, 200, JSON.stringify(started.body));
-    const run = await finishedRun(admin, started.body.run_id, 120_000);
+    const run = await withEngineEnvironment('NODE_DEBUG', 'module', () => runToEnd(admin, job.id));
     assert.is(run.status, 'completed', run.error_message);
     const printed = await waitFor('the engine`s output in the daemon`s log', async () => {
       const lines = daemon.logLines.filter((line) => line.includes('The repository backup process'));
@@ -109,31 +127,23 @@ test('what the engine prints goes to the daemon`s log, at most 50 lines of it', 
     assert.is(printed.length, 51, printed.slice(-3).join('\n'));
     assert.match(printed[0], /MODULE/);
   } finally {
-    if (before === undefined) delete process.env.NODE_DEBUG;
-    else process.env.NODE_DEBUG = before;
     await daemon.stop();
   }
 });
 
 test('an engine that runs out of V8 heap fails its run, naming the out-of-memory it printed', async () => {
   const daemon = await startTestDaemon();
-  const before = process.env.NODE_OPTIONS;
   try {
     const admin = daemon.client();
     await admin.setupAdmin();
     const target = tempDir();
     const job = await createJob(admin, { source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
     // A heap too small for the engine: V8 gives up and aborts, as on a box out of memory.
-    process.env.NODE_OPTIONS = '--max-old-space-size=8';
-    const started = await admin.post(`/api/jobs/${job.id}/run`);
-    assert.is(started.status, 200, JSON.stringify(started.body));
-    const run = await finishedRun(admin, started.body.run_id, 120_000);
+    const run = await withEngineEnvironment('NODE_OPTIONS', '--max-old-space-size=8', () => runToEnd(admin, job.id));
     assert.is(run.status, 'failed');
     assert.match(run.error_message, /^The backup process was killed \(out of memory\?\) by SIG[A-Z]+; it last said: .*heap out of memory/);
     assert.equal(await lockFiles(path.join(target, 'repo')), []);
   } finally {
-    if (before === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = before;
     await daemon.stop();
   }
 });
