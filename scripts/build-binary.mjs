@@ -33,6 +33,13 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
  * sync) showed no measurable slowdown in bench/ (figures in the issue 7 note).
  */
 const RUNTIME_FLAGS = ['--max-semi-space-size=1'];
+/**
+ * How a start of the binary may add Node flags: only as its own first arguments, `--node-options="…"`
+ * (which come after RUNTIME_FLAGS, so they win), never from NODE_OPTIONS. The daemon starts its
+ * repository engine that way with the engine's own young generation (ENGINE_NODE_FLAGS in
+ * src/runs/repository-runs.ts); and the service does not change with a NODE_OPTIONS in root's environment.
+ */
+const EXEC_ARGV_EXTENSION = 'cli';
 /** arm64 programs run here through qemu, with Debian's arm64 cross libraries as their root. */
 const QEMU_ARM64 = ['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu'];
 
@@ -163,7 +170,7 @@ function seaBlob(bundlePath, arch) {
   if (!useCodeCache) {
     console.log(`note: ${arch} built WITHOUT code cache (slower start, ~17 MB more memory): install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross for the full build`);
   }
-  writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, execArgv: RUNTIME_FLAGS }));
+  writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, execArgv: RUNTIME_FLAGS, execArgvExtension: EXEC_ARGV_EXTENSION }));
   const command = [...writer, '--random-seed=1', '--experimental-sea-config', config];
   execFileSync(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
   return blob;
