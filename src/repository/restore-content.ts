@@ -62,11 +62,12 @@ interface PendingFile {
   /** The file's path in the snapshot, to name it in errors. */
   snapshotPath: string;
   target: string;
-  /** Its number in the restore (not the batch), which names its temp file (see `temp`). */
+  /** Its number in the restore (not the batch), which names its temp file (see `tempName`). */
   number: number;
   /** Blob placements not yet written. */
   remaining: number;
-  created: boolean;
+  /** Its temp file's path from its first write until it is renamed into place (named once: see `tempName`). */
+  temp?: string;
   /** The temp's device and inode once created: it is opened again for each read, and must be the same file. */
   dev?: bigint;
   ino?: bigint;
@@ -112,7 +113,6 @@ export class ContentWriter {
       target,
       number: this.numbered++,
       remaining: content.length,
-      created: false,
       done,
     };
     const f = this.files.push(file) - 1;
@@ -240,7 +240,7 @@ export class ContentWriter {
   }
 
   /** The temp name beside the target (made when needed: a restore plans every file first). */
-  private temp(file: PendingFile): string {
+  private tempName(file: PendingFile): string {
     return path.join(path.dirname(file.target), `.${leadingBytes(path.basename(file.target), TEMP_NAME_BYTES)}.cairn-restore-${this.token}-${file.number}`);
   }
 
@@ -250,9 +250,10 @@ export class ContentWriter {
    * never through a symlink, and only if it is still the file made, else REPOSITORY_RESTORE_TEMP_CHANGED.
    */
   private open(file: PendingFile): number {
-    if (!file.created) {
-      const fd = openSync(this.temp(file), 'wx', 0o600);
-      file.created = true;
+    if (file.temp === undefined) {
+      const temp = this.tempName(file);
+      const fd = openSync(temp, 'wx', 0o600);
+      file.temp = temp;
       const made = fstatSync(fd, { bigint: true });
       file.dev = made.dev;
       file.ino = made.ino;
@@ -260,15 +261,15 @@ export class ContentWriter {
     }
     let fd: number;
     try {
-      fd = openSync(this.temp(file), constants.O_RDWR | constants.O_NOFOLLOW);
+      fd = openSync(file.temp, constants.O_RDWR | constants.O_NOFOLLOW);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw tempChanged(file, this.temp(file));
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw tempChanged(file, file.temp);
       throw error;
     }
     const now = fstatSync(fd, { bigint: true });
     if (now.dev !== file.dev || now.ino !== file.ino) {
       closeSync(fd);
-      throw tempChanged(file, this.temp(file));
+      throw tempChanged(file, file.temp);
     }
     return fd;
   }
@@ -281,12 +282,12 @@ export class ContentWriter {
       closeSync(fd);
     }
     // Replaces a file or symlink of that name; a folder in the way is an error, never removed with its content.
-    renameSync(this.temp(file), file.target);
-    file.created = false;
+    renameSync(file.temp!, file.target);
+    file.temp = undefined;
   }
 
   private discardUnfinished(): void {
-    for (const file of this.files) if (file.created) rmSync(this.temp(file), { force: true });
+    for (const file of this.files) if (file.temp !== undefined) rmSync(file.temp, { force: true });
   }
 
   /**
