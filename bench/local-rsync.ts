@@ -93,7 +93,9 @@ class TreePeaks {
     try {
       // Only rsync's processes: the daemon may start other short-lived helpers.
       if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'rsync') return;
-      this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, peakRssMb(pid)));
+      const peak = peakRssMb(pid);
+      // A process that has exited but is not yet reaped has no VmHWM line any more.
+      if (Number.isFinite(peak)) this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, peak));
     } catch {
       // ended meanwhile
     }
