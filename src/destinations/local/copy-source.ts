@@ -118,7 +118,7 @@ async function rememberEntries(context: SyncContext<MountRequirement>, source: s
   try {
     await rememberEntryCount(context.stateFile, source, entries, context.realSources);
   } catch (error) {
-    context.log('warning', `Could not remember the size of ${source}'s file list for the next run's progress: ${(error as Error).message}`);
+    context.log('warning', printable(`Could not remember the size of ${source}'s file list for the next run's progress: ${(error as Error).message}`));
   }
 }
 
