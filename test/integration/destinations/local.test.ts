@@ -25,7 +25,7 @@ function setup() {
 }
 
 /** Runs sync with a minimal context that records logs and progress. */
-async function sync(config: LocalConfig, sources: string[], options: Partial<SyncOptions> = {}, controller = new AbortController()) {
+async function sync(config: LocalConfig, sources: string[], options: Partial<SyncOptions> = {}, controller = new AbortController(), stateFile = path.join(tempDir(), 'sent.json')) {
   const logs: Array<[LogLevel, string]> = [];
   const progress: TransferTotals[] = [];
   const run = localDestination.sync({
@@ -35,7 +35,7 @@ async function sync(config: LocalConfig, sources: string[], options: Partial<Syn
     realSources: sources,
     options: { ...defaults, ...options },
     signal: controller.signal,
-    stateFile: path.join(tempDir(), 'sent.json'),
+    stateFile,
     hostKeys: new FileHostKeyPins(path.join(tempDir(), 'host-keys.json')),
     log: (level, message) => logs.push([level, message]),
     progress: (current) => progress.push(current),
@@ -74,6 +74,22 @@ function mountTmpfs(dir: string, options: string): () => void {
   execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
   return () => execFileSync('umount', [dir]);
 }
+
+test('each source’s entry count is kept in the job’s state file for the next run’s progress; a state file that cannot be written costs a warning, not the backup', async () => {
+  const { source, config, copy } = setup();
+  mkdirSync(path.join(source, 'sub'));
+  for (let i = 0; i < 5; i++) writeFileSync(path.join(source, 'sub', `f${i}`), fileContent(`f${i}`, 100));
+  const stateFile = path.join(tempDir(), 'sent-files', 'job-7.json');
+  const first = await sync(config, [source], {}, new AbortController(), stateFile);
+  assert.ok(first.logs.every(([level]) => level === 'info'), JSON.stringify(first.logs));
+  assert.equal(JSON.parse(readFileSync(stateFile, 'utf8')), { cairn_local_entries: 1, sources: { [source]: 7 } }, 'five files, their folder and the top');
+
+  rmSync(copy, { recursive: true });
+  const unwritable = await sync(config, [source], {}, new AbortController(), '/dev/null/sent-files/job-7.json');
+  assert.is(unwritable.totals.files_transferred, 5);
+  assert.equal(snapshotTree(copy), snapshotTree(source), 'the copy is whole');
+  assert.ok(unwritable.logs.some(([level, message]) => level === 'warning' && message.includes("file list for the next run's progress")), JSON.stringify(unwritable.logs));
+});
 
 test('the copy is byte-identical: empty files, unicode, spaces, quotes, a leading dash, symlinks, 20 levels, 5 MB', async () => {
   const { source, config, copy } = setup();
