@@ -378,6 +378,32 @@ test('a file that cannot be written fails the run as a partial transfer naming i
   assert.ok(error.logs.some(([level, message]: [LogLevel, string]) => level === 'error' && /could not make way/.test(message)));
 });
 
+test('delete_extraneous with a part of the source that cannot be read: nothing in or after it is deleted, folders read whole before it are mirrored, the run fails', async () => {
+  const { source, config, copy } = setup();
+  for (const folder of ['a', 'm', 'z']) {
+    mkdirSync(path.join(source, folder));
+    writeFileSync(path.join(source, folder, 'keep.txt'), folder);
+  }
+  await sync(config, [source]);
+  for (const folder of ['a', 'm', 'z']) writeFileSync(path.join(copy, folder, 'gone.txt'), 'deleted from the source since the last run');
+  // As root nothing is unreadable, but a path longer than PATH_MAX is: rsync cannot list below it (an I/O error).
+  try {
+    // bash, not sh: dash's cd gives up on a path that long.
+    const deep = execFileSync('bash', ['-c', 'cd "$1" && d=$(printf "d%.0s" $(seq 250)) && for i in $(seq 20); do mkdir "$d" && cd "$d"; done && echo lost > lost.txt && echo ok', 'bash', path.join(source, 'm')], { encoding: 'utf8' });
+    assert.is(deep.trim(), 'ok');
+    const error = await failureOf(sync(config, [source], { delete_extraneous: true }));
+    assert.is(error.code, 'PARTIAL_TRANSFER');
+    assert.ok(error.logs.some(([level, message]: [LogLevel, string]) => level === 'error' && /filename overflows max-path len/.test(message)), 'what could not be read is named');
+    // rsync keeps its incremental recursion (memory): a folder listed whole before the error is mirrored, as the next clean run would.
+    assert.not.ok(existsSync(path.join(copy, 'a', 'gone.txt')));
+    assert.ok(existsSync(path.join(copy, 'z', 'gone.txt')), 'nothing is deleted from the error on');
+    for (const folder of ['a', 'm', 'z']) assert.is(readFileSync(path.join(copy, folder, 'keep.txt'), 'utf8'), folder);
+  } finally {
+    // Node cannot remove a path longer than PATH_MAX; rm walks it folder by folder.
+    execFileSync('rm', ['-rf', path.join(source, 'm'), path.join(copy, 'm')]);
+  }
+});
+
 test('a file that vanishes during the run is a warning naming it, and the run succeeds', async () => {
   const { source, config } = setup();
   writeFileSync(path.join(source, 'a-large.bin'), Buffer.alloc(3 * 1024 * 1024));
