@@ -3,7 +3,9 @@
  * through the daemon's API, by bare `rsync -a` and by `rclone sync` local to local, same machine,
  * same run, printed side by side. Also: the daemon's peak RSS (before any run, and sampled through
  * each run, so a growth with the files shows apart from the start), the peak RSS of the rsync
- * processes the daemon starts, and the time to read the last page of the run's log.
+ * processes the daemon starts and of bare `rsync -a` (each process's VmHWM, sampled every 200 ms,
+ * summed over rsync's three processes: sender, generator, receiver), and the time to read the last
+ * page of the run's log.
  *
  *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm] [--binary dist/cairn-linux-x64] [--no-rclone] [--verbose]
  * --binary runs the daemon from the single binary instead of the source under this Node.
@@ -15,7 +17,8 @@
  * disk is synced (not timed) before each timing, since this kind of machine's disk is shared and noisy.
  * Needs a few GB free in the temp dir; removes what it made.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,7 +56,6 @@ function cpuSeconds(pid: number | 'self'): number {
 
 const cpu = { cairnInitial: [] as number[], rsyncInitial: [] as number[], cairnRerun: [] as number[], rsyncRerun: [] as number[], rcloneInitial: [] as number[], rcloneRerun: [] as number[] };
 
-let rsyncPeakRssMb = 0;
 let rclonePeakRssMb = 0;
 
 /** rclone's local-to-local sync as its users run it (4 transfers, 8 checkers: its defaults made explicit). */
@@ -65,26 +67,63 @@ function timeRclone(cpuInto: number[]): number {
   return run.seconds;
 }
 
-/** The highest VmHWM among `pid`'s descendants now (the daemon's rsync and its forks), in MB; 0 when there are none. */
-function descendantsPeakMb(pid: number): number {
-  let peak = 0;
-  for (const child of childrenOf(pid)) {
+/**
+ * Each rsync process's peak RSS (VmHWM, MB) in a process tree, by PID, sampled: a process keeps its
+ * high-water mark until it exits, so sampling every 200 ms misses at most a last short rise.
+ */
+class TreePeaks {
+  private readonly peaks = new Map<number, number>();
+
+  /** Notes the peaks of `pid`'s descendants (and of `pid` itself with `self`). */
+  sample(pid: number, self = false): void {
+    if (self) this.note(pid);
+    for (const child of childrenOf(pid)) {
+      this.note(child);
+      this.sample(child);
+    }
+  }
+
+  /** The largest process's peak and the sum of every process's peak, MB. */
+  get figures(): { largest: number; sum: number; count: number } {
+    const values = [...this.peaks.values()];
+    return { largest: Math.max(0, ...values), sum: values.reduce((a, b) => a + b, 0), count: values.length };
+  }
+
+  private note(pid: number): void {
     try {
-      peak = Math.max(peak, peakRssMb(child), descendantsPeakMb(child));
+      // Only rsync's processes: the daemon may start other short-lived helpers.
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'rsync') return;
+      const peak = peakRssMb(pid);
+      // A process that has exited but is not yet reaped has no VmHWM line any more.
+      if (Number.isFinite(peak)) this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, peak));
     } catch {
       // ended meanwhile
     }
   }
-  return peak;
 }
 
-function timeRsync(cpuInto: number[]): number {
+/** Peaks of rsync's processes per side: the largest run's sum and the largest process seen. */
+const rsyncPeaks = { cairn: { largest: 0, sum: 0 }, bare: { largest: 0, sum: 0 } };
+
+function notePeaks(side: keyof typeof rsyncPeaks, peaks: TreePeaks): void {
+  const { largest, sum } = peaks.figures;
+  rsyncPeaks[side] = { largest: Math.max(rsyncPeaks[side].largest, largest), sum: Math.max(rsyncPeaks[side].sum, sum) };
+}
+
+/** Bare `rsync -a`, its processes' peaks sampled the same way as the daemon's rsync. */
+async function timeRsync(cpuInto: number[]): Promise<number> {
   settle();
   const cpuBefore = cpuSeconds('self');
-  const { seconds, peakRssMb } = timedRun('rsync', ['-a', `${source}/`, `${viaRsync}/data/`]);
+  const started = process.hrtime.bigint();
+  const child = spawn('rsync', ['-a', `${source}/`, `${viaRsync}/data/`], { stdio: 'ignore' });
+  const peaks = new TreePeaks();
+  const sampler = setInterval(() => peaks.sample(child.pid!, true), 200);
+  const [code] = (await once(child, 'exit').finally(() => clearInterval(sampler))) as [number | null];
+  if (code !== 0) throw new Error(`rsync failed (${code})`);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // Waited-for children's CPU lands in this process's cutime/cstime.
   cpuInto.push(cpuSeconds('self') - cpuBefore);
-  // GNU time reports the largest of rsync's processes (it forks a receiver and a generator).
-  rsyncPeakRssMb = Math.max(rsyncPeakRssMb, peakRssMb);
+  notePeaks('bare', peaks);
   return seconds;
 }
 
@@ -112,7 +151,7 @@ async function main() {
   if (job.status !== 201) throw new Error(JSON.stringify(job.body));
   // The kernel's high-water mark before any run: start, the owner's setup (scrypt), the job.
   const startPeakMb = peakRssMb(daemon.child.pid!);
-  const runPeaks = { daemon: [] as number[], rsync: 0 };
+  const runPeaks = { daemon: [] as number[] };
 
   /**
    * Prints a side's figures as soon as they are had (a long run that fails later keeps them), then
@@ -134,9 +173,10 @@ async function main() {
     const runId = (await start().catch(start)).body.run_id;
     // The daemon's RSS and its rsync processes' peaks, sampled: which phase reached the high-water mark.
     let daemonPeak = 0;
+    const peaks = new TreePeaks();
     const sample = () => {
       daemonPeak = Math.max(daemonPeak, memoryNow(daemon.child.pid!).rssMb);
-      runPeaks.rsync = Math.max(runPeaks.rsync, descendantsPeakMb(daemon.child.pid!));
+      peaks.sample(daemon.child.pid!);
     };
     sample();
     const sampler = setInterval(sample, 200);
@@ -145,6 +185,7 @@ async function main() {
       return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
     }, 3_600_000).finally(() => clearInterval(sampler));
     runPeaks.daemon.push(daemonPeak);
+    notePeaks('cairn', peaks);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     cpuInto.push(cpuSeconds(daemon.child.pid!) - cpuBefore);
     if (run.status !== 'completed') throw new Error(`run ${run.status}: ${run.error_message}`);
@@ -168,8 +209,8 @@ async function main() {
         done('cairn', cairnInitial.seconds, cairnRerun.seconds, viaCairn);
       },
       async () => {
-        times.rsyncInitial.push(timeRsync(cpu.rsyncInitial));
-        times.rsyncRerun.push(timeRsync(cpu.rsyncRerun));
+        times.rsyncInitial.push(await timeRsync(cpu.rsyncInitial));
+        times.rsyncRerun.push(await timeRsync(cpu.rsyncRerun));
         done('rsync', times.rsyncInitial.at(-1)!, times.rsyncRerun.at(-1)!, viaRsync);
       },
       async () => {
@@ -214,8 +255,10 @@ async function main() {
   if (!NO_RCLONE) {
     console.log(`rclone sync      initial ${rcloneInitial.toFixed(2)} s (cairn ${ratio(cairnInitialMedian, rcloneInitial)}), rerun ${rcloneRerun.toFixed(2)} s (cairn ${ratio(cairnRerunMedian, rcloneRerun)}); CPU ${median(cpu.rcloneInitial).toFixed(2)} / ${median(cpu.rcloneRerun).toFixed(2)} s; samples ${samples(times.rcloneInitial)} | ${samples(times.rcloneRerun)}`);
   }
-  console.log(`peak RSS         daemon ${rss.toFixed(0)} MB (target ≤ ${FILES >= 1_000_000 ? 250 : 150} MB) | rsync ${rsyncPeakRssMb.toFixed(0)} MB | rclone ${rclonePeakRssMb.toFixed(0)} MB`);
-  console.log(`                 daemon before any run ${startPeakMb.toFixed(0)} MB, sampled through each run ${samples(runPeaks.daemon)} MB; its rsync processes ${runPeaks.rsync.toFixed(0)} MB`);
+  const { cairn: daemonRsync, bare: bareRsync } = rsyncPeaks;
+  console.log(`peak RSS         daemon ${rss.toFixed(0)} MB (target ≤ ${FILES >= 1_000_000 ? 250 : 150} MB) | rsync -a ${bareRsync.sum.toFixed(1)} MB (largest process ${bareRsync.largest.toFixed(1)}) | rclone ${rclonePeakRssMb.toFixed(0)} MB`);
+  console.log(`                 daemon before any run ${startPeakMb.toFixed(0)} MB, sampled through each run ${samples(runPeaks.daemon)} MB`);
+  console.log(`                 the daemon's rsync: ${daemonRsync.sum.toFixed(1)} MB summed over its processes (largest ${daemonRsync.largest.toFixed(1)} MB)`);
   console.log(`last log page    ${Math.min(...logTimes).toFixed(1)} ms best, ${Math.max(...logTimes).toFixed(1)} ms worst of 5 (${total} lines; target < 50 ms)`);
   console.log(`files counted    initial ${cairnInitial.run.files_transferred}, rerun ${cairnRerun.run.files_transferred}`);
 }

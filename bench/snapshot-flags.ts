@@ -44,10 +44,11 @@ const VARIANTS: Array<[string, string[] | 'snapshot']> = [
   ['+ --out-format -ii (every entry)', ['--8-bit-output', OUT_FORMAT, '-ii']],
   ['+ --stats', ['--stats']],
   ['+ --info=progress2', ['--info=progress2']],
-  ['+ --no-inc-recursive', ['--no-inc-recursive']],
+  // Not in the snapshot's argv since issue 17 (rsync-args.ts); kept to show what the earlier argv cost.
+  ['+ --no-inc-recursive (earlier argv)', ['--no-inc-recursive']],
   ['+ --delete', ['--delete']],
   ['snapshot argv (all of them)', 'snapshot'],
-  ['snapshot argv less progress2/no-inc-rec.', ['--8-bit-output', OUT_FORMAT, '-ii', '--stats', '--delete']],
+  ['snapshot argv less progress2', ['--8-bit-output', OUT_FORMAT, '-ii', '--stats', '--delete']],
 ];
 
 interface Figures {

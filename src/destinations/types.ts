@@ -111,7 +111,10 @@ export interface SyncContext<Config> {
   options: SyncOptions;
   /** Aborted when the run is cancelled or the daemon stops. */
   signal: AbortSignal;
-  /** A file this destination may use to remember what it sent for this job (remote destinations do). */
+  /**
+   * A file this destination may use to remember what it sent for this job (remote destinations do;
+   * local ones keep each source's entry count there, for the next run's progress share).
+   */
   stateFile: string;
   hostKeys: HostKeyPins;
   /** Appends a line to the run's log. */

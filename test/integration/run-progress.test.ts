@@ -158,6 +158,32 @@ progress('a local job that does not count first reads rsync’s own progress: on
   assert.is(second.frames.at(-1).files_total, 1);
 });
 
+progress('a local tree larger than rsync lists ahead: no percent on the first run before rsync has listed it all, then one from the last run’s count that moves, never goes back, ends at 100 %', async (context) => {
+  const source = path.join(tempDir(), 'archive');
+  for (let folder = 0; folder < 60; folder++) {
+    mkdirSync(path.join(source, `f${String(folder).padStart(2, '0')}`), { recursive: true });
+    for (let i = 0; i < 100; i++) writeFileSync(path.join(source, `f${String(folder).padStart(2, '0')}`, `item-${i}.txt`), fileContent(`${folder}-${i}`, 1024));
+  }
+  const job = await createJob(context.client, { source_dirs: [source], sync_options: { bandwidth_limit_kbps: 2000 } });
+  const first = await runWatched(context, job.id);
+  assert.is(first.run.status, 'completed', first.run.error_message);
+  assert.is(first.run.files_transferred, 6000);
+  const percents = first.frames.map((frame) => frame.percent).filter((percent) => percent !== null);
+  assert.equal(percents, [...percents].sort((a, b) => a - b), `the percent never goes backwards: ${percents.join(' ')}`);
+  assert.is(first.frames.at(-1).percent, 100);
+  // rsync lists ~1,000 entries ahead of what it copies: half way through, nothing knows the total yet.
+  const early = first.frames.filter((frame) => frame.files_done > 0 && frame.files_done < 3000);
+  assert.ok(early.length > 0, `frames on the way: ${first.frames.map((f) => f.files_done).join(' ')}`);
+  assert.ok(early.every((frame) => frame.percent === null), `no percent before the total is known: ${early.map((f) => `${f.files_done}:${f.percent}`).join(' ')}`);
+
+  // A nightly run sending a little in every sixth folder: the last run's count gives a percent from the start.
+  for (let folder = 0; folder < 60; folder += 6) writeFileSync(path.join(source, `f${String(folder).padStart(2, '0')}`, 'item-50.txt'), fileContent(`changed ${folder}`, 200 * 1024));
+  const second = await runWatched(context, job.id);
+  assertHonest(second.run, second.frames);
+  assert.is(second.run.files_transferred, 10);
+  assert.ok(second.frames.some((frame) => frame.percent > 0 && frame.percent < 100), `a share on the way: ${second.frames.map((f) => f.percent).join(' ')}`);
+});
+
 progress('a local job with two sources: each is part of the run, the percent only grows', async (context) => {
   const root = tempDir();
   const sources = ['letters', 'pictures'].map((name) => path.join(root, name));

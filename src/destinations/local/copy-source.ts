@@ -13,6 +13,7 @@ import { exitCodeMeaning, RsyncProblems, type CopyPlaces } from './rsync-errors.
 import { runRsync, type RsyncExit } from './rsync-process.ts';
 import { countItem, describeItem, parseItemLine, parseProgressLine, parseStatsLine, printable, type ParsedItem, type RsyncStats } from './rsync-output.ts';
 import { ListShare, type CopyPosition } from './list-share.ts';
+import { previousEntryCount, rememberEntryCount } from './entry-counts.ts';
 
 /** How often a copy reports its totals and share: rsync prints a line per file, a phone needs a few a second at most. */
 export const REPORT_INTERVAL_MS = 200;
@@ -47,12 +48,14 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
   const before = { ...totals };
   const stats: RsyncStats = {};
   const problems = new RsyncProblems(copy);
-  const share = new ListShare(copy.position);
+  // A dry run has no progress lines (rsync-args.ts), so it needs no count either.
+  const share = new ListShare(copy.position, options.dry_run ? null : await previousEntryCount(context.stateFile, copy.source));
   let reportedAt = 0;
   const report = (now = Date.now()) => {
     reportedAt = now;
     // The share first: a frame sent on the totals then already carries the percent.
-    context.advanced?.(share.ofRun);
+    const ofRun = share.ofRun;
+    if (ofRun !== null) context.advanced?.(ofRun);
     context.progress({ ...totals });
   };
   const reportSometimes = () => {
@@ -105,8 +108,18 @@ async function runCopy(context: SyncContext<MountRequirement>, copy: SourceCopy,
   if (exit.code === 0) checkAgainstStats(context, stats, before, totals);
   if (exit.code === 0 || exit.code === 24) share.finished();
   report();
+  if (!options.dry_run && stats.entries !== undefined) await rememberEntries(context, copy.source, stats.entries);
   reportOutcome(context, copy, exit, problems);
   logSummary(context, copy, before, totals);
+}
+
+/** Keeps the list's size for the next run's share; a state file that cannot be written costs that share, not the backup. */
+async function rememberEntries(context: SyncContext<MountRequirement>, source: string, entries: number): Promise<void> {
+  try {
+    await rememberEntryCount(context.stateFile, source, entries, context.realSources);
+  } catch (error) {
+    context.log('warning', printable(`Could not remember the size of ${source}'s file list for the next run's progress: ${(error as Error).message}`));
+  }
 }
 
 /** A non-zero exit on a USB job whose drive is gone is the drive's fault, and the run says so. */

@@ -44,9 +44,10 @@ export function rsyncArguments(copy: RsyncCopy): string[] {
   // rsync writes each file to a `.name.XXXXXX` temp file beside it and renames it when complete, so no
   // file is ever half-written under its final name. A --temp-dir does the same but measured 1.4× slower
   // (relative) to 2.8× (absolute) on 100,000 small files, so rsync's own way is used.
-  // Whole-transfer progress (list-share.ts) needs the whole file list before copying; a dry run sends nothing, so has none.
-  // Costs the list in memory at once: ~14 MB more across rsync's processes at 100,000 files (docs/ARCHITECTURE.md).
-  args.push(...(options.dry_run ? ['--dry-run'] : ['--info=progress2', '--no-inc-recursive']));
+  // Whole-transfer progress for the run's share (list-share.ts); a dry run sends nothing, so has none. rsync keeps its
+  // incremental recursion: `--no-inc-recursive` would hold the whole file list in each of its three processes
+  // (~210 MB at 1,000,000 files against ~10 MB; docs/ARCHITECTURE.md).
+  args.push(options.dry_run ? '--dry-run' : '--info=progress2');
   if (copy.linkDest) args.push(`--link-dest=${path.join(copy.linkDest, '/')}`);
   // A trailing slash on the source copies its contents, not the folder itself.
   args.push('--', path.join(copy.source, '/'), path.join(copy.target, '/'));

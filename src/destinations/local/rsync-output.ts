@@ -75,9 +75,12 @@ export interface RsyncStats {
   bytesTransferred?: number;
   /** Deleted entries that are not folders. */
   filesDeleted?: number;
+  /** Entries in the whole file list (files, folders, links, specials; `Number of files`). */
+  entries?: number;
 }
 
 const STATS_LINES: Array<[RegExp, (stats: RsyncStats, match: RegExpExecArray) => void]> = [
+  [/^Number of files: ([\d,.' ]+)(?: \(.*\))?$/, (stats, match) => (stats.entries = numberIn(match[1]))],
   [/^Number of regular files transferred: ([\d,.' ]+)$/, (stats, match) => (stats.filesTransferred = numberIn(match[1]))],
   [/^Total transferred file size: ([\d,.' ]+) bytes?$/, (stats, match) => (stats.bytesTransferred = numberIn(match[1]))],
   [
@@ -102,7 +105,7 @@ export function parseStatsLine(line: string, stats: RsyncStats): boolean {
  * One line of rsync's whole-transfer progress (`--info=progress2`), which rsync rewrites in place
  * with `\r`: bytes it sent so far in this process (the file being sent included), that as a share
  * of the whole file list's size, and, when a file ends, how many list entries are left to check of
- * how many (`to-chk=N/M`; `ir-chk` while the list is still growing, see rsync-args.ts).
+ * how many (`to-chk=N/M`; `ir-chk` while rsync is still listing the tree, see list-share.ts).
  */
 export interface WholeProgress {
   bytes: number;

@@ -25,7 +25,7 @@ function setup() {
 }
 
 /** Runs sync with a minimal context that records logs and progress. */
-async function sync(config: LocalConfig, sources: string[], options: Partial<SyncOptions> = {}, controller = new AbortController()) {
+async function sync(config: LocalConfig, sources: string[], options: Partial<SyncOptions> = {}, controller = new AbortController(), stateFile = path.join(tempDir(), 'sent.json')) {
   const logs: Array<[LogLevel, string]> = [];
   const progress: TransferTotals[] = [];
   const run = localDestination.sync({
@@ -35,7 +35,7 @@ async function sync(config: LocalConfig, sources: string[], options: Partial<Syn
     realSources: sources,
     options: { ...defaults, ...options },
     signal: controller.signal,
-    stateFile: path.join(tempDir(), 'sent.json'),
+    stateFile,
     hostKeys: new FileHostKeyPins(path.join(tempDir(), 'host-keys.json')),
     log: (level, message) => logs.push([level, message]),
     progress: (current) => progress.push(current),
@@ -74,6 +74,22 @@ function mountTmpfs(dir: string, options: string): () => void {
   execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
   return () => execFileSync('umount', [dir]);
 }
+
+test('each source’s entry count is kept in the job’s state file for the next run’s progress; a state file that cannot be written costs a warning, not the backup', async () => {
+  const { source, config, copy } = setup();
+  mkdirSync(path.join(source, 'sub'));
+  for (let i = 0; i < 5; i++) writeFileSync(path.join(source, 'sub', `f${i}`), fileContent(`f${i}`, 100));
+  const stateFile = path.join(tempDir(), 'sent-files', 'job-7.json');
+  const first = await sync(config, [source], {}, new AbortController(), stateFile);
+  assert.ok(first.logs.every(([level]) => level === 'info'), JSON.stringify(first.logs));
+  assert.equal(JSON.parse(readFileSync(stateFile, 'utf8')), { cairn_local_entries: 1, sources: { [source]: 7 } }, 'five files, their folder and the top');
+
+  rmSync(copy, { recursive: true });
+  const unwritable = await sync(config, [source], {}, new AbortController(), '/dev/null/sent-files/job-7.json');
+  assert.is(unwritable.totals.files_transferred, 5);
+  assert.equal(snapshotTree(copy), snapshotTree(source), 'the copy is whole');
+  assert.ok(unwritable.logs.some(([level, message]) => level === 'warning' && message.includes("file list for the next run's progress")), JSON.stringify(unwritable.logs));
+});
 
 test('the copy is byte-identical: empty files, unicode, spaces, quotes, a leading dash, symlinks, 20 levels, 5 MB', async () => {
   const { source, config, copy } = setup();
@@ -360,6 +376,32 @@ test('a file that cannot be written fails the run as a partial transfer naming i
   assert.match(error.message, /Partial transfer of .*photos: 1 file\(s\) could not be copied: photos\/report\.txt$/);
   assert.is(readFileSync(path.join(copy, 'ok.txt'), 'utf8'), 'fine');
   assert.ok(error.logs.some(([level, message]: [LogLevel, string]) => level === 'error' && /could not make way/.test(message)));
+});
+
+test('delete_extraneous with a part of the source that cannot be read: nothing in or after it is deleted, folders read whole before it are mirrored, the run fails', async () => {
+  const { source, config, copy } = setup();
+  for (const folder of ['a', 'm', 'z']) {
+    mkdirSync(path.join(source, folder));
+    writeFileSync(path.join(source, folder, 'keep.txt'), folder);
+  }
+  await sync(config, [source]);
+  for (const folder of ['a', 'm', 'z']) writeFileSync(path.join(copy, folder, 'gone.txt'), 'deleted from the source since the last run');
+  // As root nothing is unreadable, but a path longer than PATH_MAX is: rsync cannot list below it (an I/O error).
+  try {
+    // bash, not sh: dash's cd gives up on a path that long.
+    const deep = execFileSync('bash', ['-c', 'cd "$1" && d=$(printf "d%.0s" $(seq 250)) && for i in $(seq 20); do mkdir "$d" && cd "$d"; done && echo lost > lost.txt && echo ok', 'bash', path.join(source, 'm')], { encoding: 'utf8' });
+    assert.is(deep.trim(), 'ok');
+    const error = await failureOf(sync(config, [source], { delete_extraneous: true }));
+    assert.is(error.code, 'PARTIAL_TRANSFER');
+    assert.ok(error.logs.some(([level, message]: [LogLevel, string]) => level === 'error' && /filename overflows max-path len/.test(message)), 'what could not be read is named');
+    // rsync keeps its incremental recursion (memory): a folder listed whole before the error is mirrored, as the next clean run would.
+    assert.not.ok(existsSync(path.join(copy, 'a', 'gone.txt')));
+    assert.ok(existsSync(path.join(copy, 'z', 'gone.txt')), 'nothing is deleted from the error on');
+    for (const folder of ['a', 'm', 'z']) assert.is(readFileSync(path.join(copy, folder, 'keep.txt'), 'utf8'), folder);
+  } finally {
+    // Node cannot remove a path longer than PATH_MAX; rm walks it folder by folder.
+    execFileSync('rm', ['-rf', path.join(source, 'm'), path.join(copy, 'm')]);
+  }
 });
 
 test('a file that vanishes during the run is a warning naming it, and the run succeeds', async () => {

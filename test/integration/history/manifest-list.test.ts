@@ -104,6 +104,22 @@ test('the manifest built from rsync`s list equals the one hashing the whole snap
   writeFileSync(victim, bytes);
 });
 
+test('a tree larger than rsync lists ahead (incremental recursion: a folder at a time) still gives the manifest from rsync`s list, in order', async () => {
+  const root = tempDir('cairn-listed-');
+  const home = tempDir();
+  const source = path.join(home, 'big');
+  const old = 1_700_000_000;
+  // 4,000 files in 80 folders and subfolders whose names sort across files and folders (a, a.b, a b, a-b …).
+  const folders = ['a', 'a.b', 'a b', 'a-b', 'B', 'b', 'é', 'z'].flatMap((top) => Array.from({ length: 10 }, (_, i) => `${top}/s${i % 3}${'x'.repeat(i)}`));
+  for (let i = 0; i < 4000; i += 1) write(path.join(source, folders[i % folders.length], `f${i}${i % 2 ? '.txt' : ''}`), fileContent(`b${i}`, 64), old);
+  await snapshot(root, [source]);
+  for (let i = 0; i < 4000; i += 400) write(path.join(source, folders[i % folders.length], `f${i}${i % 2 ? '.txt' : ''}`), fileContent(`edited ${i}`, 128));
+  const second = await snapshot(root, [source]);
+  assert.not.ok(second.logs.some((line) => line.startsWith("Reading the snapshot's tree")), second.logs.join('\n'));
+  assert.ok(second.logs.some((line) => /, 10 file\(s\) hashed$/.test(line)), second.logs.join('\n'));
+  assert.equal(await manifestOf(second.snapshot.path), await hashedWhole(second.snapshot.path));
+});
+
 test('a name rsync prints escaped, or a previous manifest of version 1, has the tree walked instead, with the same manifest', async () => {
   const root = tempDir('cairn-listed-');
   const source = path.join(tempDir(), 'docs');

@@ -7,7 +7,7 @@ import type { SyncOptions } from '../../../src/domain/jobs.ts';
 
 const defaults: SyncOptions = { delete_extraneous: false, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' };
 
-test('by default: archive mode, UTF-8 names, itemized output with totals, whole-transfer progress over a list known first, rsync’s own temp-then-rename, contents of the source into the target', () => {
+test('by default: archive mode, UTF-8 names, itemized output with totals, whole-transfer progress with rsync’s incremental recursion (its memory does not grow with the tree), rsync’s own temp-then-rename, contents of the source into the target', () => {
   const args = rsyncArguments({ source: '/home/u/docs', target: '/mnt/b/cairn/docs', options: defaults, fatLike: false });
   assert.equal(args, [
     '-a',
@@ -15,7 +15,6 @@ test('by default: archive mode, UTF-8 names, itemized output with totals, whole-
     '--out-format=%i|%l|%b|%n%L',
     '--stats',
     '--info=progress2',
-    '--no-inc-recursive',
     '--',
     '/home/u/docs/',
     '/mnt/b/cairn/docs/',
@@ -24,7 +23,7 @@ test('by default: archive mode, UTF-8 names, itemized output with totals, whole-
 
 test('a snapshot copy links against the previous one and lists every entry, unchanged ones too (-ii)', () => {
   const args = rsyncArguments({ source: '/home/u/docs', target: '/mnt/b/w/docs', options: defaults, fatLike: false, linkDest: '/mnt/b/s1/docs', listUnchanged: true });
-  assert.equal(args, ['-a', '--8-bit-output', '--out-format=%i|%l|%b|%n%L', '--stats', '-ii', '--info=progress2', '--no-inc-recursive', '--link-dest=/mnt/b/s1/docs/', '--', '/home/u/docs/', '/mnt/b/w/docs/']);
+  assert.equal(args, ['-a', '--8-bit-output', '--out-format=%i|%l|%b|%n%L', '--stats', '-ii', '--info=progress2', '--link-dest=/mnt/b/s1/docs/', '--', '/home/u/docs/', '/mnt/b/w/docs/']);
 });
 
 test('every sync option maps to its flag, each exclude pattern is one argument whatever it holds, and a dry run is marked', () => {

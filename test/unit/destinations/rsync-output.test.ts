@@ -1,7 +1,6 @@
 /** Reading rsync's stdout: itemized lines into totals and log lines, --stats into rsync's own totals. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ListShare } from '../../../src/destinations/local/list-share.ts';
 import { countItem, describeItem, parseItemLine, parseProgressLine, parseStatsLine, printable, type RsyncStats } from '../../../src/destinations/local/rsync-output.ts';
 
 const zero = () => ({ files_transferred: 0, bytes_transferred: 0, files_deleted: 0 });
@@ -81,7 +80,7 @@ test('quiet logs no file, normal logs sent files and deletions relative to the d
   assert.is(describeItem(same, 'photos', 'verbose'), 'photos/perm-only.txt');
 });
 
-test('--stats lines give rsync totals, digit groups and all; deleted folders are not deleted files', () => {
+test('--stats lines give rsync totals and its list’s size, digit groups and all; deleted folders are not deleted files', () => {
   const stats: RsyncStats = {};
   const block = [
     'Number of files: 3 (reg: 2, dir: 1)',
@@ -93,8 +92,11 @@ test('--stats lines give rsync totals, digit groups and all; deleted folders are
     'Literal data: 5,242,880 bytes',
   ];
   const recognised = block.filter((line) => parseStatsLine(line, stats));
-  assert.equal(stats, { filesTransferred: 1234, bytesTransferred: 5_242_880, filesDeleted: 3 });
-  assert.is(recognised.length, 3);
+  assert.equal(stats, { entries: 3, filesTransferred: 1234, bytesTransferred: 5_242_880, filesDeleted: 3 });
+  assert.is(recognised.length, 4);
+  const many: RsyncStats = {};
+  parseStatsLine('Number of files: 1,000,001 (reg: 990,000, dir: 10,001)', many);
+  assert.equal(many, { entries: 1_000_001 }, 'the whole list, for the next run’s share (list-share.ts)');
   const none: RsyncStats = {};
   parseStatsLine('Number of deleted files: 0', none);
   assert.equal(none, { filesDeleted: 0 });
@@ -106,7 +108,7 @@ test('control characters cannot reach a terminal through a log line', () => {
   assert.is(printable('日本 résumé.txt'), '日本 résumé.txt');
 });
 
-// rsync 3.2's stdout with --info=progress2 --no-inc-recursive, as it arrives: progress rewritten with \r, item lines after \n.
+// rsync 3.2's stdout with --info=progress2 (here once its list is complete), as it arrives: progress rewritten with \r, item lines after \n.
 const PROGRESS_OUTPUT =
   'cd+++++++++|4096|0|./\n\r         32,768   0%    0.00kB/s    0:00:00  \r        100,000   0%   64.12MB/s    0:00:00 (xfr#1, to-chk=230/233)\n' +
   '>f+++++++++|100000|100055|a/f1\n\r      1,100,000   2%  203.56MB/s    0:00:00 (xfr#2, to-chk=229/233)\n>f+++++++++|1000000|1000163|a/f10\n' +
@@ -126,19 +128,6 @@ test('whole-transfer progress lines give bytes, rsync’s percent and the list e
   }
   // A growing list (incremental recursion) is marked, and a locale's separators do not matter.
   assert.equal(parseProgressLine("  1.234.567  12%  ???  0:01:02 (xfr#3, ir-chk=1000/5000)"), { bytes: 1234567, percent: 12, toCheck: { left: 1000, of: 5000, final: false } });
-});
-
-test('a copy’s share is the further of rsync’s byte percent and the list entries checked; it never goes back; copies split the run', () => {
-  const share = new ListShare({ index: 1, of: 2 });
-  assert.ok(share.note({ bytes: 10, percent: 1, toCheck: { left: 50, of: 100, final: true } }));
-  assert.is(share.ofRun, 0.75);
-  // A large file on its way: rsync's percent moves where the list does not.
-  assert.ok(share.note({ bytes: 900, percent: 60 }));
-  assert.is(share.ofRun, 0.8);
-  assert.not.ok(share.note({ bytes: 900, percent: 10, toCheck: { left: 90, of: 100, final: true } }), 'never backwards');
-  assert.not.ok(share.note({ bytes: 900, percent: 0, toCheck: { left: 0, of: 5000, final: false } }), 'a growing list says nothing');
-  share.finished();
-  assert.is(share.ofRun, 1);
 });
 
 test.run();
