@@ -4,12 +4,14 @@
  * listing alone tells what changed, as with rsync.
  */
 import { createHash } from 'node:crypto';
+import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { Client, type SFTPWrapper, type FileEntry } from 'ssh2';
 import { CairnError } from '../../domain/errors.ts';
 import type { DestinationSpace, HostKeyPins } from '../types.ts';
 import { connectionError, credentialRefused } from '../remote/connection-errors.ts';
 import { checkPrivateKey } from './private-key.ts';
+import { gatherWrites } from './gathered-writes.ts';
 import { walkSorted, type ListedChild } from '../remote/walk-sorted.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 import { fileMissing, fileShort, type ByteRange } from '../remote/read-range.ts';
@@ -97,6 +99,8 @@ export async function openSftpStore(target: SftpTarget, secret: Record<string, s
   // a restore reads one range after another, and with Nagle on each cost ~100 ms in the bundled
   // daemon (bench/repository.ts --sftp: 300 reads took 30 s, 3.3 s with this).
   client.on('connect', () => client.setNoDelay(true));
+  const socket = (client as unknown as { _sock?: unknown })._sock;
+  if (socket instanceof Socket) gatherWrites(socket);
   // Whatever went wrong after connecting (no SFTP subsystem, say), the connection is not left open.
   const sftp = await connecting.catch((error) => {
     client.end();
