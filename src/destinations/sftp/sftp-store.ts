@@ -99,6 +99,7 @@ export async function openSftpStore(target: SftpTarget, secret: Record<string, s
   // a restore reads one range after another, and with Nagle on each cost ~100 ms in the bundled
   // daemon (bench/repository.ts --sftp: 300 reads took 30 s, 3.3 s with this).
   client.on('connect', () => client.setNoDelay(true));
+  // ssh2 creates its socket as `connect` is called and keeps it as `_sock`; read once, here.
   const socket = (client as unknown as { _sock?: unknown })._sock;
   if (socket instanceof Socket) gatherWrites(socket);
   // Whatever went wrong after connecting (no SFTP subsystem, say), the connection is not left open.
@@ -200,17 +201,17 @@ export class SftpStore implements RemoteStore {
   }
 
   /**
-   * One folder's entries: open, read pages until the end, close. Several pages are asked for at
-   * once (a server answers them in order; those past the end just say so), and the close is sent but
-   * not waited for (ssh2's readdir waits for it): a folder of a few hundred files costs two round
-   * trips instead of five.
+   * One folder's entries: open, read pages until the end, close. Pages are asked for PAGES_AT_ONCE
+   * at a time (a server answers them in order; those past the end just say so), the next few only
+   * once all of these came back with names, and the close is sent but not waited for (ssh2's
+   * readdir waits for it): a folder of a few hundred files costs two round trips, and one of up to
+   * 200 files (OpenSSH sends 100 names a page) three page requests, not five.
    */
   private async list(folder: string): Promise<FileEntry[]> {
     // A handle belongs to its channel: every request for this folder goes through the same one.
     const sftp = this.listers[this.listed++ % this.listers.length];
     const handle = await this.call<Buffer>((done) => sftp.opendir(folder, done));
     const entries: FileEntry[] = [];
-    const pages: Promise<FileEntry[] | null>[] = [];
     const askPage = () => {
       const page = this.call<FileEntry[]>((done) => sftp.readdir(handle, done)).catch((error: { code?: number }) => {
         if (error.code === END_OF_FILE) return null;
@@ -218,15 +219,16 @@ export class SftpStore implements RemoteStore {
       });
       // Read in order below; one asked past a failure must not be left unhandled.
       page.catch(() => undefined);
-      pages.push(page);
+      return page;
     };
     try {
-      while (pages.length < PAGES_AT_ONCE) askPage();
       for (;;) {
-        const page = await pages.shift()!;
-        if (!page) return entries;
-        for (const entry of page) entries.push(entry);
-        askPage();
+        const pages = Array.from({ length: PAGES_AT_ONCE }, askPage);
+        for (const page of pages) {
+          const names = await page;
+          if (!names) return entries;
+          for (const entry of names) entries.push(entry);
+        }
       }
     } finally {
       if (!this.closed) this.call((done) => sftp.close(handle, done)).catch(() => undefined);
