@@ -4,7 +4,11 @@
  * a no-change rerun. CPU seconds (this process's, rclone's) say more than wall-clock on a loaded
  * machine; run it under `node --cpu-prof` to see where the engine's time goes.
  *
- *   node --import tsx bench/engine-speed.ts [--files 100000] [--dir /dev/shm] [--rounds 1] [--no-rclone] [--profile /tmp/prof]
+ *   node --import tsx bench/engine-speed.ts [--files 100000] [--dir /dev/shm] [--rounds 1] [--no-rclone] [--profile /tmp/prof] [--seed]
+ * --seed fills both folders on the server with a copy of the tree first (`cp -a`, mtimes kept), as
+ * bench/remote.ts --seed does: the "initial" row is then a first run over that copy, and the no-change
+ * rows come without the hours of uploads a 1,000,000-file tree costs. The server's folder is in the
+ * temp folder: TMPDIR=/dev/shm puts it on tmpfs.
  * --profile writes a CPU profile of each Cairn run alone (initial.cpuprofile, no-change-N.cpuprofile),
  * for Chrome DevTools or any .cpuprofile reader.
  */
@@ -24,6 +28,7 @@ const FILES = numberOption('--files', 100_000);
 const ROUNDS = numberOption('--rounds', 1);
 const RCLONE = !process.argv.includes('--no-rclone');
 const PROFILE = textOption('--profile');
+const SEED = process.argv.includes('--seed');
 const work = path.join(textOption('--dir', os.tmpdir()), `cairn-engine-speed-${process.pid}`);
 
 interface Timing {
@@ -50,6 +55,16 @@ async function main() {
   console.log(`Generating ${FILES} files in ${source} …`);
   generateTree(source, FILES, FILES * 100);
   const server = await startSftpServer();
+  if (SEED) {
+    console.log('Seeding both folders on the server with a copy of the tree …');
+    const cairnFolder = path.join(server.root, 'cairn');
+    const rcloneFolder = path.join(server.root, 'rclone');
+    mkdirSync(cairnFolder);
+    mkdirSync(rcloneFolder);
+    execFileSync('cp', ['-a', source, `${cairnFolder}/`]);
+    execFileSync('cp', ['-a', `${source}/.`, `${rcloneFolder}/`]);
+    execFileSync('chown', ['-R', `${server.uid}:${server.gid}`, cairnFolder, rcloneFolder]);
+  }
   const target = { host: server.host, port: server.port, username: server.username, remote_path: path.join(server.root, 'cairn'), key_based_auth: false };
   const session = new Session();
   if (PROFILE) {
@@ -86,7 +101,8 @@ async function main() {
   const show = (what: string, cairn: Timing, rclone?: Timing) =>
     console.log(
       `${what.padEnd(10)} cairn ${cairn.seconds.toFixed(2)} s (cpu ${cairn.cpuSeconds.toFixed(2)} s, ${cairn.files} files)` +
-        (rclone ? `  rclone ${rclone.seconds.toFixed(2)} s (cpu ${rclone.cpuSeconds.toFixed(2)} s)  wall ${(cairn.seconds / rclone.seconds).toFixed(2)}×  cpu ${(cairn.cpuSeconds / rclone.cpuSeconds).toFixed(2)}×` : ''),
+        (rclone ? `  rclone ${rclone.seconds.toFixed(2)} s (cpu ${rclone.cpuSeconds.toFixed(2)} s)  wall ${(cairn.seconds / rclone.seconds).toFixed(2)}×  cpu ${(cairn.cpuSeconds / rclone.cpuSeconds).toFixed(2)}×` : '') +
+        `  [${execFileSync('uptime', { encoding: 'utf8' }).trim()}]`,
     );
   show('initial', await runCairn(), RCLONE ? timeRclone(source, rcloneEnv, rcloneRemote) : undefined);
   for (let round = 0; round < ROUNDS; round++) {

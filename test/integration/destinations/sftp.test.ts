@@ -1,12 +1,14 @@
 /** The sftp destination against OpenSSH's own server, started for this file on 127.0.0.1. */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileHostKeyPins } from '../../../src/destinations/host-key-pins.ts';
 import { sftpDestination } from '../../../src/destinations/sftp/index.ts';
-import type { SftpTarget } from '../../../src/destinations/sftp/sftp-store.ts';
-import { startSftpServer } from '../../servers.ts';
+import { openSftpStore, type SftpTarget } from '../../../src/destinations/sftp/sftp-store.ts';
+import { startSftpServer, type SftpServer } from '../../servers.ts';
 import { tempDir } from '../../helpers.ts';
 import { fileContent, snapshotTree } from '../../trees.ts';
 import { destinationContract, filesOnly } from './contract.ts';
@@ -84,3 +86,109 @@ stalled('a cancel ends the run within seconds even when sshd hangs with the conn
 });
 
 stalled.run();
+
+const listing = suite('sftp: listing a large tree');
+
+/** Counts what sockets hand the kernel (one write or writev each) until `stop`. */
+function countSocketWrites(): { stop(): number } {
+  const prototype = Socket.prototype as unknown as { _writeGeneric: (...args: unknown[]) => unknown };
+  const original = prototype._writeGeneric;
+  let writes = 0;
+  prototype._writeGeneric = function (this: Socket, ...args: unknown[]) {
+    writes++;
+    return original.apply(this, args);
+  };
+  return {
+    stop() {
+      prototype._writeGeneric = original;
+      return writes;
+    },
+  };
+}
+
+/** A tree of `folders` folders of `filesEach` empty files under `tree/` on the server. */
+function makeServerTree(root: string, folders: number, filesEach: number): void {
+  for (let folder = 0; folder < folders; folder++) {
+    const where = path.join(root, 'tree', `folder-${folder}`);
+    mkdirSync(where, { recursive: true });
+    for (let file = 0; file < filesEach; file++) writeFileSync(path.join(where, `file-${file}`), '');
+  }
+}
+
+/** ssh2's SFTP client class, whose methods every channel calls (the package declares no types for it). */
+const { SFTP } = createRequire(import.meta.url)('ssh2/lib/protocol/SFTP.js') as { SFTP: { prototype: Record<string, (...args: unknown[]) => unknown> } };
+
+/** Counts the calls of one method of ssh2's SFTP client until `stop`. */
+function countSftpCalls(method: 'readdir' | 'opendir'): { stop(): number } {
+  const prototype = SFTP.prototype;
+  const original = prototype[method];
+  let calls = 0;
+  prototype[method] = function (this: unknown, ...args: unknown[]) {
+    calls++;
+    return original.apply(this, args);
+  };
+  return {
+    stop() {
+      prototype[method] = original;
+      return calls;
+    },
+  };
+}
+
+/** Every file of `tree/` as the store lists it, while `counting` runs. */
+async function listTree(server: SftpServer, counting: () => void): Promise<number> {
+  const store = await openSftpStore({ host: server.host, port: server.port, username: server.username, remote_path: server.root, key_based_auth: false }, { password: server.password }, { check: async () => 'pinned' });
+  try {
+    counting();
+    let files = 0;
+    for await (const _ of store.walk('tree', new AbortController().signal)) files++;
+    return files;
+  } finally {
+    await store.close();
+  }
+}
+
+listing('the requests of a folder listing leave in a few socket writes, not one per request', async () => {
+  const server = await startSftpServer();
+  const folders = 30;
+  try {
+    makeServerTree(server.root, folders, 150);
+    let writes: { stop(): number } | undefined;
+    try {
+      assert.is(await listTree(server, () => (writes = countSocketWrites())), folders * 150);
+    } finally {
+      const count = writes?.stop() ?? 0;
+      // Each folder takes an open, a few page requests and a close, and without ssh2's native
+      // crypto (the binary) each packet is three writes. Gathered, a few writes per folder at most.
+      assert.ok(count <= (folders + 1) * 4, `${count} socket writes to list ${folders + 1} folders`);
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+listing('a folder of 150 files is read with three page requests, none asked past its end', async () => {
+  const server = await startSftpServer();
+  const folders = 30;
+  try {
+    makeServerTree(server.root, folders, 150);
+    let readdirs: { stop(): number } | undefined;
+    let opendirs: { stop(): number } | undefined;
+    try {
+      const files = await listTree(server, () => {
+        readdirs = countSftpCalls('readdir');
+        opendirs = countSftpCalls('opendir');
+      });
+      assert.is(files, folders * 150);
+    } finally {
+      // OpenSSH sends 100 names a page: 100, 50, then the end. The root (30 names): one page, then the end.
+      const pages = readdirs?.stop() ?? 0;
+      assert.is(opendirs?.stop(), folders + 1);
+      assert.ok(pages <= (folders + 1) * 3, `${pages} page requests for ${folders + 1} folders`);
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+listing.run();
