@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 /** The Node the binaries carry: an LTS line, pinned so builds are reproducible. */
-export const NODE_VERSION = '24.21.0';
+export const NODE_VERSION = '24.22.3';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /**
  * Node flags every start of the binary gets. A 1 MB young generation (V8 grows it to 16 MB by
