@@ -20,9 +20,9 @@
  *                      are first filled with a copy of the tree (`cp -a`, mtimes kept), so the "initial"
  *                      row is a first run over an existing copy (listing, and for Cairn the record of
  *                      sent files written) and the no-change row comes without hours of uploads first:
- *                      how the 100k no-change figure is had on a loaded machine. Over WebDAV Cairn's
- *                      first run still sends every file (its listings carry no source mtime and there
- *                      is no record of sent files yet), while rclone compares sizes and sends none.
+ *                      how the 100k no-change figure is had on a loaded machine. Over WebDAV both send
+ *                      none: Cairn compares the listed getlastmodified (the copy's mtimes, to the
+ *                      second) while it has no record yet; rclone (vendor "other") compares sizes only.
  * --no-rclone          Cairn's runs only (rclone's columns read 0), for quick looks at memory.
  * --daemon-log FILE    the daemon's output (its --trace-gc lines, say) also written to FILE as it comes.
  * --daemon-env "A=1 B=2"  more environment for the daemon, over what the service unit gives it (to try
