@@ -30,14 +30,19 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /**
  * Node flags every start of the binary gets. A 1 MB young generation (V8 grows it to 16 MB by
  * default) keeps ~10 MB less resident; the daemon's hot paths (log appends, rsync progress, remote
- * sync) showed no measurable slowdown in bench/ (figures in the issue 7 note).
+ * sync) showed no measurable slowdown in bench/ (figures in the issue 7 note). A heap that grows by
+ * half its live size before the next full collection (V8 lets it grow up to 4×) keeps an S3 or
+ * WebDAV run's garbage from lifting the daemon's RSS by ~70 MB (issue 17). The blob's writer runs
+ * with these flags too: V8 rejects a code cache written under other flags (the heap-growing one is
+ * in its check; a rejected cache cost ~25 MB and ~0.15 s at every start).
  */
-const RUNTIME_FLAGS = ['--max-semi-space-size=1'];
+const RUNTIME_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=50'];
 /**
  * How a start of the binary may add Node flags: only as its own first arguments, `--node-options="…"`
- * (which come after RUNTIME_FLAGS, so they win), never from NODE_OPTIONS. The daemon starts its
- * repository engine that way with the engine's own young generation (ENGINE_NODE_FLAGS in
- * src/runs/repository-runs.ts); and the service does not change with a NODE_OPTIONS in root's environment.
+ * (which come after RUNTIME_FLAGS, so they win), never from NODE_OPTIONS: the service does not change
+ * with a NODE_OPTIONS in root's environment, and the daemon could give its repository engine flags of
+ * its own (ENGINE_NODE_FLAGS in src/runs/repository-runs.ts; none today: a different heap-growing
+ * value there would also make V8 reject the code cache).
  */
 const EXEC_ARGV_EXTENSION = 'cli';
 /** arm64 programs run here through qemu, with Debian's arm64 cross libraries as their root. */
@@ -171,7 +176,7 @@ function seaBlob(bundlePath, arch) {
     console.log(`note: ${arch} built WITHOUT code cache (slower start, ~17 MB more memory): install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross for the full build`);
   }
   writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, execArgv: RUNTIME_FLAGS, execArgvExtension: EXEC_ARGV_EXTENSION }));
-  const command = [...writer, '--random-seed=1', '--experimental-sea-config', config];
+  const command = [...writer, '--random-seed=1', ...RUNTIME_FLAGS, '--experimental-sea-config', config];
   execFileSync(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
   return blob;
 }

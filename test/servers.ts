@@ -163,12 +163,12 @@ export async function startSftpServer(): Promise<SftpServer> {
   };
 }
 
-/** `rclone serve webdav` with basic auth, serving `root`. */
-export async function startWebdavServer(): Promise<WebdavServer> {
+/** `rclone serve webdav` with basic auth, serving `root`; `rcloneFlags` go after the script's own, so they win. */
+export async function startWebdavServer(rcloneFlags: string[] = []): Promise<WebdavServer> {
   const dir = tempDir('cairn-webdav-');
   const username = 'cairn';
   const password = 'webdav password';
-  const { port, pid, stop } = await startServer('webdav-server.sh', dir, ['0', username, password], 'webdav.pid', false);
+  const { port, pid, stop } = await startServer('webdav-server.sh', dir, ['0', username, password, ...rcloneFlags], 'webdav.pid', false);
   return { url: `http://127.0.0.1:${port}`, username, password, root: path.join(dir, 'data'), pid, dir, stop };
 }
 

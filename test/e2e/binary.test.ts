@@ -245,4 +245,18 @@ binary('scripts/install.sh puts it in a system image as an enabled service, and 
   assert.not.ok(existsSync(settings));
 });
 
+binary('it reads the code cache its blob carries: V8 rejects one written under other flags (issue 17)', async (context) => {
+  // V8 says what it did with each code cache when --profile-deserialization is on; the binary takes
+  // no V8 flag on its command line, but a preload may set it before the bundle is compiled.
+  const preload = path.join(tempDir(), 'profile-deserialization.cjs');
+  writeFileSync(preload, "require('v8').setFlagsFromString('--profile-deserialization');\n");
+  const run = spawnSync(...commandFor(context.binary, ['version']), { env: { PATH: process.env.PATH, NODE_OPTIONS: `--require ${preload}` }, encoding: 'utf8' });
+  const said = `${run.stdout}${run.stderr}`;
+  assert.is(run.status, 0, said);
+  // The bundle's cache is hundreds of kB; Node's own built-ins' are tens (and are rejected under the
+  // binary's --heap-growing-percent, see docs/ARCHITECTURE.md).
+  const read = [...said.matchAll(/Deserializing from (\d+) bytes/g)].map((match) => Number(match[1]));
+  assert.ok(Math.max(0, ...read) >= 256 * 1024, `the bundle's code cache was not read:\n${said.slice(0, 2000)}`);
+});
+
 binary.run();

@@ -9,7 +9,11 @@ import type { ByteRange } from './read-range.ts';
 
 export interface RemoteEntry {
   size: number;
-  /** The source file's modification time kept by the remote, when the protocol keeps one (ms). */
+  /**
+   * The modification time the remote lists (ms), when it lists one: the source file's where the
+   * server keeps it (SFTP, Nextcloud, a copy made with its mtimes), else when it was written there
+   * (most WebDAV servers), which a source file's time matches only by chance within the same second.
+   */
   mtimeMs?: number;
 }
 

@@ -4,7 +4,7 @@
  * Listings carry no source mtime: the engine's record of sent files tells what changed.
  */
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, S3Client, type StorageClass } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, PutObjectCommand, S3Client, type StorageClass } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { CairnError } from '../../domain/errors.ts';
 import { connectionError, credentialRefused } from '../remote/connection-errors.ts';
@@ -26,6 +26,12 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 /** Parts of a multipart upload: memory held per file is at most PART_BYTES × PARTS_AT_ONCE. */
 const PART_BYTES = 8 * 1024 * 1024;
 const PARTS_AT_ONCE = 2;
+/**
+ * Files below this size go up in one PutObject from a buffer: lib-storage's Upload (which buffers
+ * them whole too) cost ~0.65 ms more CPU per file, a third of a small file's S3 share (issue 17).
+ * The engine sends at most eight of them at once, so this holds at most 8 MiB.
+ */
+const ONE_PUT_BYTES = 1024 * 1024;
 
 export async function openS3Store(target: S3Target, secret: Record<string, string> | null): Promise<S3Store> {
   if (!secret?.access_key_id || !secret.secret_access_key) {
@@ -78,20 +84,15 @@ export class S3Store implements RemoteStore {
     }
   }
 
-  async put({ path, body, mtimeMs, signal }: RemoteUpload): Promise<void> {
+  async put(file: RemoteUpload): Promise<void> {
+    if (file.size < ONE_PUT_BYTES) return this.putSmall(file);
+    const { path, body, mtimeMs, signal } = file;
     const abort = new AbortController();
     const onAbort = () => abort.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     const upload = new Upload({
       client: this.client,
-      params: {
-        Bucket: this.target.bucket,
-        Key: this.root + path,
-        Body: body,
-        ...(this.target.storage_class ? { StorageClass: this.target.storage_class as StorageClass } : {}),
-        // rclone's name for it, so other tools read the source's time too.
-        Metadata: { mtime: (mtimeMs / 1000).toFixed(3) },
-      },
+      params: { ...this.objectParams(path, mtimeMs), Body: body },
       partSize: PART_BYTES,
       queueSize: PARTS_AT_ONCE,
       leavePartsOnError: false,
@@ -106,6 +107,35 @@ export class S3Store implements RemoteStore {
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** One PutObject of the whole file, read first: a body that fails (a changed source) sends nothing. */
+  private async putSmall({ path, body, mtimeMs, signal }: RemoteUpload): Promise<void> {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      signal.throwIfAborted();
+      const content = Buffer.concat(chunks);
+      await this.client.send(
+        new PutObjectCommand({ ...this.objectParams(path, mtimeMs), Body: content, ContentLength: content.length }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      body.destroy();
+      if (signal.aborted) throw signal.reason;
+      throw this.failure(error, `writing ${this.where(path)}`, signal);
+    }
+  }
+
+  /** What every upload of a file sets, whichever way it goes up. */
+  private objectParams(path: string, mtimeMs: number) {
+    return {
+      Bucket: this.target.bucket,
+      Key: this.root + path,
+      ...(this.target.storage_class ? { StorageClass: this.target.storage_class as StorageClass } : {}),
+      // rclone's name for it, so other tools read the source's time too.
+      Metadata: { mtime: (mtimeMs / 1000).toFixed(3) },
+    };
   }
 
   async remove(path: string): Promise<void> {
