@@ -10,7 +10,7 @@
  * text, which compresses, so the bytes stored show it.
  *
  *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp] [--sftp] [--compression] [--backup-only]
- *     [--binary dist/cairn-linux-x64] [--in-process [--prof DIR]] [--daemon]
+ *     [--binary dist/cairn-linux-x64] [--in-process [--prof DIR]] [--daemon] [--remember-key]
  * Cairn's side is the engine as the daemon runs it: the built binary's hidden `repository-worker`
  * command (its Node 24, its flags and the engine's own, the service unit's environment), given each task over the IPC channel as the daemon gives it
  * (run `node scripts/build-binary.mjs --arch x64` first). Its time is measured from the task sent
@@ -23,6 +23,10 @@
  * With the engine in the binary, forget and prune are one task (the daemon's `prune`: forget
  * `--keep-last 1`, then prune), against `restic forget --keep-last 1 --prune`, and the check is
  * the daemon's `verify` with no pack read, against `restic check`.
+ *
+ * `--remember-key`: each engine task carries the master key the last one reported (its `key`
+ * message), as the daemon's remembered keys give it, so that it opens the repository without scrypt;
+ * without it every task opens the repository by its password (as before the daemon remembered keys).
  *
  * `--daemon`: the daemon's own memory around repository runs instead: the binary's daemon started,
  * a repository job of the tree run through the API (initial, then no change), the daemon's RSS at
@@ -46,6 +50,9 @@ const IS_CHILD = process.argv[2] === '--child';
 const COMPRESSION = process.argv.includes('--compression');
 const IN_PROCESS = process.argv.includes('--in-process');
 const DAEMON = process.argv.includes('--daemon');
+const REMEMBER_KEY = process.argv.includes('--remember-key');
+/** `--remember-key`: the master key the engine last reported, given to the next task as the daemon gives it. */
+let rememberedKey: unknown = null;
 const BINARY = path.resolve(textOption('--binary', new URL('../dist/cairn-linux-x64', import.meta.url).pathname));
 
 
@@ -122,8 +129,9 @@ function workerTask(task: Record<string, unknown>): Promise<Measured & { result:
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   let outcome: { type: string; result?: unknown; error?: { message: string } } | null = null;
-  child.on('message', (message: { type: string; id?: number; result?: unknown; error?: { message: string } }) => {
+  child.on('message', (message: { type: string; id?: number; result?: unknown; error?: { message: string }; key?: unknown }) => {
     if (message.type === 'host-key') child.send({ type: 'host-key', id: message.id, answer: 'matched' });
+    else if (message.type === 'key') rememberedKey = message.key;
     else if (message.type === 'done' || message.type === 'failed') {
       answered = process.hrtime.bigint();
       outcome = message;
@@ -143,7 +151,7 @@ function workerTask(task: Record<string, unknown>): Promise<Measured & { result:
 
 /** Where the engine finds the repository: the daemon's destination type, config and secret for it. */
 let enginePlace: Record<string, unknown> = {};
-const engineTask = (task: Record<string, unknown>) => workerTask({ ...enginePlace, password: PASSWORD, ...task });
+const engineTask = (task: Record<string, unknown>) => workerTask({ ...enginePlace, password: PASSWORD, ...(REMEMBER_KEY ? { rememberedKey } : {}), ...task });
 const ENGINE_TAG = 'cairn-job-1';
 
 let bundle = '';
@@ -254,7 +262,7 @@ async function main(): Promise<void> {
     if (COMPRESSION) restic('init', '--repository-version', '2', '--compression', 'auto');
     else restic('init', '--repository-version', '1');
     const engine = IN_PROCESS ? `in a child of this bench (Node ${process.version})` : `the binary's engine process (${path.relative(process.cwd(), BINARY)} repository-worker)`;
-    console.log(`format version ${COMPRESSION ? '2, compression auto' : '1'} on both; Cairn: ${engine} (zstd: ${IN_PROCESS ? await zstdKind() : 'node:zlib'})`);
+    console.log(`format version ${COMPRESSION ? '2, compression auto' : '1'} on both; Cairn: ${engine} (zstd: ${IN_PROCESS ? await zstdKind() : 'node:zlib'}); ${REMEMBER_KEY ? 'the master key remembered between tasks' : 'every task opens by the password (scrypt)'}`);
     const backupStep = async () => (IN_PROCESS ? cairn('backup', cairnWhere, source) : engineTask({ op: 'backup', sources: [source], tags: ['cairn', ENGINE_TAG], jobTag: ENGINE_TAG, upkeep: null }));
     const rows: Array<[string, Measured, Measured]> = [];
     rows.push(['initial backup', await backupStep(), restic('backup', source)]);

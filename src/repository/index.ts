@@ -7,7 +7,7 @@ export type { RepositoryBackend, BackendEntry, ClosableRepositoryBackend, Reposi
 export { filePath } from './backend.ts';
 export { LocalBackend } from './local-backend.ts';
 export { RemoteBackend, type RepositoryStore } from './remote-backend.ts';
-export { initRepository, openRepository, Repository, type RepositoryConfig } from './repository.ts';
+export { initRepository, openRepository, openRepositoryWithKey, Repository, type RememberedKey, type RepositoryConfig } from './repository.ts';
 export { BlobIndex } from './blob-index.ts';
 export { backup, type BackupOptions, type BackupProgress, type BackupResult } from './backup.ts';
 export { findNode, restore, type RestoreOptions, type RestoreResult } from './restore.ts';

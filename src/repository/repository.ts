@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
 import { filePath, type RepositoryBackend, type RepositoryFolder } from './backend.ts';
-import { MacMismatch, newKey, open, SEAL_OVERHEAD, seal, sealedPlaintextHash, type CryptoKey } from './crypto.ts';
+import { cryptoReady, keyFromJSON, keyToJSON, MacMismatch, newKey, open, SEAL_OVERHEAD, seal, sealedPlaintextHash, type CryptoKey } from './crypto.ts';
 import { conflict } from '../domain/errors.ts';
 import { damaged, malformed, missing, unsupported } from './errors.ts';
 import { addKey, openMasterKey, parseJSON, DEFAULT_SCRYPT } from './keys.ts';
@@ -92,11 +92,11 @@ export async function initRepository(backend: RepositoryBackend, password: strin
   await backend.prepare?.();
   const key = newKey();
   const config: RepositoryConfig = { version, id: randomBytes(32).toString('hex'), chunkerPolynomial: randomPolynomial() };
-  await addKey(backend, key, password, options.scrypt);
+  const keyId = await addKey(backend, key, password, options.scrypt);
   const json = { version: config.version, id: config.id, chunker_polynomial: config.chunkerPolynomial.toString(16) };
   // `config` is plain JSON in every version: it says which version the rest is.
   await backend.write('config', seal(key, Buffer.from(JSON.stringify(json))));
-  return new Repository(backend, key, config, version === 2 ? zstd : null);
+  return new Repository(backend, key, config, version === 2 ? zstd : null, keyId);
 }
 
 /**
@@ -104,13 +104,45 @@ export async function initRepository(backend: RepositoryBackend, password: strin
  * key) and reads its config. The index is not loaded: call `loadIndex`.
  */
 export async function openRepository(backend: RepositoryBackend, password: string): Promise<Repository> {
-  const { key } = await openMasterKey(backend, password);
+  const { key, keyId } = await openMasterKey(backend, password);
+  const repo = await openWithMasterKey(backend, key, keyId);
+  if (!repo) throw damaged(backend.where('config'));
+  return repo;
+}
+
+/** A master key an earlier open of the repository found, and the key file that sealed it (see `Repository.rememberable`). */
+export interface RememberedKey {
+  keyId: string;
+  /** `keyToJSON`'s shape: plain data, so that it crosses a process boundary as it is. */
+  master: object;
+}
+
+/**
+ * Opens the repository with a master key remembered from an earlier open (no scrypt): null when it
+ * is not this repository's (the place now holds another repository, or the key file that sealed
+ * it is gone, as after `restic key passwd`: then the password must decide). The config's MAC is
+ * the check that the key is the repository's. Other faults (a store that cannot be read, a config
+ * that is not JSON) throw as `openRepository` does.
+ */
+export async function openRepositoryWithKey(backend: RepositoryBackend, remembered: RememberedKey): Promise<Repository | null> {
+  const key = keyFromJSON(remembered.master);
+  if (!key || !/^[0-9a-f]{64}$/.test(remembered.keyId)) return null;
+  // The key file still there means the password still opens this same master key: key files are
+  // named by the hash of their bytes, so one that was rewritten has another name.
+  if (!(await backend.stat(filePath('keys', remembered.keyId)))) return null;
+  // Loaded by openMasterKey after scrypt; without scrypt it is loaded here.
+  await cryptoReady();
+  return openWithMasterKey(backend, key, remembered.keyId);
+}
+
+/** Reads the config with `key`; null when its MAC does not match (not this repository's key). */
+async function openWithMasterKey(backend: RepositoryBackend, key: CryptoKey, keyId: string): Promise<Repository | null> {
   const sealed = await backend.read('config');
   let plain: Buffer;
   try {
     plain = open(key, sealed);
   } catch (error) {
-    if (error instanceof MacMismatch) throw damaged(backend.where('config'));
+    if (error instanceof MacMismatch) return null;
     throw error;
   }
   const json = parseJSON(plain, backend.where('config')) as { version?: unknown; id?: unknown; chunker_polynomial?: unknown };
@@ -123,7 +155,7 @@ export async function openRepository(backend: RepositoryBackend, password: strin
   // restic only ever makes degree 53; the chunker's integer loop needs at least 40.
   if (degree(polynomial) < 40) throw unsupported(`${backend.where()} uses a chunker polynomial of degree ${degree(polynomial)}; Cairn supports 40–53.`);
   const zstd = json.version === 2 ? await loadZstd() : null;
-  return new Repository(backend, key, { version: json.version, id: json.id, chunkerPolynomial: polynomial }, zstd);
+  return new Repository(backend, key, { version: json.version, id: json.id, chunkerPolynomial: polynomial }, zstd, keyId);
 }
 
 /** See the module comment. One backup or restore at a time per instance. */
@@ -154,8 +186,18 @@ export class Repository {
     private readonly key: CryptoKey,
     readonly config: RepositoryConfig,
     private readonly zstd: Zstd | null = null,
+    /** The key file (`keys/<id>`) that opened (or, at creation, sealed) the master key; null when not known. */
+    readonly keyId: string | null = null,
   ) {
     if (config.version !== 2) this.zstd = null;
+  }
+
+  /**
+   * The master key and its key file, for `openRepositoryWithKey` to open the repository again
+   * without scrypt (null when the key file is not known). Secret: the daemon keeps it in memory only.
+   */
+  rememberable(): RememberedKey | null {
+    return this.keyId === null ? null : { keyId: this.keyId, master: keyToJSON(this.key) };
   }
 
   /** Adds another key file that `password` opens (e.g. for a recovery kit); returns its id. */

@@ -23,7 +23,8 @@ import type { SnapshotInfo } from '../history/index.ts';
 import type { HostKeyPins } from '../destinations/types.ts';
 import type { Logger } from '../log.ts';
 import type { BackupOutcome, DaemonMessage, ListedEntry, ListedSnapshot, ReadTask, RepositoryPlace, RepositoryTask, Upkeep, UpkeepOutcome, VerifyOutcome, WorkerMessage, WorkerStart } from './repository-worker.ts';
-import { filePath } from '../repository/index.ts';
+import { filePath, type RememberedKey } from '../repository/index.ts';
+import { placeKeyOf } from './repository-place.ts';
 import type { AbortReason } from './run-manager.ts';
 import { describeReason, type VerifyRequest } from './snapshot-runs.ts';
 
@@ -44,6 +45,8 @@ const READER_CLOSE_MS = 5_000;
 const ANSWERED_EXIT_MS = 10_000;
 /** How long the kept reader (KeptReader) lives after its last read. */
 const READER_KEPT_MS = 60_000;
+/** Master keys remembered (RememberedKeys): the repositories most recently opened. */
+const KEYS_REMEMBERED = 64;
 
 /** The tag on every snapshot a job makes, so jobs sharing a repository each find their own. */
 export function jobTagOf(jobId: number): string {
@@ -114,10 +117,12 @@ export interface TaskReport {
 export class RepositoryRunner {
   /** The worker process answering list and tree: reads no longer pay a process start and a key derivation each. */
   private readonly reader: KeptReader;
+  /** The master keys engine processes opened, so that the next task for a repository skips scrypt. */
+  private readonly keys = new RememberedKeys(KEYS_REMEMBERED);
   private stopped = false;
 
   constructor(private readonly deps: RepositoryRunnerDependencies) {
-    this.reader = new KeptReader(deps.hostKeys, deps.log);
+    this.reader = new KeptReader(deps.hostKeys, this.keys, deps.log);
   }
 
   /**
@@ -256,11 +261,42 @@ export class RepositoryRunner {
   }
 
   private runOptions(): TaskOptions {
-    return { hostKeys: this.deps.hostKeys, stopGraceMs: this.deps.stopGraceMs, log: this.deps.log };
+    return { hostKeys: this.deps.hostKeys, keys: this.keys, stopGraceMs: this.deps.stopGraceMs, log: this.deps.log };
   }
 
   private async placeOf(job: JobRecord): Promise<RepositoryPlace> {
     return { destinationType: job.destination_type, config: job.destination_config, secret: await this.deps.secretOf(job), password: this.deps.passwordOf(job) };
+  }
+}
+
+/**
+ * Master keys the engine opened repositories with, in the daemon's memory only (never stored, logged,
+ * answered or exported), by `placeKeyOf` of the place (destination, credential and password: a
+ * job with another password never gets this one's key), the `size` most recently used. A task
+ * carries its place's key to the engine, which tries it before scrypt (repository-worker.ts
+ * openIndexed). A job's password never changes, so nothing needs forgetting on an edit; a deleted
+ * job's key stays until it falls out or the daemon restarts.
+ */
+class RememberedKeys {
+  private readonly keys = new Map<string, RememberedKey>();
+
+  constructor(private readonly size: number) {}
+
+  /** The key remembered for the place, now the most recently used; null when none. */
+  get(place: string): RememberedKey | null {
+    const key = this.keys.get(place);
+    if (!key) return null;
+    this.keys.delete(place);
+    this.keys.set(place, key);
+    return key;
+  }
+
+  /** Remembers the place's key (null forgets it), dropping the least recently used past the bound. */
+  set(place: string, key: RememberedKey | null): void {
+    this.keys.delete(place);
+    if (!key) return;
+    this.keys.set(place, key);
+    while (this.keys.size > this.size) this.keys.delete(this.keys.keys().next().value!);
   }
 }
 
@@ -460,24 +496,26 @@ function daemonStopping(): CairnError {
  */
 class KeptReader {
   private worker: ChildProcess | null = null;
-  private readonly pending = new Map<number, { resolve(result: unknown): void; reject(error: Error): void; secrets: string[] }>();
+  private readonly pending = new Map<number, { resolve(result: unknown): void; reject(error: Error): void; secrets: string[]; place: string }>();
   private nextId = 0;
   private idle: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly hostKeys: HostKeyPins,
+    private readonly keys: RememberedKeys,
     private readonly log: Logger | undefined,
   ) {}
 
   run<T>(task: ReadTask): Promise<T> {
     const secrets = secretsOf(task, task.password);
+    const place = placeKeyOf(task);
     const worker = this.worker ?? this.start(secrets);
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
     const id = ++this.nextId;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject, secrets });
-      send(worker, { type: 'task', id, task });
+      this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject, secrets, place });
+      send(worker, { type: 'task', id, task: { ...task, rememberedKey: this.keys.get(place) } });
     });
   }
 
@@ -497,6 +535,11 @@ class KeptReader {
           (answer) => send(worker, { type: 'host-key', id: message.id, answer }),
           () => send(worker, { type: 'host-key', id: message.id, answer: 'mismatch' }),
         );
+        return;
+      }
+      // Only for a place a read is waiting on: what the reader says is about those.
+      if (message.type === 'key') {
+        if ([...this.pending.values()].some((waiting) => waiting.place === message.place)) this.keys.set(message.place, message.key);
         return;
       }
       if ((message.type !== 'done' && message.type !== 'failed') || message.task === undefined) return;
@@ -564,9 +607,10 @@ async function closeReader(worker: ChildProcess): Promise<void> {
   clearTimeout(giveUp);
 }
 
-/** What every task's worker is run with: the host key pins it asks about, the stop grace (see RepositoryRunnerDependencies), and the daemon's log for its output. */
+/** What every task's worker is run with: the host key pins it asks about, the remembered master keys, the stop grace (see RepositoryRunnerDependencies), and the daemon's log for its output. */
 interface TaskOptions {
   hostKeys: HostKeyPins;
+  keys: RememberedKeys;
   stopGraceMs?: number;
   log?: Logger;
 }
@@ -585,8 +629,9 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
   report.signal?.throwIfAborted();
   const { hostKeys } = options;
   const secrets = secretsOf(task, password);
+  const place = placeKeyOf(task);
   return new Promise<T>((resolve, reject) => {
-    const worker = startWorker(task);
+    const worker = startWorker({ ...task, rememberedKey: options.keys.get(place) });
     const lastSaid = watchOutput(worker, `The repository ${task.op}`, secrets, options.log);
     const heldLocks = new Set<string>();
     let settled = false;
@@ -658,6 +703,9 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
         case 'lock':
           if (message.held) heldLocks.add(message.id);
           else heldLocks.delete(message.id);
+          break;
+        case 'key':
+          if (message.place === place) options.keys.set(place, message.key);
           break;
         case 'host-key':
           void hostKeys.check(message.host, message.fingerprint).then(

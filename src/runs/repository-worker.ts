@@ -16,7 +16,6 @@
  * (`task` messages, each answered by its id) until `close` (or killed), keeping each repository
  * it opened (its key derived once by scrypt) for REPOSITORY_KEPT_MS after its last use.
  */
-import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { isCairnError, invalid, notFound } from '../domain/errors.ts';
@@ -34,6 +33,7 @@ import {
   initRepository,
   listSnapshots,
   openRepository,
+  openRepositoryWithKey,
   parseTime,
   prune,
   restore,
@@ -42,10 +42,12 @@ import {
   type ClosableRepositoryBackend,
   type ForgetResult,
   type PruneResult,
+  type RememberedKey,
   type Repository,
   type Snapshot,
   type TreeNode,
 } from '../repository/index.ts';
+import { placeKeyOf } from './repository-place.ts';
 
 /** Progress messages at most this often: the run manager throttles too, but every message costs a copy. */
 const PROGRESS_EVERY_MS = 250;
@@ -60,6 +62,11 @@ export interface RepositoryPlace {
   config: Record<string, unknown>;
   secret: Record<string, string> | null;
   password: string;
+  /**
+   * The master key an earlier task opened this repository with (the daemon keeps it in memory under
+   * `placeKeyOf` of this place, password included): tried first, the password when it does not open.
+   */
+  rememberedKey?: RememberedKey | null;
 }
 
 /** A job's retention, applied to its own snapshots (its tag) in the repository. */
@@ -147,6 +154,11 @@ export type WorkerMessage =
   | { type: 'host-key'; id: number; host: string; fingerprint: string }
   /** `held`: the lock file `locks/<id>` is about to be written (or refreshed); false: it is removed. */
   | { type: 'lock'; id: string; held: boolean }
+  /**
+   * The master key the task opened the repository at `place` (`placeKeyOf`) with by its password (or
+   * created it with), for the daemon to remember; null: forget the remembered one, it no longer opens it.
+   */
+  | { type: 'key'; place: string; key: RememberedKey | null }
   | { type: 'done'; task?: number; result: unknown }
   | { type: 'failed'; task?: number; error: { kind?: string; code?: string; message: string; retryable?: boolean; aborted: boolean } };
 
@@ -261,15 +273,31 @@ function noRepositoryAt(backend: ClosableRepositoryBackend) {
   return notFound('REPOSITORY_NOT_FOUND', `There is no repository at ${backend.where()} yet; run the job first`);
 }
 
-/** Opens the repository with its index; for a backup, creates it when the folder holds none yet. */
-async function openIndexed(backend: ClosableRepositoryBackend, password: string, create: boolean): Promise<{ repo: Repository; created: boolean }> {
+/**
+ * Opens the repository with its index; for a backup, creates it when the folder holds none yet.
+ * A remembered master key is tried first (no scrypt); the password opens it when there is none or it
+ * no longer opens the repository there. A key found by the password (or made) is sent to the
+ * daemon to remember; a remembered one that failed is sent as forgotten.
+ */
+async function openIndexed(backend: ClosableRepositoryBackend, place: RepositoryPlace, create: boolean): Promise<{ repo: Repository; created: boolean }> {
+  const remember = (key: RememberedKey | null) => void post({ type: 'key', place: placeKeyOf(place), key });
   if (create && !(await backend.stat('config'))) {
-    const repo = await initRepository(backend, password);
+    const repo = await initRepository(backend, place.password);
     log('info', `Created a new repository at ${backend.where()}`);
+    remember(repo.rememberable());
     return { repo, created: true };
   }
   if (!create && !(await backend.stat('config'))) throw noRepositoryAt(backend);
-  const repo = await openRepository(backend, password);
+  let repo = place.rememberedKey ? await openRepositoryWithKey(backend, place.rememberedKey) : null;
+  if (repo) log('info', 'Opened the repository with the key remembered from an earlier run (no key derivation)');
+  else {
+    if (place.rememberedKey) {
+      log('info', 'The remembered key does not open the repository here (replaced, or its key changed): opening it with the password');
+      remember(null);
+    }
+    repo = await openRepository(backend, place.password);
+    remember(repo.rememberable());
+  }
   await repo.loadIndex();
   return { repo, created: false };
 }
@@ -495,10 +523,6 @@ interface KeptRepository {
 /** The kept reader's repositories, by a hash of where they are and the password that opens them. */
 const kept = new Map<string, KeptRepository>();
 
-function keyOf(place: RepositoryPlace): string {
-  return createHash('sha256').update(JSON.stringify([place.destinationType, place.config, place.secret, place.password])).digest('hex');
-}
-
 /** Forgets a kept repository and closes its backend; resolves once closed (never rejects). */
 function dropKept(key: string, entry: KeptRepository): Promise<void> {
   if (kept.get(key) !== entry) return Promise.resolve();
@@ -512,13 +536,13 @@ function dropKept(key: string, entry: KeptRepository): Promise<void> {
  * kept; later reads reload only its index, so they see what backups added since.
  */
 async function serveRead(task: ReadTask): Promise<unknown> {
-  const key = keyOf(task);
+  const key = placeKeyOf(task);
   let entry = kept.get(key);
   const fresh = entry === undefined;
   if (!entry) {
     const opened = openBackend(task).then(async (backend) => {
       try {
-        return { backend, repo: (await openIndexed(backend, task.password, false)).repo };
+        return { backend, repo: (await openIndexed(backend, task, false)).repo };
       } catch (error) {
         await backend.close().catch(() => undefined);
         throw error;
@@ -576,7 +600,7 @@ function failureOf(error: unknown): Extract<WorkerMessage, { type: 'failed' }>['
 async function main(task: RepositoryTask): Promise<unknown> {
   const backend = announcingLocks(await openBackend(task));
   try {
-    const { repo, created } = await openIndexed(backend, task.password, task.op === 'backup');
+    const { repo, created } = await openIndexed(backend, task, task.op === 'backup');
     switch (task.op) {
       case 'backup':
         return await runBackup(repo, task, created);

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { initRepository, LocalBackend, openRepository } from '../../../src/repository/index.ts';
+import { initRepository, LocalBackend, openRepository, openRepositoryWithKey } from '../../../src/repository/index.ts';
 import { tempDir } from '../../helpers.ts';
 import { resticOk } from './restic.ts';
 
@@ -31,6 +31,27 @@ test('restic opens a repository Cairn made and reads the same config', async () 
   await resticOk(repo, PASSWORD, ['check']);
   const again = await openRepository(new LocalBackend(repo), PASSWORD);
   assert.is(again.config.id, made.config.id);
+});
+
+test("a remembered master key opens its own repository (restic's key too), and no other", async () => {
+  const root = tempDir();
+  const mine = path.join(root, 'mine');
+  const other = path.join(root, 'other');
+  await resticOk(mine, PASSWORD, ['init', '--repository-version', '1']);
+  await resticOk(other, PASSWORD, ['init', '--repository-version', '1']);
+  const remembered = (await openRepository(new LocalBackend(mine), PASSWORD)).rememberable()!;
+  assert.ok(remembered, 'a repository opened by password has a key to remember');
+  // The same master key restic opens with the password.
+  const restics = JSON.parse(await resticOk(mine, PASSWORD, ['cat', 'masterkey']));
+  assert.equal(remembered.master, restics);
+  const reopened = await openRepositoryWithKey(new LocalBackend(mine), remembered);
+  assert.is(reopened?.config.id, JSON.parse(await resticOk(mine, PASSWORD, ['cat', 'config'])).id);
+  // Another repository (same password, another master key): its config's MAC does not match.
+  assert.is(await openRepositoryWithKey(new LocalBackend(other), remembered), null);
+  // The key file gone (restic key passwd, key remove): the password must decide again.
+  assert.is(await openRepositoryWithKey(new LocalBackend(mine), { ...remembered, keyId: '0'.repeat(64) }), null);
+  // Not a key at all.
+  assert.is(await openRepositoryWithKey(new LocalBackend(mine), { ...remembered, master: { encrypt: 'short' } }), null);
 });
 
 test('a wrong password is REPOSITORY_WRONG_PASSWORD, naming the repository', async () => {
