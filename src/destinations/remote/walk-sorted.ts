@@ -19,16 +19,6 @@ export type ListFolder<Entry> = (relative: string) => Promise<ListedChild<Entry>
 /** Folders listed ahead of the walk: enough to hide round trips, few enough to keep memory flat. */
 export const FOLDERS_AHEAD = 8;
 
-/**
- * Names a walk that may ask for more than FOLDERS_AHEAD folders ahead holds in them at most, judged
- * by the largest folder met lately: small folders are asked further ahead (4096 / 100 names: 32 or
- * more), large ones no further than FOLDERS_AHEAD, as before.
- */
-export const NAMES_AHEAD = 4096;
-
-/** How fast the largest folder met lately is forgotten, per folder listed. */
-const LARGEST_DECAY = 0.95;
-
 interface Frame<Entry> {
   folder: string;
   children: ListedChild<Entry>[];
@@ -38,16 +28,9 @@ interface Frame<Entry> {
   ahead: number;
 }
 
-/**
- * Every file below the root as [relative path, entry], in path order; stops with the first failed
- * listing. Up to `foldersAhead` folders are asked for ahead of the walk while the folders met lately
- * are small (NAMES_AHEAD), and no more than FOLDERS_AHEAD once one is large.
- */
+/** Every file below the root as [relative path, entry], in path order; stops with the first failed listing. */
 export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: AbortSignal, foldersAhead = FOLDERS_AHEAD): AsyncGenerator<[string, Entry]> {
   const asked = new Map<string, Promise<ListedChild<Entry>[] | null>>();
-  // The largest folder met lately (it decays as smaller ones follow), and the folders it lets ask ahead.
-  let largest = NAMES_AHEAD;
-  let ahead = Math.min(foldersAhead, FOLDERS_AHEAD);
   const ask = (folder: string) => {
     let listing = asked.get(folder);
     if (!listing) {
@@ -61,17 +44,15 @@ export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: 
   const take = async (folder: string): Promise<Frame<Entry>> => {
     const children = ((await ask(folder)) ?? []).sort((a, b) => compareBytes(childKey(a.name, !a.file), childKey(b.name, !b.file)));
     asked.delete(folder);
-    largest = Math.max(children.length, largest * LARGEST_DECAY);
-    ahead = Math.min(foldersAhead, Math.max(FOLDERS_AHEAD, Math.floor(NAMES_AHEAD / Math.max(1, largest))));
     return { folder, children, next: 0, ahead: 0 };
   };
   const pathOf = (folder: string, name: string) => (folder ? `${folder}/${name}` : name);
   // Asks for the folders the walk reaches next (the deepest frame's first), while few are waiting.
   const askAhead = (stack: Frame<Entry>[]) => {
-    for (let depth = stack.length - 1; depth >= 0 && asked.size < ahead; depth--) {
+    for (let depth = stack.length - 1; depth >= 0 && asked.size < foldersAhead; depth--) {
       const frame = stack[depth];
       frame.ahead = Math.max(frame.ahead, frame.next);
-      while (frame.ahead < frame.children.length && asked.size < ahead) {
+      while (frame.ahead < frame.children.length && asked.size < foldersAhead) {
         const child = frame.children[frame.ahead++];
         if (!child.file) ask(pathOf(frame.folder, child.name));
       }

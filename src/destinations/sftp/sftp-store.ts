@@ -38,13 +38,6 @@ const READS_AT_ONCE = 32;
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
 /** SFTP channels (server processes) folders are listed through. */
 const LISTING_CHANNELS = 3;
-/**
- * Folders listed ahead of the walk while folders are small (walk-sorted.ts): a folder costs two
- * round trips through the server's processes, which under load wait their turn for a core, so more
- * of them in flight is what keeps the listing moving. Listing 100,000 files in folders of 100 at
- * load ~17 on 2 cores: 8 ahead 14.5–18.5 s, 32 ahead 5.1–11.5 s (and less CPU: answers come batched).
- */
-const FOLDERS_AHEAD = 32;
 /** Listing pages asked for at once per folder (OpenSSH sends up to 100 names a page). */
 const PAGES_AT_ONCE = 3;
 const END_OF_FILE = 1;
@@ -204,7 +197,7 @@ export class SftpStore implements RemoteStore {
         else if (type === S_IFREG) children.push({ name: entry.filename, file: { size: entry.attrs.size, mtimeMs: entry.attrs.mtime * 1000 } });
       }
       return children;
-    }, signal, FOLDERS_AHEAD);
+    }, signal);
   }
 
   /**

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Excludes } from '../../../src/destinations/remote/excludes.ts';
 import { emptyProblems, walkLocalTree, type LocalFile } from '../../../src/destinations/remote/local-tree.ts';
-import { FOLDERS_AHEAD, walkSorted, type ListedChild } from '../../../src/destinations/remote/walk-sorted.ts';
+import { walkSorted } from '../../../src/destinations/remote/walk-sorted.ts';
 import { isPartialName, joinRemote, partialNameFor } from '../../../src/destinations/remote/remote-store.ts';
 import { SentFiles } from '../../../src/destinations/remote/sent-files.ts';
 import { syncToStore } from '../../../src/destinations/remote/sync-engine.ts';
@@ -210,28 +210,6 @@ test('a tree is walked folder by folder in path order, several folders asked ahe
   assert.is(failing, 'lost');
 });
 
-
-test('small folders are listed up to the asked number ahead, large ones no more than eight ahead (memory stays that of a few folders)', async () => {
-  /** The most listings in flight while walking 200 folders of `names` files each, with 32 asked ahead. */
-  const mostInFlight = async (names: number) => {
-    let asking = 0;
-    let most = 0;
-    const listFolder = async (relative: string): Promise<ListedChild<{ size: number }>[]> => {
-      most = Math.max(most, ++asking);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      asking--;
-      if (relative === '') return Array.from({ length: 200 }, (_, index) => ({ name: `folder-${index}` }));
-      return Array.from({ length: names }, (_, index) => ({ name: `file-${index}`, file: { size: index } }));
-    };
-    const files = await collect(walkSorted(listFolder, new AbortController().signal, 32));
-    assert.is(files.length, 200 * names);
-    return most;
-  };
-  const small = await mostInFlight(20);
-  assert.ok(small > FOLDERS_AHEAD && small <= 32, `${small} folders of 20 names listed at once`);
-  const large = await mostInFlight(2000);
-  assert.ok(large <= FOLDERS_AHEAD, `${large} folders of 2,000 names listed at once`);
-});
 
 test('small files are sent eight at once, large ones four at once (what they hold in flight bounds memory)', async () => {
   const root = tempDir();
