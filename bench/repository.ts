@@ -12,7 +12,7 @@
  *   node --import tsx bench/repository.ts [--files 10000] [--bytes 200000000] [--dir /var/tmp] [--sftp] [--compression] [--backup-only]
  *     [--binary dist/cairn-linux-x64] [--in-process [--prof DIR]] [--daemon] [--remember-key]
  * Cairn's side is the engine as the daemon runs it: the built binary's hidden `repository-worker`
- * command (its Node 24, its flags and the engine's own, the service unit's environment), given each task over the IPC channel as the daemon gives it
+ * command (its Node 24, its flags, the service unit's and the engine's environment), given each task over the IPC channel as the daemon gives it
  * (run `node scripts/build-binary.mjs --arch x64` first). Its time is measured from the task sent
  * to its answer ("engine") and around the process ("process", which adds its start-up); peak RSS
  * and CPU are the engine process's own, under GNU time as restic's are. The repositories are made
@@ -41,7 +41,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { numberOption, textOption } from './options.ts';
-import { binaryEngineArguments, ENGINE_ENVIRONMENT } from '../src/runs/repository-runs.ts';
+import { ENGINE_ENVIRONMENT } from '../src/runs/repository-runs.ts';
 import { serviceEnvironment } from '../test/process-memory.ts';
 
 const PASSWORD = 'benchmark password';
@@ -123,9 +123,9 @@ function timed(program: string, args: string[], env: NodeJS.ProcessEnv): Measure
 function workerTask(task: Record<string, unknown>): Promise<Measured & { result: unknown }> {
   const started = process.hrtime.bigint();
   let answered = 0n;
-  // As the installed daemon starts it: the unit's environment, the engine's own flags and environment.
+  // As the installed daemon starts it: the unit's environment, then the engine's own.
   const env = { ...process.env, ...serviceEnvironment(), ...ENGINE_ENVIRONMENT };
-  const child = spawn('/usr/bin/time', ['-f', 'peak-rss-kb=%M cpu=%U+%S', BINARY, ...binaryEngineArguments()], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', env });
+  const child = spawn('/usr/bin/time', ['-f', 'peak-rss-kb=%M cpu=%U+%S', BINARY, 'repository-worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', env });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   let outcome: { type: string; result?: unknown; error?: { message: string } } | null = null;

@@ -9,11 +9,11 @@ if (process.argv[2] === 'repository-worker' && process.argv.length === 3) {
   void import('../src/runs/repository-worker.ts');
 } else {
   Promise.all([import('../src/main.ts'), import('../src/runs/repository-runs.ts')])
-    .then(([{ main }, { useRepositoryWorkerCommand, binaryEngineArguments }]) => {
-      // The binary runs its repository tasks as its own hidden command, with the engine's flags after its SEA flags.
+    .then(([{ main }, { useRepositoryWorkerCommand }]) => {
+      // The binary runs its repository tasks as its own hidden command; its SEA flags apply there too.
       // Through /proc/self/exe on Linux: the file this daemon runs from, even after an update renamed a
       // new binary into its path (whose engine would then talk to an older daemon).
-      useRepositoryWorkerCommand(process.platform === 'linux' ? '/proc/self/exe' : process.execPath, binaryEngineArguments());
+      useRepositoryWorkerCommand(process.platform === 'linux' ? '/proc/self/exe' : process.execPath, ['repository-worker']);
       return main(process.argv.slice(2));
     })
     .then(

@@ -37,14 +37,6 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
  * in its check; a rejected cache cost ~25 MB and ~0.15 s at every start).
  */
 const RUNTIME_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=50'];
-/**
- * How a start of the binary may add Node flags: only as its own first arguments, `--node-options="…"`
- * (which come after RUNTIME_FLAGS, so they win), never from NODE_OPTIONS: the service does not change
- * with a NODE_OPTIONS in root's environment, and the daemon could give its repository engine flags of
- * its own (ENGINE_NODE_FLAGS in src/runs/repository-runs.ts; none today: a different heap-growing
- * value there would also make V8 reject the code cache).
- */
-const EXEC_ARGV_EXTENSION = 'cli';
 /** arm64 programs run here through qemu, with Debian's arm64 cross libraries as their root. */
 const QEMU_ARM64 = ['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu'];
 
@@ -175,7 +167,7 @@ function seaBlob(bundlePath, arch) {
   if (!useCodeCache) {
     console.log(`note: ${arch} built WITHOUT code cache (slower start, ~17 MB more memory): install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross for the full build`);
   }
-  writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, execArgv: RUNTIME_FLAGS, execArgvExtension: EXEC_ARGV_EXTENSION }));
+  writeFileSync(config, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, execArgv: RUNTIME_FLAGS }));
   const command = [...writer, '--random-seed=1', ...RUNTIME_FLAGS, '--experimental-sea-config', config];
   execFileSync(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
   return blob;

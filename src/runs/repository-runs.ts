@@ -332,14 +332,6 @@ export function useRepositoryWorkerCommand(program: string, args: string[]): voi
 }
 
 /**
- * Node flags of the engine's process, after the binary's own (its `--node-options`, which win). None
- * today: with the binary's 1 MB young generation a 100k files' first backup took the same CPU as with
- * 2, 4 or 8 MB (7.8–8.6 s, within the load's noise) once Node's slow raw-key ciphers were gone, and
- * its peak was no higher (170–212 MB across them).
- */
-export const ENGINE_NODE_FLAGS: readonly string[] = [];
-
-/**
  * glibc settings of the engine's process. A fixed mmap threshold of 4 MiB: buffers above it (scrypt's
  * 32 MiB, the 8 MiB read buffer, large chunks) get a mapping of their own, unmapped when freed; by
  * default freeing scrypt's buffer raises the threshold to 32 MiB, after which all of those come from
@@ -348,11 +340,6 @@ export const ENGINE_NODE_FLAGS: readonly string[] = [];
  * +0.45 s CPU, +20%, for ~8 MB less).
  */
 export const ENGINE_ENVIRONMENT: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: String(4 * 1024 * 1024) };
-
-/** The binary's arguments that start its engine process: its flags, then the hidden command. */
-export function binaryEngineArguments(): string[] {
-  return [...(ENGINE_NODE_FLAGS.length ? [`--node-options=${ENGINE_NODE_FLAGS.join(' ')}`] : []), 'repository-worker'];
-}
 
 /** The score the engine's process is given (the daemon's is lower): under memory pressure the kernel kills the engine, whose run then fails and says so, not the daemon. */
 const WORKER_OOM_SCORE_ADJ = 500;
@@ -369,8 +356,8 @@ function startWorker(start: WorkerStart): ChildProcess {
   const [program, args] = workerCommand
     ? [workerCommand.program, workerCommand.args]
     : self.endsWith('.ts')
-      ? [process.execPath, [...ENGINE_NODE_FLAGS, '--import', import.meta.resolve('tsx/esm'), fileURLToPath(new URL('./repository-worker.ts', self))]]
-      : [process.execPath, [...ENGINE_NODE_FLAGS, fileURLToPath(new URL('./repository-worker.js', self))]];
+      ? [process.execPath, ['--import', import.meta.resolve('tsx/esm'), fileURLToPath(new URL('./repository-worker.ts', self))]]
+      : [process.execPath, [fileURLToPath(new URL('./repository-worker.js', self))]];
   const env = { ...process.env, ...ENGINE_ENVIRONMENT };
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', env });
   child.once('close', () => closedWorkers.add(child));
