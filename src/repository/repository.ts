@@ -110,6 +110,16 @@ export async function openRepository(backend: RepositoryBackend, password: strin
   return repo;
 }
 
+/** `unseal()`'s answer; a MAC that does not match is REPOSITORY_DAMAGED naming `where`. */
+function damagedOnMismatch<T>(where: string, unseal: () => T): T {
+  try {
+    return unseal();
+  } catch (error) {
+    if (error instanceof MacMismatch) throw damaged(where);
+    throw error;
+  }
+}
+
 /** A master key an earlier open of the repository found, and the key file that sealed it (see `Repository.rememberable`). */
 export interface RememberedKey {
   keyId: string;
@@ -343,13 +353,7 @@ export class Repository {
     const where = this.backend.where(path);
     const bytes = await this.backend.read(path);
     if (createHash('sha256').update(bytes).digest('hex') !== id) throw damaged(where);
-    let plain: Buffer;
-    try {
-      plain = open(this.key, bytes);
-    } catch (error) {
-      if (error instanceof MacMismatch) throw damaged(where);
-      throw error;
-    }
+    const plain = damagedOnMismatch(where, () => open(this.key, bytes));
     return parseJSON(this.decodeUnpacked(plain, where), where);
   }
 
@@ -511,13 +515,7 @@ export class Repository {
    * REPOSITORY_DAMAGED naming `what` otherwise (REPOSITORY_UNSUPPORTED: compressed, and no zstd here).
    */
   openBlob(sealed: Buffer, id: Buffer, what: string, uncompressedLength?: number): Buffer {
-    let plain: Buffer;
-    try {
-      plain = open(this.key, sealed);
-    } catch (error) {
-      if (error instanceof MacMismatch) throw damaged(what);
-      throw error;
-    }
+    let plain = damagedOnMismatch(what, () => open(this.key, sealed));
     if (uncompressedLength !== undefined) plain = this.decompressBlob(plain, uncompressedLength, what);
     if (!createHash('sha256').update(plain).digest().equals(id)) throw damaged(what);
     return plain;
@@ -532,14 +530,7 @@ export class Repository {
       this.openBlob(sealed, id, what, uncompressedLength);
       return;
     }
-    let hash: Buffer;
-    try {
-      hash = sealedPlaintextHash(this.key, sealed);
-    } catch (error) {
-      if (error instanceof MacMismatch) throw damaged(what);
-      throw error;
-    }
-    if (!hash.equals(id)) throw damaged(what);
+    if (!damagedOnMismatch(what, () => sealedPlaintextHash(this.key, sealed)).equals(id)) throw damaged(what);
   }
 
   private decompressBlob(frame: Buffer, uncompressedLength: number, what: string): Buffer {
