@@ -6,6 +6,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import * as assert from 'uvu/assert';
+import { createJob, tempDir, type ApiClient } from '../../helpers.ts';
+import { waitFor } from '../../trees.ts';
 
 /** Writes the test tree under `root` (created); `bigBytes` is the size of the big file. */
 export async function makeSourceTree(root: string, bigBytes = 20 * 1024 * 1024): Promise<void> {
@@ -92,4 +95,21 @@ export async function folderBytes(root: string): Promise<number> {
     if (entry.isFile()) total += (await fs.stat(path.join(entry.parentPath ?? (entry as { path: string }).path, entry.name))).size;
   }
   return total;
+}
+
+/** The lock files of the repository at `repo` (none when it has no locks folder). */
+export async function lockFiles(repo: string): Promise<string[]> {
+  return fs.readdir(path.join(repo, 'locks')).catch(() => []);
+}
+
+/** A repository job of `source` into a new folder, its backup started and seen holding its lock while it reads. */
+export async function backupUnderWay(admin: ApiClient, source: string): Promise<{ job: any; repo: string; password: string; runId: number }> {
+  const target = tempDir();
+  const job = await createJob(admin, { source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
+  const repo = path.join(target, 'repo');
+  const started = await admin.post(`/api/jobs/${job.id}/run`);
+  assert.is(started.status, 200, JSON.stringify(started.body));
+  const runId = started.body.run_id;
+  await waitFor('the backup to read under its lock', async () => ((await admin.get(`/api/runs/${runId}`)).body.bytes_transferred > 0 && (await lockFiles(repo)).length > 0 ? true : null), 120_000);
+  return { job, repo, password: job.repository_password, runId };
 }

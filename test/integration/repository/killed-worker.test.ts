@@ -11,7 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, createJob, finishedRun, spawnDaemonProcess, startTestDaemon, tempDir } from '../../helpers.ts';
 import { waitFor } from '../../trees.ts';
-import { makeBigSource } from './fixtures.ts';
+import { backupUnderWay, lockFiles, makeBigSource } from './fixtures.ts';
 import { ENGINE_ENVIRONMENT } from '../../../src/runs/repository-runs.ts';
 import { restic } from './restic.ts';
 
@@ -35,10 +35,6 @@ function engineProcesses(parent = process.pid): number[] {
   return found;
 }
 
-async function lockFiles(repo: string): Promise<string[]> {
-  return fs.readdir(path.join(repo, 'locks')).catch(() => []);
-}
-
 async function logOf(admin: ApiClient, runId: number): Promise<string> {
   const response = await admin.get(`/api/runs/${runId}/logs?limit=1000`);
   return (response.body as Array<{ message: string }>).map((line) => line.message).join('\n');
@@ -49,13 +45,7 @@ test('the engine killed by SIGKILL mid-backup: the run fails saying so, its lock
   try {
     const admin = daemon.client();
     await admin.setupAdmin();
-    const target = tempDir();
-    const job = await createJob(admin, { source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
-    const repo = path.join(target, 'repo');
-    const started = await admin.post(`/api/jobs/${job.id}/run`);
-    assert.is(started.status, 200, JSON.stringify(started.body));
-    const runId = started.body.run_id;
-    await waitFor('the backup to read under its lock', async () => ((await admin.get(`/api/runs/${runId}`)).body.bytes_transferred > 0 && (await lockFiles(repo)).length > 0 ? true : null), 120_000);
+    const { job, repo, runId } = await backupUnderWay(admin, source);
 
     const engines = engineProcesses();
     assert.is(engines.length, 1, `engine processes: ${engines.join(', ')}`);
@@ -157,12 +147,7 @@ test('the daemon killed mid-backup (the OOM killer picked it after all): its eng
   try {
     const admin = new ApiClient(daemon.url);
     await admin.setupAdmin();
-    const target = tempDir();
-    const job = await createJob(admin, { source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
-    const repo = path.join(target, 'repo');
-    const started = await admin.post(`/api/jobs/${job.id}/run`);
-    assert.is(started.status, 200, JSON.stringify(started.body));
-    await waitFor('the backup to read under its lock', async () => ((await admin.get(`/api/runs/${started.body.run_id}`)).body.bytes_transferred > 0 && (await lockFiles(repo)).length > 0 ? true : null), 120_000);
+    const { job, repo } = await backupUnderWay(admin, source);
     const [engine] = engineProcesses(daemon.child.pid);
     assert.ok(engine, 'the daemon runs its backup in a process of its own');
     await daemon.kill('SIGKILL');

@@ -5,34 +5,16 @@
  * with no `restic unlock`, and the job's next exclusive task (a prune) completes.
  * The daemons here give a stopping worker no grace (`repositoryStopGraceMs: 0`), so it is terminated mid-backup.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createJob, finishedRun, startTestDaemon, tempDir, type ApiClient } from '../../helpers.ts';
-import { waitFor } from '../../trees.ts';
-import { makeBigSource } from './fixtures.ts';
+import { finishedRun, startTestDaemon, tempDir, type ApiClient } from '../../helpers.ts';
+import { backupUnderWay, lockFiles, makeBigSource } from './fixtures.ts';
 import { restic } from './restic.ts';
 
 const source = path.join(tempDir(), 'big');
 
 test.before(() => makeBigSource(source));
-
-async function lockFiles(repo: string): Promise<string[]> {
-  return fs.readdir(path.join(repo, 'locks')).catch(() => []);
-}
-
-/** A repository job's backup, started and seen holding its lock while it reads. */
-async function backupUnderWay(admin: ApiClient): Promise<{ job: any; repo: string; password: string; runId: number }> {
-  const target = tempDir();
-  const job = await createJob(admin, { source_dirs: [source], destination_config: { mount_point: target, backup_subdir: 'repo' }, backup_mode: 'repository' });
-  const repo = path.join(target, 'repo');
-  const started = await admin.post(`/api/jobs/${job.id}/run`);
-  assert.is(started.status, 200, JSON.stringify(started.body));
-  const runId = started.body.run_id;
-  await waitFor('the backup to read under its lock', async () => ((await admin.get(`/api/runs/${runId}`)).body.bytes_transferred > 0 && (await lockFiles(repo)).length > 0 ? true : null), 120_000);
-  return { job, repo, password: job.repository_password, runId };
-}
 
 async function logOf(admin: ApiClient, runId: number): Promise<string> {
   const response = await admin.get(`/api/runs/${runId}/logs?limit=1000`);
@@ -44,7 +26,7 @@ test('a cancelled backup whose worker is terminated leaves no lock: restic check
   try {
     const admin = daemon.client();
     await admin.setupAdmin();
-    const { job, repo, password, runId } = await backupUnderWay(admin);
+    const { job, repo, password, runId } = await backupUnderWay(admin, source);
     const cancelled = await admin.post(`/api/jobs/${job.id}/cancel`);
     assert.is(cancelled.status, 200, JSON.stringify(cancelled.body));
     const run = await finishedRun(admin, runId);
@@ -68,7 +50,7 @@ test('a backup the daemon`s stop interrupts, its worker terminated, leaves no lo
   try {
     const admin = daemon.client();
     await admin.setupAdmin();
-    const { repo, password } = await backupUnderWay(admin);
+    const { repo, password } = await backupUnderWay(admin, source);
     await daemon.stop();
     stopped = true;
     assert.equal(await lockFiles(repo), [], 'the terminated worker`s lock is still there');
