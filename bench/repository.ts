@@ -61,9 +61,9 @@ async function openBackend(where: string) {
   const { LocalBackend } = await import('../src/repository/index.ts');
   if (!where.startsWith('{')) return { backend: new LocalBackend(where), close: async () => undefined };
   const { sftp, password } = JSON.parse(where);
-  const { sftpDestination } = await import('../src/destinations/sftp/index.ts');
+  const { openRepositoryBackend } = await import('../src/destinations/repository-backends.ts');
   // The bench's own server: its host key is taken as it comes.
-  const backend = await sftpDestination.repositoryBackend!(sftp, { password }, { check: async () => 'matched' });
+  const backend = await openRepositoryBackend('sftp', sftp, { password }, { check: async () => 'matched' });
   return { backend, close: () => backend.close() };
 }
 

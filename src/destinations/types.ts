@@ -5,7 +5,6 @@
 import type Joi from 'joi';
 import type { SyncOptions, Verbosity } from '../domain/jobs.ts';
 import type { LogLevel, TransferPlan, TransferTotals } from '../domain/runs.ts';
-import type { ClosableRepositoryBackend } from '../repository/backend.ts';
 
 /** What a destination can really do; the API's provider capabilities are exactly these. */
 export interface DestinationCapabilities {
@@ -226,9 +225,6 @@ export interface Destination<Config = Record<string, unknown>> {
    * made; without, a missing folder is answered by a path that does not exist (no snapshots yet).
    */
   snapshotFolder?(config: Config, create: boolean): Promise<string>;
-  /** Present on destinations that can hold a restic-format repository (`backup_mode: "repository"`):
-   *  the repository's store at the config's folder, opened; the caller closes it. */
-  repositoryBackend?(config: Config, secret: Record<string, string> | null, hostKeys: HostKeyPins): Promise<ClosableRepositoryBackend>;
   /** Names of credential fields that are secret (derived from `credentialSchema`), redacted from every log. */
   readonly secretFields: readonly string[];
   /**

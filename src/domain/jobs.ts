@@ -2,7 +2,8 @@
 import path from 'node:path';
 import Joi from 'joi';
 import { notifyOverridesSchema, type NotifyOverrides } from './notifications.ts';
-import { emptyRetentionPolicy, retentionPolicySchema, type RetentionPolicy } from './retention.ts';
+import { emptyRetentionPolicy, type RetentionPolicy } from './retention.ts';
+import { retentionPolicySchema } from './retention-schema.ts';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
 export const VERBOSITIES: readonly Verbosity[] = ['quiet', 'normal', 'verbose'];

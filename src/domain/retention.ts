@@ -2,9 +2,8 @@
  * Retention policies for a job's history (hard-link snapshots on a drive, restic-format
  * repositories): the policy's shape, the rules for a valid one, and the duration and tag-list
  * notations it borrows from restic's `forget` (`--keep-within 1y6m`, `--keep-tag foo,bar`).
- * Pure: what the policy *does* is src/history/retention.ts.
+ * Pure: what the policy *does* is src/history/retention.ts; its joi schema is retention-schema.ts.
  */
-import Joi from 'joi';
 import { invalid } from './errors.ts';
 
 /** The count rules, newest first within each: keep the newest snapshot of each of the last n buckets. */
@@ -105,7 +104,7 @@ export interface RetentionDuration {
 }
 
 const DURATION_UNITS: Record<string, keyof RetentionDuration> = { y: 'years', m: 'months', d: 'days', h: 'hours' };
-const DURATION_TEXT_MAX = 40;
+export const DURATION_TEXT_MAX = 40;
 /** Each part of a duration stays below this; 9999y reaches before any clock a backup could carry. */
 const DURATION_PART_MAX = 99_999;
 
@@ -153,47 +152,3 @@ export function parseTagList(entry: string): string[] {
     .map((tag) => tag.trim())
     .filter((tag) => tag !== '');
 }
-
-const count = Joi.number()
-  .integer()
-  .min(UNLIMITED)
-  .max(COUNT_MAX)
-  .default(0)
-  .messages({ 'number.min': '{{#label}} must be 0 (off), a positive count, or -1 (unlimited)' });
-
-const duration = Joi.string()
-  .allow(null)
-  .max(DURATION_TEXT_MAX)
-  .default(null)
-  .custom((value: string, helpers) => {
-    try {
-      parseRetentionDuration(value);
-      return value.trim();
-    } catch (error) {
-      return helpers.error('duration.invalid', { why: (error as Error).message });
-    }
-  })
-  .messages({ 'duration.invalid': '{{#label}}: {{#why}}' });
-
-// Control characters have no place in a tag, and would corrupt logs and the screen.
-const tagList = Joi.string().allow('').max(256).pattern(/^[^\u0000-\u001f\u007f]*$/);
-
-/**
- * A policy body: every field optional (count 0, duration null, no tags), unknown fields refused.
- * Validating gives a complete RetentionPolicy.
- */
-export const retentionPolicySchema = Joi.object<RetentionPolicy>({
-  keep_last: count,
-  keep_hourly: count,
-  keep_daily: count,
-  keep_weekly: count,
-  keep_monthly: count,
-  keep_yearly: count,
-  keep_within: duration,
-  keep_within_hourly: duration,
-  keep_within_daily: duration,
-  keep_within_weekly: duration,
-  keep_within_monthly: duration,
-  keep_within_yearly: duration,
-  keep_tags: Joi.array().items(tagList).max(32).unique().default([]),
-});

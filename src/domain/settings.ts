@@ -1,5 +1,6 @@
 /** Application settings: their shape, defaults and the rules a change must follow. */
 import Joi from 'joi';
+import { isKnownTimezone } from '../schedules/local-time.ts';
 import { defaultNotifyRules, notifyDefaultsChangeSchema, type NotifyRules } from './notifications.ts';
 
 export interface Settings {
@@ -28,16 +29,6 @@ export function systemTimezone(): string {
 
 export function defaultSettings(): Settings {
   return { max_runs_per_job: 10, theme: 'dark', timezone: systemTimezone(), max_concurrent_runs: 2, notify: defaultNotifyRules(), cors_origins: [], audit_max_entries: 10_000 };
-}
-
-/** True when `name` is a time zone this Node knows (IANA names such as Europe/Berlin, or UTC). */
-export function isKnownTimezone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const timezone = Joi.string()

@@ -3,7 +3,7 @@
  * instant falls in, and how far back a duration like "1y6m" reaches, in one IANA time zone.
  */
 import type { RetentionDuration } from '../domain/retention.ts';
-import { LocalClock } from '../schedules/index.ts';
+import { LocalClock } from '../schedules/local-time.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;

@@ -20,7 +20,7 @@ import {
   type WithinRule,
 } from '../domain/retention.ts';
 import { CairnError } from '../domain/errors.ts';
-import { isKnownTimezone } from '../domain/settings.ts';
+import { isKnownTimezone } from '../schedules/local-time.ts';
 import { ZoneCalendar, type BucketUnit, type Buckets } from './calendar.ts';
 
 /** What the engine needs to know of a snapshot; callers pass their own records, which come back as given. */

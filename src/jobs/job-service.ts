@@ -8,6 +8,7 @@ import type { RunSummary } from '../domain/runs.ts';
 import type { ScheduleView } from '../domain/schedules.ts';
 import type { JobSnapshotFields } from '../history/index.ts';
 import { destinationOf, validateDestinationConfig } from '../destinations/index.ts';
+import { canHoldRepository } from '../destinations/repository-backends.ts';
 import type { AllowedPaths } from '../files/allowed-paths.ts';
 import { checkSnapshotFolderNow } from '../history/index.ts';
 import type { RunLogs } from '../logs/index.ts';
@@ -185,7 +186,7 @@ export class JobService {
     }
     if (new Set(input.source_dirs).size !== input.source_dirs.length) throw invalid('VALIDATION_FAILED', '"source_dirs" lists a folder twice');
     const destination_config = validateDestinationConfig(input.destination_type, input.destination_config);
-    if (input.backup_mode === 'repository' && !destinationOf(input.destination_type).repositoryBackend) {
+    if (input.backup_mode === 'repository' && !canHoldRepository(input.destination_type)) {
       throw invalid('BACKUP_MODE_UNSUPPORTED', `"backup_mode": "repository" needs a destination that can hold a restic repository; a ${input.destination_type} destination cannot`);
     }
     if (input.backup_mode === 'snapshots' && !destinationOf(input.destination_type).snapshotFolder) {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, promises as fs, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { syncDirectory } from '../store/index.ts';
+import { syncDirectory } from '../store/durable-file.ts';
 import type { BackendEntry, RepositoryBackend, RepositoryFolder } from './backend.ts';
 import { missing } from './errors.ts';
 import { PACK_TEMP_MARKER as TEMP_MARKER } from './pack.ts';

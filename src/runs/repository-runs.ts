@@ -19,6 +19,7 @@ import { isEmptyPolicy } from '../domain/retention.ts';
 import type { LogLevel, RunVerify, TransferTotals } from '../domain/runs.ts';
 import { destinationOf } from '../destinations/index.ts';
 import { redact, secretTextsOf } from '../destinations/redaction.ts';
+import { canHoldRepository, openRepositoryBackend } from '../destinations/repository-backends.ts';
 import type { SnapshotInfo } from '../history/index.ts';
 import type { HostKeyPins } from '../destinations/types.ts';
 import type { Logger } from '../log.ts';
@@ -719,11 +720,10 @@ function runTask<T>(task: RepositoryTask, password: string, options: TaskOptions
 
 /** Removes the lock files `ids` from the task's repository, through a backend opened here for that; bounded by LOCK_REMOVAL_MS. */
 async function removeLocks(place: RepositoryPlace, ids: string[], hostKeys: HostKeyPins): Promise<void> {
-  const destination = destinationOf(place.destinationType);
-  if (!destination.repositoryBackend) return;
+  if (!canHoldRepository(place.destinationType)) return;
   let timer: NodeJS.Timeout | undefined;
   const removal = (async () => {
-    const backend = await destination.repositoryBackend!(place.config, place.secret, hostKeys);
+    const backend = await openRepositoryBackend(place.destinationType, place.config, place.secret, hostKeys);
     try {
       for (const id of ids) await backend.remove(filePath('locks', id));
     } finally {

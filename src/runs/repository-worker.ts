@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isCairnError, invalid, notFound } from '../domain/errors.ts';
 import type { LogLevel, TransferTotals } from '../domain/runs.ts';
-import { destinationOf } from '../destinations/index.ts';
+import { openRepositoryBackend } from '../destinations/repository-backends.ts';
 import type { HostKeyPins } from '../destinations/types.ts';
 import type { RetentionPolicy } from '../domain/retention.ts';
 import {
@@ -235,9 +235,7 @@ process.on('disconnect', () => {
 });
 
 async function openBackend(task: RepositoryPlace): Promise<ClosableRepositoryBackend> {
-  const destination = destinationOf(task.destinationType);
-  if (!destination.repositoryBackend) throw invalid('BACKUP_MODE_UNSUPPORTED', `A ${task.destinationType} destination cannot hold a repository`);
-  return destination.repositoryBackend(task.config, task.secret, hostKeys);
+  return openRepositoryBackend(task.destinationType, task.config, task.secret, hostKeys);
 }
 
 /**

@@ -8,6 +8,16 @@
 
 const DAY_MS = 86_400_000;
 
+/** True when `name` is a time zone this Node knows (IANA names such as Europe/Berlin, or UTC). */
+export function isKnownTimezone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** An instant a wall-clock time stands for. */
 export interface ResolvedTime {
   /** Epoch milliseconds. */

@@ -12,7 +12,7 @@ import type { RouteOptions } from '@hapi/hapi';
 import Joi from 'joi';
 import { API_KEY_SCOPES } from '../../domain/api-keys.ts';
 import { LOG_LEVELS, RUN_STATUSES, RUN_TRIGGERS } from '../../domain/runs.ts';
-import { retentionPolicySchema } from '../../domain/retention.ts';
+import { retentionPolicySchema } from '../../domain/retention-schema.ts';
 import { SCHEDULE_ACTIONS, SCHEDULE_TYPES } from '../../domain/schedules.ts';
 import { THEMES } from '../../domain/settings.ts';
 import { ALERT_EVENTS } from '../../domain/notifications.ts';

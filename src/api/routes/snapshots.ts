@@ -4,7 +4,8 @@
  */
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { retentionPolicySchema, type RetentionPolicy } from '../../domain/retention.ts';
+import type { RetentionPolicy } from '../../domain/retention.ts';
+import { retentionPolicySchema } from '../../domain/retention-schema.ts';
 import type { SnapshotService, TreeQuery } from '../../history/index.ts';
 import type { JobService } from '../../jobs/job-service.ts';
 import { answers, messageSchema, retentionPreviewSchema, snapshotListSchema, snapshotSchema, snapshotTreePageSchema } from '../openapi/index.ts';

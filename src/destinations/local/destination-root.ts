@@ -102,3 +102,14 @@ async function realInside(mount: string, folder: string): Promise<string> {
 function cannotCreate(folder: string, error: NodeJS.ErrnoException): CairnError {
   return new CairnError('unavailable', 'DESTINATION_NOT_WRITABLE', `Cannot create ${folder}: ${describeErrno(error)}`, { cause: error });
 }
+
+/**
+ * A drive unmounted between the check and the copy leaves its empty mount point on the root
+ * filesystem: catch that before each write.
+ */
+export async function checkStillOnDrive(mount: CheckedMount, config: MountRequirement): Promise<void> {
+  const stat = await fs.stat(mount.path).catch(() => null);
+  if (stat?.dev === mount.device) return;
+  // Not retryable: a drive does not come back by itself within minutes, and plugging it in starts a run.
+  throw new CairnError('unavailable', 'DRIVE_NOT_MOUNTED', `The drive ${config.usb_uuid} is no longer mounted at ${config.mount_point}; stopped before copying`);
+}

@@ -12,12 +12,11 @@ import type { TransferTotals } from '../../domain/runs.ts';
 import { folderNamesOf } from '../source-names.ts';
 import { describeErrno } from '../../files/fs-errors.ts';
 import { restoreFromStore } from '../remote/sync-engine.ts';
-import { LocalBackend, type ClosableRepositoryBackend } from '../../repository/index.ts';
 import type { ConnectionTestResult, Destination, DestinationSpace, RestoreContext, SyncContext } from '../types.ts';
 import { localBackupReader } from './backup-reader.ts';
 import { copySource, type SourceCopy } from './copy-source.ts';
 import { planCopies } from './copy-plan.ts';
-import { checkMount, resolveInside, type CheckedMount } from './destination-root.ts';
+import { checkMount, checkStillOnDrive, resolveInside } from './destination-root.ts';
 import { filesystemTypeOf, isFatLike } from './mounts.ts';
 // The listing alone, not history/index.ts: the snapshot engine there imports this destination back.
 import { listSnapshots } from '../../history/drive-snapshots/snapshot-list.ts';
@@ -90,14 +89,6 @@ async function sync(context: SyncContext<LocalConfig>): Promise<TransferTotals> 
   return totals;
 }
 
-/** A drive unmounted between the check and the copy leaves its empty mount point on the root filesystem: catch that. */
-async function checkStillOnDrive(mount: CheckedMount, config: LocalConfig): Promise<void> {
-  const stat = await fs.stat(mount.path).catch(() => null);
-  if (stat?.dev === mount.device) return;
-  // Not retryable: a drive does not come back by itself within minutes, and plugging it in starts a run.
-  throw new CairnError('unavailable', 'DRIVE_NOT_MOUNTED', `The drive ${config.usb_uuid} is no longer mounted at ${config.mount_point}; stopped before copying`);
-}
-
 async function restore(context: RestoreContext<LocalConfig>): Promise<TransferTotals> {
   const mount = await checkMount(context.config);
   const root = await resolveInside(mount.path, context.config.backup_subdir, false);
@@ -114,38 +105,6 @@ async function snapshotPath(root: string, id: string): Promise<string> {
 async function snapshotFolder(config: LocalConfig, create: boolean): Promise<string> {
   const mount = await checkMount(config);
   return (await resolveInside(mount.path, config.backup_subdir, create)).path;
-}
-
-/**
- * The repository in the job's backup folder, after the same checks as snapshotFolder (the drive is
- * mounted, the folder stays inside it). On a USB drive each write first checks the drive is still
- * mounted, so a drive pulled mid-run never makes the repository's folders on the bare mount point.
- */
-async function repositoryBackend(config: LocalConfig): Promise<ClosableRepositoryBackend> {
-  const mount = await checkMount(config);
-  const backend = new LocalBackend((await resolveInside(mount.path, config.backup_subdir, false)).path);
-  const write = backend.write.bind(backend);
-  const writeFile = backend.writeFile.bind(backend);
-  const tempFolder = backend.tempFolder.bind(backend);
-  const stillOnDrive = async () => {
-    if (config.usb_uuid) await checkStillOnDrive(mount, config);
-  };
-  return Object.assign(backend, {
-    write: async (file: string, data: Buffer) => {
-      await stillOnDrive();
-      return write(file, data);
-    },
-    // Packs are filled in a local file and moved into place: both steps check the drive first.
-    writeFile: async (file: string, localFile: string) => {
-      await stillOnDrive();
-      return writeFile(file, localFile);
-    },
-    tempFolder: async () => {
-      await stillOnDrive();
-      return tempFolder();
-    },
-    close: async () => undefined,
-  });
 }
 
 async function test(config: LocalConfig): Promise<ConnectionTestResult> {
@@ -226,7 +185,6 @@ export const localDestination: Destination<LocalConfig> = {
   localFolders: (config) => [config.mount_point, path.join(config.mount_point, config.backup_subdir)],
   identity: (config) => `local:${path.resolve(config.mount_point, config.backup_subdir)}`,
   snapshotFolder,
-  repositoryBackend,
   freeSpace,
   test,
   sync,

@@ -75,12 +75,6 @@ export function remoteDestination<Config, Store extends RemoteStore>(spec: Remot
     sync: (context): Promise<TransferTotals> =>
       withStore(context.config, context.secret, context.hostKeys, (store) => syncToStore(context, { store, identity: spec.identity(context.config) })),
     restore: (context): Promise<TransferTotals> => withStore(context.config, context.secret, context.hostKeys, (store) => restoreFromStore(context, store)),
-    // The repository sits directly in the job's folder, so restic pointed at that folder reads it.
-    // The engine loads on first use, as the protocols' libraries do.
-    repositoryBackend: async (config, secret, hostKeys) => {
-      const { RemoteBackend } = await import('../../repository/index.ts');
-      return new RemoteBackend(await spec.open(config, secret, hostKeys));
-    },
     // At the root, outside every `<source name>/` folder the engine walks: no sync lists or deletes it.
     putBeside: (config, secret, hostKeys, { name, content, signal }) =>
       withStore(config, secret, hostKeys, async (store) => {

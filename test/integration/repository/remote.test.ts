@@ -1,6 +1,6 @@
 /**
  * Repositories in remote destinations (SFTP on OpenSSH, S3 on s3rver, WebDAV on `rclone serve
- * webdav`), opened through the destination's `repositoryBackend` as a job will: Cairn backs a tree
+ * webdav`), opened through `openRepositoryBackend` as a job's engine does: Cairn backs a tree
  * up and restores it byte for byte; the stock `restic`, pointed at the same folder on the same
  * server, checks the repository clean (reading every pack) and restores it; Cairn restores what
  * `restic backup` wrote there; range reads give exactly the asked bytes and refuse a file that is
@@ -17,10 +17,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileHostKeyPins } from '../../../src/destinations/host-key-pins.ts';
-import { s3Destination } from '../../../src/destinations/s3/index.ts';
-import { sftpDestination } from '../../../src/destinations/sftp/index.ts';
-import type { Destination } from '../../../src/destinations/types.ts';
-import { webdavDestination } from '../../../src/destinations/webdav/index.ts';
+import { openRepositoryBackend } from '../../../src/destinations/repository-backends.ts';
 import type { RemoteStore } from '../../../src/destinations/remote/remote-store.ts';
 import { openS3Store } from '../../../src/destinations/s3/s3-store.ts';
 import { openSftpStore } from '../../../src/destinations/sftp/sftp-store.ts';
@@ -192,10 +189,10 @@ function repositorySuite(name: string, start: () => Promise<Place>) {
   return it;
 }
 
-/** Opens `folder` through `destination` (its repository) and through `openStore` (its store) with `config(folder)` and `secret`. */
-function openers<C>(destination: Destination<C>, openStore: (config: C, secret: Record<string, string>, hostKeys: FileHostKeyPins) => Promise<RemoteStore>, config: (folder: string) => C, secret: Record<string, string>) {
+/** Opens `folder` through the job's way into a `type` destination's repository and through `openStore` (its store) with `config(folder)` and `secret`. */
+function openers<C>(type: string, openStore: (config: C, secret: Record<string, string>, hostKeys: FileHostKeyPins) => Promise<RemoteStore>, config: (folder: string) => C, secret: Record<string, string>) {
   return {
-    open: (folder: string) => destination.repositoryBackend!(config(folder), secret, hostKeys),
+    open: (folder: string) => openRepositoryBackend(type, config(folder), secret, hostKeys),
     store: (folder: string) => openStore(config(folder), secret, hostKeys),
   };
 }
@@ -206,7 +203,7 @@ const sftp = repositorySuite('SFTP', async () => {
   // restic starts ssh itself: the test server's port and key, and no known_hosts to consult.
   const ssh = `ssh -p ${server.port} -i ${key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR ${server.username}@127.0.0.1 -s sftp`;
   return {
-    ...openers(sftpDestination, openSftpStore, (folder) => ({ host: server.host, port: server.port, username: server.username, remote_path: path.join(server.root, folder), key_based_auth: false }), {
+    ...openers('sftp', openSftpStore, (folder) => ({ host: server.host, port: server.port, username: server.username, remote_path: path.join(server.root, folder), key_based_auth: false }), {
       password: server.password,
     }),
     restic: (folder) => ({ repo: `sftp:${server.username}@127.0.0.1:${path.join(server.root, folder)}`, options: ['-o', `sftp.command=${ssh}`] }),
@@ -221,7 +218,7 @@ const s3 = repositorySuite('S3', async () => {
   process.env.AWS_ACCESS_KEY_ID = server.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = server.secretAccessKey;
   return {
-    ...openers(s3Destination, openS3Store, (folder) => ({ bucket: server.bucket, prefix: `backups/${folder}`, region: server.region, endpoint: server.endpoint, storage_class: null }), {
+    ...openers('s3', openS3Store, (folder) => ({ bucket: server.bucket, prefix: `backups/${folder}`, region: server.region, endpoint: server.endpoint, storage_class: null }), {
       access_key_id: server.accessKeyId,
       secret_access_key: server.secretAccessKey,
     }),
@@ -237,7 +234,7 @@ const webdav = repositorySuite('WebDAV', async () => {
   const server = await startWebdavServer();
   const obscured = execFileSync('rclone', ['obscure', server.password], { encoding: 'utf8' }).trim();
   return {
-    ...openers(webdavDestination, openWebdavStore, (folder) => ({ url: server.url, remote_path: `backups/${folder}` }), { username: server.username, password: server.password }),
+    ...openers('webdav', openWebdavStore, (folder) => ({ url: server.url, remote_path: `backups/${folder}` }), { username: server.username, password: server.password }),
     // restic's rclone backend runs `rclone serve restic --stdio` on an on-the-fly webdav remote.
     restic: (folder) => ({ repo: `rclone::webdav,url='${server.url}',user=${server.username},pass=${obscured}:backups/${folder}`, options: [] }),
     stop: () => server.stop(),

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { jsonSchemaOf } from '../../../src/api/openapi/index.ts';
 import { jobInputSchema } from '../../../src/domain/jobs.ts';
-import { retentionPolicySchema } from '../../../src/domain/retention.ts';
+import { retentionPolicySchema } from '../../../src/domain/retention-schema.ts';
 import { scheduleInputSchema } from '../../../src/domain/schedules.ts';
 import { settingsUpdateSchema } from '../../../src/domain/settings.ts';
 import { credentialUpdateSchema } from '../../../src/domain/credentials.ts';

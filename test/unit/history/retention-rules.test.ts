@@ -11,10 +11,10 @@ import {
   emptyRetentionPolicy,
   isEmptyPolicy,
   parseRetentionDuration,
-  retentionPolicySchema,
   WITHIN_RULES,
   type RetentionPolicy,
 } from '../../../src/domain/retention.ts';
+import { retentionPolicySchema } from '../../../src/domain/retention-schema.ts';
 import { applyRetention, retentionPreviewOf } from '../../../src/history/index.ts';
 
 const DAY = 86_400_000;
