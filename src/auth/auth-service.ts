@@ -7,7 +7,7 @@ import { CairnError, conflict, forbidden, invalid, unauthorized } from '../domai
 import type { PublicUser } from '../domain/users.ts';
 import type { UserRecord, UserRepository } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
-import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.ts';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
 import { generateRecoveryCodes, hashRecoveryCode } from './recovery-codes.ts';
 import type { SessionService } from './sessions.ts';
 import { setupCodeMissing, type SetupCode } from './setup-code.ts';
@@ -89,7 +89,7 @@ export class AuthService {
   /** Checks the password; `from` (the client's address) is noted on the session it starts. */
   async login(username: string, password: string, from?: string): Promise<LoginOutcome> {
     const user = this.users.byUsername(username);
-    const passwordMatches = await verifyPassword(password, user?.password_hash ?? (await DUMMY_HASH_PROMISE));
+    const passwordMatches = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
     if (!user || !passwordMatches) throw badCredentials();
     if (!user.totp_enabled) {
       return { kind: 'session', user: publicUser(user), token: await this.sessions.start(user.id, from) };

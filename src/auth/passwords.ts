@@ -1,15 +1,25 @@
 /** Password hashing with scrypt from node:crypto. Stored form: `scrypt$N$r$p$salt$hash` (base64url). */
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
-const scrypt = (password: string, salt: Buffer, length: number, options: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) =>
-    scryptCallback(password, salt, length, options, (error, key) => (error ? reject(error) : resolve(key))),
-  );
-
 // N=2^15 costs ~60 ms on a Raspberry Pi 4 core: slow for guessing, quick enough for a login.
 const COST = { N: 32768, r: 8, p: 1 };
 const KEY_LENGTH = 32;
 const MAX_MEMORY = 64 * 1024 * 1024;
+
+/**
+ * The last scrypt asked for, which the next one waits for. Each takes 32 MiB (128·N·r) while it
+ * runs; Node's thread pool would run four at once, so a few clients logging in together (or one
+ * client trying passwords from several connections) lifted the daemon's memory by 128 MiB.
+ */
+let previous: Promise<unknown> = Promise.resolve();
+
+function scrypt(password: string, salt: Buffer, length: number, options: ScryptOptions): Promise<Buffer> {
+  const key = previous.then(
+    () => new Promise<Buffer>((resolve, reject) => scryptCallback(password, salt, length, options, (error, derived) => (error ? reject(error) : resolve(derived)))),
+  );
+  previous = key.catch(() => undefined);
+  return key;
+}
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
@@ -31,5 +41,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(key, expected);
 }
 
-/** A hash of nothing in particular, compared against when the user does not exist so timing gives nothing away. */
-export const DUMMY_HASH_PROMISE = hashPassword(randomBytes(16).toString('hex'));
+/**
+ * A hash at today's cost of a random password nobody kept, compared against when the user does not
+ * exist, so that timing gives nothing away. Written out rather than made at start: making it cost
+ * every daemon start a scrypt (32 MiB, ~60 ms on a Pi) before anyone logged in.
+ */
+export const DUMMY_HASH = `scrypt$${COST.N}$${COST.r}$${COST.p}$wxjQA-D8V4zHAIR0sQ8fGg$hcBDMjtkBXaEvQu8dUrDaJxRZPkDqlioo5IJssjHc0I`;
