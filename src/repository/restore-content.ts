@@ -57,6 +57,14 @@ function tempChanged(file: PendingFile, temp: string) {
   return conflict('REPOSITORY_RESTORE_TEMP_CHANGED', `The restore's temp file ${temp} for ${file.snapshotPath} was replaced by something else while it was written; nothing was written through it. Restore into a folder only you can write to.`);
 }
 
+/** What a temp file was made with (fstat), so that the metadata step sets only what differs. */
+export interface MadeAs {
+  uid: number;
+  gid: number;
+  /** Permission bits (with setuid, setgid, sticky). */
+  mode: number;
+}
+
 /** A file whose content the restore writes; `done` is called with its open temp once it is complete. */
 interface PendingFile {
   /** The file's path in the snapshot, to name it in errors. */
@@ -68,10 +76,13 @@ interface PendingFile {
   remaining: number;
   /** Its temp file's path from its first write until it is renamed into place (named once: see `tempName`). */
   temp?: string;
+  /** Permission bits its temp is created with (see `addFile`). */
+  createMode: number;
   /** The temp's device and inode once created: it is opened again for each read, and must be the same file. */
   dev?: bigint;
   ino?: bigint;
-  done: (fd: number) => void;
+  madeAs?: MadeAs;
+  done: (fd: number, madeAs: MadeAs) => void;
 }
 
 /** One read: a span of pack number `pack` and the blobs (index entry numbers, by offset) it covers. */
@@ -103,16 +114,20 @@ export class ContentWriter {
   /**
    * Plans the file at `target` with the blobs `content` (hex ids, in order) into the batch. When
    * its content is complete, `done` gets its open temp file (to set its owner, mode and times
-   * through the descriptor), and then it is renamed to `target`. An empty file is written at once.
+   * through the descriptor) and what it was made as, and then it is renamed to `target`. An empty
+   * file is written at once. Its temp is created with the permission bits of `mode` that let
+   * no one but root's group write to it meanwhile, and that let the restore open it again to write
+   * (`mode & 0o775 | 0o600`, then the umask): most files then need no chmod afterwards.
    * @throws REPOSITORY_DAMAGED when a blob is in no index.
    */
-  addFile(snapshotPath: string, target: string, content: string[], done: (fd: number) => void): void {
+  addFile(snapshotPath: string, target: string, content: string[], mode: number, done: (fd: number, madeAs: MadeAs) => void): void {
     const index = this.repo.index;
     const file: PendingFile = {
       snapshotPath,
       target,
       number: this.numbered++,
       remaining: content.length,
+      createMode: (mode & 0o775) | 0o600,
       done,
     };
     const f = this.files.push(file) - 1;
@@ -252,11 +267,12 @@ export class ContentWriter {
   private open(file: PendingFile): number {
     if (file.temp === undefined) {
       const temp = this.tempName(file);
-      const fd = openSync(temp, 'wx', 0o600);
+      const fd = openSync(temp, 'wx', file.createMode);
       file.temp = temp;
       const made = fstatSync(fd, { bigint: true });
       file.dev = made.dev;
       file.ino = made.ino;
+      file.madeAs = { uid: Number(made.uid), gid: Number(made.gid), mode: Number(made.mode) & 0o7777 };
       return fd;
     }
     let fd: number;
@@ -277,7 +293,7 @@ export class ContentWriter {
   /** Completes a file's metadata, closes it and puts it under its name. */
   private finish(file: PendingFile, fd: number): void {
     try {
-      file.done(fd);
+      file.done(fd, file.madeAs!);
     } finally {
       closeSync(fd);
     }

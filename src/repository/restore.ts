@@ -14,7 +14,7 @@ import path from 'node:path';
 import { conflict, invalid, notFound } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
 import { withLock } from './locks.ts';
-import { ContentWriter } from './restore-content.ts';
+import { ContentWriter, type MadeAs } from './restore-content.ts';
 import { findSnapshot } from './snapshots.ts';
 import { decodeTree, parseTime, unixPermissions, type TreeNode } from './tree.ts';
 
@@ -120,8 +120,8 @@ class RestoreRun {
     } else if (node.type === 'file') {
       // Only the metadata waits for the content (kept small: a batch holds thousands of files).
       const metadata = metadataOf(node);
-      this.content.addFile(snapshotPath, target, node.content ?? [], (fd) => {
-        this.applyMetadata(fd, metadata);
+      this.content.addFile(snapshotPath, target, node.content ?? [], metadata.mode, (fd, madeAs) => {
+        this.applyMetadata(fd, metadata, madeAs);
         this.counts.files++;
       });
       if (this.content.full) await this.writeBatch();
@@ -174,10 +174,14 @@ class RestoreRun {
     }
   }
 
-  /** Sets owner, permissions and times on `target`: a path, or a file's open descriptor (no path lookups). */
-  private applyMetadata(target: string | number, metadata: Metadata): void {
+  /**
+   * Sets owner, permissions and times on `target`: a path, or a file's open descriptor (no path
+   * lookups). Owner and permissions a file already has (`madeAs`, its temp's) are not set again.
+   */
+  private applyMetadata(target: string | number, metadata: Metadata, madeAs?: MadeAs): void {
     const { link } = metadata;
-    if (this.asRoot) {
+    const ownerIsSet = madeAs !== undefined && madeAs.uid === metadata.uid && madeAs.gid === metadata.gid;
+    if (this.asRoot && !ownerIsSet) {
       try {
         if (typeof target === 'number') fchownSync(target, metadata.uid, metadata.gid);
         else (link ? lchownSync : chownSync)(target, metadata.uid, metadata.gid);
@@ -185,7 +189,7 @@ class RestoreRun {
         // An owner the target filesystem cannot hold (e.g. FAT on a USB stick) is not a failed restore.
       }
     }
-    if (!link && metadata.mode !== undefined) {
+    if (!link && madeAs?.mode !== metadata.mode) {
       if (typeof target === 'number') fchmodSync(target, metadata.mode);
       else chmodSync(target, metadata.mode);
     }
@@ -199,7 +203,7 @@ interface Metadata {
   link: boolean;
   uid: number;
   gid: number;
-  mode: number | undefined;
+  mode: number;
   atime: number;
   mtime: number;
 }
@@ -210,7 +214,8 @@ function metadataOf(node: TreeNode): Metadata {
     link: node.type === 'symlink',
     uid: node.uid,
     gid: node.gid,
-    mode: node.mode === undefined ? undefined : unixPermissions(node.mode),
+    // restic leaves a zero mode out of the tree (Go's omitempty): a file without one has mode 0, as restic restores it.
+    mode: unixPermissions(node.mode ?? 0),
     atime: node.atime ? toSeconds(node.atime) : mtime,
     mtime,
   };

@@ -184,4 +184,38 @@ test('times on a whole millisecond come back on that millisecond, to the microse
   }
 });
 
+test('owners and every kind of permission bit come back, whether or not the file was made with them (root restores)', async () => {
+  const dir = path.join(work, 'owners');
+  await fs.mkdir(dir);
+  // [mode, uid, gid]: root's own files, another owner's, setuid/setgid/sticky, group- and world-writable, none at all.
+  const files: Record<string, [number, number, number]> = {
+    'root 644': [0o644, 0, 0],
+    'root 755': [0o755, 0, 0],
+    'user 600': [0o600, 1000, 1000],
+    'user 664': [0o664, 1000, 1000],
+    'other group 640': [0o640, 0, 1234],
+    'setuid 4755': [0o4755, 0, 0],
+    'setgid 2755 user': [0o2755, 1000, 1000],
+    'sticky 1644': [0o1644, 0, 0],
+    'world-writable 666': [0o666, 1000, 1000],
+    'nothing 000': [0o000, 0, 0],
+    'read-only 444': [0o444, 1000, 1000],
+  };
+  for (const [name, [mode, uid, gid]] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    await fs.writeFile(file, name);
+    await fs.chown(file, uid, gid);
+    await fs.chmod(file, mode);
+  }
+  const repo = await opened();
+  const made = await backup(repo, { paths: [dir] });
+  const target = path.join(work, 'owners-restored');
+  await restore(await opened(), { snapshot: made.snapshotId, target });
+  for (const [name, [mode, uid, gid]] of Object.entries(files)) {
+    const stat = await fs.stat(path.join(target, dir, name));
+    assert.equal([(stat.mode & 0o7777).toString(8), stat.uid, stat.gid], [mode.toString(8), uid, gid], name);
+    assert.is(await fs.readFile(path.join(target, dir, name), 'utf8'), name);
+  }
+});
+
 test.run();
