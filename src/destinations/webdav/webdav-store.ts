@@ -8,8 +8,8 @@
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { XMLParser } from 'fast-xml-parser';
 import { CairnError } from '../../domain/errors.ts';
+import { readMultistatus } from './multistatus.ts';
 import { connectionError, credentialRefused } from '../remote/connection-errors.ts';
 import { walkSorted } from '../remote/walk-sorted.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
@@ -39,17 +39,9 @@ const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_AB
 const TIMED_OUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL/;
 
-const parser = new XMLParser({
-  // d:, D:, lp1: or no prefix at all, depending on the server.
-  removeNSPrefix: true,
-  ignoreAttributes: true,
-  // Hrefs and lengths stay strings: a file named "007" is not the number 7.
-  parseTagValue: false,
-  isArray: (name) => name === 'response' || name === 'propstat',
-  // The callbacks get the parser's path object, not a string built for every tag: the strings were
-  // ~30% of a listing's parse, the largest share of a no-change run's CPU (issue 17).
-  jPath: false,
-});
+/** The properties a listing and a quota answer are read for (multistatus.ts). */
+const LISTED = new Set(['getcontentlength', 'getlastmodified']);
+const QUOTA = new Set(['quota-available-bytes', 'quota-used-bytes']);
 
 export async function openWebdavStore(target: WebdavTarget, secret: Record<string, string> | null): Promise<WebdavStore> {
   if (!secret?.username || !secret.password) {
@@ -408,58 +400,28 @@ function fileEntry(child: Child): RemoteEntry {
 
 /** The entries of a 207 Multi-Status body, or null when it is not one. */
 function parseMultistatus(text: string): MultistatusEntry[] | null {
-  let document: any;
-  try {
-    document = parser.parse(text);
-  } catch {
-    return null;
-  }
-  const multistatus = document?.multistatus;
-  if (multistatus === undefined || multistatus === null) return null;
-  const responses: any[] = Array.isArray(multistatus.response) ? multistatus.response : [];
-  const entries: MultistatusEntry[] = [];
-  for (const response of responses) {
-    if (typeof response?.href !== 'string') continue;
-    // Properties may come in several propstats (found ones, missing ones): merge the found ones.
-    const prop: Record<string, unknown> = {};
-    for (const propstat of Array.isArray(response.propstat) ? response.propstat : []) {
-      const status = typeof propstat?.status === 'string' ? propstat.status : '';
-      if (status && !/\s2\d\d(\s|$)/.test(status)) continue;
-      if (propstat?.prop && typeof propstat.prop === 'object') Object.assign(prop, propstat.prop);
-    }
-    const type = prop.resourcetype;
-    const collection = typeof type === 'object' && type !== null && 'collection' in type;
-    const length = Number(typeof prop.getcontentlength === 'string' ? prop.getcontentlength.trim() : NaN);
-    const modified = typeof prop.getlastmodified === 'string' ? Date.parse(prop.getlastmodified) : NaN;
-    entries.push({
-      segments: segmentsOf(pathOfHref(response.href.trim())),
+  const responses = readMultistatus(text, LISTED);
+  if (!responses) return null;
+  return responses.map(({ href, collection, props }) => {
+    const length = Number(props.get('getcontentlength') ?? NaN);
+    const lastModified = props.get('getlastmodified');
+    const modified = lastModified === undefined ? NaN : Date.parse(lastModified);
+    return {
+      segments: segmentsOf(pathOfHref(href)),
       collection,
       size: Number.isFinite(length) ? length : -1,
       ...(Number.isFinite(modified) ? { mtimeMs: modified } : {}),
-    });
-  }
-  return entries;
+    };
+  });
 }
 
 /** The quota properties of the first response of a 207 body, found (2xx) ones only. */
 function quotaOf(text: string): DestinationSpace | null {
-  let document: any;
-  try {
-    document = parser.parse(text);
-  } catch {
-    return null;
-  }
-  const response = document?.multistatus?.response?.[0];
-  const prop: Record<string, unknown> = {};
-  for (const propstat of Array.isArray(response?.propstat) ? response.propstat : []) {
-    const status = typeof propstat?.status === 'string' ? propstat.status : '';
-    if (status && !/\s2\d\d(\s|$)/.test(status)) continue;
-    if (propstat?.prop && typeof propstat.prop === 'object') Object.assign(prop, propstat.prop);
-  }
-  const bytes = (value: unknown) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : null);
-  const available = bytes(prop['quota-available-bytes']);
+  const props = readMultistatus(text, QUOTA)?.[0]?.props;
+  const bytes = (value: string | undefined) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : null);
+  const available = bytes(props?.get('quota-available-bytes'));
   if (available === null) return null;
-  const used = bytes(prop['quota-used-bytes']);
+  const used = bytes(props?.get('quota-used-bytes'));
   return { free_bytes: available, total_bytes: used === null ? null : available + used };
 }
 
