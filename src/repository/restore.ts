@@ -15,6 +15,7 @@ import { conflict, invalid, notFound } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
 import { withLock } from './locks.ts';
 import { ContentWriter, type MadeAs } from './restore-content.ts';
+import { HardLinks, linkLater, type FirstName } from './restore-links.ts';
 import { findSnapshot } from './snapshots.ts';
 import { decodeTree, parseTime, unixPermissions, type TreeNode } from './tree.ts';
 
@@ -70,6 +71,8 @@ class RestoreRun {
   private readonly asRoot = process.getuid?.() === 0;
   private readonly include: string[] | null;
   private readonly content: ContentWriter;
+  /** Files with other names (links > 1) met so far, to link those names to the first restored. */
+  private readonly links = new HardLinks<{ snapshotPath: string; metadata: Metadata }>();
   /**
    * Folders walked whole (all below them planned), deepest first, whose modes and times go on
    * after the content of the batch being planned is written.
@@ -120,11 +123,11 @@ class RestoreRun {
     } else if (node.type === 'file') {
       // Only the metadata waits for the content (kept small: a batch holds thousands of files).
       const metadata = metadataOf(node);
-      this.content.addFile(snapshotPath, target, node.content ?? [], metadata.mode, (fd, madeAs) => {
-        this.applyMetadata(fd, metadata, madeAs);
-        this.counts.files++;
-      });
-      if (this.content.full) await this.writeBatch();
+      const content = node.content ?? [];
+      const claim = this.links.claim(node, target);
+      if (claim?.earlier) this.links.defer({ first: claim.first, target, content, extra: { snapshotPath, metadata } });
+      else this.addFile(snapshotPath, target, content, metadata, claim?.first);
+      if (this.content.full || this.links.full) await this.writeBatch();
     } else if (node.type === 'symlink') {
       rmSync(target, { force: true });
       symlinkSync(node.linktarget ?? '', target);
@@ -138,12 +141,36 @@ class RestoreRun {
     await this.writeBatch();
   }
 
-  /** Writes the planned files' content, then the modes and times of the folders walked whole. */
+  /** Plans a file's content; when whole, it gets its metadata (and, if `first` of its inode's names, is noted as written). */
+  private addFile(snapshotPath: string, target: string, content: string[], metadata: Metadata, first?: FirstName): void {
+    this.content.addFile(snapshotPath, target, content, metadata.mode, (fd, madeAs) => {
+      this.applyMetadata(fd, metadata, madeAs);
+      if (first) this.links.written(first, fd);
+      this.counts.files++;
+    });
+  }
+
+  /**
+   * Writes the planned files' content, then links the later names of files now written (those
+   * that cannot be linked are written: one more round), then the modes and times of the folders
+   * walked whole (links change a folder's times too).
+   */
   private async writeBatch(): Promise<void> {
-    try {
-      await this.content.write(this.options.signal);
-    } finally {
-      this.counts.bytes = this.content.bytes;
+    for (let again = true; again; ) {
+      try {
+        await this.content.write(this.options.signal);
+      } finally {
+        this.counts.bytes = this.content.bytes;
+      }
+      again = false;
+      for (const later of this.links.take()) {
+        // A link is a restored file; its bytes are not counted again, as none are written.
+        if (linkLater(later, this.content.tempFor(later.target))) this.counts.files++;
+        else {
+          this.addFile(later.extra.snapshotPath, later.target, later.content, later.extra.metadata);
+          again = true;
+        }
+      }
     }
     const folders = this.folders;
     this.folders = [];
