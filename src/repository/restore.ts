@@ -5,7 +5,8 @@
  * written pack by pack (restore-content.ts: each pack read once a batch, every blob's MAC and
  * SHA-256 checked before its bytes are written; a bad one stops the restore with an error naming a
  * file that needed it), then the folders walked whole so far get their modes and times (after
- * their content, which changes a folder's mtime), and the walk goes on. Memory stays that of one
+ * their content, which changes a folder's mtime), and the walk goes on. A file's later hard-linked
+ * names are linked to its first once that is written (restore-links.ts). Memory stays that of one
  * batch and of the folders on the way down, whatever the snapshot holds.
  * Filesystem calls are synchronous, for the reason given in backup.ts: run it off the event loop.
  */
