@@ -49,17 +49,19 @@ export interface LaterName<T> {
   extra: T;
 }
 
-/** See the module comment. One per restore. */
-export class HardLinks<T> {
+/**
+ * The first restored names of files with other names (see the module comment): one per restore, or
+ * shared by the restores of one run (an API restore restores each top path on its own), so that
+ * names in two of them are linked too.
+ */
+export class HardLinkIndex {
   /** `device_id:inode` → first name, only for nodes with other names (links > 1) not all met yet. */
   private readonly firsts = new Map<string, FirstName>();
-  private later: Array<LaterName<T>> = [];
-  private placements = 0;
 
   /**
    * For a file node about to be restored at `target`: `null` when it has no other names; else its
-   * inode's first name and whether an earlier node claimed it (then `defer` it, do not write it;
-   * else it is the first: write it and `written` it when complete).
+   * inode's first name and whether an earlier node claimed it (then link it, do not write it;
+   * else it is the first: write it and mark it `written` when complete).
    */
   claim(node: TreeNode, target: string): { first: FirstName; earlier: boolean } | null {
     // restic leaves a zero out of the tree: no inode, no way to know the names are one file.
@@ -83,6 +85,12 @@ export class HardLinks<T> {
   written(first: FirstName, fd: number): void {
     first.identity = flat(identity(fstatSync(fd, { bigint: true })));
   }
+}
+
+/** One restore's later names waiting for the batch that writes their first (`take` after each batch). */
+export class LaterNames<T> {
+  private later: Array<LaterName<T>> = [];
+  private placements = 0;
 
   /** Keeps a later name to link once the batch being planned is written. */
   defer(later: LaterName<T>): void {
@@ -90,12 +98,12 @@ export class HardLinks<T> {
     this.placements += later.content.length;
   }
 
-  /** Whether as many later names wait as a batch holds files or placements: write the batch. */
+  /** Whether as many wait as a batch holds files or placements (their content is kept, to write them if need be): write the batch. */
   get full(): boolean {
     return this.later.length >= BATCH_FILES || this.placements >= BATCH_PLACEMENTS;
   }
 
-  /** The later names waiting, which the caller now links (`link`) or writes; none wait after. */
+  /** The later names waiting, which the caller now links (`linkLater`) or writes; none wait after. */
   take(): Array<LaterName<T>> {
     const later = this.later;
     this.later = [];
