@@ -8,6 +8,7 @@
  * file: the restore runs as root in folders others may write to), or a filesystem without hard
  * links (FAT on a USB stick), and the caller writes the content instead.
  */
+import { createHash } from 'node:crypto';
 import { fstatSync, linkSync, lstatSync, renameSync, rmSync, type BigIntStats } from 'node:fs';
 import { BATCH_FILES, BATCH_PLACEMENTS } from './restore-content.ts';
 import type { TreeNode } from './tree.ts';
@@ -28,6 +29,18 @@ export interface FirstName {
  */
 function identity(stat: BigIntStats): string {
   return `${stat.dev}:${stat.ino}:${stat.uid}:${stat.gid}:${stat.mode}:${stat.size}:${stat.mtimeNs}`;
+}
+
+/**
+ * The map's key for a node: a digest (128 bits) of its device and inode and of what every name of
+ * one inode shares (mode, owner, mtime, size, content). The tree's inode is read as a JS number,
+ * exact only to 2^53: overlayfs puts its layer in the high bits, where numbers 2,048 apart read
+ * the same; two such files must not become one, and with their content in the key they cannot.
+ */
+function linkKey(node: TreeNode): string {
+  const hash = createHash('sha256').update(`${node.device_id ?? 0}:${node.inode}:${node.mode ?? 0}:${node.uid}:${node.gid}:${node.mtime ?? ''}:${node.size ?? 0}:`);
+  for (const id of node.content ?? []) hash.update(id);
+  return hash.digest().toString('base64url', 0, 16);
 }
 
 /**
@@ -55,7 +68,7 @@ export interface LaterName<T> {
  * names in two of them are linked too.
  */
 export class HardLinkIndex {
-  /** `device_id:inode` → first name, only for nodes with other names (links > 1) not all met yet. */
+  /** `linkKey` → first name, only for nodes with other names (links > 1) not all met yet. */
   private readonly firsts = new Map<string, FirstName>();
 
   /**
@@ -66,7 +79,7 @@ export class HardLinkIndex {
   claim(node: TreeNode, target: string): { first: FirstName; earlier: boolean } | null {
     // restic leaves a zero out of the tree: no inode, no way to know the names are one file.
     if ((node.links ?? 0) < 2 || !node.inode) return null;
-    const key = `${node.device_id ?? 0}:${node.inode}`;
+    const key = linkKey(node);
     const first = this.firsts.get(key);
     if (first) {
       // Its last name met: no entry kept for nothing (a tree's links are mostly all inside it).

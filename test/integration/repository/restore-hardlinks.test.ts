@@ -13,6 +13,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { backup, initRepository, LocalBackend, openRepository, restore, type Repository } from '../../../src/repository/index.ts';
 import { BATCH_FILES } from '../../../src/repository/restore-content.ts';
+import { findSnapshot, saveSnapshot } from '../../../src/repository/snapshots.ts';
+import { decodeTree, type TreeNode } from '../../../src/repository/tree.ts';
 import { tempDir } from '../../helpers.ts';
 import { summarize } from './fixtures.ts';
 import { resticOk } from './restic.ts';
@@ -117,6 +119,32 @@ test('a snapshot restic wrote with hard links restores through Cairn with the sa
   const target = path.join(work, 'from restic');
   await restore(await opened(resticRepo), { snapshot: 'latest', target });
   await assertRestored(path.join(target, source));
+});
+
+test('two files whose inode numbers read the same in JavaScript (over 2^53) are not linked: each keeps its bytes', async () => {
+  // As restic writes them, exact in the JSON (an overlayfs inode carries its layer in the high bits).
+  const repo = await opened();
+  const snapshot = await findSnapshot(repo, snapshotId);
+  let nodes = decodeTree(await repo.loadBlob(Buffer.from(snapshot.tree, 'hex'), 'root'));
+  for (const part of [...source.split('/').filter(Boolean), 'b']) nodes = decodeTree(await repo.loadBlob(Buffer.from(nodes.find((n) => n.name === part)!.subtree!, 'hex'), part));
+  const plain = nodes.find((n) => n.name === 'plain.txt')!;
+  const third = nodes.find((n) => n.name === 'big third.bin')!;
+  const file = (name: string, inode: string, node: TreeNode) =>
+    `{"name":"${name}","type":"file","mode":420,"mtime":"2024-01-02T03:04:05Z","uid":0,"gid":0,"inode":${inode},"device_id":66,"size":${node.size},"links":2,"content":${JSON.stringify(node.content)}}`;
+  assert.is(Number('9223372036854775809'), Number('9223372036854776000'), 'the two inode numbers read the same');
+  const tree = `{"nodes":[${file('one', '9223372036854775809', third)},${file('two', '9223372036854776000', plain)}]}\n`;
+  const { id } = await repo.saveBlob('tree', Buffer.from(tree));
+  await repo.flush();
+  const collided = await saveSnapshot(repo, { time: new Date().toISOString(), tree: id.toString('hex'), paths: ['/collided'], hostname: 'test' });
+
+  const target = path.join(work, 'collided');
+  await restore(await opened(), { snapshot: collided, target });
+  assert.ok(readFileSync(path.join(target, 'one')).equals(BIG), 'one has its own bytes');
+  assert.ok(readFileSync(path.join(target, 'two')).equals(Buffer.from('no links\n')), 'two has its own bytes');
+  assert.is((await fs.stat(path.join(target, 'two'))).nlink, 1);
+  const byRestic = path.join(work, 'collided by restic');
+  await resticOk(repoDir, PASSWORD, ['restore', collided, '--target', byRestic]);
+  assert.ok(readFileSync(path.join(byRestic, 'two')).equals(Buffer.from('no links\n')), 'restic agrees');
 });
 
 /** A local repository that runs `hook` before each data pack read until it answers true. */
