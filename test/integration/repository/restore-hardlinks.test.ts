@@ -3,8 +3,9 @@
  * two folders, an empty file with two, and a file whose other name is outside the backed-up folder
  * (a plain file then). Cairn's restore and restic's own agree, of Cairn's snapshot and of one
  * restic wrote; a restore of some of the names links those it restores, and one name alone is a
- * plain file. A name whose first (restored in an earlier batch) was removed or replaced before its
- * link is made gets its content written instead: never a link to a symlink's target or another file.
+ * plain file. Two files whose inode numbers JavaScript reads as one (over 2^53) stay two. A name
+ * whose first (restored in an earlier batch) was removed or replaced before its link is made gets
+ * its content written instead: never a link to a symlink's target or another file.
  */
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, promises as fs, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
