@@ -11,6 +11,7 @@ export { initRepository, openRepository, openRepositoryWithKey, Repository, type
 export { BlobIndex } from './blob-index.ts';
 export { backup, type BackupOptions, type BackupProgress, type BackupResult } from './backup.ts';
 export { findNode, restore, type RestoreOptions, type RestoreResult } from './restore.ts';
+export { HardLinkIndex } from './restore-links.ts';
 export { decodeTree, parseTime, type TreeNode } from './tree.ts';
 export { listSnapshots, findSnapshot, type Snapshot } from './snapshots.ts';
 export { forget, type ForgetOptions, type ForgetResult } from './forget.ts';

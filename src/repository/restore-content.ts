@@ -255,8 +255,13 @@ export class ContentWriter {
   }
 
   /** The temp name beside the target (made when needed: a restore plans every file first). */
-  private tempName(file: PendingFile): string {
+  private tempName(file: Pick<PendingFile, 'target' | 'number'>): string {
     return path.join(path.dirname(file.target), `.${leadingBytes(path.basename(file.target), TEMP_NAME_BYTES)}.cairn-restore-${this.token}-${file.number}`);
+  }
+
+  /** A temp name beside `target` that no other of this restore's files uses, for one the caller makes itself (a hard link). */
+  tempFor(target: string): string {
+    return this.tempName({ target, number: this.numbered++ });
   }
 
   /**

@@ -5,8 +5,10 @@
  * written pack by pack (restore-content.ts: each pack read once a batch, every blob's MAC and
  * SHA-256 checked before its bytes are written; a bad one stops the restore with an error naming a
  * file that needed it), then the folders walked whole so far get their modes and times (after
- * their content, which changes a folder's mtime), and the walk goes on. Memory stays that of one
- * batch and of the folders on the way down, whatever the snapshot holds.
+ * their content, which changes a folder's mtime), and the walk goes on. A file's later hard-linked
+ * names are linked to its first once that is written (restore-links.ts). Memory stays that of one
+ * batch, of the folders on the way down and of the hard-linked files whose other names are still
+ * to come, whatever the snapshot holds.
  * Filesystem calls are synchronous, for the reason given in backup.ts: run it off the event loop.
  */
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { conflict, invalid, notFound } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
 import { withLock } from './locks.ts';
 import { ContentWriter, type MadeAs } from './restore-content.ts';
+import { HardLinkIndex, LaterNames, linkLater, type FirstName } from './restore-links.ts';
 import { findSnapshot } from './snapshots.ts';
 import { decodeTree, parseTime, unixPermissions, type TreeNode } from './tree.ts';
 
@@ -30,6 +33,8 @@ export interface RestoreOptions {
    * itself, instead of the whole snapshot below `target` at full paths.
    */
   root?: string;
+  /** Shared by the restores of one run so that names in two of them are linked too; default one of its own. */
+  hardLinks?: HardLinkIndex;
   signal?: AbortSignal;
 }
 
@@ -70,6 +75,9 @@ class RestoreRun {
   private readonly asRoot = process.getuid?.() === 0;
   private readonly include: string[] | null;
   private readonly content: ContentWriter;
+  /** Files with other names (links > 1) met so far, to link those names to the first restored. */
+  private readonly hardLinks: HardLinkIndex;
+  private readonly later = new LaterNames<{ snapshotPath: string; metadata: Metadata }>();
   /**
    * Folders walked whole (all below them planned), deepest first, whose modes and times go on
    * after the content of the batch being planned is written.
@@ -82,6 +90,7 @@ class RestoreRun {
   ) {
     this.include = options.include?.map((p) => path.resolve(p)) ?? null;
     this.content = new ContentWriter(repo);
+    this.hardLinks = options.hardLinks ?? new HardLinkIndex();
   }
 
   /** Whether `snapshotPath` is wanted itself (`whole`) or only as a way to something wanted. */
@@ -120,11 +129,11 @@ class RestoreRun {
     } else if (node.type === 'file') {
       // Only the metadata waits for the content (kept small: a batch holds thousands of files).
       const metadata = metadataOf(node);
-      this.content.addFile(snapshotPath, target, node.content ?? [], metadata.mode, (fd, madeAs) => {
-        this.applyMetadata(fd, metadata, madeAs);
-        this.counts.files++;
-      });
-      if (this.content.full) await this.writeBatch();
+      const content = node.content ?? [];
+      const claim = this.hardLinks.claim(node, target);
+      if (claim?.earlier) this.later.defer({ first: claim.first, target, content, extra: { snapshotPath, metadata } });
+      else this.addFile(snapshotPath, target, content, metadata, claim?.first);
+      if (this.content.full || this.later.full) await this.writeBatch();
     } else if (node.type === 'symlink') {
       rmSync(target, { force: true });
       symlinkSync(node.linktarget ?? '', target);
@@ -138,12 +147,36 @@ class RestoreRun {
     await this.writeBatch();
   }
 
-  /** Writes the planned files' content, then the modes and times of the folders walked whole. */
+  /** Plans a file's content; when whole, it gets its metadata (and, if `first` of its inode's names, is noted as written). */
+  private addFile(snapshotPath: string, target: string, content: string[], metadata: Metadata, first?: FirstName): void {
+    this.content.addFile(snapshotPath, target, content, metadata.mode, (fd, madeAs) => {
+      this.applyMetadata(fd, metadata, madeAs);
+      if (first) this.hardLinks.written(first, fd);
+      this.counts.files++;
+    });
+  }
+
+  /**
+   * Writes the planned files' content, then links the later names of files now written (those
+   * that cannot be linked are written: one more round), then the modes and times of the folders
+   * walked whole (links change a folder's times too).
+   */
   private async writeBatch(): Promise<void> {
-    try {
-      await this.content.write(this.options.signal);
-    } finally {
-      this.counts.bytes = this.content.bytes;
+    for (let again = true; again; ) {
+      try {
+        await this.content.write(this.options.signal);
+      } finally {
+        this.counts.bytes = this.content.bytes;
+      }
+      again = false;
+      for (const later of this.later.take()) {
+        // A link is a restored file; its bytes are not counted again, as none are written.
+        if (linkLater(later, this.content.tempFor(later.target))) this.counts.files++;
+        else {
+          this.addFile(later.extra.snapshotPath, later.target, later.content, later.extra.metadata);
+          again = true;
+        }
+      }
     }
     const folders = this.folders;
     this.folders = [];

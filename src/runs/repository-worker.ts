@@ -30,6 +30,7 @@ import {
   forget,
   filePath,
   findNode,
+  HardLinkIndex,
   initRepository,
   listSnapshots,
   openRepository,
@@ -381,8 +382,10 @@ async function runRestore(repo: Repository, task: Extract<RepositoryTask, { op: 
       else if (!wanted.has(name) || wanted.get(name) !== undefined) wanted.set(name, [...(wanted.get(name) ?? []), path.posix.join(source, ...rest)]);
     }
   }
+  // One for the run: a file linked from two of the snapshot's paths comes back linked, as restic restores it.
+  const hardLinks = new HardLinkIndex();
   for (const [name, include] of wanted) {
-    const result = await restore(repo, { snapshot: snapshot.id, root: byName.get(name)!, target: path.join(task.target, name), include, signal: controller.signal });
+    const result = await restore(repo, { snapshot: snapshot.id, root: byName.get(name)!, target: path.join(task.target, name), include, hardLinks, signal: controller.signal });
     totals.files_transferred += result.files;
     totals.bytes_transferred += result.bytes;
     post({ type: 'progress', totals });
