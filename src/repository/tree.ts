@@ -26,6 +26,14 @@ export interface TreeNode {
   device?: number;
   content: string[] | null;
   subtree?: string;
+  /**
+   * `inode` and `device_id` as the filesystem gave them, when over 2^53 (overlayfs puts its layer in
+   * an inode's high bits): a JS number rounds them, and restic, reading the tree with exact integers,
+   * would take two files whose rounded inodes match for hard links of one. Written by `encodeTree`,
+   * never read back (decoded trees hold the rounded numbers, as `nodeFromStat` does, so that the
+   * unchanged-file check compares like with like).
+   */
+  exact?: { inode?: bigint; device_id?: bigint };
 }
 
 // Go's os.FileMode bits, which restic stores in `mode` (not the Unix st_mode bits).
@@ -128,6 +136,7 @@ export function nodeFromStat(name: string, stat: BigIntStats, names: Names): Tre
     group: names.group(gid),
     inode: Number(stat.ino),
     device_id: Number(stat.dev),
+    ...exactNumbers(stat),
     size: type === 'file' ? Number(stat.size) : undefined,
     links: type === 'dir' ? undefined : Number(stat.nlink),
     content: null,
@@ -135,6 +144,20 @@ export function nodeFromStat(name: string, stat: BigIntStats, names: Names): Tre
   if (type === 'dev' || type === 'chardev') node.device = Number(stat.rdev);
   return node;
 }
+
+/** The stat numbers a JS number cannot hold exactly (see `TreeNode.exact`), or nothing. */
+function exactNumbers(stat: BigIntStats): Pick<TreeNode, 'exact'> {
+  const large = (value: bigint) => (value > BigInt(Number.MAX_SAFE_INTEGER) ? value : undefined);
+  const exact = { inode: large(stat.ino), device_id: large(stat.dev) };
+  return exact.inode === undefined && exact.device_id === undefined ? {} : { exact };
+}
+
+/**
+ * A JSON string standing for an exact number while JSON.stringify runs, then replaced by its digits
+ * (no name or text in a tree can hold a NUL, so it stands for nothing else).
+ */
+const EXACT_MARK = '\u0000exact:';
+const EXACT_VALUE = /"(inode|device_id)":"\\u0000exact:(\d+)"/g;
 
 /** restic's field order. */
 const NODE_FIELDS: Array<keyof TreeNode> = ['name', 'type', 'mode', 'mtime', 'atime', 'ctime', 'uid', 'gid', 'user', 'group', 'inode', 'device_id', 'size', 'links', 'linktarget', 'device', 'content', 'subtree'];
@@ -145,7 +168,8 @@ export function encodeTree(nodes: TreeNode[]): Buffer {
   const clean = sorted.map((node) => {
     const out: Record<string, unknown> = {};
     for (const key of NODE_FIELDS) {
-      const value = node[key];
+      const exact = key === 'inode' || key === 'device_id' ? node.exact?.[key] : undefined;
+      const value = exact === undefined ? node[key] : `${EXACT_MARK}${exact}`;
       // restic leaves out empty optional fields, but always writes uid, gid and content.
       const always = key === 'uid' || key === 'gid' || key === 'content' || key === 'name' || key === 'type';
       if (!always && (value === undefined || value === 0 || value === '')) continue;
@@ -153,7 +177,8 @@ export function encodeTree(nodes: TreeNode[]): Buffer {
     }
     return out;
   });
-  return Buffer.from(`${JSON.stringify({ nodes: clean })}\n`);
+  const json = JSON.stringify({ nodes: clean });
+  return Buffer.from(`${sorted.some((node) => node.exact) ? json.replace(EXACT_VALUE, '"$1":$2') : json}\n`);
 }
 
 /** The nodes of a stored tree; throws when the JSON is not a tree. */
