@@ -9,11 +9,11 @@
  * medians; "own" is the process's private memory, "file" the pages of the executable and libraries.
  * Drive watching is off, as in every test daemon (its `udevadm monitor` is a process of its own).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient, REPO_ROOT, spawnDaemonProcess, tempDir } from '../test/helpers.ts';
-import { memoryNow, serviceEnvironment, type MemoryNow } from '../test/process-memory.ts';
+import { emptyPageCache, memoryNow, serviceEnvironment, type MemoryNow } from '../test/process-memory.ts';
 import { median, numberOption, textOption } from './options.ts';
 
 const BINARY = path.resolve(textOption('--binary', path.join(REPO_ROOT, 'dist', 'cairn-linux-x64')));
@@ -31,13 +31,8 @@ function baseNode(): string {
 }
 
 let cacheNote = 'page cache emptied before each start';
-function emptyPageCache(): void {
-  spawnSync('sync');
-  try {
-    writeFileSync('/proc/sys/vm/drop_caches', '3');
-  } catch {
-    cacheNote = 'page cache NOT emptied (needs root): file pages read high';
-  }
+function emptyCache(): void {
+  if (!emptyPageCache()) cacheNote = 'page cache NOT emptied (needs root): file pages read high';
 }
 
 interface Sample {
@@ -46,7 +41,7 @@ interface Sample {
 }
 
 async function bareNode(): Promise<Sample> {
-  emptyPageCache();
+  emptyCache();
   const child = spawn(baseNode(), ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   await sleep(IDLE_MS);
   const memory = memoryNow(child.pid!);
@@ -55,7 +50,7 @@ async function bareNode(): Promise<Sample> {
 }
 
 async function cairnDaemon(): Promise<Sample> {
-  emptyPageCache();
+  emptyCache();
   const dataDir = tempDir('cairn-bench-binary-');
   const allowed = tempDir('cairn-bench-allowed-');
   const started = Date.now();

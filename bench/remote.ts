@@ -24,6 +24,9 @@
  *                      none: Cairn compares the listed getlastmodified (the copy's mtimes, to the
  *                      second) while it has no record yet; rclone (vendor "other") compares sizes only.
  * --no-rclone          Cairn's runs only (rclone's columns read 0), for quick looks at memory.
+ * --cold               the page cache emptied (root) before each daemon starts, as on a box just booted:
+ *                      the binary, just built, otherwise sits whole in the cache and the kernel maps ~20 MB
+ *                      more of it into the daemon (the file pages of its RSS; private memory is the same).
  * --daemon-log FILE    the daemon's output (its --trace-gc lines, say) also written to FILE as it comes.
  * --daemon-env "A=1 B=2"  more environment for the daemon, over what the service unit gives it (to try
  *                      glibc's MALLOC_* settings, say; "MALLOC_ARENA_MAX=" unsets one). Every daemon gets
@@ -44,7 +47,7 @@ import path from 'node:path';
 import { ApiClient, REPO_ROOT, spawnDaemonProcess } from '../test/helpers.ts';
 import { numberOption, textOption } from './options.ts';
 import { generateTree } from './tree.ts';
-import { cpuSecondsOf, memoryNow, peakRssMb, serviceEnvironment, timedRun } from '../test/process-memory.ts';
+import { cpuSecondsOf, emptyPageCache, memoryNow, peakRssMb, serviceEnvironment, timedRun } from '../test/process-memory.ts';
 import { startS3Server, startSftpServer, startWebdavServer } from '../test/servers.ts';
 
 const FILES = numberOption('--files', 10_000);
@@ -54,6 +57,7 @@ const PROFILE = textOption('--profile');
 const NODE_FLAGS = textOption('--node-flags', '').split(' ').filter(Boolean);
 const PROGRAM = textOption('--cairn');
 const SEED = process.argv.includes('--seed');
+const COLD = process.argv.includes('--cold');
 const NO_RCLONE = process.argv.includes('--no-rclone');
 const DAEMON_LOG = textOption('--daemon-log');
 const DAEMON_ENV = Object.fromEntries(
@@ -232,6 +236,7 @@ async function main() {
     }
     // A fresh daemon per server, so each peak RSS belongs to one destination type.
     // The tree may sit outside the test root (--dir /dev/shm): the daemon is told it may read it.
+    if (COLD && !emptyPageCache()) throw new Error('--cold needs root (it writes /proc/sys/vm/drop_caches)');
     const daemon = await spawnDaemonProcess(path.join(work, `data-${target.type}`), { CAIRN_ALLOWED_PATHS: work, ...cairn.env }, cairn.command);
     if (DAEMON_LOG) {
       const log = createWriteStream(DAEMON_LOG, { flags: 'a' });

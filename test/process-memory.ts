@@ -1,6 +1,6 @@
 /** What a process holds in memory, read from /proc (Linux), for benchmarks and the binary test's record. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const kilobytes = (text: string, field: string) => Number(text.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
@@ -94,4 +94,19 @@ export function threadArenasOf(pid: number): number {
     if (end - used.start === ARENA_BYTES) arenas += 1;
   }
   return arenas;
+}
+
+/**
+ * Empties the kernel's page cache (root only), so that a program started next maps its executable as
+ * on a box just booted: a binary just built sits whole in the cache, and the kernel then maps up to
+ * ~20 MB more of it into a process (pages around each one it touches). False when it could not.
+ */
+export function emptyPageCache(): boolean {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
 }
