@@ -116,8 +116,9 @@ export class ContentWriter {
    * its content is complete, `done` gets its open temp file (to set its owner, mode and times
    * through the descriptor) and what it was made as, and then it is renamed to `target`. An empty
    * file is written at once. Its temp is created with the permission bits of `mode` that let
-   * no one but root's group write to it meanwhile, and that let the restore open it again to write
-   * (`mode & 0o775 | 0o600`, then the umask): most files then need no chmod afterwards.
+   * no one but its group write to it meanwhile, and that let the restore open it again to write
+   * (`mode & 0o775 | 0o600`, then the umask): most files then need no chmod afterwards. The
+   * caller leaves out the group bits when the temp's group will not be the file's (a setgid folder).
    * @throws REPOSITORY_DAMAGED when a blob is in no index.
    */
   addFile(snapshotPath: string, target: string, content: string[], mode: number, done: (fd: number, madeAs: MadeAs) => void): void {

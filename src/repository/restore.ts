@@ -11,7 +11,7 @@
  * to come, whatever the snapshot holds.
  * Filesystem calls are synchronous, for the reason given in backup.ts: run it off the event loop.
  */
-import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { conflict, invalid, notFound } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
@@ -78,6 +78,8 @@ class RestoreRun {
   /** Files with other names (links > 1) met so far, to link those names to the first restored. */
   private readonly hardLinks: HardLinkIndex;
   private readonly later = new LaterNames<{ snapshotPath: string; metadata: Metadata }>();
+  /** The group of a file made in the folder last asked about (see `newFileGroup`). */
+  private lastFolder: { folder: string; gid: number } | null = null;
   /**
    * Folders walked whole (all below them planned), deepest first, whose modes and times go on
    * after the content of the batch being planned is written.
@@ -149,11 +151,26 @@ class RestoreRun {
 
   /** Plans a file's content; when whole, it gets its metadata (and, if `first` of its inode's names, is noted as written). */
   private addFile(snapshotPath: string, target: string, content: string[], metadata: Metadata, first?: FirstName): void {
-    this.content.addFile(snapshotPath, target, content, metadata.mode, (fd, madeAs) => {
+    // The temp's group bits go to the group it is made with: only if that is the file's own group.
+    const createMode = this.newFileGroup(path.dirname(target)) === metadata.gid ? metadata.mode : metadata.mode & ~0o070;
+    this.content.addFile(snapshotPath, target, content, createMode, (fd, madeAs) => {
       this.applyMetadata(fd, metadata, madeAs);
       if (first) this.hardLinks.written(first, fd);
       this.counts.files++;
     });
+  }
+
+  /**
+   * The group a file made in `folder` gets: the folder's when it is setgid, else the restorer's;
+   * -1 when the folder cannot be read. For the folder last asked about (files come folder by folder).
+   */
+  private newFileGroup(folder: string): number {
+    if (this.lastFolder?.folder !== folder) {
+      const stat = statOrNull(folder);
+      const gid = stat === null ? -1 : stat.mode & 0o2000 ? stat.gid : (process.getegid?.() ?? -1);
+      this.lastFolder = { folder, gid };
+    }
+    return this.lastFolder.gid;
   }
 
   /**
@@ -274,6 +291,14 @@ export async function findNode(repo: Repository, treeId: string, snapshotPath: s
   }
   if (!node) throw invalid('REPOSITORY_RESTORE_PATHS', 'Name a path inside the snapshot, not its top.');
   return node;
+}
+
+function statOrNull(file: string) {
+  try {
+    return statSync(file);
+  } catch {
+    return null;
+  }
 }
 
 function lstatOrNull(file: string) {

@@ -9,7 +9,8 @@
  * elements by local name whatever their namespace prefix (d:, D:, lp1:, none), attributes ignored,
  * text trimmed, the five XML entities and character references decoded, CDATA taken as text,
  * comments, processing instructions and DOCTYPE skipped. Not a validator: malformed input gives
- * what could be read, and a body with no multistatus element gives null.
+ * what could be read, but a body with no multistatus element, or whose multistatus never closes (cut
+ * off: a server failing while it streams its answer), gives null, as fast-xml-parser refused it.
  */
 
 export interface MultistatusResponse {
@@ -55,12 +56,14 @@ const IS_2XX = /\s2\d\d(\s|$)/;
 
 /**
  * The responses of a multistatus body, in order, with the properties named in `wanted` (local
- * names); null when the body has no multistatus element.
+ * names); null when the body has no multistatus element or it does not close.
  */
 export function readMultistatus(text: string, wanted: ReadonlySet<string>): MultistatusResponse[] | null {
   const responses: MultistatusResponse[] = [];
   const stack: string[] = [];
   let sawMultistatus = false;
+  // A listing cut short would miss entries: only a multistatus that closes is read.
+  let closedMultistatus = false;
   // The response and propstat being read; the element whose text is being gathered.
   let response: { href: string | null; hrefs: number; collection: boolean; props: Map<string, string> } | null = null;
   let propstat: { status: string; collection: boolean; props: Map<string, string> } | null = null;
@@ -72,15 +75,17 @@ export function readMultistatus(text: string, wanted: ReadonlySet<string>): Mult
     capturing = name;
     captured = '';
   };
+  // Each element is read only at its place in the body (multistatus/response/propstat/prop/…, by
+  // depth): a property's value may hold elements of the same names (a response, an href).
   const open = (name: string) => {
     const inside = parent();
     if (name === 'multistatus' && stack.length === 0) sawMultistatus = true;
     else if (name === 'response' && inside === 'multistatus' && stack.length === 1) response = { href: null, hrefs: 0, collection: false, props: new Map() };
-    else if (response && name === 'href' && inside === 'response') capture('href');
-    else if (response && name === 'propstat' && inside === 'response') propstat = { status: '', collection: false, props: new Map() };
-    else if (propstat && name === 'status' && inside === 'propstat') capture('status');
-    else if (propstat && inside === 'prop' && stack[stack.length - 2] === 'propstat' && wanted.has(name)) capture(name);
-    else if (propstat && name === 'collection' && inside === 'resourcetype' && stack[stack.length - 2] === 'prop') propstat.collection = true;
+    else if (response && name === 'href' && inside === 'response' && stack.length === 2) capture('href');
+    else if (response && name === 'propstat' && inside === 'response' && stack.length === 2) propstat = { status: '', collection: false, props: new Map() };
+    else if (propstat && name === 'status' && inside === 'propstat' && stack.length === 3) capture('status');
+    else if (propstat && inside === 'prop' && stack.length === 4 && wanted.has(name)) capture(name);
+    else if (propstat && name === 'collection' && inside === 'resourcetype' && stack.length === 5) propstat.collection = true;
   };
   const close = (name: string) => {
     if (capturing === name) {
@@ -91,12 +96,14 @@ export function readMultistatus(text: string, wanted: ReadonlySet<string>): Mult
       } else if (name === 'status' && propstat) propstat.status = value;
       else if (propstat) propstat.props.set(name, value);
       capturing = null;
-    } else if (name === 'propstat' && propstat && response && parent() === 'response') {
+    } else if (name === 'propstat' && propstat && response && stack.length === 2) {
       if (!propstat.status || IS_2XX.test(propstat.status)) {
         for (const [key, value] of propstat.props) response.props.set(key, value);
         response.collection ||= propstat.collection;
       }
       propstat = null;
+    } else if (name === 'multistatus' && stack.length === 0 && sawMultistatus) {
+      closedMultistatus = true;
     } else if (name === 'response' && response && stack.length === 1) {
       // A response with no href, or several (the status form of a response), names no one entry.
       if (response.href !== null && response.hrefs === 1) responses.push({ href: response.href, collection: response.collection, props: response.props });
@@ -148,5 +155,5 @@ export function readMultistatus(text: string, wanted: ReadonlySet<string>): Mult
       at = end + 1;
     }
   }
-  return sawMultistatus ? responses : null;
+  return sawMultistatus && closedMultistatus ? responses : null;
 }

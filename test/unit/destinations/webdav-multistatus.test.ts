@@ -88,6 +88,18 @@ test('a body with no multistatus element is not a listing; an empty multistatus 
   assert.equal(readMultistatus('<D:multistatus xmlns:D="DAV:"/>', WANTED), []);
 });
 
+test('a body cut off before its multistatus closes is no listing (fast-xml-parser refused one cut inside a tag)', () => {
+  // A server that fails while it streams its answer can end the response cleanly after part of a
+  // body: a listing read from it would miss files (uploaded again) or snapshots (a prune would
+  // then delete the packs only they use).
+  const whole = byFastXmlParser(NEXTCLOUD);
+  assert.ok(whole !== null && whole.length === 2);
+  for (const cut of [NEXTCLOUD.indexOf('<d:response>') + 40, NEXTCLOUD.indexOf('</d:response>') + '</d:response>'.length, NEXTCLOUD.length - 20, NEXTCLOUD.length - 1]) {
+    assert.is(readMultistatus(NEXTCLOUD.slice(0, cut), WANTED), null, `cut at ${cut} of ${NEXTCLOUD.length}`);
+  }
+  assert.is(readMultistatus(APACHE.trimEnd().slice(0, -'</D:multistatus>'.length), WANTED), null, 'the last end tag missing');
+});
+
 test('character references are decoded (fast-xml-parser kept them as written), CDATA is text as written', () => {
   const body = '<multistatus xmlns="DAV:"><response><href>/a/caf&#233; &#x41;<![CDATA[&amp;<b>]]></href><propstat><prop><getcontentlength> 7 </getcontentlength></prop></propstat></response></multistatus>';
   assert.equal(byScanner(body), [{ href: '/a/café A&amp;<b>', collection: false, props: { getcontentlength: '7' } }]);
@@ -97,6 +109,11 @@ test('a response with two hrefs (the status form) or none names no entry', () =>
   const body = '<d:multistatus xmlns:d="DAV:"><d:response><d:href>/x</d:href><d:href>/y</d:href><d:status>HTTP/1.1 423 Locked</d:status></d:response><d:response><d:propstat/></d:response><d:response><d:href>/z</d:href></d:response></d:multistatus>';
   assert.equal(byScanner(body), byFastXmlParser(body));
   assert.equal(byScanner(body), [{ href: '/z', collection: false, props: {} }]);
+});
+
+test("elements of a response's names inside a property's value (a response, an href, a propstat) are not the response's", () => {
+  const body = `<d:multistatus xmlns:d="DAV:" xmlns:x="urn:x"><d:response><d:href>/r/file</d:href><d:propstat><d:prop><x:links><d:response><d:href>/elsewhere</d:href><d:propstat><d:prop><d:resourcetype><d:collection/></d:resourcetype><d:getcontentlength>1</d:getcontentlength></d:prop></d:propstat></d:response></x:links><d:resourcetype/><d:getcontentlength>42</d:getcontentlength></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>`;
+  assert.equal(byScanner(body), [{ href: '/r/file', collection: false, props: { getcontentlength: '42' } }]);
 });
 
 /** A deterministic pseudo-random source (the listings must be the same at every run). */
