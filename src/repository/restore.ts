@@ -151,8 +151,10 @@ class RestoreRun {
 
   /** Plans a file's content; when whole, it gets its metadata (and, if `first` of its inode's names, is noted as written). */
   private addFile(snapshotPath: string, target: string, content: string[], metadata: Metadata, first?: FirstName): void {
-    // The temp's group bits go to the group it is made with: only if that is the file's own group.
-    const createMode = this.newFileGroup(path.dirname(target)) === metadata.gid ? metadata.mode : metadata.mode & ~0o070;
+    // The temp's group bits go to the group it is made with: only if that is the file's own group,
+    // or root's (made by root in a folder that is not setgid), which no one but an admin is in.
+    const group = this.newFileGroup(path.dirname(target));
+    const createMode = group === metadata.gid || group === 0 ? metadata.mode : metadata.mode & ~0o070;
     this.content.addFile(snapshotPath, target, content, createMode, (fd, madeAs) => {
       this.applyMetadata(fd, metadata, madeAs);
       if (first) this.hardLinks.written(first, fd);
