@@ -31,6 +31,12 @@ interface ClientState {
 
 export class RateLimiter {
   private readonly clients = new Map<string, ClientState>();
+  /**
+   * Each client's attempts under way (outcome not known yet). Failures count only once known, and a
+   * password check takes ~60 ms on a Pi, one at a time (auth/passwords.ts): without this bound one
+   * client's burst of guesses all passed the limiter and queued before every other login.
+   */
+  private readonly underWay = new Map<string, number>();
 
   constructor(
     private readonly options: RateLimiterOptions = LOGIN_RATE_LIMIT,
@@ -57,6 +63,21 @@ export class RateLimiter {
     state.lockedUntil = now + lockout;
     state.failures = [];
     return Math.ceil(lockout / 1000);
+  }
+
+  /** Starts an attempt; false (refuse it) when `maxFailures` of the client's attempts are under way already. */
+  startAttempt(client: string): boolean {
+    const count = this.underWay.get(client) ?? 0;
+    if (count >= this.options.maxFailures) return false;
+    this.underWay.set(client, count + 1);
+    return true;
+  }
+
+  /** Ends an attempt `startAttempt` allowed, whatever its outcome. */
+  endAttempt(client: string): void {
+    const count = (this.underWay.get(client) ?? 1) - 1;
+    if (count > 0) this.underWay.set(client, count);
+    else this.underWay.delete(client);
   }
 
   recordSuccess(client: string): void {

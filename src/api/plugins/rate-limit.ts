@@ -1,6 +1,6 @@
 /**
  * Login rate limiting at the API edge: a locked-out client is answered 429 before anything else
- * runs; a handler's failure (by default a 401) counts against the client and its success clears the
+ * runs, as is one with as many attempts under way as it may fail; a handler's failure (by default a 401) counts against the client and its success clears the
  * client's record. The client is `ClientAddresses.of`: behind a trusted proxy, the forwarded client.
  */
 import type { Lifecycle, Request, RouteOptions } from '@hapi/hapi';
@@ -13,6 +13,10 @@ function lockedOut(seconds: number): CairnError {
     retryAfter: seconds,
     retryable: true,
   });
+}
+
+function tooManyAtOnce(): CairnError {
+  return new CairnError('rate_limited', 'TOO_MANY_ATTEMPTS', 'Too many attempts at once from this client. Try again in 1 second.', { retryAfter: 1, retryable: true });
 }
 
 const wrongCredentials = (error: CairnError) => error.kind === 'unauthorized';
@@ -39,13 +43,17 @@ export function rateLimited(
       },
     },
     async handler(request, h) {
+      const client = clientOf(request);
+      if (!limiter.startAttempt(client)) throw tooManyAtOnce();
       try {
         const result = await handler.call(null, request, h);
-        limiter.recordSuccess(clientOf(request));
+        limiter.recordSuccess(client);
         return result;
       } catch (error) {
-        if (isCairnError(error) && countsAsFailure(error)) limiter.recordFailure(clientOf(request));
+        if (isCairnError(error) && countsAsFailure(error)) limiter.recordFailure(client);
         throw error;
+      } finally {
+        limiter.endAttempt(client);
       }
     },
   };

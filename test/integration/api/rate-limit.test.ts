@@ -33,6 +33,20 @@ test('five failed logins in a minute lock the client out for 60 s with Retry-Aft
   }
 });
 
+test('a burst of guesses at once: no more are checked than the client may fail, the rest are answered 429 at once', async () => {
+  const daemon = await startTestDaemon();
+  try {
+    await daemon.client().setupAdmin();
+    // Twenty at once from one client: before, all twenty passed the limiter (failures count only once
+    // known) and queued for the one-at-a-time password check, ahead of every other login.
+    const statuses = (await Promise.all(Array.from({ length: 20 }, () => daemon.client().login(wrong)))).map((answer) => answer.status);
+    assert.ok(statuses.filter((status) => status === 401).length <= 5, `checked: ${statuses.join(' ')}`);
+    assert.is(statuses.filter((status) => status === 429).length + statuses.filter((status) => status === 401).length, 20, statuses.join(' '));
+  } finally {
+    await daemon.stop();
+  }
+});
+
 test('lockouts double through the API and a success resets them', async () => {
   // Same rules with seconds instead of minutes, so the sequence can be watched.
   const daemon = await startTestDaemon({}, {
