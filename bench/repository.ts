@@ -1,7 +1,7 @@
 /**
  * Benchmark of the restic-format repository engine (src/repository) against Debian's `restic` on
  * the same generated tree, same machine, both to a local repository (or, with `--sftp`, both to the
- * same OpenSSH test server: Cairn through the sftp destination's `repositoryBackend`, restic
+ * same OpenSSH test server: Cairn through `openRepositoryBackend` (destinations/repository-backends.ts), restic
  * through `ssh`), in one run: initial backup,
  * no-change rerun, rerun with 1% of the files changed, full restore; wall time, peak RSS and the
  * bytes each repository holds. Both get a format-1 repository (no compression) and restic its cache
