@@ -76,7 +76,7 @@ interface PendingFile {
   remaining: number;
   /** Its temp file's path from its first write until it is renamed into place (named once: see `tempName`). */
   temp?: string;
-  /** Permission bits its temp is created with (see `addFile`). */
+  /** Permission bits its temp is created with (the caller's `createMode`). */
   createMode: number;
   /** The temp's device and inode once created: it is opened again for each read, and must be the same file. */
   dev?: bigint;
@@ -115,20 +115,18 @@ export class ContentWriter {
    * Plans the file at `target` with the blobs `content` (hex ids, in order) into the batch. When
    * its content is complete, `done` gets its open temp file (to set its owner, mode and times
    * through the descriptor) and what it was made as, and then it is renamed to `target`. An empty
-   * file is written at once. Its temp is created with the permission bits of `mode` that let
-   * no one but its group write to it meanwhile, and that let the restore open it again to write
-   * (`mode & 0o775 | 0o600`, then the umask): most files then need no chmod afterwards. The
-   * caller leaves out the group bits when the temp's group will not be the file's (a setgid folder).
+   * file is written at once. Its temp is created with `createMode` (then the umask), which must let
+   * the restore open it again to write (0600).
    * @throws REPOSITORY_DAMAGED when a blob is in no index.
    */
-  addFile(snapshotPath: string, target: string, content: string[], mode: number, done: (fd: number, madeAs: MadeAs) => void): void {
+  addFile(snapshotPath: string, target: string, content: string[], createMode: number, done: (fd: number, madeAs: MadeAs) => void): void {
     const index = this.repo.index;
     const file: PendingFile = {
       snapshotPath,
       target,
       number: this.numbered++,
       remaining: content.length,
-      createMode: (mode & 0o775) | 0o600,
+      createMode,
       done,
     };
     const f = this.files.push(file) - 1;

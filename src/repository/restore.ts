@@ -11,7 +11,7 @@
  * to come, whatever the snapshot holds.
  * Filesystem calls are synchronous, for the reason given in backup.ts: run it off the event loop.
  */
-import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { conflict, invalid, notFound } from '../domain/errors.ts';
 import type { Repository } from './repository.ts';
@@ -151,15 +151,24 @@ class RestoreRun {
 
   /** Plans a file's content; when whole, it gets its metadata (and, if `first` of its inode's names, is noted as written). */
   private addFile(snapshotPath: string, target: string, content: string[], metadata: Metadata, first?: FirstName): void {
-    // The temp's group bits go to the group it is made with: only if that is the file's own group,
-    // or root's (made by root in a folder that is not setgid), which no one but an admin is in.
-    const group = this.newFileGroup(path.dirname(target));
-    const createMode = group === metadata.gid || group === 0 ? metadata.mode : metadata.mode & ~0o070;
-    this.content.addFile(snapshotPath, target, content, createMode, (fd, madeAs) => {
+    this.content.addFile(snapshotPath, target, content, this.tempMode(path.dirname(target), metadata), (fd, madeAs) => {
       this.applyMetadata(fd, metadata, madeAs);
       if (first) this.hardLinks.written(first, fd);
       this.counts.files++;
     });
+  }
+
+  /**
+   * The permission bits a file's temp in `folder` is made with: the file's own, so that most files
+   * need no chmod afterwards, less others' write bit and special bits, plus what lets the restore
+   * open it again (0600). Its group bits only when the group it is made with is the file's own or
+   * root's (whose members are admins): in a setgid folder a root:root 0640 file's temp would be
+   * readable by the folder's group while written.
+   */
+  private tempMode(folder: string, metadata: Metadata): number {
+    const group = this.newFileGroup(folder);
+    const groupBits = group === metadata.gid || group === 0 ? 0o070 : 0;
+    return (metadata.mode & (0o705 | groupBits)) | 0o600;
   }
 
   /**
@@ -168,7 +177,7 @@ class RestoreRun {
    */
   private newFileGroup(folder: string): number {
     if (this.lastFolder?.folder !== folder) {
-      const stat = statOrNull(folder);
+      const stat = lstatOrNull(folder);
       const gid = stat === null ? -1 : stat.mode & 0o2000 ? stat.gid : (process.getegid?.() ?? -1);
       this.lastFolder = { folder, gid };
     }
@@ -293,14 +302,6 @@ export async function findNode(repo: Repository, treeId: string, snapshotPath: s
   }
   if (!node) throw invalid('REPOSITORY_RESTORE_PATHS', 'Name a path inside the snapshot, not its top.');
   return node;
-}
-
-function statOrNull(file: string) {
-  try {
-    return statSync(file);
-  } catch {
-    return null;
-  }
 }
 
 function lstatOrNull(file: string) {

@@ -1,7 +1,7 @@
 /**
  * Login rate limiting at the API edge: a locked-out client is answered 429 before anything else
- * runs, as is one with as many attempts under way as it may fail; a handler's failure (by default a 401) counts against the client and its success clears the
- * client's record. The client is `ClientAddresses.of`: behind a trusted proxy, the forwarded client.
+ * runs, as is one with as many attempts under way as it may fail; a handler's failure (by default
+ * a 401) counts against the client and its success clears the client's record. The client is `ClientAddresses.of`: behind a trusted proxy, the forwarded client.
  */
 import type { Lifecycle, Request, RouteOptions } from '@hapi/hapi';
 import type { RateLimiter } from '../../auth/index.ts';

@@ -2,7 +2,6 @@
  * One source copied by one rsync process: its output turned into log lines and running totals as it
  * arrives, its exit code turned into success, a warning (vanished files) or a CairnError.
  */
-import { promises as fs } from 'node:fs';
 import { CairnError } from '../../domain/errors.ts';
 import { DRIVE_REMOVED_MESSAGE, type TransferTotals } from '../../domain/runs.ts';
 import type { SyncContext } from '../types.ts';
