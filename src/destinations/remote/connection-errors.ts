@@ -23,6 +23,16 @@ export function connectionError(error: unknown, where: string): CairnError | nul
   return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', describe(where), { retryable: true });
 }
 
+/** Node's and OpenSSL's codes for a server certificate that is not trusted or does not match. */
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL/;
+
+/** A CairnError for a server certificate that is refused (not retried: it needs the owner), or null. */
+export function certificateRefused(error: unknown, host: string, doing: string): CairnError | null {
+  const code = (error as NodeJS.ErrnoException)?.code ?? (error as { cause?: NodeJS.ErrnoException })?.cause?.code ?? '';
+  if (!TLS_CODES.test(code)) return null;
+  return new CairnError('unavailable', 'TLS_CERTIFICATE_INVALID', `The TLS certificate of ${host} is not trusted (${code}) while ${doing}`);
+}
+
 /**
  * The destination's server refused the stored credential. A 400 with AUTHENTICATION_FAILED, never a
  * 401: the caller's own session is fine, and a client that reads 401 as "log in again" (the TUI, a

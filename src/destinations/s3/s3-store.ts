@@ -4,12 +4,12 @@
  * Listings carry no source mtime: the engine's record of sent files tells what changed.
  */
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, PutObjectCommand, S3Client, type StorageClass } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { CairnError } from '../../domain/errors.ts';
-import { connectionError, credentialRefused } from '../remote/connection-errors.ts';
+import { certificateRefused, connectionError, credentialRefused } from '../remote/connection-errors.ts';
 import { joinRemote, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 import { fileMissing, fileShort, partialBodyStart, rangeHeader, takeRange, takeWhole, type ByteRange } from '../remote/read-range.ts';
+import { S3Connection, S3Error } from './s3-connection.ts';
+import { completeUploadBody, readErrorBody, readListingPage, readUploadId, type ListingPage } from './s3-xml.ts';
 
 export interface S3Target {
   bucket: string;
@@ -19,41 +19,34 @@ export interface S3Target {
   storage_class: string | null;
 }
 
-// The SDK warns on Node 20 that releases after January 2027 will need Node 22; the lock file pins
-// this release, so the warning would only be noise in the daemon's log at every first S3 run.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /** Parts of a multipart upload: memory held per file is at most PART_BYTES × PARTS_AT_ONCE. */
 const PART_BYTES = 8 * 1024 * 1024;
 const PARTS_AT_ONCE = 2;
 /**
- * Files below this size go up in one PutObject from a buffer: lib-storage's Upload (which buffers
- * them whole too) cost ~0.65 ms more CPU per file, a third of a small file's S3 share (issue 17).
- * The engine sends at most eight of them at once, so this holds at most 8 MiB.
+ * Files below this size go up in one PutObject, read whole first. The engine sends at most eight of
+ * them at once, so this holds at most 8 MiB; larger files are read a part at a time.
  */
 const ONE_PUT_BYTES = 1024 * 1024;
+/** How long the clean-up of a failed multipart upload may take: it must not hold up the error for long. */
+const CLEANUP_TIMEOUT_MS = 5_000;
 
 export async function openS3Store(target: S3Target, secret: Record<string, string> | null): Promise<S3Store> {
   if (!secret?.access_key_id || !secret.secret_access_key) {
     throw new CairnError('invalid', 'CREDENTIAL_INCOMPLETE', 'The credential needs "access_key_id" and "secret_access_key"');
   }
-  const client = new S3Client({
-    region: target.region,
-    ...(target.endpoint ? { endpoint: target.endpoint, forcePathStyle: true } : {}),
-    credentials: { accessKeyId: secret.access_key_id, secretAccessKey: secret.secret_access_key, ...(secret.session_token ? { sessionToken: secret.session_token } : {}) },
-    // S3-compatible servers (MinIO, Garage, Backblaze, s3rver …) often reject the newer default checksums.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 3,
+  const connection = new S3Connection(target.endpoint, target.region, target.bucket, {
+    accessKeyId: secret.access_key_id,
+    secretAccessKey: secret.secret_access_key,
+    ...(secret.session_token ? { sessionToken: secret.session_token } : {}),
   });
-  return new S3Store(client, target);
+  return new S3Store(connection, target);
 }
 
 export class S3Store implements RemoteStore {
   private readonly root: string;
 
   constructor(
-    private readonly client: S3Client,
+    private readonly connection: S3Connection,
     private readonly target: S3Target,
   ) {
     const prefix = joinRemote(target.prefix);
@@ -67,103 +60,134 @@ export class S3Store implements RemoteStore {
   /** S3 lists keys in path order already, a page of 1,000 at a time: the next page is asked for while one is used. */
   async *walk(folder: string, signal: AbortSignal): AsyncGenerator<[string, RemoteEntry]> {
     const prefix = `${this.root}${joinRemote(folder)}${folder ? '/' : ''}`;
-    const pageAfter = (token: string | undefined) => {
-      const page = this.client.send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal }).catch((error) => {
-        throw this.failure(error, `listing ${this.where(folder)}`, signal);
-      });
+    const doing = `listing ${this.where(folder)}`;
+    const pageAfter = (token: string | null) => {
+      const query: [string, string][] = [['list-type', '2'], ['prefix', prefix], ['encoding-type', 'url']];
+      if (token !== null) query.push(['continuation-token', token]);
+      const page = this.connection.text({ method: 'GET', key: null, query, signal }).then(
+        (text) => readListingPage(text) ?? Promise.reject(new CairnError('unavailable', 'S3_FAILED', `The server sent a listing that is not S3 XML while ${doing}`, { retryable: true })),
+        (error) => Promise.reject(this.failure(error, doing, signal)),
+      );
       page.catch(() => undefined);
       return page;
     };
-    for (let next: ReturnType<typeof pageAfter> | null = pageAfter(undefined); next; ) {
-      const page: ListObjectsV2CommandOutput = await next;
-      next = page.IsTruncated && page.NextContinuationToken ? pageAfter(page.NextContinuationToken) : null;
-      for (const object of page.Contents ?? []) {
-        if (!object.Key || object.Key.endsWith('/')) continue;
-        yield [object.Key.slice(prefix.length), { size: object.Size ?? 0 }];
+    for (let next: Promise<ListingPage> | null = pageAfter(null); next; ) {
+      const page: ListingPage = await next;
+      next = page.next !== null ? pageAfter(page.next) : null;
+      for (const object of page.objects) {
+        if (object.key.endsWith('/') || !object.key.startsWith(prefix)) continue;
+        yield [object.key.slice(prefix.length), { size: object.size }];
       }
     }
   }
 
   async put(file: RemoteUpload): Promise<void> {
-    if (file.size < ONE_PUT_BYTES) return this.putSmall(file);
-    const { path, body, mtimeMs, signal } = file;
-    const abort = new AbortController();
-    const onAbort = () => abort.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const upload = new Upload({
-      client: this.client,
-      params: { ...this.objectParams(path, mtimeMs), Body: body },
-      partSize: PART_BYTES,
-      queueSize: PARTS_AT_ONCE,
-      leavePartsOnError: false,
-      abortController: abort,
-    });
+    const { path, body, signal } = file;
     try {
-      await upload.done();
+      const parts = partsOf(body, file.size < ONE_PUT_BYTES ? Infinity : PART_BYTES);
+      const first = await parts.next();
+      signal.throwIfAborted();
+      const content = first.done ? Buffer.alloc(0) : first.value;
+      const second = first.done ? first : await parts.next();
+      // A body that fails (a changed source) before its last byte is read sends nothing.
+      if (second.done) await this.putWhole(path, content, file.mtimeMs, signal);
+      else await this.putInParts(path, file.mtimeMs, signal, content, second.value, parts);
     } catch (error) {
       body.destroy();
-      if (signal.aborted) throw signal.reason;
       throw this.failure(error, `writing ${this.where(path)}`, signal);
+    }
+  }
+
+  private async putWhole(path: string, content: Buffer, mtimeMs: number, signal: AbortSignal): Promise<void> {
+    await this.connection.send({ method: 'PUT', key: this.root + path, headers: this.objectHeaders(mtimeMs), body: content, signal }).then(drain);
+  }
+
+  /**
+   * A multipart upload, PARTS_AT_ONCE parts sent at once and no more read ahead; aborted when
+   * anything fails, so no part is left stored (and billed) at the server.
+   */
+  private async putInParts(path: string, mtimeMs: number, signal: AbortSignal, first: Buffer, second: Buffer, rest: AsyncGenerator<Buffer>): Promise<void> {
+    const key = this.root + path;
+    const created = await this.connection.text({ method: 'POST', key, query: [['uploads', '']], headers: this.objectHeaders(mtimeMs), signal });
+    const uploadId = readUploadId(created);
+    if (!uploadId) throw new CairnError('unavailable', 'S3_FAILED', 'The server did not start a multipart upload', { retryable: true });
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const etags: string[] = [];
+    const sending = new Set<Promise<void>>();
+    const sendPart = (number: number, content: Buffer) => {
+      const sent = this.connection
+        .send({ method: 'PUT', key, query: [['partNumber', String(number)], ['uploadId', uploadId]], body: content, signal: stop.signal })
+        .then((response) => {
+          drain(response);
+          const etag = response.headers.etag;
+          if (!etag) throw new CairnError('unavailable', 'S3_FAILED', `The server gave no ETag for part ${number}`, { retryable: true });
+          etags[number - 1] = etag;
+        })
+        .finally(() => sending.delete(sent));
+      sent.catch(() => stop.abort());
+      sending.add(sent);
+    };
+    try {
+      sendPart(1, first);
+      sendPart(2, second);
+      let number = 2;
+      for (;;) {
+        while (sending.size >= PARTS_AT_ONCE) await Promise.race(sending);
+        const next = await rest.next();
+        if (next.done) break;
+        sendPart(++number, next.value);
+      }
+      await Promise.all(sending);
+      // S3 may answer 200 and still fail the completion, in the body.
+      const completed = await this.connection.text({ method: 'POST', key, query: [['uploadId', uploadId]], headers: { 'content-type': 'application/xml' }, body: Buffer.from(completeUploadBody(etags)), signal });
+      const refused = readErrorBody(completed);
+      if (refused) throw new S3Error(refused.code, 200, refused.message, refused.region);
+    } catch (error) {
+      stop.abort();
+      await Promise.allSettled(sending);
+      await this.connection.send({ method: 'DELETE', key, query: [['uploadId', uploadId]], signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) }).then(drain, () => undefined);
+      throw error;
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
   }
 
-  /** One PutObject of the whole file, read first: a body that fails (a changed source) sends nothing. */
-  private async putSmall({ path, body, mtimeMs, signal }: RemoteUpload): Promise<void> {
-    try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of body) chunks.push(chunk as Buffer);
-      signal.throwIfAborted();
-      const content = Buffer.concat(chunks);
-      await this.client.send(
-        new PutObjectCommand({ ...this.objectParams(path, mtimeMs), Body: content, ContentLength: content.length }),
-        { abortSignal: signal },
-      );
-    } catch (error) {
-      body.destroy();
-      if (signal.aborted) throw signal.reason;
-      throw this.failure(error, `writing ${this.where(path)}`, signal);
-    }
-  }
-
   /** What every upload of a file sets, whichever way it goes up. */
-  private objectParams(path: string, mtimeMs: number) {
+  private objectHeaders(mtimeMs: number): Record<string, string> {
     return {
-      Bucket: this.target.bucket,
-      Key: this.root + path,
-      ...(this.target.storage_class ? { StorageClass: this.target.storage_class as StorageClass } : {}),
+      'content-type': 'application/octet-stream',
+      ...(this.target.storage_class ? { 'x-amz-storage-class': this.target.storage_class } : {}),
       // rclone's name for it, so other tools read the source's time too.
-      Metadata: { mtime: (mtimeMs / 1000).toFixed(3) },
+      'x-amz-meta-mtime': (mtimeMs / 1000).toFixed(3),
     };
   }
 
   async remove(path: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.target.bucket, Key: this.root + path })).catch((error) => {
+    await this.connection.send({ method: 'DELETE', key: this.root + path }).then(drain, (error) => {
+      if (error instanceof S3Error && error.code === 'NoSuchKey') return;
       throw this.failure(error, `deleting ${this.where(path)}`);
     });
   }
 
   async get(path: string, signal: AbortSignal): Promise<Readable> {
-    const object = await this.client.send(new GetObjectCommand({ Bucket: this.target.bucket, Key: this.root + path }), { abortSignal: signal }).catch((error) => {
+    return this.connection.send({ method: 'GET', key: this.root + path, signal }).catch((error) => {
       throw this.failure(error, `reading ${this.where(path)}`, signal);
     });
-    return object.Body as Readable;
   }
 
   /** One GetObject, with `Range` when a range is asked: a 206 is read from its Content-Range, a 200 (no range support) from byte 0. */
   async read(path: string, range?: ByteRange): Promise<Buffer> {
     const where = this.where(path);
-    const object = await this.client.send(new GetObjectCommand({ Bucket: this.target.bucket, Key: this.root + path, ...(range ? { Range: rangeHeader(range) } : {}) })).catch((error) => {
-      const name = (error as { Code?: string; name?: string }).Code ?? (error as Error).name;
-      if (name === 'NoSuchKey') throw fileMissing(where);
-      if (range && (name === 'InvalidRange' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416)) throw fileShort(where, range);
+    const body = await this.connection.send({ method: 'GET', key: this.root + path, ...(range ? { headers: { range: rangeHeader(range) } } : {}) }).catch((error) => {
+      if (error instanceof S3Error && error.code === 'NoSuchKey') throw fileMissing(where);
+      if (range && error instanceof S3Error && (error.code === 'InvalidRange' || error.status === 416)) throw fileShort(where, range);
       throw this.failure(error, `reading ${where}`);
     });
-    const body = object.Body as Readable;
     try {
-      if (!range) return await takeWhole(body, object.ContentLength ?? null, where);
-      const start = object.$metadata.httpStatusCode === 206 ? partialBodyStart(object.ContentRange, range, where) : 0;
+      if (!range) return await takeWhole(body, lengthOf(body.headers['content-length']), where);
+      const start = body.statusCode === 206 ? partialBodyStart(body.headers['content-range'], range, where) : 0;
       return await takeRange(body, start, range, where);
     } catch (error) {
       throw this.failure(error, `reading ${where}`);
@@ -174,38 +198,81 @@ export class S3Store implements RemoteStore {
 
   async stat(path: string): Promise<{ size: number } | null> {
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.target.bucket, Key: this.root + path }));
-      return { size: head.ContentLength ?? 0 };
+      const head = await this.connection.send({ method: 'HEAD', key: this.root + path });
+      drain(head);
+      return { size: lengthOf(head.headers['content-length']) ?? 0 };
     } catch (error) {
       // A HEAD has no body, so a missing key comes back as a bare 404 (`NotFound`), not `NoSuchKey`.
-      const name = (error as { name?: string }).name;
-      if (name === 'NotFound' || name === 'NoSuchKey') return null;
+      if (error instanceof S3Error && (error.code === 'NotFound' || error.code === 'NoSuchKey')) return null;
       throw this.failure(error, `reading the size of ${this.where(path)}`);
     }
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    this.connection.close();
   }
 
   private failure(error: unknown, doing: string, signal?: AbortSignal): unknown {
     if (signal?.aborted) return signal.reason;
     if (error instanceof CairnError) return error;
-    const failure = error as Error & { Code?: string; $metadata?: { httpStatusCode?: number } };
-    const name = failure.Code ?? failure.name;
-    const status = failure.$metadata?.httpStatusCode;
     const endpoint = this.target.endpoint ?? `S3 (${this.target.region})`;
-    if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || (status === 403 && name === 'Unknown') || status === 401) {
-      return credentialRefused(`Access denied: invalid credentials (${name === 'Unknown' ? 'HTTP 403' : name}) while ${doing}`);
+    if (!(error instanceof S3Error)) {
+      if ((error as NodeJS.ErrnoException).code === 'S3_IDLE_TIMEOUT') {
+        return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', `Timed out waiting for ${endpoint} while ${doing}`, { retryable: true });
+      }
+      return (
+        certificateRefused(error, endpoint, doing) ??
+        connectionError(error, endpoint) ??
+        new CairnError('unavailable', 'S3_FAILED', `S3 request to ${endpoint} failed while ${doing}: ${(error as Error).message}`, { retryable: true })
+      );
     }
-    if (name === 'AccessDenied' || status === 403) return new CairnError('forbidden', 'PERMISSION_DENIED', `Access denied while ${doing}: the credentials lack permission`);
-    if (name === 'NoSuchKey') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `No such object while ${doing}`);
-    if (name === 'NoSuchBucket') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `The bucket "${this.target.bucket}" does not exist at ${endpoint}`);
-    if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed') {
-      return new CairnError('invalid', 'WRONG_REGION', `The bucket "${this.target.bucket}" is not in region ${this.target.region}: ${failure.message}`);
+    const { code, status } = error;
+    if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || (status === 403 && code === 'Unknown') || status === 401) {
+      return credentialRefused(`Access denied: invalid credentials (${code === 'Unknown' ? 'HTTP 403' : code}) while ${doing}`);
     }
-    const network = connectionError(error, endpoint);
-    if (network) return network;
-    return new CairnError('unavailable', 'S3_FAILED', `S3 error while ${doing}: ${name}${status ? ` (HTTP ${status})` : ''}: ${failure.message}`, { retryable: true });
+    if (code === 'AccessDenied' || status === 403) return new CairnError('forbidden', 'PERMISSION_DENIED', `Access denied while ${doing}: the credentials lack permission`);
+    if (code === 'NoSuchKey') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `No such object while ${doing}`);
+    if (code === 'NoSuchBucket') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `The bucket "${this.target.bucket}" does not exist at ${endpoint}`);
+    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || status === 301) {
+      const where = error.region ? `it is in ${error.region}` : error.message;
+      return new CairnError('invalid', 'WRONG_REGION', `The bucket "${this.target.bucket}" is not in region ${this.target.region}: ${where}`);
+    }
+    return new CairnError('unavailable', 'S3_FAILED', `S3 error while ${doing}: ${code}${status !== 200 ? ` (HTTP ${status})` : ''}: ${error.message}`, { retryable: true });
   }
+}
+
+/**
+ * The bytes of `body` in buffers of `size` bytes (the last one shorter; none for an empty body),
+ * each read only when asked for: a part is in memory only while it is sent.
+ */
+async function* partsOf(body: Readable, size: number): AsyncGenerator<Buffer> {
+  let part: Buffer[] = [];
+  let filled = 0;
+  for await (const read of body) {
+    let chunk = read as Buffer;
+    while (filled + chunk.length >= size) {
+      const take = size - filled;
+      part.push(chunk.subarray(0, take));
+      yield Buffer.concat(part, size);
+      chunk = chunk.subarray(take);
+      part = [];
+      filled = 0;
+    }
+    if (chunk.length > 0) {
+      part.push(chunk);
+      filled += chunk.length;
+    }
+  }
+  if (filled > 0) yield Buffer.concat(part, filled);
+}
+
+/** A Content-Length header as a number, or null when there is none (or it is not one). */
+function lengthOf(header: string | undefined): number | null {
+  const length = Number(header);
+  return header !== undefined && Number.isSafeInteger(length) && length >= 0 ? length : null;
+}
+
+/** An answer whose body is not wanted, read to its end so its connection is kept for the next request. */
+function drain(response: { resume(): unknown }): void {
+  response.resume();
 }

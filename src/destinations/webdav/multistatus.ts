@@ -13,24 +13,14 @@
  * off: a server failing while it streams its answer), gives null, as fast-xml-parser refused it.
  */
 
+import { decodeXmlText } from '../remote/xml-text.ts';
+
 export interface MultistatusResponse {
   href: string;
   /** A `collection` element in the resourcetype of a 2xx propstat. */
   collection: boolean;
   /** Trimmed text of each wanted property found in a 2xx propstat ('' for an empty element). */
   props: Map<string, string>;
-}
-
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
-
-/** Text with XML's entities and character references decoded (an unknown one is kept as written). */
-function decode(text: string): string {
-  if (!text.includes('&')) return text;
-  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (whole, name: string) => {
-    if (name[0] !== '#') return ENTITIES[name] ?? whole;
-    const code = name[1] === 'x' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  });
 }
 
 /** The local name of a tag name (`D:href` → `href`). */
@@ -89,7 +79,7 @@ export function readMultistatus(text: string, wanted: ReadonlySet<string>): Mult
   };
   const close = (name: string) => {
     if (capturing === name) {
-      const value = decode(captured).trim();
+      const value = decodeXmlText(captured).trim();
       if (name === 'href' && response) {
         response.href = value;
         response.hrefs++;
@@ -121,7 +111,7 @@ export function readMultistatus(text: string, wanted: ReadonlySet<string>): Mult
       at = end < 0 ? text.length : end + 3;
     } else if (text.startsWith('<![CDATA[', lt)) {
       const end = text.indexOf(']]>', lt + 9);
-      // CDATA is text as written: escaped so that decode() gives it back unchanged.
+      // CDATA is text as written: escaped so that decodeXmlText() gives it back unchanged.
       if (capturing !== null) captured += text.slice(lt + 9, end < 0 ? text.length : end).replaceAll('&', '&amp;');
       at = end < 0 ? text.length : end + 3;
     } else if (text[lt + 1] === '?' || text[lt + 1] === '!') {

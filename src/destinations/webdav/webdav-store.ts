@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { CairnError } from '../../domain/errors.ts';
 import { readMultistatus } from './multistatus.ts';
-import { connectionError, credentialRefused } from '../remote/connection-errors.ts';
+import { certificateRefused, connectionError, credentialRefused } from '../remote/connection-errors.ts';
 import { walkSorted } from '../remote/walk-sorted.ts';
 import { joinRemote, partialNameFor, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 import type { DestinationSpace } from '../types.ts';
@@ -37,7 +37,6 @@ const QUOTA_BODY =
 /** undici's own codes for a connection that ended or stalled (fetch puts them on `error.cause.code`). */
 const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_ABORTED']);
 const TIMED_OUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL/;
 
 /** The properties a listing and a quota answer are read for (multistatus.ts). */
 const LISTED = new Set(['getcontentlength', 'getlastmodified']);
@@ -357,10 +356,8 @@ export class WebdavStore implements RemoteStore {
       return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', `The connection to ${this.host} was lost while ${doing}`, { retryable: true });
     }
     if (TIMED_OUT.has(code)) return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', `Timed out waiting for ${this.host} while ${doing}`, { retryable: true });
-    if (TLS_CODES.test(code)) {
-      return new CairnError('unavailable', 'TLS_CERTIFICATE_INVALID', `The TLS certificate of ${this.host} is not trusted (${code}) while ${doing}`);
-    }
     return (
+      certificateRefused(error, this.host, doing) ??
       connectionError(error, this.host) ??
       new CairnError('unavailable', 'WEBDAV_FAILED', `WebDAV request to ${this.host} failed while ${doing}: ${cause?.message ?? (error as Error).message}`, { retryable: true })
     );

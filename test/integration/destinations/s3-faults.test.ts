@@ -1,0 +1,189 @@
+/**
+ * The S3 client when the server misbehaves: s3rver (with real SigV4 checks) behind a front on
+ * 127.0.0.1 that passes requests through, or answers some of them itself as a busy, failing or
+ * misdirected S3 would.
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { openS3Store, type S3Store } from '../../../src/destinations/s3/s3-store.ts';
+import { startS3Server, type S3Server } from '../../servers.ts';
+
+/**
+ * What the front does with one request: pass it on, pass on the answer cut after its first object
+ * (a whole HTTP answer, as from a server failing while it writes its XML), answer it itself
+ * (status, headers, body), or drop the connection.
+ */
+type Answer = 'pass' | 'cut' | 'reset' | { status: number; headers?: Record<string, string>; body?: string };
+
+interface Front {
+  url: string;
+  /** Every request seen, as "METHOD path?query". */
+  seen: string[];
+  decide: (method: string, url: string) => Answer;
+  stop(): Promise<void>;
+}
+
+async function startFront(target: string): Promise<Front> {
+  const upstream = new URL(target);
+  const front: Front = { url: '', seen: [], decide: () => 'pass', stop: async () => undefined };
+  const server = http.createServer((request, response) => {
+    front.seen.push(`${request.method} ${request.url}`);
+    const answer = front.decide(request.method!, request.url!);
+    if (answer === 'reset') {
+      request.socket.destroy();
+      return;
+    }
+    if (answer !== 'pass' && answer !== 'cut') {
+      request.resume();
+      response.writeHead(answer.status, { 'content-type': 'application/xml', ...answer.headers });
+      response.end(request.method === 'HEAD' ? undefined : answer.body);
+      return;
+    }
+    // The Host header passes unchanged, so the request's signature still matches at s3rver.
+    const forward = http.request({ host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers }, async (reply) => {
+      if (answer === 'pass') {
+        response.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(response);
+        return;
+      }
+      let body = '';
+      for await (const chunk of reply) body += chunk;
+      const cut = body.slice(0, body.indexOf('</Contents>') + '</Contents>'.length);
+      response.writeHead(reply.statusCode ?? 502, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(cut) });
+      response.end(cut);
+    });
+    forward.on('error', () => request.socket.destroy());
+    request.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  front.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  front.stop = () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+  return front;
+}
+
+const errorBody = (code: string, message: string, extra = '') => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message>${extra}</Error>`;
+
+const faults = suite<{ server: S3Server; front: Front; store: S3Store; prefix: number }>('s3 faults');
+
+faults.before(async (context) => {
+  context.server = await startS3Server();
+  context.front = await startFront(context.server.endpoint);
+  context.prefix = 0;
+});
+faults.after(async (context) => {
+  await context.front.stop();
+  await context.server.stop();
+});
+faults.before.each(async (context) => {
+  context.front.decide = () => 'pass';
+  context.front.seen = [];
+  const { server, front } = context;
+  context.store = await openS3Store(
+    { bucket: server.bucket, prefix: `faults/${++context.prefix}`, region: server.region, endpoint: front.url, storage_class: null },
+    { access_key_id: server.accessKeyId, secret_access_key: server.secretAccessKey },
+  );
+});
+faults.after.each(async (context) => {
+  await context.store.close();
+});
+
+const upload = (path: string, content: Buffer, signal = new AbortController().signal) => ({ path, body: Readable.from([content]), size: content.length, mtimeMs: 1_700_000_000_000, signal });
+const digest = (content: Buffer) => createHash('sha256').update(content).digest('hex');
+
+faults('a busy server (503 SlowDown) and a connection dropped before an answer are asked again; the file arrives whole', async ({ front, store }) => {
+  let puts = 0;
+  front.decide = (method) => {
+    if (method !== 'PUT') return 'pass';
+    puts++;
+    if (puts === 1) return { status: 503, body: errorBody('SlowDown', 'Please reduce your request rate.') };
+    if (puts === 2) return 'reset';
+    return 'pass';
+  };
+  const content = Buffer.from('the same bytes, the third time');
+  await store.put(upload('a.txt', content));
+  assert.is(puts, 3);
+  assert.is((await store.read('a.txt')).toString(), content.toString());
+});
+
+faults('a server failing every time fails the upload after three attempts, with its code, and nothing is stored', async ({ front, store }) => {
+  front.decide = (method) => (method === 'PUT' ? { status: 500, body: errorBody('InternalError', 'We encountered an internal error.') } : 'pass');
+  const error = await store.put(upload('b.txt', Buffer.from('never'))).catch((caught) => caught);
+  assert.is(error.code, 'S3_FAILED');
+  assert.ok(error.retryable);
+  assert.match(error.message, /InternalError \(HTTP 500\)/);
+  assert.is(front.seen.filter((line) => line.startsWith('PUT ')).length, 3);
+  front.decide = () => 'pass';
+  assert.is(await store.stat('b.txt'), null);
+});
+
+faults('a refusal is not asked again (403 AccessDenied)', async ({ front, store }) => {
+  front.decide = (method) => (method === 'PUT' ? { status: 403, body: errorBody('AccessDenied', 'Access Denied') } : 'pass');
+  const error = await store.put(upload('c.txt', Buffer.from('no'))).catch((caught) => caught);
+  assert.is(error.code, 'PERMISSION_DENIED');
+  assert.is(front.seen.filter((line) => line.startsWith('PUT ')).length, 1);
+});
+
+faults('a bucket in another region is named, from a listing and from a HEAD (no body)', async ({ front, store }) => {
+  front.decide = () => ({ status: 301, headers: { 'x-amz-bucket-region': 'eu-west-1' }, body: errorBody('PermanentRedirect', 'The bucket you are attempting to access must be addressed using the specified endpoint.') });
+  const listing = await (async () => {
+    for await (const entry of store.walk('', new AbortController().signal)) return entry;
+  })().catch((caught) => caught);
+  assert.is(listing.code, 'WRONG_REGION');
+  assert.match(listing.message, /is not in region us-east-1: it is in eu-west-1/);
+  const head = await store.stat('x').catch((caught) => caught);
+  assert.is(head.code, 'WRONG_REGION');
+  assert.match(head.message, /it is in eu-west-1/);
+});
+
+faults('a listing cut short is an error, never a shorter listing', async ({ front, store }) => {
+  for (const name of ['one', 'two', 'three']) await store.put(upload(name, Buffer.from(name)));
+  const list = async () => {
+    const names: string[] = [];
+    for await (const [name] of store.walk('', new AbortController().signal)) names.push(name);
+    return names;
+  };
+  front.decide = (method, url) => (method === 'GET' && url.includes('list-type=2') ? 'cut' : 'pass');
+  const error = await list().catch((caught) => caught);
+  assert.is(error.code, 'S3_FAILED');
+  assert.match(error.message, /not S3 XML/);
+  front.decide = () => 'pass';
+  assert.equal(await list(), ['one', 'three', 'two']);
+});
+
+faults('keys with characters that signing encodes (+ ! \' ( ) * ~ % spaces, unicode) go up, list and read back', async ({ store }) => {
+  const names = ["a+b.txt", "it's (1)*!.txt", '~tilde', '100% sure', 'sub dir/é ü 写真.jpg', 'semi;colon=eq&amp'];
+  for (const name of names) await store.put(upload(name, Buffer.from(`content of ${name}`)));
+  const listed: string[] = [];
+  for await (const [name, entry] of store.walk('', new AbortController().signal)) {
+    listed.push(name);
+    assert.is(entry.size, Buffer.byteLength(`content of ${name}`));
+  }
+  assert.equal(listed, [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  for (const name of names) assert.is((await store.read(name)).toString(), `content of ${name}`);
+});
+
+faults('a multipart upload (20 MiB) arrives whole; one whose part is refused is aborted and leaves no object', async ({ front, store, prefix }) => {
+  const content = Buffer.alloc(20 * 1024 * 1024);
+  for (let i = 0; i < content.length; i += 4096) content.writeUInt32LE(i, i);
+  await store.put(upload('big.bin', content));
+  assert.is(digest(await store.read('big.bin')), digest(content));
+  assert.is(front.seen.filter((line) => /^PUT .*partNumber=/.test(line)).length, 3);
+
+  front.seen = [];
+  front.decide = (method, url) => (method === 'PUT' && url.includes('partNumber=2') ? { status: 403, body: errorBody('AccessDenied', 'Access Denied') } : 'pass');
+  const error = await store.put(upload('refused.bin', content)).catch((caught) => caught);
+  assert.is(error.code, 'PERMISSION_DENIED');
+  const uploadId = /uploadId=([^&]+)/.exec(front.seen.find((line) => line.includes('partNumber=1'))!)![1];
+  assert.ok(front.seen.includes(`DELETE /cairn-test/faults/${prefix}/refused.bin?uploadId=${uploadId}`), `an abort was sent: ${front.seen.join(', ')}`);
+  front.decide = () => 'pass';
+  assert.is(await store.stat('refused.bin'), null);
+});
+
+faults.run();
