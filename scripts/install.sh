@@ -117,6 +117,14 @@ fi
 # Beside it, then renamed: a running service or a power cut never sees half a binary.
 install -D -m 0755 "$binary" "$bin_path.new"
 mv -f "$bin_path.new" "$bin_path"
+# Just written, the whole binary sits in the page cache, and a daemon started from it then maps
+# ~30 MB more of it than after a boot (the kernel maps the cached pages around each one it touches;
+# issue 17, docs/ARCHITECTURE.md). Written out and dropped from the cache, it starts as after a boot.
+forget_cached_binary() {
+  sync "$bin_path" 2>/dev/null || true
+  dd if="$bin_path" iflag=nocache count=0 status=none 2>/dev/null || true
+}
+forget_cached_binary
 if [ ! -f "$settings_path" ]; then
   install -D -m 0644 /dev/null "$settings_path"
   cat >"$settings_path" <<EOF
@@ -171,6 +179,7 @@ roll_back() {
   systemctl stop cairn.service || true
   mv -f "$previous" "$bin_path"
   [ -f "$database.before-update" ] && mv -f "$database.before-update" "$database"
+  forget_cached_binary
   systemctl restart cairn.service
   local old
   old=$("$bin_path" version 2>/dev/null || true)
@@ -190,6 +199,7 @@ if systemd_running; then
     database=$(sed -n 's/^[[:space:]]*CAIRN_DATA_DIR[[:space:]]*=[[:space:]]*//p' "$settings_path" | tail -n1)/cairn-db.json
     [ -n "$previous" ] && [ -f "$database" ] && cp -p "$database" "$database.before-update"
     new_version=$("$bin_path" version 2>/dev/null || true)
+    forget_cached_binary
     systemctl restart cairn.service || true
     if ! wait_healthy "$new_version"; then
       [ -n "$previous" ] && roll_back "$new_version"

@@ -35,7 +35,8 @@ export async function findExports(place: string): Promise<FoundExport[]> {
       // not an export Cairn can read: skipped, the others may be
     }
   }
-  return found.sort((a, b) => b.header.created_at.localeCompare(a.header.created_at));
+  // Newest first; ISO times sort by their code units (localeCompare would map ICU's collation tables).
+  return found.sort((a, b) => (a.header.created_at < b.header.created_at ? 1 : a.header.created_at > b.header.created_at ? -1 : 0));
 }
 
 async function searchFolder(root: string): Promise<string[]> {

@@ -108,7 +108,8 @@ export function recordOutcome(stats: RunStatsData, run: RunRecord, timezone: str
   if (!day) {
     day = { date, runs: 0, failures: 0, bytes: 0 };
     stats.days.push(day);
-    stats.days.sort((a, b) => a.date.localeCompare(b.date));
+    // YYYY-MM-DD sorts by its code units; localeCompare would map ICU's collation tables (issue 17).
+    stats.days.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   }
   day.runs += 1;
   if (run.status === 'failed') day.failures += 1;

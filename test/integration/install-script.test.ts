@@ -17,8 +17,8 @@ function launcher(): string {
   return file;
 }
 
-function install(root: string): string {
-  return execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'install.sh'), '--root', root, '--binary', launcher()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+function install(root: string, binary = launcher()): string {
+  return execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'install.sh'), '--root', root, '--binary', binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const settingsOf = (root: string) => readFileSync(path.join(root, 'etc/default/cairn'), 'utf8');
@@ -63,6 +63,18 @@ test('installing again over the older script keeps the data dir and host the old
   const tui = await runCli(['tui'], { env: { CAIRN_SERVICE_SETTINGS: path.join(root, 'etc/default/cairn') }, timeoutMs: 20_000 });
   assert.is(tui.code, 1);
   assert.match(tui.stderr, /Cannot reach the Cairn daemon at http:\/\/127\.0\.0\.2:39092 .*sudo systemctl start cairn/);
+});
+
+test('the installed binary is left out of the page cache, so the daemon started next maps no more of it than after a boot', async () => {
+  const root = tempDir('cairn-root-');
+  // tmpfs keeps files only in the page cache: nothing to check there (Debian 13's /tmp is one).
+  if (execFileSync('stat', ['-f', '-c', '%T', root], { encoding: 'utf8' }).trim() === 'tmpfs') return;
+  // A launcher with 8 MB after its exec line (never read): big enough to see, as the 125 MB binary is.
+  const binary = launcher();
+  writeFileSync(binary, `${readFileSync(binary, 'utf8')}# ${'x'.repeat(8 * 1024 * 1024)}\n`);
+  install(root, binary);
+  const cachedBytes = Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path.join(root, 'usr/local/bin/cairn')], { encoding: 'utf8' }).trim());
+  assert.ok(cachedBytes < 1024 * 1024, `${cachedBytes} bytes of the installed binary are in the page cache`);
 });
 
 test.run();

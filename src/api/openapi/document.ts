@@ -59,11 +59,21 @@ const ERROR_RESPONSES: Record<string, string> = {
   default: 'Any other error (413 `PAYLOAD_TOO_LARGE`, 415 `UNSUPPORTED_MEDIA_TYPE`, 500 `INTERNAL_ERROR` …), in the same shape',
 };
 
+/**
+ * Routes in code-unit order. Not localeCompare: its first call builds an ICU collator, which maps
+ * ~2 MB of ICU's collation tables into the daemon at every start (issue 17, bench/binary-pages.ts).
+ */
+function byPathThenMethod(a: TableRoute, b: TableRoute): number {
+  const first = a.path === b.path ? a.method : a.path;
+  const second = a.path === b.path ? b.method : b.path;
+  return first < second ? -1 : first > second ? 1 : 0;
+}
+
 /** Builds the document from `server.table()`. */
 export function buildOpenApiDocument(table: readonly TableRoute[], version: string): Record<string, unknown> {
   const schemas: Record<string, JsonSchema> = { Error: jsonSchemaOf(errorSchema) };
   const paths: Record<string, Record<string, Operation>> = {};
-  for (const route of [...table].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))) {
+  for (const route of [...table].sort(byPathThenMethod)) {
     const path = openApiPath(route.path);
     paths[path] ??= {};
     paths[path][route.method] = operationOf(route, schemas);
