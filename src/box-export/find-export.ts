@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BOX_EXPORT_FILE } from './box-export-service.ts';
 import { readHeader, type SealedHeader } from './sealed-file.ts';
+import { byCodeUnits } from '../domain/code-units.ts';
 
 /** How deep below the place given a `.cairn-box-export` is looked for (mount point / backup folders). */
 const SEARCH_DEPTH = 4;
@@ -35,8 +36,8 @@ export async function findExports(place: string): Promise<FoundExport[]> {
       // not an export Cairn can read: skipped, the others may be
     }
   }
-  // Newest first; ISO times sort by their code units (localeCompare would map ICU's collation tables).
-  return found.sort((a, b) => (a.header.created_at < b.header.created_at ? 1 : a.header.created_at > b.header.created_at ? -1 : 0));
+  // Newest first.
+  return found.sort((a, b) => byCodeUnits(b.header.created_at, a.header.created_at));
 }
 
 async function searchFolder(root: string): Promise<string[]> {

@@ -4,6 +4,7 @@
  * Pure: the store keeps these records and applies `recordOutcome` when a run finishes.
  */
 import { isBackupRun, type RunRecord, type RunStatus, type RunTrigger } from './runs.ts';
+import { byCodeUnits } from './code-units.ts';
 
 /** How many days of the daily series are kept (a bit over a year, for a yearly view). */
 export const DAYS_KEPT = 400;
@@ -108,8 +109,7 @@ export function recordOutcome(stats: RunStatsData, run: RunRecord, timezone: str
   if (!day) {
     day = { date, runs: 0, failures: 0, bytes: 0 };
     stats.days.push(day);
-    // YYYY-MM-DD sorts by its code units; localeCompare would map ICU's collation tables (issue 17).
-    stats.days.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+    stats.days.sort((a, b) => byCodeUnits(a.date, b.date));
   }
   day.runs += 1;
   if (run.status === 'failed') day.failures += 1;

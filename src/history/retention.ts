@@ -22,6 +22,7 @@ import {
 import { CairnError } from '../domain/errors.ts';
 import { isKnownTimezone } from '../schedules/local-time.ts';
 import { ZoneCalendar, type BucketUnit, type Buckets } from './calendar.ts';
+import { byCodeUnits } from '../domain/code-units.ts';
 
 /** What the engine needs to know of a snapshot; callers pass their own records, which come back as given. */
 export interface RetentionSnapshot {
@@ -188,8 +189,7 @@ function newestFirst<S extends RetentionSnapshot>(snapshots: readonly S[], calen
 
 function compareIds(a: string | number, b: string | number): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  const [left, right] = [String(a), String(b)];
-  return left < right ? -1 : left > right ? 1 : 0;
+  return byCodeUnits(String(a), String(b));
 }
 
 function badList(message: string) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { invalid, isCairnError } from '../domain/errors.ts';
 import { isInside } from '../files/allowed-paths.ts';
 import { pathProblem } from '../files/fs-errors.ts';
+import { byCodeUnits } from '../domain/code-units.ts';
 
 /** What an entry is; a symbolic link is shown as one and never followed. */
 export type TreeEntryType = 'file' | 'dir' | 'symlink' | 'other';
@@ -74,7 +75,7 @@ export async function listSnapshotFolder(top: string, query: TreeQuery): Promise
 
   let names = await fs.readdir(real).catch(problem);
   if (real === top) names = names.filter((name) => !name.startsWith(OWN_FILE_PREFIX));
-  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  names.sort(byCodeUnits);
   const entries: TreeEntry[] = [];
   for (const name of names.slice(query.offset, query.offset + query.limit)) {
     const entry = await fs.lstat(path.join(real, name)).catch(() => null);

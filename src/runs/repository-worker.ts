@@ -49,6 +49,7 @@ import {
   type TreeNode,
 } from '../repository/index.ts';
 import { placeKeyOf } from './repository-place.ts';
+import { byCodeUnits } from '../domain/code-units.ts';
 
 /** Progress messages at most this often: the run manager throttles too, but every message costs a copy. */
 const PROGRESS_EVERY_MS = 250;
@@ -440,7 +441,7 @@ async function runTree(repo: Repository, task: Extract<RepositoryTask, { op: 'tr
     if (node.type !== 'dir') throw invalid('NOT_A_FOLDER', `"${task.path.join('/')}" in the snapshot is not a folder`);
     nodes = node.subtree ? decodeTree(await repo.loadBlob(Buffer.from(node.subtree, 'hex'), `folder ${task.path.join('/')}`)) : [];
   }
-  nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  nodes.sort((a, b) => byCodeUnits(a.name, b.name));
   const entries = nodes.slice(task.offset, task.offset + task.limit).map(entryOf);
   return { entries, total: nodes.length };
 }

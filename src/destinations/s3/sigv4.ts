@@ -4,6 +4,7 @@
  * refused by the server.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { byCodeUnits } from '../../domain/code-units.ts';
 
 export interface SigningCredentials {
   accessKeyId: string;
@@ -35,7 +36,7 @@ export function encodeSegment(text: string): string {
 export function canonicalQuery(query: RequestToSign['query']): string {
   return query
     .map(([name, value]) => [encodeSegment(name), encodeSegment(value)])
-    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
+    .sort(([a, x], [b, y]) => byCodeUnits(a, b) || byCodeUnits(x, y))
     .map(([name, value]) => `${name}=${value}`)
     .join('&');
 }
