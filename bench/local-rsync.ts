@@ -7,10 +7,14 @@
  * summed over rsync's three processes: sender, generator, receiver), and the time to read the last
  * page of the run's log.
  *
- *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm] [--binary dist/cairn-linux-x64] [--no-rclone] [--verbose]
+ *   node --import tsx bench/local-rsync.ts [--files 100000] [--bytes 400000000] [--rounds 3] [--dir /dev/shm] [--binary dist/cairn-linux-x64] [--no-rclone] [--verbose] [--cold]
  * --binary runs the daemon from the single binary instead of the source under this Node.
  * --no-rclone leaves rclone out (its column reads 0); --verbose runs the job at `verbose` (every
  * entry rsync lists is a log line, up to the log's limit).
+ * --cold empties the page cache (root) before the daemon starts, as on a box just booted or just
+ * installed (scripts/install.sh drops the binary it wrote): a binary just built sits whole in the
+ * cache, and the kernel then maps ~30 MB more of it into the daemon (file pages only).
+ * The daemon gets the `Environment=` lines of systemd/cairn.service, as the service does.
  * --dir picks where the trees go: the default temp dir measures the real disk (noisy on shared
  * machines); /dev/shm (tmpfs) takes the disk out and shows Cairn's own overhead over rsync.
  * Each figure is the median of --rounds timings; the two sides alternate which goes first, and the
@@ -25,7 +29,7 @@ import path from 'node:path';
 import { ApiClient, spawnDaemonProcess } from '../test/helpers.ts';
 import { median, numberOption, textOption } from './options.ts';
 import { generateTree } from './tree.ts';
-import { memoryNow, peakRssMb, timedRun } from '../test/process-memory.ts';
+import { emptyPageCache, memoryNow, peakRssMb, serviceEnvironment, timedRun } from '../test/process-memory.ts';
 import { childrenOf } from '../test/servers.ts';
 import { waitFor } from '../test/trees.ts';
 
@@ -36,6 +40,7 @@ const binaryOption = textOption('--binary');
 const BINARY = binaryOption === undefined ? undefined : [path.resolve(binaryOption)];
 const NO_RCLONE = process.argv.includes('--no-rclone');
 const VERBOSE = process.argv.includes('--verbose');
+const COLD = process.argv.includes('--cold');
 
 const work = path.join(textOption('--dir', os.tmpdir()), `cairn-bench-${process.pid}`);
 const source = path.join(work, 'source', 'data');
@@ -138,7 +143,8 @@ async function main() {
   generateTree(source, FILES, BYTES);
 
   // The tree may sit outside the test root (--dir /dev/shm): the daemon is told it may read it.
-  const daemon = await spawnDaemonProcess(path.join(work, 'data-dir'), { CAIRN_ALLOWED_PATHS: work }, BINARY);
+  if (COLD && !emptyPageCache()) throw new Error('--cold needs root (it writes /proc/sys/vm/drop_caches)');
+  const daemon = await spawnDaemonProcess(path.join(work, 'data-dir'), { CAIRN_ALLOWED_PATHS: work, ...serviceEnvironment() }, BINARY);
   const client = new ApiClient(daemon.url);
   await client.setupAdmin();
   const job = await client.post('/api/jobs', {
