@@ -116,8 +116,15 @@ export class S3Store implements RemoteStore {
     signal.addEventListener('abort', onAbort, { once: true });
     const etags: string[] = [];
     const sending = new Set<Promise<void>>();
+    // The first part that failed. A part can fail while no one waits on it (the body's last read is
+    // under way): it must still fail the upload, or the completion would list the parts that went
+    // up and S3 would store the file with a part missing.
+    let failed: { error: unknown } | null = null;
+    const throwIfFailed = () => {
+      if (failed) throw failed.error;
+    };
     const sendPart = (number: number, content: Buffer) => {
-      const sent = this.connection
+      const sent: Promise<void> = this.connection
         .send({ method: 'PUT', key, query: [['partNumber', String(number)], ['uploadId', uploadId]], body: content, signal: stop.signal })
         .then((response) => {
           drain(response);
@@ -125,8 +132,11 @@ export class S3Store implements RemoteStore {
           if (!etag) throw new CairnError('unavailable', 'S3_FAILED', `The server gave no ETag for part ${number}`, { retryable: true });
           etags[number - 1] = etag;
         })
+        .catch((error) => {
+          failed ??= { error };
+          stop.abort();
+        })
         .finally(() => sending.delete(sent));
-      sent.catch(() => stop.abort());
       sending.add(sent);
     };
     try {
@@ -135,11 +145,16 @@ export class S3Store implements RemoteStore {
       let number = 2;
       for (;;) {
         while (sending.size >= PARTS_AT_ONCE) await Promise.race(sending);
+        throwIfFailed();
         const next = await rest.next();
+        throwIfFailed();
         if (next.done) break;
         sendPart(++number, next.value);
       }
       await Promise.all(sending);
+      throwIfFailed();
+      // filter, not some: a hole in the array (a part never answered) is what this must catch.
+      if (etags.filter(Boolean).length !== number) throw new CairnError('unavailable', 'S3_FAILED', `Only some of the ${number} parts went up`, { retryable: true });
       // S3 may answer 200 and still fail the completion, in the body.
       const completed = await this.connection.text({ method: 'POST', key, query: [['uploadId', uploadId]], headers: { 'content-type': 'application/xml' }, body: Buffer.from(completeUploadBody(etags)), signal });
       const refused = readErrorBody(completed);

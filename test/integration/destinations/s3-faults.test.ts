@@ -23,16 +23,19 @@ interface Front {
   url: string;
   /** Every request seen, as "METHOD path?query". */
   seen: string[];
-  decide: (method: string, url: string) => Answer;
+  decide: (method: string, url: string) => Answer | Promise<Answer>;
+  /** Told when the answer to a request has been sent whole. */
+  answered: (method: string, url: string) => void;
   stop(): Promise<void>;
 }
 
 async function startFront(target: string): Promise<Front> {
   const upstream = new URL(target);
-  const front: Front = { url: '', seen: [], decide: () => 'pass', stop: async () => undefined };
-  const server = http.createServer((request, response) => {
+  const front: Front = { url: '', seen: [], decide: () => 'pass', answered: () => undefined, stop: async () => undefined };
+  const server = http.createServer(async (request, response) => {
     front.seen.push(`${request.method} ${request.url}`);
-    const answer = front.decide(request.method!, request.url!);
+    response.on('finish', () => front.answered(request.method!, request.url!));
+    const answer = await front.decide(request.method!, request.url!);
     if (answer === 'reset') {
       request.socket.destroy();
       return;
@@ -83,6 +86,7 @@ faults.after(async (context) => {
 });
 faults.before.each(async (context) => {
   context.front.decide = () => 'pass';
+  context.front.answered = () => undefined;
   context.front.seen = [];
   const { server, front } = context;
   context.store = await openS3Store(
@@ -184,6 +188,39 @@ faults('a multipart upload (20 MiB) arrives whole; one whose part is refused is 
   assert.ok(front.seen.includes(`DELETE /cairn-test/faults/${prefix}/refused.bin?uploadId=${uploadId}`), `an abort was sent: ${front.seen.join(', ')}`);
   front.decide = () => 'pass';
   assert.is(await store.stat('refused.bin'), null);
+});
+
+faults('a part refused while the body is still ending fails the upload; the object is never completed without it', async ({ front, store }) => {
+  // The sync engine's body ends only after an fs.stat of the source (a file that changed must not
+  // go up), so a part can fail while the last read is under way: 16 MiB, then an end that waits.
+  const half = Buffer.alloc(8 * 1024 * 1024, 7);
+  let partOneAnswered!: () => void;
+  const partOneDone = new Promise<void>((resolve) => (partOneAnswered = resolve));
+  let partTwoRefused!: () => void;
+  const refused = new Promise<void>((resolve) => (partTwoRefused = resolve));
+  front.answered = (method, url) => {
+    if (method === 'PUT' && url.includes('partNumber=1')) partOneAnswered();
+    if (method === 'PUT' && url.includes('partNumber=2')) setTimeout(partTwoRefused, 300);
+  };
+  front.decide = async (method, url) => {
+    if (method !== 'PUT' || !url.includes('partNumber=2')) return 'pass';
+    await partOneDone;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return { status: 403, body: errorBody('AccessDenied', 'Access Denied') };
+  };
+  async function* slowEnd() {
+    yield half;
+    yield half;
+    await refused;
+  }
+  const error = await store.put({ path: 'holed.bin', body: Readable.from(slowEnd()), size: 2 * half.length, mtimeMs: 1_700_000_000_000, signal: new AbortController().signal }).catch((caught) => caught);
+  const completions = front.seen.filter((line) => /^POST .*uploadId=/.test(line));
+  front.decide = () => 'pass';
+  const stored = await store.stat('holed.bin');
+  assert.ok(error instanceof Error, `the upload failed (it resolved; ${stored ? `an object of ${stored.size} bytes is stored` : 'nothing stored'})`);
+  assert.is((error as { code?: string }).code, 'PERMISSION_DENIED');
+  assert.equal(completions, [], 'no completion was sent');
+  assert.is(stored, null);
 });
 
 faults.run();
