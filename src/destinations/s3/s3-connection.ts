@@ -76,30 +76,49 @@ export class S3Connection {
   }
 
   /** The 2xx answer to `request`, its body not read yet; any other answer is thrown as an S3Error. */
-  async send(request: S3Request): Promise<IncomingMessage> {
-    const payloadHash = request.body ? sha256Hex(request.body) : EMPTY_PAYLOAD_HASH;
-    for (let attempt = 1; ; attempt++) {
-      let failure: unknown;
-      try {
-        const response = await this.attempt(request, payloadHash);
-        if (response.statusCode! >= 200 && response.statusCode! < 300) return response;
-        failure = await errorOf(request, response);
-      } catch (error) {
-        failure = error;
-      }
-      if (!worthRetrying(failure) || attempt === MAX_ATTEMPTS || request.signal?.aborted) throw failure;
-      // 100–200 ms, then 200–400 ms: a busy server gets room, a cancelled run does not wait.
-      await sleep(100 * 2 ** (attempt - 1) * (1 + Math.random()), undefined, { signal: request.signal });
-    }
+  send(request: S3Request): Promise<IncomingMessage> {
+    return this.retrying(request, async (payloadHash) => {
+      const response = await this.attempt(request, payloadHash);
+      if (response.statusCode! >= 200 && response.statusCode! < 300) return response;
+      throw await errorOf(request, response);
+    });
   }
 
-  /** The whole body of the 2xx answer to `request`, as text. */
-  async text(request: S3Request): Promise<string> {
-    return (await readBody(await this.send(request), Infinity)).toString('utf8');
+  /**
+   * What `read` makes of the whole body of the 2xx answer to `request`. S3 answers some requests
+   * (a multipart completion) 200 before it has done them, then writes the result or an <Error>;
+   * an answer that is neither (empty, cut) is a failure, asked again like a busy server's, as the
+   * SDK did ("S3 aborted request"): never a success.
+   */
+  result<T>(request: S3Request, read: (text: string) => T | null, what: string): Promise<T> {
+    return this.retrying(request, async (payloadHash) => {
+      const response = await this.attempt(request, payloadHash);
+      if (response.statusCode! < 200 || response.statusCode! >= 300) throw await errorOf(request, response);
+      const text = (await readBody(response, Infinity)).toString('utf8');
+      const refused = readErrorBody(text);
+      if (refused) throw new S3Error(refused.code, response.statusCode!, refused.message, refused.region);
+      const value = read(text);
+      if (value === null) throw new S3Error('InternalError', response.statusCode!, `The server answered with something that is not S3 XML (no whole ${what})`, null);
+      return value;
+    });
   }
 
   close(): void {
     this.agent.destroy();
+  }
+
+  /** `once` tried up to MAX_ATTEMPTS times while it fails in a way worth retrying; every attempt signs anew, over the same bytes. */
+  private async retrying<T>(request: S3Request, once: (payloadHash: string) => Promise<T>): Promise<T> {
+    const payloadHash = request.body ? sha256Hex(request.body) : EMPTY_PAYLOAD_HASH;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once(payloadHash);
+      } catch (failure) {
+        if (!worthRetrying(failure) || attempt === MAX_ATTEMPTS || request.signal?.aborted) throw failure;
+      }
+      // 100–200 ms, then 200–400 ms: a busy server gets room, a cancelled run does not wait.
+      await sleep(100 * 2 ** (attempt - 1) * (1 + Math.random()), undefined, { signal: request.signal });
+    }
   }
 
   private attempt(request: S3Request, payloadHash: string): Promise<IncomingMessage> {

@@ -9,7 +9,7 @@ import { certificateRefused, connectionError, credentialRefused } from '../remot
 import { joinRemote, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 import { fileMissing, fileShort, partialBodyStart, rangeHeader, takeRange, takeWhole, type ByteRange } from '../remote/read-range.ts';
 import { S3Connection, S3Error } from './s3-connection.ts';
-import { completeUploadBody, readErrorBody, readListingPage, readUploadId, type ListingPage } from './s3-xml.ts';
+import { completeUploadBody, readListingPage, readUploadId, type ListingPage } from './s3-xml.ts';
 
 export interface S3Target {
   bucket: string;
@@ -64,10 +64,9 @@ export class S3Store implements RemoteStore {
     const pageAfter = (token: string | null) => {
       const query: [string, string][] = [['list-type', '2'], ['prefix', prefix], ['encoding-type', 'url']];
       if (token !== null) query.push(['continuation-token', token]);
-      const page = this.connection.text({ method: 'GET', key: null, query, signal }).then(
-        (text) => readListingPage(text) ?? Promise.reject(new CairnError('unavailable', 'S3_FAILED', `The server sent a listing that is not S3 XML while ${doing}`, { retryable: true })),
-        (error) => Promise.reject(this.failure(error, doing, signal)),
-      );
+      const page = this.connection.result({ method: 'GET', key: null, query, signal }, readListingPage, 'ListBucketResult').catch((error) => {
+        throw this.failure(error, doing, signal);
+      });
       page.catch(() => undefined);
       return page;
     };
@@ -108,9 +107,7 @@ export class S3Store implements RemoteStore {
    */
   private async putInParts(path: string, mtimeMs: number, signal: AbortSignal, first: Buffer, second: Buffer, rest: AsyncGenerator<Buffer>): Promise<void> {
     const key = this.root + path;
-    const created = await this.connection.text({ method: 'POST', key, query: [['uploads', '']], headers: this.objectHeaders(mtimeMs), signal });
-    const uploadId = readUploadId(created);
-    if (!uploadId) throw new CairnError('unavailable', 'S3_FAILED', 'The server did not start a multipart upload', { retryable: true });
+    const uploadId = await this.connection.result({ method: 'POST', key, query: [['uploads', '']], headers: this.objectHeaders(mtimeMs), signal }, readUploadId, 'InitiateMultipartUploadResult');
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -155,10 +152,9 @@ export class S3Store implements RemoteStore {
       throwIfFailed();
       // filter, not some: a hole in the array (a part never answered) is what this must catch.
       if (etags.filter(Boolean).length !== number) throw new CairnError('unavailable', 'S3_FAILED', `Only some of the ${number} parts went up`, { retryable: true });
-      // S3 may answer 200 and still fail the completion, in the body.
-      const completed = await this.connection.text({ method: 'POST', key, query: [['uploadId', uploadId]], headers: { 'content-type': 'application/xml' }, body: Buffer.from(completeUploadBody(etags)), signal });
-      const refused = readErrorBody(completed);
-      if (refused) throw new S3Error(refused.code, 200, refused.message, refused.region);
+      // S3 answers 200 at once and only then completes: the body says whether it did.
+      const completed = (text: string) => (text.includes('<CompleteMultipartUploadResult') ? text : null);
+      await this.connection.result({ method: 'POST', key, query: [['uploadId', uploadId]], headers: { 'content-type': 'application/xml' }, body: Buffer.from(completeUploadBody(etags)), signal }, completed, 'CompleteMultipartUploadResult');
     } catch (error) {
       stop.abort();
       await Promise.allSettled(sending);

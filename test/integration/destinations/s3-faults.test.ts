@@ -223,4 +223,24 @@ faults('a part refused while the body is still ending fails the upload; the obje
   assert.is(stored, null);
 });
 
+faults('a completion answered 200 without its result (S3 cut the request after the status) is a failure, not a stored file', async ({ front, store }) => {
+  const content = Buffer.alloc(9 * 1024 * 1024, 1);
+  for (const body of ['', '   ', '<?xml version="1.0" encoding="UTF-8"?>\n']) {
+    front.seen = [];
+    front.decide = (method, url) => (method === 'POST' && url.includes('uploadId=') ? { status: 200, body } : 'pass');
+    const error = await store.put(upload('uncompleted.bin', content)).catch((caught) => caught);
+    front.decide = () => 'pass';
+    assert.ok(error instanceof Error, `a completion answered ${JSON.stringify(body)} failed the upload`);
+    assert.is((error as { code?: string }).code, 'S3_FAILED');
+    assert.ok((error as { retryable?: boolean }).retryable);
+    assert.is(await store.stat('uncompleted.bin'), null);
+  }
+  // Asked again, as a busy server is: a completion that passes the next time stores the file whole.
+  let completions = 0;
+  front.decide = (method, url) => (method === 'POST' && url.includes('uploadId=') && ++completions === 1 ? { status: 200, body: '' } : 'pass');
+  await store.put(upload('completed.bin', content));
+  assert.is(completions, 2);
+  assert.is(digest(await store.read('completed.bin')), digest(content));
+});
+
 faults.run();
