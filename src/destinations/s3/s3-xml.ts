@@ -56,9 +56,13 @@ export function readListingPage(text: string): ListingPage | null {
   return { objects, next };
 }
 
+/**
+ * A key as S3 URL-encodes it in a listing: form-encoded, a space written `+` (AWS and MinIO do;
+ * a `+` of the key itself comes as `%2B`), so `+` is read as a space, as botocore's unquote_plus does.
+ */
 function decodeUrl(text: string): string | null {
   try {
-    return decodeURIComponent(text);
+    return decodeURIComponent(text.replace(/\+/g, ' '));
   } catch {
     return null;
   }

@@ -14,10 +14,11 @@ import { startS3Server, type S3Server } from '../../servers.ts';
 
 /**
  * What the front does with one request: pass it on, pass on the answer cut after its first object
- * (a whole HTTP answer, as from a server failing while it writes its XML), answer it itself
+ * (a whole HTTP answer, as from a server failing while it writes its XML), pass on a listing with
+ * its keys URL-encoded as AWS and MinIO encode them (s3rver ignores encoding-type), answer it itself
  * (status, headers, body), or drop the connection.
  */
-type Answer = 'pass' | 'cut' | 'reset' | { status: number; headers?: Record<string, string>; body?: string };
+type Answer = 'pass' | 'cut' | 'url-encode' | 'reset' | { status: number; headers?: Record<string, string>; body?: string };
 
 interface Front {
   url: string;
@@ -27,6 +28,20 @@ interface Front {
   /** Told when the answer to a request has been sent whole. */
   answered: (method: string, url: string) => void;
   stop(): Promise<void>;
+}
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/**
+ * A listing as AWS writes it under encoding-type=url: each key percent-encoded with a space as `+`
+ * (measured on s3.ap-northeast-2: `a b.txt` → `a+b.txt`, `a+b.txt` → `a%2Bb.txt`; MinIO's
+ * s3URLEncode does the same), `/` kept, and an EncodingType element saying so.
+ */
+function awsEncodedListing(xml: string): string {
+  const encode = (key: string) => encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+  return xml
+    .replace(/<Key>([^<]*)<\/Key>/g, (_, key: string) => `<Key>${encode(key.replace(/&(amp|lt|gt|quot|apos);/g, (__, name: string) => XML_ENTITIES[name]))}</Key>`)
+    .replace('<IsTruncated>', '<EncodingType>url</EncodingType><IsTruncated>');
 }
 
 async function startFront(target: string): Promise<Front> {
@@ -40,7 +55,7 @@ async function startFront(target: string): Promise<Front> {
       request.socket.destroy();
       return;
     }
-    if (answer !== 'pass' && answer !== 'cut') {
+    if (typeof answer === 'object') {
       request.resume();
       response.writeHead(answer.status, { 'content-type': 'application/xml', ...answer.headers });
       response.end(request.method === 'HEAD' ? undefined : answer.body);
@@ -55,9 +70,9 @@ async function startFront(target: string): Promise<Front> {
       }
       let body = '';
       for await (const chunk of reply) body += chunk;
-      const cut = body.slice(0, body.indexOf('</Contents>') + '</Contents>'.length);
-      response.writeHead(reply.statusCode ?? 502, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(cut) });
-      response.end(cut);
+      const changed = answer === 'cut' ? body.slice(0, body.indexOf('</Contents>') + '</Contents>'.length) : awsEncodedListing(body);
+      response.writeHead(reply.statusCode ?? 502, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(changed) });
+      response.end(changed);
     });
     forward.on('error', () => request.socket.destroy());
     request.pipe(forward);
@@ -241,6 +256,26 @@ faults('a completion answered 200 without its result (S3 cut the request after t
   await store.put(upload('completed.bin', content));
   assert.is(completions, 2);
   assert.is(digest(await store.read('completed.bin')), digest(content));
+});
+
+faults('a listing URL-encoded as AWS does (a space as +) lists the names stored, under a prefix with a space too', async ({ server, front, store }) => {
+  const names = ['a b.txt', 'a+b.txt', 'run books/x y.txt', '100% sure'];
+  const spaced = await openS3Store(
+    { bucket: server.bucket, prefix: 'faults/my backups', region: server.region, endpoint: front.url, storage_class: null },
+    { access_key_id: server.accessKeyId, secret_access_key: server.secretAccessKey },
+  );
+  try {
+    for (const target of [store, spaced]) {
+      for (const name of names) await target.put(upload(name, Buffer.from(`content of ${name}`)));
+      front.decide = (method, url) => (method === 'GET' && url.includes('list-type=2') ? 'url-encode' : 'pass');
+      const listed: string[] = [];
+      for await (const [name] of target.walk('', new AbortController().signal)) listed.push(name);
+      front.decide = () => 'pass';
+      assert.equal(listed, [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))), target.where(''));
+    }
+  } finally {
+    await spaced.close();
+  }
 });
 
 faults.run();

@@ -62,6 +62,9 @@ xml('a listing page: keys decoded (entities, character references), sizes, and t
 xml('keys are URL-decoded only when the page says it encoded them', () => {
   assert.equal(readListingPage(page(object('p/100%25%20sure', 1), '<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>'))?.objects, [{ key: 'p/100% sure', size: 1 }]);
   assert.equal(readListingPage(page(object('p/100%25', 1)))?.objects, [{ key: 'p/100%25', size: 1 }]);
+  // AWS and MinIO write a space as + (form encoding), and a + of the key as %2B.
+  assert.equal(readListingPage(page(object('p/run+books/a+b%2Bc.txt', 1), '<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>'))?.objects, [{ key: 'p/run books/a b+c.txt', size: 1 }]);
+  assert.equal(readListingPage(page(object('p/a+b', 1)))?.objects, [{ key: 'p/a+b', size: 1 }], 'not decoded when the page does not say it encoded');
   assert.is(readListingPage(page(object('p/%E9%ZZ', 1), '<EncodingType>url</EncodingType>')), null, 'not valid percent-encoding');
 });
 
