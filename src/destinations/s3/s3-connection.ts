@@ -47,8 +47,11 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 const RETRIED_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'S3_IDLE_TIMEOUT']);
 const RETRIED_STATUS = new Set([429, 500, 502, 503, 504]);
 const RETRIED_CODES = new Set(['RequestTimeout', 'SlowDown', 'InternalError', 'ServiceUnavailable']);
-/** What a bodiless answer (HEAD) is called, as the SDK called it. */
-const CODE_OF_STATUS: Record<number, string> = { 301: 'PermanentRedirect', 400: 'BadRequest', 403: 'Forbidden', 404: 'NotFound', 416: 'InvalidRange' };
+/**
+ * What a bodiless answer (HEAD) is called, as the SDK called it. A 403 is not here: the SDK called
+ * it 'Unknown', which s3-store reads as a refused credential (a wrong secret's HEAD is a bare 403).
+ */
+const CODE_OF_STATUS: Record<number, string> = { 301: 'PermanentRedirect', 400: 'BadRequest', 404: 'NotFound', 416: 'InvalidRange' };
 
 export class S3Connection {
   private readonly signer: Signer;

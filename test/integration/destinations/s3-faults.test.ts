@@ -278,4 +278,20 @@ faults('a listing URL-encoded as AWS does (a space as +) lists the names stored,
   }
 });
 
+faults('a wrong secret is named a refused credential from a HEAD too (no body to say why), as with the SDK', async ({ server, front }) => {
+  const wrong = await openS3Store(
+    { bucket: server.bucket, prefix: 'faults', region: server.region, endpoint: front.url, storage_class: null },
+    { access_key_id: server.accessKeyId, secret_access_key: 'not-the-secret-key' },
+  );
+  try {
+    const head = await wrong.stat('config').catch((caught) => caught);
+    assert.is(head.code, 'AUTHENTICATION_FAILED', head.message);
+    const get = await wrong.read('config').catch((caught) => caught);
+    assert.is(get.code, 'AUTHENTICATION_FAILED', get.message);
+    assert.not.match(`${head.message} ${get.message}`, /not-the-secret-key/);
+  } finally {
+    await wrong.close();
+  }
+});
+
 faults.run();
