@@ -37,9 +37,18 @@ export class S3Error extends Error {
     super(message);
     this.name = 'S3Error';
   }
+
+  /** The answer showed this machine's clock off from the server's, and the clock used to sign is corrected now: worth asking again. */
+  clockCorrected = false;
 }
 
 const MAX_ATTEMPTS = 3;
+/**
+ * A server's clock this far from ours is believed over ours when signing (as the SDK does): S3
+ * refuses a signature more than 15 minutes off, and a Raspberry Pi has no clock of its own until
+ * network time arrives.
+ */
+const CLOCK_SKEW_MS = 4 * 60_000;
 /** A connection silent this long (no answer, no body bytes) is given up. */
 const IDLE_TIMEOUT_MS = 120_000;
 /** Error answers are short; a server sending more is not read further. */
@@ -63,8 +72,17 @@ export class S3Connection {
   private readonly port: string;
   /** The path of the bucket: the endpoint's own path, then the bucket's name unless it is in the host name. */
   private readonly bucketPath: string;
+  /** What to add to this machine's clock to sign with the server's time. */
+  private clockOffsetMs = 0;
 
-  constructor(endpoint: string | null, region: string, bucket: string, credentials: SigningCredentials) {
+  constructor(
+    endpoint: string | null,
+    region: string,
+    bucket: string,
+    credentials: SigningCredentials,
+    /** This machine's clock (ms); tests set one that is wrong. */
+    private readonly clock: () => number = Date.now,
+  ) {
     const base = new URL(endpoint ?? `https://s3.${region}.amazonaws.com`);
     // Custom endpoints (MinIO, Garage, s3rver …) take the bucket in the path; on AWS it goes in the
     // host name, unless a dot in it would not match the wildcard certificate.
@@ -83,7 +101,7 @@ export class S3Connection {
     return this.retrying(request, async (payloadHash) => {
       const response = await this.attempt(request, payloadHash);
       if (response.statusCode! >= 200 && response.statusCode! < 300) return response;
-      throw await errorOf(request, response);
+      throw await this.refusal(request, response);
     });
   }
 
@@ -96,7 +114,7 @@ export class S3Connection {
   result<T>(request: S3Request, read: (text: string) => T | null, what: string): Promise<T> {
     return this.retrying(request, async (payloadHash) => {
       const response = await this.attempt(request, payloadHash);
-      if (response.statusCode! < 200 || response.statusCode! >= 300) throw await errorOf(request, response);
+      if (response.statusCode! < 200 || response.statusCode! >= 300) throw await this.refusal(request, response);
       const text = (await readBody(response, Infinity)).toString('utf8');
       const refused = readErrorBody(text);
       if (refused) throw new S3Error(refused.code, response.statusCode!, refused.message, refused.region);
@@ -124,11 +142,22 @@ export class S3Connection {
     }
   }
 
+  /** The S3Error of a refused request; the clock used to sign is set by the server's when the two differ by minutes. */
+  private async refusal(request: S3Request, response: IncomingMessage): Promise<S3Error> {
+    const error = await errorOf(request, response);
+    const serverTime = Date.parse(headerText(response.headers, 'date') ?? '');
+    if (Number.isFinite(serverTime) && Math.abs(serverTime - (this.clock() + this.clockOffsetMs)) >= CLOCK_SKEW_MS) {
+      this.clockOffsetMs = serverTime - this.clock();
+      error.clockCorrected = true;
+    }
+    return error;
+  }
+
   private attempt(request: S3Request, payloadHash: string): Promise<IncomingMessage> {
     const path = request.key === null ? this.bucketPath || '/' : `${this.bucketPath}/${request.key.split('/').map(encodeSegment).join('/')}`;
     const query = request.query ?? [];
     const headers: Record<string, string> = { host: this.host, ...request.headers };
-    const signed = this.signer.sign({ method: request.method, path, query, headers, payloadHash });
+    const signed = this.signer.sign({ method: request.method, path, query, headers, payloadHash }, new Date(this.clock() + this.clockOffsetMs));
     const search = canonicalQuery(query);
     return new Promise((resolve, reject) => {
       const sent = this.transport.request({
@@ -152,7 +181,7 @@ export class S3Connection {
 
 /** A busy or failing server, or a connection lost before an answer: the same request may pass. */
 function worthRetrying(failure: unknown): boolean {
-  if (failure instanceof S3Error) return RETRIED_STATUS.has(failure.status) || RETRIED_CODES.has(failure.code);
+  if (failure instanceof S3Error) return failure.clockCorrected || RETRIED_STATUS.has(failure.status) || RETRIED_CODES.has(failure.code);
   return RETRIED_NETWORK_CODES.has((failure as NodeJS.ErrnoException)?.code ?? '');
 }
 

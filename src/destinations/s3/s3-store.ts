@@ -238,6 +238,9 @@ export class S3Store implements RemoteStore {
       );
     }
     const { code, status } = error;
+    if (code === 'RequestTimeTooSkewed') {
+      return new CairnError('unavailable', 'S3_FAILED', `${endpoint} refused the request while ${doing}: this machine's clock is more than 15 minutes off the server's (is network time set?)`, { retryable: true });
+    }
     if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || (status === 403 && code === 'Unknown') || status === 401) {
       return credentialRefused(`Access denied: invalid credentials (${code === 'Unknown' ? 'HTTP 403' : code}) while ${doing}`);
     }
