@@ -199,11 +199,16 @@ export class S3Store implements RemoteStore {
     try {
       if (!range) return await takeWhole(body, lengthOf(body.headers['content-length']), where);
       const start = body.statusCode === 206 ? partialBodyStart(body.headers['content-range'], range, where) : 0;
-      return await takeRange(body, start, range, where);
+      // Not ended by takeRange's early return: a 206 read to its last byte keeps its connection.
+      return await takeRange(body.iterator({ destroyOnReturn: false }), start, range, where);
     } catch (error) {
       throw this.failure(error, `reading ${where}`);
     } finally {
-      body.destroy();
+      // A body the server has sent whole is let end, and its connection serves the next request (a
+      // repository's reads are ranges: each one a new connection, a TLS handshake on AWS, before);
+      // one with more to come (a 200 that ignored the range) is cut.
+      if (body.complete) drain(body);
+      else body.destroy();
     }
   }
 

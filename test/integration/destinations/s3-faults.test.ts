@@ -26,6 +26,8 @@ interface Front {
   /** Every request seen, as "METHOD path?query". */
   seen: string[];
   decide: (method: string, url: string) => Answer | Promise<Answer>;
+  /** Connections accepted so far. */
+  connections: number;
   /** Told when the answer to a request has been sent whole. */
   answered: (method: string, url: string) => void;
   stop(): Promise<void>;
@@ -47,7 +49,7 @@ function awsEncodedListing(xml: string): string {
 
 async function startFront(target: string): Promise<Front> {
   const upstream = new URL(target);
-  const front: Front = { url: '', seen: [], decide: () => 'pass', answered: () => undefined, stop: async () => undefined };
+  const front: Front = { url: '', seen: [], connections: 0, decide: () => 'pass', answered: () => undefined, stop: async () => undefined };
   const server = http.createServer(async (request, response) => {
     front.seen.push(`${request.method} ${request.url}`);
     response.on('finish', () => front.answered(request.method!, request.url!));
@@ -78,6 +80,7 @@ async function startFront(target: string): Promise<Front> {
     forward.on('error', () => request.socket.destroy());
     request.pipe(forward);
   });
+  server.on('connection', () => front.connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   front.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   front.stop = () => new Promise<void>((resolve) => {
@@ -313,6 +316,17 @@ faults("a clock an hour off (a Raspberry Pi before network time) is set by the s
   }
   // s3rver refused the first request of each (403 RequestTimeTooSkewed), and only that one.
   assert.is(front.seen.filter((line) => line.startsWith('HEAD ')).length, 4);
+});
+
+faults('ranges read one after another share one kept-alive connection; a 200 that ignored the range is cut, not read to its end', async ({ front, store }) => {
+  const content = Buffer.alloc(300_000);
+  for (let i = 0; i < content.length; i++) content[i] = i % 251;
+  await store.put(upload('ranges.bin', content));
+  const before = front.connections;
+  for (let i = 0; i < 20; i++) assert.equal(await store.read('ranges.bin', { offset: i * 7000, length: 5000 }), content.subarray(i * 7000, i * 7000 + 5000));
+  assert.ok(front.connections - before <= 1, `${front.connections - before} connections for 20 ranges`);
+  front.decide = (method) => (method === 'GET' ? { status: 200, body: content.toString('latin1') } : 'pass');
+  assert.equal(await store.read('ranges.bin', { offset: 10, length: 5 }), content.subarray(10, 15));
 });
 
 faults.run();
