@@ -252,7 +252,10 @@ export class S3Store implements RemoteStore {
     if (code === 'AccessDenied' || status === 403) return new CairnError('forbidden', 'PERMISSION_DENIED', `Access denied while ${doing}: the credentials lack permission`);
     if (code === 'NoSuchKey') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `No such object while ${doing}`);
     if (code === 'NoSuchBucket') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `The bucket "${this.target.bucket}" does not exist at ${endpoint}`);
-    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || status === 301) {
+    // On AWS a request signed for another region than the bucket's is a 301 (path style) or a 400
+    // (virtual-hosted: AuthorizationHeaderMalformed, or to a HEAD a bare 400 with x-amz-bucket-region).
+    const elsewhere = status === 400 && error.region !== null && error.region !== this.target.region;
+    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || status === 301 || elsewhere) {
       const where = error.region ? `it is in ${error.region}` : error.message;
       return new CairnError('invalid', 'WRONG_REGION', `The bucket "${this.target.bucket}" is not in region ${this.target.region}: ${where}`);
     }

@@ -163,6 +163,11 @@ faults('a bucket in another region is named, from a listing and from a HEAD (no 
   const head = await store.stat('x').catch((caught) => caught);
   assert.is(head.code, 'WRONG_REGION');
   assert.match(head.message, /it is in eu-west-1/);
+  // Virtual-hosted (AWS without an endpoint): a HEAD signed for the wrong region is a bare 400.
+  front.decide = () => ({ status: 400, headers: { 'x-amz-bucket-region': 'eu-west-1' } });
+  const virtualHead = await store.stat('x').catch((caught) => caught);
+  assert.is(virtualHead.code, 'WRONG_REGION', virtualHead.message);
+  assert.match(virtualHead.message, /it is in eu-west-1/);
 });
 
 faults('a listing cut short is an error, never a shorter listing', async ({ front, store }) => {
