@@ -49,7 +49,11 @@ export function readListingPage(text: string): ListingPage | null {
     objects.push({ key: decoded, size });
     at = text.indexOf('<Contents>', end);
   }
-  const truncated = elementText(text, 'IsTruncated', root, rootEnd) === 'true';
+  // Only 'false' (or no element, as the SDK read it) ends the listing: a value not understood must
+  // not pass for "no more pages".
+  const truncatedText = elementText(text, 'IsTruncated', root, rootEnd)?.trim().toLowerCase() ?? 'false';
+  if (truncatedText !== 'true' && truncatedText !== 'false') return null;
+  const truncated = truncatedText === 'true';
   const next = truncated ? elementText(text, 'NextContinuationToken', root, rootEnd) : null;
   // A page that says more follows but gives no way to ask for it cannot be listed whole.
   if (truncated && !next) return null;

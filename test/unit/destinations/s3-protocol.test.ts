@@ -74,6 +74,8 @@ xml('a page that is not whole is refused: cut off, an object without its key or 
   assert.is(readListingPage(page('<Contents><Size>1</Size></Contents>')), null);
   assert.is(readListingPage(page('<Contents><Key>p/a</Key><Size>-1</Size></Contents>')), null);
   assert.is(readListingPage(page(object('p/a', 1), '<IsTruncated>true</IsTruncated>')), null);
+  assert.is(readListingPage(page(object('p/a', 1), '<IsTruncated>1</IsTruncated><NextContinuationToken>t</NextContinuationToken>')), null, 'a truncation flag not understood');
+  assert.is(readListingPage(page(object('p/a', 1), '<IsTruncated>\n  True\n</IsTruncated><NextContinuationToken>t</NextContinuationToken>'))?.next, 't');
   assert.is(readListingPage('<Error><Code>InternalError</Code></Error>'), null);
 });
 
