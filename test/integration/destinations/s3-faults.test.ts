@@ -334,4 +334,22 @@ faults('ranges read one after another share one kept-alive connection; a 200 tha
   assert.equal(await store.read('ranges.bin', { offset: 10, length: 5 }), content.subarray(10, 15));
 });
 
+faults("a listing of more than one page follows its continuation token (s3rver's is base64, signed and sent encoded) and misses nothing", async ({ front, store }) => {
+  const names = Array.from({ length: 1100 }, (_, i) => `many/${String(i).padStart(4, '0')} ${i % 3 === 0 ? 'a+b' : 'é'}.txt`);
+  for (let at = 0; at < names.length; at += 16) await Promise.all(names.slice(at, at + 16).map((name) => store.put(upload(name, Buffer.from(name)))));
+  for (const answer of ['pass', 'url-encode'] as const) {
+    front.seen = [];
+    front.decide = (method, url) => (method === 'GET' && url.includes('list-type=2') ? answer : 'pass');
+    const listed: string[] = [];
+    for await (const [name, entry] of store.walk('many', new AbortController().signal)) {
+      listed.push(`many/${name}`);
+      assert.is(entry.size, Buffer.byteLength(`many/${name}`));
+    }
+    assert.equal(listed, [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))), answer);
+    const pages = front.seen.filter((line) => line.includes('list-type=2'));
+    assert.is(pages.length, 2, answer);
+    assert.match(pages[1], /continuation-token=/);
+  }
+});
+
 faults.run();
