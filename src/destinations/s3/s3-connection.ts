@@ -83,7 +83,7 @@ export class S3Connection {
     /** This machine's clock (ms); tests set one that is wrong. */
     private readonly clock: () => number = Date.now,
   ) {
-    const base = new URL(endpoint ?? `https://s3.${region}.amazonaws.com`);
+    const base = new URL(endpoint ?? awsEndpoint(region));
     // Custom endpoints (MinIO, Garage, s3rver …) take the bucket in the path; on AWS it goes in the
     // host name, unless a dot in it would not match the wildcard certificate.
     const pathStyle = endpoint !== null || bucket.includes('.');
@@ -177,6 +177,11 @@ export class S3Connection {
       sent.end(request.body);
     });
   }
+}
+
+/** AWS's S3 endpoint for a region: China's regions are a partition of their own, under amazonaws.com.cn (the SDK knew). */
+export function awsEndpoint(region: string): string {
+  return `https://s3.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
 }
 
 /** A busy or failing server, or a connection lost before an answer: the same request may pass. */

@@ -2,6 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { canonicalQuery, EMPTY_PAYLOAD_HASH, encodeSegment, Signer } from '../../../src/destinations/s3/sigv4.ts';
+import { awsEndpoint } from '../../../src/destinations/s3/s3-connection.ts';
 import { completeUploadBody, readErrorBody, readListingPage, readUploadId } from '../../../src/destinations/s3/s3-xml.ts';
 
 const signing = suite('s3 signing');
@@ -37,6 +38,13 @@ signing('names and values are encoded as RFC 3986 wants and sorted by name, then
     ]),
     'continuation-token=a%2Bb%3D%3D&list-type=2&prefix=photos%2F2024%20summer%2F&uploads=',
   );
+});
+
+signing("AWS's endpoint for a region, China's partition included", () => {
+  assert.is(awsEndpoint('eu-west-1'), 'https://s3.eu-west-1.amazonaws.com');
+  assert.is(awsEndpoint('us-gov-west-1'), 'https://s3.us-gov-west-1.amazonaws.com');
+  assert.is(awsEndpoint('cn-north-1'), 'https://s3.cn-north-1.amazonaws.com.cn');
+  assert.is(awsEndpoint('cn-northwest-1'), 'https://s3.cn-northwest-1.amazonaws.com.cn');
 });
 
 signing.run();
