@@ -53,7 +53,8 @@ const CLOCK_SKEW_MS = 4 * 60_000;
 const IDLE_TIMEOUT_MS = 120_000;
 /** Error answers are short; a server sending more is not read further. */
 const ERROR_BODY_LIMIT = 64 * 1024;
-const RETRIED_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'S3_IDLE_TIMEOUT']);
+/** As the SDK's retry: a server restarting (refused), a network or name service down for a moment. */
+const RETRIED_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'S3_IDLE_TIMEOUT', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 const RETRIED_STATUS = new Set([429, 500, 502, 503, 504]);
 const RETRIED_CODES = new Set(['RequestTimeout', 'SlowDown', 'InternalError', 'ServiceUnavailable']);
 /**

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -349,6 +349,34 @@ faults("a listing of more than one page follows its continuation token (s3rver's
     const pages = front.seen.filter((line) => line.includes('list-type=2'));
     assert.is(pages.length, 2, answer);
     assert.match(pages[1], /continuation-token=/);
+  }
+});
+
+faults('a server not listening for a moment (restarting) is asked again, as the SDK did', async ({ server }) => {
+  const upstream = new URL(server.endpoint);
+  const proxy = net.createServer((socket) => {
+    const out = net.connect(Number(upstream.port), upstream.hostname);
+    socket.pipe(out).pipe(socket);
+    socket.on('error', () => out.destroy());
+    out.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const port = (proxy.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => proxy.close(() => resolve()));
+  const store = await openS3Store(
+    { bucket: server.bucket, prefix: 'faults/restarting', region: server.region, endpoint: `http://127.0.0.1:${port}`, storage_class: null },
+    { access_key_id: server.accessKeyId, secret_access_key: server.secretAccessKey },
+  );
+  let back: Promise<void> | undefined;
+  try {
+    // Refused now; listening again before the first retry (100–200 ms later).
+    back = new Promise<void>((resolve) => setTimeout(() => proxy.listen(port, '127.0.0.1', resolve), 30));
+    await store.put(upload('back.txt', Buffer.from('back')));
+    assert.is((await store.read('back.txt')).toString(), 'back');
+  } finally {
+    await store.close();
+    await back;
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
   }
 });
 
