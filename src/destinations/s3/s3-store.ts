@@ -19,9 +19,17 @@ export interface S3Target {
   storage_class: string | null;
 }
 
-/** Parts of a multipart upload: memory held per file is at most PART_BYTES × PARTS_AT_ONCE. */
+/** Parts of a multipart upload: memory held per file is at most PART_BYTES × PARTS_AT_ONCE (below 80 GiB). */
 const PART_BYTES = 8 * 1024 * 1024;
 const PARTS_AT_ONCE = 2;
+/** S3 takes at most 10,000 parts: 8 MiB ones carry a file of up to 80 GiB. */
+const MAX_PARTS = 10_000;
+
+/** The part size for a file of `size` bytes: 8 MiB, or whole MiBs enough to stay within S3's 10,000 parts. */
+export function partBytesFor(size: number): number {
+  const mib = 1024 * 1024;
+  return Math.max(PART_BYTES, Math.ceil(size / MAX_PARTS / mib) * mib);
+}
 /**
  * Files below this size go up in one PutObject, read whole first. The engine sends at most eight of
  * them at once, so this holds at most 8 MiB; larger files are read a part at a time.
@@ -83,7 +91,7 @@ export class S3Store implements RemoteStore {
   async put(file: RemoteUpload): Promise<void> {
     const { path, body, signal } = file;
     try {
-      const parts = partsOf(body, file.size < ONE_PUT_BYTES ? Infinity : PART_BYTES);
+      const parts = partsOf(body, file.size < ONE_PUT_BYTES ? Infinity : partBytesFor(file.size));
       const first = await parts.next();
       signal.throwIfAborted();
       const content = first.done ? Buffer.alloc(0) : first.value;

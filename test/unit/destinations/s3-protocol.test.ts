@@ -3,6 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { canonicalQuery, EMPTY_PAYLOAD_HASH, encodeSegment, Signer } from '../../../src/destinations/s3/sigv4.ts';
 import { awsEndpoint } from '../../../src/destinations/s3/s3-connection.ts';
+import { partBytesFor } from '../../../src/destinations/s3/s3-store.ts';
 import { completeUploadBody, readErrorBody, readListingPage, readUploadId } from '../../../src/destinations/s3/s3-xml.ts';
 
 const signing = suite('s3 signing');
@@ -45,6 +46,17 @@ signing("AWS's endpoint for a region, China's partition included", () => {
   assert.is(awsEndpoint('us-gov-west-1'), 'https://s3.us-gov-west-1.amazonaws.com');
   assert.is(awsEndpoint('cn-north-1'), 'https://s3.cn-north-1.amazonaws.com.cn');
   assert.is(awsEndpoint('cn-northwest-1'), 'https://s3.cn-northwest-1.amazonaws.com.cn');
+});
+
+signing('multipart parts are 8 MiB up to 80 GiB, then just large enough for S3\'s 10,000 parts', () => {
+  const MiB = 1024 * 1024;
+  assert.is(partBytesFor(20 * MiB), 8 * MiB);
+  assert.is(partBytesFor(10_000 * 8 * MiB), 8 * MiB);
+  for (const size of [10_000 * 8 * MiB + 1, 100 * 1024 * MiB, 5 * 1024 * 1024 * MiB]) {
+    const part = partBytesFor(size);
+    assert.ok(Math.ceil(size / part) <= 10_000, `${size} bytes in ${Math.ceil(size / part)} parts`);
+    assert.is(part % MiB, 0);
+  }
 });
 
 signing.run();
