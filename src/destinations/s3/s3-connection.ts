@@ -37,18 +37,31 @@ export class S3Error extends Error {
     super(message);
     this.name = 'S3Error';
   }
+
+  /** The answer showed this machine's clock off from the server's, and the clock used to sign is corrected now: worth asking again. */
+  clockCorrected = false;
 }
 
 const MAX_ATTEMPTS = 3;
+/**
+ * A server's clock this far from ours is believed over ours when signing (as the SDK does): S3
+ * refuses a signature more than 15 minutes off, and a Raspberry Pi has no clock of its own until
+ * network time arrives.
+ */
+const CLOCK_SKEW_MS = 4 * 60_000;
 /** A connection silent this long (no answer, no body bytes) is given up. */
 const IDLE_TIMEOUT_MS = 120_000;
 /** Error answers are short; a server sending more is not read further. */
 const ERROR_BODY_LIMIT = 64 * 1024;
-const RETRIED_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'S3_IDLE_TIMEOUT']);
+/** As the SDK's retry: a server restarting (refused), a network or name service down for a moment. */
+const RETRIED_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'S3_IDLE_TIMEOUT', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 const RETRIED_STATUS = new Set([429, 500, 502, 503, 504]);
 const RETRIED_CODES = new Set(['RequestTimeout', 'SlowDown', 'InternalError', 'ServiceUnavailable']);
-/** What a bodiless answer (HEAD) is called, as the SDK called it. */
-const CODE_OF_STATUS: Record<number, string> = { 301: 'PermanentRedirect', 400: 'BadRequest', 403: 'Forbidden', 404: 'NotFound', 416: 'InvalidRange' };
+/**
+ * What a bodiless answer (HEAD) is called, as the SDK called it. A 403 is not here: the SDK called
+ * it 'Unknown', which s3-store reads as a refused credential (a wrong secret's HEAD is a bare 403).
+ */
+const CODE_OF_STATUS: Record<number, string> = { 301: 'PermanentRedirect', 400: 'BadRequest', 404: 'NotFound', 416: 'InvalidRange' };
 
 export class S3Connection {
   private readonly signer: Signer;
@@ -60,9 +73,18 @@ export class S3Connection {
   private readonly port: string;
   /** The path of the bucket: the endpoint's own path, then the bucket's name unless it is in the host name. */
   private readonly bucketPath: string;
+  /** What to add to this machine's clock to sign with the server's time. */
+  private clockOffsetMs = 0;
 
-  constructor(endpoint: string | null, region: string, bucket: string, credentials: SigningCredentials) {
-    const base = new URL(endpoint ?? `https://s3.${region}.amazonaws.com`);
+  constructor(
+    endpoint: string | null,
+    region: string,
+    bucket: string,
+    credentials: SigningCredentials,
+    /** This machine's clock (ms); tests set one that is wrong. */
+    private readonly clock: () => number = Date.now,
+  ) {
+    const base = new URL(endpoint ?? awsEndpoint(region));
     // Custom endpoints (MinIO, Garage, s3rver …) take the bucket in the path; on AWS it goes in the
     // host name, unless a dot in it would not match the wildcard certificate.
     const pathStyle = endpoint !== null || bucket.includes('.');
@@ -76,37 +98,67 @@ export class S3Connection {
   }
 
   /** The 2xx answer to `request`, its body not read yet; any other answer is thrown as an S3Error. */
-  async send(request: S3Request): Promise<IncomingMessage> {
-    const payloadHash = request.body ? sha256Hex(request.body) : EMPTY_PAYLOAD_HASH;
-    for (let attempt = 1; ; attempt++) {
-      let failure: unknown;
-      try {
-        const response = await this.attempt(request, payloadHash);
-        if (response.statusCode! >= 200 && response.statusCode! < 300) return response;
-        failure = await errorOf(request, response);
-      } catch (error) {
-        failure = error;
-      }
-      if (!worthRetrying(failure) || attempt === MAX_ATTEMPTS || request.signal?.aborted) throw failure;
-      // 100–200 ms, then 200–400 ms: a busy server gets room, a cancelled run does not wait.
-      await sleep(100 * 2 ** (attempt - 1) * (1 + Math.random()), undefined, { signal: request.signal });
-    }
+  send(request: S3Request): Promise<IncomingMessage> {
+    return this.retrying(request, async (payloadHash) => {
+      const response = await this.attempt(request, payloadHash);
+      if (response.statusCode! >= 200 && response.statusCode! < 300) return response;
+      throw await this.refusal(request, response);
+    });
   }
 
-  /** The whole body of the 2xx answer to `request`, as text. */
-  async text(request: S3Request): Promise<string> {
-    return (await readBody(await this.send(request), Infinity)).toString('utf8');
+  /**
+   * What `read` makes of the whole body of the 2xx answer to `request`. S3 answers some requests
+   * (a multipart completion) 200 before it has done them, then writes the result or an <Error>;
+   * an answer that is neither (empty, cut) is a failure, asked again like a busy server's, as the
+   * SDK did ("S3 aborted request"): never a success.
+   */
+  result<T>(request: S3Request, read: (text: string) => T | null, what: string): Promise<T> {
+    return this.retrying(request, async (payloadHash) => {
+      const response = await this.attempt(request, payloadHash);
+      if (response.statusCode! < 200 || response.statusCode! >= 300) throw await this.refusal(request, response);
+      const text = (await readBody(response, Infinity)).toString('utf8');
+      const refused = readErrorBody(text);
+      if (refused) throw new S3Error(refused.code, response.statusCode!, refused.message, refused.region);
+      const value = read(text);
+      if (value === null) throw new S3Error('InternalError', response.statusCode!, `The server answered with something that is not S3 XML (no whole ${what})`, null);
+      return value;
+    });
   }
 
   close(): void {
     this.agent.destroy();
   }
 
+  /** `once` tried up to MAX_ATTEMPTS times while it fails in a way worth retrying; every attempt signs anew, over the same bytes. */
+  private async retrying<T>(request: S3Request, once: (payloadHash: string) => Promise<T>): Promise<T> {
+    const payloadHash = request.body ? sha256Hex(request.body) : EMPTY_PAYLOAD_HASH;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once(payloadHash);
+      } catch (failure) {
+        if (!worthRetrying(failure) || attempt === MAX_ATTEMPTS || request.signal?.aborted) throw failure;
+      }
+      // 100–200 ms, then 200–400 ms: a busy server gets room, a cancelled run does not wait.
+      await sleep(100 * 2 ** (attempt - 1) * (1 + Math.random()), undefined, { signal: request.signal });
+    }
+  }
+
+  /** The S3Error of a refused request; the clock used to sign is set by the server's when the two differ by minutes. */
+  private async refusal(request: S3Request, response: IncomingMessage): Promise<S3Error> {
+    const error = await errorOf(request, response);
+    const serverTime = Date.parse(headerText(response.headers, 'date') ?? '');
+    if (Number.isFinite(serverTime) && Math.abs(serverTime - (this.clock() + this.clockOffsetMs)) >= CLOCK_SKEW_MS) {
+      this.clockOffsetMs = serverTime - this.clock();
+      error.clockCorrected = true;
+    }
+    return error;
+  }
+
   private attempt(request: S3Request, payloadHash: string): Promise<IncomingMessage> {
     const path = request.key === null ? this.bucketPath || '/' : `${this.bucketPath}/${request.key.split('/').map(encodeSegment).join('/')}`;
     const query = request.query ?? [];
     const headers: Record<string, string> = { host: this.host, ...request.headers };
-    const signed = this.signer.sign({ method: request.method, path, query, headers, payloadHash });
+    const signed = this.signer.sign({ method: request.method, path, query, headers, payloadHash }, new Date(this.clock() + this.clockOffsetMs));
     const search = canonicalQuery(query);
     return new Promise((resolve, reject) => {
       const sent = this.transport.request({
@@ -128,9 +180,14 @@ export class S3Connection {
   }
 }
 
+/** AWS's S3 endpoint for a region: China's regions are a partition of their own, under amazonaws.com.cn (the SDK knew). */
+export function awsEndpoint(region: string): string {
+  return `https://s3.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+}
+
 /** A busy or failing server, or a connection lost before an answer: the same request may pass. */
 function worthRetrying(failure: unknown): boolean {
-  if (failure instanceof S3Error) return RETRIED_STATUS.has(failure.status) || RETRIED_CODES.has(failure.code);
+  if (failure instanceof S3Error) return failure.clockCorrected || RETRIED_STATUS.has(failure.status) || RETRIED_CODES.has(failure.code);
   return RETRIED_NETWORK_CODES.has((failure as NodeJS.ErrnoException)?.code ?? '');
 }
 

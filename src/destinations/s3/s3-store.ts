@@ -9,7 +9,7 @@ import { certificateRefused, connectionError, credentialRefused } from '../remot
 import { joinRemote, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 import { fileMissing, fileShort, partialBodyStart, rangeHeader, takeRange, takeWhole, type ByteRange } from '../remote/read-range.ts';
 import { S3Connection, S3Error } from './s3-connection.ts';
-import { completeUploadBody, readErrorBody, readListingPage, readUploadId, type ListingPage } from './s3-xml.ts';
+import { completeUploadBody, readListingPage, readUploadId, type ListingPage } from './s3-xml.ts';
 
 export interface S3Target {
   bucket: string;
@@ -19,9 +19,17 @@ export interface S3Target {
   storage_class: string | null;
 }
 
-/** Parts of a multipart upload: memory held per file is at most PART_BYTES × PARTS_AT_ONCE. */
+/** Parts of a multipart upload: memory held per file is at most PART_BYTES × PARTS_AT_ONCE (below 80 GiB). */
 const PART_BYTES = 8 * 1024 * 1024;
 const PARTS_AT_ONCE = 2;
+/** S3 takes at most 10,000 parts: 8 MiB ones carry a file of up to 80 GiB. */
+const MAX_PARTS = 10_000;
+
+/** The part size for a file of `size` bytes: 8 MiB, or whole MiBs enough to stay within S3's 10,000 parts. */
+export function partBytesFor(size: number): number {
+  const mib = 1024 * 1024;
+  return Math.max(PART_BYTES, Math.ceil(size / MAX_PARTS / mib) * mib);
+}
 /**
  * Files below this size go up in one PutObject, read whole first. The engine sends at most eight of
  * them at once, so this holds at most 8 MiB; larger files are read a part at a time.
@@ -64,10 +72,9 @@ export class S3Store implements RemoteStore {
     const pageAfter = (token: string | null) => {
       const query: [string, string][] = [['list-type', '2'], ['prefix', prefix], ['encoding-type', 'url']];
       if (token !== null) query.push(['continuation-token', token]);
-      const page = this.connection.text({ method: 'GET', key: null, query, signal }).then(
-        (text) => readListingPage(text) ?? Promise.reject(new CairnError('unavailable', 'S3_FAILED', `The server sent a listing that is not S3 XML while ${doing}`, { retryable: true })),
-        (error) => Promise.reject(this.failure(error, doing, signal)),
-      );
+      const page = this.connection.result({ method: 'GET', key: null, query, signal }, readListingPage, 'ListBucketResult').catch((error) => {
+        throw this.failure(error, doing, signal);
+      });
       page.catch(() => undefined);
       return page;
     };
@@ -84,7 +91,7 @@ export class S3Store implements RemoteStore {
   async put(file: RemoteUpload): Promise<void> {
     const { path, body, signal } = file;
     try {
-      const parts = partsOf(body, file.size < ONE_PUT_BYTES ? Infinity : PART_BYTES);
+      const parts = partsOf(body, file.size < ONE_PUT_BYTES ? Infinity : partBytesFor(file.size));
       const first = await parts.next();
       signal.throwIfAborted();
       const content = first.done ? Buffer.alloc(0) : first.value;
@@ -108,16 +115,21 @@ export class S3Store implements RemoteStore {
    */
   private async putInParts(path: string, mtimeMs: number, signal: AbortSignal, first: Buffer, second: Buffer, rest: AsyncGenerator<Buffer>): Promise<void> {
     const key = this.root + path;
-    const created = await this.connection.text({ method: 'POST', key, query: [['uploads', '']], headers: this.objectHeaders(mtimeMs), signal });
-    const uploadId = readUploadId(created);
-    if (!uploadId) throw new CairnError('unavailable', 'S3_FAILED', 'The server did not start a multipart upload', { retryable: true });
+    const uploadId = await this.connection.result({ method: 'POST', key, query: [['uploads', '']], headers: this.objectHeaders(mtimeMs), signal }, readUploadId, 'InitiateMultipartUploadResult');
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     const etags: string[] = [];
     const sending = new Set<Promise<void>>();
+    // The first part that failed. A part can fail while no one waits on it (the body's last read is
+    // under way): it must still fail the upload, or the completion would list the parts that went
+    // up and S3 would store the file with a part missing.
+    let failed: { error: unknown } | null = null;
+    const throwIfFailed = () => {
+      if (failed) throw failed.error;
+    };
     const sendPart = (number: number, content: Buffer) => {
-      const sent = this.connection
+      const sent: Promise<void> = this.connection
         .send({ method: 'PUT', key, query: [['partNumber', String(number)], ['uploadId', uploadId]], body: content, signal: stop.signal })
         .then((response) => {
           drain(response);
@@ -125,8 +137,11 @@ export class S3Store implements RemoteStore {
           if (!etag) throw new CairnError('unavailable', 'S3_FAILED', `The server gave no ETag for part ${number}`, { retryable: true });
           etags[number - 1] = etag;
         })
+        .catch((error) => {
+          failed ??= { error };
+          stop.abort();
+        })
         .finally(() => sending.delete(sent));
-      sent.catch(() => stop.abort());
       sending.add(sent);
     };
     try {
@@ -135,15 +150,19 @@ export class S3Store implements RemoteStore {
       let number = 2;
       for (;;) {
         while (sending.size >= PARTS_AT_ONCE) await Promise.race(sending);
+        throwIfFailed();
         const next = await rest.next();
+        throwIfFailed();
         if (next.done) break;
         sendPart(++number, next.value);
       }
       await Promise.all(sending);
-      // S3 may answer 200 and still fail the completion, in the body.
-      const completed = await this.connection.text({ method: 'POST', key, query: [['uploadId', uploadId]], headers: { 'content-type': 'application/xml' }, body: Buffer.from(completeUploadBody(etags)), signal });
-      const refused = readErrorBody(completed);
-      if (refused) throw new S3Error(refused.code, 200, refused.message, refused.region);
+      throwIfFailed();
+      // filter, not some: a hole in the array (a part never answered) is what this must catch.
+      if (etags.filter(Boolean).length !== number) throw new CairnError('unavailable', 'S3_FAILED', `Only some of the ${number} parts went up`, { retryable: true });
+      // S3 answers 200 at once and only then completes: the body says whether it did.
+      const completed = (text: string) => (text.includes('<CompleteMultipartUploadResult') ? text : null);
+      await this.connection.result({ method: 'POST', key, query: [['uploadId', uploadId]], headers: { 'content-type': 'application/xml' }, body: Buffer.from(completeUploadBody(etags)), signal }, completed, 'CompleteMultipartUploadResult');
     } catch (error) {
       stop.abort();
       await Promise.allSettled(sending);
@@ -188,11 +207,16 @@ export class S3Store implements RemoteStore {
     try {
       if (!range) return await takeWhole(body, lengthOf(body.headers['content-length']), where);
       const start = body.statusCode === 206 ? partialBodyStart(body.headers['content-range'], range, where) : 0;
-      return await takeRange(body, start, range, where);
+      // Not ended by takeRange's early return: a 206 read to its last byte keeps its connection.
+      return await takeRange(body.iterator({ destroyOnReturn: false }), start, range, where);
     } catch (error) {
       throw this.failure(error, `reading ${where}`);
     } finally {
-      body.destroy();
+      // A body the server has sent whole is let end, and its connection serves the next request (a
+      // repository's reads are ranges: each one a new connection, a TLS handshake on AWS, before);
+      // one with more to come (a 200 that ignored the range) is cut.
+      if (body.complete) drain(body);
+      else body.destroy();
     }
   }
 
@@ -227,13 +251,19 @@ export class S3Store implements RemoteStore {
       );
     }
     const { code, status } = error;
+    if (code === 'RequestTimeTooSkewed') {
+      return new CairnError('unavailable', 'S3_FAILED', `${endpoint} refused the request while ${doing}: this machine's clock is more than 15 minutes off the server's (is network time set?)`, { retryable: true });
+    }
     if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || (status === 403 && code === 'Unknown') || status === 401) {
       return credentialRefused(`Access denied: invalid credentials (${code === 'Unknown' ? 'HTTP 403' : code}) while ${doing}`);
     }
     if (code === 'AccessDenied' || status === 403) return new CairnError('forbidden', 'PERMISSION_DENIED', `Access denied while ${doing}: the credentials lack permission`);
     if (code === 'NoSuchKey') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `No such object while ${doing}`);
     if (code === 'NoSuchBucket') return new CairnError('not_found', 'REMOTE_PATH_MISSING', `The bucket "${this.target.bucket}" does not exist at ${endpoint}`);
-    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || status === 301) {
+    // On AWS a request signed for another region than the bucket's is a 301 (path style) or a 400
+    // (virtual-hosted: AuthorizationHeaderMalformed, or to a HEAD a bare 400 with x-amz-bucket-region).
+    const elsewhere = status === 400 && error.region !== null && error.region !== this.target.region;
+    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || status === 301 || elsewhere) {
       const where = error.region ? `it is in ${error.region}` : error.message;
       return new CairnError('invalid', 'WRONG_REGION', `The bucket "${this.target.bucket}" is not in region ${this.target.region}: ${where}`);
     }

@@ -49,16 +49,24 @@ export function readListingPage(text: string): ListingPage | null {
     objects.push({ key: decoded, size });
     at = text.indexOf('<Contents>', end);
   }
-  const truncated = elementText(text, 'IsTruncated', root, rootEnd) === 'true';
+  // Only 'false' (or no element, as the SDK read it) ends the listing: a value not understood must
+  // not pass for "no more pages".
+  const truncatedText = elementText(text, 'IsTruncated', root, rootEnd)?.trim().toLowerCase() ?? 'false';
+  if (truncatedText !== 'true' && truncatedText !== 'false') return null;
+  const truncated = truncatedText === 'true';
   const next = truncated ? elementText(text, 'NextContinuationToken', root, rootEnd) : null;
   // A page that says more follows but gives no way to ask for it cannot be listed whole.
   if (truncated && !next) return null;
   return { objects, next };
 }
 
+/**
+ * A key as S3 URL-encodes it in a listing: form-encoded, a space written `+` (AWS and MinIO do;
+ * a `+` of the key itself comes as `%2B`), so `+` is read as a space, as botocore's unquote_plus does.
+ */
 function decodeUrl(text: string): string | null {
   try {
-    return decodeURIComponent(text);
+    return decodeURIComponent(text.replace(/\+/g, ' '));
   } catch {
     return null;
   }

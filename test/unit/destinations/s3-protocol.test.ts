@@ -2,6 +2,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { canonicalQuery, EMPTY_PAYLOAD_HASH, encodeSegment, Signer } from '../../../src/destinations/s3/sigv4.ts';
+import { awsEndpoint } from '../../../src/destinations/s3/s3-connection.ts';
+import { partBytesFor } from '../../../src/destinations/s3/s3-store.ts';
 import { completeUploadBody, readErrorBody, readListingPage, readUploadId } from '../../../src/destinations/s3/s3-xml.ts';
 
 const signing = suite('s3 signing');
@@ -39,6 +41,24 @@ signing('names and values are encoded as RFC 3986 wants and sorted by name, then
   );
 });
 
+signing("AWS's endpoint for a region, China's partition included", () => {
+  assert.is(awsEndpoint('eu-west-1'), 'https://s3.eu-west-1.amazonaws.com');
+  assert.is(awsEndpoint('us-gov-west-1'), 'https://s3.us-gov-west-1.amazonaws.com');
+  assert.is(awsEndpoint('cn-north-1'), 'https://s3.cn-north-1.amazonaws.com.cn');
+  assert.is(awsEndpoint('cn-northwest-1'), 'https://s3.cn-northwest-1.amazonaws.com.cn');
+});
+
+signing('multipart parts are 8 MiB up to 80 GiB, then just large enough for S3\'s 10,000 parts', () => {
+  const MiB = 1024 * 1024;
+  assert.is(partBytesFor(20 * MiB), 8 * MiB);
+  assert.is(partBytesFor(10_000 * 8 * MiB), 8 * MiB);
+  for (const size of [10_000 * 8 * MiB + 1, 100 * 1024 * MiB, 5 * 1024 * 1024 * MiB]) {
+    const part = partBytesFor(size);
+    assert.ok(Math.ceil(size / part) <= 10_000, `${size} bytes in ${Math.ceil(size / part)} parts`);
+    assert.is(part % MiB, 0);
+  }
+});
+
 signing.run();
 
 const xml = suite('s3 xml');
@@ -62,6 +82,9 @@ xml('a listing page: keys decoded (entities, character references), sizes, and t
 xml('keys are URL-decoded only when the page says it encoded them', () => {
   assert.equal(readListingPage(page(object('p/100%25%20sure', 1), '<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>'))?.objects, [{ key: 'p/100% sure', size: 1 }]);
   assert.equal(readListingPage(page(object('p/100%25', 1)))?.objects, [{ key: 'p/100%25', size: 1 }]);
+  // AWS and MinIO write a space as + (form encoding), and a + of the key as %2B.
+  assert.equal(readListingPage(page(object('p/run+books/a+b%2Bc.txt', 1), '<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>'))?.objects, [{ key: 'p/run books/a b+c.txt', size: 1 }]);
+  assert.equal(readListingPage(page(object('p/a+b', 1)))?.objects, [{ key: 'p/a+b', size: 1 }], 'not decoded when the page does not say it encoded');
   assert.is(readListingPage(page(object('p/%E9%ZZ', 1), '<EncodingType>url</EncodingType>')), null, 'not valid percent-encoding');
 });
 
@@ -71,6 +94,8 @@ xml('a page that is not whole is refused: cut off, an object without its key or 
   assert.is(readListingPage(page('<Contents><Size>1</Size></Contents>')), null);
   assert.is(readListingPage(page('<Contents><Key>p/a</Key><Size>-1</Size></Contents>')), null);
   assert.is(readListingPage(page(object('p/a', 1), '<IsTruncated>true</IsTruncated>')), null);
+  assert.is(readListingPage(page(object('p/a', 1), '<IsTruncated>1</IsTruncated><NextContinuationToken>t</NextContinuationToken>')), null, 'a truncation flag not understood');
+  assert.is(readListingPage(page(object('p/a', 1), '<IsTruncated>\n  True\n</IsTruncated><NextContinuationToken>t</NextContinuationToken>'))?.next, 't');
   assert.is(readListingPage('<Error><Code>InternalError</Code></Error>'), null);
 });
 
