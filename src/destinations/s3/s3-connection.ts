@@ -49,8 +49,12 @@ const MAX_ATTEMPTS = 3;
  * network time arrives.
  */
 const CLOCK_SKEW_MS = 4 * 60_000;
-/** A connection silent this long (no answer, no body bytes) is given up. */
-const IDLE_TIMEOUT_MS = 120_000;
+/**
+ * A connection silent this long (no answer, no body bytes) is given up. Five minutes, as undici's
+ * limits for WebDAV: Node sees no activity while the kernel drains the last of an upload's send
+ * buffer, which on a slow uplink shared by eight uploads can take minutes; the SDK had no limit.
+ */
+const IDLE_TIMEOUT_MS = 300_000;
 /** Error answers are short; a server sending more is not read further. */
 const ERROR_BODY_LIMIT = 64 * 1024;
 /** As the SDK's retry: a server restarting (refused), a network or name service down for a moment. */
