@@ -123,6 +123,9 @@ function authOf(target: SftpTarget, secret: Record<string, string> | null): Reco
   return { password: secret.password };
 }
 
+/** ssh2's error for the requests pending when the SFTP session ended (its channel closed). */
+const SESSION_ENDED = 'No response from server';
+
 export class SftpStore implements RemoteStore {
   private readonly folders = new Set<string>();
   private closed = false;
@@ -472,7 +475,11 @@ export class SftpStore implements RemoteStore {
   private failure(error: unknown, doing: string): CairnError {
     if (error instanceof CairnError) return error;
     const where = `${this.target.host}:${this.target.port}`;
-    if (this.closed) return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', `The connection to ${where} was lost while ${doing}`, { retryable: true });
+    // ssh2 fails the requests still waiting with "No response from server" when the server ends the
+    // SFTP session, which comes before the connection's own close when the server shuts down.
+    if (this.closed || (error as Error)?.message === SESSION_ENDED) {
+      return new CairnError('unavailable', 'DESTINATION_UNREACHABLE', `The connection to ${where} was lost while ${doing}`, { retryable: true });
+    }
     const code = (error as { code?: number }).code;
     if (code === PERMISSION_DENIED) return new CairnError('forbidden', 'PERMISSION_DENIED', `Permission denied ${doing}`);
     if (code === NO_SUCH_FILE) return new CairnError('not_found', 'REMOTE_PATH_MISSING', `No such file or folder ${doing}`);

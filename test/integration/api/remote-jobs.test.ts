@@ -210,7 +210,7 @@ remote('the server going away mid-run fails the run with a clear error; the daem
   await context.server.stop();
   const run = await finishedRun(client, runId);
   assert.is(run.status, 'failed');
-  assert.match(run.error_message, /connection|lost|closed|reset/i);
+  assert.match(run.error_message, /connection|lost|closed|reset/i, `error: ${run.error_message}`);
   const health = (await client.get('/api/system/health')).body;
   assert.is(health.status, 'degraded');
   assert.equal(

@@ -192,3 +192,24 @@ listing('a folder of 150 files is read with three page requests, none asked past
 });
 
 listing.run();
+
+const ended = suite('sftp: the server ending the session');
+
+ended('requests pending when the SFTP session ends read as the connection lost, not as an SFTP error', async () => {
+  const server = await startSftpServer();
+  const store = await openSftpStore({ host: server.host, port: server.port, username: server.username, remote_path: server.root, key_based_auth: false }, { password: server.password }, { check: async () => 'pinned' });
+  try {
+    const pending = store.stat('anything').catch((error) => error);
+    // What ssh2 does when the server's side of the SFTP channel ends (a server shutting down ends the
+    // session before the connection): the channel's end, with the stat still unanswered.
+    (store as unknown as { sftp: { push(data: null): void } }).sftp.push(null);
+    const error = await pending;
+    assert.is(error.code, 'DESTINATION_UNREACHABLE');
+    assert.match(error.message, /connection to 127\.0\.0\.1:\d+ was lost while reading the size of/);
+  } finally {
+    await store.close();
+    await server.stop();
+  }
+});
+
+ended.run();
