@@ -8,6 +8,7 @@ import { CairnError } from '../../domain/errors.ts';
 import { certificateRefused, connectionError, credentialRefused } from '../remote/connection-errors.ts';
 import { joinRemote, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 import { fileMissing, fileShort, partialBodyStart, rangeHeader, takeRange, takeWhole, type ByteRange } from '../remote/read-range.ts';
+import { BodyBuffers } from './body-buffers.ts';
 import { S3Connection, S3Error } from './s3-connection.ts';
 import { completeUploadBody, readListingPage, readUploadId, type ListingPage } from './s3-xml.ts';
 
@@ -35,6 +36,8 @@ export function partBytesFor(size: number): number {
  * them at once, so this holds at most 8 MiB; larger files are read a part at a time.
  */
 const ONE_PUT_BYTES = 1024 * 1024;
+/** The engine's files at once: the buffers small bodies are gathered into are kept for that many. */
+const BODIES_AT_ONCE = 8;
 /** How long the clean-up of a failed multipart upload may take: it must not hold up the error for long. */
 const CLEANUP_TIMEOUT_MS = 5_000;
 
@@ -52,6 +55,7 @@ export async function openS3Store(target: S3Target, secret: Record<string, strin
 
 export class S3Store implements RemoteStore {
   private readonly root: string;
+  private readonly bodies = new BodyBuffers(ONE_PUT_BYTES, BODIES_AT_ONCE);
 
   constructor(
     private readonly connection: S3Connection,
@@ -91,7 +95,18 @@ export class S3Store implements RemoteStore {
   async put(file: RemoteUpload): Promise<void> {
     const { path, body, signal } = file;
     try {
-      const parts = partsOf(body, file.size < ONE_PUT_BYTES ? Infinity : partBytesFor(file.size));
+      if (file.size < ONE_PUT_BYTES) {
+        // A body that fails (a changed source) before its last byte is read sends nothing.
+        const whole = await this.bodies.gather(body);
+        try {
+          signal.throwIfAborted();
+          await this.putWhole(path, whole.content, file.mtimeMs, signal);
+        } finally {
+          whole.release();
+        }
+        return;
+      }
+      const parts = partsOf(body, partBytesFor(file.size));
       const first = await parts.next();
       signal.throwIfAborted();
       const content = first.done ? Buffer.alloc(0) : first.value;
