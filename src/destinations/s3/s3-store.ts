@@ -8,6 +8,7 @@ import { CairnError } from '../../domain/errors.ts';
 import { certificateRefused, connectionError, credentialRefused } from '../remote/connection-errors.ts';
 import { joinRemote, type RemoteEntry, type RemoteStore, type RemoteUpload } from '../remote/remote-store.ts';
 import { fileMissing, fileShort, partialBodyStart, rangeHeader, takeRange, takeWhole, type ByteRange } from '../remote/read-range.ts';
+import { BodyBuffers } from './body-buffers.ts';
 import { S3Connection, S3Error } from './s3-connection.ts';
 import { completeUploadBody, readListingPage, readUploadId, type ListingPage } from './s3-xml.ts';
 
@@ -31,10 +32,15 @@ export function partBytesFor(size: number): number {
   return Math.max(PART_BYTES, Math.ceil(size / MAX_PARTS / mib) * mib);
 }
 /**
- * Files below this size go up in one PutObject, read whole first. The engine sends at most eight of
- * them at once, so this holds at most 8 MiB; larger files are read a part at a time.
+ * Files below a part's size go up in one PutObject, read whole first, into a buffer kept for the
+ * next file (body-buffers.ts): 1 MiB ones for files below this size, of which the engine sends at
+ * most eight at once (8 MiB), part-sized ones for the rest, four at once (two slots each); larger
+ * files are read a part at a time.
  */
 const ONE_PUT_BYTES = 1024 * 1024;
+/** How many buffers of each size are kept: as many bodies as the engine sends at once. */
+const SMALL_BODIES_AT_ONCE = 8;
+const LARGE_BODIES_AT_ONCE = 4;
 /** How long the clean-up of a failed multipart upload may take: it must not hold up the error for long. */
 const CLEANUP_TIMEOUT_MS = 5_000;
 
@@ -52,6 +58,9 @@ export async function openS3Store(target: S3Target, secret: Record<string, strin
 
 export class S3Store implements RemoteStore {
   private readonly root: string;
+  private readonly smallBodies = new BodyBuffers(ONE_PUT_BYTES, SMALL_BODIES_AT_ONCE);
+  /** Files of 1 MiB up to one part (a photo, say): one PUT too, from a buffer of a part's size. */
+  private readonly onePartBodies = new BodyBuffers(PART_BYTES, LARGE_BODIES_AT_ONCE);
 
   constructor(
     private readonly connection: S3Connection,
@@ -91,7 +100,18 @@ export class S3Store implements RemoteStore {
   async put(file: RemoteUpload): Promise<void> {
     const { path, body, signal } = file;
     try {
-      const parts = partsOf(body, file.size < ONE_PUT_BYTES ? Infinity : partBytesFor(file.size));
+      if (file.size < PART_BYTES) {
+        // A body that fails (a changed source) before its last byte is read sends nothing.
+        const whole = await (file.size < ONE_PUT_BYTES ? this.smallBodies : this.onePartBodies).gather(body);
+        try {
+          signal.throwIfAborted();
+          await this.putWhole(path, whole.content, file.mtimeMs, signal);
+        } finally {
+          whole.release();
+        }
+        return;
+      }
+      const parts = partsOf(body, partBytesFor(file.size));
       const first = await parts.next();
       signal.throwIfAborted();
       const content = first.done ? Buffer.alloc(0) : first.value;
