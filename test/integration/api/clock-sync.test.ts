@@ -55,8 +55,10 @@ test('while the clock is not synchronised a due schedule waits, health and the l
     await sleep(1500);
     assert.equal((await box.client.get(`/api/jobs/${box.job.id}/runs`)).body, [], 'no run while the clock is not trusted');
 
-    // Synchronised just before the next due time: it runs at that time, planned from the moment of trust.
-    box.setClock('2026-01-06T01:59:59.000Z');
+    // Synchronised shortly before the next due time: it runs at that time, planned from the moment of
+    // trust. Four seconds ahead, not one: the test once timed out in a loaded CI run, most likely
+    // because trust came after 02:00 and the plan from that moment rightly went to the next day.
+    box.setClock('2026-01-06T01:59:56.000Z');
     box.synchronise();
     const run = await waitFor('the scheduled run', async () => (await box.client.get(`/api/jobs/${box.job.id}/runs`)).body[0], 10_000);
     assert.is(run.trigger, 'scheduled');
