@@ -103,11 +103,7 @@ export class S3Connection {
 
   /** The 2xx answer to `request`, its body not read yet; any other answer is thrown as an S3Error. */
   send(request: S3Request): Promise<IncomingMessage> {
-    return this.retrying(request, async (payloadHash) => {
-      const response = await this.attempt(request, payloadHash);
-      if (response.statusCode! >= 200 && response.statusCode! < 300) return response;
-      throw await this.refusal(request, response);
-    });
+    return this.retrying(request, (payloadHash) => this.accepted(request, payloadHash));
   }
 
   /**
@@ -118,8 +114,7 @@ export class S3Connection {
    */
   result<T>(request: S3Request, read: (text: string) => T | null, what: string): Promise<T> {
     return this.retrying(request, async (payloadHash) => {
-      const response = await this.attempt(request, payloadHash);
-      if (response.statusCode! < 200 || response.statusCode! >= 300) throw await this.refusal(request, response);
+      const response = await this.accepted(request, payloadHash);
       const text = (await readBody(response, Infinity)).toString('utf8');
       const refused = readErrorBody(text);
       if (refused) throw new S3Error(refused.code, response.statusCode!, refused.message, refused.region);
@@ -145,6 +140,13 @@ export class S3Connection {
       // 100–200 ms, then 200–400 ms: a busy server gets room, a cancelled run does not wait.
       await sleep(100 * 2 ** (attempt - 1) * (1 + Math.random()), undefined, { signal: request.signal });
     }
+  }
+
+  /** One attempt's answer when it is 2xx; any other is thrown as its S3Error. */
+  private async accepted(request: S3Request, payloadHash: string): Promise<IncomingMessage> {
+    const response = await this.attempt(request, payloadHash);
+    if (response.statusCode! >= 200 && response.statusCode! < 300) return response;
+    throw await this.refusal(request, response);
   }
 
   /** The S3Error of a refused request; the clock used to sign is set by the server's when the two differ by minutes. */
