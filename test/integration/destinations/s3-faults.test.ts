@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { S3Connection } from '../../../src/destinations/s3/s3-connection.ts';
 import { openS3Store, S3Store } from '../../../src/destinations/s3/s3-store.ts';
 import { startS3Server, type S3Server } from '../../servers.ts';
+import { tlsFront } from '../../tls-front.ts';
 
 /**
  * What the front does with one request: pass it on, pass on the answer cut after its first object
@@ -178,6 +179,22 @@ faults('files up to a part read in many chunks, eight at once, some refused or a
       assert.is(results[index], undefined);
       assert.is(digest(await store.read(file.path)), digest(file.content), file.path);
     }
+  }
+});
+
+faults('an HTTPS endpoint whose certificate is not trusted is named as such, not retried as a network failure', async ({ server }) => {
+  const front = await tlsFront(server.endpoint);
+  const store = await openS3Store(
+    { bucket: server.bucket, prefix: 'faults/tls', region: server.region, endpoint: front.url, storage_class: null },
+    { access_key_id: server.accessKeyId, secret_access_key: server.secretAccessKey },
+  );
+  try {
+    const error = await store.stat('x').catch((caught) => caught);
+    assert.is(error.code, 'TLS_CERTIFICATE_INVALID');
+    assert.match(error.message, new RegExp(`The TLS certificate of ${front.url.replace(/[.]/g, '\\.')} is not trusted \\(`));
+  } finally {
+    await store.close();
+    await front.stop();
   }
 });
 
