@@ -3,8 +3,10 @@
  * Builds Cairn as one executable per architecture with Node's single-executable applications:
  *   dist/cairn-linux-x64, dist/cairn-linux-arm64   (daemon, CLI and TUI; no Node, no node_modules needed)
  *
- *   node scripts/build-binary.mjs [--arch x64|arm64|all]
+ *   node scripts/build-binary.mjs [--arch x64|arm64|all] [--no-minify]
  *
+ * --no-minify keeps the bundle's own function names (and a larger script): for CPU profiles of the
+ * binary (bench/remote.ts --profile), whose minified names say nothing.
  * 1. esbuild bundles bin/sea-main.ts and everything it imports into one CommonJS file, the
  *    repository worker (src/runs/repository-worker.ts) included: the binary runs it as its own
  *    hidden `repository-worker` command, so no file has to sit beside the binary;
@@ -116,7 +118,7 @@ async function bundle(entry, outfile, plugins = []) {
     legalComments: 'none',
     // Smaller source is less memory: V8 keeps the whole script, and one non-ASCII comment would make
     // it keep two bytes per character. Names stay, for error messages and stack traces.
-    minify: true,
+    minify: !process.argv.includes('--no-minify'),
     keepNames: true,
     charset: 'ascii',
     // A script run from a code cache cannot import(); esbuild turns the few left (node: builtins

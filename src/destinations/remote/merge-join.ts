@@ -18,35 +18,36 @@ export interface Joined<A, B> {
 export async function* joinSorted<A, B>(left: AsyncIterable<[string, A]>, right: AsyncIterable<[string, B]>): AsyncGenerator<Joined<A, B>> {
   const leftItems = left[Symbol.asyncIterator]();
   const rightItems = right[Symbol.asyncIterator]();
+  // The path read last on each side: an item is checked against it as soon as it is read.
   let leftPath: string | undefined;
   let rightPath: string | undefined;
-  const nextLeft = async () => {
-    const next = await leftItems.next();
-    if (!next.done) assertAscending(leftPath, next.value[0], 'The source walk');
-    return next.done ? undefined : next.value;
-  };
-  const nextRight = async () => {
-    const next = await rightItems.next();
-    if (!next.done) assertAscending(rightPath, next.value[0], 'The destination listing');
-    return next.done ? undefined : next.value;
+  const checked = <T>(next: IteratorResult<[string, T]>, previous: string | undefined, what: string) => {
+    if (!next.done) assertAscending(previous, next.value[0], what);
+    return next;
   };
   try {
-    let [a, b] = await Promise.all([nextLeft(), nextRight()]);
-    while (a || b) {
-      const order = !a ? 1 : !b ? -1 : compareBytes(a[0], b[0]);
+    // Each side's next item is read one after the other, not both at once: each stream lists ahead on its own.
+    let a = checked(await leftItems.next(), leftPath, 'The source walk');
+    let b = checked(await rightItems.next(), rightPath, 'The destination listing');
+    while (!a.done || !b.done) {
+      const order = a.done ? 1 : b.done ? -1 : compareBytes(a.value[0], b.value[0]);
       if (order < 0) {
-        yield { path: a![0], left: a![1] };
-        leftPath = a![0];
-        a = await nextLeft();
+        const [path, item] = a.value!;
+        leftPath = path;
+        yield { path, left: item };
+        a = checked(await leftItems.next(), leftPath, 'The source walk');
       } else if (order > 0) {
-        yield { path: b![0], right: b![1] };
-        rightPath = b![0];
-        b = await nextRight();
+        const [path, item] = b.value!;
+        rightPath = path;
+        yield { path, right: item };
+        b = checked(await rightItems.next(), rightPath, 'The destination listing');
       } else {
-        yield { path: a![0], left: a![1], right: b![1] };
-        leftPath = a![0];
-        rightPath = b![0];
-        [a, b] = await Promise.all([nextLeft(), nextRight()]);
+        const path = a.value![0];
+        leftPath = path;
+        rightPath = path;
+        yield { path, left: a.value![1], right: b.value![1] };
+        a = checked(await leftItems.next(), leftPath, 'The source walk');
+        b = checked(await rightItems.next(), rightPath, 'The destination listing');
       }
     }
   } finally {

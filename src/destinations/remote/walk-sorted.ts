@@ -13,8 +13,13 @@ export interface ListedChild<Entry> {
   file?: Entry;
 }
 
-/** Answers for one folder (relative path, '' for the root) with its children, or null when it does not exist. */
-export type ListFolder<Entry> = (relative: string) => Promise<ListedChild<Entry>[] | null>;
+/**
+ * Answers for one folder (relative path, '' for the root) with its children, or null when it does
+ * not exist. `wanted` settles true once the walk reaches the folder, false if the walk ends first: a
+ * listing asked ahead may read its first part and wait for it before reading the rest, so folders
+ * listed ahead hold a bounded part of a large folder each, not the folder.
+ */
+export type ListFolder<Entry> = (relative: string, wanted: Promise<boolean>) => Promise<ListedChild<Entry>[] | null>;
 
 /** Folders listed ahead of the walk: enough to hide round trips, few enough to keep memory flat. */
 export const FOLDERS_AHEAD = 8;
@@ -28,21 +33,32 @@ interface Frame<Entry> {
   ahead: number;
 }
 
+interface Asked<Entry> {
+  listing: Promise<ListedChild<Entry>[] | null>;
+  /** Settles the listing's `wanted`. */
+  want(reached: boolean): void;
+}
+
 /** Every file below the root as [relative path, entry], in path order; stops with the first failed listing. */
 export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: AbortSignal, foldersAhead = FOLDERS_AHEAD): AsyncGenerator<[string, Entry]> {
-  const asked = new Map<string, Promise<ListedChild<Entry>[] | null>>();
-  const ask = (folder: string) => {
-    let listing = asked.get(folder);
-    if (!listing) {
-      listing = listFolder(folder);
+  const asked = new Map<string, Asked<Entry>>();
+  const ask = (folder: string): Asked<Entry> => {
+    let entry = asked.get(folder);
+    if (!entry) {
+      let want!: (reached: boolean) => void;
+      const wanted = new Promise<boolean>((resolve) => (want = resolve));
+      const listing = listFolder(folder, wanted);
       // Read (and its failure thrown) when the walk reaches it; a walk that stopped before must not leave an unhandled rejection.
       listing.catch(() => undefined);
-      asked.set(folder, listing);
+      entry = { listing, want };
+      asked.set(folder, entry);
     }
-    return listing;
+    return entry;
   };
   const take = async (folder: string): Promise<Frame<Entry>> => {
-    const children = ((await ask(folder)) ?? []).sort((a, b) => compareBytes(childKey(a.name, !a.file), childKey(b.name, !b.file)));
+    const { listing, want } = ask(folder);
+    want(true);
+    const children = ((await listing) ?? []).sort((a, b) => compareBytes(childKey(a.name, !a.file), childKey(b.name, !b.file)));
     asked.delete(folder);
     return { folder, children, next: 0, ahead: 0 };
   };
@@ -59,18 +75,23 @@ export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: 
     }
   };
 
-  const stack = [await take('')];
-  while (stack.length > 0) {
-    signal.throwIfAborted();
-    askAhead(stack);
-    const frame = stack[stack.length - 1];
-    if (frame.next === frame.children.length) {
-      stack.pop();
-      continue;
+  try {
+    const stack = [await take('')];
+    while (stack.length > 0) {
+      signal.throwIfAborted();
+      askAhead(stack);
+      const frame = stack[stack.length - 1];
+      if (frame.next === frame.children.length) {
+        stack.pop();
+        continue;
+      }
+      const child = frame.children[frame.next++];
+      const relative = pathOf(frame.folder, child.name);
+      if (child.file) yield [relative, child.file];
+      else stack.push(await take(relative));
     }
-    const child = frame.children[frame.next++];
-    const relative = pathOf(frame.folder, child.name);
-    if (child.file) yield [relative, child.file];
-    else stack.push(await take(relative));
+  } finally {
+    // Listings waiting to be reached end now (an SFTP one closes its handle).
+    for (const { want } of asked.values()) want(false);
   }
 }

@@ -40,6 +40,13 @@ const READS_AT_ONCE = 32;
 const LISTING_CHANNELS = 3;
 /** Listing pages asked for at once per folder (OpenSSH sends up to 100 names a page). */
 const PAGES_AT_ONCE = 3;
+/**
+ * Folders listed ahead of the walk. A folder's listing is a few round trips and the server's own
+ * work (it reads each name's attributes), one folder after another per server process: with 8
+ * ahead a 100,000-file no-change listing over loopback waited most of its time (1.2–1.3 s; 0.7 s
+ * with 128). A folder listed ahead holds its first PAGES_AT_ONCE pages until the walk reaches it.
+ */
+const FOLDERS_AHEAD = 128;
 const END_OF_FILE = 1;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
@@ -184,10 +191,10 @@ export class SftpStore implements RemoteStore {
 
   walk(folder: string, signal: AbortSignal): AsyncGenerator<[string, RemoteEntry]> {
     this.endOnAbort(signal);
-    return walkSorted<RemoteEntry>(async (relative) => {
+    return walkSorted<RemoteEntry>(async (relative, wanted) => {
       let entries: FileEntry[];
       try {
-        entries = await this.list(this.full(joinRemote(folder, relative)));
+        entries = await this.list(this.full(joinRemote(folder, relative)), wanted);
       } catch (error) {
         if ((error as { code?: number }).code === NO_SUCH_FILE) return null;
         throw this.failure(error, `listing ${this.where(joinRemote(folder, relative))}`);
@@ -200,7 +207,7 @@ export class SftpStore implements RemoteStore {
         else if (type === S_IFREG) children.push({ name: entry.filename, file: { size: entry.attrs.size, mtimeMs: entry.attrs.mtime * 1000 } });
       }
       return children;
-    }, signal);
+    }, signal, FOLDERS_AHEAD);
   }
 
   /**
@@ -208,9 +215,11 @@ export class SftpStore implements RemoteStore {
    * at a time (a server answers them in order; those past the end just say so), the next few only
    * once all of these came back with names, and the close is sent but not waited for (ssh2's
    * readdir waits for it): a folder of a few hundred files costs two round trips, and one of up to
-   * 200 files (OpenSSH sends 100 names a page) three page requests, not five.
+   * 200 files (OpenSSH sends 100 names a page) three page requests, not five. A folder listed ahead
+   * reads no further than its first pages until the walk reaches it (`wanted`), and stops there
+   * if the walk ends first.
    */
-  private async list(folder: string): Promise<FileEntry[]> {
+  private async list(folder: string, wanted: Promise<boolean>): Promise<FileEntry[]> {
     // A handle belongs to its channel: every request for this folder goes through the same one.
     const sftp = this.listers[this.listed++ % this.listers.length];
     const handle = await this.call<Buffer>((done) => sftp.opendir(folder, done));
@@ -225,7 +234,8 @@ export class SftpStore implements RemoteStore {
       return page;
     };
     try {
-      for (;;) {
+      for (let round = 0; ; round++) {
+        if (round === 1 && !(await wanted)) return entries;
         const pages = Array.from({ length: PAGES_AT_ONCE }, askPage);
         for (const page of pages) {
           const names = await page;

@@ -1,5 +1,5 @@
 /** The sftp destination against OpenSSH's own server, started for this file on 127.0.0.1. */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -186,6 +186,88 @@ listing('a folder of 150 files is read with three page requests, none asked past
       assert.is(opendirs?.stop(), folders + 1);
       assert.ok(pages <= (folders + 1) * 3, `${pages} page requests for ${folders + 1} folders`);
     }
+  } finally {
+    await server.stop();
+  }
+});
+
+/** Open folder and file handles of the server's processes (each SFTP handle is an open descriptor of one of them). */
+function openHandles(server: SftpServer): number {
+  let handles = 0;
+  for (const pid of processTree(server.pid)) {
+    try {
+      handles += readdirSync(`/proc/${pid}/fd`)
+        .map((fd) => readlinkSafe(`/proc/${pid}/fd/${fd}`))
+        .filter((target) => target.startsWith(server.root)).length;
+    } catch {
+      // A process that ended meanwhile holds nothing.
+    }
+  }
+  return handles;
+}
+
+function readlinkSafe(link: string): string {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return '';
+  }
+}
+
+/** Page requests per folder (by the path opened) until `stop`: a handle belongs to its channel and is reused once closed. */
+function countPagesPerFolder(): { stop(): Map<string, number> } {
+  const prototype = SFTP.prototype;
+  const { opendir, readdir } = prototype;
+  const channels = new WeakMap<object, Map<string, string>>();
+  const pages = new Map<string, number>();
+  const folderOf = (channel: object) => channels.get(channel) ?? channels.set(channel, new Map()).get(channel)!;
+  prototype.opendir = function (this: object, folder: unknown, done: unknown) {
+    return opendir.call(this, folder, (error: Error | undefined, handle: Buffer) => {
+      if (!error) folderOf(this).set(handle.toString('hex'), String(folder));
+      (done as (...args: unknown[]) => void)(error, handle);
+    });
+  };
+  prototype.readdir = function (this: object, handle: unknown, ...rest: unknown[]) {
+    const folder = folderOf(this).get((handle as Buffer).toString('hex')) ?? '?';
+    pages.set(folder, (pages.get(folder) ?? 0) + 1);
+    return readdir.call(this, handle, ...rest);
+  };
+  return {
+    stop() {
+      Object.assign(prototype, { opendir, readdir });
+      return pages;
+    },
+  };
+}
+
+listing('folders listed ahead read only their first pages until the walk reaches them, and close when it stops', async () => {
+  const server = await startSftpServer();
+  const folders = 40;
+  try {
+    makeServerTree(server.root, folders, 700);
+    const store = await openSftpStore({ host: server.host, port: server.port, username: server.username, remote_path: server.root, key_based_auth: false }, { password: server.password }, { check: async () => 'pinned' });
+    const counting = countPagesPerFolder();
+    let pages = new Map<string, number>();
+    try {
+      const walk = store.walk('tree', new AbortController().signal);
+      assert.is((await walk.next()).value?.[0], 'folder-0/file-0');
+      // Time for every folder asked ahead to read as far as it may.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      pages = counting.stop();
+      await walk.return(undefined);
+      // The closes are sent, not waited for: give the server a moment to act on them.
+      for (let wait = 0; wait < 50 && openHandles(server) > 0; wait++) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.is(openHandles(server), 0, 'every folder handle is closed once the walk stopped');
+    } finally {
+      counting.stop();
+      await store.close();
+    }
+    // OpenSSH sends 100 names a page: a folder of 700 is 7 pages and the end. folder-0, reached, is
+    // read whole; the others, asked ahead, no further than their first 3 pages.
+    const ahead = [...pages].filter(([folder]) => /folder-\d+$/.test(folder) && !folder.endsWith('/folder-0'));
+    assert.is(pages.get(path.join(server.root, 'tree', 'folder-0')), 9);
+    assert.ok(ahead.length > 8, `${ahead.length} folders listed ahead`);
+    for (const [folder, count] of ahead) assert.ok(count <= 3, `${folder}: ${count} page requests before the walk reached it`);
   } finally {
     await server.stop();
   }

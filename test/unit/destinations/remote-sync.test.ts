@@ -211,6 +211,21 @@ test('a tree is walked folder by folder in path order, several folders asked ahe
 });
 
 
+test('a folder asked ahead learns when the walk reaches it, or that the walk stopped first', async () => {
+  // root: a/ b/ c/ d/, each holding one file.
+  const settled = new Map<string, boolean>();
+  const listFolder = async (relative: string, wanted: Promise<boolean>) => {
+    void wanted.then((reached) => settled.set(relative, reached));
+    return relative === '' ? ['a', 'b', 'c', 'd'].map((name) => ({ name })) : [{ name: 'file', file: relative }];
+  };
+  const walk = walkSorted(listFolder, new AbortController().signal, 2);
+  assert.equal((await walk.next()).value, ['a/file', 'a']);
+  assert.equal((await walk.next()).value, ['b/file', 'b']);
+  await walk.return(undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(Object.fromEntries(settled), { '': true, a: true, b: true, c: false, d: false }, 'c and d were asked ahead, never reached');
+});
+
 test('small files are sent eight at once, large ones four at once (what they hold in flight bounds memory)', async () => {
   const root = tempDir();
   const source = path.join(root, 'photos');
