@@ -56,11 +56,13 @@ export class RemoteBackend implements ClosableRepositoryBackend {
   constructor(private readonly store: RepositoryStore) {}
 
   async *list(folder: RepositoryFolder): AsyncIterable<BackendEntry> {
-    for await (const [path, entry] of this.store.walk(folder, this.signal)) {
-      const parts = path.split('/');
-      const name = parts[parts.length - 1];
-      const placed = folder === 'data' ? parts.length === 2 && DATA_FOLDER.test(parts[0]) : parts.length === 1;
-      if (placed && ID.test(name)) yield { name, size: entry.size };
+    for await (const files of this.store.walk(folder, this.signal)) {
+      for (const [path, entry] of files) {
+        const parts = path.split('/');
+        const name = parts[parts.length - 1];
+        const placed = folder === 'data' ? parts.length === 2 && DATA_FOLDER.test(parts[0]) : parts.length === 1;
+        if (placed && ID.test(name)) yield { name, size: entry.size };
+      }
     }
   }
 

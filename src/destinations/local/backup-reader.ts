@@ -9,8 +9,8 @@ import type { ReadableStore } from '../remote/sync-engine.ts';
 export function localBackupReader(root: string): ReadableStore {
   return {
     async *walk(folder, signal) {
-      for await (const [relative, file] of walkLocalTree(path.join(root, folder), new Excludes([]), signal, emptyProblems())) {
-        yield [relative, { size: file.size, mtimeMs: file.mtimeMs } satisfies RemoteEntry];
+      for await (const files of walkLocalTree(path.join(root, folder), new Excludes([]), signal, emptyProblems())) {
+        yield files.map(([relative, file]): [string, RemoteEntry] => [relative, { size: file.size, mtimeMs: file.mtimeMs }]);
       }
     },
     async get(file) {

@@ -13,12 +13,12 @@ import { COMMON_FLAGS, remotePath } from './rclone-sync.ts';
 export function rcloneStore(setup: RcloneSetup, root: string, where: string): ReadableStore {
   return {
     // lsjson prints one JSON array, so the listing is whole in memory here (restores only; a sync goes through rclone itself).
-    async *walk(folder: string, signal: AbortSignal): AsyncIterable<[string, RemoteEntry]> {
+    async *walk(folder: string, signal: AbortSignal): AsyncIterable<Array<[string, RemoteEntry]>> {
       const outcome = await runRclone(setup, ['lsjson', '-R', '--files-only', remotePath(root, folder), ...COMMON_FLAGS], signal);
       if (outcome.code === 3 || outcome.errors.some((line) => /directory not found|not found/i.test(line.msg))) return;
       if (outcome.code !== 0) throw rcloneFailure(outcome, `${where}/${folder}`);
       const entries = JSON.parse(outcome.stdout || '[]') as Array<{ Path: string; Size: number; ModTime: string }>;
-      for (const entry of entries) yield [entry.Path, { size: entry.Size, mtimeMs: Date.parse(entry.ModTime) }];
+      yield entries.map((entry): [string, RemoteEntry] => [entry.Path, { size: entry.Size, mtimeMs: Date.parse(entry.ModTime) }]);
     },
     async get(path: string, signal: AbortSignal): Promise<Readable> {
       const child = startRclone(setup, ['cat', remotePath(root, path), ...COMMON_FLAGS], signal);

@@ -97,11 +97,16 @@ export class PathSpool {
     await this.writer.write(JSON.stringify(relative));
   }
 
-  /** The paths added, in order; call once, after the last `add`. */
+  /** The paths added, in order; call once (this or `pathBatches`), after the last `add`. */
   async *paths(): AsyncGenerator<string> {
+    for await (const batch of this.pathBatches()) yield* batch;
+  }
+
+  /** The paths added, in order, a batch per read of the file. */
+  async *pathBatches(): AsyncGenerator<string[]> {
     if (!this.writer) return;
     await this.writer.close();
-    for await (const line of readLines(this.file)) yield JSON.parse(line) as string;
+    for await (const lines of readLineBatches(this.file)) yield lines.map((line) => JSON.parse(line) as string);
   }
 
   /** Removes the file; safe to call more than once. */

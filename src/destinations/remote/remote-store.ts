@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ByteRange } from './read-range.ts';
+import type { SortedBatches } from './sorted-paths.ts';
 
 export interface RemoteEntry {
   size: number;
@@ -28,10 +29,10 @@ export interface RemoteUpload {
 export interface RemoteStore {
   /**
    * Every file below `folder` (recursively) as [path relative to `folder`, entry], in path order
-   * (the byte order of UTF-8 paths, see sorted-paths.ts), listed as it is read so a million files
-   * never sit in memory; a missing folder lists nothing.
+   * (the byte order of UTF-8 paths, see sorted-paths.ts), in batches, listed as it is read so a
+   * million files never sit in memory; a missing folder lists nothing.
    */
-  walk(folder: string, signal: AbortSignal): AsyncIterable<[string, RemoteEntry]>;
+  walk(folder: string, signal: AbortSignal): SortedBatches<RemoteEntry>;
   /**
    * Stores `body` (exactly `size` bytes) at `path`, creating folders as needed. The file is complete
    * under its final name or not there at all, even when `signal` aborts mid-way (then it rejects).

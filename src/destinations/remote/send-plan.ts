@@ -52,21 +52,23 @@ export async function planSend(context: SyncContext<unknown>, { store, identity,
   try {
     for (const [index, source] of context.realSources.entries()) {
       const section = sent.section(names[index]);
-      for await (const { path: relative, left: file, right } of joinSorted(walkLocalTree(source, excludes, signal, problems), store.walk(names[index], signal))) {
-        const partial = right !== undefined && isPartialName(relative);
-        const remote = partial ? undefined : right;
-        const old = await section.lookup(relative);
-        if (file && !isUnchanged(file, remote, old)) {
-          plan.files++;
-          plan.bytes += file.size;
-        } else if (partial || (!file && options.delete_extraneous && !excludes.covers(relative))) {
-          // A partial upload to clear, or a file the sync may delete (it decides, after the whole walk).
-          idle = false;
+      for await (const joined of joinSorted(walkLocalTree(source, excludes, signal, problems), store.walk(names[index], signal))) {
+        for (const { path: relative, left: file, right } of joined) {
+          const partial = right !== undefined && isPartialName(relative);
+          const remote = partial ? undefined : right;
+          const old = await section.lookup(relative);
+          if (file && !isUnchanged(file, remote, old)) {
+            plan.files++;
+            plan.bytes += file.size;
+          } else if (partial || (!file && options.delete_extraneous && !excludes.covers(relative))) {
+            // A partial upload to clear, or a file the sync may delete (it decides, after the whole walk).
+            idle = false;
+          }
+          // The record as the sync would keep it for an unchanged path: a change (an entry for a path
+          // gone from both sides) shows in `section.changed` and needs the sync's pass to be written.
+          section.keep(relative, old, old);
+          await section.flush(0);
         }
-        // The record as the sync would keep it for an unchanged path: a change (an entry for a path
-        // gone from both sides) shows in `section.changed` and needs the sync's pass to be written.
-        section.keep(relative, old, old);
-        await section.flush(0);
       }
       await section.finish(true);
       if (section.changed) idle = false;

@@ -86,16 +86,18 @@ export class SentFiles {
   private async rewrite(): Promise<void> {
     const inOrder = [...this.sections].sort((a, b) => compareBytes(`${a.name}/`, `${b.name}/`));
     const rewritten = new Set(inOrder.filter((section) => section.changed).map((section) => section.name));
-    const kept = filter(this.entries(), ([file]) => !rewritten.has(file.slice(0, file.indexOf('/'))));
+    const kept = filter(this.batches(), ([file]) => !rewritten.has(file.slice(0, file.indexOf('/'))));
     const merged = pairs(joinSorted(kept, concat(inOrder.filter((section) => section.changed).map((section) => section.newEntries()))));
     const forgotten = concat(inOrder.map((section) => section.forgottenPaths()));
     const temp = `${this.file}${TEMP_MARKER}${process.pid}-new`;
     const writer = await LineWriter.create(temp);
     try {
       await writer.write(JSON.stringify({ cairn_sent_files: FORMAT, destination: this.destination } satisfies Header));
-      for await (const { path: file, left, right } of joinSorted(merged, forgotten)) {
-        if (left === undefined || right !== undefined) continue;
-        await writer.write(JSON.stringify([file, ...left]));
+      for await (const joined of joinSorted(merged, forgotten)) {
+        for (const { path: file, left, right } of joined) {
+          if (left === undefined || right !== undefined) continue;
+          await writer.write(JSON.stringify([file, ...left]));
+        }
       }
       await writer.close({ sync: true });
       await fs.rename(temp, this.file);
@@ -105,11 +107,6 @@ export class SentFiles {
       throw error;
     }
     await syncDirectory(path.dirname(this.file));
-  }
-
-  /** Every entry of the record on disk, in path order. */
-  private async *entries(): AsyncGenerator<[string, Sent]> {
-    for await (const batch of this.batches()) yield* batch;
   }
 
   /** The entries of the record on disk, in path order, a batch (one read of the file) at a time. */
@@ -253,16 +250,18 @@ export class SentSection {
     return this.forgotten.add(relative);
   }
 
-  /** This run's entries, as full record paths; only once `finish` has run and `changed` is true. */
-  async *newEntries(): AsyncGenerator<[string, Sent]> {
-    for await (const line of readLines(this.temp)) {
-      const [file, size, mtimeMs] = JSON.parse(line) as [string, number, number];
-      yield [file, [size, mtimeMs]];
+  /** This run's entries, as full record paths, a batch per read; only once `finish` has run and `changed` is true. */
+  async *newEntries(): AsyncGenerator<Array<[string, Sent]>> {
+    for await (const lines of readLineBatches(this.temp)) {
+      yield lines.map((line): [string, Sent] => {
+        const [file, size, mtimeMs] = JSON.parse(line) as [string, number, number];
+        return [file, [size, mtimeMs]];
+      });
     }
   }
 
-  async *forgottenPaths(): AsyncGenerator<[string, true]> {
-    for await (const relative of this.forgotten.paths()) yield [`${this.name}/${relative}`, true];
+  async *forgottenPaths(): AsyncGenerator<Array<[string, true]>> {
+    for await (const paths of this.forgotten.pathBatches()) yield paths.map((relative): [string, true] => [`${this.name}/${relative}`, true]);
   }
 
   async discard(): Promise<void> {
@@ -317,13 +316,13 @@ async function convertEarlierRecord(file: string, destination: string, files: Re
   await syncDirectory(path.dirname(file));
 }
 
-async function* filter<T>(items: AsyncIterable<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
-  for await (const item of items) if (keep(item)) yield item;
+async function* filter<T>(batches: AsyncIterable<T[]>, keep: (item: T) => boolean): AsyncGenerator<T[]> {
+  for await (const batch of batches) yield batch.filter(keep);
 }
 
 /** A joined stream back as [path, entry], the changed section's entry winning. */
-async function* pairs(joined: AsyncIterable<Joined<Sent, Sent>>): AsyncGenerator<[string, Sent]> {
-  for await (const { path: file, left, right } of joined) yield [file, (right ?? left)!];
+async function* pairs(joined: AsyncIterable<Array<Joined<Sent, Sent>>>): AsyncGenerator<Array<[string, Sent]>> {
+  for await (const batch of joined) yield batch.map(({ path: file, left, right }): [string, Sent] => [file, (right ?? left)!]);
 }
 
 async function* concat<T>(streams: AsyncIterable<T>[]): AsyncGenerator<T> {

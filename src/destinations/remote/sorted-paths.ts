@@ -7,6 +7,18 @@
  */
 import { CairnError } from '../../domain/errors.ts';
 
+/**
+ * [path, item] pairs in strictly ascending path order, a batch at a time (a folder's run of files, an
+ * S3 page, 64 KB of the record): the engine's streams pass batches, not items, because an
+ * asynchronous step per item cost more than the comparison it carried (issue 17).
+ */
+export type SortedBatches<T> = AsyncIterable<Array<[string, T]>>;
+
+/** The items of a sorted stream one at a time, for callers that are not the engine's hot path. */
+export async function* eachEntry<T>(batches: SortedBatches<T>): AsyncGenerator<[string, T]> {
+  for await (const batch of batches) yield* batch;
+}
+
 /** Compares two paths by the byte order of their UTF-8 encodings (code point order), without encoding them. */
 export function compareBytes(a: string, b: string): number {
   const length = Math.min(a.length, b.length);

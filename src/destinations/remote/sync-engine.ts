@@ -27,6 +27,7 @@ import { emptyProblems, LocalSpellings, NameSample, walkLocalTree, type LocalFil
 import { joinSorted } from './merge-join.ts';
 import { isPartialName, partialNameFor, type RemoteEntry, type RemoteStore } from './remote-store.ts';
 import { isUnchanged, planSend } from './send-plan.ts';
+import { eachEntry } from './sorted-paths.ts';
 import { SentFiles, type Sent, type SentSection } from './sent-files.ts';
 
 /**
@@ -129,38 +130,40 @@ async function compareAndSend(run: RunState, source: string, name: string, secti
   const uploads = new TaskSlots(FILES_AT_ONCE);
   let complete = false;
   try {
-    for await (const joined of joinSorted(walkLocalTree(source, excludes, signal, local), store.walk(name, signal))) {
-      const { path: relative, left: file } = joined;
-      let remote = joined.right;
-      if (remote && isPartialName(relative)) {
-        // Uploads interrupted by a crash or a pulled cable leave hidden partial files: clear them.
-        if (!options.dry_run) {
-          await store.remove(`${name}/${relative}`);
-          if (options.verbosity === 'verbose') context.log('info', `removed the partial upload ${name}/${relative} left by an interrupted run`);
+    for await (const batch of joinSorted(walkLocalTree(source, excludes, signal, local), store.walk(name, signal))) {
+      for (const joined of batch) {
+        const { path: relative, left: file } = joined;
+        let remote = joined.right;
+        if (remote && isPartialName(relative)) {
+          // Uploads interrupted by a crash or a pulled cable leave hidden partial files: clear them.
+          if (!options.dry_run) {
+            await store.remove(`${name}/${relative}`);
+            if (options.verbosity === 'verbose') context.log('info', `removed the partial upload ${name}/${relative} left by an interrupted run`);
+          }
+          remote = undefined;
+          if (!file) continue;
         }
-        remote = undefined;
-        if (!file) continue;
+        const old = await section.lookup(relative);
+        if (!file) {
+          section.keep(relative, old, old);
+          if (options.delete_extraneous && !excludes.covers(relative)) await deletes.add(relative);
+        } else if (isUnchanged(file, remote, old)) {
+          section.keep(relative, old, old);
+        } else if (options.dry_run) {
+          if (options.verbosity !== 'quiet') context.log('info', `${name}/${relative}`);
+          totals.files_transferred++;
+          totals.bytes_transferred += file.size;
+          section.keep(relative, old, old);
+        } else {
+          const { outcome } = await uploads.start(signal, () => sendOne(run, `${name}/${relative}`, file), file.size >= LARGE_FILE ? 2 : 1);
+          section.keep(
+            relative,
+            outcome.then((stored) => (stored ? ([file.size, file.mtimeMs] as Sent) : undefined), () => old),
+            old,
+          );
+        }
+        await section.flush(RECORD_WINDOW);
       }
-      const old = await section.lookup(relative);
-      if (!file) {
-        section.keep(relative, old, old);
-        if (options.delete_extraneous && !excludes.covers(relative)) await deletes.add(relative);
-      } else if (isUnchanged(file, remote, old)) {
-        section.keep(relative, old, old);
-      } else if (options.dry_run) {
-        if (options.verbosity !== 'quiet') context.log('info', `${name}/${relative}`);
-        totals.files_transferred++;
-        totals.bytes_transferred += file.size;
-        section.keep(relative, old, old);
-      } else {
-        const { outcome } = await uploads.start(signal, () => sendOne(run, `${name}/${relative}`, file), file.size >= LARGE_FILE ? 2 : 1);
-        section.keep(
-          relative,
-          outcome.then((stored) => (stored ? ([file.size, file.mtimeMs] as Sent) : undefined), () => old),
-          old,
-        );
-      }
-      await section.flush(RECORD_WINDOW);
     }
     await uploads.settle();
     complete = true;
@@ -341,7 +344,7 @@ export async function restoreFromStore(context: RestoreContext<unknown>, store: 
     for (const name of names) {
       signal.throwIfAborted();
       if (wanted && !wanted.some((item) => covers(item, name) || item.startsWith(`${name}/`))) continue;
-      for await (const [relative, entry] of store.walk(name, signal)) {
+      for await (const [relative, entry] of eachEntry(store.walk(name, signal))) {
         if (isPartialName(relative)) continue;
         if (!wanted || wanted.some((item) => covers(item, `${name}/${relative}`))) yield { name, relative, entry };
       }

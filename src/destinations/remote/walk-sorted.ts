@@ -39,8 +39,11 @@ interface Asked<Entry> {
   want(reached: boolean): void;
 }
 
-/** Every file below the root as [relative path, entry], in path order; stops with the first failed listing. */
-export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: AbortSignal, foldersAhead = FOLDERS_AHEAD): AsyncGenerator<[string, Entry]> {
+/**
+ * Every file below the root as [relative path, entry], in path order, a batch per run of a folder's
+ * files between its sub-folders; stops with the first failed listing.
+ */
+export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: AbortSignal, foldersAhead = FOLDERS_AHEAD): AsyncGenerator<Array<[string, Entry]>> {
   const asked = new Map<string, Asked<Entry>>();
   const ask = (folder: string): Asked<Entry> => {
     let entry = asked.get(folder);
@@ -85,10 +88,14 @@ export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: 
         stack.pop();
         continue;
       }
-      const child = frame.children[frame.next++];
-      const relative = pathOf(frame.folder, child.name);
-      if (child.file) yield [relative, child.file];
-      else stack.push(await take(relative));
+      // The frame's files up to its next sub-folder, as one batch; else into that sub-folder.
+      const files: Array<[string, Entry]> = [];
+      while (frame.next < frame.children.length && frame.children[frame.next].file) {
+        const child = frame.children[frame.next++];
+        files.push([pathOf(frame.folder, child.name), child.file!]);
+      }
+      if (files.length > 0) yield files;
+      else stack.push(await take(pathOf(frame.folder, frame.children[frame.next++].name)));
     }
   } finally {
     // Listings waiting to be reached end now (an SFTP one closes its handle).

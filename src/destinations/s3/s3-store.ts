@@ -75,7 +75,8 @@ export class S3Store implements RemoteStore {
   }
 
   /** S3 lists keys in path order already, a page of 1,000 at a time: the next page is asked for while one is used. */
-  async *walk(folder: string, signal: AbortSignal): AsyncGenerator<[string, RemoteEntry]> {
+  /** A batch per page of the listing (S3 lists keys in the byte order of their UTF-8). */
+  async *walk(folder: string, signal: AbortSignal): AsyncGenerator<Array<[string, RemoteEntry]>> {
     const prefix = `${this.root}${joinRemote(folder)}${folder ? '/' : ''}`;
     const doing = `listing ${this.where(folder)}`;
     const pageAfter = (token: string | null) => {
@@ -90,10 +91,12 @@ export class S3Store implements RemoteStore {
     for (let next: Promise<ListingPage> | null = pageAfter(null); next; ) {
       const page: ListingPage = await next;
       next = page.next !== null ? pageAfter(page.next) : null;
+      const files: Array<[string, RemoteEntry]> = [];
       for (const object of page.objects) {
         if (object.key.endsWith('/') || !object.key.startsWith(prefix)) continue;
-        yield [object.key.slice(prefix.length), { size: object.size }];
+        files.push([object.key.slice(prefix.length), { size: object.size }]);
       }
+      if (files.length > 0) yield files;
     }
   }
 

@@ -189,7 +189,7 @@ export class SftpStore implements RemoteStore {
     return this.target.remote_path.startsWith('/') ? `/${joined}` : joined || '.';
   }
 
-  walk(folder: string, signal: AbortSignal): AsyncGenerator<[string, RemoteEntry]> {
+  walk(folder: string, signal: AbortSignal): AsyncGenerator<Array<[string, RemoteEntry]>> {
     this.endOnAbort(signal);
     return walkSorted<RemoteEntry>(async (relative, wanted) => {
       let entries: FileEntry[];

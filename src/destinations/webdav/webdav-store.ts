@@ -107,7 +107,7 @@ export class WebdavStore implements RemoteStore {
     throw this.statusFailure(response, 'PROPFIND', '', doing);
   }
 
-  walk(folder: string, signal: AbortSignal): AsyncGenerator<[string, RemoteEntry]> {
+  walk(folder: string, signal: AbortSignal): AsyncGenerator<Array<[string, RemoteEntry]>> {
     return walkSorted<RemoteEntry>(async (relative) => {
       const children = await this.childrenOf(joinRemote(this.target.remote_path, folder, relative), signal);
       return children?.map((child) => (child.collection ? { name: child.name } : { name: child.name, file: fileEntry(child) })) ?? null;

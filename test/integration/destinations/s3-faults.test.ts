@@ -9,6 +9,7 @@ import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { eachEntry } from '../../../src/destinations/remote/sorted-paths.ts';
 import { S3Connection } from '../../../src/destinations/s3/s3-connection.ts';
 import { openS3Store, S3Store } from '../../../src/destinations/s3/s3-store.ts';
 import { startS3Server, type S3Server } from '../../servers.ts';
@@ -208,7 +209,7 @@ faults('a refusal is not asked again (403 AccessDenied)', async ({ front, store 
 faults('a bucket in another region is named, from a listing and from a HEAD (no body)', async ({ front, store }) => {
   front.decide = () => ({ status: 301, headers: { 'x-amz-bucket-region': 'eu-west-1' }, body: errorBody('PermanentRedirect', 'The bucket you are attempting to access must be addressed using the specified endpoint.') });
   const listing = await (async () => {
-    for await (const entry of store.walk('', new AbortController().signal)) return entry;
+    for await (const entry of eachEntry(store.walk('', new AbortController().signal))) return entry;
   })().catch((caught) => caught);
   assert.is(listing.code, 'WRONG_REGION');
   assert.match(listing.message, /is not in region us-east-1: it is in eu-west-1/);
@@ -226,7 +227,7 @@ faults('a listing cut short is an error, never a shorter listing', async ({ fron
   for (const name of ['one', 'two', 'three']) await store.put(upload(name, Buffer.from(name)));
   const list = async () => {
     const names: string[] = [];
-    for await (const [name] of store.walk('', new AbortController().signal)) names.push(name);
+    for await (const [name] of eachEntry(store.walk('', new AbortController().signal))) names.push(name);
     return names;
   };
   front.decide = (method, url) => (method === 'GET' && url.includes('list-type=2') ? 'cut' : 'pass');
@@ -241,7 +242,7 @@ faults('keys with characters that signing encodes (+ ! \' ( ) * ~ % spaces, unic
   const names = ["a+b.txt", "it's (1)*!.txt", '~tilde', '100% sure', 'sub dir/é ü 写真.jpg', 'semi;colon=eq&amp'];
   for (const name of names) await store.put(upload(name, Buffer.from(`content of ${name}`)));
   const listed: string[] = [];
-  for await (const [name, entry] of store.walk('', new AbortController().signal)) {
+  for await (const [name, entry] of eachEntry(store.walk('', new AbortController().signal))) {
     listed.push(name);
     assert.is(entry.size, Buffer.byteLength(`content of ${name}`));
   }
@@ -330,7 +331,7 @@ faults('a listing URL-encoded as AWS does (a space as +) lists the names stored,
       for (const name of names) await target.put(upload(name, Buffer.from(`content of ${name}`)));
       front.decide = (method, url) => (method === 'GET' && url.includes('list-type=2') ? 'url-encode' : 'pass');
       const listed: string[] = [];
-      for await (const [name] of target.walk('', new AbortController().signal)) listed.push(name);
+      for await (const [name] of eachEntry(target.walk('', new AbortController().signal))) listed.push(name);
       front.decide = () => 'pass';
       assert.equal(listed, [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))), target.where(''));
     }
@@ -364,7 +365,7 @@ faults("a clock an hour off (a Raspberry Pi before network time) is set by the s
       assert.is(await store.stat(`late-${offset}.txt`), null);
       await store.put(upload(`late-${offset}.txt`, Buffer.from('on time')));
       const listed: string[] = [];
-      for await (const [name] of store.walk('', new AbortController().signal)) listed.push(name);
+      for await (const [name] of eachEntry(store.walk('', new AbortController().signal))) listed.push(name);
       assert.ok(listed.includes(`late-${offset}.txt`));
       assert.is((await store.read(`late-${offset}.txt`)).toString(), 'on time');
     } finally {
@@ -393,7 +394,7 @@ faults("a listing of more than one page follows its continuation token (s3rver's
     front.seen = [];
     front.decide = (method, url) => (method === 'GET' && url.includes('list-type=2') ? answer : 'pass');
     const listed: string[] = [];
-    for await (const [name, entry] of store.walk('many', new AbortController().signal)) {
+    for await (const [name, entry] of eachEntry(store.walk('many', new AbortController().signal))) {
       listed.push(`many/${name}`);
       assert.is(entry.size, Buffer.byteLength(`many/${name}`));
     }

@@ -16,13 +16,13 @@ import { tempDir } from '../../helpers.ts';
 async function readLocalTree(root: string, excludes: Excludes, signal: AbortSignal) {
   const problems = emptyProblems();
   const files = new Map<string, LocalFile>();
-  for await (const [relative, file] of walkLocalTree(root, excludes, signal, problems)) files.set(relative, file);
+  for await (const batch of walkLocalTree(root, excludes, signal, problems)) for (const [relative, file] of batch) files.set(relative, file);
   return { files, unreadable: problems.unreadable.names, skipped: problems.skipped.names };
 }
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[]> {
   const all: T[] = [];
-  for await (const item of items) all.push(item);
+  for await (const batch of batches) all.push(...batch);
   return all;
 }
 
@@ -92,7 +92,7 @@ test('a server that spells names its own way (Unicode normal form, case) never l
   const store = {
     async *walk(folder: string) {
       const prefix = `${folder}/`;
-      for (const [key, value] of [...files].sort()) if (key.startsWith(prefix)) yield [key.slice(prefix.length), { size: value.length }] as [string, { size: number }];
+      for (const [key, value] of [...files].sort()) if (key.startsWith(prefix)) yield [[key.slice(prefix.length), { size: value.length }] as [string, { size: number }]];
     },
     async put({ path: file, body }: { path: string; body: NodeJS.ReadableStream }) {
       const chunks: Buffer[] = [];
@@ -219,8 +219,8 @@ test('a folder asked ahead learns when the walk reaches it, or that the walk sto
     return relative === '' ? ['a', 'b', 'c', 'd'].map((name) => ({ name })) : [{ name: 'file', file: relative }];
   };
   const walk = walkSorted(listFolder, new AbortController().signal, 2);
-  assert.equal((await walk.next()).value, ['a/file', 'a']);
-  assert.equal((await walk.next()).value, ['b/file', 'b']);
+  assert.equal((await walk.next()).value, [['a/file', 'a']]);
+  assert.equal((await walk.next()).value, [['b/file', 'b']]);
   await walk.return(undefined);
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(Object.fromEntries(settled), { '': true, a: true, b: true, c: false, d: false }, 'c and d were asked ahead, never reached');
