@@ -138,7 +138,7 @@ export class SftpStore implements RemoteStore {
   private closed = false;
   /** Folders listed so far: picks the next listing channel. */
   private listed = 0;
-  /** Channels folders are listed through, in turn: `sftp`, and those opened since. */
+  /** Channels folders are listed through, in turn: `sftp`, and those opened since, less those the server ended. */
   private readonly listers: SFTPWrapper[];
   /**
    * Requests waiting for an answer, failed at once when the connection ends: ssh2 leaves a transfer
@@ -147,6 +147,11 @@ export class SftpStore implements RemoteStore {
    * connection closed, ~1.8 KB per file sent (issue 17).
    */
   private readonly waiting = new Set<(error: Error) => void>();
+  /**
+   * Channels whose SFTP session the server ended while the connection stayed (its process gone):
+   * a request on one afterwards is never answered, and ssh2 never fails it: it would wait forever.
+   */
+  private readonly endedChannels = new WeakSet<SFTPWrapper>();
 
   constructor(
     private readonly client: Client,
@@ -157,6 +162,7 @@ export class SftpStore implements RemoteStore {
     readonly hostKeyPinnedNow: boolean,
   ) {
     this.listers = [sftp];
+    this.watchEnd(sftp);
     client.on('error', () => undefined);
     client.on('close', () => {
       this.closed = true;
@@ -174,9 +180,21 @@ export class SftpStore implements RemoteStore {
   openListingChannels(): void {
     for (let index = 1; index < LISTING_CHANNELS; index++) {
       this.client.sftp((error, channel) => {
-        if (!error && !this.closed) this.listers.push(channel);
+        if (error || this.closed) return;
+        this.watchEnd(channel);
+        this.listers.push(channel);
       });
     }
+  }
+
+  /** Notes when the server ends `channel`'s session; a listing channel then lists no more folders. */
+  private watchEnd(channel: SFTPWrapper): void {
+    const ended = () => {
+      this.endedChannels.add(channel);
+      if (this.listers.includes(channel)) this.listers.splice(this.listers.indexOf(channel), 1);
+    };
+    channel.once('end', ended);
+    channel.once('close', ended);
   }
 
   where(path: string): string {
@@ -220,12 +238,25 @@ export class SftpStore implements RemoteStore {
    * if the walk ends first.
    */
   private async list(folder: string, wanted: Promise<boolean>): Promise<FileEntry[]> {
+    for (;;) {
+      // With every channel ended, `sftp` fails the listing at once.
+      const sftp = this.listers.length > 0 ? this.listers[this.listed++ % this.listers.length] : this.sftp;
+      try {
+        return await this.listThrough(sftp, folder, wanted);
+      } catch (error) {
+        // The server ended this channel's session, not the connection (a folder listed ahead may
+        // wait there long): the folder is listed again, whole, through a channel still open.
+        if (this.closed || !this.endedChannels.has(sftp) || this.listers.length === 0) throw error;
+      }
+    }
+  }
+
+  private async listThrough(sftp: SFTPWrapper, folder: string, wanted: Promise<boolean>): Promise<FileEntry[]> {
     // A handle belongs to its channel: every request for this folder goes through the same one.
-    const sftp = this.listers[this.listed++ % this.listers.length];
-    const handle = await this.call<Buffer>((done) => sftp.opendir(folder, done));
+    const handle = await this.call<Buffer>((done) => sftp.opendir(folder, done), sftp);
     const entries: FileEntry[] = [];
     const askPage = () => {
-      const page = this.call<FileEntry[]>((done) => sftp.readdir(handle, done)).catch((error: { code?: number }) => {
+      const page = this.call<FileEntry[]>((done) => sftp.readdir(handle, done), sftp).catch((error: { code?: number }) => {
         if (error.code === END_OF_FILE) return null;
         throw error;
       });
@@ -244,7 +275,7 @@ export class SftpStore implements RemoteStore {
         }
       }
     } finally {
-      if (!this.closed) this.call((done) => sftp.close(handle, done)).catch(() => undefined);
+      if (!this.closed) this.call((done) => sftp.close(handle, done), sftp).catch(() => undefined);
     }
   }
 
@@ -470,8 +501,10 @@ export class SftpStore implements RemoteStore {
     this.folders.add(folder);
   }
 
-  private call<T = void>(operation: (done: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+  /** `operation` on `channel` (the main one unless told), failed at once when the connection or that channel's session ended. */
+  private call<T = void>(operation: (done: (error: Error | null | undefined, value?: T) => void) => void, channel = this.sftp): Promise<T> {
     if (this.closed) return Promise.reject(new Error('connection closed'));
+    if (this.endedChannels.has(channel)) return Promise.reject(new Error(SESSION_ENDED));
     return new Promise<T>((resolve, reject) => {
       this.waiting.add(reject);
       operation((error, value) => {
