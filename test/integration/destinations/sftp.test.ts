@@ -328,6 +328,34 @@ ended('a listing channel the server ends while folders wait to be reached: the w
   }
 });
 
+ended('the connection lost while folders wait to be reached fails the walk at once as a lost connection', async () => {
+  const server = await startSftpServer();
+  try {
+    makeServerTree(server.root, 12, 400);
+    const store = await openSftpStore({ host: server.host, port: server.port, username: server.username, remote_path: server.root, key_based_auth: false }, { password: server.password }, { check: async () => 'pinned' });
+    try {
+      const walk = store.walk('tree', new AbortController().signal);
+      assert.is((await walk.next()).value?.[0], 'folder-0/file-0');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Every process of this connection goes; the server itself (the first) stays.
+      for (const pid of processTree(server.pid).slice(1).reverse()) process.kill(pid, 'SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      let files = 1;
+      const walked = (async () => {
+        for (let next = await walk.next(); !next.done; next = await walk.next()) files++;
+        return 'listed';
+      })().catch((error) => (error as { code?: string }).code);
+      const outcome = await Promise.race([walked, new Promise((resolve) => setTimeout(() => resolve(`still waiting after 10 s, ${files} files listed`), 10_000).unref())]);
+      assert.is(outcome, 'DESTINATION_UNREACHABLE');
+      assert.is(files, 400, 'nothing of the folders waiting to be reached is passed on as if whole');
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
 /** Whether process `pid` has `file` open. */
 function holds(pid: number, file: string): boolean {
   try {
