@@ -50,6 +50,8 @@ const FOLDERS_AHEAD = 128;
 const END_OF_FILE = 1;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
+/** SFTP's catch-all status: OpenSSH's answer to an opendir when its process may open no more files. */
+const FAILURE = 4;
 
 /** OpenSSH's way of writing a host key's fingerprint: SHA256:<base64 without padding>. */
 export function fingerprintOf(key: Buffer): string {
@@ -152,6 +154,17 @@ export class SftpStore implements RemoteStore {
    * a request on one afterwards is never answered, and ssh2 never fails it: it would wait forever.
    */
   private readonly endedChannels = new WeakSet<SFTPWrapper>();
+  /** Folder handles open now. */
+  private openFolders = 0;
+  /**
+   * Whether a folder listed ahead keeps its handle open while it waits to be reached. Off once the
+   * server refused to open a folder while others were open (a server that lets a session hold a few
+   * dozen handles): from then on such a folder lets go of its handle and is listed again, whole,
+   * when the walk reaches it.
+   */
+  private holdAhead = true;
+  /** Lets go of the handle of each folder listed ahead that waits to be reached with it open. */
+  private readonly holding = new Set<() => void>();
 
   constructor(
     private readonly client: Client,
@@ -238,22 +251,40 @@ export class SftpStore implements RemoteStore {
    * if the walk ends first.
    */
   private async list(folder: string, wanted: Promise<boolean>): Promise<FileEntry[]> {
+    let refused = false;
     for (;;) {
       // With every channel ended, `sftp` fails the listing at once.
       const sftp = this.listers.length > 0 ? this.listers[this.listed++ % this.listers.length] : this.sftp;
+      let entries: FileEntry[] | null;
       try {
-        return await this.listThrough(sftp, folder, wanted);
+        entries = await this.listThrough(sftp, folder, wanted);
       } catch (error) {
         // The server ended this channel's session, not the connection (a folder listed ahead may
         // wait there long): the folder is listed again, whole, through a channel still open.
-        if (this.closed || !this.endedChannels.has(sftp) || this.listers.length === 0) throw error;
+        if (!this.closed && this.endedChannels.has(sftp) && this.listers.length > 0) continue;
+        // Refused while other folders are open: the server may hold no more handles. Those waiting
+        // let go of theirs, and this folder is opened again once the walk reaches it.
+        if (!refused && !this.closed && (error as { code?: number }).code === FAILURE && this.openFolders > 0) {
+          refused = true;
+          this.holdAhead = false;
+          for (const letGo of this.holding) letGo();
+          if (!(await wanted)) return [];
+          continue;
+        }
+        throw error;
       }
+      if (entries) return entries;
+      // It let go of its handle before the walk reached it: listed again, whole, once it does (a
+      // walk that ended first reads no listing).
+      if (!(await wanted)) return [];
     }
   }
 
-  private async listThrough(sftp: SFTPWrapper, folder: string, wanted: Promise<boolean>): Promise<FileEntry[]> {
+  /** The folder's entries through `sftp`; null when it let go of its handle before the walk reached it. */
+  private async listThrough(sftp: SFTPWrapper, folder: string, wanted: Promise<boolean>): Promise<FileEntry[] | null> {
     // A handle belongs to its channel: every request for this folder goes through the same one.
     const handle = await this.call<Buffer>((done) => sftp.opendir(folder, done), sftp);
+    this.openFolders++;
     const entries: FileEntry[] = [];
     const askPage = () => {
       const page = this.call<FileEntry[]>((done) => sftp.readdir(handle, done), sftp).catch((error: { code?: number }) => {
@@ -266,7 +297,11 @@ export class SftpStore implements RemoteStore {
     };
     try {
       for (let round = 0; ; round++) {
-        if (round === 1 && !(await wanted)) return entries;
+        if (round === 1) {
+          const reached = await this.reachedOrLetGo(wanted);
+          if (reached === null) return null;
+          if (!reached) return entries;
+        }
         const pages = Array.from({ length: PAGES_AT_ONCE }, askPage);
         for (const page of pages) {
           const names = await page;
@@ -275,7 +310,22 @@ export class SftpStore implements RemoteStore {
         }
       }
     } finally {
+      this.openFolders--;
       if (!this.closed) this.call((done) => sftp.close(handle, done), sftp).catch(() => undefined);
+    }
+  }
+
+  /** `wanted`, or null when the folder must let go of its handle first (see `holdAhead`). */
+  private async reachedOrLetGo(wanted: Promise<boolean>): Promise<boolean | null> {
+    let letGo!: () => void;
+    const released = new Promise<null>((resolve) => (letGo = () => resolve(null)));
+    if (!this.holdAhead) letGo();
+    this.holding.add(letGo);
+    try {
+      // `wanted` first: one already settled wins over a release.
+      return await Promise.race([wanted, released]);
+    } finally {
+      this.holding.delete(letGo);
     }
   }
 

@@ -273,6 +273,24 @@ listing('folders listed ahead read only their first pages until the walk reaches
   }
 });
 
+listing('a server that lets a session hold few open files still lists every folder: folders listed ahead let go of their handles', async () => {
+  // 40 open files a process: about 30 folder handles a session, fewer than the ~43 of the 128
+  // folders listed ahead that each of the three listing channels would hold.
+  const server = await startSftpServer({ openFiles: 40 });
+  try {
+    makeServerTree(server.root, 140, 301);
+    let files = 0;
+    try {
+      files = await listTree(server, () => undefined);
+    } catch (error) {
+      assert.unreachable(`the listing failed: ${(error as Error).message}`);
+    }
+    assert.is(files, 140 * 301);
+  } finally {
+    await server.stop();
+  }
+});
+
 listing.run();
 
 const ended = suite('sftp: the server ending the session');
