@@ -114,9 +114,11 @@ function track(pid: number, children: boolean) {
   }
 }
 
-async function runScript(script: string, args: string[]): Promise<string> {
+/** `script args`; with `openFiles`, the server it starts (and every process of it) may hold that many files open. */
+async function runScript(script: string, args: string[], openFiles?: number): Promise<string> {
+  const command = openFiles ? ['prlimit', [`--nofile=${openFiles}:${openFiles}`, path.join(SCRIPTS, script), ...args]] as const : [path.join(SCRIPTS, script), args] as const;
   try {
-    const { stdout } = await execFileAsync(path.join(SCRIPTS, script), args, { encoding: 'utf8', timeout: 60_000 });
+    const { stdout } = await execFileAsync(command[0], command[1], { encoding: 'utf8', timeout: 60_000 });
     return stdout.trim();
   } catch (error: any) {
     throw new Error(`${script} ${args[0]} failed: ${error.stderr || error.message}`);
@@ -124,8 +126,8 @@ async function runScript(script: string, args: string[]): Promise<string> {
 }
 
 /** Starts `script start dir ...args` (it prints the port, writes the PID to dir/pidFile) and returns what every server shares. */
-async function startServer(script: string, dir: string, args: string[], pidFile: string, children: boolean) {
-  const port = Number(await runScript(script, ['start', dir, ...args]));
+async function startServer(script: string, dir: string, args: string[], pidFile: string, children: boolean, openFiles?: number) {
+  const port = Number(await runScript(script, ['start', dir, ...args], openFiles));
   const pid = Number(readFileSync(path.join(dir, pidFile), 'utf8'));
   if (!Number.isInteger(port) || port <= 0 || !Number.isInteger(pid)) throw new Error(`${script} start printed no port or wrote no PID`);
   track(pid, children);
@@ -137,10 +139,13 @@ async function startServer(script: string, dir: string, args: string[], pidFile:
   return { port, pid, stop };
 }
 
-/** OpenSSH's sshd with `Subsystem sftp internal-sftp`, password and key logins for a test user. */
-export async function startSftpServer(): Promise<SftpServer> {
+/**
+ * OpenSSH's sshd with `Subsystem sftp internal-sftp`, password and key logins for a test user;
+ * `openFiles` limits the files each of its processes may hold open (a server short of handles).
+ */
+export async function startSftpServer(options: { openFiles?: number } = {}): Promise<SftpServer> {
   const dir = tempDir('cairn-sftp-');
-  const { port, pid, stop } = await startServer('sftp-server.sh', dir, [], 'sshd.pid', true);
+  const { port, pid, stop } = await startServer('sftp-server.sh', dir, [], 'sshd.pid', true, options.openFiles);
   const fingerprint = (await execFileAsync('ssh-keygen', ['-l', '-E', 'sha256', '-f', path.join(dir, 'ssh_host_ed25519_key.pub')])).stdout;
   const root = path.join(dir, 'data');
   const { uid, gid } = statSync(root);

@@ -50,6 +50,8 @@ const FOLDERS_AHEAD = 128;
 const END_OF_FILE = 1;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
+/** SFTP's catch-all status: OpenSSH's answer to an opendir when its process may open no more files. */
+const FAILURE = 4;
 
 /** OpenSSH's way of writing a host key's fingerprint: SHA256:<base64 without padding>. */
 export function fingerprintOf(key: Buffer): string {
@@ -138,7 +140,7 @@ export class SftpStore implements RemoteStore {
   private closed = false;
   /** Folders listed so far: picks the next listing channel. */
   private listed = 0;
-  /** Channels folders are listed through, in turn: `sftp`, and those opened since. */
+  /** Channels folders are listed through, in turn: `sftp`, and those opened since, less those the server ended. */
   private readonly listers: SFTPWrapper[];
   /**
    * Requests waiting for an answer, failed at once when the connection ends: ssh2 leaves a transfer
@@ -147,6 +149,22 @@ export class SftpStore implements RemoteStore {
    * connection closed, ~1.8 KB per file sent (issue 17).
    */
   private readonly waiting = new Set<(error: Error) => void>();
+  /**
+   * Channels whose SFTP session the server ended while the connection stayed (its process gone):
+   * a request on one afterwards is never answered, and ssh2 never fails it: it would wait forever.
+   */
+  private readonly endedChannels = new WeakSet<SFTPWrapper>();
+  /** Folder handles open now. */
+  private openFolders = 0;
+  /**
+   * Whether a folder listed ahead keeps its handle open while it waits to be reached. Off once the
+   * server refused to open a folder while others were open (a server that lets a session hold a few
+   * dozen handles): from then on such a folder lets go of its handle and is listed again, whole,
+   * when the walk reaches it.
+   */
+  private holdAhead = true;
+  /** Lets go of the handle of each folder listed ahead that waits to be reached with it open. */
+  private readonly holding = new Set<() => void>();
 
   constructor(
     private readonly client: Client,
@@ -157,6 +175,7 @@ export class SftpStore implements RemoteStore {
     readonly hostKeyPinnedNow: boolean,
   ) {
     this.listers = [sftp];
+    this.watchEnd(sftp);
     client.on('error', () => undefined);
     client.on('close', () => {
       this.closed = true;
@@ -174,9 +193,21 @@ export class SftpStore implements RemoteStore {
   openListingChannels(): void {
     for (let index = 1; index < LISTING_CHANNELS; index++) {
       this.client.sftp((error, channel) => {
-        if (!error && !this.closed) this.listers.push(channel);
+        if (error || this.closed) return;
+        this.watchEnd(channel);
+        this.listers.push(channel);
       });
     }
+  }
+
+  /** Notes when the server ends `channel`'s session; a listing channel then lists no more folders. */
+  private watchEnd(channel: SFTPWrapper): void {
+    const ended = () => {
+      this.endedChannels.add(channel);
+      if (this.listers.includes(channel)) this.listers.splice(this.listers.indexOf(channel), 1);
+    };
+    channel.once('end', ended);
+    channel.once('close', ended);
   }
 
   where(path: string): string {
@@ -220,12 +251,43 @@ export class SftpStore implements RemoteStore {
    * if the walk ends first.
    */
   private async list(folder: string, wanted: Promise<boolean>): Promise<FileEntry[]> {
+    let refused = false;
+    for (;;) {
+      // With every channel ended, `sftp` fails the listing at once.
+      const sftp = this.listers.length > 0 ? this.listers[this.listed++ % this.listers.length] : this.sftp;
+      let entries: FileEntry[] | null;
+      try {
+        entries = await this.listThrough(sftp, folder, wanted);
+      } catch (error) {
+        // The server ended this channel's session, not the connection (a folder listed ahead may
+        // wait there long): the folder is listed again, whole, through a channel still open.
+        if (!this.closed && this.endedChannels.has(sftp) && this.listers.length > 0) continue;
+        // Refused while other folders are open: the server may hold no more handles. Those waiting
+        // let go of theirs, and this folder is opened again once the walk reaches it.
+        if (!refused && !this.closed && (error as { code?: number }).code === FAILURE && this.openFolders > 0) {
+          refused = true;
+          this.holdAhead = false;
+          for (const letGo of this.holding) letGo();
+          if (!(await wanted)) return [];
+          continue;
+        }
+        throw error;
+      }
+      if (entries) return entries;
+      // It let go of its handle before the walk reached it: listed again, whole, once it does (a
+      // walk that ended first reads no listing).
+      if (!(await wanted)) return [];
+    }
+  }
+
+  /** The folder's entries through `sftp`; null when it let go of its handle before the walk reached it. */
+  private async listThrough(sftp: SFTPWrapper, folder: string, wanted: Promise<boolean>): Promise<FileEntry[] | null> {
     // A handle belongs to its channel: every request for this folder goes through the same one.
-    const sftp = this.listers[this.listed++ % this.listers.length];
-    const handle = await this.call<Buffer>((done) => sftp.opendir(folder, done));
+    const handle = await this.call<Buffer>((done) => sftp.opendir(folder, done), sftp);
+    this.openFolders++;
     const entries: FileEntry[] = [];
     const askPage = () => {
-      const page = this.call<FileEntry[]>((done) => sftp.readdir(handle, done)).catch((error: { code?: number }) => {
+      const page = this.call<FileEntry[]>((done) => sftp.readdir(handle, done), sftp).catch((error: { code?: number }) => {
         if (error.code === END_OF_FILE) return null;
         throw error;
       });
@@ -235,7 +297,11 @@ export class SftpStore implements RemoteStore {
     };
     try {
       for (let round = 0; ; round++) {
-        if (round === 1 && !(await wanted)) return entries;
+        if (round === 1) {
+          const reached = await this.reachedOrLetGo(wanted);
+          if (reached === null) return null;
+          if (!reached) return entries;
+        }
         const pages = Array.from({ length: PAGES_AT_ONCE }, askPage);
         for (const page of pages) {
           const names = await page;
@@ -244,7 +310,22 @@ export class SftpStore implements RemoteStore {
         }
       }
     } finally {
-      if (!this.closed) this.call((done) => sftp.close(handle, done)).catch(() => undefined);
+      this.openFolders--;
+      if (!this.closed) this.call((done) => sftp.close(handle, done), sftp).catch(() => undefined);
+    }
+  }
+
+  /** `wanted`, or null when the folder must let go of its handle first (see `holdAhead`). */
+  private async reachedOrLetGo(wanted: Promise<boolean>): Promise<boolean | null> {
+    let letGo!: () => void;
+    const released = new Promise<null>((resolve) => (letGo = () => resolve(null)));
+    if (!this.holdAhead) letGo();
+    this.holding.add(letGo);
+    try {
+      // `wanted` first: one already settled wins over a release.
+      return await Promise.race([wanted, released]);
+    } finally {
+      this.holding.delete(letGo);
     }
   }
 
@@ -470,8 +551,10 @@ export class SftpStore implements RemoteStore {
     this.folders.add(folder);
   }
 
-  private call<T = void>(operation: (done: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+  /** `operation` on `channel` (the main one unless told), failed at once when the connection or that channel's session ended. */
+  private call<T = void>(operation: (done: (error: Error | null | undefined, value?: T) => void) => void, channel = this.sftp): Promise<T> {
     if (this.closed) return Promise.reject(new Error('connection closed'));
+    if (this.endedChannels.has(channel)) return Promise.reject(new Error(SESSION_ENDED));
     return new Promise<T>((resolve, reject) => {
       this.waiting.add(reject);
       operation((error, value) => {

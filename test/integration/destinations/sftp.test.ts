@@ -274,6 +274,24 @@ listing('folders listed ahead read only their first pages until the walk reaches
   }
 });
 
+listing('a server that lets a session hold few open files still lists every folder: folders listed ahead let go of their handles', async () => {
+  // 40 open files a process: about 30 folder handles a session, fewer than the ~43 of the 128
+  // folders listed ahead that each of the three listing channels would hold.
+  const server = await startSftpServer({ openFiles: 40 });
+  try {
+    makeServerTree(server.root, 140, 301);
+    let files = 0;
+    try {
+      files = await listTree(server, () => undefined);
+    } catch (error) {
+      assert.unreachable(`the listing failed: ${(error as Error).message}`);
+    }
+    assert.is(files, 140 * 301);
+  } finally {
+    await server.stop();
+  }
+});
+
 listing.run();
 
 const ended = suite('sftp: the server ending the session');
@@ -294,5 +312,76 @@ ended('requests pending when the SFTP session ends read as the connection lost, 
     await server.stop();
   }
 });
+
+ended('a listing channel the server ends while folders wait to be reached: the walk lists them again through another, and never hangs', async () => {
+  const server = await startSftpServer();
+  try {
+    // Folders of 400 names: more than a folder listed ahead reads before the walk reaches it.
+    makeServerTree(server.root, 12, 400);
+    const store = await openSftpStore({ host: server.host, port: server.port, username: server.username, remote_path: server.root, key_based_auth: false }, { password: server.password }, { check: async () => 'pinned' });
+    try {
+      const walk = store.walk('tree', new AbortController().signal);
+      assert.is((await walk.next()).value?.[0], 'folder-0/file-0');
+      // Time for the folders asked ahead to read their first pages and wait, their handles open.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // The server ends the SFTP session holding folder-1, the next one reached (its process goes;
+      // the connection and the other sessions stay).
+      const serving = processTree(server.pid).find((pid) => holds(pid, path.join(server.root, 'tree', 'folder-1')));
+      assert.ok(serving, 'a server process holds folder-1, listed ahead');
+      process.kill(serving!, 'SIGKILL');
+      // Time for the session's end to reach the client: folder-1 is read further only after it.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      let files = 1;
+      const walked = (async () => {
+        for (let next = await walk.next(); !next.done; next = await walk.next()) files++;
+        return 'listed';
+      })().catch((error) => `failed: ${(error as Error).message}`);
+      const outcome = await Promise.race([walked, new Promise((resolve) => setTimeout(() => resolve(`still waiting after 10 s, ${files} files listed`), 10_000).unref())]);
+      assert.is(outcome, 'listed');
+      assert.is(files, 12 * 400, 'every file of every folder');
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+ended('the connection lost while folders wait to be reached fails the walk at once as a lost connection', async () => {
+  const server = await startSftpServer();
+  try {
+    makeServerTree(server.root, 12, 400);
+    const store = await openSftpStore({ host: server.host, port: server.port, username: server.username, remote_path: server.root, key_based_auth: false }, { password: server.password }, { check: async () => 'pinned' });
+    try {
+      const walk = store.walk('tree', new AbortController().signal);
+      assert.is((await walk.next()).value?.[0], 'folder-0/file-0');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Every process of this connection goes; the server itself (the first) stays.
+      for (const pid of processTree(server.pid).slice(1).reverse()) process.kill(pid, 'SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      let files = 1;
+      const walked = (async () => {
+        for (let next = await walk.next(); !next.done; next = await walk.next()) files++;
+        return 'listed';
+      })().catch((error) => (error as { code?: string }).code);
+      const outcome = await Promise.race([walked, new Promise((resolve) => setTimeout(() => resolve(`still waiting after 10 s, ${files} files listed`), 10_000).unref())]);
+      assert.is(outcome, 'DESTINATION_UNREACHABLE');
+      assert.is(files, 400, 'nothing of the folders waiting to be reached is passed on as if whole');
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+/** Whether process `pid` has `file` open. */
+function holds(pid: number, file: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSafe(`/proc/${pid}/fd/${fd}`) === file);
+  } catch {
+    return false;
+  }
+}
 
 ended.run();
