@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { eachEntry } from '../../../src/destinations/remote/sorted-paths.ts';
 import { FileHostKeyPins } from '../../../src/destinations/host-key-pins.ts';
 import { sftpDestination } from '../../../src/destinations/sftp/index.ts';
-import { openSftpStore, type SftpTarget } from '../../../src/destinations/sftp/sftp-store.ts';
+import { openSftpStore, type SftpStore, type SftpTarget } from '../../../src/destinations/sftp/sftp-store.ts';
 import { startSftpServer, type SftpServer } from '../../servers.ts';
 import { tempDir } from '../../helpers.ts';
 import { fileContent, snapshotTree } from '../../trees.ts';
@@ -313,68 +313,71 @@ ended('requests pending when the SFTP session ends read as the connection lost, 
   }
 });
 
-ended('a listing channel the server ends while folders wait to be reached: the walk lists them again through another, and never hangs', async () => {
+type Walk = ReturnType<SftpStore['walk']>;
+
+/** A walk of `tree/` begun: its first batch read (folder-0), then a second for the folders asked ahead to read their first pages and wait. */
+async function walkBegun(store: SftpStore): Promise<{ walk: Walk; files: number }> {
+  const walk = store.walk('tree', new AbortController().signal);
+  const first = await walk.next();
+  assert.is(first.value?.[0]?.[0], 'folder-0/file-0');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  return { walk, files: first.value?.length ?? 0 };
+}
+
+/** The rest of a walk begun: 'listed', what `failed` makes of its error, or that it still waits after 10 s; and the files it gave in all. */
+async function walkRest(begun: { walk: Walk; files: number }, failed: (error: unknown) => unknown): Promise<{ outcome: unknown; files: number }> {
+  let { files } = begun;
+  const walked = (async () => {
+    for (let next = await begun.walk.next(); !next.done; next = await begun.walk.next()) files += next.value.length;
+    return 'listed';
+  })().catch(failed);
+  const outcome = await Promise.race([walked, new Promise((resolve) => setTimeout(() => resolve(`still waiting after 10 s, ${files} files listed`), 10_000).unref())]);
+  return { outcome, files };
+}
+
+/** `check` against a store on a fresh server holding `folders` folders of `filesEach` empty files under `tree/`. */
+async function withTree(folders: number, filesEach: number, check: (server: SftpServer, store: SftpStore) => Promise<void>): Promise<void> {
   const server = await startSftpServer();
   try {
-    // Folders of 400 names: more than a folder listed ahead reads before the walk reaches it.
-    makeServerTree(server.root, 12, 400);
+    makeServerTree(server.root, folders, filesEach);
     const store = await openSftpStore({ host: server.host, port: server.port, username: server.username, remote_path: server.root, key_based_auth: false }, { password: server.password }, { check: async () => 'pinned' });
     try {
-      const walk = store.walk('tree', new AbortController().signal);
-      const first = await walk.next();
-      assert.is(first.value?.[0]?.[0], 'folder-0/file-0');
-      // Time for the folders asked ahead to read their first pages and wait, their handles open.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      // The server ends the SFTP session holding folder-1, the next one reached (its process goes;
-      // the connection and the other sessions stay).
-      const serving = processTree(server.pid).find((pid) => holds(pid, path.join(server.root, 'tree', 'folder-1')));
-      assert.ok(serving, 'a server process holds folder-1, listed ahead');
-      process.kill(serving!, 'SIGKILL');
-      // Time for the session's end to reach the client: folder-1 is read further only after it.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      let files = first.value?.length ?? 0;
-      const walked = (async () => {
-        for (let next = await walk.next(); !next.done; next = await walk.next()) files += next.value.length;
-        return 'listed';
-      })().catch((error) => `failed: ${(error as Error).message}`);
-      const outcome = await Promise.race([walked, new Promise((resolve) => setTimeout(() => resolve(`still waiting after 10 s, ${files} files listed`), 10_000).unref())]);
-      assert.is(outcome, 'listed');
-      assert.is(files, 12 * 400, 'every file of every folder');
+      await check(server, store);
     } finally {
       await store.close();
     }
   } finally {
     await server.stop();
   }
+}
+
+ended('a listing channel the server ends while folders wait to be reached: the walk lists them again through another, and never hangs', async () => {
+  // Folders of 400 names: more than a folder listed ahead reads before the walk reaches it.
+  await withTree(12, 400, async (server, store) => {
+    const begun = await walkBegun(store);
+    // The server ends the SFTP session holding folder-1, the next one reached (its process goes;
+    // the connection and the other sessions stay).
+    const serving = processTree(server.pid).find((pid) => holds(pid, path.join(server.root, 'tree', 'folder-1')));
+    assert.ok(serving, 'a server process holds folder-1, listed ahead');
+    process.kill(serving!, 'SIGKILL');
+    // Time for the session's end to reach the client: folder-1 is read further only after it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { outcome, files } = await walkRest(begun, (error) => `failed: ${(error as Error).message}`);
+    assert.is(outcome, 'listed');
+    assert.is(files, 12 * 400, 'every file of every folder');
+  });
 });
 
 ended('the connection lost while folders wait to be reached fails the walk at once as a lost connection', async () => {
-  const server = await startSftpServer();
-  try {
-    makeServerTree(server.root, 12, 400);
-    const store = await openSftpStore({ host: server.host, port: server.port, username: server.username, remote_path: server.root, key_based_auth: false }, { password: server.password }, { check: async () => 'pinned' });
-    try {
-      const walk = store.walk('tree', new AbortController().signal);
-      const first = await walk.next();
-      assert.is(first.value?.[0]?.[0], 'folder-0/file-0');
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      // Every process of this connection goes; the server itself (the first) stays.
-      for (const pid of processTree(server.pid).slice(1).reverse()) process.kill(pid, 'SIGKILL');
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      let files = first.value?.length ?? 0;
-      const walked = (async () => {
-        for (let next = await walk.next(); !next.done; next = await walk.next()) files += next.value.length;
-        return 'listed';
-      })().catch((error) => (error as { code?: string }).code);
-      const outcome = await Promise.race([walked, new Promise((resolve) => setTimeout(() => resolve(`still waiting after 10 s, ${files} files listed`), 10_000).unref())]);
-      assert.is(outcome, 'DESTINATION_UNREACHABLE');
-      assert.is(files, 400, 'nothing of the folders waiting to be reached is passed on as if whole');
-    } finally {
-      await store.close();
-    }
-  } finally {
-    await server.stop();
-  }
+  await withTree(12, 400, async (server, store) => {
+    const begun = await walkBegun(store);
+    // Every process of this connection goes; the server itself (the first) stays.
+    for (const pid of processTree(server.pid).slice(1).reverse()) process.kill(pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { outcome, files } = await walkRest(begun, (error) => (error as { code?: string }).code);
+    assert.is(outcome, 'DESTINATION_UNREACHABLE');
+    assert.is(files, 400, 'nothing of the folders waiting to be reached is passed on as if whole');
+  });
 });
 
 /** Whether process `pid` has `file` open. */
