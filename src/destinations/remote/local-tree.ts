@@ -62,8 +62,8 @@ function describe(relative: string, code: string | undefined): string {
 
 /**
  * The regular files below `root` that `excludes` leaves in, as [path relative to root ('/'-separated),
- * file], in path order (sorted-paths.ts), a batch per run of a folder's files. Symlinks, special files and what could not be read go to
- * `problems` instead.
+ * file], in path order (sorted-paths.ts), in batches (walk-sorted.ts). Symlinks, special files and
+ * what could not be read go to `problems` instead.
  */
 export function walkLocalTree(root: string, excludes: Excludes, signal: AbortSignal, problems: LocalProblems): AsyncGenerator<Array<[string, LocalFile]>> {
   return walkSorted<LocalFile>(async (folder) => {

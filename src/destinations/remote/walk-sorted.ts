@@ -24,6 +24,9 @@ export type ListFolder<Entry> = (relative: string, wanted: Promise<boolean>) => 
 /** Folders listed ahead of the walk: enough to hide round trips, few enough to keep memory flat. */
 export const FOLDERS_AHEAD = 8;
 
+/** Files in one batch at most: a folder of a million files passes on (and the join builds) a thousand at a time. */
+const BATCH_FILES = 1000;
+
 interface Frame<Entry> {
   folder: string;
   children: ListedChild<Entry>[];
@@ -41,7 +44,7 @@ interface Asked<Entry> {
 
 /**
  * Every file below the root as [relative path, entry], in path order, a batch per run of a folder's
- * files between its sub-folders; stops with the first failed listing.
+ * files between its sub-folders (BATCH_FILES at most); stops with the first failed listing.
  */
 export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: AbortSignal, foldersAhead = FOLDERS_AHEAD): AsyncGenerator<Array<[string, Entry]>> {
   const asked = new Map<string, Asked<Entry>>();
@@ -90,7 +93,7 @@ export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: 
       }
       // The frame's files up to its next sub-folder, as one batch; else into that sub-folder.
       const files: Array<[string, Entry]> = [];
-      while (frame.next < frame.children.length && frame.children[frame.next].file) {
+      while (frame.next < frame.children.length && frame.children[frame.next].file && files.length < BATCH_FILES) {
         const child = frame.children[frame.next++];
         files.push([pathOf(frame.folder, child.name), child.file!]);
       }

@@ -226,6 +226,19 @@ test('a folder asked ahead learns when the walk reaches it, or that the walk sto
   assert.equal(Object.fromEntries(settled), { '': true, a: true, b: true, c: false, d: false }, 'c and d were asked ahead, never reached');
 });
 
+test('a large folder comes in batches of at most a thousand files, all of them, in order', async () => {
+  const names = Array.from({ length: 2500 }, (_, index) => `f${String(index).padStart(4, '0')}`);
+  const listFolder = async (relative: string) => (relative === '' ? [{ name: 'sub' }, ...names.map((name) => ({ name, file: name }))].reverse() : [{ name: 'x', file: 'x' }]);
+  const sizes: number[] = [];
+  const paths: string[] = [];
+  for await (const batch of walkSorted(listFolder, new AbortController().signal)) {
+    sizes.push(batch.length);
+    paths.push(...batch.map(([name]) => name));
+  }
+  assert.equal(sizes, [1000, 1000, 500, 1]);
+  assert.equal(paths, [...names, 'sub/x']);
+});
+
 test('small files are sent eight at once, large ones four at once (what they hold in flight bounds memory)', async () => {
   const root = tempDir();
   const source = path.join(root, 'photos');
