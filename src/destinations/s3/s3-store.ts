@@ -74,8 +74,7 @@ export class S3Store implements RemoteStore {
     return `s3://${this.target.bucket}/${this.root}${path}`;
   }
 
-  /** S3 lists keys in path order already, a page of 1,000 at a time: the next page is asked for while one is used. */
-  /** A batch per page of the listing (S3 lists keys in the byte order of their UTF-8). */
+  /** S3 lists keys in path order already, a page of 1,000 at a time (a batch each): the next page is asked for while one is used. */
   async *walk(folder: string, signal: AbortSignal): AsyncGenerator<Array<[string, RemoteEntry]>> {
     const prefix = `${this.root}${joinRemote(folder)}${folder ? '/' : ''}`;
     const doing = `listing ${this.where(folder)}`;
