@@ -103,31 +103,42 @@ function __blessedRead(file, encoding) {
   },
 };
 
-/** Bundles `entry` into `outfile` as one CommonJS file: the CLI (daemon, TUI, repository worker, everything). */
+/** esbuild's settings for both scripts of the binary. */
+const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node24',
+  // ssh2's optional native speed-ups; it falls back to pure JavaScript without them.
+  // blessed's terminal widget (term.js, pty.js) is never used by Cairn and is not installed.
+  external: ['cpu-features', '*.node', 'term.js', 'pty.js'],
+  legalComments: 'none',
+  // Smaller source is less memory: V8 keeps the whole script, and one non-ASCII comment would make
+  // it keep two bytes per character. Names stay, for error messages and stack traces.
+  minify: !process.argv.includes('--no-minify'),
+  keepNames: true,
+  charset: 'ascii',
+  // A script run from a code cache cannot import(); esbuild turns the few left (node: builtins
+  // inside the AWS SDK) into require().
+  supported: { 'dynamic-import': false },
+  logLevel: 'warning',
+};
+
+/**
+ * Bundles `entry` into `outfile` as one CommonJS file: the CLI (daemon, TUI, repository worker,
+ * everything), with the source walk's worker thread (src/destinations/remote/local-walk.ts) in it as
+ * a script of its own, since a worker thread needs its code apart and the binary has no file of it.
+ */
 async function bundle(entry, outfile, plugins = []) {
+  const walkWorker = await build({ ...BUNDLE_OPTIONS, entryPoints: [path.join(root, 'src', 'destinations', 'remote', 'local-walk-worker.ts')], write: false });
   await build({
+    ...BUNDLE_OPTIONS,
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    // ssh2's optional native speed-ups; it falls back to pure JavaScript without them.
-    // blessed's terminal widget (term.js, pty.js) is never used by Cairn and is not installed.
-    external: ['cpu-features', '*.node', 'term.js', 'pty.js'],
-    legalComments: 'none',
-    // Smaller source is less memory: V8 keeps the whole script, and one non-ASCII comment would make
-    // it keep two bytes per character. Names stay, for error messages and stack traces.
-    minify: !process.argv.includes('--no-minify'),
-    keepNames: true,
-    charset: 'ascii',
-    // A script run from a code cache cannot import(); esbuild turns the few left (node: builtins
-    // inside the AWS SDK) into require().
-    supported: { 'dynamic-import': false },
-    logLevel: 'warning',
+    define: { CAIRN_LOCAL_WALK_WORKER: JSON.stringify(walkWorker.outputFiles[0].text) },
     plugins,
   });
-  console.log(`bundled ${path.relative(root, outfile)} (${sizeOf(outfile)})`);
+  console.log(`bundled ${path.relative(root, outfile)} (${sizeOf(outfile)}; the walk's worker ${(walkWorker.outputFiles[0].contents.length / 1024).toFixed(0)} kB)`);
   return outfile;
 }
 

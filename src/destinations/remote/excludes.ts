@@ -17,8 +17,9 @@ interface CompiledPattern {
 export class Excludes {
   private readonly patterns: CompiledPattern[];
 
-  constructor(patterns: readonly string[]) {
-    this.patterns = patterns.filter((pattern) => pattern !== '').map(compile);
+  /** The patterns as written (a worker thread compiles its own). */
+  constructor(readonly written: readonly string[]) {
+    this.patterns = written.filter((pattern) => pattern !== '').map(compile);
   }
 
   /** True when this entry itself matches a pattern. */

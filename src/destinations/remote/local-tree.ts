@@ -24,7 +24,7 @@ export class NameSample {
   }
 
   /** Adds all of `other` (its names through `rename`), counting those it did not keep. */
-  addAll(other: NameSample, rename: (name: string) => string): void {
+  addAll(other: Pick<NameSample, 'count' | 'names'>, rename: (name: string) => string = (name) => name): void {
     for (const name of other.names) this.add(rename(name));
     this.count += other.count - other.names.length;
   }

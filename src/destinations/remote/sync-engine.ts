@@ -23,7 +23,8 @@ import type { RestoreContext, SyncContext } from '../types.ts';
 import { BandwidthLimit } from './bandwidth.ts';
 import { Excludes } from './excludes.ts';
 import { PathSpool } from './line-files.ts';
-import { emptyProblems, LocalSpellings, NameSample, walkLocalTree, type LocalFile, type LocalProblems } from './local-tree.ts';
+import { emptyProblems, LocalSpellings, NameSample, type LocalFile, type LocalProblems } from './local-tree.ts';
+import { walkSourceAside } from './local-walk.ts';
 import { joinSorted } from './merge-join.ts';
 import { isPartialName, partialNameFor, type RemoteEntry, type RemoteStore } from './remote-store.ts';
 import { isUnchanged, planSend } from './send-plan.ts';
@@ -130,7 +131,7 @@ async function compareAndSend(run: RunState, source: string, name: string, secti
   const uploads = new TaskSlots(FILES_AT_ONCE);
   let complete = false;
   try {
-    for await (const batch of joinSorted(walkLocalTree(source, excludes, signal, local), store.walk(name, signal))) {
+    for await (const batch of joinSorted(walkSourceAside(source, excludes, signal, local), store.walk(name, signal))) {
       for (const joined of batch) {
         const { path: relative, left: file } = joined;
         let remote = joined.right;

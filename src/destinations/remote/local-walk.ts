@@ -1,0 +1,118 @@
+/**
+ * The source walk of a remote sync, on a thread of its own. On a no-change run of a large tree the
+ * walk's readdir and one lstat per file were a quarter of the daemon's work, on the thread that also
+ * lists the destination, decrypts SSH and answers the API (issue 17): a walker thread
+ * (local-walk-worker.ts) walks while the daemon's thread compares, a few batches ahead.
+ * A walker that finished its walk is kept for IDLE_MS, for the job's next source or the next run.
+ */
+import { Worker } from 'node:worker_threads';
+import { CairnError } from '../../domain/errors.ts';
+import type { Excludes } from './excludes.ts';
+import type { LocalFile, LocalProblems } from './local-tree.ts';
+import type { FromWalker, ToWalker } from './local-walk-worker.ts';
+
+/** The walker's code as one script, put in by the single binary's build (which has no file to start it from). */
+declare const CAIRN_LOCAL_WALK_WORKER: string | undefined;
+
+/** How long a walker thread waits for another walk before it ends: its ~20 MB are not kept at rest. */
+const IDLE_MS = 5_000;
+
+interface IdleWalker {
+  worker: Worker;
+  timer: NodeJS.Timeout;
+}
+
+const idleWalkers: IdleWalker[] = [];
+
+/** Walker threads alive, walking or idle: for tests that check none is left behind. */
+export const walkerThreads = new Set<Worker>();
+
+function startWalker(): Worker {
+  let worker: Worker;
+  if (typeof CAIRN_LOCAL_WALK_WORKER === 'string') {
+    worker = new Worker(CAIRN_LOCAL_WALK_WORKER, { eval: true });
+  } else {
+    // From the source checkout: the thread registers tsx's loader itself, then runs the TypeScript file.
+    const loader = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+    const file = JSON.stringify(new URL('./local-walk-worker.ts', import.meta.url).href);
+    worker = new Worker(`import(${loader}).then(({ register }) => { register(); return import(${file}); })`, { eval: true });
+  }
+  walkerThreads.add(worker);
+  worker.once('exit', () => walkerThreads.delete(worker));
+  return worker;
+}
+
+function takeWalker(): Worker {
+  const kept = idleWalkers.pop();
+  if (!kept) return startWalker();
+  clearTimeout(kept.timer);
+  kept.worker.ref();
+  return kept.worker;
+}
+
+/** Keeps a walker whose walk ended for IDLE_MS; it does not keep the process alive meanwhile. */
+function keepWalker(worker: Worker): void {
+  worker.unref();
+  const kept: IdleWalker = {
+    worker,
+    timer: setTimeout(() => {
+      idleWalkers.splice(idleWalkers.indexOf(kept), 1);
+      void worker.terminate();
+    }, IDLE_MS).unref(),
+  };
+  idleWalkers.push(kept);
+}
+
+/** As walkLocalTree (local-tree.ts), walked by a walker thread. */
+export async function* walkSourceAside(root: string, excludes: Excludes, signal: AbortSignal, problems: LocalProblems): AsyncGenerator<Array<[string, LocalFile]>> {
+  const worker = takeWalker();
+  const arrived: FromWalker[] = [];
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const nudge = () => wake?.();
+  const onMessage = (message: FromWalker) => {
+    arrived.push(message);
+    nudge();
+  };
+  const onError = (error: Error) => {
+    failure ??= error;
+    nudge();
+  };
+  const onExit = (code: number) => onError(new Error(`the source walk's thread stopped (exit code ${code})`));
+  worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+  signal.addEventListener('abort', nudge);
+  const tell = (message: ToWalker) => worker.postMessage(message);
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  let ended = false;
+  try {
+    tell({ type: 'walk', root, excludes: excludes.written });
+    for (;;) {
+      signal.throwIfAborted();
+      const message = arrived.shift();
+      if (!message) {
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      if (message.type === 'failed') {
+        ended = true;
+        throw new CairnError('unavailable', 'SOURCE_WALK_FAILED', `Walking ${root} failed: ${message.message}`);
+      }
+      if (message.type === 'end') {
+        ended = true;
+        problems.skipped.addAll(message.skipped);
+        problems.unreadable.addAll(message.unreadable);
+        return;
+      }
+      tell({ type: 'taken' });
+      const { numbers } = message;
+      yield message.paths.split('\0').map((relative, index): [string, LocalFile] => [relative, { absolute: prefix + relative, size: numbers[2 * index], mtimeMs: numbers[2 * index + 1] }]);
+    }
+  } finally {
+    signal.removeEventListener('abort', nudge);
+    worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    // A walk left midway (a failed upload, a stopped run) would go on posting: that thread ends.
+    if (ended && !failure) keepWalker(worker);
+    else await worker.terminate();
+  }
+}

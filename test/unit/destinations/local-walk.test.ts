@@ -1,0 +1,119 @@
+/** The source walk on a walker thread (local-walk.ts): the same batches as the walk on the daemon's thread, and no thread left behind. */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Excludes } from '../../../src/destinations/remote/excludes.ts';
+import { emptyProblems, walkLocalTree, type LocalFile } from '../../../src/destinations/remote/local-tree.ts';
+import { walkerThreads, walkSourceAside } from '../../../src/destinations/remote/local-walk.ts';
+import { BATCHES_AHEAD } from '../../../src/destinations/remote/local-walk-worker.ts';
+import { tempDir } from '../../helpers.ts';
+
+type Walk = (root: string, excludes: Excludes, signal: AbortSignal, problems: ReturnType<typeof emptyProblems>) => AsyncGenerator<Array<[string, LocalFile]>>;
+
+/** Every batch of a walk, and what it reported. */
+async function walkWith(walk: Walk, root: string, excludes: Excludes) {
+  const problems = emptyProblems();
+  const batches: Array<Array<[string, LocalFile]>> = [];
+  for await (const batch of walk(root, excludes, new AbortController().signal, problems)) batches.push(batch);
+  return { batches, skipped: problems.skipped.describe(), skippedCount: problems.skipped.count, unreadable: problems.unreadable.describe() };
+}
+
+/** A source with what a walk must get right: deep folders, a folder of 2,500 files, excludes, links, a FIFO, names beyond ASCII and one not UTF-8. */
+function awkwardTree(): string {
+  const root = tempDir();
+  for (const folder of ['a/b/c', 'a/b.d', 'a0', 'cache', 'keep/cache', 'empty', 'ünïcode/𝄞']) mkdirSync(path.join(root, folder), { recursive: true });
+  const files = ['a/1.txt', 'a/b/c/deep.bin', 'a/b.d/x', 'a.txt', 'a0/z', 'cache/dropped', 'keep/cache/dropped', 'keep/kept.tmp.not', 'skip.tmp', 'ünïcode/𝄞/note', 'new\nline'];
+  for (const [index, file] of files.entries()) writeFileSync(path.join(root, file), 'x'.repeat(index));
+  mkdirSync(path.join(root, 'big'));
+  for (let index = 0; index < 2_500; index++) writeFileSync(path.join(root, 'big', `f${index}`), '');
+  symlinkSync('a.txt', path.join(root, 'link'));
+  symlinkSync('a', path.join(root, 'folder-link'));
+  execFileSync('mkfifo', [path.join(root, 'a', 'pipe')]);
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1 name');
+  return root;
+}
+
+test('the walker thread gives the same batches, sizes, times and problems as the walk on the daemon thread', async () => {
+  const root = awkwardTree();
+  const excludes = new Excludes(['cache/', '*.tmp']);
+  const here = await walkWith(walkLocalTree, root, excludes);
+  const aside = await walkWith(walkSourceAside, root, excludes);
+  assert.equal(aside, here);
+  // The reference itself saw what the tree holds: 2,500 files as 1000/1000/500, three things skipped, one name unreadable.
+  assert.ok(here.batches.some((batch) => batch.length === 1000 && batch[0][0].startsWith('big/')));
+  assert.is(here.batches.flat().length, 2_500 + 8);
+  assert.is(here.skippedCount, 3);
+  assert.match(here.unreadable, /not valid UTF-8/);
+  assert.ok(here.batches.flat().some(([relative, file]) => relative === 'ünïcode/𝄞/note' && file.absolute === path.join(root, relative) && file.size === 9));
+});
+
+test('a walk of a root that does not exist ends empty on both', async () => {
+  const missing = path.join(tempDir(), 'gone');
+  assert.equal(await walkWith(walkSourceAside, missing, new Excludes([])), await walkWith(walkLocalTree, missing, new Excludes([])));
+});
+
+/** Resolves when `worker` has ended; fails the test when it is still alive after `ms`. */
+async function ended(worker: Worker, ms = 15_000): Promise<void> {
+  if (!walkerThreads.has(worker)) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the walker thread is alive after ${ms} ms`)), ms)));
+  await Promise.race([once(worker, 'exit'), late]).finally(() => clearTimeout(timer));
+}
+
+/** The one walker thread alive (the tests run one walk at a time). */
+function onlyWalker(): Worker {
+  assert.is(walkerThreads.size, 1);
+  return [...walkerThreads][0];
+}
+
+test('the walker posts a few batches ahead, not the tree; a walk left midway ends its thread', async () => {
+  const root = tempDir();
+  for (let folder = 0; folder < 40; folder++) {
+    mkdirSync(path.join(root, `d${folder}`));
+    for (let file = 0; file < 20; file++) writeFileSync(path.join(root, `d${folder}`, `f${file}`), '');
+  }
+  const walk = walkSourceAside(root, new Excludes([]), new AbortController().signal, emptyProblems());
+  const first = await walk.next();
+  assert.is(first.value?.length, 20);
+  const walker = onlyWalker();
+  let posted = 0;
+  walker.on('message', () => posted++);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  // 40 folders of one batch each; the walker may run BATCHES_AHEAD beyond what was taken, and no further.
+  assert.ok(posted <= BATCHES_AHEAD, `${posted} batches posted ahead`);
+  // Ended at once, not kept: its batches still on the way must never reach another walk.
+  await walk.return(undefined);
+  assert.not.ok(walkerThreads.has(walker));
+});
+
+test('a stopped run stops the walk and its thread', async () => {
+  const root = awkwardTree();
+  const controller = new AbortController();
+  const walk = walkSourceAside(root, new Excludes([]), controller.signal, emptyProblems());
+  await walk.next();
+  const walker = onlyWalker();
+  controller.abort();
+  const stopped = await (async () => {
+    for (;;) if ((await walk.next()).done) return 'ended';
+  })().catch((error: Error) => error.name);
+  assert.is(stopped, 'AbortError');
+  assert.not.ok(walkerThreads.has(walker));
+});
+
+test('a walker that finished is used again by the next walk, then ends on its own when idle', async () => {
+  const root = awkwardTree();
+  await walkWith(walkSourceAside, root, new Excludes([]));
+  const walker = onlyWalker();
+  const again = await walkWith(walkSourceAside, root, new Excludes(['big/']));
+  assert.is(onlyWalker(), walker);
+  assert.not.ok(again.batches.flat().some(([relative]) => relative.startsWith('big/')));
+  // It ends after a few idle seconds, and does not hold the process open meanwhile (`ended`'s timer does, here).
+  await ended(walker);
+  assert.is(walkerThreads.size, 0);
+});
+
+test.run();
