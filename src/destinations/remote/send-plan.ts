@@ -57,7 +57,8 @@ export async function planSend(context: SyncContext<unknown>, { store, identity,
         for (const { path: relative, left: file, right } of joined) {
           const partial = right !== undefined && isPartialName(relative);
           const remote = partial ? undefined : right;
-          const old = await section.lookup(relative);
+          const found = section.lookup(relative);
+          const old = found instanceof Promise ? await found : found;
           if (file && !isUnchanged(file, remote, old)) {
             plan.files++;
             plan.bytes += file.size;
@@ -68,7 +69,8 @@ export async function planSend(context: SyncContext<unknown>, { store, identity,
           // The record as the sync would keep it for an unchanged path: a change (an entry for a path
           // gone from both sides) shows in `section.changed` and needs the sync's pass to be written.
           section.keep(relative, old, old);
-          await section.flush(0);
+          const flushing = section.flush(0);
+          if (flushing) await flushing;
         }
       }
       await section.finish(true);

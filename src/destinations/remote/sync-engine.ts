@@ -144,7 +144,8 @@ async function compareAndSend(run: RunState, source: string, name: string, secti
           remote = undefined;
           if (!file) continue;
         }
-        const old = await section.lookup(relative);
+        const found = section.lookup(relative);
+        const old = found instanceof Promise ? await found : found;
         if (!file) {
           section.keep(relative, old, old);
           if (options.delete_extraneous && !excludes.covers(relative)) await deletes.add(relative);
@@ -163,7 +164,8 @@ async function compareAndSend(run: RunState, source: string, name: string, secti
             old,
           );
         }
-        await section.flush(RECORD_WINDOW);
+        const flushing = section.flush(RECORD_WINDOW);
+        if (flushing) await flushing;
       }
     }
     await uploads.settle();
