@@ -122,6 +122,9 @@ const BUNDLE_OPTIONS = {
   // inside the AWS SDK) into require().
   supported: { 'dynamic-import': false },
   logLevel: 'warning',
+  // import.meta is read only on paths a source checkout takes (tsx starting the repository worker and
+  // the walker thread); the binary starts both its own way.
+  logOverride: { 'empty-import-meta': 'silent' },
 };
 
 /**
