@@ -39,6 +39,9 @@ function startWalker(): Worker {
   }
   walkerThreads.add(worker);
   worker.once('exit', () => walkerThreads.delete(worker));
+  // A walk hears its walker fail through a listener of its own. A failure when none listens (the
+  // walker kept idle, or ending as its walk is left) would be an unhandled 'error', which ends the daemon.
+  worker.on('error', () => undefined);
   return worker;
 }
 

@@ -116,4 +116,26 @@ test('a walker that finished is used again by the next walk, then ends on its ow
   assert.is(walkerThreads.size, 0);
 });
 
+/**
+ * Makes `worker` fail as a thread fails on its own (out of memory, say): a message it cannot read
+ * throws there, uncaught.
+ */
+function breakWalker(worker: Worker): void {
+  worker.postMessage(null);
+}
+
+test('a walker that fails while its walk is being left does not take the daemon down', async () => {
+  const root = awkwardTree();
+  const walk = walkSourceAside(root, new Excludes([]), new AbortController().signal, emptyProblems());
+  await walk.next();
+  const walker = onlyWalker();
+  breakWalker(walker);
+  // The daemon's thread busy (comparing a batch, say) while the walker dies: its failure is heard
+  // only after the walk was left, when the walk listens no more.
+  const until = Date.now() + 1_000;
+  while (Date.now() < until);
+  await walk.return(undefined);
+  assert.not.ok(walkerThreads.has(walker));
+});
+
 test.run();
