@@ -20,6 +20,8 @@ const IDLE_MS = 5_000;
 interface IdleWalker {
   worker: Worker;
   timer: NodeJS.Timeout;
+  /** Drops it from the idle walkers when it stops while kept. */
+  onExit: () => void;
 }
 
 const idleWalkers: IdleWalker[] = [];
@@ -46,9 +48,9 @@ function startWalker(): Worker {
 }
 
 function takeWalker(): Worker {
-  const kept = idleWalkers.pop();
+  const kept = idleWalkers.at(-1);
   if (!kept) return startWalker();
-  clearTimeout(kept.timer);
+  dropIdle(kept);
   kept.worker.ref();
   return kept.worker;
 }
@@ -59,11 +61,22 @@ function keepWalker(worker: Worker): void {
   const kept: IdleWalker = {
     worker,
     timer: setTimeout(() => {
-      idleWalkers.splice(idleWalkers.indexOf(kept), 1);
+      dropIdle(kept);
       void worker.terminate();
     }, IDLE_MS).unref(),
+    // One that stopped while kept (it failed on its own) is no walker for the next walk, which would
+    // wait for it forever.
+    onExit: () => dropIdle(kept),
   };
+  worker.once('exit', kept.onExit);
   idleWalkers.push(kept);
+}
+
+function dropIdle(kept: IdleWalker): void {
+  const at = idleWalkers.indexOf(kept);
+  if (at !== -1) idleWalkers.splice(at, 1);
+  clearTimeout(kept.timer);
+  kept.worker.off('exit', kept.onExit);
 }
 
 /** As walkLocalTree (local-tree.ts), walked by a walker thread. */
