@@ -20,6 +20,8 @@ const IDLE_MS = 5_000;
 interface IdleWalker {
   worker: Worker;
   timer: NodeJS.Timeout;
+  /** Drops it from the idle walkers when it stops while kept. */
+  onExit: () => void;
 }
 
 const idleWalkers: IdleWalker[] = [];
@@ -39,13 +41,16 @@ function startWalker(): Worker {
   }
   walkerThreads.add(worker);
   worker.once('exit', () => walkerThreads.delete(worker));
+  // A walk hears its walker fail through a listener of its own. A failure when none listens (the
+  // walker kept idle, or ending as its walk is left) would be an unhandled 'error', which ends the daemon.
+  worker.on('error', () => undefined);
   return worker;
 }
 
 function takeWalker(): Worker {
-  const kept = idleWalkers.pop();
+  const kept = idleWalkers.at(-1);
   if (!kept) return startWalker();
-  clearTimeout(kept.timer);
+  dropIdle(kept);
   kept.worker.ref();
   return kept.worker;
 }
@@ -56,11 +61,22 @@ function keepWalker(worker: Worker): void {
   const kept: IdleWalker = {
     worker,
     timer: setTimeout(() => {
-      idleWalkers.splice(idleWalkers.indexOf(kept), 1);
+      dropIdle(kept);
       void worker.terminate();
     }, IDLE_MS).unref(),
+    // One that stopped while kept (it failed on its own) is no walker for the next walk, which would
+    // wait for it forever.
+    onExit: () => dropIdle(kept),
   };
+  worker.once('exit', kept.onExit);
   idleWalkers.push(kept);
+}
+
+function dropIdle(kept: IdleWalker): void {
+  const at = idleWalkers.indexOf(kept);
+  if (at !== -1) idleWalkers.splice(at, 1);
+  clearTimeout(kept.timer);
+  kept.worker.off('exit', kept.onExit);
 }
 
 /** As walkLocalTree (local-tree.ts), walked by a walker thread. */

@@ -116,4 +116,48 @@ test('a walker that finished is used again by the next walk, then ends on its ow
   assert.is(walkerThreads.size, 0);
 });
 
+/**
+ * Makes `worker` fail as a thread fails on its own (out of memory, say): a message it cannot read
+ * throws there, uncaught.
+ */
+function breakWalker(worker: Worker): void {
+  worker.postMessage(null);
+}
+
+/**
+ * Resolves when `worker` has exited; unlike events.once, it does not listen for (and so hide) an
+ * 'error'. A timer keeps the process up meanwhile: a kept walker does not.
+ */
+function exitOf(worker: Worker): Promise<void> {
+  const alive = setInterval(() => undefined, 1_000);
+  return new Promise<void>((resolve) => worker.once('exit', () => resolve())).finally(() => clearInterval(alive));
+}
+
+test('a walker that fails while its walk is being left does not take the daemon down', async () => {
+  const root = awkwardTree();
+  const walk = walkSourceAside(root, new Excludes([]), new AbortController().signal, emptyProblems());
+  await walk.next();
+  const walker = onlyWalker();
+  breakWalker(walker);
+  // The daemon's thread busy (comparing a batch, say) while the walker dies: its failure is heard
+  // only after the walk was left, when the walk listens no more.
+  const until = Date.now() + 1_000;
+  while (Date.now() < until);
+  await walk.return(undefined);
+  assert.not.ok(walkerThreads.has(walker));
+});
+
+test('a kept walker that fails while idle does not take the daemon down, and the next walk gets a live one', async () => {
+  const root = awkwardTree();
+  const first = await walkWith(walkSourceAside, root, new Excludes([]));
+  const walker = onlyWalker();
+  breakWalker(walker);
+  await exitOf(walker);
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the next walk waits for a walker that is gone')), 15_000)));
+  const again = await Promise.race([walkWith(walkSourceAside, root, new Excludes([])), hung]).finally(() => clearTimeout(timer));
+  assert.equal(again, first);
+  assert.is.not(onlyWalker(), walker);
+});
+
 test.run();
