@@ -132,6 +132,19 @@ function authOf(target: SftpTarget, secret: Record<string, string> | null): Reco
   return { password: secret.password };
 }
 
+/**
+ * Adds a listed name to a folder's children: folders and regular files, '.' and '..' left out. Done
+ * as each page arrives, so folders listed ahead hold these, not ssh2's entries (with each one's
+ * `ls -l` line): what outlived a young-generation collection was copied, and that was most of
+ * the daemon's collection time in a no-change run (issue 17).
+ */
+function addChild(children: ListedChild<RemoteEntry>[], entry: FileEntry): void {
+  if (entry.filename === '.' || entry.filename === '..') return;
+  const type = (entry.attrs.mode ?? 0) & S_IFMT;
+  if (type === S_IFDIR) children.push({ name: entry.filename });
+  else if (type === S_IFREG) children.push({ name: entry.filename, file: { size: entry.attrs.size, mtimeMs: entry.attrs.mtime * 1000 } });
+}
+
 /** ssh2's error for the requests pending when the SFTP session ended (its channel closed). */
 const SESSION_ENDED = 'No response from server';
 
@@ -223,21 +236,12 @@ export class SftpStore implements RemoteStore {
   walk(folder: string, signal: AbortSignal): AsyncGenerator<Array<[string, RemoteEntry]>> {
     this.endOnAbort(signal);
     return walkSorted<RemoteEntry>(async (relative, wanted) => {
-      let entries: FileEntry[];
       try {
-        entries = await this.list(this.full(joinRemote(folder, relative)), wanted);
+        return await this.list(this.full(joinRemote(folder, relative)), wanted);
       } catch (error) {
         if ((error as { code?: number }).code === NO_SUCH_FILE) return null;
         throw this.failure(error, `listing ${this.where(joinRemote(folder, relative))}`);
       }
-      const children: ListedChild<RemoteEntry>[] = [];
-      for (const entry of entries) {
-        if (entry.filename === '.' || entry.filename === '..') continue;
-        const type = (entry.attrs.mode ?? 0) & S_IFMT;
-        if (type === S_IFDIR) children.push({ name: entry.filename });
-        else if (type === S_IFREG) children.push({ name: entry.filename, file: { size: entry.attrs.size, mtimeMs: entry.attrs.mtime * 1000 } });
-      }
-      return children;
     }, signal, FOLDERS_AHEAD);
   }
 
@@ -250,12 +254,12 @@ export class SftpStore implements RemoteStore {
    * reads no further than its first pages until the walk reaches it (`wanted`), and stops there
    * if the walk ends first.
    */
-  private async list(folder: string, wanted: Promise<boolean>): Promise<FileEntry[]> {
+  private async list(folder: string, wanted: Promise<boolean>): Promise<ListedChild<RemoteEntry>[]> {
     let refused = false;
     for (;;) {
       // With every channel ended, `sftp` fails the listing at once.
       const sftp = this.listers.length > 0 ? this.listers[this.listed++ % this.listers.length] : this.sftp;
-      let entries: FileEntry[] | null;
+      let entries: ListedChild<RemoteEntry>[] | null;
       try {
         entries = await this.listThrough(sftp, folder, wanted);
       } catch (error) {
@@ -281,11 +285,11 @@ export class SftpStore implements RemoteStore {
   }
 
   /** The folder's entries through `sftp`; null when it let go of its handle before the walk reached it. */
-  private async listThrough(sftp: SFTPWrapper, folder: string, wanted: Promise<boolean>): Promise<FileEntry[] | null> {
+  private async listThrough(sftp: SFTPWrapper, folder: string, wanted: Promise<boolean>): Promise<ListedChild<RemoteEntry>[] | null> {
     // A handle belongs to its channel: every request for this folder goes through the same one.
     const handle = await this.call<Buffer>((done) => sftp.opendir(folder, done), sftp);
     this.openFolders++;
-    const entries: FileEntry[] = [];
+    const entries: ListedChild<RemoteEntry>[] = [];
     const askPage = () => {
       const page = this.call<FileEntry[]>((done) => sftp.readdir(handle, done), sftp).catch((error: { code?: number }) => {
         if (error.code === END_OF_FILE) return null;
@@ -306,7 +310,7 @@ export class SftpStore implements RemoteStore {
         for (const page of pages) {
           const names = await page;
           if (!names) return entries;
-          for (const entry of names) entries.push(entry);
+          for (const entry of names) addChild(entries, entry);
         }
       }
     } finally {
