@@ -21,6 +21,9 @@ export type Sent = [size: number, mtimeMs: number];
 
 const FORMAT = 2;
 
+/** Entries queued for the new record at most while lookups pass paths gone from both sides. */
+const QUEUED_AT_MOST = 4096;
+
 interface Header {
   cairn_sent_files: number;
   destination: string;
@@ -34,6 +37,8 @@ export class SentFiles {
     private readonly destination: string,
     /** False when the file holds no usable record for this destination: everything reads as never sent. */
     private readonly usable: boolean,
+    /** The record's size in bytes as opened (0 when unusable): about how many files the last run saw. */
+    readonly bytes: number,
   ) {}
 
   /**
@@ -50,15 +55,19 @@ export class SentFiles {
         break;
       }
       const header = first === undefined ? null : JSON.parse(first);
-      if (header?.cairn_sent_files === FORMAT && header.destination === destination) return new SentFiles(file, destination, true);
+      if (header?.cairn_sent_files === FORMAT && header.destination === destination) return await SentFiles.usable(file, destination);
       if (header?.destination === destination && header.files && typeof header.files === 'object') {
         await convertEarlierRecord(file, destination, header.files as Record<string, Sent>);
-        return new SentFiles(file, destination, true);
+        return await SentFiles.usable(file, destination);
       }
     } catch {
       // Damaged: the files are compared by listing and sent again where in doubt.
     }
-    return new SentFiles(file, destination, false);
+    return new SentFiles(file, destination, false, 0);
+  }
+
+  private static async usable(file: string, destination: string): Promise<SentFiles> {
+    return new SentFiles(file, destination, true, (await fs.stat(file)).size);
   }
 
   /** The part of the record for the source folder `name`, to be read and rewritten in path order. */
@@ -192,15 +201,25 @@ export class SentSection {
       const head = this.batch[this.at];
       const order = compareBytes(head[0], relative);
       if (order > 0) return undefined;
+      if (order === 0) {
+        this.at++;
+        return head[1];
+      }
+      // A path neither the source nor the destination has any more: dropped from the record, in
+      // order with what is queued; a long run of them (a folder gone from both) in bounded steps.
+      if (this.queue.length >= QUEUED_AT_MOST) return this.lookupAfterFlushing(relative);
       this.at++;
-      if (order === 0) return head[1];
-      // A path neither the source nor the destination has any more.
       this.queue.push({ path: head[0], value: undefined, old: head[1] });
     }
   }
 
   private async lookupAfterReading(relative: string): Promise<Sent | undefined> {
     await this.nextBatch();
+    return this.lookup(relative);
+  }
+
+  private async lookupAfterFlushing(relative: string): Promise<Sent | undefined> {
+    await this.flushQueued(0);
     return this.lookup(relative);
   }
 
@@ -238,15 +257,21 @@ export class SentSection {
   }
 
   private async flushQueued(waiting: number): Promise<void> {
-    while (this.queue.length > 0) {
-      const item = this.queue[0];
-      if (item.value instanceof Promise) {
-        if (this.queue.length <= waiting) return;
-        item.value = await item.value;
-        continue;
+    // Written from the front and removed in one splice: a shift per entry made a long queue quadratic.
+    let written = 0;
+    try {
+      while (written < this.queue.length) {
+        const item = this.queue[written];
+        if (item.value instanceof Promise) {
+          if (this.queue.length - written <= waiting) return;
+          item.value = await item.value;
+          continue;
+        }
+        written++;
+        await this.write(item.path, item.value, item.old);
       }
-      this.queue.shift();
-      await this.write(item.path, item.value, item.old);
+    } finally {
+      this.queue.splice(0, written);
     }
   }
 

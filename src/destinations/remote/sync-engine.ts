@@ -24,7 +24,7 @@ import { BandwidthLimit } from './bandwidth.ts';
 import { Excludes } from './excludes.ts';
 import { PathSpool } from './line-files.ts';
 import { emptyProblems, LocalSpellings, NameSample, type LocalFile, type LocalProblems } from './local-tree.ts';
-import { walkSourceAside } from './local-walk.ts';
+import { walkSource } from './local-walk.ts';
 import { joinSorted } from './merge-join.ts';
 import { isPartialName, partialNameFor, type RemoteEntry, type RemoteStore } from './remote-store.ts';
 import { isUnchanged, planSend } from './send-plan.ts';
@@ -82,7 +82,7 @@ export async function syncToStore(context: SyncContext<unknown>, { store, identi
     for (const [index, realSource] of context.realSources.entries()) {
       signal.throwIfAborted();
       // The real path checked at run start: a link in the job's path may have been swapped since.
-      await syncSource(run, realSource, names[index], sent.section(names[index]), `${context.stateFile}.tmp-${process.pid}-deletes-${index}`);
+      await syncSource(run, realSource, names[index], sent, `${context.stateFile}.tmp-${process.pid}-deletes-${index}`);
     }
   } catch (error) {
     if (signal.aborted) context.log('warning', `Cancelled: stopped after ${run.totals.files_transferred} file(s) (${run.totals.bytes_transferred} bytes) in this run`);
@@ -99,13 +99,14 @@ export async function syncToStore(context: SyncContext<unknown>, { store, identi
 }
 
 /** One source: walked alongside the remote listing and the record, then its deletes. */
-async function syncSource(run: RunState, source: string, name: string, section: SentSection, deletesFile: string): Promise<void> {
+async function syncSource(run: RunState, source: string, name: string, sent: SentFiles, deletesFile: string): Promise<void> {
+  const section = sent.section(name);
   const { context, store, excludes } = run;
   const before = { ...run.totals };
   const local = emptyProblems();
   const deletes = new PathSpool(deletesFile);
   try {
-    await compareAndSend(run, source, name, section, local, deletes);
+    await compareAndSend(run, source, name, section, local, deletes, sent.bytes);
     if (local.skipped.count > 0) {
       context.log('warning', `${local.skipped.count} symlink(s) or special file(s) in ${source} skipped: this destination keeps regular files only (${local.skipped.describe()})`);
     }
@@ -125,13 +126,13 @@ async function syncSource(run: RunState, source: string, name: string, section: 
  * The merge join: every path of the source or the destination once, in path order. Uploads start as
  * they are found (a few at once); remote-only paths are noted for `deleteExtraneous`.
  */
-async function compareAndSend(run: RunState, source: string, name: string, section: SentSection, local: LocalProblems, deletes: PathSpool): Promise<void> {
+async function compareAndSend(run: RunState, source: string, name: string, section: SentSection, local: LocalProblems, deletes: PathSpool, recordBytes: number): Promise<void> {
   const { context, store, excludes, totals } = run;
   const { options, signal } = context;
   const uploads = new TaskSlots(FILES_AT_ONCE);
   let complete = false;
   try {
-    for await (const batch of joinSorted(walkSourceAside(source, excludes, signal, local), store.walk(name, signal))) {
+    for await (const batch of joinSorted(walkSource(source, excludes, signal, local, recordBytes), store.walk(name, signal))) {
       for (const joined of batch) {
         const { path: relative, left: file } = joined;
         let remote = joined.right;

@@ -1,6 +1,6 @@
 /** The source walk on a walker thread (local-walk.ts): the same batches as the walk on the daemon's thread, and no thread left behind. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
@@ -8,7 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Excludes } from '../../../src/destinations/remote/excludes.ts';
 import { emptyProblems, walkLocalTree, type LocalFile } from '../../../src/destinations/remote/local-tree.ts';
-import { walkerThreads, walkSourceAside } from '../../../src/destinations/remote/local-walk.ts';
+import { WALKER_FROM_RECORD_BYTES, walkerThreads, walkSourceAside } from '../../../src/destinations/remote/local-walk.ts';
+import { syncToStore } from '../../../src/destinations/remote/sync-engine.ts';
 import { BATCHES_AHEAD } from '../../../src/destinations/remote/local-walk-worker.ts';
 import { tempDir } from '../../helpers.ts';
 
@@ -158,6 +159,63 @@ test('a kept walker that fails while idle does not take the daemon down, and the
   const again = await Promise.race([walkWith(walkSourceAside, root, new Excludes([])), hung]).finally(() => clearTimeout(timer));
   assert.equal(again, first);
   assert.is.not(onlyWalker(), walker);
+});
+
+/** A destination in memory: enough of a store for the engine to send to. */
+function memoryStore(files: Map<string, Buffer>) {
+  return {
+    async *walk(folder: string) {
+      const prefix = `${folder}/`;
+      const mine = [...files.keys()].filter((key) => key.startsWith(prefix)).sort();
+      if (mine.length > 0) yield mine.map((key): [string, { size: number }] => [key.slice(prefix.length), { size: files.get(key)!.length }]);
+    },
+    async put({ path: file, body }: { path: string; body: NodeJS.ReadableStream }) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      files.set(file, Buffer.concat(chunks));
+    },
+    async remove(file: string) {
+      files.delete(file);
+    },
+    where: (file: string) => `memory:${file}`,
+    async close() {},
+  } as never;
+}
+
+test('a sync walks on a walker thread when its record of sent files says the tree is large, on its own thread when not', async () => {
+  const root = tempDir();
+  const source = path.join(root, 'photos');
+  mkdirSync(source);
+  for (let index = 0; index < 30; index++) writeFileSync(path.join(source, `p${index}.jpg`), `photo ${index}`);
+  const stateFile = path.join(root, 'sent.jsonl');
+  const options = { delete_extraneous: true, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' as const };
+  const files = new Map<string, Buffer>();
+  const sync = () =>
+    syncToStore(
+      { config: {}, secret: null, sources: [source], realSources: [source], options, signal: new AbortController().signal, stateFile, hostKeys: null as never, log: () => undefined, progress: () => undefined },
+      { store: memoryStore(files), identity: 'memory' },
+    );
+  for (const walker of [...walkerThreads]) await ended(walker);
+  // First run: no record yet, so no walker.
+  assert.is((await sync()).files_transferred, 30);
+  assert.is(walkerThreads.size, 0, 'no walker for a first run');
+  // A record as large as a big tree's (entries of files gone from both sides, which the run then drops).
+  const lines = [JSON.stringify({ cairn_sent_files: 2, destination: 'memory' })];
+  const gone = Math.ceil(WALKER_FROM_RECORD_BYTES / 31); // each line 32 bytes
+  const entries = Array.from({ length: gone }, (_, index) => JSON.stringify([`photos/gone/${String(index).padStart(8, '0')}`, 1, 1000]));
+  const kept = Array.from({ length: 30 }, (_, index) => `p${index}.jpg`).sort().map((name) => JSON.stringify([`photos/${name}`, files.get(`photos/${name}`)!.length, Math.floor(statSync(path.join(source, name)).mtimeMs)]));
+  writeFileSync(stateFile, `${[...lines, ...entries, ...kept].join('\n')}\n`);
+  assert.ok(statSync(stateFile).size >= WALKER_FROM_RECORD_BYTES, `record of ${statSync(stateFile).size} bytes`);
+  writeFileSync(path.join(source, 'new.jpg'), 'new');
+  const totals = await sync();
+  assert.is(totals.files_transferred, 1, 'only the new file is sent: the walker gave the same files and times');
+  assert.is(walkerThreads.size, 1, 'a walker thread walked, and is kept a moment for the next walk');
+  await ended([...walkerThreads][0]);
+  // The gone entries were dropped: the next run's record is small again, and walks on the daemon's thread.
+  assert.ok(statSync(stateFile).size < 10_000, `record of ${statSync(stateFile).size} bytes after`);
+  assert.is((await sync()).files_transferred, 0);
+  assert.is(walkerThreads.size, 0, 'no walker for a small record');
+  assert.equal(readdirSync(root).sort(), ['photos', 'sent.jsonl']);
 });
 
 test.run();
