@@ -1,7 +1,7 @@
 /**
- * The source walk of a remote sync, on a thread of its own. On a no-change run of a large tree the
- * walk's readdir and one lstat per file were a quarter of the daemon's work, on the thread that also
- * lists the destination, decrypts SSH and answers the API (issue 17): a walker thread
+ * The source walk of a remote sync, on a thread of its own when the tree is large. On a no-change
+ * run the walk's readdir and one lstat per file were a quarter of the daemon's work, on the thread
+ * that also lists the destination, decrypts SSH and answers the API (issue 17): a walker thread
  * (local-walk-worker.ts) walks while the daemon's thread compares, a few batches ahead.
  * A walker that finished its walk is kept for IDLE_MS, for the job's next source or the next run.
  */
@@ -14,7 +14,7 @@ import type { FromWalker, ToWalker } from './local-walk-worker.ts';
 /** The walker's code as one script, put in by the single binary's build (which has no file to start it from). */
 declare const CAIRN_LOCAL_WALK_WORKER: string | undefined;
 
-/** How long a walker thread waits for another walk before it ends: its ~20 MB are not kept at rest. */
+/** How long a walker thread waits for another walk before it ends: its heap is not kept at rest. */
 const IDLE_MS = 5_000;
 
 interface IdleWalker {
@@ -83,8 +83,9 @@ function dropIdle(kept: IdleWalker): void {
  * From a record of sent files this large (~200,000 files at ~80 bytes a line), the last run saw a
  * tree worth a walker thread. The thread costs ~10–17 MB while a run lasts, and the daemon keeps
  * ~14 MB of it after the first (glibc's heap, pages of the binary its start touched); it shortened
- * a no-change SFTP run by ~20% at 100,000 files (0.3 s) and ~10–15% (1.5–2 s) at a million. Small
- * trees, and first runs, walk on the daemon's thread.
+ * a no-change SFTP run by ~20% at 100,000 files (0.3 s) and ~10% (1.3 s) at a million. Small trees,
+ * first runs, and trees that were on the server before the job (the record holds only what Cairn
+ * sent) walk on the daemon's thread.
  */
 export const WALKER_FROM_RECORD_BYTES = 16 * 1024 * 1024;
 
