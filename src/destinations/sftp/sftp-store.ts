@@ -135,8 +135,8 @@ function authOf(target: SftpTarget, secret: Record<string, string> | null): Reco
 /**
  * Adds a listed name to a folder's children: folders and regular files, '.' and '..' left out. Done
  * as each page arrives, so folders listed ahead hold these, not ssh2's entries (with each one's
- * `ls -l` line): what outlived a young-generation collection was copied, and that was most of
- * the daemon's collection time in a no-change run (issue 17).
+ * `ls -l` line): what outlives a young-generation collection is copied, and holding less cut the
+ * daemon's scavenges in a 100k no-change run by a third (issue 17).
  */
 function addChild(children: ListedChild<RemoteEntry>[], entry: FileEntry): void {
   if (entry.filename === '.' || entry.filename === '..') return;
