@@ -2,7 +2,7 @@
  * Two streams sorted by path, walked side by side (a merge join, as rsync and rclone compare a
  * source with a destination): memory holds a batch of each, whatever the length of either.
  */
-import { assertAscending, compareBytes, type SortedBatches } from './sorted-paths.ts';
+import { compareBytes, SortedReader, type SortedBatches } from './sorted-paths.ts';
 
 /** One path of either stream, with what each stream holds for it. */
 export interface Joined<A, B> {
@@ -46,55 +46,5 @@ export async function* joinSorted<A, B>(left: SortedBatches<A>, right: SortedBat
   } finally {
     // Stopped early (an error, a cancel): let both streams end their listings.
     await Promise.allSettled([lefts.stop(), rights.stop()]);
-  }
-}
-
-/** One side of the join: the batch at hand and the next item in it. */
-class SortedReader<T> {
-  private readonly items: AsyncIterator<Array<[string, T]>>;
-  private batch: Array<[string, T]> = [];
-  private at = 0;
-  /** The last path read, which the next must come after. */
-  private previous: string | undefined;
-  ended = false;
-
-  constructor(
-    stream: SortedBatches<T>,
-    private readonly what: string,
-  ) {
-    this.items = stream[Symbol.asyncIterator]();
-  }
-
-  get atHand(): boolean {
-    return this.at < this.batch.length;
-  }
-
-  get next(): [string, T] {
-    return this.batch[this.at];
-  }
-
-  take(): [string, T] {
-    return this.batch[this.at++];
-  }
-
-  /** Reads batches until one has an item or the stream ends; a no-op while an item is at hand. */
-  async fill(): Promise<void> {
-    while (!this.atHand && !this.ended) {
-      const read = await this.items.next();
-      if (read.done) {
-        this.ended = true;
-        return;
-      }
-      for (const [path] of read.value) {
-        assertAscending(this.previous, path, this.what);
-        this.previous = path;
-      }
-      this.batch = read.value;
-      this.at = 0;
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.items.return?.(undefined);
   }
 }

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { removeStaleTempFiles, syncDirectory, TEMP_MARKER } from '../../store/durable-file.ts';
 import { LineWriter, PathSpool, readLineBatches, readLines } from './line-files.ts';
 import { joinSorted, type Joined } from './merge-join.ts';
-import { compareBytes } from './sorted-paths.ts';
+import { compareBytes, SortedReader } from './sorted-paths.ts';
 
 /** Size and mtime (ms) of the source file that was sent. */
 export type Sent = [size: number, mtimeMs: number];
@@ -163,11 +163,8 @@ export class SentFiles {
 export class SentSection {
   /** Paths deleted from the destination in this run, in path order. */
   readonly forgotten: PathSpool;
-  private readonly old: AsyncIterator<Array<[string, Sent]>>;
-  /** The batch of old entries being read, and the next of them; `ended` once the record has no more. */
-  private batch: Array<[string, Sent]> = [];
-  private at = 0;
-  private ended = false;
+  /** The record's entries for this section, as far as lookups have read them. */
+  private readonly old: SortedReader<Sent>;
   private readonly queue: Array<{ path: string; value: Sent | undefined | Promise<Sent | undefined>; old: Sent | undefined }> = [];
   private writer: LineWriter | null = null;
   /** Old entries passed on unchanged before the first change: copied if a change comes. */
@@ -180,7 +177,8 @@ export class SentSection {
     file: string,
     private readonly oldEntries: () => AsyncGenerator<Array<[string, Sent]>>,
   ) {
-    this.old = oldEntries();
+    // Not order-checked: a damaged record must mean files compared by listing, not a failed run.
+    this.old = new SortedReader(oldEntries());
     this.temp = `${file}${TEMP_MARKER}${process.pid}-section-${index}`;
     this.forgotten = new PathSpool(`${file}${TEMP_MARKER}${process.pid}-forgotten-${index}`);
   }
@@ -197,45 +195,27 @@ export class SentSection {
    */
   lookup(relative: string): Sent | undefined | Promise<Sent | undefined> {
     for (;;) {
-      if (this.at >= this.batch.length) return this.ended ? undefined : this.lookupAfterReading(relative);
-      const head = this.batch[this.at];
+      if (!this.old.atHand) return this.old.ended ? undefined : this.lookupAfterReading(relative);
+      const head = this.old.next;
       const order = compareBytes(head[0], relative);
       if (order > 0) return undefined;
-      if (order === 0) {
-        this.at++;
-        return head[1];
-      }
+      if (order === 0) return this.old.take()[1];
       // A path neither the source nor the destination has any more: dropped from the record, in
       // order with what is queued; a long run of them (a folder gone from both) in bounded steps.
       if (this.queue.length >= QUEUED_AT_MOST) return this.lookupAfterFlushing(relative);
-      this.at++;
+      this.old.take();
       this.queue.push({ path: head[0], value: undefined, old: head[1] });
     }
   }
 
   private async lookupAfterReading(relative: string): Promise<Sent | undefined> {
-    await this.nextBatch();
+    await this.old.fill();
     return this.lookup(relative);
   }
 
   private async lookupAfterFlushing(relative: string): Promise<Sent | undefined> {
     await this.flushQueued(0);
     return this.lookup(relative);
-  }
-
-  /** Reads the next batch of old entries; its first entry, or null when the record has no more. */
-  private async nextBatch(): Promise<[string, Sent] | null> {
-    while (this.at >= this.batch.length) {
-      if (this.ended) return null;
-      const next = await this.old.next();
-      if (next.done) {
-        this.ended = true;
-        return null;
-      }
-      this.batch = next.value;
-      this.at = 0;
-    }
-    return this.batch[this.at];
   }
 
   /** Sets what the record says of `relative` (undefined: nothing), now or when `value` settles. */
@@ -282,9 +262,9 @@ export class SentSection {
   async finish(complete: boolean): Promise<void> {
     await this.flush(0);
     for (;;) {
-      const head = this.at < this.batch.length ? this.batch[this.at] : await this.nextBatch();
-      if (head === null) break;
-      this.at++;
+      await this.old.fill();
+      if (!this.old.atHand) break;
+      const head = this.old.take();
       await this.write(head[0], complete ? undefined : head[1], head[1]);
     }
     await this.writer?.close();
@@ -310,7 +290,7 @@ export class SentSection {
   }
 
   async discard(): Promise<void> {
-    await this.old.return?.(undefined);
+    await this.old.stop();
     await this.writer?.close().catch(() => undefined);
     await fs.rm(this.temp, { force: true });
     await this.forgotten.discard();

@@ -50,3 +50,59 @@ export function assertAscending(previous: string | undefined, next: string, what
     throw new CairnError('unavailable', 'LISTING_OUT_OF_ORDER', `${what} is not in path order ("${previous}" came before "${next}"); nothing more was copied or deleted`);
   }
 }
+
+/**
+ * A sorted stream read a batch at a time, with the next item at hand (one side of a join, the record
+ * of sent files): items are taken without a promise each, and a batch is read only when one is used up.
+ */
+export class SortedReader<T> {
+  private readonly items: AsyncIterator<Array<[string, T]>>;
+  private batch: Array<[string, T]> = [];
+  private at = 0;
+  /** The last path read, which the next must come after. */
+  private previous: string | undefined;
+  ended = false;
+
+  /** `what` names the stream in the error for one out of order; without it the order is not checked. */
+  constructor(
+    stream: SortedBatches<T>,
+    private readonly what?: string,
+  ) {
+    this.items = stream[Symbol.asyncIterator]();
+  }
+
+  get atHand(): boolean {
+    return this.at < this.batch.length;
+  }
+
+  get next(): [string, T] {
+    return this.batch[this.at];
+  }
+
+  take(): [string, T] {
+    return this.batch[this.at++];
+  }
+
+  /** Reads batches until one has an item or the stream ends; a no-op while an item is at hand. */
+  async fill(): Promise<void> {
+    while (!this.atHand && !this.ended) {
+      const read = await this.items.next();
+      if (read.done) {
+        this.ended = true;
+        return;
+      }
+      if (this.what !== undefined) {
+        for (const [path] of read.value) {
+          assertAscending(this.previous, path, this.what);
+          this.previous = path;
+        }
+      }
+      this.batch = read.value;
+      this.at = 0;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.items.return?.(undefined);
+  }
+}
