@@ -226,6 +226,28 @@ test('a folder asked ahead learns when the walk reaches it, or that the walk sto
   assert.equal(Object.fromEntries(settled), { '': true, a: true, b: true, c: false, d: false }, 'c and d were asked ahead, never reached');
 });
 
+test('the folders the walk reaches next are asked ahead, below folders listed ahead too: only the first way down waits', async () => {
+  // d0 … d3, each holding e0 … e3, each holding one file. A listing takes 5 ms (a round trip); the
+  // walk's reader takes 10 ms over each batch, so whatever was asked a batch ahead has come.
+  const names = ['d0', 'd1', 'd2', 'd3'];
+  const waitedFor: string[] = [];
+  const listFolder = async (relative: string, wanted: Promise<boolean>) => {
+    let came = false;
+    void wanted.then((reached) => reached && !came && waitedFor.push(relative));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    came = true;
+    const depth = relative === '' ? 0 : relative.split('/').length;
+    return depth < 2 ? names.map((name) => ({ name: depth === 0 ? name : name.replace('d', 'e') })) : [{ name: 'file', file: relative }];
+  };
+  const found: string[] = [];
+  for await (const batch of walkSorted(listFolder, new AbortController().signal, 8)) {
+    found.push(...batch.map(([name]) => name));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.is(found.length, 16);
+  assert.equal(waitedFor, ['', 'd0', 'd0/e0'], 'd1/e0 … d3/e0 were asked while the walk was in the folder before');
+});
+
 test('a large folder comes in batches of at most a thousand files, all of them, in order', async () => {
   const names = Array.from({ length: 2500 }, (_, index) => `f${String(index).padStart(4, '0')}`);
   const listFolder = async (relative: string) => (relative === '' ? [{ name: 'sub' }, ...names.map((name) => ({ name, file: name }))].reverse() : [{ name: 'x', file: 'x' }]);
