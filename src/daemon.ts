@@ -21,6 +21,7 @@ import { DashboardService, FreeSpaceCache, rememberedNextRuns, scheduleOverdueRu
 import { lockDataDir } from './data-dir-lock.ts';
 import type { JobRecord } from './domain/jobs.ts';
 import { destinationOf } from './destinations/index.ts';
+import { walkCountsFileOf } from './destinations/remote/local-walk.ts';
 import { DriveListings, driveOperations, DriveService, monitorBlockEvents, OutcomeSignal, PlugInPolicy } from './devices/index.ts';
 import { AllowedPaths } from './files/allowed-paths.ts';
 import { FolderService } from './files/folder-service.ts';
@@ -254,7 +255,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       checkChannels: (ids) => channels.checkExist(ids),
       checkPaths: (job) => jobPaths.checkSaved(job),
       onChange: () => schedules.refresh(),
-      forgetSentFiles: (jobId) => fs.rm(sentFilesOf(jobId), { force: true }),
+      forgetSentFiles: async (jobId) => {
+        await fs.rm(sentFilesOf(jobId), { force: true });
+        await fs.rm(walkCountsFileOf(sentFilesOf(jobId)), { force: true });
+      },
       snapshotFieldsOf: (job) => snapshots.fieldsOf(job),
       snapshotForRestore: (job, snapshotId) => snapshots.snapshotForRestore(job, snapshotId),
       passwords: repositoryPasswords,

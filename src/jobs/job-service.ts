@@ -45,7 +45,7 @@ export interface JobServiceDependencies {
   checkChannels(ids: readonly number[]): void;
   /** Called after jobs or schedules change, so timers follow. */
   onChange(): void;
-  /** Drops what the job's destination remembered sending (see SyncContext.stateFile). */
+  /** Drops what the job's destination remembered sending (see SyncContext.stateFile), and its walks' counts. */
   forgetSentFiles(jobId: number): Promise<void>;
   /** The job's last known snapshot count and newest snapshot time (never read from the drive). */
   snapshotFieldsOf(job: JobRecord): JobSnapshotFields;

@@ -12,7 +12,7 @@ import { exitCodeMeaning, RsyncProblems, type CopyPlaces } from './rsync-errors.
 import { runRsync, type RsyncExit } from './rsync-process.ts';
 import { countItem, describeItem, parseItemLine, parseProgressLine, parseStatsLine, printable, type ParsedItem, type RsyncStats } from './rsync-output.ts';
 import { ListShare, type CopyPosition } from './list-share.ts';
-import { previousEntryCount, rememberEntryCount } from './entry-counts.ts';
+import { previousEntryCount, rememberEntryCount } from '../entry-counts.ts';
 
 /** How often a copy reports its totals and share: rsync prints a line per file, a phone needs a few a second at most. */
 export const REPORT_INTERVAL_MS = 200;

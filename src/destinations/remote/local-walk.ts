@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { CairnError } from '../../domain/errors.ts';
+import { previousEntryCount, rememberEntryCount } from '../entry-counts.ts';
 import type { Excludes } from './excludes.ts';
 import { walkLocalTree, type LocalFile, type LocalProblems } from './local-tree.ts';
 import type { FromWalker, ToWalker } from './local-walk-worker.ts';
@@ -80,18 +81,45 @@ function dropIdle(kept: IdleWalker): void {
 }
 
 /**
- * From a record of sent files this large (~200,000 files at ~80 bytes a line), the last run saw a
- * tree worth a walker thread. The thread costs ~10–17 MB while a run lasts, and the daemon keeps
- * ~14 MB of it after the first (glibc's heap, pages of the binary its start touched); it shortened
- * a no-change SFTP run by ~20% at 100,000 files (0.3 s) and ~10% (1.3 s) at a million. Small trees,
- * first runs, and trees that were on the server before the job (the record holds only what Cairn
- * sent) walk on the daemon's thread.
+ * From a source whose last complete walk found this many files, its walk runs on a walker thread.
+ * The thread costs ~10–17 MB while a run lasts, and the daemon keeps ~14 MB of it after the first
+ * (glibc's heap, pages of the binary its start touched); it shortened a no-change SFTP run by ~20%
+ * at 100,000 files (0.3 s) and by ~20% (2 s) at a million. Small trees and first walks run on the
+ * daemon's thread.
  */
-export const WALKER_FROM_RECORD_BYTES = 16 * 1024 * 1024;
+export const WALKER_FROM_FILES = 200_000;
 
-/** The source's walk (walkLocalTree), on a walker thread when the record says the tree is large. */
-export function walkSource(root: string, excludes: Excludes, signal: AbortSignal, problems: LocalProblems, recordBytes: number): AsyncGenerator<Array<[string, LocalFile]>> {
-  return recordBytes >= WALKER_FROM_RECORD_BYTES ? walkSourceAside(root, excludes, signal, problems) : walkLocalTree(root, excludes, signal, problems);
+/** Where a run remembers how many files each source's walk found (entry-counts.ts), and which sources it keeps. */
+export interface WalkCounts {
+  file: string;
+  sources: readonly string[];
+}
+
+/** The file of a remote job's walk counts: beside its record of sent files (`stateFile`). */
+export const walkCountsFileOf = (stateFile: string) => `${stateFile}.walked`;
+
+/** A remote job's walk counts, for the job's sources. */
+export function walkCountsOf(context: { stateFile: string; realSources: readonly string[] }): WalkCounts {
+  return { file: walkCountsFileOf(context.stateFile), sources: context.realSources };
+}
+
+/**
+ * The source's walk (walkLocalTree), on a walker thread when its last complete walk found a large
+ * tree. A complete walk's count is remembered only when it crosses WALKER_FROM_FILES, so a run that
+ * changes nothing writes nothing. Not the record of sent files' size: it holds only what Cairn sent,
+ * so a tree already on the server (or moved from an rsync job) would never look large.
+ */
+export async function* walkSource(root: string, excludes: Excludes, signal: AbortSignal, problems: LocalProblems, counts: WalkCounts): AsyncGenerator<Array<[string, LocalFile]>> {
+  const large = ((await previousEntryCount(counts.file, root)) ?? 0) >= WALKER_FROM_FILES;
+  let files = 0;
+  for await (const batch of large ? walkSourceAside(root, excludes, signal, problems) : walkLocalTree(root, excludes, signal, problems)) {
+    files += batch.length;
+    yield batch;
+  }
+  if (files >= WALKER_FROM_FILES !== large) {
+    // Only a hint for the next walk: a full disk must not fail the backup.
+    await rememberEntryCount(counts.file, root, files, counts.sources).catch(() => undefined);
+  }
 }
 
 /** As walkLocalTree (local-tree.ts), walked by a walker thread. */

@@ -12,7 +12,7 @@ import type { TransferPlan } from '../../domain/runs.ts';
 import type { SyncContext } from '../types.ts';
 import type { Excludes } from './excludes.ts';
 import { emptyProblems, type LocalFile } from './local-tree.ts';
-import { walkSource } from './local-walk.ts';
+import { walkCountsOf, walkSource } from './local-walk.ts';
 import { joinSorted } from './merge-join.ts';
 import { isPartialName, type RemoteEntry, type RemoteStore } from './remote-store.ts';
 import { SentFiles, type Sent } from './sent-files.ts';
@@ -53,7 +53,7 @@ export async function planSend(context: SyncContext<unknown>, { store, identity,
   try {
     for (const [index, source] of context.realSources.entries()) {
       const section = sent.section(names[index]);
-      for await (const joined of joinSorted(walkSource(source, excludes, signal, problems, sent.bytes), store.walk(names[index], signal))) {
+      for await (const joined of joinSorted(walkSource(source, excludes, signal, problems, walkCountsOf(context)), store.walk(names[index], signal))) {
         for (const { path: relative, left: file, right } of joined) {
           const partial = right !== undefined && isPartialName(relative);
           const remote = partial ? undefined : right;

@@ -37,8 +37,6 @@ export class SentFiles {
     private readonly destination: string,
     /** False when the file holds no usable record for this destination: everything reads as never sent. */
     private readonly usable: boolean,
-    /** The record's size in bytes as opened (0 when unusable): about how many files the last run saw. */
-    readonly bytes: number,
   ) {}
 
   /**
@@ -55,19 +53,15 @@ export class SentFiles {
         break;
       }
       const header = first === undefined ? null : JSON.parse(first);
-      if (header?.cairn_sent_files === FORMAT && header.destination === destination) return await SentFiles.usable(file, destination);
+      if (header?.cairn_sent_files === FORMAT && header.destination === destination) return new SentFiles(file, destination, true);
       if (header?.destination === destination && header.files && typeof header.files === 'object') {
         await convertEarlierRecord(file, destination, header.files as Record<string, Sent>);
-        return await SentFiles.usable(file, destination);
+        return new SentFiles(file, destination, true);
       }
     } catch {
       // Damaged: the files are compared by listing and sent again where in doubt.
     }
-    return new SentFiles(file, destination, false, 0);
-  }
-
-  private static async usable(file: string, destination: string): Promise<SentFiles> {
-    return new SentFiles(file, destination, true, (await fs.stat(file)).size);
+    return new SentFiles(file, destination, false);
   }
 
   /** The part of the record for the source folder `name`, to be read and rewritten in path order. */

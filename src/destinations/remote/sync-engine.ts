@@ -24,7 +24,7 @@ import { BandwidthLimit } from './bandwidth.ts';
 import { Excludes } from './excludes.ts';
 import { PathSpool } from './line-files.ts';
 import { emptyProblems, LocalSpellings, NameSample, type LocalFile, type LocalProblems } from './local-tree.ts';
-import { walkSource } from './local-walk.ts';
+import { walkCountsOf, walkSource } from './local-walk.ts';
 import { joinSorted } from './merge-join.ts';
 import { isPartialName, partialNameFor, type RemoteEntry, type RemoteStore } from './remote-store.ts';
 import { isUnchanged, planSend } from './send-plan.ts';
@@ -106,7 +106,7 @@ async function syncSource(run: RunState, source: string, name: string, sent: Sen
   const local = emptyProblems();
   const deletes = new PathSpool(deletesFile);
   try {
-    await compareAndSend(run, source, name, section, local, deletes, sent.bytes);
+    await compareAndSend(run, source, name, section, local, deletes);
     if (local.skipped.count > 0) {
       context.log('warning', `${local.skipped.count} symlink(s) or special file(s) in ${source} skipped: this destination keeps regular files only (${local.skipped.describe()})`);
     }
@@ -126,13 +126,13 @@ async function syncSource(run: RunState, source: string, name: string, sent: Sen
  * The merge join: every path of the source or the destination once, in path order. Uploads start as
  * they are found (a few at once); remote-only paths are noted for `deleteExtraneous`.
  */
-async function compareAndSend(run: RunState, source: string, name: string, section: SentSection, local: LocalProblems, deletes: PathSpool, recordBytes: number): Promise<void> {
+async function compareAndSend(run: RunState, source: string, name: string, section: SentSection, local: LocalProblems, deletes: PathSpool): Promise<void> {
   const { context, store, excludes, totals } = run;
   const { options, signal } = context;
   const uploads = new TaskSlots(FILES_AT_ONCE);
   let complete = false;
   try {
-    for await (const batch of joinSorted(walkSource(source, excludes, signal, local, recordBytes), store.walk(name, signal))) {
+    for await (const batch of joinSorted(walkSource(source, excludes, signal, local, walkCountsOf(run.context)), store.walk(name, signal))) {
       for (const joined of batch) {
         const { path: relative, left: file } = joined;
         let remote = joined.right;

@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { rememberEntryCount } from '../../../src/destinations/entry-counts.ts';
+import { walkCountsFileOf, WALKER_FROM_FILES } from '../../../src/destinations/remote/local-walk.ts';
 import { allFileText, createJob, finishedRun, isErrorShape, recordBodies, startTestDaemon, tempDir, type ApiClient, type TestDaemon } from '../../helpers.ts';
 import { startSftpServer, type SftpServer } from '../../servers.ts';
 import { fileContent, makeSampleTree, snapshotTree, waitFor } from '../../trees.ts';
@@ -119,11 +121,14 @@ remote('a restore refuses to write over the sources, outside the allowed folders
   assert.is((await finishedRun(client, allowed.body.run_id)).status, 'completed');
   assert.is(readFileSync(path.join(source, 'a.txt'), 'utf8'), 'a');
 
-  // Deleting the job forgets what its destination was sent.
+  // Deleting the job forgets what its destination was sent, and how many files its last walks found
+  // (kept beside the record once a source crosses the walker's threshold: written here as such a walk would).
   const record = path.join(context.daemon.config.dataDir, 'sent-files', `job-${jobId}.json`);
   assert.ok(existsSync(record));
+  await rememberEntryCount(walkCountsFileOf(record), source, WALKER_FROM_FILES, [source]);
   assert.is((await client.delete(`/api/jobs/${jobId}`)).status, 200);
   assert.not.ok(existsSync(record));
+  assert.not.ok(existsSync(walkCountsFileOf(record)));
 });
 
 remote('a restore refuses a target where a symlinked source would be written through its link', async (context) => {

@@ -3,7 +3,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { previousEntryCount, readEntryCounts, rememberEntryCount } from '../../../src/destinations/local/entry-counts.ts';
+import { previousEntryCount, readEntryCounts, rememberEntryCount } from '../../../src/destinations/entry-counts.ts';
 import { tempDir } from '../../helpers.ts';
 
 test('a count is remembered per source, beside the others of the job, and read back; sources no longer in the job are dropped', async () => {

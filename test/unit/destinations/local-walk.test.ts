@@ -1,6 +1,6 @@
 /** The source walk on a walker thread (local-walk.ts): the same batches as the walk on the daemon's thread, and no thread left behind. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
@@ -8,7 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Excludes } from '../../../src/destinations/remote/excludes.ts';
 import { emptyProblems, walkLocalTree, type LocalFile } from '../../../src/destinations/remote/local-tree.ts';
-import { WALKER_FROM_RECORD_BYTES, walkerThreads, walkSourceAside } from '../../../src/destinations/remote/local-walk.ts';
+import { previousEntryCount, rememberEntryCount } from '../../../src/destinations/entry-counts.ts';
+import { WALKER_FROM_FILES, walkCountsFileOf, walkerThreads, walkSourceAside } from '../../../src/destinations/remote/local-walk.ts';
 import { syncToStore } from '../../../src/destinations/remote/sync-engine.ts';
 import { BATCHES_AHEAD } from '../../../src/destinations/remote/local-walk-worker.ts';
 import { tempDir } from '../../helpers.ts';
@@ -182,12 +183,13 @@ function memoryStore(files: Map<string, Buffer>) {
   } as never;
 }
 
-test('a sync walks on a walker thread when its record of sent files says the tree is large, on its own thread when not', async () => {
+test('a sync walks on a walker thread when the last walk of its source found a large tree, on its own thread when not', async () => {
   const root = tempDir();
   const source = path.join(root, 'photos');
   mkdirSync(source);
   for (let index = 0; index < 30; index++) writeFileSync(path.join(source, `p${index}.jpg`), `photo ${index}`);
   const stateFile = path.join(root, 'sent.jsonl');
+  const counts = walkCountsFileOf(stateFile);
   const options = { delete_extraneous: true, exclude_patterns: [], bandwidth_limit_kbps: null, dry_run: false, verbosity: 'normal' as const };
   const files = new Map<string, Buffer>();
   const sync = () =>
@@ -196,26 +198,22 @@ test('a sync walks on a walker thread when its record of sent files says the tre
       { store: memoryStore(files), identity: 'memory' },
     );
   for (const walker of [...walkerThreads]) await ended(walker);
-  // First run: no record yet, so no walker.
+  // First run: no count yet, so no walker; a small tree's count is not written (nothing would change).
   assert.is((await sync()).files_transferred, 30);
   assert.is(walkerThreads.size, 0, 'no walker for a first run');
-  // A record as large as a big tree's (entries of files gone from both sides, which the run then drops).
-  const lines = [JSON.stringify({ cairn_sent_files: 2, destination: 'memory' })];
-  const gone = Math.ceil(WALKER_FROM_RECORD_BYTES / 31); // each line 32 bytes
-  const entries = Array.from({ length: gone }, (_, index) => JSON.stringify([`photos/gone/${String(index).padStart(8, '0')}`, 1, 1000]));
-  const kept = Array.from({ length: 30 }, (_, index) => `p${index}.jpg`).sort().map((name) => JSON.stringify([`photos/${name}`, files.get(`photos/${name}`)!.length, Math.floor(statSync(path.join(source, name)).mtimeMs)]));
-  writeFileSync(stateFile, `${[...lines, ...entries, ...kept].join('\n')}\n`);
-  assert.ok(statSync(stateFile).size >= WALKER_FROM_RECORD_BYTES, `record of ${statSync(stateFile).size} bytes`);
+  assert.not.ok(existsSync(counts), 'no count kept for a small tree');
+  // The source's last walk found a large tree (a tree already on the server, say: the record holds nothing of it).
+  await rememberEntryCount(counts, source, WALKER_FROM_FILES, [source]);
   writeFileSync(path.join(source, 'new.jpg'), 'new');
   const totals = await sync();
   assert.is(totals.files_transferred, 1, 'only the new file is sent: the walker gave the same files and times');
   assert.is(walkerThreads.size, 1, 'a walker thread walked, and is kept a moment for the next walk');
   await ended([...walkerThreads][0]);
-  // The gone entries were dropped: the next run's record is small again, and walks on the daemon's thread.
-  assert.ok(statSync(stateFile).size < 10_000, `record of ${statSync(stateFile).size} bytes after`);
+  // That walk found 31 files: remembered, so the next run walks on the daemon's thread.
+  assert.is(await previousEntryCount(counts, source), 31);
   assert.is((await sync()).files_transferred, 0);
-  assert.is(walkerThreads.size, 0, 'no walker for a small record');
-  assert.equal(readdirSync(root).sort(), ['photos', 'sent.jsonl']);
+  assert.is(walkerThreads.size, 0, 'no walker once the tree is small');
+  assert.equal(readdirSync(root).sort(), ['photos', 'sent.jsonl', 'sent.jsonl.walked']);
 });
 
 test.run();

@@ -1,14 +1,18 @@
 /**
- * How many entries each source's file list had when it was last copied, remembered in the job's
- * state file (SyncContext.stateFile, which only remote destinations use otherwise), so the next
- * run's progress has an expected total without counting the tree first (list-share.ts). The file
- * is one JSON line, `{"cairn_local_entries":1,"sources":{"<real source path>":N}}`; a file that
- * is not that (missing, damaged, or a remote job's record before the job was moved to a local
- * destination) holds no counts, and only its first line, of bounded length, is ever read.
+ * How many entries each source had when it was last walked, remembered per real source path:
+ * - a local job's rsync file list, in the job's state file (SyncContext.stateFile, which only remote
+ *   destinations use otherwise), so the next run's progress has an expected total without counting
+ *   the tree first (list-share.ts);
+ * - a remote job's source walk, beside its record of sent files (local-walk.ts), so the next walk of
+ *   a large tree starts on a walker thread.
+ * The file is one JSON line, `{"cairn_local_entries":1,"sources":{"<real source path>":N}}` (the
+ * marker's name is from when only local jobs kept counts); a file that is not that (missing,
+ * damaged, or a remote job's record before the job was moved to a local destination) holds no
+ * counts, and only its first line, of bounded length, is ever read.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileDurably } from '../../store/durable-file.ts';
+import { writeFileDurably } from '../store/durable-file.ts';
 
 const FORMAT = 1;
 /** Far more than a line of counts needs; a longer first line is not one. */
