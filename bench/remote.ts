@@ -6,7 +6,7 @@
  *   node --import tsx bench/remote.ts [--files 10000] [--bytes 200000000] [--only sftp,s3,webdav] [--dir /dev/shm]
  * The daemon measured is, by default, what users run: the single binary, built first
  * (`scripts/build-binary.mjs --arch x64`: esbuild's bundle, V8's code cache, Node 24, the binary's
- * flags such as --max-semi-space-size=1), not the source checkout, whose tsx compiler alone holds
+ * flags such as --max-semi-space-size=2), not the source checkout, whose tsx compiler alone holds
  * ~60 MB a Pi never pays. Other daemons, for diagnosis:
  * --cairn PROGRAM      that program, not built (an earlier binary, say);
  * --bundle             the binary's bundle (dist/cairn.cjs, built) under the binary's base Node and flags,

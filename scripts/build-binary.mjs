@@ -30,15 +30,17 @@ import { build } from 'esbuild';
 export const NODE_VERSION = '24.22.3';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /**
- * Node flags every start of the binary gets. A 1 MB young generation (V8 grows it to 16 MB by
- * default) keeps ~10 MB less resident; the daemon's hot paths (log appends, rsync progress, remote
- * sync) showed no measurable slowdown in bench/ (figures in the issue 7 note). A heap that grows by
+ * Node flags every start of the binary gets. A 2 MB young generation (V8 grows it to 16 MB by
+ * default) keeps ~10 MB less resident. It was 1 MB until the remote sync's walk stopped waiting
+ * (issue 17, session 11): then young-generation collections were a fifth of a no-change run's CPU,
+ * and 2 MB took 15–20% off that run's CPU for ~4 MB (1 MB: 100k peaks 131–138 MB, a million 0.94×
+ * rclone; 2 MB: 136–142, 0.76×; 4 MB: 140–146, 0.83×, too near the 150 MB target). A heap that grows by
  * half its live size before the next full collection (V8 lets it grow up to 4×) keeps an S3 or
  * WebDAV run's garbage from lifting the daemon's RSS by ~70 MB (issue 17). The blob's writer runs
  * with these flags too: V8 rejects a code cache written under other flags (the heap-growing one is
  * in its check; a rejected cache cost ~25 MB and ~0.15 s at every start).
  */
-const RUNTIME_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=50'];
+const RUNTIME_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=50'];
 /** arm64 programs run here through qemu, with Debian's arm64 cross libraries as their root. */
 const QEMU_ARM64 = ['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu'];
 

@@ -84,7 +84,7 @@ function dropIdle(kept: IdleWalker): void {
  * From a source whose last complete walk found this many files, its walk runs on a walker thread.
  * The thread costs ~10–17 MB while a run lasts, and the daemon keeps ~14 MB of it after the first
  * (glibc's heap, pages of the binary its start touched); it shortened a no-change SFTP run by ~20%
- * at 100,000 files (0.3 s) and by ~20% (2 s) at a million. Small trees and first walks run on the
+ * at 100,000 files (0.3 s) and by 10–20% (1–2 s) at a million. Small trees and first walks run on the
  * daemon's thread.
  */
 export const WALKER_FROM_FILES = 200_000;
