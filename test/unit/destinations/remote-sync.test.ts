@@ -2,6 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Excludes } from '../../../src/destinations/remote/excludes.ts';
@@ -246,6 +248,25 @@ test('the folders the walk reaches next are asked ahead, below folders listed ah
   }
   assert.is(found.length, 16);
   assert.equal(waitedFor, ['', 'd0', 'd0/e0'], 'd1/e0 … d3/e0 were asked while the walk was in the folder before');
+});
+
+test('a folder of many folders costs the walk its listing, not a second string per sub-folder', async () => {
+  // The walk sits in the first of 200,000 sub-folders (names of ~40 bytes) with their listing at
+  // hand, held by this test: what the walk keeps beyond it is its own. A path per sub-folder kept
+  // for asking ahead cost ~72 bytes each; a reference to the sub-folder's child, ~10.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const top = 'a folder of folders with a longish name';
+  const listing = Array.from({ length: 200_000 }, (_, index) => ({ name: `sub-folder-${String(index).padStart(6, '0')}` }));
+  const listFolder = async (relative: string) => (relative === '' ? [{ name: top }] : relative === top ? listing : [{ name: 'file', file: 1 }]);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const walk = walkSorted(listFolder, new AbortController().signal, 128);
+  assert.equal((await walk.next()).value, [[`${top}/sub-folder-000000/file`, 1]]);
+  gc();
+  const perFolder = (process.memoryUsage().heapUsed - before) / listing.length;
+  await walk.return(undefined);
+  assert.ok(perFolder < 24, `${perFolder.toFixed(1)} bytes a sub-folder`);
 });
 
 test('a large folder comes in batches of at most a thousand files, all of them, in order', async () => {
