@@ -15,9 +15,11 @@ export interface ListedChild<Entry> {
 
 /**
  * Answers for one folder (relative path, '' for the root) with its children, or null when it does
- * not exist. `wanted` settles true once the walk reaches the folder, false if the walk ends first: a
- * listing asked ahead may read its first part and wait for it before reading the rest, so folders
- * listed ahead hold a bounded part of a large folder each, not the folder.
+ * not exist. The children are the walk's from then on (it sorts them, and knows a folder it asked
+ * for by its child): each answer's own, not shared with another's. `wanted` settles true once the
+ * walk reaches the folder, false if the walk ends first: a listing asked ahead may read its first
+ * part and wait for it before reading the rest, so folders listed ahead hold a bounded part of a
+ * large folder each, not the folder.
  */
 export type ListFolder<Entry> = (relative: string, wanted: Promise<boolean>) => Promise<ListedChild<Entry>[] | null>;
 
@@ -32,17 +34,19 @@ interface Frame<Entry> {
   children: ListedChild<Entry>[];
   /** The next child to walk. */
   next: number;
-  /** Its sub-folders (paths), and how many of them the walk went into. */
-  folders: string[];
+  /** Its sub-folders (their children: paths would be a second string per sub-folder), and how many of them the walk went into. */
+  folders: ListedChild<Entry>[];
   entered: number;
 }
 
 interface Asked<Entry> {
+  /** The folder's relative path. */
+  folder: string;
   listing: Promise<ListedChild<Entry>[]>;
   /** Settles the listing's `wanted`. */
   want(reached: boolean): void;
   /** The listing's sub-folders in path order, once it came: the walk asks for them ahead too. */
-  folders?: string[];
+  folders?: ListedChild<Entry>[];
 }
 
 const byPath = <Entry>(a: ListedChild<Entry>, b: ListedChild<Entry>) => compareBytes(childKey(a.name, !a.file), childKey(b.name, !b.file));
@@ -52,54 +56,56 @@ const byPath = <Entry>(a: ListedChild<Entry>, b: ListedChild<Entry>) => compareB
  * files between its sub-folders (BATCH_FILES at most); stops with the first failed listing.
  */
 export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: AbortSignal, foldersAhead = FOLDERS_AHEAD): AsyncGenerator<Array<[string, Entry]>> {
-  const asked = new Map<string, Asked<Entry>>();
+  // Keyed by the folder's entry in its parent's listing: its path is made once, when it is asked for.
+  const asked = new Map<ListedChild<Entry>, Asked<Entry>>();
   const pathOf = (folder: string, name: string) => (folder ? `${folder}/${name}` : name);
-  const ask = (folder: string): Asked<Entry> => {
-    let entry = asked.get(folder);
+  const ask = (parent: string, child: ListedChild<Entry>): Asked<Entry> => {
+    let entry = asked.get(child);
     if (!entry) {
+      const folder = pathOf(parent, child.name);
       let want!: (reached: boolean) => void;
       const wanted = new Promise<boolean>((resolve) => (want = resolve));
-      const asking: Asked<Entry> = { want, listing: null! };
+      const asking: Asked<Entry> = { folder, want, listing: null! };
       asking.listing = listFolder(folder, wanted).then((children) => {
         const sorted = (children ?? []).sort(byPath);
-        asking.folders = sorted.filter((child) => !child.file).map((child) => pathOf(folder, child.name));
+        asking.folders = sorted.filter((item) => !item.file);
         return sorted;
       });
       // Read (and its failure thrown) when the walk reaches it; a walk that stopped before must not leave an unhandled rejection.
       asking.listing.catch(() => undefined);
       entry = asking;
-      asked.set(folder, entry);
+      asked.set(child, entry);
     }
     return entry;
   };
-  const take = async (folder: string): Promise<Frame<Entry>> => {
-    const entry = ask(folder);
+  const take = async (parent: string, child: ListedChild<Entry>): Promise<Frame<Entry>> => {
+    const entry = ask(parent, child);
     entry.want(true);
     const children = await entry.listing;
-    asked.delete(folder);
-    return { folder, children, next: 0, folders: entry.folders!, entered: 0 };
+    asked.delete(child);
+    return { folder: entry.folder, children, next: 0, folders: entry.folders!, entered: 0 };
   };
   /**
-   * Asks for `folders` in walk order, and below each one whose listing already came, for its own
-   * sub-folders before the next one's: the folders the walk reaches next, not only the children of
-   * those it is in. (Asking only those, each step into a folder of folders waited for its first
-   * child's listing: at a million files over SFTP, 6 of 15 s idle.) False once enough are waiting.
+   * Asks for `folders` (of `parent`) in walk order, and below each one whose listing already came,
+   * for its own sub-folders before the next one's: the folders the walk reaches next, not only the
+   * children of those it is in. (Asking only those, each step into a folder of folders waited for its
+   * first child's listing: at a million files over SFTP, 6 of 15 s idle.) False once enough are waiting.
    */
-  const askInWalkOrder = (folders: string[], from: number): boolean => {
+  const askInWalkOrder = (parent: string, folders: ListedChild<Entry>[], from: number): boolean => {
     for (let index = from; index < folders.length; index++) {
       if (asked.size >= foldersAhead) return false;
-      const below = ask(folders[index]).folders;
-      if (below && !askInWalkOrder(below, 0)) return false;
+      const entry = ask(parent, folders[index]);
+      if (entry.folders && !askInWalkOrder(entry.folder, entry.folders, 0)) return false;
     }
     return true;
   };
   // The deepest frame's folders not yet entered first, then each frame's above it.
   const askAhead = (stack: Frame<Entry>[]) => {
-    for (let depth = stack.length - 1; depth >= 0 && askInWalkOrder(stack[depth].folders, stack[depth].entered); depth--);
+    for (let depth = stack.length - 1; depth >= 0 && askInWalkOrder(stack[depth].folder, stack[depth].folders, stack[depth].entered); depth--);
   };
 
   try {
-    const stack = [await take('')];
+    const stack = [await take('', { name: '' })];
     while (stack.length > 0) {
       signal.throwIfAborted();
       if (asked.size < foldersAhead) askAhead(stack);
@@ -117,7 +123,7 @@ export async function* walkSorted<Entry>(listFolder: ListFolder<Entry>, signal: 
       if (files.length > 0) yield files;
       else {
         frame.next++;
-        stack.push(await take(frame.folders[frame.entered++]));
+        stack.push(await take(frame.folder, frame.folders[frame.entered++]));
       }
     }
   } finally {

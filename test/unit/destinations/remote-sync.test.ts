@@ -2,10 +2,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Excludes } from '../../../src/destinations/remote/excludes.ts';
 import { emptyProblems, walkLocalTree, type LocalFile } from '../../../src/destinations/remote/local-tree.ts';
+import { compareBytes } from '../../../src/destinations/remote/sorted-paths.ts';
 import { walkSorted } from '../../../src/destinations/remote/walk-sorted.ts';
 import { isPartialName, joinRemote, partialNameFor } from '../../../src/destinations/remote/remote-store.ts';
 import { SentFiles } from '../../../src/destinations/remote/sent-files.ts';
@@ -246,6 +249,121 @@ test('the folders the walk reaches next are asked ahead, below folders listed ah
   }
   assert.is(found.length, 16);
   assert.equal(waitedFor, ['', 'd0', 'd0/e0'], 'd1/e0 … d3/e0 were asked while the walk was in the folder before');
+});
+
+test('on random trees, with listings that come in any order, fail, or wait to be reached, the walk gives each file once in path order and asks no more than it may', async () => {
+  let state = 1;
+  const random = (below: number) => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return Math.floor(((state >>> 0) / 2 ** 32) * below);
+  };
+  const NAMES = ['a', 'a.txt', 'a0', 'a-b', 'B', 'b', '\u{1F600}', '\uE000', 'z z'];
+  type Node = Map<string, Node | null>;
+  const grow = (depth: number, width: number, folders: number): Node => {
+    const node: Node = new Map();
+    for (let index = random(width); index > 0; index--) node.set(NAMES[random(NAMES.length)] + (random(2) ? random(30) : ''), depth > 0 && random(10) < folders ? grow(depth - 1, width, folders) : null);
+    return node;
+  };
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    for (let seed = 1; seed <= 150; seed++) {
+      state = seed * 7919;
+      const tree = grow(1 + random(6), 2 + random(12), random(11));
+      const files: string[] = [];
+      const folders: string[] = [];
+      const visit = (node: Node, prefix: string) => {
+        for (const [name, below] of node) {
+          if (below) {
+            folders.push(prefix + name);
+            visit(below, `${prefix}${name}/`);
+          } else files.push(prefix + name);
+        }
+      };
+      visit(tree, '');
+      files.sort(compareBytes);
+      const ahead = [1, 2, 8, 128, 1 + random(200)][random(5)];
+      const failing = random(4) === 0 && folders.length > 0 ? folders[random(folders.length)] : null;
+      const stopAfter = random(4) === 0 ? 1 + random(8) : Infinity;
+      const where = `seed ${seed} (${files.length} files, ${folders.length} folders, ${ahead} ahead, failing ${failing}, stopping after ${stopAfter} batches)`;
+      // Each folder listed once; `wanted` settles, true for those reached; at most `ahead` wait to be reached.
+      const reached = new Map<string, boolean | undefined>();
+      const twice: string[] = [];
+      let most = 0;
+      const listFolder = async (relative: string, wanted: Promise<boolean>) => {
+        if (reached.has(relative)) twice.push(relative);
+        reached.set(relative, undefined);
+        void wanted.then((settled) => reached.set(relative, settled));
+        // Counted a few microtasks on: a folder asked only as the walk steps into it is reached at once, not waiting.
+        queueMicrotask(() => queueMicrotask(() => queueMicrotask(() => (most = Math.max(most, [...reached.values()].filter((value) => value === undefined).length)))));
+        const timing = random(4);
+        if (timing === 1) for (let ticks = random(4); ticks >= 0; ticks--) await new Promise((resolve) => setImmediate(resolve));
+        // As SFTP does with a large folder listed ahead: the rest only once the walk reaches it.
+        if (timing === 2 && !(await wanted)) return [];
+        if (relative === failing) throw new Error(`${relative} lost`);
+        let node: Node | null | undefined = tree;
+        for (const part of relative ? relative.split('/') : []) node = node?.get(part);
+        if (!node) return null;
+        const children = [...node].map(([name, below]) => (below ? { name } : { name, file: relative ? `${relative}/${name}` : name }));
+        for (let index = children.length - 1; index > 0; index--) {
+          const other = random(index + 1);
+          [children[index], children[other]] = [children[other], children[index]];
+        }
+        return children;
+      };
+      const found: string[] = [];
+      let error: string | null = null;
+      let batches = 0;
+      const walk = walkSorted(listFolder, new AbortController().signal, ahead);
+      try {
+        for await (const batch of walk) {
+          for (const [name, entry] of batch) found.push(entry === name ? name : `${name} given ${entry}`);
+          if (++batches === stopAfter) break;
+          if (random(2)) await new Promise((resolve) => setImmediate(resolve));
+        }
+      } catch (thrown) {
+        error = (thrown as Error).message;
+      }
+      for (let ticks = 0; ticks < 5; ticks++) await new Promise((resolve) => setImmediate(resolve));
+      // Before a failed folder: the files that sort before its own.
+      const until = failing === null ? files.length : files.filter((file) => compareBytes(file, `${failing}/`) < 0).length;
+      if (batches === stopAfter) assert.equal(found, files.slice(0, found.length), where);
+      else {
+        assert.equal(found, files.slice(0, until), where);
+        assert.is(error, failing === null ? null : `${failing} lost`, where);
+        if (failing === null) assert.equal([...reached.keys()].sort(), ['', ...folders].sort(), `${where}: every folder listed`);
+      }
+      assert.equal(twice, [], `${where}: no folder listed twice`);
+      for (const [folder, settled] of reached) assert.type(settled, 'boolean', `${where}: ${folder}'s wanted settles`);
+      for (const file of found) assert.ok(reached.get(file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : ''), `${where}: ${file}'s folder was reached`);
+      assert.ok(most <= ahead, `${where}: ${most} waited to be reached at once`);
+    }
+    assert.equal(unhandled, [], 'a failed listing ahead is never left unhandled');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('a folder of many folders costs the walk its listing, not a second string per sub-folder', async () => {
+  // The walk sits in the first of 200,000 sub-folders (names of ~40 bytes) with their listing at
+  // hand, held by this test: what the walk keeps beyond it is its own. A path per sub-folder kept
+  // for asking ahead cost ~72 bytes each; a reference to the sub-folder's child, ~10.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const top = 'a folder of folders with a longish name';
+  const listing = Array.from({ length: 200_000 }, (_, index) => ({ name: `sub-folder-${String(index).padStart(6, '0')}` }));
+  const listFolder = async (relative: string) => (relative === '' ? [{ name: top }] : relative === top ? listing : [{ name: 'file', file: 1 }]);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const walk = walkSorted(listFolder, new AbortController().signal, 128);
+  assert.equal((await walk.next()).value, [[`${top}/sub-folder-000000/file`, 1]]);
+  gc();
+  const perFolder = (process.memoryUsage().heapUsed - before) / listing.length;
+  await walk.return(undefined);
+  assert.ok(perFolder < 24, `${perFolder.toFixed(1)} bytes a sub-folder`);
 });
 
 test('a large folder comes in batches of at most a thousand files, all of them, in order', async () => {
