@@ -1,6 +1,6 @@
 /** The source walk on a walker thread (local-walk.ts): the same batches as the walk on the daemon's thread, and no thread left behind. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
